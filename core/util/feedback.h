@@ -1,0 +1,46 @@
+#pragma once
+// Progress and cancellation passed into long core calls (the QgsFeedback pattern):
+// the GUI, the CLI and tests all hand the same object to the same core code.
+
+#include <QString>
+
+#include <atomic>
+#include <functional>
+#include <mutex>
+
+namespace keel {
+
+/// Thread-safe progress sink plus cancel token. Core code calls setProgress()
+/// and polls isCancelled(); the owner installs a callback and may call cancel()
+/// from any thread. The callback runs on whichever thread reports progress.
+class Feedback {
+public:
+    using ProgressCallback = std::function<void(qint64 done, qint64 total, const QString &stage)>;
+
+    void setCallback(ProgressCallback cb) { std::lock_guard lock(m_mutex); m_callback = std::move(cb); }
+
+    /// Report `done` of `total` units (bytes, rows...) for the named stage.
+    void setProgress(qint64 done, qint64 total, const QString &stage = {})
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_callback)
+            m_callback(done, total, stage);
+    }
+
+    void cancel() { m_cancelled.store(true, std::memory_order_relaxed); }
+    bool isCancelled() const { return m_cancelled.load(std::memory_order_relaxed); }
+
+private:
+    std::atomic<bool> m_cancelled{false};
+    std::mutex m_mutex;
+    ProgressCallback m_callback;
+};
+
+inline bool isCancelled(const Feedback *f) { return f && f->isCancelled(); }
+inline void reportProgress(Feedback *f, qint64 done, qint64 total, const QString &stage = {})
+{
+    if (f)
+        f->setProgress(done, total, stage);
+}
+
+} // namespace keel
