@@ -1,0 +1,981 @@
+#include "tracking/trackingstore.h"
+
+#include "tracking/schema.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QSysInfo>
+#include <QThread>
+#include <QUuid>
+#include <QVariant>
+
+#include <cerrno>
+#include <climits>
+#include <cmath>
+#include <algorithm>
+#include <limits>
+
+#ifdef Q_OS_UNIX
+#include <pwd.h>
+#include <signal.h>
+#include <unistd.h>
+#endif
+
+namespace keel::tracking {
+
+namespace {
+
+const QString kSqliteDriver = QStringLiteral("QSQLITE");
+// How long a connection waits for another writer before giving up.
+constexpr int kBusyTimeoutMs = 10000;
+
+QString timeText(const QDateTime &t)
+{
+    return t.toUTC().toString(Qt::ISODateWithMs);
+}
+
+QDateTime timeFromVariant(const QVariant &v)
+{
+    if (v.isNull())
+        return {};
+    return QDateTime::fromString(v.toString(), Qt::ISODateWithMs);
+}
+
+// Binds a string so that a null QString is stored as '' rather than SQL NULL.
+QVariant text(const QString &s)
+{
+    return s.isNull() ? QVariant(QStringLiteral("")) : QVariant(s);
+}
+
+// Binds a string so that an empty QString is stored as SQL NULL.
+QVariant textOrNull(const QString &s)
+{
+    return s.isEmpty() ? QVariant(QMetaType::fromType<QString>()) : QVariant(s);
+}
+
+QString osUserName()
+{
+#ifdef Q_OS_UNIX
+    if (const passwd *pw = ::getpwuid(::geteuid()); pw && pw->pw_name && *pw->pw_name)
+        return QString::fromLocal8Bit(pw->pw_name);
+#endif
+    QString user = qEnvironmentVariable("USER");
+    if (user.isEmpty())
+        user = qEnvironmentVariable("USERNAME");
+    return user.isEmpty() ? QStringLiteral("unknown") : user;
+}
+
+// The one adapter from Qt SQL errors to keel::Error: names the database file and what the statement was for.
+Error toError(const QSqlError &e, const QString &purpose, const QString &path)
+{
+    QString detail = e.databaseText().trimmed();
+    if (detail.isEmpty())
+        detail = e.driverText().trimmed();
+    if (detail.isEmpty())
+        detail = QStringLiteral("unknown SQL error");
+    return makeError(purpose + QStringLiteral(" failed: ") + detail, path);
+}
+
+#ifdef Q_OS_LINUX
+// Wall-clock start of a process from /proc, or an invalid time if it cannot be read.
+// Also reports whether the process is a zombie (exited, not yet reaped).
+QDateTime linuxProcessStart(qint64 pid, bool *zombie)
+{
+    *zombie = false;
+    QFile statFile(QStringLiteral("/proc/%1/stat").arg(pid));
+    if (!statFile.open(QIODevice::ReadOnly))
+        return {};
+    const QByteArray stat = statFile.readAll();
+    // Field 2 (the command name) may hold spaces and parentheses; the fields after it follow the last ')'.
+    const qsizetype close = stat.lastIndexOf(')');
+    if (close < 0)
+        return {};
+    const QList<QByteArray> fields = stat.mid(close + 1).simplified().split(' ');
+    // fields[0] is field 3 (state); field 22 (starttime, clock ticks since boot) is fields[19].
+    if (fields.size() < 20)
+        return {};
+    *zombie = fields[0] == "Z" || fields[0] == "X";
+    bool ok = false;
+    const qulonglong startTicks = fields[19].toULongLong(&ok);
+    if (!ok)
+        return {};
+
+    QFile procStat(QStringLiteral("/proc/stat"));
+    if (!procStat.open(QIODevice::ReadOnly))
+        return {};
+    qint64 bootTime = -1;
+    for (const QByteArray &line : procStat.readAll().split('\n')) {
+        if (line.startsWith("btime ")) {
+            bootTime = line.mid(6).trimmed().toLongLong(&ok);
+            if (!ok)
+                bootTime = -1;
+            break;
+        }
+    }
+    const long ticksPerSecond = ::sysconf(_SC_CLK_TCK);
+    if (bootTime < 0 || ticksPerSecond <= 0)
+        return {};
+    const qint64 startMs = bootTime * 1000 + qint64(startTicks * 1000 / qulonglong(ticksPerSecond));
+    return QDateTime::fromMSecsSinceEpoch(startMs, Qt::UTC);
+}
+#endif
+
+// True if the process that created a run (pid on this host, run started at runStart) no longer exists:
+// no such pid, a zombie, or the pid now belongs to a process that started after the run did.
+bool runProcessGone(qint64 pid, const QDateTime &runStart)
+{
+    if (pid <= 0 || pid > INT_MAX)
+        return true;
+#ifdef Q_OS_UNIX
+    if (::kill(pid_t(pid), 0) != 0 && errno == ESRCH)
+        return true;
+#endif
+#ifdef Q_OS_LINUX
+    bool zombie = false;
+    const QDateTime processStart = linuxProcessStart(pid, &zombie);
+    if (zombie)
+        return true;
+    // Boot time is whole seconds and the wall clock may have been adjusted since boot, so allow a
+    // generous margin before calling the pid reused.
+    constexpr qint64 kReuseMarginSecs = 60;
+    if (processStart.isValid() && runStart.isValid() && processStart > runStart.addSecs(kReuseMarginSecs))
+        return true;
+#else
+    Q_UNUSED(runStart);
+#endif
+    return false;
+}
+
+} // namespace
+
+QString runStatusName(RunStatus s)
+{
+    switch (s) {
+    case RunStatus::Running: return QStringLiteral("running");
+    case RunStatus::Finished: return QStringLiteral("finished");
+    case RunStatus::Failed: return QStringLiteral("failed");
+    case RunStatus::Killed: return QStringLiteral("killed");
+    }
+    return QStringLiteral("running");
+}
+
+std::optional<RunStatus> runStatusFromName(QStringView name)
+{
+    for (RunStatus s : {RunStatus::Running, RunStatus::Finished, RunStatus::Failed, RunStatus::Killed}) {
+        if (name == runStatusName(s))
+            return s;
+    }
+    return std::nullopt;
+}
+
+TrackingStore::TrackingStore(QString path, QString connectionName)
+    : m_path(std::move(path)), m_connectionName(std::move(connectionName))
+{
+}
+
+TrackingStore::~TrackingStore()
+{
+    if (m_db.isOpen())
+        m_db.close();
+    m_db = QSqlDatabase();
+    QSqlDatabase::removeDatabase(m_connectionName);
+}
+
+Expected<std::unique_ptr<TrackingStore>> TrackingStore::open(const QString &dbPath)
+{
+    if (dbPath.isEmpty())
+        return makeError(QStringLiteral("no tracking database path given"));
+    const QFileInfo info(dbPath);
+    const QString absolute = info.absoluteFilePath();
+    if (!QDir().mkpath(info.absolutePath()))
+        return makeError(QStringLiteral("cannot create the folder for the tracking database"), absolute);
+    if (!QSqlDatabase::isDriverAvailable(kSqliteDriver))
+        return makeError(QStringLiteral("the Qt SQLite driver (QSQLITE) is not available"), absolute);
+
+    const QString connection = QStringLiteral("keel-tracking-") + QUuid::createUuid().toString(QUuid::WithoutBraces);
+    std::unique_ptr<TrackingStore> store(new TrackingStore(absolute, connection));
+    store->m_db = QSqlDatabase::addDatabase(kSqliteDriver, connection);
+    store->m_db.setDatabaseName(absolute);
+    store->m_db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=") + QString::number(kBusyTimeoutMs));
+    if (!store->m_db.open())
+        return toError(store->m_db.lastError(), QStringLiteral("opening the tracking database"), absolute);
+    if (Status s = store->initialize(); !s)
+        return s.error();
+    return store;
+}
+
+int TrackingStore::schemaVersion() const
+{
+    return m_schemaVersion;
+}
+
+int TrackingStore::latestSchemaVersion()
+{
+    return latestTrackingSchemaVersion();
+}
+
+QString TrackingStore::path() const
+{
+    return m_path;
+}
+
+Error TrackingStore::sqlError(const QSqlQuery &query, const QString &purpose) const
+{
+    return toError(query.lastError(), purpose, m_path);
+}
+
+Status TrackingStore::exec(QSqlQuery &query, const QString &purpose) const
+{
+    if (!query.exec())
+        return sqlError(query, purpose);
+    return Status::ok();
+}
+
+Status TrackingStore::execText(const QString &sql, const QString &purpose) const
+{
+    QSqlQuery query(m_db);
+    if (!query.exec(sql))
+        return sqlError(query, purpose);
+    return Status::ok();
+}
+
+Status TrackingStore::inTransaction(const QString &purpose, const std::function<Status()> &body)
+{
+    const bool sqlite = m_db.driverName() == kSqliteDriver;
+    if (sqlite) {
+        // IMMEDIATE takes the write lock up front (waiting up to the busy timeout), so a transaction
+        // that reads before writing can never fail half-way on a lock upgrade.
+        if (Status s = execText(QStringLiteral("BEGIN IMMEDIATE"), purpose + QStringLiteral(" (begin)")); !s)
+            return s;
+    } else if (!m_db.transaction()) {
+        return toError(m_db.lastError(), purpose + QStringLiteral(" (begin)"), m_path);
+    }
+
+    auto rollback = [&] {
+        if (sqlite) {
+            QSqlQuery query(m_db);
+            query.exec(QStringLiteral("ROLLBACK"));
+        } else {
+            m_db.rollback();
+        }
+    };
+
+    Status result = body();
+    if (!result) {
+        rollback();
+        return result;
+    }
+    if (sqlite) {
+        if (Status s = execText(QStringLiteral("COMMIT"), purpose + QStringLiteral(" (commit)")); !s) {
+            rollback();
+            return s;
+        }
+    } else if (!m_db.commit()) {
+        Error e = toError(m_db.lastError(), purpose + QStringLiteral(" (commit)"), m_path);
+        rollback();
+        return e;
+    }
+    return Status::ok();
+}
+
+Status TrackingStore::initialize()
+{
+    if (m_db.driverName() == kSqliteDriver) {
+        if (Status s = execText(QStringLiteral("PRAGMA foreign_keys = ON"), QStringLiteral("enabling foreign keys")); !s)
+            return s;
+        // Switching to WAL needs an exclusive lock and SQLite does not call the busy handler for it, so
+        // retry while another connection holds the database (two processes creating it at once).
+        QString journal;
+        QElapsedTimer waited;
+        waited.start();
+        for (;;) {
+            QSqlQuery mode(m_db);
+            if (mode.exec(QStringLiteral("PRAGMA journal_mode = WAL"))) {
+                journal = mode.next() ? mode.value(0).toString() : QString();
+                break;
+            }
+            const QString code = mode.lastError().nativeErrorCode();
+            const bool busy = code == QLatin1String("5") || code == QLatin1String("6");   // SQLITE_BUSY, SQLITE_LOCKED
+            if (!busy || waited.elapsed() > kBusyTimeoutMs)
+                return sqlError(mode, QStringLiteral("switching to WAL journal mode"));
+            QThread::msleep(10);
+        }
+        if (journal.compare(QLatin1String("wal"), Qt::CaseInsensitive) != 0)
+            return makeError(QStringLiteral("cannot use WAL journal mode (journal mode is '%1'); "
+                                            "is the database on a network file system?").arg(journal), m_path);
+        if (Status s = execText(QStringLiteral("PRAGMA synchronous = NORMAL"), QStringLiteral("setting synchronous mode")); !s)
+            return s;
+    }
+    return migrate();
+}
+
+Status TrackingStore::migrate()
+{
+    const SqlDialect dialect = m_db.driverName() == kSqliteDriver ? SqlDialect::Sqlite : SqlDialect::Postgres;
+    const std::vector<Migration> migrations = trackingMigrations(dialect);
+    const int latest = latestSchemaVersion();
+
+    // Reads the recorded version; 0 for a database without the bookkeeping table.
+    auto currentVersion = [&](bool tableExists) -> Expected<int> {
+        if (!tableExists)
+            return 0;
+        QSqlQuery query(m_db);
+        if (!query.exec(QStringLiteral("SELECT MAX(version) FROM schema_version")))
+            return sqlError(query, QStringLiteral("reading the schema version"));
+        return query.next() && !query.value(0).isNull() ? query.value(0).toInt() : 0;
+    };
+    auto tooNew = [&](int version) {
+        return makeError(QStringLiteral("the database has schema version %1, newer than the latest this Keel "
+                                        "understands (%2); use a newer Keel").arg(version).arg(latest), m_path);
+    };
+
+    // Fast path (and the only path for a read-only database that is up to date): no transaction.
+    Expected<int> found = currentVersion(m_db.tables().contains(QStringLiteral("schema_version")));
+    if (!found)
+        return found.status();
+    if (*found > latest)
+        return tooNew(*found);
+
+    int version = *found;
+    while (version < latest) {
+        // Each migration in its own write transaction; another process may have migrated meanwhile,
+        // so the version is read again under the lock.
+        Status s = inTransaction(QStringLiteral("migrating the schema"), [&]() -> Status {
+            if (Status c = execText(schemaVersionTableStatement(), QStringLiteral("creating the schema_version table")); !c)
+                return c;
+            Expected<int> now = currentVersion(true);
+            if (!now)
+                return now.status();
+            version = *now;
+            if (version > latest)
+                return tooNew(version);
+            if (version == latest)
+                return Status::ok();
+            const Migration &step = migrations[size_t(version)];
+            Q_ASSERT(step.version == version + 1);
+            const QString purpose = QStringLiteral("migrating to schema version %1").arg(step.version);
+            for (const QString &sql : step.statements) {
+                if (Status c = execText(sql, purpose); !c)
+                    return c;
+            }
+            QSqlQuery record(m_db);
+            record.prepare(QStringLiteral("INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)"));
+            record.addBindValue(step.version);
+            record.addBindValue(step.description);
+            record.addBindValue(timeText(QDateTime::currentDateTimeUtc()));
+            if (Status c = exec(record, purpose); !c)
+                return c;
+            version = step.version;
+            return Status::ok();
+        });
+        if (!s)
+            return s;
+    }
+    m_schemaVersion = version;
+    return Status::ok();
+}
+
+Status TrackingStore::requireRun(const QString &runId, const QString &purpose) const
+{
+    if (runId.isEmpty())
+        return makeError(purpose + QStringLiteral(": no run id given"), m_path, -1, QStringLiteral("run_id"));
+    QSqlQuery query(m_db);
+    query.prepare(QStringLiteral("SELECT 1 FROM runs WHERE id = ?"));
+    query.addBindValue(runId);
+    if (Status s = exec(query, purpose); !s)
+        return s;
+    if (!query.next())
+        return makeError(purpose + QStringLiteral(": no run '") + runId + QLatin1Char('\''), m_path, -1,
+                         QStringLiteral("run_id"));
+    return Status::ok();
+}
+
+// ---- audit events ----
+
+Expected<qint64> TrackingStore::addAuditEvent(const AuditEvent &event)
+{
+    if (event.action.isEmpty())
+        return makeError(QStringLiteral("audit event without an action"), m_path, -1, QStringLiteral("action"));
+    const QString purpose = QStringLiteral("adding audit event '") + event.action + QLatin1Char('\'');
+    qint64 id = 0;
+    Status s = inTransaction(purpose, [&]() -> Status {
+        QSqlQuery query(m_db);
+        query.prepare(QStringLiteral("INSERT INTO audit_events (time, user_name, action, subject, detail, commit_id)"
+                                     " VALUES (?, ?, ?, ?, ?, ?) RETURNING id"));
+        query.addBindValue(timeText(event.time.isValid() ? event.time : QDateTime::currentDateTimeUtc()));
+        query.addBindValue(event.user.isEmpty() ? osUserName() : event.user);
+        query.addBindValue(event.action);
+        query.addBindValue(text(event.subject));
+        query.addBindValue(QString::fromUtf8(QJsonDocument(event.detail).toJson(QJsonDocument::Compact)));
+        query.addBindValue(text(event.commit));
+        if (Status e = exec(query, purpose); !e)
+            return e;
+        if (!query.next())
+            return sqlError(query, purpose + QStringLiteral(" (reading the new id)"));
+        id = query.value(0).toLongLong();
+        query.finish();
+        return Status::ok();
+    });
+    if (!s)
+        return s;
+    return id;
+}
+
+Expected<std::vector<AuditEvent>> TrackingStore::auditEvents(const QString &subject, int limit) const
+{
+    QString sql = QStringLiteral("SELECT id, time, user_name, action, subject, detail, commit_id FROM audit_events");
+    if (!subject.isEmpty())
+        sql += QStringLiteral(" WHERE subject = ?");
+    sql += QStringLiteral(" ORDER BY time DESC, id DESC");
+    if (limit >= 0)
+        sql += QStringLiteral(" LIMIT ") + QString::number(limit);
+    QSqlQuery query(m_db);
+    query.setForwardOnly(true);
+    query.prepare(sql);
+    if (!subject.isEmpty())
+        query.addBindValue(subject);
+    const QString purpose = QStringLiteral("reading audit events");
+    if (Status s = exec(query, purpose); !s)
+        return s;
+    std::vector<AuditEvent> out;
+    while (query.next()) {
+        AuditEvent e;
+        e.id = query.value(0).toLongLong();
+        e.time = timeFromVariant(query.value(1));
+        e.user = query.value(2).toString();
+        e.action = query.value(3).toString();
+        e.subject = query.value(4).toString();
+        QJsonParseError parseError;
+        const QJsonDocument doc = QJsonDocument::fromJson(query.value(5).toString().toUtf8(), &parseError);
+        if (parseError.error != QJsonParseError::NoError || !doc.isObject())
+            return makeError(QStringLiteral("audit event %1 has invalid JSON detail").arg(e.id), m_path, -1,
+                             QStringLiteral("detail"));
+        e.detail = doc.object();
+        e.commit = query.value(6).toString();
+        out.push_back(std::move(e));
+    }
+    if (query.lastError().isValid())
+        return sqlError(query, purpose);
+    return out;
+}
+
+// ---- experiments ----
+
+Expected<qint64> TrackingStore::experimentIdInTransaction(const QString &name)
+{
+    const QString purpose = QStringLiteral("creating experiment '") + name + QLatin1Char('\'');
+    QSqlQuery insert(m_db);
+    insert.prepare(QStringLiteral("INSERT INTO experiments (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING"));
+    insert.addBindValue(name);
+    insert.addBindValue(timeText(QDateTime::currentDateTimeUtc()));
+    if (Status s = exec(insert, purpose); !s)
+        return s;
+    QSqlQuery select(m_db);
+    select.prepare(QStringLiteral("SELECT id FROM experiments WHERE name = ?"));
+    select.addBindValue(name);
+    if (Status s = exec(select, purpose); !s)
+        return s;
+    if (!select.next())
+        return sqlError(select, purpose);
+    return select.value(0).toLongLong();
+}
+
+Expected<qint64> TrackingStore::ensureExperiment(const QString &name)
+{
+    if (name.isEmpty())
+        return makeError(QStringLiteral("experiment without a name"), m_path, -1, QStringLiteral("experiment"));
+    qint64 id = 0;
+    Status s = inTransaction(QStringLiteral("creating experiment '") + name + QLatin1Char('\''), [&]() -> Status {
+        Expected<qint64> found = experimentIdInTransaction(name);
+        if (!found)
+            return found.status();
+        id = *found;
+        return Status::ok();
+    });
+    if (!s)
+        return s;
+    return id;
+}
+
+Expected<std::vector<ExperimentRecord>> TrackingStore::experiments() const
+{
+    QSqlQuery query(m_db);
+    query.setForwardOnly(true);
+    const QString purpose = QStringLiteral("reading experiments");
+    if (!query.exec(QStringLiteral("SELECT id, name, created_at FROM experiments ORDER BY id")))
+        return sqlError(query, purpose);
+    std::vector<ExperimentRecord> out;
+    while (query.next())
+        out.push_back({query.value(0).toLongLong(), query.value(1).toString(), timeFromVariant(query.value(2))});
+    if (query.lastError().isValid())
+        return sqlError(query, purpose);
+    return out;
+}
+
+// ---- runs ----
+
+Expected<QString> TrackingStore::createRun(const RunRecord &in)
+{
+    RunRecord r = in;
+    if (r.id.isEmpty())
+        r.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    if (r.experiment.isEmpty())
+        r.experiment = QStringLiteral("default");
+    if (r.user.isEmpty())
+        r.user = osUserName();
+    if (r.host.isEmpty())
+        r.host = QSysInfo::machineHostName();
+    if (r.pid == 0)
+        r.pid = QCoreApplication::applicationPid();
+    if (!r.start.isValid())
+        r.start = QDateTime::currentDateTimeUtc();
+    if (r.parentRunId == r.id)
+        return makeError(QStringLiteral("run '") + r.id + QStringLiteral("' cannot be its own parent"), m_path, -1,
+                         QStringLiteral("parent_run_id"));
+
+    const QString purpose = QStringLiteral("creating run '") + r.id + QLatin1Char('\'');
+    Status s = inTransaction(purpose, [&]() -> Status {
+        Expected<qint64> experimentId = experimentIdInTransaction(r.experiment);
+        if (!experimentId)
+            return experimentId.status();
+        if (!r.parentRunId.isEmpty()) {
+            if (Status p = requireRun(r.parentRunId, purpose + QStringLiteral(" (parent run)")); !p) {
+                Error e = p.error();
+                e.field = QStringLiteral("parent_run_id");
+                return e;
+            }
+        }
+        QSqlQuery query(m_db);
+        query.prepare(QStringLiteral("INSERT INTO runs (id, experiment_id, name, parent_run_id, sweep_id, status, user_name,"
+                                     " host, pid, start_time, end_time, config) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+        query.addBindValue(r.id);
+        query.addBindValue(*experimentId);
+        query.addBindValue(text(r.name));
+        query.addBindValue(textOrNull(r.parentRunId));
+        query.addBindValue(textOrNull(r.sweepId));
+        query.addBindValue(runStatusName(r.status));
+        query.addBindValue(r.user);
+        query.addBindValue(r.host);
+        query.addBindValue(r.pid);
+        query.addBindValue(timeText(r.start));
+        query.addBindValue(r.end.isValid() ? QVariant(timeText(r.end)) : QVariant(QMetaType::fromType<QString>()));
+        query.addBindValue(text(r.config));
+        return exec(query, purpose);
+    });
+    if (!s)
+        return s;
+    return r.id;
+}
+
+Status TrackingStore::finishRun(const QString &runId, RunStatus status)
+{
+    if (status == RunStatus::Running)
+        return makeError(QStringLiteral("finishing run '") + runId + QStringLiteral("' needs a final status, not 'running'"),
+                         m_path, -1, QStringLiteral("status"));
+    const QString purpose = QStringLiteral("finishing run '") + runId + QLatin1Char('\'');
+    return inTransaction(purpose, [&]() -> Status {
+        if (Status r = requireRun(runId, purpose); !r)
+            return r;
+        QSqlQuery query(m_db);
+        query.prepare(QStringLiteral("UPDATE runs SET status = ?, end_time = ? WHERE id = ?"));
+        query.addBindValue(runStatusName(status));
+        query.addBindValue(timeText(QDateTime::currentDateTimeUtc()));
+        query.addBindValue(runId);
+        return exec(query, purpose);
+    });
+}
+
+Expected<int> TrackingStore::markDeadRunsKilled()
+{
+    const QString purpose = QStringLiteral("marking dead runs killed");
+    std::vector<QString> dead;
+    {
+        QSqlQuery query(m_db);
+        query.setForwardOnly(true);
+        query.prepare(QStringLiteral("SELECT id, pid, start_time FROM runs WHERE status = ? AND host = ?"));
+        query.addBindValue(runStatusName(RunStatus::Running));
+        query.addBindValue(QSysInfo::machineHostName());
+        if (Status s = exec(query, purpose); !s)
+            return s;
+        while (query.next()) {
+            if (runProcessGone(query.value(1).toLongLong(), timeFromVariant(query.value(2))))
+                dead.push_back(query.value(0).toString());
+        }
+        if (query.lastError().isValid())
+            return sqlError(query, purpose);
+    }
+    if (dead.empty())
+        return 0;
+
+    int marked = 0;
+    Status s = inTransaction(purpose, [&]() -> Status {
+        QSqlQuery query(m_db);
+        // Only runs still running: one may have finished since it was read.
+        query.prepare(QStringLiteral("UPDATE runs SET status = ?, end_time = ? WHERE id = ? AND status = ?"));
+        const QString now = timeText(QDateTime::currentDateTimeUtc());
+        for (const QString &id : dead) {
+            query.bindValue(0, runStatusName(RunStatus::Killed));
+            query.bindValue(1, now);
+            query.bindValue(2, id);
+            query.bindValue(3, runStatusName(RunStatus::Running));
+            if (Status e = exec(query, purpose); !e)
+                return e;
+            marked += query.numRowsAffected() > 0 ? 1 : 0;
+        }
+        return Status::ok();
+    });
+    if (!s)
+        return s;
+    return marked;
+}
+
+namespace {
+
+const QString kRunColumns = QStringLiteral(
+    "SELECT r.id, e.name, r.name, r.parent_run_id, r.sweep_id, r.status, r.user_name, r.host, r.pid,"
+    " r.start_time, r.end_time, r.config FROM runs r JOIN experiments e ON e.id = r.experiment_id");
+
+RunRecord runFromQuery(const QSqlQuery &q)
+{
+    RunRecord r;
+    r.id = q.value(0).toString();
+    r.experiment = q.value(1).toString();
+    r.name = q.value(2).toString();
+    r.parentRunId = q.value(3).toString();
+    r.sweepId = q.value(4).toString();
+    r.status = runStatusFromName(q.value(5).toString()).value_or(RunStatus::Running);
+    r.user = q.value(6).toString();
+    r.host = q.value(7).toString();
+    r.pid = q.value(8).toLongLong();
+    r.start = timeFromVariant(q.value(9));
+    r.end = timeFromVariant(q.value(10));
+    r.config = q.value(11).toString();
+    return r;
+}
+
+} // namespace
+
+Expected<RunRecord> TrackingStore::run(const QString &runId) const
+{
+    const QString purpose = QStringLiteral("reading run '") + runId + QLatin1Char('\'');
+    QSqlQuery query(m_db);
+    query.prepare(kRunColumns + QStringLiteral(" WHERE r.id = ?"));
+    query.addBindValue(runId);
+    if (Status s = exec(query, purpose); !s)
+        return s;
+    if (!query.next()) {
+        if (query.lastError().isValid())
+            return sqlError(query, purpose);
+        return makeError(QStringLiteral("no run '") + runId + QLatin1Char('\''), m_path, -1, QStringLiteral("run_id"));
+    }
+    return runFromQuery(query);
+}
+
+Expected<std::vector<RunRecord>> TrackingStore::runs(const QString &experiment) const
+{
+    const QString purpose = QStringLiteral("reading runs");
+    QSqlQuery query(m_db);
+    query.setForwardOnly(true);
+    query.prepare(kRunColumns + (experiment.isEmpty() ? QString() : QStringLiteral(" WHERE e.name = ?"))
+                  + QStringLiteral(" ORDER BY r.start_time, r.id"));
+    if (!experiment.isEmpty())
+        query.addBindValue(experiment);
+    if (Status s = exec(query, purpose); !s)
+        return s;
+    std::vector<RunRecord> out;
+    while (query.next())
+        out.push_back(runFromQuery(query));
+    if (query.lastError().isValid())
+        return sqlError(query, purpose);
+    return out;
+}
+
+// ---- params and tags ----
+
+namespace {
+
+Status checkKeys(const std::vector<std::pair<QString, QString>> &pairs, const QString &what, const QString &path)
+{
+    for (size_t i = 0; i < pairs.size(); ++i) {
+        if (pairs[i].first.isEmpty())
+            return makeError(QStringLiteral("%1 %2 has an empty key").arg(what).arg(i + 1), path, -1, QStringLiteral("key"));
+    }
+    return Status::ok();
+}
+
+} // namespace
+
+Status TrackingStore::setParams(const QString &runId, const std::vector<std::pair<QString, QString>> &params)
+{
+    if (Status s = checkKeys(params, QStringLiteral("param"), m_path); !s)
+        return s;
+    const QString purpose = QStringLiteral("setting params of run '") + runId + QLatin1Char('\'');
+    return inTransaction(purpose, [&]() -> Status {
+        if (Status r = requireRun(runId, purpose); !r)
+            return r;
+        QSqlQuery query(m_db);
+        query.prepare(QStringLiteral("INSERT INTO params (run_id, key, value) VALUES (?, ?, ?)"
+                                     " ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value"));
+        for (const auto &[key, value] : params) {
+            query.bindValue(0, runId);
+            query.bindValue(1, key);
+            query.bindValue(2, text(value));
+            if (Status e = exec(query, purpose + QStringLiteral(" (key '") + key + QStringLiteral("')")); !e)
+                return e;
+        }
+        return Status::ok();
+    });
+}
+
+namespace {
+
+Expected<std::vector<std::pair<QString, QString>>> readPairs(QSqlQuery &query, const QString &purpose,
+                                                             const QString &path)
+{
+    std::vector<std::pair<QString, QString>> out;
+    while (query.next())
+        out.emplace_back(query.value(0).toString(), query.value(1).toString());
+    if (query.lastError().isValid())
+        return toError(query.lastError(), purpose, path);
+    return out;
+}
+
+} // namespace
+
+Expected<std::vector<std::pair<QString, QString>>> TrackingStore::params(const QString &runId) const
+{
+    const QString purpose = QStringLiteral("reading params of run '") + runId + QLatin1Char('\'');
+    if (Status r = requireRun(runId, purpose); !r)
+        return r;
+    QSqlQuery query(m_db);
+    query.setForwardOnly(true);
+    query.prepare(QStringLiteral("SELECT key, value FROM params WHERE run_id = ? ORDER BY key"));
+    query.addBindValue(runId);
+    if (Status s = exec(query, purpose); !s)
+        return s;
+    return readPairs(query, purpose, m_path);
+}
+
+Status TrackingStore::setTag(const QString &runId, const QString &key, const QString &value)
+{
+    if (key.isEmpty())
+        return makeError(QStringLiteral("tag with an empty key"), m_path, -1, QStringLiteral("key"));
+    const QString purpose = QStringLiteral("setting tag '") + key + QStringLiteral("' of run '") + runId + QLatin1Char('\'');
+    return inTransaction(purpose, [&]() -> Status {
+        if (Status r = requireRun(runId, purpose); !r)
+            return r;
+        QSqlQuery query(m_db);
+        query.prepare(QStringLiteral("INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?)"
+                                     " ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value"));
+        query.addBindValue(runId);
+        query.addBindValue(key);
+        query.addBindValue(text(value));
+        return exec(query, purpose);
+    });
+}
+
+Expected<std::vector<std::pair<QString, QString>>> TrackingStore::tags(const QString &runId) const
+{
+    const QString purpose = QStringLiteral("reading tags of run '") + runId + QLatin1Char('\'');
+    if (Status r = requireRun(runId, purpose); !r)
+        return r;
+    QSqlQuery query(m_db);
+    query.setForwardOnly(true);
+    query.prepare(QStringLiteral("SELECT key, value FROM tags WHERE run_id = ? ORDER BY key"));
+    query.addBindValue(runId);
+    if (Status s = exec(query, purpose); !s)
+        return s;
+    return readPairs(query, purpose, m_path);
+}
+
+// ---- metrics ----
+
+Status TrackingStore::logMetrics(const QString &runId, const std::vector<MetricPoint> &points, Feedback *feedback)
+{
+    for (size_t i = 0; i < points.size(); ++i) {
+        if (points[i].key.isEmpty())
+            return makeError(QStringLiteral("metric point %1 has an empty key").arg(i + 1), m_path, -1, QStringLiteral("key"));
+    }
+    const QString purpose = QStringLiteral("logging metrics of run '") + runId + QLatin1Char('\'');
+    const QString stage = QStringLiteral("logging metrics");
+    const qint64 total = qint64(points.size());
+    return inTransaction(purpose, [&]() -> Status {
+        if (Status r = requireRun(runId, purpose); !r)
+            return r;
+        // Multi-row INSERTs: the per-statement overhead of Qt SQL dominates single-row inserts.
+        constexpr size_t kRowsPerStatement = 128;
+        constexpr int kColumns = 5;
+        auto insertFor = [](size_t rows) {
+            QString sql = QStringLiteral("INSERT INTO metrics (run_id, key, step, value, time) VALUES ");
+            for (size_t i = 0; i < rows; ++i)
+                sql += i == 0 ? QStringLiteral("(?, ?, ?, ?, ?)") : QStringLiteral(", (?, ?, ?, ?, ?)");
+            return sql;
+        };
+        QSqlQuery full(m_db);
+        if (points.size() >= kRowsPerStatement && !full.prepare(insertFor(kRowsPerStatement)))
+            return sqlError(full, purpose);
+        const QString now = timeText(QDateTime::currentDateTimeUtc());
+        const QVariant nullValue(QMetaType::fromType<double>());
+        const QVariant runIdValue(runId);
+        for (size_t begin = 0; begin < points.size(); begin += kRowsPerStatement) {
+            if (isCancelled(feedback))
+                return makeError(QStringLiteral("cancelled"), m_path);
+            reportProgress(feedback, qint64(begin), total, stage);
+            const size_t rows = std::min(kRowsPerStatement, points.size() - begin);
+            QSqlQuery partial(m_db);
+            if (rows < kRowsPerStatement && !partial.prepare(insertFor(rows)))
+                return sqlError(partial, purpose);
+            QSqlQuery &query = rows < kRowsPerStatement ? partial : full;
+            for (size_t r = 0; r < rows; ++r) {
+                const MetricPoint &p = points[begin + r];
+                const int base = int(r) * kColumns;
+                query.bindValue(base, runIdValue);
+                query.bindValue(base + 1, p.key);
+                query.bindValue(base + 2, p.step);
+                // SQLite cannot store NaN (it becomes NULL); store NULL explicitly and read it back as NaN.
+                query.bindValue(base + 3, std::isnan(p.value) ? nullValue : QVariant(p.value));
+                query.bindValue(base + 4, p.time.isValid() ? timeText(p.time) : now);
+            }
+            if (Status e = exec(query, purpose); !e)
+                return e;
+        }
+        reportProgress(feedback, total, total, stage);
+        return Status::ok();
+    });
+}
+
+Expected<std::vector<MetricPoint>> TrackingStore::metrics(const QString &runId, const QString &key) const
+{
+    const QString purpose = QStringLiteral("reading metrics of run '") + runId + QLatin1Char('\'');
+    if (Status r = requireRun(runId, purpose); !r)
+        return r;
+    QSqlQuery query(m_db);
+    query.setForwardOnly(true);
+    query.prepare(QStringLiteral("SELECT key, step, value, time FROM metrics WHERE run_id = ?")
+                  + (key.isEmpty() ? QString() : QStringLiteral(" AND key = ?"))
+                  + QStringLiteral(" ORDER BY key, step, time"));
+    query.addBindValue(runId);
+    if (!key.isEmpty())
+        query.addBindValue(key);
+    if (Status s = exec(query, purpose); !s)
+        return s;
+    std::vector<MetricPoint> out;
+    while (query.next()) {
+        MetricPoint p;
+        p.key = query.value(0).toString();
+        p.step = query.value(1).toLongLong();
+        const QVariant v = query.value(2);
+        p.value = v.isNull() ? std::numeric_limits<double>::quiet_NaN() : v.toDouble();
+        p.time = timeFromVariant(query.value(3));
+        out.push_back(std::move(p));
+    }
+    if (query.lastError().isValid())
+        return sqlError(query, purpose);
+    return out;
+}
+
+// ---- artifacts ----
+
+Status TrackingStore::addArtifact(const ArtifactRecord &artifact)
+{
+    if (artifact.name.isEmpty())
+        return makeError(QStringLiteral("artifact without a name"), m_path, -1, QStringLiteral("name"));
+    if (artifact.objectId.isEmpty())
+        return makeError(QStringLiteral("artifact '") + artifact.name + QStringLiteral("' without an object id"), m_path, -1,
+                         QStringLiteral("object_id"));
+    const QString purpose = QStringLiteral("adding artifact '") + artifact.name + QStringLiteral("' to run '")
+        + artifact.runId + QLatin1Char('\'');
+    return inTransaction(purpose, [&]() -> Status {
+        if (Status r = requireRun(artifact.runId, purpose); !r)
+            return r;
+        QSqlQuery query(m_db);
+        query.prepare(QStringLiteral("INSERT INTO artifacts (run_id, name, object_id, size, kind) VALUES (?, ?, ?, ?, ?)"));
+        query.addBindValue(artifact.runId);
+        query.addBindValue(artifact.name);
+        query.addBindValue(artifact.objectId);
+        query.addBindValue(artifact.size);
+        query.addBindValue(text(artifact.kind));
+        return exec(query, purpose);
+    });
+}
+
+Expected<std::vector<ArtifactRecord>> TrackingStore::artifacts(const QString &runId) const
+{
+    const QString purpose = QStringLiteral("reading artifacts of run '") + runId + QLatin1Char('\'');
+    if (Status r = requireRun(runId, purpose); !r)
+        return r;
+    QSqlQuery query(m_db);
+    query.setForwardOnly(true);
+    query.prepare(QStringLiteral("SELECT run_id, name, object_id, size, kind FROM artifacts WHERE run_id = ? ORDER BY name"));
+    query.addBindValue(runId);
+    if (Status s = exec(query, purpose); !s)
+        return s;
+    std::vector<ArtifactRecord> out;
+    while (query.next()) {
+        out.push_back({query.value(0).toString(), query.value(1).toString(), query.value(2).toString(),
+                       query.value(3).toLongLong(), query.value(4).toString()});
+    }
+    if (query.lastError().isValid())
+        return sqlError(query, purpose);
+    return out;
+}
+
+// ---- lineage ----
+
+Status TrackingStore::addLineage(const LineageEdge &edge)
+{
+    const std::pair<const QString *, const char *> required[] = {
+        {&edge.srcKind, "src_kind"}, {&edge.srcId, "src_id"}, {&edge.dstKind, "dst_kind"},
+        {&edge.dstId, "dst_id"}, {&edge.relation, "relation"}};
+    for (const auto &[value, field] : required) {
+        if (value->isEmpty())
+            return makeError(QStringLiteral("lineage edge with an empty ") + QLatin1String(field), m_path, -1,
+                             QLatin1String(field));
+    }
+    const QString purpose = QStringLiteral("adding lineage %1:%2 -> %3:%4")
+                                .arg(edge.srcKind, edge.srcId, edge.dstKind, edge.dstId);
+    return inTransaction(purpose, [&]() -> Status {
+        QSqlQuery query(m_db);
+        query.prepare(QStringLiteral("INSERT INTO lineage (src_kind, src_id, dst_kind, dst_id, relation, created_at)"
+                                     " VALUES (?, ?, ?, ?, ?, ?)"
+                                     " ON CONFLICT (src_kind, src_id, dst_kind, dst_id, relation) DO NOTHING"));
+        query.addBindValue(edge.srcKind);
+        query.addBindValue(edge.srcId);
+        query.addBindValue(edge.dstKind);
+        query.addBindValue(edge.dstId);
+        query.addBindValue(edge.relation);
+        query.addBindValue(timeText(edge.created.isValid() ? edge.created : QDateTime::currentDateTimeUtc()));
+        return exec(query, purpose);
+    });
+}
+
+Expected<std::vector<LineageEdge>> TrackingStore::lineage(const QString &kind, const QString &id) const
+{
+    const QString purpose = QStringLiteral("reading lineage of %1:%2").arg(kind, id);
+    QSqlQuery query(m_db);
+    query.setForwardOnly(true);
+    query.prepare(QStringLiteral("SELECT src_kind, src_id, dst_kind, dst_id, relation, created_at FROM lineage"
+                                 " WHERE (src_kind = ? AND src_id = ?) OR (dst_kind = ? AND dst_id = ?) ORDER BY id"));
+    query.addBindValue(kind);
+    query.addBindValue(id);
+    query.addBindValue(kind);
+    query.addBindValue(id);
+    if (Status s = exec(query, purpose); !s)
+        return s;
+    std::vector<LineageEdge> out;
+    while (query.next()) {
+        out.push_back({query.value(0).toString(), query.value(1).toString(), query.value(2).toString(),
+                       query.value(3).toString(), query.value(4).toString(), timeFromVariant(query.value(5))});
+    }
+    if (query.lastError().isValid())
+        return sqlError(query, purpose);
+    return out;
+}
+
+} // namespace keel::tracking
