@@ -1,0 +1,820 @@
+#include "data/profile.h"
+
+#include <QDateTime>
+#include <QThread>
+#include <QTimeZone>
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <cmath>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+namespace keel::data {
+
+namespace {
+
+constexpr uint64_t kSignBit = uint64_t(1) << 63;
+constexpr qint64 kCancelStride = qint64(1) << 20;
+
+Error cancelledError() { return makeError(QStringLiteral("cancelled")); }
+
+// Order-preserving maps from values to unsigned keys, so one radix sort serves every numeric type and
+// distinct values are counted exactly (int64 beyond 2^53 included).
+uint64_t intKey(int64_t v) { return uint64_t(v) ^ kSignBit; }
+double intFromKey(uint64_t k) { return double(int64_t(k ^ kSignBit)); }
+uint64_t floatKey(double v)
+{
+    if (v == 0)
+        v = 0.0; // -0 and +0 are one value
+    const uint64_t bits = std::bit_cast<uint64_t>(v);
+    return (bits & kSignBit) ? ~bits : (bits | kSignBit);
+}
+double floatFromKey(uint64_t k) { return std::bit_cast<double>((k & kSignBit) ? (k & ~kSignBit) : ~k); }
+
+// LSD radix sort with 11-bit digits; passes where every key has the same digit are skipped.
+bool radixSort(std::vector<uint64_t> &keys, const Feedback *feedback)
+{
+    const size_t n = keys.size();
+    if (n < 2048) {
+        std::sort(keys.begin(), keys.end());
+        return true;
+    }
+    constexpr int kBits = 11, kBuckets = 1 << kBits, kPasses = 6;
+    constexpr uint64_t kMask = kBuckets - 1;
+    std::vector<size_t> hist(size_t(kPasses) * kBuckets, 0);
+    for (uint64_t k : keys)
+        for (int p = 0; p < kPasses; ++p)
+            ++hist[size_t(p) * kBuckets + size_t((k >> (p * kBits)) & kMask)];
+    std::vector<uint64_t> tmp(n);
+    for (int p = 0; p < kPasses; ++p) {
+        size_t *h = hist.data() + size_t(p) * kBuckets;
+        if (std::any_of(h, h + kBuckets, [n](size_t c) { return c == n; }))
+            continue;
+        if (isCancelled(feedback))
+            return false;
+        size_t sum = 0;
+        for (int b = 0; b < kBuckets; ++b) {
+            const size_t c = h[b];
+            h[b] = sum;
+            sum += c;
+        }
+        const int shift = p * kBits;
+        for (uint64_t k : keys)
+            tmp[h[(k >> shift) & kMask]++] = k;
+        keys.swap(tmp);
+    }
+    return true;
+}
+
+// Calls fn(begin, end) over row chunks, polling cancel between chunks; false when cancelled.
+template <class Fn>
+bool forChunks(qint64 rows, const Feedback *feedback, Fn &&fn)
+{
+    for (qint64 begin = 0; begin < rows; begin += kCancelStride) {
+        if (isCancelled(feedback))
+            return false;
+        fn(begin, std::min(rows, begin + kCancelStride));
+    }
+    return true;
+}
+
+template <class Decode>
+void numericSummary(const std::vector<uint64_t> &keys, Decode decode, ColumnProfile &p)
+{
+    const size_t m = keys.size();
+    p.distinct = 1;
+    for (size_t i = 1; i < m; ++i)
+        p.distinct += keys[i] != keys[i - 1] ? 1 : 0;
+    p.min = decode(keys.front());
+    p.max = decode(keys.back());
+    long double sum = 0;
+    for (uint64_t k : keys)
+        sum += decode(k);
+    const double mean = double(sum / (long double)m);
+    p.mean = mean;
+    if (m >= 2) {
+        long double ss = 0;
+        for (uint64_t k : keys) {
+            const long double d = (long double)decode(k) - (long double)mean;
+            ss += d * d;
+        }
+        p.std = double(std::sqrt(ss / (long double)(m - 1)));
+    }
+    for (double level : kProfileQuantileLevels) {
+        const double h = double(m - 1) * level;
+        const size_t lo = size_t(std::floor(h));
+        const double frac = h - double(lo);
+        double v = decode(keys[lo]);
+        if (frac > 0 && lo + 1 < m)
+            v += frac * (decode(keys[lo + 1]) - v);
+        p.quantiles.push_back({level, v});
+    }
+    // Histogram over the finite range; infinities fall into the outer bins.
+    size_t first = 0, last = m;
+    while (first < m && !std::isfinite(decode(keys[first])))
+        ++first;
+    while (last > first && !std::isfinite(decode(keys[last - 1])))
+        --last;
+    if (first >= last)
+        return;
+    const double lo = decode(keys[first]), hi = decode(keys[last - 1]);
+    const bool datetime = p.type == ColumnType::Datetime;
+    auto edgeValue = [datetime](double v) { return datetime ? double(std::llround(v)) : v; };
+    std::vector<double> edges;
+    if (lo == hi) {
+        edges = {lo, hi};
+    } else {
+        for (int i = 0; i < kProfileHistogramBins; ++i)
+            edges.push_back(edgeValue(lo + (hi - lo) * double(i) / kProfileHistogramBins));
+        edges.push_back(hi);
+    }
+    const size_t bins = edges.size() - 1;
+    std::vector<size_t> pos(bins + 1, 0);
+    pos[bins] = m;
+    for (size_t i = 1; i < bins; ++i) {
+        const double edge = edges[i];
+        pos[i] = size_t(std::lower_bound(keys.begin(), keys.end(), edge,
+                                         [&decode](uint64_t k, double e) { return decode(k) < e; })
+                        - keys.begin());
+    }
+    p.histogram.edges = std::move(edges);
+    p.histogram.counts.resize(bins);
+    for (size_t i = 0; i < bins; ++i)
+        p.histogram.counts[i] = qint64(pos[i + 1] - pos[i]);
+}
+
+Status profileNumeric(const Column &c, ColumnProfile &p, const Feedback *feedback)
+{
+    const qint64 rows = c.size();
+    const bool nulls = c.nullCount() > 0;
+    const ColumnStorage &s = c.storage();
+    std::vector<uint64_t> keys;
+    keys.reserve(size_t(rows - c.nullCount()));
+    bool ok = true;
+    switch (c.type()) {
+    case ColumnType::Int64:
+    case ColumnType::Datetime:
+        ok = forChunks(rows, feedback, [&](qint64 b, qint64 e) {
+            for (qint64 r = b; r < e; ++r)
+                if (!nulls || c.isValid(r))
+                    keys.push_back(intKey(s.i64.view[size_t(r)]));
+        });
+        break;
+    case ColumnType::Bool:
+        ok = forChunks(rows, feedback, [&](qint64 b, qint64 e) {
+            for (qint64 r = b; r < e; ++r)
+                if (!nulls || c.isValid(r))
+                    keys.push_back(intKey(s.u8.view[size_t(r)] ? 1 : 0));
+        });
+        break;
+    case ColumnType::Float64:
+        ok = forChunks(rows, feedback, [&](qint64 b, qint64 e) {
+            for (qint64 r = b; r < e; ++r) {
+                const double v = s.f64.view[size_t(r)];
+                if ((!nulls || c.isValid(r)) && !std::isnan(v))
+                    keys.push_back(floatKey(v));
+            }
+        });
+        break;
+    default:
+        break;
+    }
+    if (!ok || !radixSort(keys, feedback))
+        return cancelledError();
+    p.missing = rows - qint64(keys.size());
+    if (keys.empty())
+        return {};
+    if (c.type() == ColumnType::Float64)
+        numericSummary(keys, floatFromKey, p);
+    else
+        numericSummary(keys, intFromKey, p);
+    if (c.type() == ColumnType::Datetime) {
+        p.mean = double(std::llround(*p.mean));
+        for (Quantile &q : p.quantiles)
+            q.value = double(std::llround(q.value));
+    }
+    return {};
+}
+
+// Keeps the `limit` largest (count desc, value asc) of (value, count) pairs.
+template <class Pair>
+std::vector<CategoryCount> topOf(std::vector<Pair> &items, int limit)
+{
+    auto better = [](const Pair &a, const Pair &b) {
+        return a.second != b.second ? a.second > b.second : a.first < b.first;
+    };
+    const size_t k = std::min(items.size(), size_t(limit));
+    std::partial_sort(items.begin(), items.begin() + qsizetype(k), items.end(), better);
+    std::vector<CategoryCount> out;
+    for (size_t i = 0; i < k; ++i)
+        out.push_back({QString::fromUtf8(items[i].first.data(), qsizetype(items[i].first.size())), items[i].second});
+    return out;
+}
+
+Status profileCategories(const Column &c, ColumnProfile &p, const Feedback *feedback)
+{
+    const qint64 rows = c.size();
+    const bool nulls = c.nullCount() > 0;
+    std::vector<std::pair<std::string_view, qint64>> items;
+    bool ok = true;
+    if (c.type() == ColumnType::Categorical) {
+        const qint64 dict = c.dictionarySize();
+        std::vector<qint64> counts(size_t(dict), 0);
+        const auto &codes = c.storage().codes.view;
+        qint64 bad = 0;
+        ok = forChunks(rows, feedback, [&](qint64 b, qint64 e) {
+            for (qint64 r = b; r < e; ++r) {
+                if (nulls && c.isNull(r))
+                    continue;
+                const int32_t code = codes[size_t(r)];
+                if (code >= 0 && code < dict)
+                    ++counts[size_t(code)];
+                else
+                    ++bad;
+            }
+        });
+        p.missing = c.nullCount() + bad;
+        for (qint64 code = 0; code < dict; ++code)
+            if (counts[size_t(code)] > 0)
+                items.emplace_back(c.dictionaryAt(code), counts[size_t(code)]);
+    } else if (c.type() == ColumnType::Bool) {
+        qint64 counts[2] = {0, 0};
+        const auto &u8 = c.storage().u8.view;
+        ok = forChunks(rows, feedback, [&](qint64 b, qint64 e) {
+            for (qint64 r = b; r < e; ++r)
+                if (!nulls || c.isValid(r))
+                    ++counts[u8[size_t(r)] ? 1 : 0];
+        });
+        if (counts[0] > 0)
+            items.emplace_back(std::string_view("false"), counts[0]);
+        if (counts[1] > 0)
+            items.emplace_back(std::string_view("true"), counts[1]);
+    } else {
+        std::unordered_map<std::string_view, qint64> counts;
+        counts.reserve(size_t(std::min<qint64>(rows, 1 << 16)));
+        ok = forChunks(rows, feedback, [&](qint64 b, qint64 e) {
+            for (qint64 r = b; r < e; ++r)
+                if (!nulls || c.isValid(r))
+                    ++counts[c.stringAt(r)];
+        });
+        items.assign(counts.begin(), counts.end());
+        p.missing = c.nullCount();
+    }
+    if (!ok)
+        return cancelledError();
+    if (c.type() != ColumnType::Bool)
+        p.distinct = qint64(items.size());
+    p.topCategories = topOf(items, kProfileTopCategories);
+    return {};
+}
+
+Expected<ColumnProfile> profileColumnImpl(const Column &column, const Feedback *feedback)
+{
+    ColumnProfile p;
+    p.name = column.name();
+    p.type = column.type();
+    p.count = column.size();
+    p.missing = column.nullCount();
+    if (isNumericType(column.type())) {
+        if (Status s = profileNumeric(column, p, feedback); !s)
+            return s.error();
+    }
+    if (column.type() == ColumnType::Categorical || column.type() == ColumnType::String
+        || column.type() == ColumnType::Bool) {
+        if (Status s = profileCategories(column, p, feedback); !s)
+            return s.error();
+    }
+    return p;
+}
+
+// ---- text forms ------------------------------------------------------------------------------------------
+
+std::string toStd(const QString &s) { return s.toUtf8().toStdString(); }
+QString fromStd(const std::string &s) { return QString::fromUtf8(s.data(), qsizetype(s.size())); }
+
+QString numberText(double v)
+{
+    if (std::isnan(v))
+        return QStringLiteral(".nan");
+    if (std::isinf(v))
+        return v > 0 ? QStringLiteral(".inf") : QStringLiteral("-.inf");
+    if (v == std::trunc(v) && std::abs(v) < 1e15)
+        return QString::number(qint64(v));
+    return QString::number(v, 'g', QLocale::FloatingPointShortest);
+}
+
+std::optional<double> parseNumberText(const QString &text)
+{
+    const QString t = text.trimmed();
+    const QString lower = t.toLower();
+    if (lower == u".nan")
+        return std::nan("");
+    if (lower == u".inf" || lower == u"+.inf")
+        return std::numeric_limits<double>::infinity();
+    if (lower == u"-.inf")
+        return -std::numeric_limits<double>::infinity();
+    bool ok = false;
+    const double v = t.toDouble(&ok);
+    if (!ok)
+        return std::nullopt;
+    return v;
+}
+
+// A value of the column's domain as text: ISO for datetimes, a number otherwise.
+QString valueText(ColumnType type, double v)
+{
+    if (type == ColumnType::Datetime && std::isfinite(v))
+        return formatDatetime(std::llround(v));
+    return numberText(v);
+}
+
+std::optional<double> parseValueText(ColumnType type, const QString &text)
+{
+    if (type == ColumnType::Datetime)
+        if (auto ms = parseIsoDatetime(text))
+            return double(*ms);
+    return parseNumberText(text);
+}
+
+// ---- YAML --------------------------------------------------------------------------------------------------
+
+Error yamlError(const YAML::Node &node, const QString &message, const QString &field)
+{
+    const qint64 line = node.Mark().line >= 0 ? qint64(node.Mark().line) + 1 : -1;
+    return makeError(message, {}, line, field);
+}
+
+Expected<qint64> yamlInt(const YAML::Node &node, const QString &field)
+{
+    if (!node.IsScalar())
+        return yamlError(node, QStringLiteral("expected an integer"), field);
+    bool ok = false;
+    const qint64 v = fromStd(node.Scalar()).trimmed().toLongLong(&ok);
+    if (!ok)
+        return yamlError(node, QStringLiteral("expected an integer, found '%1'").arg(fromStd(node.Scalar())), field);
+    return v;
+}
+
+Expected<double> yamlValue(const YAML::Node &node, ColumnType type, const QString &field)
+{
+    if (!node.IsScalar())
+        return yamlError(node, QStringLiteral("expected a number"), field);
+    const QString text = fromStd(node.Scalar());
+    const auto v = parseValueText(type, text);
+    if (!v)
+        return yamlError(node, QStringLiteral("expected a number, found '%1'").arg(text), field);
+    return *v;
+}
+
+Expected<ColumnProfile> parseColumnYaml(const YAML::Node &node, qint64 index)
+{
+    if (!node.IsMap())
+        return yamlError(node, QStringLiteral("expected a column map"), QStringLiteral("column %1").arg(index + 1));
+    ColumnProfile p;
+    const YAML::Node name = node["name"];
+    if (!name.IsDefined() || !name.IsScalar())
+        return yamlError(node, QStringLiteral("missing column name"), QStringLiteral("name"));
+    p.name = fromStd(name.Scalar());
+    auto field = [&p](const char *key) -> QString { return p.name + QLatin1Char('.') + QLatin1String(key); };
+    const YAML::Node type = node["type"];
+    if (!type.IsDefined() || !type.IsScalar())
+        return yamlError(node, QStringLiteral("missing column type"), field("type"));
+    const auto t = columnTypeFromName(fromStd(type.Scalar()));
+    if (!t)
+        return yamlError(type, QStringLiteral("unknown type '%1'").arg(fromStd(type.Scalar())), field("type"));
+    p.type = *t;
+
+    for (const char *key : {"count", "missing", "distinct"}) {
+        const YAML::Node n = node[key];
+        if (!n.IsDefined())
+            continue;
+        auto v = yamlInt(n, field(key));
+        if (!v)
+            return v.error();
+        (key == std::string_view("count") ? p.count : key == std::string_view("missing") ? p.missing : p.distinct) = *v;
+    }
+    const std::pair<const char *, std::optional<double> *> optionals[] = {
+        {"min", &p.min}, {"max", &p.max}, {"mean", &p.mean}, {"std", &p.std}};
+    for (const auto &[key, target] : optionals) {
+        const YAML::Node n = node[key];
+        if (!n.IsDefined())
+            continue;
+        auto v = yamlValue(n, key == std::string_view("std") ? ColumnType::Float64 : p.type, field(key));
+        if (!v)
+            return v.error();
+        *target = *v;
+    }
+    if (const YAML::Node qs = node["quantiles"]; qs.IsDefined()) {
+        if (!qs.IsSequence())
+            return yamlError(qs, QStringLiteral("expected a list"), field("quantiles"));
+        for (const YAML::Node &q : qs) {
+            if (!q.IsMap() || !q["p"].IsDefined() || !q["value"].IsDefined())
+                return yamlError(q, QStringLiteral("expected {p, value}"), field("quantiles"));
+            auto level = yamlValue(q["p"], ColumnType::Float64, field("quantiles"));
+            if (!level)
+                return level.error();
+            auto value = yamlValue(q["value"], p.type, field("quantiles"));
+            if (!value)
+                return value.error();
+            p.quantiles.push_back({*level, *value});
+        }
+    }
+    if (const YAML::Node top = node["topCategories"]; top.IsDefined()) {
+        if (!top.IsSequence())
+            return yamlError(top, QStringLiteral("expected a list"), field("topCategories"));
+        for (const YAML::Node &c : top) {
+            if (!c.IsMap() || !c["value"].IsDefined() || !c["value"].IsScalar() || !c["count"].IsDefined())
+                return yamlError(c, QStringLiteral("expected {value, count}"), field("topCategories"));
+            auto count = yamlInt(c["count"], field("topCategories"));
+            if (!count)
+                return count.error();
+            p.topCategories.push_back({fromStd(c["value"].Scalar()), *count});
+        }
+    }
+    if (const YAML::Node h = node["histogram"]; h.IsDefined()) {
+        const YAML::Node edges = h["edges"], counts = h["counts"];
+        if (!h.IsMap() || !edges.IsSequence() || !counts.IsSequence())
+            return yamlError(h, QStringLiteral("expected {edges: [...], counts: [...]}"), field("histogram"));
+        for (const YAML::Node &e : edges) {
+            auto v = yamlValue(e, p.type, field("histogram"));
+            if (!v)
+                return v.error();
+            p.histogram.edges.push_back(*v);
+        }
+        for (const YAML::Node &c : counts) {
+            auto v = yamlInt(c, field("histogram"));
+            if (!v)
+                return v.error();
+            p.histogram.counts.push_back(*v);
+        }
+        if (!(p.histogram.edges.empty() && p.histogram.counts.empty())
+            && p.histogram.edges.size() != p.histogram.counts.size() + 1)
+            return yamlError(h, QStringLiteral("histogram needs one more edge than counts"), field("histogram"));
+    }
+    return p;
+}
+
+// ---- JSON --------------------------------------------------------------------------------------------------
+
+QJsonValue jsonValue(ColumnType type, double v)
+{
+    if (type == ColumnType::Datetime && std::isfinite(v))
+        return formatDatetime(std::llround(v));
+    if (!std::isfinite(v))
+        return QJsonValue(QJsonValue::Null);
+    return v;
+}
+
+std::optional<double> fromJsonValue(ColumnType type, const QJsonValue &v)
+{
+    if (v.isDouble())
+        return v.toDouble();
+    if (v.isNull())
+        return std::nan("");
+    if (v.isString())
+        return parseValueText(type, v.toString());
+    return std::nullopt;
+}
+
+// ---- plain text --------------------------------------------------------------------------------------------
+
+QString shortNumber(ColumnType type, double v)
+{
+    if (type == ColumnType::Datetime && std::isfinite(v))
+        return formatDatetime(std::llround(v));
+    if (std::isfinite(v) && v == std::trunc(v) && std::abs(v) < 1e15)
+        return QString::number(qint64(v));
+    return QString::number(v, 'g', 6);
+}
+
+// A span of milliseconds in the largest unit that keeps it above 1 ("3.2 d", "5 h", "12.5 s").
+QString durationText(double ms)
+{
+    struct Unit {
+        double ms;
+        const char *name;
+    };
+    static const Unit units[] = {{86400000.0, "d"}, {3600000.0, "h"}, {60000.0, "min"}, {1000.0, "s"}};
+    for (const Unit &u : units)
+        if (std::abs(ms) >= u.ms)
+            return QString::number(ms / u.ms, 'g', 4) + QLatin1Char(' ') + QLatin1String(u.name);
+    return QString::number(ms, 'g', 4) + QStringLiteral(" ms");
+}
+
+QString percent(double share) { return QString::number(share * 100.0, 'f', share < 0.001 && share > 0 ? 3 : 1) + QLatin1Char('%'); }
+
+} // namespace
+
+const ColumnProfile *TableProfile::find(QStringView name) const
+{
+    for (const ColumnProfile &c : columns)
+        if (c.name == name)
+            return &c;
+    return nullptr;
+}
+
+std::optional<int64_t> parseIsoDatetime(QStringView text)
+{
+    QString s = text.trimmed().toString();
+    if (s.size() == 10) {
+        const QDate d = QDate::fromString(s, Qt::ISODate);
+        if (!d.isValid())
+            return std::nullopt;
+        return QDateTime(d, QTime(0, 0), QTimeZone::utc()).toMSecsSinceEpoch();
+    }
+    if (s.size() < 16 || (s[10] != QLatin1Char('T') && s[10] != QLatin1Char(' ')))
+        return std::nullopt;
+    s[10] = QLatin1Char('T');
+    QDateTime dt = QDateTime::fromString(s, Qt::ISODateWithMs);
+    if (!dt.isValid())
+        return std::nullopt;
+    if (dt.timeSpec() == Qt::LocalTime)
+        dt = QDateTime(dt.date(), dt.time(), QTimeZone::utc());
+    return dt.toMSecsSinceEpoch();
+}
+
+Expected<ColumnProfile> profileColumn(const Column &column, Feedback *feedback)
+{
+    auto p = profileColumnImpl(column, feedback);
+    if (p)
+        reportProgress(feedback, 1, 1, QStringLiteral("profile"));
+    return p;
+}
+
+Expected<TableProfile> profileTable(const Table &table, Feedback *feedback)
+{
+    const int n = table.columnCount();
+    std::vector<std::optional<ColumnProfile>> results(static_cast<size_t>(n));
+    std::atomic<int> next{0}, done{0};
+    std::atomic<bool> cancelled{false};
+    auto worker = [&] {
+        for (int i = next++; i < n; i = next++) {
+            if (cancelled.load() || isCancelled(feedback)) {
+                cancelled = true;
+                return;
+            }
+            auto p = profileColumnImpl(table.column(i), feedback);
+            if (!p) {
+                cancelled = true;
+                return;
+            }
+            results[size_t(i)] = std::move(p.value());
+            reportProgress(feedback, ++done, n, QStringLiteral("profile"));
+        }
+    };
+    const int threads = std::clamp(QThread::idealThreadCount(), 1, std::max(n, 1));
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads; ++t)
+        pool.emplace_back(worker);
+    worker();
+    for (std::thread &t : pool)
+        t.join();
+    if (cancelled || isCancelled(feedback))
+        return cancelledError();
+    TableProfile out;
+    out.rows = table.rowCount();
+    out.columns.reserve(size_t(n));
+    for (auto &r : results)
+        out.columns.push_back(std::move(*r));
+    return out;
+}
+
+void emitProfileYaml(YAML::Emitter &out, const TableProfile &profile)
+{
+    out << YAML::BeginSeq;
+    for (const ColumnProfile &c : profile.columns) {
+        out << YAML::BeginMap;
+        out << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << toStd(c.name);
+        out << YAML::Key << "type" << YAML::Value << toStd(columnTypeName(c.type));
+        out << YAML::Key << "count" << YAML::Value << static_cast<long long>(c.count);
+        out << YAML::Key << "missing" << YAML::Value << static_cast<long long>(c.missing);
+        out << YAML::Key << "distinct" << YAML::Value << static_cast<long long>(c.distinct);
+        if (c.min)
+            out << YAML::Key << "min" << YAML::Value << toStd(valueText(c.type, *c.min));
+        if (c.max)
+            out << YAML::Key << "max" << YAML::Value << toStd(valueText(c.type, *c.max));
+        if (c.mean)
+            out << YAML::Key << "mean" << YAML::Value << toStd(valueText(c.type, *c.mean));
+        if (c.std)
+            out << YAML::Key << "std" << YAML::Value << toStd(numberText(*c.std));
+        if (!c.quantiles.empty()) {
+            out << YAML::Key << "quantiles" << YAML::Value << YAML::BeginSeq;
+            for (const Quantile &q : c.quantiles)
+                out << YAML::Flow << YAML::BeginMap << YAML::Key << "p" << YAML::Value << toStd(numberText(q.p))
+                    << YAML::Key << "value" << YAML::Value << toStd(valueText(c.type, q.value)) << YAML::EndMap;
+            out << YAML::EndSeq;
+        }
+        if (!c.topCategories.empty()) {
+            out << YAML::Key << "topCategories" << YAML::Value << YAML::BeginSeq;
+            for (const CategoryCount &cc : c.topCategories)
+                out << YAML::Flow << YAML::BeginMap << YAML::Key << "value" << YAML::Value << YAML::DoubleQuoted
+                    << toStd(cc.value) << YAML::Key << "count" << YAML::Value << static_cast<long long>(cc.count)
+                    << YAML::EndMap;
+            out << YAML::EndSeq;
+        }
+        if (!c.histogram.counts.empty()) {
+            out << YAML::Key << "histogram" << YAML::Value << YAML::BeginMap;
+            out << YAML::Key << "edges" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+            for (double e : c.histogram.edges)
+                out << toStd(valueText(c.type, e));
+            out << YAML::EndSeq;
+            out << YAML::Key << "counts" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+            for (qint64 n : c.histogram.counts)
+                out << static_cast<long long>(n);
+            out << YAML::EndSeq << YAML::EndMap;
+        }
+        out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+}
+
+Expected<TableProfile> parseProfileYaml(const YAML::Node &node, qint64 rows)
+{
+    try {
+        TableProfile out;
+        out.rows = rows;
+        if (!node.IsDefined() || node.IsNull())
+            return out;
+        if (!node.IsSequence())
+            return yamlError(node, QStringLiteral("expected a list of column profiles"), QStringLiteral("profile"));
+        qint64 index = 0;
+        for (const YAML::Node &c : node) {
+            auto p = parseColumnYaml(c, index++);
+            if (!p)
+                return p.error();
+            out.columns.push_back(std::move(p.value()));
+        }
+        return out;
+    } catch (const YAML::Exception &e) {
+        return makeError(fromStd(e.msg), {}, e.mark.line >= 0 ? qint64(e.mark.line) + 1 : -1, QStringLiteral("profile"));
+    } catch (const std::exception &e) {
+        return makeError(QString::fromUtf8(e.what()), {}, -1, QStringLiteral("profile"));
+    }
+}
+
+QJsonObject profileToJson(const ColumnProfile &c)
+{
+    QJsonObject o;
+    o.insert(QStringLiteral("name"), c.name);
+    o.insert(QStringLiteral("type"), columnTypeName(c.type));
+    o.insert(QStringLiteral("count"), c.count);
+    o.insert(QStringLiteral("missing"), c.missing);
+    o.insert(QStringLiteral("missingShare"), c.missingShare());
+    o.insert(QStringLiteral("distinct"), c.distinct);
+    if (c.min)
+        o.insert(QStringLiteral("min"), jsonValue(c.type, *c.min));
+    if (c.max)
+        o.insert(QStringLiteral("max"), jsonValue(c.type, *c.max));
+    if (c.mean)
+        o.insert(QStringLiteral("mean"), jsonValue(c.type, *c.mean));
+    if (c.std)
+        o.insert(QStringLiteral("std"), jsonValue(ColumnType::Float64, *c.std));
+    if (!c.quantiles.empty()) {
+        QJsonArray qs;
+        for (const Quantile &q : c.quantiles)
+            qs.append(QJsonObject{{QStringLiteral("p"), q.p}, {QStringLiteral("value"), jsonValue(c.type, q.value)}});
+        o.insert(QStringLiteral("quantiles"), qs);
+    }
+    if (!c.topCategories.empty()) {
+        QJsonArray top;
+        for (const CategoryCount &cc : c.topCategories)
+            top.append(QJsonObject{{QStringLiteral("value"), cc.value}, {QStringLiteral("count"), cc.count}});
+        o.insert(QStringLiteral("topCategories"), top);
+    }
+    if (!c.histogram.counts.empty()) {
+        QJsonArray edges, counts;
+        for (double e : c.histogram.edges)
+            edges.append(jsonValue(c.type, e));
+        for (qint64 n : c.histogram.counts)
+            counts.append(n);
+        o.insert(QStringLiteral("histogram"), QJsonObject{{QStringLiteral("edges"), edges}, {QStringLiteral("counts"), counts}});
+    }
+    return o;
+}
+
+QJsonArray profileToJson(const TableProfile &profile)
+{
+    QJsonArray a;
+    for (const ColumnProfile &c : profile.columns)
+        a.append(profileToJson(c));
+    return a;
+}
+
+Expected<ColumnProfile> profileFromJson(const QJsonObject &o)
+{
+    ColumnProfile p;
+    if (!o.value(QStringLiteral("name")).isString())
+        return makeError(QStringLiteral("missing column name"), {}, -1, QStringLiteral("name"));
+    p.name = o.value(QStringLiteral("name")).toString();
+    auto field = [&p](const char *key) -> QString { return p.name + QLatin1Char('.') + QLatin1String(key); };
+    const auto type = columnTypeFromName(o.value(QStringLiteral("type")).toString());
+    if (!type)
+        return makeError(QStringLiteral("unknown type '%1'").arg(o.value(QStringLiteral("type")).toString()), {}, -1,
+                         field("type"));
+    p.type = *type;
+    p.count = qint64(o.value(QStringLiteral("count")).toDouble());
+    p.missing = qint64(o.value(QStringLiteral("missing")).toDouble());
+    p.distinct = qint64(o.value(QStringLiteral("distinct")).toDouble());
+    const std::pair<const char *, std::optional<double> *> optionals[] = {
+        {"min", &p.min}, {"max", &p.max}, {"mean", &p.mean}, {"std", &p.std}};
+    for (const auto &[key, target] : optionals) {
+        const QJsonValue v = o.value(QLatin1String(key));
+        if (v.isUndefined())
+            continue;
+        const auto d = fromJsonValue(key == std::string_view("std") ? ColumnType::Float64 : p.type, v);
+        if (!d)
+            return makeError(QStringLiteral("expected a number"), {}, -1, field(key));
+        *target = *d;
+    }
+    for (const QJsonValue &q : o.value(QStringLiteral("quantiles")).toArray()) {
+        const auto value = fromJsonValue(p.type, q.toObject().value(QStringLiteral("value")));
+        if (!q.isObject() || !value)
+            return makeError(QStringLiteral("expected {p, value}"), {}, -1, field("quantiles"));
+        p.quantiles.push_back({q.toObject().value(QStringLiteral("p")).toDouble(), *value});
+    }
+    for (const QJsonValue &c : o.value(QStringLiteral("topCategories")).toArray()) {
+        if (!c.isObject() || !c.toObject().value(QStringLiteral("value")).isString())
+            return makeError(QStringLiteral("expected {value, count}"), {}, -1, field("topCategories"));
+        p.topCategories.push_back({c.toObject().value(QStringLiteral("value")).toString(),
+                                   qint64(c.toObject().value(QStringLiteral("count")).toDouble())});
+    }
+    const QJsonObject h = o.value(QStringLiteral("histogram")).toObject();
+    for (const QJsonValue &e : h.value(QStringLiteral("edges")).toArray()) {
+        const auto v = fromJsonValue(p.type, e);
+        if (!v)
+            return makeError(QStringLiteral("expected a number"), {}, -1, field("histogram"));
+        p.histogram.edges.push_back(*v);
+    }
+    for (const QJsonValue &c : h.value(QStringLiteral("counts")).toArray())
+        p.histogram.counts.push_back(qint64(c.toDouble()));
+    if (!(p.histogram.edges.empty() && p.histogram.counts.empty())
+        && p.histogram.edges.size() != p.histogram.counts.size() + 1)
+        return makeError(QStringLiteral("histogram needs one more edge than counts"), {}, -1, field("histogram"));
+    return p;
+}
+
+Expected<TableProfile> profileFromJson(const QJsonArray &array, qint64 rows)
+{
+    TableProfile out;
+    out.rows = rows;
+    for (const QJsonValue &v : array) {
+        if (!v.isObject())
+            return makeError(QStringLiteral("expected a column profile object"), {}, -1, QStringLiteral("profile"));
+        auto p = profileFromJson(v.toObject());
+        if (!p)
+            return p.error();
+        out.columns.push_back(std::move(p.value()));
+    }
+    return out;
+}
+
+QString profileToText(const TableProfile &profile)
+{
+    qsizetype nameWidth = 6;
+    for (const ColumnProfile &c : profile.columns)
+        nameWidth = std::max(nameWidth, std::min<qsizetype>(c.name.size(), 32));
+    QString out = QStringLiteral("%1 rows, %2 columns\n").arg(profile.rows).arg(profile.columns.size());
+    out += QStringLiteral("column").leftJustified(nameWidth + 2) + QStringLiteral("type").leftJustified(13)
+        + QStringLiteral("missing").leftJustified(17) + QStringLiteral("distinct").leftJustified(10)
+        + QStringLiteral("summary\n");
+    for (const ColumnProfile &c : profile.columns) {
+        QString missing = QString::number(c.missing);
+        if (c.missing > 0)
+            missing += QStringLiteral(" (") + percent(c.missingShare()) + QLatin1Char(')');
+        QString line = c.name.leftJustified(nameWidth + 1) + QLatin1Char(' ')
+            + columnTypeName(c.type).leftJustified(12) + QLatin1Char(' ') + missing.leftJustified(16) + QLatin1Char(' ')
+            + QString::number(c.distinct).leftJustified(9) + QLatin1Char(' ');
+        QStringList parts;
+        if (c.type == ColumnType::Bool || c.type == ColumnType::Categorical || c.type == ColumnType::String) {
+            const qint64 present = c.count - c.missing;
+            for (size_t i = 0; i < c.topCategories.size() && i < 3; ++i) {
+                const CategoryCount &cc = c.topCategories[i];
+                parts << cc.value + QLatin1Char(' ') + QString::number(cc.count) + QStringLiteral(" (")
+                        + percent(present ? double(cc.count) / double(present) : 0.0) + QLatin1Char(')');
+            }
+            if (c.distinct > 3)
+                parts << QStringLiteral("...");
+        } else if (c.min && c.max) {
+            parts << QStringLiteral("min ") + shortNumber(c.type, *c.min);
+            for (const Quantile &q : c.quantiles)
+                if (q.p == 0.5)
+                    parts << QStringLiteral("median ") + shortNumber(c.type, q.value);
+            parts << QStringLiteral("max ") + shortNumber(c.type, *c.max);
+            if (c.mean)
+                parts << QStringLiteral("mean ") + shortNumber(c.type, *c.mean);
+            if (c.std)
+                parts << QStringLiteral("std ")
+                        + (c.type == ColumnType::Datetime ? durationText(*c.std) : shortNumber(c.type, *c.std));
+        }
+        line += parts.join(QStringLiteral(", "));
+        out += line.trimmed() + QLatin1Char('\n');
+    }
+    return out;
+}
+
+} // namespace keel::data

@@ -1,0 +1,582 @@
+#include "data/profile.h"
+#include "data/reader.h"
+
+#include <QFile>
+#include <QJsonDocument>
+#include <QRandomGenerator>
+#include <QTest>
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+using namespace keel;
+using namespace keel::data;
+
+namespace {
+
+// A generated column plus the raw values it was built from, for brute-force references.
+struct Sample {
+    Column column;
+    std::vector<std::optional<double>> numbers;      // numeric types (NaN included as a value)
+    std::vector<std::optional<std::string>> texts;   // categorical / string / bool ("true"/"false")
+    std::vector<std::string> exact;                   // exact text of each present numeric value (distinct)
+};
+
+Sample generate(const QString &kind, quint32 seed)
+{
+    QRandomGenerator rng(seed);
+    Sample s;
+    auto chance = [&rng](double p) { return rng.generateDouble() < p; };
+    if (kind == u"int64 small" || kind == u"int64 huge" || kind == u"constant") {
+        ColumnBuilder b(ColumnType::Int64);
+        const int n = kind == u"constant" ? 3000 : 5000;
+        for (int i = 0; i < n; ++i) {
+            if (kind != u"constant" && chance(0.1)) {
+                b.appendNull();
+                s.numbers.push_back(std::nullopt);
+                continue;
+            }
+            int64_t v = 5;
+            if (kind == u"int64 small")
+                v = 17 + int64_t(rng.bounded(74));
+            else if (kind == u"int64 huge")
+                v = (int64_t(1) << 60) + int64_t(rng.bounded(50)); // distinct in int64, not in double
+            b.appendInt64(v);
+            s.numbers.push_back(double(v));
+            s.exact.push_back(std::to_string(v));
+        }
+        s.column = b.finish(QStringLiteral("x"));
+    } else if (kind == u"float64" || kind == u"float64 tiny") {
+        ColumnBuilder b(ColumnType::Float64);
+        const int n = kind == u"float64" ? 3000 : 7;
+        for (int i = 0; i < n; ++i) {
+            if (i % 11 == 3 || chance(0.05)) {
+                b.appendNull();
+                s.numbers.push_back(std::nullopt);
+                continue;
+            }
+            double v = (rng.generateDouble() - 0.3) * 1000.0;
+            if (i % 17 == 1)
+                v = std::nan("");
+            else if (i % 23 == 2)
+                v = -0.0;
+            else if (i % 23 == 5)
+                v = 0.0;
+            b.appendFloat64(v);
+            s.numbers.push_back(v);
+            if (!std::isnan(v))
+                s.exact.push_back(QString::number(v == 0 ? 0.0 : v, 'g', 17).toStdString());
+        }
+        s.column = b.finish(QStringLiteral("x"));
+    } else if (kind == u"bool") {
+        ColumnBuilder b(ColumnType::Bool);
+        for (int i = 0; i < 2500; ++i) {
+            if (chance(0.08)) {
+                b.appendNull();
+                s.numbers.push_back(std::nullopt);
+                s.texts.push_back(std::nullopt);
+                continue;
+            }
+            const bool v = chance(0.3);
+            b.appendBool(v);
+            s.numbers.push_back(v ? 1.0 : 0.0);
+            s.texts.push_back(v ? "true" : "false");
+            s.exact.push_back(v ? "1" : "0");
+        }
+        s.column = b.finish(QStringLiteral("x"));
+    } else if (kind == u"datetime") {
+        ColumnBuilder b(ColumnType::Datetime);
+        const int64_t start = 1293840000000; // 2011-01-01
+        for (int i = 0; i < 4000; ++i) {
+            if (chance(0.07)) {
+                b.appendNull();
+                s.numbers.push_back(std::nullopt);
+                continue;
+            }
+            const int64_t v = start + int64_t(rng.bounded(17520)) * 3600000 + (i % 3 == 0 ? 1234 : 0);
+            b.appendDatetime(v);
+            s.numbers.push_back(double(v));
+            s.exact.push_back(std::to_string(v));
+        }
+        s.column = b.finish(QStringLiteral("x"));
+    } else if (kind == u"categorical" || kind == u"string" || kind == u"ties") {
+        const bool categorical = kind != u"string";
+        ColumnBuilder b(categorical ? ColumnType::Categorical : ColumnType::String);
+        static const char *words[] = {"Private", "Self-emp", "Local-gov", "State-gov", "Federal-gov", "Without-pay",
+                                      "Never-worked", "a", "b", "c", "d", "e", "f", "g", "h", "", "Zoë"};
+        const int n = kind == u"ties" ? 12 * 4 : 6000;
+        for (int i = 0; i < n; ++i) {
+            if (kind == u"ties") {
+                // 12 values, 4 rows each: the top 10 is decided by value order alone.
+                const std::string v = "v" + std::to_string(11 - (i % 12));
+                b.appendString(v);
+                s.texts.push_back(v);
+                continue;
+            }
+            if (chance(0.06)) {
+                b.appendNull();
+                s.texts.push_back(std::nullopt);
+                continue;
+            }
+            const double u = rng.generateDouble();
+            const size_t idx = size_t(u * u * 17.0); // skewed towards the first words
+            std::string v = words[std::min<size_t>(idx, 16)];
+            if (!categorical && chance(0.2))
+                v = "id-" + std::to_string(i);
+            b.appendString(v);
+            s.texts.push_back(v);
+        }
+        s.column = b.finish(QStringLiteral("x"));
+    } else if (kind == u"all missing") {
+        ColumnBuilder b(ColumnType::Float64);
+        for (int i = 0; i < 10; ++i) {
+            b.appendNull();
+            s.numbers.push_back(std::nullopt);
+        }
+        s.column = b.finish(QStringLiteral("x"));
+    } else if (kind == u"empty") {
+        ColumnBuilder b(ColumnType::Int64);
+        s.column = b.finish(QStringLiteral("x"));
+    }
+    return s;
+}
+
+double numpyQuantile(const std::vector<double> &sorted, double p)
+{
+    const double h = (double(sorted.size()) - 1.0) * p;
+    const size_t lo = size_t(std::floor(h));
+    if (lo + 1 >= sorted.size())
+        return sorted[lo];
+    return sorted[lo] + (h - double(lo)) * (sorted[lo + 1] - sorted[lo]);
+}
+
+bool close(double a, double b, double rel = 1e-12)
+{
+    return std::abs(a - b) <= rel * std::max({1.0, std::abs(a), std::abs(b)});
+}
+
+void compareProfiles(const ColumnProfile &a, const ColumnProfile &b)
+{
+    QCOMPARE(a.name, b.name);
+    QCOMPARE(a.type, b.type);
+    QCOMPARE(a.count, b.count);
+    QCOMPARE(a.missing, b.missing);
+    QCOMPARE(a.distinct, b.distinct);
+    QCOMPARE(a.min, b.min);
+    QCOMPARE(a.max, b.max);
+    QCOMPARE(a.mean, b.mean);
+    QCOMPARE(a.std, b.std);
+    QCOMPARE(a.quantiles.size(), b.quantiles.size());
+    for (size_t i = 0; i < a.quantiles.size(); ++i) {
+        QCOMPARE(a.quantiles[i].p, b.quantiles[i].p);
+        QCOMPARE(a.quantiles[i].value, b.quantiles[i].value);
+    }
+    QCOMPARE(a.topCategories.size(), b.topCategories.size());
+    for (size_t i = 0; i < a.topCategories.size(); ++i) {
+        QCOMPARE(a.topCategories[i].value, b.topCategories[i].value);
+        QCOMPARE(a.topCategories[i].count, b.topCategories[i].count);
+    }
+    QCOMPARE(a.histogram.edges, b.histogram.edges);
+    QCOMPARE(a.histogram.counts, b.histogram.counts);
+}
+
+Table mixedTable()
+{
+    std::vector<Column> cols;
+    const QStringList kinds = {QStringLiteral("int64 small"), QStringLiteral("float64"), QStringLiteral("bool"),
+                               QStringLiteral("datetime"), QStringLiteral("categorical"), QStringLiteral("string"),
+                               QStringLiteral("int64 huge")};
+    // Equal lengths: take the first 2500 rows of each generated column.
+    quint32 seed = 7;
+    for (const QString &k : kinds) {
+        const Column c = generate(k, seed++).column;
+        ColumnBuilder b(c.type());
+        for (qint64 r = 0; r < 2500; ++r) {
+            if (c.isNull(r)) {
+                b.appendNull();
+                continue;
+            }
+            switch (c.type()) {
+            case ColumnType::Int64: b.appendInt64(c.int64At(r)); break;
+            case ColumnType::Float64: b.appendFloat64(c.float64At(r)); break;
+            case ColumnType::Bool: b.appendBool(c.boolAt(r)); break;
+            case ColumnType::Datetime: b.appendDatetime(c.datetimeAt(r)); break;
+            default: b.appendString(c.stringAt(r)); break;
+            }
+        }
+        QString name = k;
+        name.replace(QLatin1Char(' '), QLatin1Char('_'));
+        cols.push_back(b.finish(name));
+    }
+    return Table(std::move(cols));
+}
+
+QString adultPath() { return QStringLiteral(KEEL_SOURCE_DIR "/resources/examples/adult_train.csv"); }
+
+// The raw adult file split by hand: it has no embedded commas or quotes inside fields.
+std::vector<QStringList> adultRawRows()
+{
+    QFile f(adultPath());
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    std::vector<QStringList> rows;
+    bool header = true;
+    while (!f.atEnd()) {
+        const QString line = QString::fromUtf8(f.readLine()).trimmed();
+        if (line.isEmpty())
+            continue;
+        if (header) {
+            header = false;
+            continue;
+        }
+        rows.push_back(line.split(QLatin1Char(',')));
+    }
+    return rows;
+}
+
+} // namespace
+
+class TstProfile : public QObject {
+    Q_OBJECT
+private slots:
+    void bruteForce_data()
+    {
+        QTest::addColumn<QString>("kind");
+        for (const char *k : {"int64 small", "int64 huge", "constant", "float64", "float64 tiny", "bool", "datetime",
+                              "categorical", "string", "ties", "all missing", "empty"})
+            QTest::newRow(k) << QString::fromLatin1(k);
+    }
+    void bruteForce()
+    {
+        QFETCH(QString, kind);
+        const Sample s = generate(kind, 42);
+        auto got = profileColumn(s.column);
+        QVERIFY2(got.hasValue(), qPrintable(got.message()));
+        const ColumnProfile &p = *got;
+        QCOMPARE(p.name, QStringLiteral("x"));
+        QCOMPARE(p.type, s.column.type());
+        QCOMPARE(p.count, s.column.size());
+
+        if (isNumericType(s.column.type())) {
+            std::vector<double> v;
+            for (const auto &x : s.numbers)
+                if (x && !std::isnan(*x))
+                    v.push_back(*x);
+            std::sort(v.begin(), v.end());
+            QCOMPARE(p.missing, qint64(s.numbers.size() - v.size()));
+            QCOMPARE(p.distinct, qint64(std::set<std::string>(s.exact.begin(), s.exact.end()).size()));
+            if (v.empty()) {
+                QVERIFY(!p.min && !p.max && !p.mean && !p.std);
+                QVERIFY(p.quantiles.empty());
+                QVERIFY(p.histogram.counts.empty());
+                return;
+            }
+            const bool dt = s.column.type() == ColumnType::Datetime;
+            QCOMPARE(*p.min, v.front());
+            QCOMPARE(*p.max, v.back());
+            double sum = 0;
+            for (double x : v)
+                sum += x;
+            const double mean = sum / double(v.size());
+            QVERIFY2(close(*p.mean, dt ? std::round(mean) : mean), qPrintable(QString::number(*p.mean, 'g', 17)));
+            double ss = 0;
+            for (double x : v)
+                ss += (x - mean) * (x - mean);
+            if (v.size() >= 2)
+                QVERIFY2(close(*p.std, std::sqrt(ss / double(v.size() - 1)), 1e-9), qPrintable(QString::number(*p.std)));
+            const double levels[] = {0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99};
+            QCOMPARE(p.quantiles.size(), size_t(7));
+            for (size_t i = 0; i < 7; ++i) {
+                QCOMPARE(p.quantiles[i].p, levels[i]);
+                const double q = numpyQuantile(v, levels[i]);
+                QVERIFY2(close(p.quantiles[i].value, dt ? std::round(q) : q), qPrintable(QString::number(levels[i])));
+            }
+            // Histogram: edges lo + i (hi - lo) / 20, bin i = [e_i, e_i+1), the last bin closed.
+            if (v.front() == v.back()) {
+                QCOMPARE(p.histogram.edges, (std::vector<double>{v.front(), v.back()}));
+                QCOMPARE(p.histogram.counts, (std::vector<qint64>{qint64(v.size())}));
+            } else {
+                QCOMPARE(p.histogram.edges.size(), size_t(21));
+                QCOMPARE(p.histogram.counts.size(), size_t(20));
+                std::vector<qint64> counts(20, 0);
+                const auto &e = p.histogram.edges;
+                for (int i = 0; i < 20; ++i) {
+                    const double expectEdge = v.front() + (v.back() - v.front()) / 20.0 * i;
+                    QVERIFY(std::abs(e[size_t(i)] - (dt ? std::round(expectEdge) : expectEdge)) < 1e-9 * (1 + std::abs(expectEdge)));
+                }
+                QCOMPARE(e.back(), v.back());
+                for (double x : v) {
+                    int bin = 19;
+                    for (int i = 0; i < 20; ++i)
+                        if (x >= e[size_t(i)] && x < e[size_t(i) + 1]) {
+                            bin = i;
+                            break;
+                        }
+                    ++counts[size_t(bin)];
+                }
+                QCOMPARE(p.histogram.counts, counts);
+            }
+        } else {
+            QVERIFY(!p.min && !p.mean);
+        }
+
+        if (!s.texts.empty() || s.column.type() == ColumnType::Categorical || s.column.type() == ColumnType::String) {
+            std::map<std::string, qint64> counts;
+            qint64 missing = 0;
+            for (const auto &t : s.texts) {
+                if (t)
+                    ++counts[*t];
+                else
+                    ++missing;
+            }
+            QCOMPARE(p.missing, missing);
+            QCOMPARE(p.distinct, qint64(counts.size()));
+            std::vector<std::pair<std::string, qint64>> sorted(counts.begin(), counts.end());
+            std::stable_sort(sorted.begin(), sorted.end(),
+                             [](const auto &a, const auto &b) { return a.second > b.second; });
+            QCOMPARE(p.topCategories.size(), std::min<size_t>(10, sorted.size()));
+            for (size_t i = 0; i < p.topCategories.size(); ++i) {
+                QCOMPARE(p.topCategories[i].value, QString::fromStdString(sorted[i].first));
+                QCOMPARE(p.topCategories[i].count, sorted[i].second);
+            }
+        } else {
+            QVERIFY(p.topCategories.empty());
+        }
+    }
+
+    void tiesByValue()
+    {
+        const ColumnProfile p = *profileColumn(generate(QStringLiteral("ties"), 1).column);
+        QCOMPARE(p.topCategories.size(), size_t(10));
+        QCOMPARE(p.topCategories.front().value, QStringLiteral("v0"));
+        QCOMPARE(p.topCategories[1].value, QStringLiteral("v1"));
+        QCOMPARE(p.topCategories[2].value, QStringLiteral("v10")); // byte order: "v1" < "v10" < "v11" < "v2"
+        QCOMPARE(p.topCategories.back().value, QStringLiteral("v7"));
+    }
+
+    void tableProfileMatchesColumns()
+    {
+        const Table t = mixedTable();
+        auto tp = profileTable(t);
+        QVERIFY2(tp.hasValue(), qPrintable(tp.message()));
+        QCOMPARE(tp->rows, qint64(2500));
+        QCOMPARE(tp->columns.size(), size_t(t.columnCount()));
+        for (int i = 0; i < t.columnCount(); ++i)
+            compareProfiles(tp->columns[size_t(i)], *profileColumn(t.column(i)));
+        QVERIFY(tp->find(u"bool") != nullptr);
+        QCOMPARE(tp->find(u"bool")->type, ColumnType::Bool);
+        QVERIFY(tp->find(u"nope") == nullptr);
+    }
+
+    void yamlRoundTrip()
+    {
+        const Table t = mixedTable();
+        const TableProfile tp = *profileTable(t);
+        YAML::Emitter out;
+        emitProfileYaml(out, tp);
+        QVERIFY(out.good());
+        const QString text = QString::fromUtf8(out.c_str());
+        QVERIFY2(text.contains(QStringLiteral("min: 2011-01-01")), "datetimes written as ISO text");
+        QVERIFY(text.contains(QStringLiteral("name: \"categorical\"")));
+        auto back = parseProfileYaml(YAML::Load(out.c_str()), tp.rows);
+        QVERIFY2(back.hasValue(), qPrintable(back.message()));
+        QCOMPARE(back->rows, tp.rows);
+        QCOMPARE(back->columns.size(), tp.columns.size());
+        for (size_t i = 0; i < tp.columns.size(); ++i)
+            compareProfiles(back->columns[i], tp.columns[i]);
+    }
+
+    void yamlRoundTripAwkwardValues()
+    {
+        ColumnBuilder b(ColumnType::Categorical);
+        for (const char *v : {"null", "true", "~", "", "a: b", "- x", "'q'", "\"dq\"", "#c", "1.5", "NA"})
+            b.appendString(v);
+        ColumnBuilder f(ColumnType::Float64);
+        for (double v : {-std::numeric_limits<double>::infinity(), 0.1, 1e-300, 12345678.125, 2.0,
+                         std::numeric_limits<double>::infinity(), 3.0, 4.0, 5.0, 6.0, 7.0})
+            f.appendFloat64(v);
+        const Table t({b.finish(QStringLiteral("odd: name")), f.finish(QStringLiteral("null"))});
+        const TableProfile tp = *profileTable(t);
+        QCOMPARE(*tp.columns[1].min, -std::numeric_limits<double>::infinity());
+        QCOMPARE(tp.columns[1].histogram.edges.front(), 1e-300); // finite range, infinities in the outer bins
+        QCOMPARE(tp.columns[1].histogram.counts.front() + tp.columns[1].histogram.counts.back() >= 2, true);
+        YAML::Emitter out;
+        emitProfileYaml(out, tp);
+        auto back = parseProfileYaml(YAML::Load(out.c_str()), tp.rows);
+        QVERIFY2(back.hasValue(), qPrintable(back.message()));
+        for (size_t i = 0; i < tp.columns.size(); ++i) {
+            const ColumnProfile &a = back->columns[i], &e = tp.columns[i];
+            QCOMPARE(a.name, e.name);
+            QCOMPARE(a.topCategories.size(), e.topCategories.size());
+            for (size_t k = 0; k < a.topCategories.size(); ++k)
+                QCOMPARE(a.topCategories[k].value, e.topCategories[k].value);
+            QCOMPARE(a.min, e.min);
+            QCOMPARE(a.max, e.max);
+            QCOMPARE(a.histogram.edges, e.histogram.edges);
+            QCOMPARE(a.quantiles.size(), e.quantiles.size());
+            for (size_t k = 0; k < a.quantiles.size(); ++k)
+                QCOMPARE(a.quantiles[k].value, e.quantiles[k].value);
+        }
+    }
+
+    void yamlErrors_data()
+    {
+        QTest::addColumn<QByteArray>("yaml");
+        QTest::addColumn<qint64>("line");
+        QTest::addColumn<QString>("field");
+        QTest::newRow("bad type") << QByteArray("- name: a\n  type: int64\n- name: b\n  type: complex\n") << qint64(4)
+                                  << QStringLiteral("b.type");
+        QTest::newRow("bad count") << QByteArray("- name: a\n  type: int64\n  count: many\n") << qint64(3)
+                                   << QStringLiteral("a.count");
+        QTest::newRow("bad min") << QByteArray("- name: a\n  type: float64\n  count: 3\n  min: low\n") << qint64(4)
+                                 << QStringLiteral("a.min");
+        QTest::newRow("not a list") << QByteArray("name: a\n") << qint64(1) << QStringLiteral("profile");
+        QTest::newRow("histogram shape")
+            << QByteArray("- name: a\n  type: float64\n  histogram:\n    edges: [1, 2]\n    counts: [1, 2]\n") << qint64(4)
+            << QStringLiteral("a.histogram");
+    }
+    void yamlErrors()
+    {
+        QFETCH(QByteArray, yaml);
+        QFETCH(qint64, line);
+        QFETCH(QString, field);
+        auto r = parseProfileYaml(YAML::Load(yaml.constData()), 3);
+        QVERIFY(!r.hasValue());
+        QCOMPARE(r.error().line, line);
+        QCOMPARE(r.error().field, field);
+    }
+
+    void jsonRoundTrip()
+    {
+        const TableProfile tp = *profileTable(mixedTable());
+        const QByteArray text = QJsonDocument(profileToJson(tp)).toJson();
+        const QJsonArray arr = QJsonDocument::fromJson(text).array();
+        QCOMPARE(arr.size(), qsizetype(tp.columns.size()));
+        QCOMPARE(arr.at(3).toObject().value(QStringLiteral("min")).toString().left(5), QStringLiteral("2011-"));
+        QCOMPARE(arr.at(0).toObject().value(QStringLiteral("missing")).toInteger(), tp.columns[0].missing);
+        auto back = profileFromJson(arr, tp.rows);
+        QVERIFY2(back.hasValue(), qPrintable(back.message()));
+        for (size_t i = 0; i < tp.columns.size(); ++i)
+            compareProfiles(back->columns[i], tp.columns[i]);
+    }
+
+    void text()
+    {
+        const TableProfile tp = *profileTable(mixedTable());
+        const QString t = profileToText(tp);
+        const QStringList lines = t.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 2 + int(tp.columns.size()));
+        QCOMPARE(lines.front(), QStringLiteral("2500 rows, 7 columns"));
+        const ColumnProfile *cat = tp.find(u"categorical");
+        QVERIFY(t.contains(cat->topCategories.front().value + QLatin1Char(' ') + QString::number(cat->topCategories.front().count)));
+        const ColumnProfile *ints = tp.find(u"int64_small");
+        QVERIFY(lines[2].startsWith(QStringLiteral("int64_small")));
+        QVERIFY(lines[2].contains(QStringLiteral("min %1").arg(qint64(*ints->min))));
+    }
+
+    void cancel()
+    {
+        Feedback fb;
+        fb.cancel();
+        auto r = profileTable(mixedTable(), &fb);
+        QVERIFY(!r.hasValue());
+        QCOMPARE(r.error().message, QStringLiteral("cancelled"));
+    }
+
+    void progress()
+    {
+        Feedback fb;
+        std::atomic<qint64> last{0}, calls{0};
+        fb.setCallback([&](qint64 done, qint64 total, const QString &) {
+            ++calls;
+            QCOMPARE(total, qint64(7));
+            last = std::max<qint64>(last, done);
+        });
+        QVERIFY(profileTable(mixedTable(), &fb).hasValue());
+        QCOMPARE(calls.load(), qint64(7));
+        QCOMPARE(last.load(), qint64(7));
+    }
+
+    void isoDatetimes_data()
+    {
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<qint64>("ms");
+        QTest::newRow("date") << QStringLiteral("2011-01-01") << qint64(1293840000000);
+        QTest::newRow("seconds") << QStringLiteral("2011-01-01T05:00:00") << qint64(1293858000000);
+        QTest::newRow("space") << QStringLiteral("2011-01-01 05:00:00") << qint64(1293858000000);
+        QTest::newRow("millis") << QStringLiteral("2011-01-01T05:00:00.250") << qint64(1293858000250);
+        QTest::newRow("zulu") << QStringLiteral("2011-01-01T05:00:00Z") << qint64(1293858000000);
+        QTest::newRow("offset") << QStringLiteral("2011-01-01T06:00:00+01:00") << qint64(1293858000000);
+        QTest::newRow("before epoch") << QStringLiteral("1969-12-31") << qint64(-86400000);
+    }
+    void isoDatetimes()
+    {
+        QFETCH(QString, text);
+        QFETCH(qint64, ms);
+        QCOMPARE(parseIsoDatetime(text), std::optional<int64_t>(ms));
+        QVERIFY(!parseIsoDatetime(QStringLiteral("2011-13-01")));
+        QVERIFY(!parseIsoDatetime(QStringLiteral("17")));
+    }
+
+    void adultReal()
+    {
+        const std::vector<QStringList> raw = adultRawRows();
+        QVERIFY(raw.size() > 30000);
+        auto table = readTable(adultPath());
+        QVERIFY2(table.hasValue(), qPrintable(table.message()));
+        auto tp = profileTable(*table);
+        QVERIFY2(tp.hasValue(), qPrintable(tp.message()));
+        QCOMPARE(tp->rows, qint64(raw.size()));
+
+        // age: mean, sample std and median from the raw text.
+        std::vector<double> ages;
+        for (const QStringList &r : raw)
+            ages.push_back(r[0].toDouble());
+        double sum = 0;
+        for (double a : ages)
+            sum += a;
+        const double mean = sum / double(ages.size());
+        double ss = 0;
+        for (double a : ages)
+            ss += (a - mean) * (a - mean);
+        std::sort(ages.begin(), ages.end());
+        const size_t n = ages.size();
+        const double median = n % 2 ? ages[n / 2] : 0.5 * (ages[n / 2 - 1] + ages[n / 2]);
+        const ColumnProfile *age = tp->find(u"age");
+        QVERIFY(age);
+        QCOMPARE(age->type, ColumnType::Int64);
+        QCOMPARE(age->missing, qint64(0));
+        QVERIFY(close(*age->mean, mean));
+        QVERIFY(close(*age->std, std::sqrt(ss / double(n - 1)), 1e-10));
+        QCOMPARE(age->quantiles[3].p, 0.5);
+        QCOMPARE(age->quantiles[3].value, median);
+        QCOMPARE(*age->min, ages.front());
+        QCOMPARE(*age->max, ages.back());
+
+        // workclass: missing count (bare NA) and most frequent category.
+        qint64 missing = 0;
+        std::map<QString, qint64> counts;
+        for (const QStringList &r : raw) {
+            if (r[1] == u"NA")
+                ++missing;
+            else
+                ++counts[QString(r[1]).remove(QLatin1Char('"'))];
+        }
+        const auto top = std::max_element(counts.begin(), counts.end(),
+                                          [](const auto &a, const auto &b) { return a.second < b.second; });
+        const ColumnProfile *wc = tp->find(u"workclass");
+        QVERIFY(wc);
+        QCOMPARE(wc->missing, missing);
+        QVERIFY(missing > 0);
+        QCOMPARE(wc->distinct, qint64(counts.size()));
+        QCOMPARE(wc->topCategories.front().value, top->first);
+        QCOMPARE(wc->topCategories.front().count, top->second);
+    }
+};
+
+QTEST_GUILESS_MAIN(TstProfile)
+#include "tst_profile.moc"

@@ -1,0 +1,248 @@
+#include "data/stats.h"
+
+#include <QTest>
+
+#include <cmath>
+#include <numbers>
+
+using namespace keel::data;
+
+namespace {
+
+// Independent reference: the plain alternating series, summed far past convergence.
+double seriesQ(double lambda)
+{
+    double sum = 0;
+    for (int k = 1; k <= 2000; ++k)
+        sum += (k % 2 ? 1.0 : -1.0) * std::exp(-2.0 * k * k * lambda * lambda);
+    return 2.0 * sum;
+}
+
+double ksLambda(double n, double m, double d)
+{
+    const double ne = n * m / (n + m);
+    return (std::sqrt(ne) + 0.12 + 0.11 / std::sqrt(ne)) * d;
+}
+
+std::vector<double> vec(std::initializer_list<double> v) { return std::vector<double>(v); }
+
+} // namespace
+
+class TstStats : public QObject {
+    Q_OBJECT
+private slots:
+    void quantiles_data()
+    {
+        QTest::addColumn<double>("p");
+        QTest::addColumn<double>("expected");
+        // numpy.percentile([1, 2, 3, 4], 100 * p)
+        QTest::newRow("min") << 0.0 << 1.0;
+        QTest::newRow("p25") << 0.25 << 1.75;
+        QTest::newRow("median") << 0.5 << 2.5;
+        QTest::newRow("p90") << 0.9 << 3.7;
+        QTest::newRow("max") << 1.0 << 4.0;
+    }
+    void quantiles()
+    {
+        QFETCH(double, p);
+        QFETCH(double, expected);
+        const auto v = vec({1, 2, 3, 4});
+        QVERIFY(std::abs(quantileSorted(v, p) - expected) < 1e-12);
+    }
+    void quantileEmpty() { QVERIFY(std::isnan(quantileSorted({}, 0.5))); }
+
+    // Published critical values of the Kolmogorov distribution: P(K > λ_α) = α.
+    void kolmogorovPublished_data()
+    {
+        QTest::addColumn<double>("lambda");
+        QTest::addColumn<double>("alpha");
+        QTest::newRow("median") << 0.8276 << 0.5;
+        QTest::newRow("0.20") << 1.0727 << 0.20;
+        QTest::newRow("0.10") << 1.2238 << 0.10;
+        QTest::newRow("0.05") << 1.3581 << 0.05;
+        QTest::newRow("0.025") << 1.4802 << 0.025;
+        QTest::newRow("0.01") << 1.6276 << 0.01;
+        QTest::newRow("0.001") << 1.9495 << 0.001;
+    }
+    void kolmogorovPublished()
+    {
+        QFETCH(double, lambda);
+        QFETCH(double, alpha);
+        const double q = kolmogorovSurvival(lambda);
+        QVERIFY2(std::abs(q - alpha) < 1e-4, qPrintable(QString::number(q, 'g', 10)));
+    }
+
+    void kolmogorovBothBranches()
+    {
+        // Both the theta form (λ < 1.18) and the alternating series must agree with the long series.
+        for (double lambda = 0.3; lambda < 3.0; lambda += 0.05)
+            QVERIFY2(std::abs(kolmogorovSurvival(lambda) - seriesQ(lambda)) < 1e-12, qPrintable(QString::number(lambda)));
+        QCOMPARE(kolmogorovSurvival(0.0), 1.0);
+        QVERIFY(kolmogorovSurvival(0.05) > 0.999999);
+        QVERIFY(kolmogorovSurvival(10.0) < 1e-80);
+    }
+
+    void ks_data()
+    {
+        QTest::addColumn<std::vector<double>>("a");
+        QTest::addColumn<std::vector<double>>("b");
+        QTest::addColumn<double>("d");
+        // Hand-computed sup |F_a - F_b|.
+        QTest::newRow("separated") << vec({1, 2, 3, 4, 5}) << vec({6, 7, 8}) << 1.0;
+        QTest::newRow("ties") << vec({1, 2, 3, 4}) << vec({3, 4, 5, 6}) << 0.5;
+        QTest::newRow("interleaved") << vec({0.9, 0.1, 0.5}) << vec({0.2, 0.6, 0.4, 0.3}) << 5.0 / 12.0;
+        QTest::newRow("identical") << vec({3, 1, 2, 2}) << vec({2, 2, 1, 3}) << 0.0;
+        QTest::newRow("nan ignored") << vec({1, 2, std::nan("")}) << vec({1, 2}) << 0.0;
+    }
+    void ks()
+    {
+        QFETCH(std::vector<double>, a);
+        QFETCH(std::vector<double>, b);
+        QFETCH(double, d);
+        const TestResult r = kolmogorovSmirnov(a, b);
+        QVERIFY2(std::abs(r.statistic - d) < 1e-12, qPrintable(QString::number(r.statistic)));
+        double n = 0, m = 0;
+        for (double v : a)
+            n += std::isnan(v) ? 0 : 1;
+        for (double v : b)
+            m += std::isnan(v) ? 0 : 1;
+        const double expectedP = d == 0 ? 1.0 : seriesQ(ksLambda(n, m, d));
+        QVERIFY2(std::abs(r.pValue - expectedP) < 1e-12, qPrintable(QString::number(r.pValue)));
+    }
+    void ksSeparatedHandValue()
+    {
+        // n = 5, m = 3: n_e = 1.875, λ = 1.369306 + 0.12 + 0.080333 = 1.569639;
+        // Q(λ) = 2 (e^{-2λ²} - e^{-8λ²} + ...) = 2 (0.0072443 - 0.0000000...) ≈ 0.014489.
+        const TestResult r = kolmogorovSmirnov(vec({1, 2, 3, 4, 5}), vec({6, 7, 8}));
+        QVERIFY2(std::abs(r.pValue - 0.014489) < 1e-6, qPrintable(QString::number(r.pValue, 'g', 8)));
+    }
+    void ksEmpty()
+    {
+        const TestResult r = kolmogorovSmirnov({}, vec({1}));
+        QCOMPARE(r.statistic, 0.0);
+        QCOMPARE(r.pValue, 1.0);
+    }
+
+    void psi_data()
+    {
+        QTest::addColumn<std::vector<double>>("reference");
+        QTest::addColumn<std::vector<double>>("current");
+        QTest::addColumn<int>("bins");
+        QTest::addColumn<double>("expected");
+        const auto ref10 = vec({1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+        // Cut at the median 5.5: reference 0.5 / 0.5, current 0.3 / 0.7.
+        QTest::newRow("two bins") << ref10 << vec({1, 2, 3, 6, 7, 8, 9, 10, 11, 12}) << 2
+                                  << 0.2 * std::log(0.7 / 0.5) + (-0.2) * std::log(0.3 / 0.5);
+        // Empty current bin replaced by 1e-4.
+        QTest::newRow("epsilon") << ref10 << vec({6, 7, 8}) << 2
+                                 << (1e-4 - 0.5) * std::log(1e-4 / 0.5) + 0.5 * std::log(1.0 / 0.5);
+        // Cuts at p = .2 .4 .6 .8 are 0 0 0 0.2 -> merged {0, 0.2}; bins (<0) [0,0.2) [0.2,inf):
+        // reference 0 / 0.8 / 0.2, current 0 / 0.25 / 0.75.
+        QTest::newRow("duplicate cuts") << vec({0, 0, 0, 0, 0, 0, 0, 0, 1, 2}) << vec({0, 1, 1, 2}) << 5
+                                        << (0.25 - 0.8) * std::log(0.25 / 0.8) + (0.75 - 0.2) * std::log(0.75 / 0.2);
+        QTest::newRow("identical") << ref10 << ref10 << 10 << 0.0;
+    }
+    void psi()
+    {
+        QFETCH(std::vector<double>, reference);
+        QFETCH(std::vector<double>, current);
+        QFETCH(int, bins);
+        QFETCH(double, expected);
+        const double got = populationStabilityIndex(reference, current, bins);
+        QVERIFY2(std::abs(got - expected) < 1e-12, qPrintable(QString::number(got, 'g', 12)));
+    }
+    void psiDefaultBins()
+    {
+        // 100 values, ten deciles; shifting the current sample by one decile width moves ~10% of the mass
+        // per bin boundary: brute force the same bins here.
+        std::vector<double> ref, cur;
+        for (int i = 1; i <= 100; ++i) {
+            ref.push_back(i);
+            cur.push_back(i + 30);
+        }
+        std::vector<double> cuts;
+        for (int i = 1; i < 10; ++i) {
+            const double h = 99.0 * i / 10.0;
+            const int lo = int(std::floor(h));
+            cuts.push_back(ref[size_t(lo)] + (h - lo) * (ref[size_t(lo) + 1] - ref[size_t(lo)]));
+        }
+        auto shares = [&](const std::vector<double> &v) {
+            std::vector<double> s(10, 0.0);
+            for (double x : v) {
+                int bin = 0;
+                while (bin < 9 && x >= cuts[size_t(bin)])
+                    ++bin;
+                s[size_t(bin)] += 1.0 / double(v.size());
+            }
+            return s;
+        };
+        const auto r = shares(ref), c = shares(cur);
+        double expected = 0;
+        for (int i = 0; i < 10; ++i) {
+            const double ri = r[size_t(i)] > 0 ? r[size_t(i)] : 1e-4, ci = c[size_t(i)] > 0 ? c[size_t(i)] : 1e-4;
+            expected += (ci - ri) * std::log(ci / ri);
+        }
+        QVERIFY(expected > 1.0);
+        QVERIFY(std::abs(populationStabilityIndex(ref, cur) - expected) < 1e-12);
+        QVERIFY(std::isnan(populationStabilityIndex({}, cur)));
+    }
+
+    void chi2_data()
+    {
+        QTest::addColumn<std::vector<qint64>>("a");
+        QTest::addColumn<std::vector<qint64>>("b");
+        QTest::addColumn<double>("statistic");
+        QTest::addColumn<double>("pValue");
+        // 2x3: totals 60/60, columns 30/40/50, expected 15/20/25 per row: stat = 2 (25/15 + 0 + 25/25) = 16/3,
+        // two degrees of freedom: p = exp(-stat/2).
+        QTest::newRow("2x3") << std::vector<qint64>{10, 20, 30} << std::vector<qint64>{20, 20, 20} << 16.0 / 3.0
+                             << std::exp(-8.0 / 3.0);
+        // 2x2: expected 15 everywhere, stat = 4 * 25 / 15; one degree of freedom: p = erfc(sqrt(stat / 2)).
+        QTest::newRow("2x2") << std::vector<qint64>{10, 20} << std::vector<qint64>{20, 10} << 20.0 / 3.0
+                             << std::erfc(std::sqrt(10.0 / 3.0));
+        QTest::newRow("empty category dropped") << std::vector<qint64>{10, 0, 20} << std::vector<qint64>{20, 0, 10}
+                                                << 20.0 / 3.0 << std::erfc(std::sqrt(10.0 / 3.0));
+        QTest::newRow("padded") << std::vector<qint64>{10, 20, 30} << std::vector<qint64>{20, 20, 20, 0} << 16.0 / 3.0
+                                << std::exp(-8.0 / 3.0);
+        QTest::newRow("proportional") << std::vector<qint64>{1, 2, 3} << std::vector<qint64>{2, 4, 6} << 0.0 << 1.0;
+        QTest::newRow("one category") << std::vector<qint64>{5} << std::vector<qint64>{7} << 0.0 << 1.0;
+        QTest::newRow("empty row") << std::vector<qint64>{0, 0} << std::vector<qint64>{3, 4} << 0.0 << 1.0;
+    }
+    void chi2()
+    {
+        QFETCH(std::vector<qint64>, a);
+        QFETCH(std::vector<qint64>, b);
+        QFETCH(double, statistic);
+        QFETCH(double, pValue);
+        const TestResult r = chiSquare(a, b);
+        QVERIFY2(std::abs(r.statistic - statistic) < 1e-12, qPrintable(QString::number(r.statistic, 'g', 12)));
+        QVERIFY2(std::abs(r.pValue - pValue) < 1e-12, qPrintable(QString::number(r.pValue, 'g', 12)));
+    }
+
+    void js_data()
+    {
+        QTest::addColumn<std::vector<qint64>>("a");
+        QTest::addColumn<std::vector<qint64>>("b");
+        QTest::addColumn<double>("expected");
+        QTest::newRow("identical shares") << std::vector<qint64>{1, 2, 3} << std::vector<qint64>{2, 4, 6} << 0.0;
+        QTest::newRow("disjoint") << std::vector<qint64>{1, 0} << std::vector<qint64>{0, 5} << 1.0;
+        QTest::newRow("disjoint padded") << std::vector<qint64>{4} << std::vector<qint64>{0, 5} << 1.0;
+        // P = (1/2, 1/2), Q = (1, 0), M = (3/4, 1/4):
+        // JS = 1/2 [1/2 log2(2/3) + 1/2 log2(2)] + 1/2 [log2(4/3)].
+        QTest::newRow("hand") << std::vector<qint64>{1, 1} << std::vector<qint64>{1, 0}
+                              << 0.25 * std::log2(2.0 / 3.0) + 0.25 + 0.5 * std::log2(4.0 / 3.0);
+    }
+    void js()
+    {
+        QFETCH(std::vector<qint64>, a);
+        QFETCH(std::vector<qint64>, b);
+        QFETCH(double, expected);
+        const double got = jensenShannon(a, b);
+        QVERIFY2(std::abs(got - expected) < 1e-12, qPrintable(QString::number(got, 'g', 12)));
+        QVERIFY2(std::abs(jensenShannon(b, a) - expected) < 1e-12, "symmetric");
+    }
+    void jsEmpty() { QVERIFY(std::isnan(jensenShannon({0, 0}, {1, 2}))); }
+};
+
+QTEST_GUILESS_MAIN(TstStats)
+#include "tst_stats.moc"
