@@ -1,0 +1,671 @@
+// CSV reading (RFC 4180): delimiter and header detection, a quote-aware split of the buffer into
+// record-aligned chunks, parallel tokenizing with speculative typing, then shared assembly.
+
+#include "data/typeinfer.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+namespace keel::data::detail {
+
+namespace {
+
+constexpr qint64 kPollBytes = 4 << 20;        // progress / cancel granularity
+constexpr qint64 kMinChunkBytes = 256 << 10;  // smallest parallel chunk
+constexpr qint64 kMaxChunkBytes = 64 << 20;   // largest parallel chunk
+
+/// One field of the current record. Simple fields are a view into the buffer; complex ones
+/// (doubled quotes, text after the closing quote) keep the raw span including quotes.
+struct CsvField {
+    const char *begin;
+    size_t len;
+    bool quoted;
+    bool complex;
+};
+
+class CsvTokenizer {
+public:
+    explicit CsvTokenizer(char delimiter) : fields(64), m_delim(delimiter) {}
+
+    std::vector<CsvField> fields; ///< the first `count` entries are the current record's fields
+    size_t count = 0;
+
+    void push(const char *b, size_t len, bool quoted, bool complex)
+    {
+        if (count == fields.size())
+            fields.resize(fields.size() * 2);
+        fields[count++] = CsvField{b, len, quoted, complex};
+    }
+
+    /// Splits the record starting at `p` (not a blank line) into `fields` and moves `p` past its
+    /// line end. False when a quoted field never closes; `errPos` is its opening quote.
+    bool next(const char *&p, const char *end, const char *&errPos)
+    {
+        count = 0;
+        const char d = m_delim;
+        for (;;) {
+            if (p < end && *p == '"') {
+                const char *open = p;
+                const char *r = findQuote(p + 1, end);
+                bool complex = false;
+                while (r && r + 1 < end && r[1] == '"') {
+                    complex = true;
+                    r = findQuote(r + 2, end);
+                }
+                if (!r) {
+                    errPos = open;
+                    return false;
+                }
+                const char *after = r + 1;
+                if (after == end || *after == d || *after == '\n'
+                    || (*after == '\r' && (after + 1 == end || after[1] == '\n'))) {
+                    if (complex)
+                        push(open, size_t(after - open), true, true);
+                    else
+                        push(open + 1, size_t(r - open - 1), true, false);
+                    p = after;
+                } else {
+                    // Text after the closing quote: the field runs on, quotes toggling, to a delimiter.
+                    bool inQuotes = false;
+                    const char *lastOpen = open;
+                    const char *s = after;
+                    for (; s < end; ++s) {
+                        const char c = *s;
+                        if (c == '"') {
+                            inQuotes = !inQuotes;
+                            if (inQuotes)
+                                lastOpen = s;
+                        } else if (!inQuotes && (c == d || c == '\n')) {
+                            break;
+                        }
+                    }
+                    if (inQuotes) {
+                        errPos = lastOpen;
+                        return false;
+                    }
+                    const char *fe = s;
+                    if (fe > after && fe[-1] == '\r' && (s == end || *s == '\n'))
+                        --fe;
+                    push(open, size_t(fe - open), true, true);
+                    p = fe;
+                }
+            } else {
+                const char *s = scanUnquoted(p, end);
+                const char *fe = s;
+                if (fe > p && fe[-1] == '\r' && (s == end || *s == '\n'))
+                    --fe;
+                push(p, size_t(fe - p), false, false);
+                p = fe;
+            }
+            if (p == end)
+                return true;
+            if (*p == d) {
+                ++p;
+                continue;
+            }
+            if (*p == '\r')
+                ++p;
+            if (p < end && *p == '\n')
+                ++p;
+            return true;
+        }
+    }
+
+    /// First quote at or after s, or null. Quoted fields are mostly short: look at the first
+    /// bytes directly before calling memchr.
+    static const char *findQuote(const char *s, const char *end)
+    {
+        const char *stop = std::min(end, s + 24);
+        for (; s < stop; ++s)
+            if (*s == '"')
+                return s;
+        return s < end ? static_cast<const char *>(std::memchr(s, '"', size_t(end - s))) : nullptr;
+    }
+
+    /// First delimiter or newline at or after p (or end); eight bytes at a time while it can.
+    const char *scanUnquoted(const char *s, const char *end) const
+    {
+        constexpr uint64_t ones = 0x0101010101010101ULL;
+        constexpr uint64_t highs = 0x8080808080808080ULL;
+        const uint64_t delims = ones * uint8_t(m_delim);
+        const uint64_t newlines = ones * uint8_t('\n');
+        while (end - s >= 8) {
+            uint64_t w;
+            std::memcpy(&w, s, 8);
+            const uint64_t a = w ^ delims;
+            const uint64_t b = w ^ newlines;
+            const uint64_t hit = ((a - ones) & ~a & highs) | ((b - ones) & ~b & highs);
+            if (hit)
+                return s + (__builtin_ctzll(hit) >> 3);
+            s += 8;
+        }
+        while (s < end && *s != m_delim && *s != '\n')
+            ++s;
+        return s;
+    }
+
+    /// The field's value with quoting removed. A complex field's value lives in a scratch buffer
+    /// that the next text() call overwrites.
+    std::string_view text(const CsvField &f)
+    {
+        if (!f.complex)
+            return std::string_view(f.begin, f.len);
+        m_scratch.clear();
+        bool inQuotes = false;
+        for (size_t i = 0; i < f.len; ++i) {
+            const char c = f.begin[i];
+            if (c == '"') {
+                if (inQuotes && i + 1 < f.len && f.begin[i + 1] == '"') {
+                    m_scratch += '"';
+                    ++i;
+                } else {
+                    inQuotes = !inQuotes;
+                }
+            } else {
+                m_scratch += c;
+            }
+        }
+        return m_scratch;
+    }
+
+private:
+    char m_delim;
+    std::string m_scratch;
+};
+
+/// Read-only parameters shared by all chunk tasks.
+struct CsvContext {
+    const char *base = nullptr;
+    const char *end = nullptr;
+    char delim = ',';
+    int columns = 0;
+    const MissingTokens *missing = nullptr;
+    int maxDistinct = 10000;
+    DateOrder order = DateOrder::Auto;
+    double avgRecordBytes = 64.0;
+    Feedback *feedback = nullptr;
+    ProgressCounter *progress = nullptr;
+};
+
+const char *skipBlankLines(const char *p, const char *end)
+{
+    while (p < end) {
+        if (*p == '\n')
+            ++p;
+        else if (*p == '\r' && p + 1 < end && p[1] == '\n')
+            p += 2;
+        else
+            break;
+    }
+    return p;
+}
+
+/// Feeds one field to an accumulator: missing tokens, trimming of unquoted fields, then the value.
+[[gnu::always_inline]] inline bool feedField(ColumnAccumulator &acc, CsvTokenizer &tok, const CsvField &f, const MissingTokens &missing,
+                      std::string_view *failed)
+{
+    const std::string_view raw = tok.text(f);
+    const std::string_view trimmed = f.quoted ? raw : trimSpaces(raw);
+    if (missing.matches(trimmed)) {
+        acc.addMissing();
+        return true;
+    }
+    if (acc.add(raw, trimmed))
+        return true;
+    *failed = trimmed;
+    return false;
+}
+
+/// Pass 1 over one chunk: tokenize, validate, infer and build speculatively.
+void parseCsvChunk(const CsvContext &cx, ChunkState &ch)
+{
+    CsvTokenizer tok(cx.delim);
+    qint64 estimate = qint64(double(ch.limit - ch.begin) / std::max(cx.avgRecordBytes, 1.0) * 1.1) + 16;
+    if (ch.rowLimit >= 0)
+        estimate = std::min(estimate, ch.rowLimit + 1);
+    ch.cols.clear();
+    ch.cols.reserve(size_t(cx.columns));
+    for (int c = 0; c < cx.columns; ++c) {
+        ch.cols.push_back(ColumnAccumulator::inferring(cx.maxDistinct, cx.order));
+        ch.cols.back().reserve(size_t(estimate));
+    }
+    ch.rows = 0;
+    ch.error.reset();
+    ch.truncated = false;
+
+    const char *p = ch.begin;
+    const char *reported = p;
+    const char *nextPoll = p;
+    while (p < ch.limit) {
+        if (ch.rowLimit >= 0 && ch.rows >= ch.rowLimit) {
+            ch.truncated = skipBlankLines(p, cx.end) < cx.end;
+            break;
+        }
+        if (p >= nextPoll) {
+            if (cx.progress)
+                cx.progress->done.fetch_add(p - reported);
+            reported = p;
+            nextPoll = p + kPollBytes;
+            if (isCancelled(cx.feedback)) {
+                ch.error = ChunkError{-1, QStringLiteral("cancelled")};
+                return;
+            }
+        }
+        if (*p == '\n') {
+            ++p;
+            continue;
+        }
+        if (*p == '\r' && p + 1 < cx.end && p[1] == '\n') {
+            p += 2;
+            continue;
+        }
+        const char *record = p;
+        const char *errPos = nullptr;
+        if (!tok.next(p, cx.end, errPos)) {
+            ch.error = ChunkError{errPos - cx.base, QStringLiteral("unterminated quoted field (the quote opens here)")};
+            return;
+        }
+        if (const qint64 bad = findInvalidUtf8(record, p); bad >= 0) {
+            const qint64 at = record - cx.base + bad;
+            ch.error = ChunkError{at, QStringLiteral("invalid UTF-8 at byte offset %1").arg(at)};
+            return;
+        }
+        if (int(tok.count) != cx.columns) {
+            ch.error = ChunkError{record - cx.base, QStringLiteral("expected %1 fields, found %2")
+                                                         .arg(cx.columns)
+                                                         .arg(tok.count)};
+            return;
+        }
+        std::string_view failed;
+        for (int c = 0; c < cx.columns; ++c)
+            feedField(ch.cols[size_t(c)], tok, tok.fields[size_t(c)], *cx.missing, &failed);
+        ++ch.rows;
+    }
+    ch.endPos = p;
+    if (cx.progress)
+        cx.progress->done.fetch_add(std::min(p, ch.limit) - reported);
+}
+
+/// Second pass over a chunk for the columns whose speculative type did not hold.
+void replayCsvChunk(const CsvContext &cx, ChunkState &ch, std::vector<ColumnAccumulator *> &targets)
+{
+    CsvTokenizer tok(cx.delim);
+    const char *p = ch.begin;
+    const char *nextPoll = p + kPollBytes;
+    qint64 rows = 0;
+    while (p < ch.limit && (ch.rowLimit < 0 || rows < ch.rowLimit)) {
+        if (p >= nextPoll) {
+            nextPoll = p + kPollBytes;
+            if (isCancelled(cx.feedback)) {
+                ch.error = ChunkError{-1, QStringLiteral("cancelled")};
+                return;
+            }
+        }
+        if (*p == '\n') {
+            ++p;
+            continue;
+        }
+        if (*p == '\r' && p + 1 < cx.end && p[1] == '\n') {
+            p += 2;
+            continue;
+        }
+        const char *errPos = nullptr;
+        if (!tok.next(p, cx.end, errPos)) {
+            ch.error = ChunkError{errPos - cx.base, QStringLiteral("unterminated quoted field (the quote opens here)")};
+            return;
+        }
+        const size_t n = std::min(tok.count, targets.size());
+        for (size_t c = 0; c < n; ++c) {
+            ColumnAccumulator *t = targets[c];
+            if (!t)
+                continue;
+            std::string_view failed;
+            if (!feedField(*t, tok, tok.fields[c], *cx.missing, &failed)) {
+                ch.error = ChunkError{tok.fields[c].begin - cx.base,
+                                      notTypeMessage(failed, t->kind()),
+                                      int(c)};
+                return;
+            }
+        }
+        ++rows;
+    }
+}
+
+struct Sample {
+    char delimiter = ',';
+    double avgRecordBytes = 64.0;
+};
+
+/// Looks at the first records (quote-aware) for the candidate delimiter whose count per record
+/// is non-zero and most consistent; ties go to the larger count, then to , \t ; | order.
+Sample sampleInput(const char *b, const char *e)
+{
+    static constexpr std::array<char, 4> candidates = {',', '\t', ';', '|'};
+    const char *se = b + std::min<qint64>(e - b, 1 << 16);
+    std::vector<std::array<int, 4>> records;
+    std::array<int, 4> cur{};
+    bool inQuotes = false;
+    bool nonBlank = false;
+    const char *p = b;
+    const char *lastRecordEnd = b;
+    for (; p < se && records.size() < 200; ++p) {
+        const char c = *p;
+        if (c == '"') {
+            inQuotes = !inQuotes;
+            nonBlank = true;
+            continue;
+        }
+        if (inQuotes)
+            continue;
+        if (c == '\n') {
+            if (nonBlank)
+                records.push_back(cur);
+            cur = {};
+            nonBlank = false;
+            lastRecordEnd = p + 1;
+            continue;
+        }
+        if (c == '\r')
+            continue;
+        nonBlank = true;
+        for (size_t k = 0; k < candidates.size(); ++k)
+            if (c == candidates[k])
+                ++cur[k];
+    }
+    if (nonBlank && (p == e || records.empty())) {
+        records.push_back(cur);
+        lastRecordEnd = p;
+    }
+
+    Sample s;
+    if (!records.empty())
+        s.avgRecordBytes = double(lastRecordEnd - b) / double(records.size());
+    int bestConsistent = 0;
+    int bestFirst = 0;
+    for (size_t k = 0; k < candidates.size(); ++k) {
+        if (records.empty())
+            break;
+        const int first = records.front()[k];
+        if (first == 0)
+            continue;
+        int consistent = 0;
+        for (const auto &r : records)
+            consistent += r[k] == first ? 1 : 0;
+        if (consistent > bestConsistent || (consistent == bestConsistent && first > bestFirst)) {
+            bestConsistent = consistent;
+            bestFirst = first;
+            s.delimiter = candidates[k];
+        }
+    }
+    return s;
+}
+
+/// Parity of the number of '"' bytes in [b, e), eight bytes at a time: an exact zero-byte test
+/// per word gives a mask with one bit per quote, and the parity of a sum of popcounts is the
+/// parity of the XOR of the masks.
+int quoteParity(const char *b, const char *e)
+{
+    constexpr uint64_t lows = 0x7F7F7F7F7F7F7F7FULL;
+    constexpr uint64_t quotes = 0x2222222222222222ULL;
+    uint64_t acc = 0;
+    for (; e - b >= 8; b += 8) {
+        uint64_t w;
+        std::memcpy(&w, b, 8);
+        const uint64_t t = w ^ quotes;
+        acc ^= ~(((t & lows) + lows) | t | lows);
+    }
+    int parity = __builtin_parityll(acc);
+    for (; b < e; ++b)
+        parity ^= *b == '"';
+    return parity;
+}
+
+/// Record starts near evenly spaced split points, assuming quotes balance (RFC 4180): the parity
+/// of the quote count before a point tells whether it lies inside a quoted field.
+std::vector<const char *> parityBoundaries(const char *begin, const char *end, int chunks, int threads)
+{
+    const qint64 len = end - begin;
+    std::vector<const char *> split(size_t(chunks) + 1);
+    for (int i = 0; i <= chunks; ++i)
+        split[size_t(i)] = begin + len * i / chunks;
+    std::vector<qint64> quotes(size_t(chunks), 0);
+    (void)runTasks(
+        chunks, threads,
+        [&](int i) { quotes[size_t(i)] = quoteParity(split[size_t(i)], split[size_t(i) + 1]); },
+        nullptr,
+        nullptr, QString());
+
+    std::vector<const char *> bounds{begin};
+    qint64 before = 0;
+    for (int i = 1; i < chunks; ++i) {
+        before += quotes[size_t(i) - 1];
+        bool inQuotes = before & 1;
+        const char *x = split[size_t(i)];
+        if (!(!inQuotes && x[-1] == '\n')) {
+            for (; x < end; ++x) {
+                if (*x == '"') {
+                    inQuotes = !inQuotes;
+                } else if (*x == '\n' && !inQuotes) {
+                    ++x;
+                    break;
+                }
+            }
+        }
+        if (x > bounds.back() && x < end)
+            bounds.push_back(x);
+    }
+    return bounds;
+}
+
+/// Record starts found by tokenizing sequentially (used when quotes are not balanced per RFC 4180).
+std::vector<const char *> sequentialBoundaries(char delim, const char *begin, const char *end,
+                                               const std::vector<const char *> &targets)
+{
+    CsvTokenizer tok(delim);
+    std::vector<const char *> bounds{begin};
+    const char *p = begin;
+    size_t k = 1;
+    while (k < targets.size()) {
+        p = skipBlankLines(p, end);
+        if (p >= end)
+            break;
+        if (p >= targets[k]) {
+            bounds.push_back(p);
+            while (k < targets.size() && targets[k] <= p)
+                ++k;
+        }
+        const char *errPos = nullptr;
+        if (!tok.next(p, end, errPos))
+            break;
+    }
+    return bounds;
+}
+
+std::vector<ChunkState> chunksFrom(const std::vector<const char *> &bounds, const char *end)
+{
+    std::vector<ChunkState> chunks(bounds.size());
+    for (size_t i = 0; i < bounds.size(); ++i) {
+        chunks[i].begin = bounds[i];
+        chunks[i].limit = i + 1 < bounds.size() ? bounds[i + 1] : end;
+    }
+    return chunks;
+}
+
+} // namespace
+
+Expected<Table> readCsv(QByteArrayView bytes, const ReadOptions &options, Feedback *feedback, ReadInfo *info,
+                        const QString &source, bool tabDefault)
+{
+    const char *base = bytes.data();
+    const char *end = base + bytes.size();
+    const char *start = base;
+    if (bytes.size() >= 3 && std::memcmp(base, "\xEF\xBB\xBF", 3) == 0)
+        start += 3;
+    const char *first = skipBlankLines(start, end);
+    if (first >= end)
+        return makeError(QStringLiteral("file is empty"), source);
+
+    const Sample sample = sampleInput(first, end);
+    const char delim = options.delimiter ? *options.delimiter : tabDefault ? '\t' : sample.delimiter;
+    if (delim == '"' || delim == '\n' || delim == '\r' || delim == '\0')
+        return makeError(QStringLiteral("unusable delimiter"), source);
+    const int threads = effectiveThreads(options.threads);
+    const MissingTokens missing(options.missingTokens);
+
+    ProgressCounter progress;
+    progress.total = end - start;
+    progress.done = first - start;
+
+    // The first record: header or data, decided once the rows below it are typed.
+    CsvTokenizer tok(delim);
+    int columns = 0;
+    {
+        const char *p = first;
+        const char *errPos = nullptr;
+        if (!tok.next(p, end, errPos))
+            return makeError(QStringLiteral("unterminated quoted field (the quote opens here)"), source,
+                             lineOfOffset(base, errPos - base));
+        columns = int(tok.count);
+    }
+
+    CsvContext cx;
+    cx.base = base;
+    cx.end = end;
+    cx.delim = delim;
+    cx.columns = columns;
+    cx.missing = &missing;
+    cx.maxDistinct = options.categoricalMaxDistinct;
+    cx.order = options.dateOrder;
+    cx.avgRecordBytes = sample.avgRecordBytes;
+    cx.feedback = feedback;
+    cx.progress = &progress;
+
+    ChunkState head;
+    head.begin = first;
+    head.limit = end;
+    head.rowLimit = 1;
+    parseCsvChunk(cx, head);
+    if (head.error)
+        return chunkErrorToError(*head.error, base, source, {});
+    const char *dataBegin = head.endPos;
+
+    // Data chunks.
+    std::vector<ChunkState> chunks;
+    const qint64 dataBytes = end - dataBegin;
+    if (options.maxRows >= 0 || threads == 1 || dataBytes < 2 * kMinChunkBytes) {
+        chunks = chunksFrom({dataBegin}, end);
+        chunks.front().rowLimit = options.maxRows;
+    } else {
+        qint64 n = std::max<qint64>(qint64(threads) * 4, dataBytes / kMaxChunkBytes);
+        n = std::clamp<qint64>(n, 1, dataBytes / kMinChunkBytes);
+        chunks = chunksFrom(parityBoundaries(dataBegin, end, int(n), threads), end);
+    }
+
+    auto runPass = [&]() -> Status {
+        return runTasks(
+            int(chunks.size()), threads, [&](int i) { parseCsvChunk(cx, chunks[size_t(i)]); }, feedback, &progress,
+            QStringLiteral("parse"));
+    };
+    if (const Status st = runPass(); !st)
+        return st.error().withFile(source);
+    for (size_t i = 0; i < chunks.size(); ++i) {
+        if (chunks[i].error)
+            return chunkErrorToError(*chunks[i].error, base, source, {});
+        if (i + 1 < chunks.size() && chunks[i].endPos != chunks[i + 1].begin) {
+            // Quotes did not balance the RFC 4180 way (e.g. a stray quote inside an unquoted field):
+            // find the record starts by tokenizing, then parse again.
+            std::vector<const char *> targets;
+            for (const auto &c : chunks)
+                targets.push_back(c.begin);
+            chunks = chunksFrom(sequentialBoundaries(delim, dataBegin, end, targets), end);
+            progress.done = head.endPos - start;
+            if (const Status st = runPass(); !st)
+                return st.error().withFile(source);
+            for (const auto &c : chunks)
+                if (c.error)
+                    return chunkErrorToError(*c.error, base, source, {});
+            break;
+        }
+    }
+    if (isCancelled(feedback))
+        return makeError(QStringLiteral("cancelled"), source);
+
+    // Header: the first row is all text above typed columns, or does not fit the types below it.
+    bool header = true;
+    if (options.header) {
+        header = *options.header;
+    } else {
+        bool anyText = false, allText = true, typedBelow = false, fails = false, haveBelow = false;
+        for (const auto &ch : chunks)
+            haveBelow = haveBelow || ch.rows > 0;
+        for (int c = 0; c < columns; ++c) {
+            const KindSummary top = summaryOf(head.cols[size_t(c)]);
+            KindSummary below;
+            for (const auto &ch : chunks)
+                below = joinSummaries(below, summaryOf(ch.cols[size_t(c)]));
+            if (top.kind == ValueKind::Text)
+                anyText = true;
+            else if (top.kind != ValueKind::Empty)
+                allText = false;
+            const bool typed = below.kind != ValueKind::Empty && below.kind != ValueKind::Text;
+            typedBelow = typedBelow || typed;
+            if (top.kind != ValueKind::Empty && typed && joinSummaries(top, below).kind == ValueKind::Text)
+                fails = true;
+        }
+        header = haveBelow ? ((anyText && allText && typedBelow) || fails) : (anyText && allText);
+    }
+
+    QStringList rawNames;
+    if (header) {
+        const char *p = first;
+        const char *errPos = nullptr;
+        (void)tok.next(p, end, errPos);
+        for (size_t i = 0; i < tok.count; ++i) {
+            const std::string_view t = tok.text(tok.fields[i]);
+            rawNames << QString::fromUtf8(t.data(), qsizetype(t.size()));
+        }
+    } else {
+        for (int c = 0; c < columns; ++c)
+            rawNames << QString();
+    }
+
+    bool truncated = false;
+    std::vector<ChunkState *> dataChunks;
+    if (!header) {
+        if (options.maxRows == 0) {
+            truncated = true;
+        } else {
+            dataChunks.push_back(&head);
+            if (options.maxRows > 0 && chunks.front().rows > options.maxRows - 1) {
+                chunks.front().rowLimit = options.maxRows - 1;
+                parseCsvChunk(cx, chunks.front());
+            }
+        }
+    }
+    if (header || options.maxRows != 0) {
+        for (auto &ch : chunks) {
+            dataChunks.push_back(&ch);
+            truncated = truncated || ch.truncated;
+        }
+    }
+
+    AssemblyInput in;
+    in.base = base;
+    in.source = source;
+    in.names = uniqueColumnNames(rawNames);
+    in.chunks = std::move(dataChunks);
+    in.threads = threads;
+    in.replay = [&cx](ChunkState &ch, std::vector<ColumnAccumulator *> &targets) { replayCsvChunk(cx, ch, targets); };
+    Expected<Table> table = assembleTable(in, options, feedback, info);
+    if (table && info) {
+        info->format = FileFormat::Csv;
+        info->delimiter = delim;
+        info->header = header;
+        info->bytes = bytes.size();
+        info->truncated = truncated;
+    }
+    return table;
+}
+
+} // namespace keel::data::detail

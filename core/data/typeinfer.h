@@ -1,0 +1,333 @@
+#pragma once
+// Internal to the readers (csvreader.cpp, jsonlreader.cpp): value parsing, per-chunk column
+// accumulation with type inference, and the shared assembly of chunk results into a Table.
+// Not part of the public API; everything here lives in keel::data::detail.
+
+#include "data/reader.h"
+#include "data/table.h"
+#include "util/feedback.h"
+#include "util/result.h"
+
+#include <QString>
+#include <QStringList>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace keel::data::detail {
+
+/// The narrowest kind a set of values fits, in inference order. Int and Float join to Float;
+/// any other pair of different non-empty kinds joins to Text.
+enum class ValueKind : uint8_t { Empty, Bool, Int, Float, Date, Text };
+
+/// Leading and trailing ASCII spaces (and tabs) removed.
+inline std::string_view trimSpaces(std::string_view s)
+{
+    size_t b = 0, e = s.size();
+    while (b < e && (s[b] == ' ' || s[b] == '\t'))
+        ++b;
+    while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t'))
+        --e;
+    return s.substr(b, e - b);
+}
+
+/// Optional sign and decimal digits that fit in int64.
+inline bool parseInt64(std::string_view s, int64_t &out)
+{
+    const char *p = s.data();
+    const char *e = p + s.size();
+    if (p == e)
+        return false;
+    bool neg = false;
+    if (*p == '+' || *p == '-') {
+        neg = *p == '-';
+        if (++p == e)
+            return false;
+    }
+    if (e - p > 19) {
+        while (e - p > 1 && *p == '0')
+            ++p;
+        if (e - p > 19)
+            return false;
+    }
+    uint64_t v = 0;
+    for (; p < e; ++p) {
+        const unsigned d = unsigned(uint8_t(*p)) - unsigned('0');
+        if (d > 9)
+            return false;
+        v = v * 10 + d;
+    }
+    constexpr uint64_t maxPos = uint64_t(std::numeric_limits<int64_t>::max());
+    if (neg) {
+        if (v > maxPos + 1)
+            return false;
+        out = v == maxPos + 1 ? std::numeric_limits<int64_t>::min() : -int64_t(v);
+    } else {
+        if (v > maxPos)
+            return false;
+        out = int64_t(v);
+    }
+    return true;
+}
+
+/// Decimal or exponent notation, inf/infinity/nan words, optional sign; locale-independent.
+bool parseFloat64(std::string_view s, double &out);
+/// "true" / "false", case-insensitive.
+bool parseBool(std::string_view s, bool &out);
+
+/// Result of parsing one date or date-time. `dmy` forms (dd/mm/yyyy, mm/dd/yyyy, two-digit years)
+/// carry both interpretations; ISO and year-first forms are valid under both orders.
+struct DateValue {
+    bool ok = false;
+    bool dmy = false;
+    bool validDayFirst = false;
+    bool validMonthFirst = false;
+    int64_t msDayFirst = 0;   ///< ms since epoch UTC under the day-first reading (0 when invalid)
+    int64_t msMonthFirst = 0; ///< same under the month-first reading
+};
+DateValue parseDatetime(std::string_view s);
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+int64_t daysFromCivil(int64_t y, unsigned m, unsigned d);
+
+/// Offset of the first byte that is not part of valid UTF-8 in [b, e), or -1.
+qint64 findInvalidUtf8(const char *b, const char *e);
+
+/// Whole-field match against the configured missing-value tokens (UTF-8).
+class MissingTokens {
+public:
+    explicit MissingTokens(const QStringList &tokens);
+    bool matches(std::string_view s) const
+    {
+        if (s.size() >= 64 ? !m_hasLong : !((m_lengths >> s.size()) & 1u))
+            return false;
+        if (!s.empty()) {
+            const auto c = uint8_t(s.front());
+            if (!((m_first[c >> 6] >> (c & 63)) & 1u))
+                return false;
+        }
+        for (const auto &t : m_tokens)
+            if (t == s)
+                return true;
+        return false;
+    }
+
+private:
+    std::vector<std::string> m_tokens;
+    uint64_t m_lengths = 0;  ///< bit n set when some token has n bytes (n < 64)
+    bool m_hasLong = false;  ///< some token has 64 bytes or more
+    uint64_t m_first[4] = {}; ///< bit set for each first byte of a non-empty token
+};
+
+/// Insertion-ordered string dictionary with an open-addressing index (codes are first-seen order).
+class TextDict {
+public:
+    int32_t size() const { return int32_t(m_offsets.size() - 1); }
+    int32_t findOrInsert(std::string_view s);
+    std::string_view at(int32_t code) const
+    {
+        return std::string_view(m_bytes.data() + m_offsets[size_t(code)],
+                                size_t(m_offsets[size_t(code) + 1] - m_offsets[size_t(code)]));
+    }
+    std::vector<int64_t> takeOffsets() { return std::move(m_offsets); }
+    std::vector<char> takeBytes() { return std::move(m_bytes); }
+
+private:
+    void grow();
+    std::vector<int64_t> m_offsets{0};
+    std::vector<char> m_bytes;
+    std::vector<uint64_t> m_hashes;
+    std::vector<int32_t> m_slots;
+};
+
+/// Builds one column of one chunk. In inferring mode it starts Empty and widens with each value
+/// (Int -> Float in place; anything else -> Text, after which typed history is "stale" and the
+/// chunk must be replayed as text). In strict mode every value must parse as the target kind.
+/// Text is dictionary-coded until more than `maxDistinct` distinct values, then plain strings.
+/// Not thread-safe; one thread owns an accumulator at a time.
+class ColumnAccumulator {
+public:
+    static ColumnAccumulator inferring(int maxDistinct, DateOrder order);
+    /// `order` is the d/m/y reading for Date targets (Auto means day-first).
+    static ColumnAccumulator strict(ValueKind target, DateOrder order, int maxDistinct);
+
+    void reserve(size_t rows);
+    qint64 rows() const { return m_rows; }
+    void addMissing();
+    void padTo(qint64 rows)
+    {
+        while (m_rows < rows)
+            addMissing();
+    }
+    /// `raw` is the field text as written (kept verbatim by strings); `trimmed` is what numbers,
+    /// bools and dates are parsed from. False only in strict mode when the value does not fit.
+    bool add(std::string_view raw, std::string_view trimmed)
+    {
+        if (m_strict)
+            return addStrict(raw, trimmed);
+        // Inline fast paths for the commonest settled kinds; everything else goes out of line.
+        if (m_kind == ValueKind::Text) {
+            addText(raw);
+            return true;
+        }
+        if (m_kind == ValueKind::Int) {
+            int64_t v;
+            if (parseInt64(trimmed, v)) {
+                m_i64.push_back(v);
+                pushValid(true);
+                return true;
+            }
+        }
+        return addInferred(raw, trimmed);
+    }
+    /// A nested JSON value (compact text): always text.
+    bool addNested(std::string_view text);
+
+    ValueKind kind() const { return m_kind; }
+    bool isStrict() const { return m_strict; }
+    /// Text whose earlier values were typed: its text was not kept.
+    bool isStale() const { return m_stale; }
+    bool validDayFirst() const { return m_validDayFirst; }
+    bool validMonthFirst() const { return m_validMonthFirst; }
+    bool hasDmy() const { return m_hasDmy; }
+    /// Text accumulators: exceeded maxDistinct (plain strings), distinct dictionary, non-missing count.
+    bool isStringMode() const { return m_stringMode; }
+    const TextDict &dictionary() const { return m_dict; }
+    qint64 nonMissing() const { return m_nonMissing; }
+
+    /// Moves the data into a Column of `type`; the accumulator's kind must be compatible
+    /// (Empty always is; see needsReplay()). `order` picks the d/m/y reading of dates.
+    Column finish(const QString &name, ColumnType type, DateOrder order);
+
+private:
+    explicit ColumnAccumulator(int maxDistinct) : m_maxDistinct(maxDistinct) {}
+    /// Validity bits are only kept once the first missing value arrives.
+    [[gnu::always_inline]] void pushValid(bool valid)
+    {
+        if (valid && !m_nulls)
+            ++m_rows;
+        else
+            pushValidSlow(valid);
+    }
+    void pushValidSlow(bool valid);
+    void startValidity();
+    bool isValidRow(qint64 i) const { return !m_nulls || ((m_valid[size_t(i >> 3)] >> (i & 7)) & 1u); }
+    bool addInferred(std::string_view raw, std::string_view trimmed);
+    bool addStrict(std::string_view raw, std::string_view trimmed);
+    void addText(std::string_view raw);
+    void becomeKind(ValueKind k);
+    void becomeStaleText();
+    void switchToStringMode();
+    void pushDate(const DateValue &d);
+
+    ValueKind m_kind = ValueKind::Empty;
+    bool m_strict = false;
+    bool m_stale = false;
+    bool m_stringMode = false;
+    bool m_validDayFirst = true;
+    bool m_validMonthFirst = true;
+    bool m_hasDmy = false;
+    bool m_altActive = false;
+    DateOrder m_strictOrder = DateOrder::DayFirst;
+    int m_maxDistinct;
+    size_t m_reserve = 0;
+    qint64 m_rows = 0;
+    qint64 m_nulls = 0;
+    qint64 m_nonMissing = 0;
+    std::vector<uint8_t> m_valid;
+    std::vector<int64_t> m_i64;    ///< Int values, or dates under the day-first reading
+    std::vector<int64_t> m_alt;    ///< dates under the month-first reading (once a d/m/y value appeared)
+    std::vector<double> m_f64;
+    std::vector<uint8_t> m_u8;
+    std::vector<int32_t> m_codes;
+    TextDict m_dict;
+    std::vector<int64_t> m_offsets; ///< string mode
+    std::vector<char> m_bytes;      ///< string mode
+};
+
+/// A failure inside one chunk, located by byte offset into the parsed buffer.
+struct ChunkError {
+    qint64 offset = 0;
+    QString message;
+    int column = -1; ///< column index for field errors, or -1
+    QString field;   ///< explicit field name when no column index applies
+};
+
+/// One contiguous range of records parsed by one task.
+struct ChunkState {
+    const char *begin = nullptr;
+    const char *limit = nullptr; ///< records starting at or after this belong to the next chunk
+    qint64 rowLimit = -1;        ///< stop after this many records (-1: no limit)
+    qint64 rows = 0;
+    const char *endPos = nullptr; ///< where parsing stopped (start of the next record)
+    bool truncated = false;       ///< rowLimit stopped it before the end of the input
+    std::vector<ColumnAccumulator> cols;
+    std::optional<ChunkError> error;
+};
+
+/// Shared progress counter for parallel phases.
+struct ProgressCounter {
+    std::atomic<qint64> done{0};
+    qint64 total = 0;
+};
+
+/// Runs task(0..count-1) on up to `threads` worker threads and waits; the calling thread reports
+/// progress from `progress` to `feedback` while it waits. Exceptions from tasks become an Error.
+Status runTasks(int count, int threads, const std::function<void(int)> &task, Feedback *feedback,
+                ProgressCounter *progress, const QString &stage);
+
+/// 1-based physical line of byte `offset` in a buffer starting at `base`.
+qint64 lineOfOffset(const char *base, qint64 offset);
+
+/// Converts a chunk failure into an Error naming file, line and field.
+Error chunkErrorToError(const ChunkError &e, const char *base, const QString &source, const QStringList &names);
+
+/// Join of two inference summaries (kind plus d/m/y validity).
+struct KindSummary {
+    ValueKind kind = ValueKind::Empty;
+    bool validDayFirst = true;
+    bool validMonthFirst = true;
+    bool hasDmy = false;
+};
+KindSummary summaryOf(const ColumnAccumulator &acc);
+KindSummary joinSummaries(const KindSummary &a, const KindSummary &b);
+
+/// Re-parses one chunk feeding only the non-null targets (indexed by column); sets chunk.error on failure.
+using ReplayFn = std::function<void(ChunkState &chunk, std::vector<ColumnAccumulator *> &targets)>;
+
+/// Everything the shared assembly needs from a format reader.
+struct AssemblyInput {
+    const char *base = nullptr; ///< start of the buffer, for line numbers
+    QString source;
+    QStringList names;
+    std::vector<ChunkState *> chunks; ///< data chunks in file order
+    ReplayFn replay;
+    int threads = 1;
+};
+
+/// Decides column types (overrides, inference, d/m/y order, categorical threshold), replays chunks
+/// whose speculative columns do not fit, and concatenates the chunk columns into a Table.
+Expected<Table> assembleTable(AssemblyInput &in, const ReadOptions &options, Feedback *feedback, ReadInfo *info);
+
+/// Column names made unique: empty -> column_N, repeats -> name_2, name_3...
+QStringList uniqueColumnNames(const QStringList &raw);
+
+/// "value 'abc' is not int64" (long values shortened).
+QString notTypeMessage(std::string_view value, ValueKind kind);
+
+/// Worker thread count for ReadOptions::threads.
+int effectiveThreads(int requested);
+
+/// Format readers behind readTable / readTableFromBytes (csvreader.cpp, jsonlreader.cpp).
+/// `tabDefault`: the path ends in .tsv, so an undetected delimiter is a tab.
+Expected<Table> readCsv(QByteArrayView bytes, const ReadOptions &options, Feedback *feedback, ReadInfo *info,
+                        const QString &source, bool tabDefault);
+Expected<Table> readJsonl(QByteArrayView bytes, const ReadOptions &options, Feedback *feedback, ReadInfo *info,
+                          const QString &source);
+
+} // namespace keel::data::detail

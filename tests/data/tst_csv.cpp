@@ -1,0 +1,1041 @@
+// CSV reader: RFC 4180 details, detection, type inference, overrides, errors, parallel equality,
+// and the bundled real datasets.
+
+#include "data/reader.h"
+
+#include <QDateTime>
+#include <QFile>
+#include <QRandomGenerator>
+#include <QTemporaryDir>
+#include <QTimeZone>
+#include <QtTest>
+
+#include <charconv>
+#include <cmath>
+#include <cstring>
+
+using namespace keel;
+using namespace keel::data;
+
+namespace {
+
+const QString kNull = QStringLiteral("<NA>");
+
+Expected<Table> parse(const QByteArray &text, const ReadOptions &options = {}, ReadInfo *info = nullptr)
+{
+    return readTableFromBytes(text, options, nullptr, info, QStringLiteral("test.csv"));
+}
+
+QString cell(const Column &c, qint64 row) { return c.isNull(row) ? kNull : c.displayAt(row); }
+
+/// Each row as "a|b|c" with <NA> for missing cells.
+QStringList rowsOf(const Table &t)
+{
+    QStringList out;
+    for (qint64 r = 0; r < t.rowCount(); ++r) {
+        QStringList cells;
+        for (const Column &c : t.columns())
+            cells << cell(c, r);
+        out << cells.join(QLatin1Char('|'));
+    }
+    return out;
+}
+
+QStringList columnCells(const Column &c)
+{
+    QStringList out;
+    for (qint64 r = 0; r < c.size(); ++r)
+        out << cell(c, r);
+    return out;
+}
+
+qint64 utcMs(int y, int m, int d, int hh = 0, int mi = 0, int ss = 0, int ms = 0)
+{
+    return QDateTime(QDate(y, m, d), QTime(hh, mi, ss, ms), QTimeZone::utc()).toMSecsSinceEpoch();
+}
+
+/// Every name, type, null flag and value equal (floats compared bit-exactly through shortest form).
+void compareTables(const Table &a, const Table &b)
+{
+    QCOMPARE(a.columnNames(), b.columnNames());
+    QCOMPARE(a.rowCount(), b.rowCount());
+    for (int c = 0; c < a.columnCount(); ++c) {
+        const Column &x = a.column(c);
+        const Column &y = b.column(c);
+        QCOMPARE(columnTypeName(x.type()), columnTypeName(y.type()));
+        QCOMPARE(x.nullCount(), y.nullCount());
+        for (qint64 r = 0; r < x.size(); ++r) {
+            if (x.isNull(r) != y.isNull(r) || x.displayAt(r) != y.displayAt(r))
+                QFAIL(qPrintable(QStringLiteral("column %1 row %2: '%3' vs '%4'")
+                                     .arg(x.name())
+                                     .arg(r)
+                                     .arg(cell(x, r), cell(y, r))));
+        }
+    }
+}
+
+/// Deterministic CSV with quoted fields holding delimiters, newlines (LF and CRLF) and doubled
+/// quotes everywhere, plus columns whose type only resolves late in the file.
+struct Generated {
+    QByteArray csv;
+    QStringList qtext;   // expected values of column "qtext"
+    QStringList dmy;     // expected ISO dates of column "dmy"
+    QStringList mixed;   // expected text of column "mixed"
+    QStringList num;     // expected display of "num" (or <NA>)
+};
+
+Generated generateCsv(int rows, quint32 seed)
+{
+    QRandomGenerator rng(seed);
+    Generated g;
+    g.csv = "id,qtext,num,cat,date,flag,mixed,late,dmy,intfloat\r\n";
+    static const char *pool[] = {"alpha", "beta, with comma", "gamma \"quoted\"", "delta\nnewline", "eps"};
+    const int lateStart = rows * 4 / 5;
+    const int mixedStart = rows * 7 / 10;
+    for (int i = 0; i < rows; ++i) {
+        QByteArray line = QByteArray::number(i) + ',';
+        // qtext: random pieces joined, always quoted
+        QByteArray text;
+        const int parts = int(rng.bounded(1, 4));
+        for (int k = 0; k < parts; ++k) {
+            switch (rng.bounded(6)) {
+            case 0: text += "a,b"; break;
+            case 1: text += "line\nbreak"; break;
+            case 2: text += "cr\r\nlf"; break;
+            case 3: text += "say \"hi\""; break;
+            case 4: text += QByteArray::number(rng.bounded(100000)); break;
+            default: text += "plain"; break;
+            }
+        }
+        if (rng.bounded(15) == 0) {
+            g.qtext << kNull;
+            line += "NA,";
+        } else {
+            g.qtext << QString::fromUtf8(text);
+            QByteArray escaped = text;
+            escaped.replace("\"", "\"\"");
+            line += '"' + escaped + "\",";
+        }
+        // num: quarters, some missing
+        if (rng.bounded(10) == 0) {
+            line += "NA,";
+            g.num << kNull;
+        } else {
+            const double v = double(int(rng.bounded(400000)) - 200000) / 4.0;
+            line += QByteArray::number(v, 'f', 2) + ',';
+            g.num << QString::number(v, 'g', QLocale::FloatingPointShortest);
+        }
+        // cat: small pool, sometimes quoted
+        const char *c = pool[rng.bounded(5)];
+        QByteArray cq(c);
+        cq.replace("\"", "\"\"");
+        line += '"' + cq + "\",";
+        // date: ISO, some missing
+        if (rng.bounded(20) == 0)
+            line += ",";
+        else
+            line += QDate(2000, 1, 1).addDays(rng.bounded(9000)).toString(Qt::ISODate).toUtf8() + ',';
+        line += (rng.bounded(2) ? "true," : "FALSE,");
+        // mixed: ints, then sometimes text
+        if (i >= mixedStart && rng.bounded(3) == 0) {
+            line += "x" + QByteArray::number(i % 7) + ',';
+            g.mixed << QStringLiteral("x") + QString::number(i % 7);
+        } else {
+            const int v = int(rng.bounded(1000));
+            line += QByteArray::number(v) + ',';
+            g.mixed << QString::number(v);
+        }
+        // late: missing until late, then floats
+        line += i >= lateStart ? QByteArray::number(i) + ".5," : QByteArray(",");
+        // dmy: ambiguous days <= 12 until the last rows, which have a second part > 12 (month-first)
+        QDate d(2015 + int(rng.bounded(5)), int(rng.bounded(1, 13)), int(rng.bounded(1, 13)));
+        if (i == rows - 3)
+            d = QDate(2019, 5, 13);
+        line += QStringLiteral("%1/%2/%3")
+                    .arg(d.month(), 2, 10, QLatin1Char('0'))
+                    .arg(d.day(), 2, 10, QLatin1Char('0'))
+                    .arg(d.year())
+                    .toUtf8()
+                + ',';
+        g.dmy << d.toString(Qt::ISODate);
+        // intfloat: ints with one float in the middle
+        line += i == rows / 2 ? QByteArray("2.5") : QByteArray::number(i * 3);
+        line += (i % 3 == 0) ? "\r\n" : "\n";
+        if (i % 1000 == 999)
+            line += "\n"; // blank lines are skipped
+        g.csv += line;
+    }
+    return g;
+}
+
+} // namespace
+
+class TestCsv : public QObject {
+    Q_OBJECT
+
+private slots:
+    void formatForPathCases_data();
+    void formatForPathCases();
+    void rfc4180_data();
+    void rfc4180();
+    void delimiters_data();
+    void delimiters();
+    void headerDetection_data();
+    void headerDetection();
+    void headerNames();
+    void missingTokens_data();
+    void missingTokens();
+    void types_data();
+    void types();
+    void datetimeValues();
+    void floatsMatchFromChars();
+    void dateOrderOption();
+    void categoricalThreshold_data();
+    void categoricalThreshold();
+    void overrides_data();
+    void overrides();
+    void errors_data();
+    void errors();
+    void fileErrors();
+    void maxRows_data();
+    void maxRows();
+    void multiThreadEqualsSingleThread();
+    void strayQuotesFallBack();
+    void lateContradictionsAcrossChunks();
+    void overrideErrorDeepInFile();
+    void cancelAndProgress();
+    void tsvPath();
+    void adultTrain();
+    void diamonds();
+    void bikeHour();
+};
+
+void TestCsv::formatForPathCases_data()
+{
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<bool>("jsonl");
+    QTest::newRow("csv") << QStringLiteral("a/b.csv") << false;
+    QTest::newRow("jsonl") << QStringLiteral("x.jsonl") << true;
+    QTest::newRow("ndjson upper") << QStringLiteral("X.NDJSON") << true;
+    QTest::newRow("tsv") << QStringLiteral("x.tsv") << false;
+    QTest::newRow("none") << QStringLiteral("data") << false;
+}
+
+void TestCsv::formatForPathCases()
+{
+    QFETCH(QString, path);
+    QFETCH(bool, jsonl);
+    QCOMPARE(formatForPath(path) == FileFormat::Jsonl, jsonl);
+}
+
+void TestCsv::rfc4180_data()
+{
+    QTest::addColumn<QByteArray>("input");
+    QTest::addColumn<QStringList>("names");
+    QTest::addColumn<QStringList>("rows");
+    const QStringList ab = {QStringLiteral("a"), QStringLiteral("b")};
+
+    QTest::newRow("embedded delimiter") << QByteArray("a,b\n\"x,y\",1\nz,2\n") << ab
+                                        << QStringList{QStringLiteral("x,y|1"), QStringLiteral("z|2")};
+    QTest::newRow("doubled quote") << QByteArray("a,b\n\"say \"\"hi\"\"\",1\n\"\"\"\",2\n") << ab
+                                   << QStringList{QStringLiteral("say \"hi\"|1"), QStringLiteral("\"|2")};
+    QTest::newRow("LF inside quotes") << QByteArray("a,b\n\"l1\nl2\",1\nz,2\n") << ab
+                                      << QStringList{QStringLiteral("l1\nl2|1"), QStringLiteral("z|2")};
+    QTest::newRow("CRLF inside quotes kept") << QByteArray("a,b\r\n\"l1\r\nl2\",1\r\nz,2\r\n") << ab
+                                             << QStringList{QStringLiteral("l1\r\nl2|1"), QStringLiteral("z|2")};
+    QTest::newRow("CRLF file") << QByteArray("a,b\r\nx,1\r\ny,2\r\n") << ab
+                               << QStringList{QStringLiteral("x|1"), QStringLiteral("y|2")};
+    QTest::newRow("BOM") << QByteArray("\xEF\xBB\xBF" "a,b\nx,1\ny,2\n") << ab
+                         << QStringList{QStringLiteral("x|1"), QStringLiteral("y|2")};
+    QTest::newRow("no trailing newline") << QByteArray("a,b\nx,1\ny,2") << ab
+                                         << QStringList{QStringLiteral("x|1"), QStringLiteral("y|2")};
+    QTest::newRow("no trailing newline, quoted last") << QByteArray("a,b\n1,\"x\"\n2,\"y\"") << ab
+                                                      << QStringList{QStringLiteral("1|x"), QStringLiteral("2|y")};
+    QTest::newRow("blank lines skipped") << QByteArray("\n\na,b\n\nx,1\r\n\r\ny,2\n\n\n") << ab
+                                         << QStringList{QStringLiteral("x|1"), QStringLiteral("y|2")};
+    QTest::newRow("empty last field") << QByteArray("a,b\n1,\n2,x\n") << ab
+                                      << QStringList{QStringLiteral("1|<NA>"), QStringLiteral("2|x")};
+    QTest::newRow("quoted delimiter at end") << QByteArray("a,b\n1,\",\"\n2,\",\"\n") << ab
+                                             << QStringList{QStringLiteral("1|,"), QStringLiteral("2|,")};
+    QTest::newRow("strings keep spaces") << QByteArray("a,b\n x ,1\ny  ,2\n") << ab
+                                         << QStringList{QStringLiteral(" x |1"), QStringLiteral("y  |2")};
+    QTest::newRow("text after closing quote") << QByteArray("a,b\n\"ab\"cd,1\ne,2\n") << ab
+                                              << QStringList{QStringLiteral("abcd|1"), QStringLiteral("e|2")};
+    QTest::newRow("quote inside unquoted field is literal") << QByteArray("a,b\n5'10\",1\ne,2\n") << ab
+                                                            << QStringList{QStringLiteral("5'10\"|1"), QStringLiteral("e|2")};
+    QTest::newRow("utf-8 text") << QByteArray("a,b\nh\xC3\xA9llo,1\n\xE2\x82\xAC,2\n") << ab
+                                << QStringList{QStringLiteral("h\u00e9llo|1"), QStringLiteral("\u20ac|2")};
+    QTest::newRow("single column") << QByteArray("a\n1\n2\n") << QStringList{QStringLiteral("a")}
+                                   << QStringList{QStringLiteral("1"), QStringLiteral("2")};
+}
+
+void TestCsv::rfc4180()
+{
+    QFETCH(QByteArray, input);
+    QFETCH(QStringList, names);
+    QFETCH(QStringList, rows);
+    ReadOptions o;
+    o.header = true;
+    for (int threads : {1, 3}) {
+        o.threads = threads;
+        const auto t = parse(input, o);
+        QVERIFY2(t, qPrintable(t.message()));
+        QCOMPARE(t->columnNames(), names);
+        QCOMPARE(rowsOf(*t), rows);
+    }
+}
+
+void TestCsv::delimiters_data()
+{
+    QTest::addColumn<QByteArray>("input");
+    QTest::addColumn<int>("forced"); // 0 = detect
+    QTest::addColumn<int>("expected");
+    QTest::addColumn<int>("columns");
+    QTest::newRow("comma") << QByteArray("a,b,c\n1,2,3\n4,5,6\n") << 0 << int(',') << 3;
+    QTest::newRow("semicolon") << QByteArray("a;b;c\n1;2,5;3\n4;5,5;6\n") << 0 << int(';') << 3;
+    QTest::newRow("pipe") << QByteArray("a|b\n1|x, y\n4|z\n") << 0 << int('|') << 2;
+    QTest::newRow("tab") << QByteArray("a\tb\tc\n1\t2\t3\n") << 0 << int('\t') << 3;
+    QTest::newRow("tab with commas in text") << QByteArray("a\tb\nx,y\t1\np,q,r\t2\n") << 0 << int('\t') << 2;
+    QTest::newRow("quoted commas ignored") << QByteArray("a;b\n\"1,2,3\";4\n\"5,6\";7\n") << 0 << int(';') << 2;
+    QTest::newRow("forced semicolon") << QByteArray("a;b,c\n1;2,3\n") << int(';') << int(';') << 2;
+    QTest::newRow("forced comma") << QByteArray("a;b,c\n1;2,3\n") << int(',') << int(',') << 2;
+    QTest::newRow("forced tab") << QByteArray("a,b\tc\n1,2\t3\n") << int('\t') << int('\t') << 2;
+    QTest::newRow("single column") << QByteArray("a\n1\n2\n") << 0 << int(',') << 1;
+}
+
+void TestCsv::delimiters()
+{
+    QFETCH(QByteArray, input);
+    QFETCH(int, forced);
+    QFETCH(int, expected);
+    QFETCH(int, columns);
+    ReadOptions o;
+    if (forced)
+        o.delimiter = char(forced);
+    ReadInfo info;
+    const auto t = parse(input, o, &info);
+    QVERIFY2(t, qPrintable(t.message()));
+    QCOMPARE(int(info.delimiter), expected);
+    QCOMPARE(t->columnCount(), columns);
+}
+
+void TestCsv::headerDetection_data()
+{
+    QTest::addColumn<QByteArray>("input");
+    QTest::addColumn<int>("forced"); // -1 detect, 0 no, 1 yes
+    QTest::addColumn<bool>("header");
+    QTest::addColumn<QStringList>("names");
+    QTest::addColumn<int>("rows");
+    const QStringList c12 = {QStringLiteral("column_1"), QStringLiteral("column_2")};
+    QTest::newRow("text over typed") << QByteArray("name,age\nbob,3\nann,4\n") << -1 << true
+                                     << QStringList{QStringLiteral("name"), QStringLiteral("age")} << 2;
+    QTest::newRow("numbers only") << QByteArray("1,2\n3,4\n") << -1 << false << c12 << 2;
+    QTest::newRow("all text") << QByteArray("a,b\nc,d\n") << -1 << false << c12 << 2;
+    QTest::newRow("first row fails types below") << QByteArray("id,2019\n1,5\n2,6\n") << -1 << true
+                                                 << QStringList{QStringLiteral("id"), QStringLiteral("2019")} << 2;
+    QTest::newRow("dates below") << QByteArray("when,x\n2020-01-01,a\n2020-02-01,b\n") << -1 << true
+                                 << QStringList{QStringLiteral("when"), QStringLiteral("x")} << 2;
+    QTest::newRow("header only") << QByteArray("x,y\n") << -1 << true
+                                 << QStringList{QStringLiteral("x"), QStringLiteral("y")} << 0;
+    QTest::newRow("one numeric row") << QByteArray("1,2\n") << -1 << false << c12 << 1;
+    QTest::newRow("forced off") << QByteArray("x,y\n1,2\n") << 0 << false << c12 << 2;
+    QTest::newRow("forced on") << QByteArray("1,2\n3,4\n") << 1 << true
+                               << QStringList{QStringLiteral("1"), QStringLiteral("2")} << 1;
+}
+
+void TestCsv::headerDetection()
+{
+    QFETCH(QByteArray, input);
+    QFETCH(int, forced);
+    QFETCH(bool, header);
+    QFETCH(QStringList, names);
+    QFETCH(int, rows);
+    ReadOptions o;
+    if (forced >= 0)
+        o.header = forced == 1;
+    ReadInfo info;
+    const auto t = parse(input, o, &info);
+    QVERIFY2(t, qPrintable(t.message()));
+    QCOMPARE(info.header, header);
+    QCOMPARE(t->columnNames(), names);
+    QCOMPARE(t->rowCount(), qint64(rows));
+    QCOMPARE(info.rows, qint64(rows));
+}
+
+void TestCsv::headerNames()
+{
+    const auto t = parse("a,a,,b,a,\"\"\n1,2,3,4,5,6\n");
+    QVERIFY2(t, qPrintable(t.message()));
+    QCOMPARE(t->columnNames(), (QStringList{QStringLiteral("a"), QStringLiteral("a_2"), QStringLiteral("column_3"),
+                                            QStringLiteral("b"), QStringLiteral("a_3"), QStringLiteral("column_6")}));
+}
+
+void TestCsv::missingTokens_data()
+{
+    QTest::addColumn<QByteArray>("value");
+    QTest::addColumn<QStringList>("tokens"); // empty list = defaults
+    QTest::addColumn<bool>("missing");
+    for (const char *tok : {"", "NA", "N/A", "NaN", "null", "NULL", "?"})
+        QTest::newRow(tok[0] ? tok : "empty") << QByteArray(tok) << QStringList() << true;
+    QTest::newRow("NA with spaces") << QByteArray("  NA ") << QStringList() << true;
+    QTest::newRow("quoted NA") << QByteArray("\"NA\"") << QStringList() << true;
+    QTest::newRow("quoted empty") << QByteArray("\"\"") << QStringList() << true;
+    QTest::newRow("quoted NA with spaces is text") << QByteArray("\" NA \"") << QStringList() << false;
+    QTest::newRow("na lowercase is text") << QByteArray("na") << QStringList() << false;
+    QTest::newRow("custom token") << QByteArray("-") << QStringList{QStringLiteral("-")} << true;
+    QTest::newRow("NA not in custom list") << QByteArray("NA") << QStringList{QStringLiteral("-")} << false;
+}
+
+void TestCsv::missingTokens()
+{
+    QFETCH(QByteArray, value);
+    QFETCH(QStringList, tokens);
+    QFETCH(bool, missing);
+    ReadOptions o;
+    if (!tokens.isEmpty())
+        o.missingTokens = tokens;
+    const auto t = parse("x,y\n1,1\n" + value + ",2\n3,3\n", o);
+    QVERIFY2(t, qPrintable(t.message()));
+    const Column &x = t->column(0);
+    QCOMPARE(x.isNull(1), missing);
+    QCOMPARE(x.nullCount(), missing ? 1 : 0);
+    QCOMPARE(x.type(), missing ? ColumnType::Int64 : ColumnType::String);
+    if (missing)
+        QCOMPARE(columnCells(x), (QStringList{QStringLiteral("1"), kNull, QStringLiteral("3")}));
+}
+
+void TestCsv::types_data()
+{
+    QTest::addColumn<QByteArray>("values"); // newline-separated values below header "v"
+    QTest::addColumn<QString>("type");
+    QTest::addColumn<QStringList>("display");
+
+    QTest::newRow("int64") << QByteArray("1\n-2\n+3\n 4 \n007") << QStringLiteral("int64")
+                           << QStringList{QStringLiteral("1"), QStringLiteral("-2"), QStringLiteral("3"),
+                                          QStringLiteral("4"), QStringLiteral("7")};
+    QTest::newRow("int64 limits") << QByteArray("9223372036854775807\n-9223372036854775808") << QStringLiteral("int64")
+                                  << QStringList{QStringLiteral("9223372036854775807"),
+                                                 QStringLiteral("-9223372036854775808")};
+    QTest::newRow("int overflow -> float64") << QByteArray("1\n9223372036854775808") << QStringLiteral("float64")
+                                             << QStringList{QStringLiteral("1"), QStringLiteral("9223372036854776000")};
+    QTest::newRow("mixed int/float") << QByteArray("1\n2.5\n3") << QStringLiteral("float64")
+                                     << QStringList{QStringLiteral("1"), QStringLiteral("2.5"), QStringLiteral("3")};
+    QTest::newRow("float forms") << QByteArray("1e3\n-.5\n+2.25\n-inf\n1E-2") << QStringLiteral("float64")
+                                 << QStringList{QStringLiteral("1000"), QStringLiteral("-0.5"), QStringLiteral("2.25"),
+                                                QStringLiteral("-inf"), QStringLiteral("0.01")};
+    QTest::newRow("bool") << QByteArray("true\nFALSE\nTrue") << QStringLiteral("bool")
+                          << QStringList{QStringLiteral("true"), QStringLiteral("false"), QStringLiteral("true")};
+    QTest::newRow("bool and int -> text") << QByteArray("true\n1\n2\n3") << QStringLiteral("string")
+                                          << QStringList{QStringLiteral("true"), QStringLiteral("1"),
+                                                         QStringLiteral("2"), QStringLiteral("3")};
+    QTest::newRow("iso date") << QByteArray("2011-01-01\n2012-12-31\n2000-02-29") << QStringLiteral("datetime")
+                              << QStringList{QStringLiteral("2011-01-01"), QStringLiteral("2012-12-31"),
+                                             QStringLiteral("2000-02-29")};
+    QTest::newRow("iso datetime with zones")
+        << QByteArray("2020-01-01T10:00:00+02:00\n2020-01-01 10:30Z\n2020-01-01T23:59:59.5\n2020-06-30T00:00:00-05:30")
+        << QStringLiteral("datetime")
+        << QStringList{QStringLiteral("2020-01-01T08:00:00"), QStringLiteral("2020-01-01T10:30:00"),
+                       QStringLiteral("2020-01-01T23:59:59.500"), QStringLiteral("2020-06-30T05:30:00")};
+    QTest::newRow("dd/mm/yy") << QByteArray("01/01/11\n31/12/12\n15/06/69") << QStringLiteral("datetime")
+                              << QStringList{QStringLiteral("2011-01-01"), QStringLiteral("2012-12-31"),
+                                             QStringLiteral("1969-06-15")};
+    QTest::newRow("two-digit year 68") << QByteArray("01/02/68\n13/02/00") << QStringLiteral("datetime")
+                                       << QStringList{QStringLiteral("2068-02-01"), QStringLiteral("2000-02-13")};
+    QTest::newRow("mm/dd/yyyy") << QByteArray("12/31/2020\n01/02/2020\n2/3/2021") << QStringLiteral("datetime")
+                                << QStringList{QStringLiteral("2020-12-31"), QStringLiteral("2020-01-02"),
+                                               QStringLiteral("2021-02-03")};
+    QTest::newRow("dd.mm.yyyy") << QByteArray("31.12.2020\n01.02.2020") << QStringLiteral("datetime")
+                                << QStringList{QStringLiteral("2020-12-31"), QStringLiteral("2020-02-01")};
+    QTest::newRow("dd-mm-yyyy") << QByteArray("31-12-2020\n01-02-2020") << QStringLiteral("datetime")
+                                << QStringList{QStringLiteral("2020-12-31"), QStringLiteral("2020-02-01")};
+    QTest::newRow("ambiguous -> day-first") << QByteArray("01/02/2020\n03/04/2020") << QStringLiteral("datetime")
+                                            << QStringList{QStringLiteral("2020-02-01"), QStringLiteral("2020-04-03")};
+    QTest::newRow("contradictory -> text") << QByteArray("13/01/2020\n01/13/2020") << QStringLiteral("string")
+                                           << QStringList{QStringLiteral("13/01/2020"), QStringLiteral("01/13/2020")};
+    QTest::newRow("impossible date -> text") << QByteArray("31/02/2020\n01/01/2020") << QStringLiteral("string")
+                                             << QStringList{QStringLiteral("31/02/2020"), QStringLiteral("01/01/2020")};
+    QTest::newRow("date and number -> text") << QByteArray("2020-01-01\n5") << QStringLiteral("string")
+                                             << QStringList{QStringLiteral("2020-01-01"), QStringLiteral("5")};
+    QTest::newRow("dates with missing") << QByteArray("2020-01-01\nNA\n\n2020-01-03") << QStringLiteral("datetime")
+                                        << QStringList{QStringLiteral("2020-01-01"), kNull, kNull,
+                                                       QStringLiteral("2020-01-03")};
+    QTest::newRow("all missing -> string") << QByteArray("NA\n\n?") << QStringLiteral("string")
+                                           << QStringList{kNull, kNull, kNull};
+    QTest::newRow("text") << QByteArray("abc\n12") << QStringLiteral("string")
+                          << QStringList{QStringLiteral("abc"), QStringLiteral("12")};
+    QTest::newRow("quoted numbers are numbers") << QByteArray("\"1\"\n\"2\"") << QStringLiteral("int64")
+                                                << QStringList{QStringLiteral("1"), QStringLiteral("2")};
+}
+
+void TestCsv::types()
+{
+    QFETCH(QByteArray, values);
+    QFETCH(QString, type);
+    QFETCH(QStringList, display);
+    // A second, always-integer column keeps the header detectable whatever "v" holds.
+    QByteArray text = "v,k\n";
+    const QList<QByteArray> lines = values.split('\n');
+    for (qsizetype i = 0; i < lines.size(); ++i)
+        text += lines[i] + ',' + QByteArray::number(i) + '\n';
+    const auto t = parse(text);
+    QVERIFY2(t, qPrintable(t.message()));
+    QCOMPARE(t->columnNames(), (QStringList{QStringLiteral("v"), QStringLiteral("k")}));
+    QCOMPARE(columnTypeName(t->column(0).type()), type);
+    QCOMPARE(columnCells(t->column(0)), display);
+}
+
+void TestCsv::datetimeValues()
+{
+    // Stored values are ms since the epoch in UTC, checked against QDateTime.
+    const auto t = parse("v,k\n2011-01-01,1\n1969-12-31T23:59:59.250Z,2\n2020-03-01T12:00:00+01:00,3\n29/02/2024,4\n");
+    QVERIFY2(t, qPrintable(t.message()));
+    const Column &v = t->column(0);
+    QCOMPARE(v.type(), ColumnType::Datetime);
+    QCOMPARE(v.datetimeAt(0), utcMs(2011, 1, 1));
+    QCOMPARE(v.datetimeAt(1), utcMs(1969, 12, 31, 23, 59, 59, 250));
+    QCOMPARE(v.datetimeAt(2), utcMs(2020, 3, 1, 11));
+    QCOMPARE(v.datetimeAt(3), utcMs(2024, 2, 29));
+}
+
+void TestCsv::floatsMatchFromChars()
+{
+    // The reader's fast decimal path must give the correctly rounded double, as std::from_chars does.
+    QRandomGenerator rng(4242);
+    QByteArray text = "v,k\n";
+    std::vector<double> expected;
+    for (int i = 0; i < 20000; ++i) {
+        QByteArray s;
+        if (rng.bounded(3) == 0)
+            s += '-';
+        const int intDigits = int(rng.bounded(0, 12));
+        for (int k = 0; k < intDigits; ++k)
+            s += char('0' + rng.bounded(10));
+        const int fracDigits = int(rng.bounded(intDigits == 0 ? 1 : 0, 12));
+        if (fracDigits > 0 || rng.bounded(2)) {
+            s += '.';
+            for (int k = 0; k < std::max(fracDigits, intDigits == 0 ? 1 : 0); ++k)
+                s += char('0' + rng.bounded(10));
+        }
+        if (rng.bounded(3) == 0)
+            s += 'e' + QByteArray::number(int(rng.bounded(-30, 31)));
+        if (s == "-" || s.isEmpty())
+            s = "1.5";
+        double v = 0;
+        const auto r = std::from_chars(s.constData(), s.constData() + s.size(), v);
+        QVERIFY2(r.ptr == s.constData() + s.size(), s.constData());
+        expected.push_back(v);
+        text += s + ',' + QByteArray::number(i) + '\n';
+    }
+    const auto t = parse(text);
+    QVERIFY2(t, qPrintable(t.message()));
+    const Column &v = t->column(0);
+    QCOMPARE(v.type(), ColumnType::Float64);
+    for (size_t i = 0; i < expected.size(); ++i) {
+        const double got = v.float64At(qint64(i));
+        if (std::memcmp(&got, &expected[i], sizeof got) != 0)
+            QFAIL(qPrintable(QStringLiteral("row %1: %2 vs %3").arg(i).arg(got, 0, 'g', 17).arg(expected[i], 0, 'g', 17)));
+    }
+}
+
+void TestCsv::dateOrderOption()
+{
+    const QByteArray text = "v,k\n01/02/11,1\n03/04/11,2\n";
+    ReadInfo info;
+    auto t = parse(text, {}, &info);
+    QVERIFY2(t, qPrintable(t.message()));
+    QCOMPARE(info.dateOrder, DateOrder::DayFirst);
+    QCOMPARE(t->column(0).datetimeAt(0), utcMs(2011, 2, 1));
+
+    ReadOptions o;
+    o.dateOrder = DateOrder::MonthFirst;
+    t = parse(text, o, &info);
+    QVERIFY2(t, qPrintable(t.message()));
+    QCOMPARE(info.dateOrder, DateOrder::MonthFirst);
+    QCOMPARE(t->column(0).datetimeAt(0), utcMs(2011, 1, 2));
+
+    t = parse("v,k\n01/02/2011,1\n01/13/2011,2\n", {}, &info);
+    QVERIFY2(t, qPrintable(t.message()));
+    QCOMPARE(info.dateOrder, DateOrder::MonthFirst);
+    QCOMPARE(t->column(0).datetimeAt(0), utcMs(2011, 1, 2));
+
+    // Forcing day-first on month-first data makes it text.
+    o.dateOrder = DateOrder::DayFirst;
+    t = parse("v,k\n01/02/2011,1\n01/13/2011,2\n", o, &info);
+    QVERIFY2(t, qPrintable(t.message()));
+    QCOMPARE(t->column(0).type(), ColumnType::String);
+
+    t = parse("v,k\n2011-01-02,1\n", {}, &info);
+    QVERIFY2(t, qPrintable(t.message()));
+    QCOMPARE(info.dateOrder, DateOrder::Auto); // no d/m/y column
+}
+
+void TestCsv::categoricalThreshold_data()
+{
+    QTest::addColumn<QByteArray>("values");
+    QTest::addColumn<int>("maxDistinct");
+    QTest::addColumn<QString>("type");
+    QTest::addColumn<int>("dictionary");
+    QTest::newRow("repeats") << QByteArray("a\nb\na\nb") << 10000 << QStringLiteral("categorical") << 2;
+    QTest::newRow("too few repeats") << QByteArray("a\nb\nc\na") << 10000 << QStringLiteral("string") << 0;
+    QTest::newRow("exactly half") << QByteArray("a\nb\na\nc\nb\nc") << 10000 << QStringLiteral("categorical") << 3;
+    QTest::newRow("over max distinct") << QByteArray("a\nb\na\nb\nc\nc") << 2 << QStringLiteral("string") << 0;
+    QTest::newRow("at max distinct") << QByteArray("a\nb\na\nb") << 2 << QStringLiteral("categorical") << 2;
+    QTest::newRow("missing not counted") << QByteArray("a\nNA\nNA\nNA\nb") << 10000 << QStringLiteral("string") << 0;
+    QTest::newRow("zero max") << QByteArray("a\na\na") << 0 << QStringLiteral("string") << 0;
+}
+
+void TestCsv::categoricalThreshold()
+{
+    QFETCH(QByteArray, values);
+    QFETCH(int, maxDistinct);
+    QFETCH(QString, type);
+    QFETCH(int, dictionary);
+    QByteArray text = "v,k\n";
+    int i = 0;
+    for (const QByteArray &v : values.split('\n'))
+        text += v + ',' + QByteArray::number(i++) + '\n';
+    ReadOptions o;
+    o.categoricalMaxDistinct = maxDistinct;
+    const auto t = parse(text, o);
+    QVERIFY2(t, qPrintable(t.message()));
+    const Column &c = t->column(0);
+    QCOMPARE(columnTypeName(c.type()), type);
+    QCOMPARE(c.dictionarySize(), qint64(dictionary));
+    // Values read back the same either way.
+    QStringList expected;
+    for (const QByteArray &v : values.split('\n'))
+        expected << (v == "NA" ? kNull : QString::fromUtf8(v));
+    QCOMPARE(columnCells(c), expected);
+}
+
+void TestCsv::overrides_data()
+{
+    QTest::addColumn<QByteArray>("input");
+    QTest::addColumn<QString>("column");
+    QTest::addColumn<QString>("type");
+    QTest::addColumn<QStringList>("display"); // of that column, when it works
+    QTest::addColumn<int>("errorLine");       // 0 = no error
+    QTest::addColumn<QString>("errorText");
+
+    // Column k is always an integer so the header is detected whatever x and y hold.
+    const QByteArray ints = "x,y,k\n1,a,1\n2,b,2\nNA,c,3\n";
+    QTest::newRow("int as string") << ints << QStringLiteral("x") << QStringLiteral("string")
+                                   << QStringList{QStringLiteral("1"), QStringLiteral("2"), kNull} << 0 << QString();
+    QTest::newRow("int as categorical") << ints << QStringLiteral("x") << QStringLiteral("categorical")
+                                        << QStringList{QStringLiteral("1"), QStringLiteral("2"), kNull} << 0 << QString();
+    QTest::newRow("int as float") << ints << QStringLiteral("x") << QStringLiteral("float64")
+                                  << QStringList{QStringLiteral("1"), QStringLiteral("2"), kNull} << 0 << QString();
+    QTest::newRow("text as categorical") << ints << QStringLiteral("y") << QStringLiteral("categorical")
+                                         << QStringList{QStringLiteral("a"), QStringLiteral("b"), QStringLiteral("c")}
+                                         << 0 << QString();
+    QTest::newRow("string keeps spaces") << QByteArray("x,y,k\n 1 ,a,1\n2,b,2\n") << QStringLiteral("x")
+                                         << QStringLiteral("string")
+                                         << QStringList{QStringLiteral(" 1 "), QStringLiteral("2")} << 0 << QString();
+    QTest::newRow("date strings as datetime") << QByteArray("x,y,k\n2020-01-02,a,1\n2020-01-03,b,2\n")
+                                              << QStringLiteral("x") << QStringLiteral("datetime")
+                                              << QStringList{QStringLiteral("2020-01-02"), QStringLiteral("2020-01-03")}
+                                              << 0 << QString();
+    QTest::newRow("int fails") << QByteArray("x,y,k\n1,5,1\n2,6,2\nabc,7,3\n") << QStringLiteral("x")
+                               << QStringLiteral("int64") << QStringList() << 4
+                               << QStringLiteral("value 'abc' is not int64");
+    QTest::newRow("int fails on float") << QByteArray("x,y,k\n1,5,1\n2.5,6,2\n") << QStringLiteral("x")
+                                        << QStringLiteral("int64") << QStringList() << 3
+                                        << QStringLiteral("value '2.5' is not int64");
+    QTest::newRow("bool fails") << QByteArray("x,y,k\ntrue,5,1\n\"multi\nline\",6,2\nmaybe,7,3\n")
+                                << QStringLiteral("x") << QStringLiteral("bool") << QStringList() << 3
+                                << QStringLiteral("value 'multi\nline' is not bool");
+    QTest::newRow("datetime fails after multiline") << QByteArray("x,y,k\n2020-01-01,\"a\nb\",1\nsoon,6,2\n")
+                                                    << QStringLiteral("x") << QStringLiteral("datetime")
+                                                    << QStringList() << 4 << QStringLiteral("value 'soon' is not datetime");
+    QTest::newRow("float fails") << QByteArray("x,y,k\n1.5,a,1\n2,b,2\nx1,c,3\n") << QStringLiteral("x")
+                                 << QStringLiteral("float64") << QStringList() << 4
+                                 << QStringLiteral("value 'x1' is not float64");
+    QTest::newRow("unknown column") << ints << QStringLiteral("nope") << QStringLiteral("int64") << QStringList() << -1
+                                    << QStringLiteral("type override names a column that does not exist");
+}
+
+void TestCsv::overrides()
+{
+    QFETCH(QByteArray, input);
+    QFETCH(QString, column);
+    QFETCH(QString, type);
+    QFETCH(QStringList, display);
+    QFETCH(int, errorLine);
+    QFETCH(QString, errorText);
+    ReadOptions o;
+    o.typeOverrides.insert(column, *columnTypeFromName(type));
+    const auto t = parse(input, o);
+    if (errorLine == 0) {
+        QVERIFY2(t, qPrintable(t.message()));
+        const Column &c = t->column(t->indexOf(column));
+        QCOMPARE(columnTypeName(c.type()), type);
+        QCOMPARE(columnCells(c), display);
+    } else {
+        QVERIFY(!t);
+        QCOMPARE(t.error().message, errorText);
+        QCOMPARE(t.error().line, qint64(errorLine));
+        QCOMPARE(t.error().field, column);
+        QCOMPARE(t.error().file, QStringLiteral("test.csv"));
+    }
+}
+
+void TestCsv::errors_data()
+{
+    QTest::addColumn<QByteArray>("input");
+    QTest::addColumn<int>("line");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("empty") << QByteArray("") << -1 << QStringLiteral("file is empty");
+    QTest::newRow("only blank lines") << QByteArray("\n\r\n\n") << -1 << QStringLiteral("file is empty");
+    QTest::newRow("BOM only") << QByteArray("\xEF\xBB\xBF") << -1 << QStringLiteral("file is empty");
+    QTest::newRow("ragged short") << QByteArray("a,b\n1,2\n3\n4,5\n") << 3 << QStringLiteral("expected 2 fields, found 1");
+    QTest::newRow("ragged long") << QByteArray("a,b\n1,2\n3,4,5\n") << 3 << QStringLiteral("expected 2 fields, found 3");
+    QTest::newRow("ragged after multiline field") << QByteArray("a,b\n\"x\ny\",2\n\n3,4,5\n") << 5
+                                                  << QStringLiteral("expected 2 fields, found 3");
+    QTest::newRow("unterminated quote") << QByteArray("a,b\n1,2\n3,\"abc\n4,5\n") << 3
+                                        << QStringLiteral("unterminated quoted field (the quote opens here)");
+    QTest::newRow("unterminated quote in header") << QByteArray("\"a,b\n1,2\n") << 1
+                                                  << QStringLiteral("unterminated quoted field (the quote opens here)");
+    QTest::newRow("invalid utf-8") << QByteArray("a,b\n1,2\n3,\xff\n") << 3
+                                   << QStringLiteral("invalid UTF-8 at byte offset 10");
+    QTest::newRow("truncated utf-8 sequence") << QByteArray("a,b\n1,\xC3\n") << 2
+                                              << QStringLiteral("invalid UTF-8 at byte offset 6");
+    QTest::newRow("overlong utf-8") << QByteArray("a,b\n1,x\n2,\xC0\xAF\n") << 3
+                                    << QStringLiteral("invalid UTF-8 at byte offset 10");
+}
+
+void TestCsv::errors()
+{
+    QFETCH(QByteArray, input);
+    QFETCH(int, line);
+    QFETCH(QString, message);
+    for (int threads : {1, 4}) {
+        ReadOptions o;
+        o.threads = threads;
+        const auto t = parse(input, o);
+        QVERIFY(!t);
+        QCOMPARE(t.error().message, message);
+        QCOMPARE(t.error().line, qint64(line));
+        QCOMPARE(t.error().file, QStringLiteral("test.csv"));
+    }
+}
+
+void TestCsv::fileErrors()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    auto t = readTable(dir.filePath(QStringLiteral("missing.csv")));
+    QVERIFY(!t);
+    QCOMPARE(t.error().file, dir.filePath(QStringLiteral("missing.csv")));
+    QCOMPARE(t.error().message, QStringLiteral("file not found"));
+
+    const QString empty = dir.filePath(QStringLiteral("empty.csv"));
+    QFile f(empty);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.close();
+    t = readTable(empty);
+    QVERIFY(!t);
+    QCOMPARE(t.error().message, QStringLiteral("file is empty"));
+    QCOMPARE(t.error().file, empty);
+
+    // A ragged row deep in a multi-chunk file reports its own line whatever the thread count.
+    QByteArray big = "a,b,c\n";
+    for (int i = 0; i < 60000; ++i)
+        big += QByteArray::number(i) + ",\"t,\n" + QByteArray::number(i % 9) + "\",x\n";
+    big += "1,2\n";
+    const qint64 expectedLine = 1 + 60000 * 2 + 1;
+    for (int i = 0; i < 100; ++i)
+        big += "1,2,3\n";
+    const QString path = dir.filePath(QStringLiteral("ragged.csv"));
+    QFile out(path);
+    QVERIFY(out.open(QIODevice::WriteOnly));
+    out.write(big);
+    out.close();
+    for (int threads : {1, 4}) {
+        ReadOptions o;
+        o.threads = threads;
+        t = readTable(path, o);
+        QVERIFY(!t);
+        QCOMPARE(t.error().line, expectedLine);
+        QCOMPARE(t.error().message, QStringLiteral("expected 3 fields, found 2"));
+    }
+}
+
+void TestCsv::maxRows_data()
+{
+    QTest::addColumn<bool>("header");
+    QTest::addColumn<int>("maxRows");
+    QTest::addColumn<int>("rows");
+    QTest::addColumn<bool>("truncated");
+    QTest::newRow("header 3") << true << 3 << 3 << true;
+    QTest::newRow("header all") << true << 10 << 10 << false;
+    QTest::newRow("header more") << true << 20 << 10 << false;
+    QTest::newRow("header 0") << true << 0 << 0 << true;
+    QTest::newRow("header -1") << true << -1 << 10 << false;
+    QTest::newRow("no header 3") << false << 3 << 3 << true;
+    QTest::newRow("no header 1") << false << 1 << 1 << true;
+    QTest::newRow("no header 10") << false << 10 << 10 << false;
+    QTest::newRow("no header 0") << false << 0 << 0 << true;
+}
+
+void TestCsv::maxRows()
+{
+    QFETCH(bool, header);
+    QFETCH(int, maxRows);
+    QFETCH(int, rows);
+    QFETCH(bool, truncated);
+    QByteArray text = header ? "n,s\n" : "";
+    for (int i = 0; i < 10; ++i)
+        text += QByteArray::number(i) + ",v" + QByteArray::number(i) + "\n";
+    text += "\n\n"; // trailing blank lines are not more data
+    ReadOptions o;
+    o.maxRows = maxRows;
+    ReadInfo info;
+    const auto t = parse(text, o, &info);
+    QVERIFY2(t, qPrintable(t.message()));
+    QCOMPARE(t->rowCount(), qint64(rows));
+    QCOMPARE(info.truncated, truncated);
+    QCOMPARE(info.header, header);
+    for (int r = 0; r < rows; ++r)
+        QCOMPARE(t->column(0).displayAt(r), QString::number(r));
+}
+
+void TestCsv::multiThreadEqualsSingleThread()
+{
+    const int rows = 36000;
+    const Generated g = generateCsv(rows, 20240611u);
+    QVERIFY(g.csv.size() > 2'000'000);
+    ReadOptions one;
+    one.threads = 1;
+    ReadOptions four;
+    four.threads = 4;
+    ReadInfo info1, info4;
+    const auto a = parse(g.csv, one, &info1);
+    QVERIFY2(a, qPrintable(a.message()));
+    const auto b = parse(g.csv, four, &info4);
+    QVERIFY2(b, qPrintable(b.message()));
+    compareTables(*a, *b);
+    QCOMPARE(info1.rows, qint64(rows));
+    QCOMPARE(info4.rows, qint64(rows));
+
+    // And both match what the generator wrote.
+    const Table &t = *b;
+    QCOMPARE(t.rowCount(), qint64(rows));
+    QCOMPARE(t.column(t.indexOf(u"id")).type(), ColumnType::Int64);
+    QCOMPARE(t.column(t.indexOf(u"qtext")).type(), ColumnType::String);
+    QVERIFY(t.column(t.indexOf(u"qtext")).nullCount() > 0);
+    QCOMPARE(t.column(t.indexOf(u"num")).type(), ColumnType::Float64);
+    QCOMPARE(t.column(t.indexOf(u"cat")).type(), ColumnType::Categorical);
+    QCOMPARE(t.column(t.indexOf(u"cat")).dictionarySize(), qint64(5));
+    QCOMPARE(t.column(t.indexOf(u"date")).type(), ColumnType::Datetime);
+    QCOMPARE(t.column(t.indexOf(u"flag")).type(), ColumnType::Bool);
+    QCOMPARE(t.column(t.indexOf(u"late")).type(), ColumnType::Float64);
+    QCOMPARE(t.column(t.indexOf(u"late")).nullCount(), qint64(rows * 4 / 5));
+    QCOMPARE(t.column(t.indexOf(u"dmy")).type(), ColumnType::Datetime);
+    QCOMPARE(info4.dateOrder, DateOrder::MonthFirst);
+    QCOMPARE(t.column(t.indexOf(u"intfloat")).type(), ColumnType::Float64);
+    QVERIFY(t.column(t.indexOf(u"mixed")).type() == ColumnType::Categorical);
+    QCOMPARE(columnCells(t.column(t.indexOf(u"qtext"))), g.qtext);
+    QCOMPARE(columnCells(t.column(t.indexOf(u"dmy"))), g.dmy);
+    QCOMPARE(columnCells(t.column(t.indexOf(u"mixed"))), g.mixed);
+    QCOMPARE(columnCells(t.column(t.indexOf(u"num"))), g.num);
+    for (qint64 r = 0; r < rows; ++r)
+        QCOMPARE(t.column(0).int64At(r), r);
+}
+
+void TestCsv::strayQuotesFallBack()
+{
+    // A quote inside an unquoted field is literal; it breaks quote-parity chunking, which must
+    // notice and fall back to finding record starts sequentially.
+    QByteArray text = "h,note,n\n";
+    QStringList notes;
+    for (int i = 0; i < 40000; ++i) {
+        const QByteArray note = (i % 5 == 0) ? QByteArray(QByteArray("5'1") + QByteArray::number(i % 10) + "\"")
+                                               : QByteArray("\"q,\nx\"");
+        text += QByteArray::number(i) + ',' + note + ',' + QByteArray::number(i * 2) + '\n';
+        notes << (i % 5 == 0 ? QString::fromUtf8(note) : QStringLiteral("q,\nx"));
+    }
+    ReadOptions one;
+    one.threads = 1;
+    ReadOptions four;
+    four.threads = 4;
+    const auto a = parse(text, one);
+    QVERIFY2(a, qPrintable(a.message()));
+    const auto b = parse(text, four);
+    QVERIFY2(b, qPrintable(b.message()));
+    compareTables(*a, *b);
+    QCOMPARE(b->rowCount(), qint64(40000));
+    QCOMPARE(columnCells(b->column(1)), notes);
+}
+
+void TestCsv::lateContradictionsAcrossChunks()
+{
+    // Early chunks see day-first dates and integers, late chunks month-first dates and text:
+    // every chunk must be re-read as text, keeping the original spelling.
+    QByteArray text = "d,v,k\n";
+    QStringList dates, values;
+    const int rows = 50000;
+    for (int i = 0; i < rows; ++i) {
+        const QByteArray d = i < rows - 10 ? QByteArray("13/01/2020") : QByteArray("01/13/2020");
+        const QByteArray v = i == rows - 5 ? QByteArray("n/a") : QByteArray::number(i % 50);
+        text += d + ',' + v + ',' + QByteArray::number(i) + '\n';
+        dates << QString::fromUtf8(d);
+        values << QString::fromUtf8(v);
+    }
+    for (int threads : {1, 4}) {
+        ReadOptions o;
+        o.threads = threads;
+        ReadInfo info;
+        const auto t = parse(text, o, &info);
+        QVERIFY2(t, qPrintable(t.message()));
+        QCOMPARE(t->column(0).type(), ColumnType::Categorical);
+        QCOMPARE(columnCells(t->column(0)), dates);
+        QCOMPARE(t->column(1).type(), ColumnType::Categorical);
+        QCOMPARE(columnCells(t->column(1)), values);
+        QCOMPARE(t->column(2).type(), ColumnType::Int64);
+        QCOMPARE(info.dateOrder, DateOrder::Auto);
+    }
+}
+
+void TestCsv::overrideErrorDeepInFile()
+{
+    QByteArray text = "a,b\n";
+    const int rows = 60000;
+    for (int i = 0; i < rows; ++i)
+        text += (i == rows - 100 ? QByteArray("oops") : QByteArray::number(i)) + ",\"x\ny\"\n";
+    const qint64 expectedLine = 1 + qint64(rows - 100) * 2 + 1;
+    for (int threads : {1, 4}) {
+        ReadOptions o;
+        o.threads = threads;
+        o.header = true; // every column reads as text, so the header is not detectable
+        o.typeOverrides.insert(QStringLiteral("a"), ColumnType::Int64);
+        const auto t = parse(text, o);
+        QVERIFY(!t);
+        QCOMPARE(t.error().line, expectedLine);
+        QCOMPARE(t.error().field, QStringLiteral("a"));
+        QCOMPARE(t.error().message, QStringLiteral("value 'oops' is not int64"));
+    }
+}
+
+void TestCsv::cancelAndProgress()
+{
+    QByteArray text = "a,b\n";
+    for (int i = 0; i < 200000; ++i)
+        text += QByteArray::number(i) + ",x" + QByteArray::number(i % 3) + "\n";
+
+    Feedback cancelled;
+    cancelled.cancel();
+    ReadOptions o;
+    o.threads = 2;
+    auto t = readTableFromBytes(text, o, &cancelled, nullptr, QStringLiteral("c.csv"));
+    QVERIFY(!t);
+    QCOMPARE(t.error().message, QStringLiteral("cancelled"));
+
+    Feedback fb;
+    qint64 lastDone = -1, lastTotal = -1;
+    QString stage;
+    fb.setCallback([&](qint64 done, qint64 total, const QString &s) {
+        lastDone = done;
+        lastTotal = total;
+        stage = s;
+    });
+    t = readTableFromBytes(text, o, &fb, nullptr, QStringLiteral("c.csv"));
+    QVERIFY2(t, qPrintable(t.message()));
+    QCOMPARE(stage, QStringLiteral("parse"));
+    QCOMPARE(lastTotal, qint64(text.size()));
+    QCOMPARE(lastDone, lastTotal);
+}
+
+void TestCsv::tsvPath()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("t.tsv"));
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("a,b\tc\n1,2\t3\n");
+    f.close();
+    ReadInfo info;
+    const auto t = readTable(path, {}, nullptr, &info);
+    QVERIFY2(t, qPrintable(t.message()));
+    QCOMPARE(info.delimiter, '\t');
+    QCOMPARE(t->columnNames(), (QStringList{QStringLiteral("a,b"), QStringLiteral("c")}));
+    QCOMPARE(info.bytes, qint64(12));
+}
+
+void TestCsv::adultTrain()
+{
+    const QString path = QStringLiteral(KEEL_SOURCE_DIR "/resources/examples/adult_train.csv");
+    QFile raw(path);
+    QVERIFY(raw.open(QIODevice::ReadOnly));
+    const QList<QByteArray> lines = raw.readAll().split('\n');
+    qint64 bareNa = 0, dataLines = 0;
+    for (qsizetype i = 1; i < lines.size(); ++i) {
+        if (lines[i].trimmed().isEmpty())
+            continue;
+        ++dataLines;
+        if (lines[i].split(',').value(1) == "NA")
+            ++bareNa;
+    }
+    QVERIFY(bareNa > 0);
+
+    ReadInfo info;
+    const auto t = readTable(path, {}, nullptr, &info);
+    QVERIFY2(t, qPrintable(t.message()));
+    QCOMPARE(t->rowCount(), qint64(32561));
+    QCOMPARE(dataLines, qint64(32561));
+    QCOMPARE(t->columnCount(), 15);
+    QVERIFY(info.header);
+    QCOMPARE(info.delimiter, ',');
+    const Column &age = t->column(t->indexOf(u"age"));
+    QCOMPARE(age.type(), ColumnType::Int64);
+    QCOMPARE(age.int64At(0), 39);
+    const Column &wc = t->column(t->indexOf(u"workclass"));
+    QCOMPARE(wc.type(), ColumnType::Categorical);
+    QCOMPARE(wc.nullCount(), bareNa);
+    const Column &cls = t->column(t->indexOf(u"class"));
+    QSet<QString> classes;
+    for (qint64 r = 0; r < cls.size(); ++r)
+        classes.insert(cls.displayAt(r));
+    QCOMPARE(classes, (QSet<QString>{QStringLiteral("<=50K"), QStringLiteral(">50K")}));
+
+    ReadOptions one;
+    one.threads = 1;
+    const auto single = readTable(path, one);
+    QVERIFY2(single, qPrintable(single.message()));
+    compareTables(*single, *t);
+}
+
+void TestCsv::diamonds()
+{
+    const auto t = readTable(QStringLiteral(KEEL_SOURCE_DIR "/resources/examples/diamonds.csv"));
+    QVERIFY2(t, qPrintable(t.message()));
+    QCOMPARE(t->rowCount(), qint64(53940));
+    const Column &carat = t->column(t->indexOf(u"carat"));
+    QCOMPARE(carat.type(), ColumnType::Float64);
+    QCOMPARE(carat.float64At(0), 0.23);
+    const Column &price = t->column(t->indexOf(u"price"));
+    QCOMPARE(price.type(), ColumnType::Int64);
+    QCOMPARE(price.int64At(0), 326);
+    const Column &cut = t->column(t->indexOf(u"cut"));
+    QCOMPARE(cut.type(), ColumnType::Categorical);
+    QCOMPARE(cut.dictionarySize(), qint64(5));
+    QCOMPARE(cut.displayAt(0), QStringLiteral("Ideal"));
+}
+
+void TestCsv::bikeHour()
+{
+    ReadInfo info;
+    const auto t = readTable(QStringLiteral(KEEL_SOURCE_DIR "/resources/examples/bike_hour.csv"), {}, nullptr, &info);
+    QVERIFY2(t, qPrintable(t.message()));
+    QCOMPARE(t->rowCount(), qint64(17379));
+    const Column &d = t->column(t->indexOf(u"dteday"));
+    QCOMPARE(d.type(), ColumnType::Datetime);
+    QCOMPARE(d.datetimeAt(0), utcMs(2011, 1, 1));
+    QCOMPARE(d.datetimeAt(d.size() - 1), utcMs(2012, 12, 31));
+    QCOMPARE(d.displayAt(0), QStringLiteral("2011-01-01"));
+    QCOMPARE(info.dateOrder, DateOrder::DayFirst);
+    QCOMPARE(t->column(t->indexOf(u"cnt")).type(), ColumnType::Int64);
+    QCOMPARE(t->column(t->indexOf(u"temp")).type(), ColumnType::Float64);
+}
+
+QTEST_GUILESS_MAIN(TestCsv)
+#include "tst_csv.moc"

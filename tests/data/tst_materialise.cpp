@@ -1,0 +1,318 @@
+// Binary columnar materialisation: exact round trips of every type with nulls, zero-copy mapping,
+// and clean errors for truncated, corrupted and foreign files.
+
+#include "data/materialise.h"
+#include "data/reader.h"
+
+#include <QFile>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+using namespace keel;
+using namespace keel::data;
+
+namespace {
+
+/// A table with every column type, nulls in most columns, and awkward values.
+Table sampleTable()
+{
+    const qint64 rows = 37; // not a multiple of 8: the last validity byte is partial
+    ColumnBuilder i64(ColumnType::Int64), f64(ColumnType::Float64), b(ColumnType::Bool), dt(ColumnType::Datetime),
+        cat(ColumnType::Categorical), str(ColumnType::String), dense(ColumnType::Int64);
+    static const char *cats[] = {"red", "green", "", "blue \xE2\x82\xAC"};
+    for (qint64 r = 0; r < rows; ++r) {
+        if (r % 5 == 1)
+            i64.appendNull();
+        else
+            i64.appendInt64(r == 0 ? std::numeric_limits<int64_t>::min() : r * 1000003 - 7);
+        if (r % 7 == 2)
+            f64.appendNull();
+        else if (r == 3)
+            f64.appendFloat64(std::nan(""));
+        else if (r == 4)
+            f64.appendFloat64(-std::numeric_limits<double>::infinity());
+        else
+            f64.appendFloat64(double(r) / 3.0);
+        if (r % 4 == 3)
+            b.appendNull();
+        else
+            b.appendBool(r % 3 == 0);
+        if (r % 6 == 5)
+            dt.appendNull();
+        else
+            dt.appendDatetime((r - 10) * 86400000LL + r);
+        if (r % 9 == 8)
+            cat.appendNull();
+        else
+            cat.appendString(cats[r % 4]);
+        if (r % 8 == 7)
+            str.appendNull();
+        else
+            str.appendString(std::string(size_t(r % 11), char('a' + r % 26)) + (r % 3 ? "" : "\n\"x\""));
+        dense.appendInt64(-r);
+    }
+    return Table({i64.finish(QStringLiteral("i64")), f64.finish(QStringLiteral("f64")), b.finish(QStringLiteral("flag")),
+                  dt.finish(QStringLiteral("when")), cat.finish(QStringLiteral("cat \xC3\xA9")),
+                  str.finish(QStringLiteral("text")), dense.finish(QStringLiteral("dense"))});
+}
+
+/// Every name, type, null and value equal; floats compared bit for bit (NaN included).
+void compareExact(const Table &a, const Table &b)
+{
+    QCOMPARE(b.columnNames(), a.columnNames());
+    QCOMPARE(b.rowCount(), a.rowCount());
+    for (int c = 0; c < a.columnCount(); ++c) {
+        const Column &x = a.column(c);
+        const Column &y = b.column(c);
+        QCOMPARE(y.type(), x.type());
+        QCOMPARE(y.nullCount(), x.nullCount());
+        QCOMPARE(y.dictionarySize(), x.dictionarySize());
+        for (qint64 code = 0; code < x.dictionarySize(); ++code)
+            QVERIFY(x.dictionaryAt(code) == y.dictionaryAt(code));
+        for (qint64 r = 0; r < x.size(); ++r) {
+            QCOMPARE(y.isNull(r), x.isNull(r));
+            if (x.isNull(r))
+                continue;
+            switch (x.type()) {
+            case ColumnType::Int64: QCOMPARE(y.int64At(r), x.int64At(r)); break;
+            case ColumnType::Datetime: QCOMPARE(y.datetimeAt(r), x.datetimeAt(r)); break;
+            case ColumnType::Float64: {
+                const double u = x.float64At(r), v = y.float64At(r);
+                QVERIFY(std::memcmp(&u, &v, sizeof u) == 0);
+                break;
+            }
+            case ColumnType::Bool: QCOMPARE(y.boolAt(r), x.boolAt(r)); break;
+            case ColumnType::Categorical:
+                QCOMPARE(y.codeAt(r), x.codeAt(r));
+                QVERIFY(y.stringAt(r) == x.stringAt(r));
+                break;
+            case ColumnType::String: QVERIFY(y.stringAt(r) == x.stringAt(r)); break;
+            }
+        }
+    }
+}
+
+QByteArray readAll(const QString &path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    return f.readAll();
+}
+
+bool writeAll(const QString &path, const QByteArray &data)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate))
+        return false;
+    return f.write(data) == data.size();
+}
+
+} // namespace
+
+class TestMaterialise : public QObject {
+    Q_OBJECT
+
+private slots:
+    void roundTripEveryType();
+    void columnsBorrowTheMapping();
+    void emptyTables();
+    void realDataset();
+    void truncated_data();
+    void truncated();
+    void flippedHeaderByte_data();
+    void flippedHeaderByte();
+    void wrongMagicAndVersion();
+    void missingFile();
+};
+
+void TestMaterialise::roundTripEveryType()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("sub/t.keeltab"));
+    const Table t = sampleTable();
+    const Status st = writeMaterialisation(t, path);
+    QVERIFY2(st, qPrintable(st.message()));
+    const auto back = openMaterialisation(path);
+    QVERIFY2(back, qPrintable(back.message()));
+    compareExact(t, *back);
+    QCOMPARE(back->column(back->indexOf(u"dense")).nullCount(), qint64(0));
+    QVERIFY(back->column(back->indexOf(u"dense")).storage().validity.empty());
+
+    // Writing what was opened gives the same bytes.
+    const QString again = dir.filePath(QStringLiteral("again.keeltab"));
+    const Status st2 = writeMaterialisation(*back, again);
+    QVERIFY2(st2, qPrintable(st2.message()));
+    QCOMPARE(readAll(again), readAll(path));
+}
+
+void TestMaterialise::columnsBorrowTheMapping()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("t.keeltab"));
+    QVERIFY(writeMaterialisation(sampleTable(), path));
+    Column kept;
+    {
+        const auto back = openMaterialisation(path);
+        QVERIFY2(back, qPrintable(back.message()));
+        for (const Column &c : back->columns()) {
+            const ColumnStorage &s = c.storage();
+            for (const void *p : {static_cast<const void *>(s.i64.view.data()), static_cast<const void *>(s.f64.view.data()),
+                                  static_cast<const void *>(s.u8.view.data()), static_cast<const void *>(s.codes.view.data()),
+                                  static_cast<const void *>(s.offsets.view.data()), static_cast<const void *>(s.bytes.view.data())}) {
+                if (p)
+                    QCOMPARE(reinterpret_cast<quintptr>(p) % 64, quintptr(0)); // aligned spans of the mapping
+            }
+        }
+        // All columns share one owner: the mapping.
+        const auto owner = back->column(0).storage().i64.owner;
+        for (const Column &c : back->columns())
+            QVERIFY(c.storage().offsets.owner == owner || c.storage().i64.owner == owner
+                    || c.storage().f64.owner == owner || c.storage().u8.owner == owner);
+        kept = back->column(back->indexOf(u"text"));
+    }
+    // The column keeps the mapping alive after the table is gone.
+    QCOMPARE(kept.size(), qint64(37));
+    QVERIFY(kept.stringAt(3) == std::string_view("ddd\n\"x\""));
+}
+
+void TestMaterialise::emptyTables()
+{
+    QTemporaryDir dir;
+    const QString none = dir.filePath(QStringLiteral("none.keeltab"));
+    QVERIFY(writeMaterialisation(Table(), none));
+    auto back = openMaterialisation(none);
+    QVERIFY2(back, qPrintable(back.message()));
+    QCOMPARE(back->columnCount(), 0);
+    QCOMPARE(back->rowCount(), qint64(0));
+
+    std::vector<Column> cols;
+    for (ColumnType t : {ColumnType::Int64, ColumnType::Float64, ColumnType::Bool, ColumnType::Datetime,
+                         ColumnType::Categorical, ColumnType::String})
+        cols.push_back(ColumnBuilder(t).finish(columnTypeName(t)));
+    const Table zeroRows(cols);
+    const QString zero = dir.filePath(QStringLiteral("zero.keeltab"));
+    QVERIFY(writeMaterialisation(zeroRows, zero));
+    back = openMaterialisation(zero);
+    QVERIFY2(back, qPrintable(back.message()));
+    QCOMPARE(back->columnCount(), 6);
+    QCOMPARE(back->rowCount(), qint64(0));
+    compareExact(zeroRows, *back);
+}
+
+void TestMaterialise::realDataset()
+{
+    const auto t = readTable(QStringLiteral(KEEL_SOURCE_DIR "/resources/examples/adult_train.csv"));
+    QVERIFY2(t, qPrintable(t.message()));
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("adult.keeltab"));
+    QVERIFY(writeMaterialisation(*t, path));
+    const auto back = openMaterialisation(path);
+    QVERIFY2(back, qPrintable(back.message()));
+    compareExact(*t, *back);
+}
+
+void TestMaterialise::truncated_data()
+{
+    QTest::addColumn<int>("keep"); // bytes kept; negative = size minus that many
+    QTest::newRow("zero") << 0;
+    QTest::newRow("magic only") << 8;
+    QTest::newRow("preamble") << 16;
+    QTest::newRow("mid header") << 60;
+    QTest::newRow("before checksum end") << -1000000; // replaced below by header end - 1
+    QTest::newRow("one byte short") << -1;
+    QTest::newRow("half") << -2;
+}
+
+void TestMaterialise::truncated()
+{
+    QFETCH(int, keep);
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("t.keeltab"));
+    QVERIFY(writeMaterialisation(sampleTable(), path));
+    const QByteArray full = readAll(path);
+    quint32 headerLen = 0;
+    std::memcpy(&headerLen, full.constData() + 12, 4);
+    qsizetype n = keep;
+    if (keep == -1000000)
+        n = 16 + qsizetype(headerLen) + 31;
+    else if (keep == -2)
+        n = full.size() / 2;
+    else if (keep < 0)
+        n = full.size() + keep;
+    QVERIFY(n < full.size());
+    QVERIFY(writeAll(path, full.left(n)));
+    const auto back = openMaterialisation(path);
+    QVERIFY(!back);
+    QCOMPARE(back.error().file, path);
+    QVERIFY2(back.error().message.startsWith(QStringLiteral("not a valid table cache")), qPrintable(back.message()));
+}
+
+void TestMaterialise::flippedHeaderByte_data()
+{
+    QTest::addColumn<int>("offset"); // relative to the start of the header; -1 = inside the checksum
+    QTest::newRow("column count") << 0;
+    QTest::newRow("row count") << 5;
+    QTest::newRow("first name") << 14;
+    QTest::newRow("a buffer offset") << 40;
+    QTest::newRow("checksum") << -1;
+}
+
+void TestMaterialise::flippedHeaderByte()
+{
+    QFETCH(int, offset);
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("t.keeltab"));
+    QVERIFY(writeMaterialisation(sampleTable(), path));
+    QByteArray bytes = readAll(path);
+    quint32 headerLen = 0;
+    std::memcpy(&headerLen, bytes.constData() + 12, 4);
+    const qsizetype at = offset >= 0 ? 16 + offset : 16 + qsizetype(headerLen) + 3;
+    bytes[at] = char(bytes[at] ^ 0x20);
+    QVERIFY(writeAll(path, bytes));
+    const auto back = openMaterialisation(path);
+    QVERIFY(!back);
+    QCOMPARE(back.error().message, QStringLiteral("not a valid table cache: header checksum mismatch"));
+}
+
+void TestMaterialise::wrongMagicAndVersion()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("t.keeltab"));
+    QVERIFY(writeMaterialisation(sampleTable(), path));
+    const QByteArray good = readAll(path);
+
+    QByteArray bad = good;
+    bad[7] = '2';
+    QVERIFY(writeAll(path, bad));
+    auto back = openMaterialisation(path);
+    QVERIFY(!back);
+    QCOMPARE(back.error().message, QStringLiteral("not a valid table cache: wrong magic"));
+
+    bad = good;
+    bad[8] = char(kMaterialisationVersion + 1);
+    QVERIFY(writeAll(path, bad));
+    back = openMaterialisation(path);
+    QVERIFY(!back);
+    QCOMPARE(back.error().message, QStringLiteral("not a valid table cache: format version 2, expected 1"));
+
+    // A CSV file is not a table cache.
+    back = openMaterialisation(QStringLiteral(KEEL_SOURCE_DIR "/resources/examples/diamonds.csv"));
+    QVERIFY(!back);
+    QCOMPARE(back.error().message, QStringLiteral("not a valid table cache: wrong magic"));
+}
+
+void TestMaterialise::missingFile()
+{
+    QTemporaryDir dir;
+    const auto back = openMaterialisation(dir.filePath(QStringLiteral("nope.keeltab")));
+    QVERIFY(!back);
+    QCOMPARE(back.error().message, QStringLiteral("file not found"));
+}
+
+QTEST_GUILESS_MAIN(TestMaterialise)
+#include "tst_materialise.moc"
