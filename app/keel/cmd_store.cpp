@@ -1,0 +1,138 @@
+// keel store fsck | gc | stats.
+#include "commands.h"
+
+#include "store/objectstore.h"
+#include "workspace/datasets.h"
+#include "workspace/workspace.h"
+
+#include <QJsonArray>
+#include <QJsonObject>
+
+namespace keel::cli {
+
+namespace {
+
+int cmdFsck(Context &ctx)
+{
+    auto *ws = ctx.workspace();
+    if (!ws)
+        return 1;
+    const store::FsckReport report = ws->store().fsck(ctx.feedback());
+    ctx.endProgress();
+    // Versions in history whose bytes are missing are problems too.
+    auto ids = workspace::referencedObjects(*ws);
+    if (!ids)
+        return ctx.fail(ids.error());
+    QStringList missing;
+    for (const QString &id : *ids)
+        if (!ws->store().contains(id))
+            missing << id;
+    missing.sort();
+    if (ctx.json()) {
+        QJsonArray problems;
+        for (const auto &p : report.problems)
+            problems.append(QJsonObject{{QStringLiteral("object"), p.object}, {QStringLiteral("where"), p.where},
+                                        {QStringLiteral("message"), p.message}});
+        ctx.printJson(QJsonObject{{QStringLiteral("ok"), report.ok() && missing.isEmpty()},
+                                  {QStringLiteral("chunks_checked"), report.chunksChecked},
+                                  {QStringLiteral("manifests_checked"), report.manifestsChecked},
+                                  {QStringLiteral("bytes_checked"), report.bytesChecked},
+                                  {QStringLiteral("stale_temp_files"), report.staleTempFiles},
+                                  {QStringLiteral("problems"), problems},
+                                  {QStringLiteral("missing_versions"), QJsonArray::fromStringList(missing)}});
+    } else {
+        ctx.out << "checked " << report.manifestsChecked << " files, " << report.chunksChecked << " chunks, "
+                << formatBytes(report.bytesChecked) << '\n';
+        if (report.staleTempFiles > 0)
+            ctx.out << report.staleTempFiles << " leftover temporary files from interrupted writes (harmless; 'keel store gc' removes them)\n";
+        for (const auto &p : report.problems)
+            ctx.out << "BAD " << p.object << " at " << p.where << ": " << p.message << '\n';
+        for (const QString &id : missing)
+            ctx.out << "MISSING " << id << ": a version in history refers to it but the store lacks it (pull it from a remote)\n";
+        ctx.out << (report.ok() && missing.isEmpty() ? "store is clean\n" : "store has problems\n");
+    }
+    return report.ok() && missing.isEmpty() ? 0 : 1;
+}
+
+int cmdGc(Context &ctx)
+{
+    auto *ws = ctx.workspace();
+    if (!ws)
+        return 1;
+    auto lock = ws->lock();
+    if (!lock)
+        return ctx.fail(lock.error());
+    auto ids = workspace::referencedObjects(*ws);
+    if (!ids)
+        return ctx.fail(ids.error());
+    auto report = ws->store().gc(*ids, ctx.feedback());
+    ctx.endProgress();
+    if (!report)
+        return ctx.fail(report.error());
+    (void)ws->audit(QStringLiteral("store.gc"), ws->root(),
+                    QJsonObject{{QStringLiteral("bytes_freed"), report->bytesFreed},
+                                {QStringLiteral("manifests_removed"), report->manifestsRemoved}});
+    if (ctx.json())
+        ctx.printJson(QJsonObject{{QStringLiteral("manifests_removed"), report->manifestsRemoved},
+                                  {QStringLiteral("chunks_removed"), report->chunksRemoved},
+                                  {QStringLiteral("bytes_freed"), report->bytesFreed},
+                                  {QStringLiteral("packs_rewritten"), report->packsRewritten}});
+    else
+        ctx.out << "removed " << report->manifestsRemoved << " unreferenced files and " << report->chunksRemoved
+                << " chunks, freed " << formatBytes(report->bytesFreed) << " (" << report->packsRewritten
+                << " packs rewritten)\n";
+    return 0;
+}
+
+int cmdStats(Context &ctx)
+{
+    auto *ws = ctx.workspace();
+    if (!ws)
+        return 1;
+    auto ids = workspace::referencedObjects(*ws);
+    if (!ids)
+        return ctx.fail(ids.error());
+    qint64 logical = 0;
+    for (const QString &id : *ids)
+        if (auto size = ws->store().sizeOf(id))
+            logical += *size;
+    const store::StoreStats s = ws->store().stats();
+    const double ratio = s.storedBytes > 0 ? double(logical) / double(s.storedBytes) : 0.0;
+    if (ctx.json()) {
+        ctx.printJson(QJsonObject{{QStringLiteral("versions"), int(ids->size())},
+                                  {QStringLiteral("logical_bytes"), logical},
+                                  {QStringLiteral("stored_bytes"), s.storedBytes},
+                                  {QStringLiteral("disk_bytes"), s.diskBytes},
+                                  {QStringLiteral("chunks"), s.chunks},
+                                  {QStringLiteral("packs"), s.packs},
+                                  {QStringLiteral("files"), s.manifests},
+                                  {QStringLiteral("dedup_ratio"), ratio}});
+        return 0;
+    }
+    ctx.out << "versions referenced  " << ids->size() << '\n'
+            << "logical size         " << formatBytes(logical) << "  (sum of every version's file size)\n"
+            << "stored chunk bytes   " << formatBytes(s.storedBytes) << "  (" << s.chunks << " chunks in " << s.packs << " packs)\n"
+            << "on disk              " << formatBytes(s.diskBytes) << "  (with indexes and manifests)\n"
+            << "dedup ratio          " << QString::number(ratio, 'f', 2) << "x\n";
+    return 0;
+}
+
+} // namespace
+
+std::vector<Command> storeCommands()
+{
+    std::vector<Command> v;
+    v.push_back({{QStringLiteral("store"), QStringLiteral("fsck")}, QString(), QStringLiteral("Re-hash every object and report damage"),
+                 QStringLiteral("Re-hashes every chunk and file manifest in .keel/objects and checks that every version in\n"
+                                "history has its bytes. Exit code 1 when anything is wrong."),
+                 0, 0, {}, cmdFsck});
+    v.push_back({{QStringLiteral("store"), QStringLiteral("gc")}, QString(), QStringLiteral("Delete objects no version references"),
+                 QStringLiteral("Deletes files and chunks that no dataset version in any commit of the history references, and\n"
+                                "leftovers of interrupted writes."),
+                 0, 0, {}, cmdGc});
+    v.push_back({{QStringLiteral("store"), QStringLiteral("stats")}, QString(), QStringLiteral("Logical vs stored bytes (dedup ratio)"),
+                 QStringLiteral("Compares the total size of all versions with the bytes actually stored."), 0, 0, {}, cmdStats});
+    return v;
+}
+
+} // namespace keel::cli

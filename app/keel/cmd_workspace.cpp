@@ -1,0 +1,260 @@
+// keel init, remote, push, pull, clone, tag, audit.
+#include "commands.h"
+
+#include "store/objectstore.h"
+#include "tracking/trackingstore.h"
+#include "workspace/datasets.h"
+#include "workspace/gitrepo.h"
+#include "workspace/workspace.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonObject>
+
+namespace keel::cli {
+
+namespace {
+
+struct ExampleDataset {
+    const char *file;
+    const char *name;
+    const char *message;
+};
+
+const ExampleDataset kExamples[] = {
+    {"adult_train.csv", "adult_train", "Adult census income, training split (UCI, CC BY 4.0)"},
+    {"adult_test.csv", "adult_test", "Adult census income, test split (UCI, CC BY 4.0)"},
+    {"diamonds.csv", "diamonds", "Diamond prices (ggplot2)"},
+    {"bike_hour.csv", "bike", "Hourly bike rentals 2011-2012 (UCI, CC BY 4.0)"},
+};
+
+int cmdInit(Context &ctx)
+{
+    const QString dir = ctx.args().isEmpty() ? ctx.directory() : QDir(ctx.directory()).absoluteFilePath(ctx.args().front());
+    auto ws = workspace::Workspace::init(dir);
+    if (!ws)
+        return ctx.fail(ws.error());
+    QJsonArray added;
+    if (ctx.parser.isSet(QStringLiteral("example"))) {
+        const QString examples = workspace::Workspace::examplesDir();
+        if (examples.isEmpty())
+            return ctx.fail(QStringLiteral("the bundled example data was not found (set KEEL_EXAMPLES_DIR)"));
+        for (const auto &ex : kExamples) {
+            const QString file = examples + QLatin1Char('/') + QLatin1String(ex.file);
+            auto result = workspace::addDataset(**ws, file, QLatin1String(ex.name), QLatin1String(ex.message), {},
+                                                ctx.feedback());
+            ctx.endProgress();
+            if (!result)
+                return ctx.fail(result.error());
+            if (!ctx.json())
+                ctx.out << "added " << result->version.ref() << "  " << result->version.record.rows << " rows from "
+                        << ex.file << '\n';
+            added.append(result->version.ref());
+        }
+    }
+    if (ctx.json())
+        ctx.printJson(QJsonObject{{QStringLiteral("workspace"), (*ws)->root()}, {QStringLiteral("datasets"), added}});
+    else
+        ctx.out << "Created Keel workspace in " << (*ws)->root() << '\n';
+    return 0;
+}
+
+int cmdRemoteAdd(Context &ctx)
+{
+    auto *ws = ctx.workspace();
+    if (!ws)
+        return 1;
+    const QString path = QDir(ctx.directory()).absoluteFilePath(ctx.args().at(1));
+    if (Status s = ws->addRemote(ctx.args().at(0), path); !s)
+        return ctx.fail(s.error());
+    if (!ctx.json())
+        ctx.out << "remote " << ctx.args().at(0) << " -> " << path << '\n';
+    else
+        ctx.printJson(QJsonObject{{QStringLiteral("name"), ctx.args().at(0)}, {QStringLiteral("path"), path}});
+    return 0;
+}
+
+int cmdRemoteList(Context &ctx)
+{
+    auto *ws = ctx.workspace();
+    if (!ws)
+        return 1;
+    auto remotes = ws->remotes();
+    if (!remotes)
+        return ctx.fail(remotes.error());
+    if (ctx.json()) {
+        QJsonArray a;
+        for (const auto &r : *remotes)
+            a.append(QJsonObject{{QStringLiteral("name"), r.name}, {QStringLiteral("path"), r.path}});
+        ctx.printJson(a);
+    } else if (remotes->empty()) {
+        ctx.out << "No remotes. Add one with: keel remote add NAME PATH\n";
+    } else {
+        for (const auto &r : *remotes)
+            ctx.out << r.name << '\t' << r.path << '\n';
+    }
+    return 0;
+}
+
+int cmdPush(Context &ctx)
+{
+    auto *ws = ctx.workspace();
+    if (!ws)
+        return 1;
+    const QString name = ctx.args().value(0);
+    if (Status s = workspace::pushWorkspace(*ws, name, ctx.feedback()); !s)
+        return ctx.fail(s.error());
+    ctx.endProgress();
+    auto remote = ws->remote(name);
+    if (ctx.json())
+        ctx.printJson(QJsonObject{{QStringLiteral("remote"), remote ? remote->name : name},
+                                  {QStringLiteral("commit"), ws->git().headCommit()}});
+    else
+        ctx.out << "pushed " << ws->git().headCommit().left(10) << " to " << (remote ? remote->name : name) << '\n';
+    return 0;
+}
+
+int cmdPull(Context &ctx)
+{
+    auto *ws = ctx.workspace();
+    if (!ws)
+        return 1;
+    auto result = workspace::pullWorkspace(*ws, ctx.args().value(0), ctx.feedback());
+    if (!result)
+        return ctx.fail(result.error());
+    ctx.endProgress();
+    if (ctx.json())
+        ctx.printJson(QJsonObject{{QStringLiteral("result"), *result}, {QStringLiteral("commit"), ws->git().headCommit()}});
+    else
+        ctx.out << "pull: " << *result << " (now at " << ws->git().headCommit().left(10) << ")\n";
+    return 0;
+}
+
+int cmdClone(Context &ctx)
+{
+    const QString source = QDir(ctx.directory()).absoluteFilePath(ctx.args().at(0));
+    const QString dest = QDir(ctx.directory()).absoluteFilePath(ctx.args().at(1));
+    auto ws = workspace::cloneWorkspace(source, dest, ctx.feedback());
+    if (!ws)
+        return ctx.fail(ws.error());
+    ctx.endProgress();
+    auto names = workspace::listDatasets(**ws);
+    if (ctx.json())
+        ctx.printJson(QJsonObject{{QStringLiteral("workspace"), (*ws)->root()},
+                                  {QStringLiteral("datasets"), QJsonArray::fromStringList(names ? *names : QStringList())}});
+    else
+        ctx.out << "Cloned " << source << " into " << (*ws)->root() << " (" << (names ? names->size() : 0)
+                << " datasets)\n";
+    return 0;
+}
+
+int cmdTag(Context &ctx)
+{
+    auto *ws = ctx.workspace();
+    if (!ws)
+        return 1;
+    const QString name = ctx.args().at(0);
+    const QString message = ctx.parser.isSet(QStringLiteral("m")) ? ctx.parser.value(QStringLiteral("m")) : name;
+    if (Status s = ws->git().createTag(name, message); !s)
+        return ctx.fail(s.error());
+    (void)ws->audit(QStringLiteral("tag"), name, {}, ws->git().headCommit());
+    if (!ctx.json())
+        ctx.out << "tagged " << ws->git().headCommit().left(10) << " as " << name << '\n';
+    else
+        ctx.printJson(QJsonObject{{QStringLiteral("tag"), name}, {QStringLiteral("commit"), ws->git().headCommit()}});
+    return 0;
+}
+
+int cmdAudit(Context &ctx)
+{
+    auto *ws = ctx.workspace();
+    if (!ws)
+        return 1;
+    auto t = ws->tracking();
+    if (!t)
+        return ctx.fail(t.error());
+    const int limit = ctx.parser.isSet(QStringLiteral("n")) ? ctx.parser.value(QStringLiteral("n")).toInt() : 50;
+    auto events = (*t)->auditEvents(ctx.args().value(0), limit);
+    if (!events)
+        return ctx.fail(events.error());
+    if (ctx.json()) {
+        QJsonArray a;
+        for (const auto &e : *events)
+            a.append(QJsonObject{{QStringLiteral("time"), e.time.toString(Qt::ISODateWithMs)},
+                                 {QStringLiteral("user"), e.user},
+                                 {QStringLiteral("action"), e.action},
+                                 {QStringLiteral("subject"), e.subject},
+                                 {QStringLiteral("commit"), e.commit},
+                                 {QStringLiteral("detail"), e.detail}});
+        ctx.printJson(a);
+        return 0;
+    }
+    if (events->empty()) {
+        ctx.out << "No audit events yet.\n";
+        return 0;
+    }
+    std::vector<QStringList> rows;
+    for (const auto &e : *events)
+        rows.push_back({e.time.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")), e.user, e.action, e.subject,
+                        e.commit.left(10)});
+    ctx.out << formatTable({QStringLiteral("time"), QStringLiteral("user"), QStringLiteral("action"),
+                            QStringLiteral("subject"), QStringLiteral("commit")},
+                           rows);
+    return 0;
+}
+
+} // namespace
+
+std::vector<Command> workspaceCommands()
+{
+    std::vector<Command> v;
+    v.push_back({{QStringLiteral("init")}, QStringLiteral("[DIR]"), QStringLiteral("Create a workspace (a git repository with keel.yaml)"),
+                 QStringLiteral("Creates a Keel workspace in DIR (default: the current folder): a git repository with keel.yaml,\n"
+                                "datasets/, models/, pipelines/ and a local .keel/ folder (object store, cache, tracking database)\n"
+                                "that git ignores. With --example, adds the bundled example datasets adult_train, adult_test,\n"
+                                "diamonds and bike as first versions."),
+                 0, 1,
+                 [](QCommandLineParser &p) {
+                     p.addOption({QStringLiteral("example"), QStringLiteral("Add the bundled example datasets.")});
+                 },
+                 cmdInit});
+    v.push_back({{QStringLiteral("remote"), QStringLiteral("add")}, QStringLiteral("NAME PATH"),
+                 QStringLiteral("Add a remote folder to push to and pull from"),
+                 QStringLiteral("Records a remote in keel.yaml (committed). PATH is a folder, e.g. on a shared or network drive;\n"
+                                "it receives git/ (a bare repository) and objects/ (the object store) on the first push."),
+                 2, 2, {}, cmdRemoteAdd});
+    v.push_back({{QStringLiteral("remote"), QStringLiteral("list")}, QString(), QStringLiteral("List remotes"),
+                 QStringLiteral("Lists the remotes recorded in keel.yaml."), 0, 0, {}, cmdRemoteList});
+    v.push_back({{QStringLiteral("push")}, QStringLiteral("[REMOTE]"), QStringLiteral("Send versions and their bytes to a remote"),
+                 QStringLiteral("Copies the objects of every version that the remote lacks (only the missing chunks), then\n"
+                                "pushes the workspace history. Objects go first, so the remote never lists a version whose\n"
+                                "bytes it lacks; an interrupted push resumes where it stopped. REMOTE defaults to origin."),
+                 0, 1, {}, cmdPush});
+    v.push_back({{QStringLiteral("pull")}, QStringLiteral("[REMOTE]"), QStringLiteral("Fetch versions and their bytes from a remote"),
+                 QStringLiteral("Fetches the remote's history, copies the objects it needs, then fast-forwards or merges\n"
+                                "(a merge that would change the same file both ways is refused and nothing changes)."),
+                 0, 1, {}, cmdPull});
+    v.push_back({{QStringLiteral("clone")}, QStringLiteral("PATH DIR"), QStringLiteral("Make a new workspace from a remote"),
+                 QStringLiteral("Creates workspace DIR from the remote folder PATH, with every version's bytes, and records\n"
+                                "PATH as remote 'origin'."),
+                 2, 2, {}, cmdClone});
+    v.push_back({{QStringLiteral("tag")}, QStringLiteral("NAME"), QStringLiteral("Tag the current workspace state"),
+                 QStringLiteral("Creates an annotated git tag on the current commit; versions can then be named NAME@TAG."),
+                 1, 1,
+                 [](QCommandLineParser &p) {
+                     p.addOption({QStringLiteral("m"), QStringLiteral("Tag message."), QStringLiteral("message")});
+                 },
+                 cmdTag});
+    v.push_back({{QStringLiteral("audit")}, QStringLiteral("[SUBJECT]"), QStringLiteral("Show the audit trail"),
+                 QStringLiteral("Lists audit events (newest first): who added, checked out, pushed or pulled what, and when."),
+                 0, 1,
+                 [](QCommandLineParser &p) {
+                     p.addOption({QStringLiteral("n"), QStringLiteral("Show at most <count> events (default 50)."),
+                                  QStringLiteral("count")});
+                 },
+                 cmdAudit});
+    return v;
+}
+
+} // namespace keel::cli

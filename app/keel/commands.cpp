@@ -1,0 +1,191 @@
+#include "commands.h"
+
+#include "workspace/workspace.h"
+
+#include <QCoreApplication>
+#include <QDateTime>
+#include <QDir>
+#include <QJsonArray>
+#include <QJsonObject>
+
+#include <cstdio>
+#include <unistd.h>
+
+namespace keel::cli {
+
+Context::Context(QCommandLineParser &p, const GlobalOptions &g) : parser(p), global(g), out(stdout), err(stderr)
+{
+    m_tty = ::isatty(STDERR_FILENO) == 1;
+    m_startMs = QDateTime::currentMSecsSinceEpoch();
+}
+
+Context::~Context() { endProgress(); }
+
+QString Context::directory() const
+{
+    const QString d = parser.isSet(QStringLiteral("C")) ? parser.value(QStringLiteral("C")) : global.directory;
+    return d.isEmpty() ? QDir::currentPath() : QDir(d).absolutePath();
+}
+
+workspace::Workspace *Context::workspace()
+{
+    if (!m_ws) {
+        auto ws = workspace::Workspace::open(directory());
+        if (!ws) {
+            fail(ws.error());
+            return nullptr;
+        }
+        m_ws = std::move(*ws);
+    }
+    return m_ws.get();
+}
+
+Feedback *Context::feedback()
+{
+    if (m_tty) {
+        m_feedback.setCallback([this](qint64 done, qint64 total, const QString &stage) {
+            const qint64 now = QDateTime::currentMSecsSinceEpoch();
+            if (now - m_lastDrawMs < 100 && done < total)
+                return;
+            m_lastDrawMs = now;
+            m_progressShown = true;
+            const double frac = total > 0 ? std::clamp(double(done) / double(total), 0.0, 1.0) : 0.0;
+            const int width = 30;
+            const int filled = int(frac * width);
+            QString bar = QString(filled, QLatin1Char('#')) + QString(width - filled, QLatin1Char('.'));
+            const double elapsed = double(now - m_startMs) / 1000.0;
+            QString eta;
+            if (frac > 0.02 && frac < 1.0)
+                eta = QStringLiteral(" ETA %1s").arg(qRound(elapsed * (1.0 - frac) / frac));
+            const QString line = QStringLiteral("\r%1 [%2] %3%%4").arg(stage.leftJustified(10), bar).arg(qRound(frac * 100), 3).arg(eta);
+            std::fputs(line.leftJustified(72).toLocal8Bit().constData(), stderr);
+            std::fflush(stderr);
+        });
+    }
+    return &m_feedback;
+}
+
+void Context::endProgress()
+{
+    if (m_progressShown) {
+        std::fputs("\r\033[K", stderr);
+        std::fflush(stderr);
+        m_progressShown = false;
+    }
+}
+
+int Context::fail(const Error &e)
+{
+    endProgress();
+    err << "keel: error: " << e.toString() << '\n';
+    err.flush();
+    return 1;
+}
+
+int Context::fail(const QString &message) { return fail(makeError(message)); }
+
+int Context::usage(const QString &message)
+{
+    endProgress();
+    err << "keel: error: " << message << '\n';
+    err.flush();
+    return 2;
+}
+
+void Context::printJson(const QJsonValue &v)
+{
+    QJsonDocument doc = v.isArray() ? QJsonDocument(v.toArray()) : QJsonDocument(v.toObject());
+    out << doc.toJson(QJsonDocument::Indented);
+    out.flush();
+}
+
+const std::vector<Command> &commands()
+{
+    static const std::vector<Command> all = [] {
+        std::vector<Command> v;
+        for (auto part : {workspaceCommands(), dataCommands(), storeCommands()})
+            v.insert(v.end(), part.begin(), part.end());
+        return v;
+    }();
+    return all;
+}
+
+int runCommand(const Command &command, const QStringList &args, const GlobalOptions &global)
+{
+    QCommandLineParser parser;
+    parser.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
+    parser.addOption({{QStringLiteral("h"), QStringLiteral("help")}, QStringLiteral("Show this help.")});
+    parser.addOption({QStringLiteral("json"), QStringLiteral("Machine-readable output on stdout.")});
+    parser.addOption({QStringLiteral("C"), QStringLiteral("Run as if started in <dir>."), QStringLiteral("dir")});
+    if (command.options)
+        command.options(parser);
+    const QString name = QStringLiteral("keel ") + command.path.join(QLatin1Char(' '));
+    QStringList argv = {name};
+    argv << args;
+    QTextStream err(stderr);
+    if (!parser.parse(argv)) {
+        err << "keel: error: " << parser.errorText() << " (see " << name << " --help)\n";
+        return 2;
+    }
+    if (parser.isSet(QStringLiteral("help"))) {
+        QTextStream out(stdout);
+        out << "Usage: " << name << " [options] " << command.synopsis << "\n\n" << command.description << "\n";
+        QString help = parser.helpText();
+        const qsizetype opts = help.indexOf(QStringLiteral("Options:"));
+        if (opts >= 0)
+            out << '\n' << help.mid(opts);
+        return 0;
+    }
+    const qsizetype n = parser.positionalArguments().size();
+    if (n < command.minArgs || (command.maxArgs >= 0 && n > command.maxArgs)) {
+        err << "keel: error: usage: " << name << ' ' << command.synopsis << " (see " << name << " --help)\n";
+        return 2;
+    }
+    Context ctx(parser, global);
+    const int code = command.handler(ctx);
+    ctx.endProgress();
+    ctx.out.flush();
+    ctx.err.flush();
+    return code;
+}
+
+QString formatBytes(qint64 bytes)
+{
+    const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = double(bytes);
+    int u = 0;
+    while (v >= 1024.0 && u < 4) {
+        v /= 1024.0;
+        ++u;
+    }
+    return u == 0 ? QStringLiteral("%1 B").arg(bytes) : QStringLiteral("%1 %2").arg(v, 0, 'f', 1).arg(QLatin1String(units[u]));
+}
+
+QString formatTable(const QStringList &header, const std::vector<QStringList> &rows, const QList<int> &rightAligned)
+{
+    QList<qsizetype> width;
+    for (const QString &h : header)
+        width << h.size();
+    for (const auto &r : rows)
+        for (qsizetype i = 0; i < r.size() && i < width.size(); ++i)
+            width[i] = std::max(width[i], std::min<qsizetype>(r[i].size(), 60));
+    auto line = [&](const QStringList &cells) -> QString {
+        QString s;
+        for (qsizetype i = 0; i < cells.size() && i < width.size(); ++i) {
+            QString c = cells[i];
+            if (c.size() > 60)
+                c = c.left(59) + QChar(0x2026);
+            const bool last = i + 1 == cells.size();
+            s += rightAligned.contains(int(i)) ? c.rightJustified(width[i]) : (last ? c : c.leftJustified(width[i]));
+            if (!last)
+                s += QStringLiteral("  ");
+        }
+        return s + QLatin1Char('\n');
+    };
+    QString out = line(header);
+    for (const auto &r : rows)
+        out += line(r);
+    return out;
+}
+
+} // namespace keel::cli

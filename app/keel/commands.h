@@ -1,0 +1,85 @@
+#pragma once
+// The command table and the context each command handler receives.
+
+#include "util/feedback.h"
+#include "util/result.h"
+
+#include <QCommandLineParser>
+#include <QJsonDocument>
+#include <QStringList>
+#include <QTextStream>
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace keel::workspace { class Workspace; }
+
+namespace keel::cli {
+
+struct GlobalOptions {
+    QString directory;   ///< -C DIR
+    bool json = false;   ///< --json
+};
+
+/// What a command handler gets: parsed options, output streams, and helpers shared by all commands.
+class Context {
+public:
+    Context(QCommandLineParser &parser, const GlobalOptions &global);
+    ~Context();
+
+    QCommandLineParser &parser;
+    GlobalOptions global;
+    QTextStream out;
+    QTextStream err;
+
+    bool json() const { return global.json || parser.isSet(QStringLiteral("json")); }
+    QStringList args() const { return parser.positionalArguments(); }
+    /// Folder the command runs in (-C or the current folder).
+    QString directory() const;
+    /// Opens the workspace around directory(); prints the error and returns null when there is none.
+    workspace::Workspace *workspace();
+    /// A Feedback that draws a progress bar with ETA on stderr when it is a terminal, and stays silent otherwise.
+    Feedback *feedback();
+    void endProgress();
+
+    /// Prints an error on stderr ("keel: error: ...") and returns exit code 1.
+    int fail(const Error &e);
+    int fail(const QString &message);
+    int usage(const QString &message);
+    void printJson(const QJsonValue &v);
+
+private:
+    std::unique_ptr<workspace::Workspace> m_ws;
+    Feedback m_feedback;
+    bool m_progressShown = false;
+    bool m_tty = false;
+    qint64 m_startMs = 0;
+    qint64 m_lastDrawMs = -1000;
+};
+
+struct Command {
+    QStringList path;                                   ///< e.g. {"data", "add"}
+    QString synopsis;                                   ///< positional part of the usage line
+    QString summary;                                    ///< one line for the overview
+    QString description;                                ///< paragraph for --help
+    int minArgs = 0;
+    int maxArgs = 0;                                    ///< -1: unlimited
+    std::function<void(QCommandLineParser &)> options;  ///< adds command-specific options
+    std::function<int(Context &)> handler;
+};
+
+const std::vector<Command> &commands();
+int runCommand(const Command &command, const QStringList &args, const GlobalOptions &global);
+
+// Registration per area (each returns its commands).
+std::vector<Command> workspaceCommands();
+std::vector<Command> dataCommands();
+std::vector<Command> storeCommands();
+
+/// Formats a byte count as "1.5 MiB".
+QString formatBytes(qint64 bytes);
+/// Left-aligned text table with a header row.
+QString formatTable(const QStringList &header, const std::vector<QStringList> &rows, const QList<int> &rightAligned = {});
+
+} // namespace keel::cli

@@ -1,0 +1,505 @@
+#include "workspace/datasets.h"
+
+#include "data/materialise.h"
+#include "store/objectstore.h"
+#include "util/fileutil.h"
+#include "util/hash.h"
+#include "workspace/workspace.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QRegularExpression>
+#include <QUuid>
+
+#include <yaml-cpp/yaml.h>
+
+namespace keel::workspace {
+
+namespace {
+
+QString datasetPath(const QString &name) { return QStringLiteral("datasets/") + name + QStringLiteral(".yaml"); }
+
+QString dateOrderName(data::DateOrder o)
+{
+    switch (o) {
+    case data::DateOrder::DayFirst: return QStringLiteral("day-first");
+    case data::DateOrder::MonthFirst: return QStringLiteral("month-first");
+    case data::DateOrder::Auto: break;
+    }
+    return QStringLiteral("auto");
+}
+
+data::DateOrder dateOrderFromName(const QString &s)
+{
+    if (s == u"day-first")
+        return data::DateOrder::DayFirst;
+    if (s == u"month-first")
+        return data::DateOrder::MonthFirst;
+    return data::DateOrder::Auto;
+}
+
+std::string delimiterText(char d)
+{
+    return d == '\t' ? std::string("\\t") : std::string(1, d);
+}
+
+char delimiterFromText(const std::string &s)
+{
+    if (s == "\\t" || s == "\t")
+        return '\t';
+    return s.empty() ? ',' : s[0];
+}
+
+/// The cache file for a version: content id plus a digest of everything that shapes the parse.
+QString cachePath(Workspace &ws, const DatasetRecord &r)
+{
+    QByteArray key = r.contentId.toLatin1() + '|' + r.format.toLatin1() + '|' + QByteArray(1, r.delimiter) + '|'
+        + (r.header ? "h" : "n") + '|' + r.dateOrder.toLatin1() + '|' + r.missingTokens.join(QChar(0x1f)).toUtf8();
+    for (const auto &f : r.schema)
+        key += '|' + f.name.toUtf8() + ':' + data::columnTypeName(f.type).toLatin1();
+    const QString digest = toHex(sha256(key)).left(20);
+    return ws.cacheDir() + QStringLiteral("/tables/") + r.contentId.left(32) + QLatin1Char('-') + digest
+        + QStringLiteral(".ktab");
+}
+
+bool sameSchema(const data::Table &t, const DatasetRecord &r)
+{
+    return t.rowCount() == r.rows && t.schema() == r.schema;
+}
+
+Status copyMissingObjects(const store::ObjectStore &from, store::ObjectStore &to, const QSet<QString> &ids,
+                          Feedback *feedback)
+{
+    QStringList wanted;
+    for (const QString &id : ids)
+        if (!to.contains(id))
+            wanted << id;
+    if (wanted.isEmpty())
+        return {};
+    wanted.sort();
+    return store::ObjectStore::copyObjects(from, to, wanted, feedback);
+}
+
+} // namespace
+
+data::ReadOptions DatasetRecord::readOptions() const
+{
+    data::ReadOptions o;
+    o.format = format == u"jsonl" ? data::FileFormat::Jsonl : data::FileFormat::Csv;
+    o.delimiter = delimiter;
+    o.header = header;
+    o.missingTokens = missingTokens;
+    o.dateOrder = dateOrderFromName(dateOrder);
+    for (const auto &f : schema)
+        o.typeOverrides.insert(f.name, f.type);
+    return o;
+}
+
+QByteArray datasetRecordToYaml(const DatasetRecord &r)
+{
+    YAML::Emitter out;
+    out << YAML::Comment("Dataset version written by keel. The original bytes live in the object store under content_id.");
+    out << YAML::BeginMap;
+    out << YAML::Key << "name" << YAML::Value << r.name.toStdString();
+    out << YAML::Key << "content_id" << YAML::Value << r.contentId.toStdString();
+    out << YAML::Key << "size" << YAML::Value << r.size;
+    out << YAML::Key << "format" << YAML::Value << r.format.toStdString();
+    out << YAML::Key << "source" << YAML::Value << r.source.toStdString();
+    out << YAML::Key << "rows" << YAML::Value << r.rows;
+    out << YAML::Key << "read" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "delimiter" << YAML::Value << YAML::DoubleQuoted << delimiterText(r.delimiter);
+    out << YAML::Key << "header" << YAML::Value << r.header;
+    out << YAML::Key << "missing" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (const QString &t : r.missingTokens)
+        out << YAML::DoubleQuoted << t.toStdString();
+    out << YAML::EndSeq;
+    out << YAML::Key << "date_order" << YAML::Value << r.dateOrder.toStdString();
+    out << YAML::EndMap;
+    out << YAML::Key << "schema" << YAML::Value << YAML::BeginSeq;
+    for (const auto &f : r.schema) {
+        out << YAML::Flow << YAML::BeginMap;
+        out << YAML::Key << "name" << YAML::Value << f.name.toStdString();
+        out << YAML::Key << "type" << YAML::Value << data::columnTypeName(f.type).toStdString();
+        out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+    out << YAML::Key << "profile" << YAML::Value;
+    data::emitProfileYaml(out, r.profile);
+    out << YAML::EndMap;
+    return QByteArray(out.c_str()) + '\n';
+}
+
+Expected<DatasetRecord> datasetRecordFromYaml(const QByteArray &yaml, const QString &sourceName)
+{
+    try {
+        const YAML::Node n = YAML::Load(yaml.toStdString());
+        if (!n.IsMap())
+            return makeError(QStringLiteral("not a dataset record"), sourceName, 1);
+        DatasetRecord r;
+        r.name = QString::fromStdString(n["name"].as<std::string>());
+        r.contentId = QString::fromStdString(n["content_id"].as<std::string>());
+        if (!isHexId(r.contentId))
+            return makeError(QStringLiteral("content_id is not a SHA-256 id"), sourceName, n["content_id"].Mark().line + 1,
+                             QStringLiteral("content_id"));
+        r.size = n["size"].as<qint64>();
+        r.format = QString::fromStdString(n["format"].as<std::string>("csv"));
+        r.source = QString::fromStdString(n["source"].as<std::string>(""));
+        r.rows = n["rows"].as<qint64>();
+        const YAML::Node read = n["read"];
+        if (read) {
+            r.delimiter = delimiterFromText(read["delimiter"].as<std::string>(","));
+            r.header = read["header"].as<bool>(true);
+            for (const auto &t : read["missing"])
+                r.missingTokens << QString::fromStdString(t.as<std::string>());
+            r.dateOrder = QString::fromStdString(read["date_order"].as<std::string>("auto"));
+        }
+        for (const auto &f : n["schema"]) {
+            const QString typeName = QString::fromStdString(f["type"].as<std::string>());
+            const auto type = data::columnTypeFromName(typeName);
+            if (!type)
+                return makeError(QStringLiteral("unknown column type '%1'").arg(typeName), sourceName,
+                                 f.Mark().line + 1, QStringLiteral("schema"));
+            r.schema.push_back({QString::fromStdString(f["name"].as<std::string>()), *type});
+        }
+        if (n["profile"]) {
+            auto profile = data::parseProfileYaml(n["profile"], r.rows);
+            if (!profile)
+                return profile.error().withFile(sourceName);
+            r.profile = std::move(*profile);
+        }
+        return r;
+    } catch (const YAML::Exception &e) {
+        return makeError(QString::fromStdString(e.msg), sourceName, e.mark.line + 1);
+    }
+}
+
+Status validateDatasetName(const QString &name)
+{
+    static const QRegularExpression valid(QStringLiteral("^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"));
+    if (name.isEmpty())
+        return makeError(QStringLiteral("a dataset needs a name (--name)"));
+    if (name.contains(QLatin1Char('/')) || name.contains(QLatin1Char('\\')) || name.contains(QStringLiteral("..")))
+        return makeError(QStringLiteral("dataset name '%1' must not contain '/', '\\' or '..'").arg(name));
+    if (!valid.match(name).hasMatch())
+        return makeError(QStringLiteral("dataset name '%1' must start with a letter or digit and use only letters, "
+                                        "digits, '.', '_' and '-' (at most 128)")
+                             .arg(name));
+    return {};
+}
+
+Expected<AddOutcome> addDataset(Workspace &ws, const QString &file, const QString &name, const QString &message,
+                                const data::ReadOptions &options, Feedback *feedback)
+{
+    if (Status s = validateDatasetName(name); !s)
+        return s.error();
+    const QFileInfo info(file);
+    if (!info.exists())
+        return makeError(QStringLiteral("no such file"), file);
+    if (!info.isFile())
+        return makeError(QStringLiteral("not a regular file"), file);
+
+    // Parse and profile first: bad input must leave nothing in the store or in git.
+    data::ReadOptions opts = options;
+    if (!opts.format)
+        opts.format = data::formatForPath(file);
+    data::ReadInfo readInfo;
+    auto table = data::readTable(file, opts, feedback, &readInfo);
+    if (!table)
+        return table.error();
+    auto profile = data::profileTable(*table, feedback);
+    if (!profile)
+        return profile.error();
+
+    auto added = ws.store().addFile(file, feedback);
+    if (!added)
+        return added.error();
+
+    DatasetRecord r;
+    r.name = name;
+    r.contentId = added->id;
+    r.size = added->size;
+    r.format = readInfo.format == data::FileFormat::Jsonl ? QStringLiteral("jsonl") : QStringLiteral("csv");
+    r.source = info.fileName();
+    r.rows = table->rowCount();
+    r.delimiter = readInfo.delimiter;
+    r.header = readInfo.header;
+    r.missingTokens = opts.missingTokens;
+    r.dateOrder = dateOrderName(readInfo.dateOrder);
+    r.schema = table->schema();
+    r.profile = std::move(*profile);
+
+    // The cache is rebuildable: failing to write it is not a reason to fail the add.
+    (void)data::writeMaterialisation(*table, cachePath(ws, r));
+
+    auto lock = ws.lock();
+    if (!lock)
+        return lock.error();
+    AddOutcome outcome;
+    outcome.newBytes = added->newBytes;
+    auto log = datasetLog(ws, name);
+    if (!log)
+        return log.error();
+    if (!log->empty()) {
+        const DatasetVersion &latest = log->back();
+        if (latest.record.contentId == r.contentId && latest.record.schema == r.schema
+            && latest.record.missingTokens == r.missingTokens && latest.record.delimiter == r.delimiter
+            && latest.record.header == r.header) {
+            outcome.version = latest;
+            outcome.unchanged = true;
+            return outcome;
+        }
+    }
+    const QString msg = message.isEmpty() ? QStringLiteral("Add %1 from %2").arg(name, info.fileName()) : message;
+    QMap<QString, QByteArray> files;
+    files.insert(datasetPath(name), datasetRecordToYaml(r));
+    auto commit = ws.git().commitFiles(files, msg);
+    if (!commit)
+        return commit.error();
+    auto commitInfo = ws.git().commitInfo(*commit);
+    if (!commitInfo)
+        return commitInfo.error();
+    outcome.version.record = std::move(r);
+    outcome.version.version = int(log->size()) + 1;
+    outcome.version.commit = *commitInfo;
+    const QJsonObject detail{{QStringLiteral("version"), outcome.version.version},
+                             {QStringLiteral("content_id"), outcome.version.record.contentId},
+                             {QStringLiteral("source"), info.absoluteFilePath()},
+                             {QStringLiteral("rows"), outcome.version.record.rows},
+                             {QStringLiteral("size"), outcome.version.record.size}};
+    if (Status s = ws.audit(QStringLiteral("data.add"), name, detail, *commit); !s)
+        return s.error();
+    return outcome;
+}
+
+Expected<QStringList> listDatasets(Workspace &ws)
+{
+    QStringList out;
+    const QString head = ws.git().headCommit();
+    if (head.isEmpty())
+        return out;
+    for (const QString &f : ws.git().listDirAt(head, QStringLiteral("datasets")))
+        if (f.endsWith(QLatin1String(".yaml")))
+            out << f.chopped(5);
+    out.sort();
+    return out;
+}
+
+Expected<std::vector<DatasetVersion>> datasetLog(Workspace &ws, const QString &name)
+{
+    const QString path = datasetPath(name);
+    auto history = ws.git().historyOf(path);
+    if (!history)
+        return history.error();
+    std::vector<DatasetVersion> out;
+    int n = 0;
+    for (const CommitInfo &c : *history) {
+        auto bytes = ws.git().readFileAt(c.id, path);
+        if (!bytes)
+            return bytes.error();
+        if (!*bytes)
+            continue;
+        auto record = datasetRecordFromYaml(**bytes, path + QLatin1Char('@') + c.id.left(10));
+        if (!record)
+            return record.error();
+        DatasetVersion v;
+        v.record = std::move(*record);
+        v.version = ++n;
+        v.commit = c;
+        out.push_back(std::move(v));
+    }
+    return out;
+}
+
+Expected<DatasetVersion> resolveDataset(Workspace &ws, const QString &ref)
+{
+    const qsizetype at = ref.lastIndexOf(QLatin1Char('@'));
+    const QString name = at < 0 ? ref : ref.left(at);
+    const QString rev = at < 0 ? QString() : ref.mid(at + 1);
+    if (Status s = validateDatasetName(name); !s)
+        return s.error();
+    auto log = datasetLog(ws, name);
+    if (!log)
+        return log.error();
+    if (log->empty())
+        return makeError(QStringLiteral("no dataset named '%1' (see 'keel data list')").arg(name));
+    if (rev.isEmpty() || rev == u"latest")
+        return log->back();
+    static const QRegularExpression vN(QStringLiteral("^v([0-9]+)$"));
+    if (const auto m = vN.match(rev); m.hasMatch()) {
+        const int v = m.captured(1).toInt();
+        if (v < 1 || v > int(log->size()))
+            return makeError(QStringLiteral("%1 has versions v1 to v%2; there is no %3").arg(name).arg(log->size()).arg(rev));
+        return (*log)[size_t(v - 1)];
+    }
+    auto commit = ws.git().resolveCommit(rev);
+    if (!commit)
+        return makeError(QStringLiteral("'%1' is neither vN, a commit nor a tag").arg(rev));
+    const QString blob = ws.git().blobIdAt(*commit, datasetPath(name));
+    if (blob.isEmpty())
+        return makeError(QStringLiteral("dataset '%1' did not exist at %2").arg(name, rev));
+    // The version in force at that commit: the newest version whose pointer file is the one found there.
+    for (auto it = log->rbegin(); it != log->rend(); ++it)
+        if (ws.git().blobIdAt(it->commit.id, datasetPath(name)) == blob)
+            return *it;
+    return makeError(QStringLiteral("dataset '%1' at %2 is not in the current history").arg(name, rev));
+}
+
+Status checkoutDataset(Workspace &ws, const DatasetVersion &version, const QString &outPath, Feedback *feedback)
+{
+    if (Status s = ws.store().checkout(version.record.contentId, outPath, feedback); !s)
+        return s;
+    return ws.audit(QStringLiteral("data.checkout"), version.record.name,
+                    QJsonObject{{QStringLiteral("version"), version.version},
+                                {QStringLiteral("content_id"), version.record.contentId},
+                                {QStringLiteral("output"), QFileInfo(outPath).absoluteFilePath()}},
+                    version.commit.id);
+}
+
+Expected<data::Table> loadDataset(Workspace &ws, const DatasetVersion &version, Feedback *feedback)
+{
+    const DatasetRecord &r = version.record;
+    const QString cache = cachePath(ws, r);
+    if (QFileInfo::exists(cache)) {
+        auto table = data::openMaterialisation(cache);
+        if (table && sameSchema(*table, r))
+            return table;
+        QFile::remove(cache); // damaged or stale: rebuild below
+    }
+    const QString tmp = ws.tmpDir() + QLatin1Char('/') + QUuid::createUuid().toString(QUuid::WithoutBraces)
+        + (r.format == u"jsonl" ? QStringLiteral(".jsonl") : QStringLiteral(".csv"));
+    if (Status s = ws.store().checkout(r.contentId, tmp, feedback); !s)
+        return s.error();
+    auto table = data::readTable(tmp, r.readOptions(), feedback);
+    QFile::remove(tmp);
+    if (!table)
+        return table.error();
+    if (!sameSchema(*table, r))
+        return makeError(QStringLiteral("re-reading %1 gave a different table than recorded").arg(version.ref()));
+    (void)data::writeMaterialisation(*table, cache);
+    return table;
+}
+
+Expected<QSet<QString>> referencedObjects(Workspace &ws)
+{
+    auto blobs = ws.git().allBlobsUnder(QStringLiteral("datasets"), QStringLiteral(".yaml"));
+    if (!blobs)
+        return blobs.error();
+    QSet<QString> ids;
+    for (const QByteArray &b : *blobs) {
+        try {
+            const YAML::Node n = YAML::Load(b.toStdString());
+            if (n.IsMap() && n["content_id"])
+                ids.insert(QString::fromStdString(n["content_id"].as<std::string>()));
+        } catch (const YAML::Exception &) {
+            // Not a dataset record (hand-edited file): it references nothing.
+        }
+    }
+    return ids;
+}
+
+Status pushWorkspace(Workspace &ws, const QString &remoteName, Feedback *feedback)
+{
+    auto remote = ws.remote(remoteName);
+    if (!remote)
+        return remote.error();
+    const QString gitPath = remote->path + QStringLiteral("/git");
+    if (!QFileInfo::exists(gitPath + QStringLiteral("/HEAD"))) {
+        auto bare = GitRepo::init(gitPath, true);
+        if (!bare)
+            return bare.error();
+    }
+    auto remoteStore = store::ObjectStore::open(remote->path + QStringLiteral("/objects"), true);
+    if (!remoteStore)
+        return remoteStore.error();
+    auto ids = referencedObjects(ws);
+    if (!ids)
+        return ids.error();
+    QSet<QString> present;
+    for (const QString &id : *ids)
+        if (ws.store().contains(id))
+            present.insert(id);
+    // Objects first, history second: the remote never shows a version whose bytes it lacks.
+    if (Status s = copyMissingObjects(ws.store(), **remoteStore, present, feedback); !s)
+        return s;
+    if (Status s = ws.git().push(gitPath); !s)
+        return s;
+    return ws.audit(QStringLiteral("push"), remote->name,
+                    QJsonObject{{QStringLiteral("path"), remote->path}, {QStringLiteral("objects"), int(present.size())}},
+                    ws.git().headCommit());
+}
+
+Expected<QString> pullWorkspace(Workspace &ws, const QString &remoteName, Feedback *feedback)
+{
+    auto remote = ws.remote(remoteName);
+    if (!remote)
+        return remote.error();
+    const QString gitPath = remote->path + QStringLiteral("/git");
+    if (!QFileInfo::exists(gitPath + QStringLiteral("/HEAD")))
+        return makeError(QStringLiteral("the remote holds no workspace yet (push to it first)"), remote->path);
+    auto remoteStore = store::ObjectStore::open(remote->path + QStringLiteral("/objects"), false);
+    if (!remoteStore)
+        return remoteStore.error();
+    auto lock = ws.lock();
+    if (!lock)
+        return lock.error();
+    auto fetched = ws.git().fetch(gitPath, remote->name);
+    if (!fetched)
+        return fetched.error();
+    // Bytes before history: a pulled version can always be checked out.
+    auto ids = referencedObjects(ws);
+    if (!ids)
+        return ids.error();
+    if (Status s = copyMissingObjects(**remoteStore, ws.store(), *ids, feedback); !s)
+        return s.error();
+    auto result = ws.git().pull(gitPath, remote->name);
+    if (!result)
+        return result.error();
+    if (Status s = ws.audit(QStringLiteral("pull"), remote->name,
+                            QJsonObject{{QStringLiteral("path"), remote->path}, {QStringLiteral("result"), *result}},
+                            ws.git().headCommit());
+        !s)
+        return s.error();
+    return result;
+}
+
+Expected<std::unique_ptr<Workspace>> cloneWorkspace(const QString &remotePath, const QString &dir, Feedback *feedback)
+{
+    const QString source = QFileInfo(remotePath).absoluteFilePath();
+    const QString gitPath = source + QStringLiteral("/git");
+    if (!QFileInfo::exists(gitPath + QStringLiteral("/HEAD")))
+        return makeError(QStringLiteral("not a Keel remote (no git/ inside)"), source);
+    if (QFileInfo::exists(dir) && !QDir(dir).isEmpty())
+        return makeError(QStringLiteral("destination exists and is not empty"), dir);
+    auto remoteStore = store::ObjectStore::open(source + QStringLiteral("/objects"), false);
+    if (!remoteStore)
+        return remoteStore.error();
+    auto git = GitRepo::clone(gitPath, dir);
+    if (!git)
+        return git.error();
+    git->reset();
+    auto ws = Workspace::open(dir);
+    if (!ws)
+        return ws.error();
+    auto ids = referencedObjects(**ws);
+    if (!ids)
+        return ids.error();
+    if (Status s = copyMissingObjects(**remoteStore, (*ws)->store(), *ids, feedback); !s)
+        return s.error();
+    auto remotes = (*ws)->remotes();
+    if (!remotes)
+        return remotes.error();
+    const bool hasOrigin = std::any_of(remotes->begin(), remotes->end(), [&](const RemoteInfo &r) {
+        return r.name == u"origin";
+    });
+    if (!hasOrigin) {
+        if (Status s = (*ws)->addRemote(QStringLiteral("origin"), source); !s)
+            return s.error();
+    }
+    if (Status s = (*ws)->audit(QStringLiteral("clone"), source, QJsonObject{{QStringLiteral("objects"), int(ids->size())}},
+                                (*ws)->git().headCommit());
+        !s)
+        return s.error();
+    return ws;
+}
+
+} // namespace keel::workspace

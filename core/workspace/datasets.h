@@ -1,0 +1,82 @@
+#pragma once
+// Versioned datasets: the original bytes in the object store, a pointer file datasets/NAME.yaml in git
+// (content id, format, read options, schema, profile), and a memory-mapped columnar cache in .keel/cache.
+
+#include "data/profile.h"
+#include "data/reader.h"
+#include "data/table.h"
+#include "util/feedback.h"
+#include "util/result.h"
+#include "workspace/gitrepo.h"
+
+#include <QSet>
+
+namespace keel::workspace {
+
+class Workspace;
+
+/// What datasets/NAME.yaml holds for one version.
+struct DatasetRecord {
+    QString name;
+    QString contentId;          ///< object store id of the original bytes
+    qint64 size = 0;            ///< bytes of the original file
+    QString format;             ///< "csv" or "jsonl"
+    QString source;             ///< file name it was added from
+    qint64 rows = 0;
+    char delimiter = ',';
+    bool header = true;
+    QStringList missingTokens;
+    QString dateOrder;          ///< "auto", "day-first", "month-first"
+    std::vector<data::Field> schema;
+    data::TableProfile profile;
+
+    /// The options that re-parse the original bytes into exactly this schema.
+    data::ReadOptions readOptions() const;
+};
+
+QByteArray datasetRecordToYaml(const DatasetRecord &record);
+Expected<DatasetRecord> datasetRecordFromYaml(const QByteArray &yaml, const QString &sourceName);
+
+/// One version of a dataset: its record plus the commit that made it.
+struct DatasetVersion {
+    DatasetRecord record;
+    int version = 0;            ///< 1-based, in commit order
+    CommitInfo commit;
+    QString ref() const { return record.name + QStringLiteral("@v") + QString::number(version); }
+};
+
+/// Letters, digits, '.', '_', '-'; no '/', no "..", at most 128 characters.
+Status validateDatasetName(const QString &name);
+
+struct AddOutcome {
+    DatasetVersion version;
+    bool unchanged = false;     ///< the latest version already had these bytes and options: nothing committed
+    qint64 newBytes = 0;        ///< bytes the object store had to write
+};
+
+/// Parses `file` (errors leave nothing behind), stores its bytes, caches the table, writes and commits
+/// datasets/NAME.yaml and records an audit event.
+Expected<AddOutcome> addDataset(Workspace &ws, const QString &file, const QString &name, const QString &message,
+                                const data::ReadOptions &options, Feedback *feedback = nullptr);
+
+/// Names of all datasets at HEAD.
+Expected<QStringList> listDatasets(Workspace &ws);
+/// All versions of a dataset, oldest first.
+Expected<std::vector<DatasetVersion>> datasetLog(Workspace &ws, const QString &name);
+/// Resolves NAME, NAME@vN, NAME@<commit>, NAME@<tag>.
+Expected<DatasetVersion> resolveDataset(Workspace &ws, const QString &ref);
+/// Writes the original bytes of a version to `outPath` (verified, atomic) and records an audit event.
+Status checkoutDataset(Workspace &ws, const DatasetVersion &version, const QString &outPath, Feedback *feedback = nullptr);
+/// The typed table of a version, from the memory-mapped cache (rebuilt from the store when missing or damaged).
+Expected<data::Table> loadDataset(Workspace &ws, const DatasetVersion &version, Feedback *feedback = nullptr);
+/// Content ids that any dataset version in any reachable commit references.
+Expected<QSet<QString>> referencedObjects(Workspace &ws);
+
+/// Copies missing objects for every reachable version to the remote, then pushes git history.
+Status pushWorkspace(Workspace &ws, const QString &remoteName, Feedback *feedback = nullptr);
+/// Fetches git history, copies the objects it needs, then fast-forwards or merges. Returns what happened.
+Expected<QString> pullWorkspace(Workspace &ws, const QString &remoteName, Feedback *feedback = nullptr);
+/// Makes a new workspace in `dir` from the remote folder `remotePath`, with all objects of its history.
+Expected<std::unique_ptr<Workspace>> cloneWorkspace(const QString &remotePath, const QString &dir, Feedback *feedback = nullptr);
+
+} // namespace keel::workspace

@@ -1,0 +1,91 @@
+#pragma once
+// The one adapter between Keel and libgit2: every git error becomes a keel::Error here.
+// A GitRepo is used from one thread at a time.
+
+#include "util/result.h"
+
+#include <QByteArray>
+#include <QDateTime>
+#include <QMap>
+#include <QString>
+#include <QStringList>
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+struct git_repository;
+
+namespace keel::workspace {
+
+/// One commit as the history views show it.
+struct CommitInfo {
+    QString id;          ///< full hex id
+    QString author;      ///< "Name <email>"
+    QDateTime time;      ///< author time
+    QString message;     ///< full message, trailing newline removed
+    QStringList parents;
+};
+
+/// A git repository (working tree or bare) opened through libgit2.
+class GitRepo {
+public:
+    ~GitRepo();
+    GitRepo(const GitRepo &) = delete;
+    GitRepo &operator=(const GitRepo &) = delete;
+
+    /// Creates a repository with `main` as its initial branch (bare: no working tree).
+    static Expected<std::unique_ptr<GitRepo>> init(const QString &path, bool bare);
+    static Expected<std::unique_ptr<GitRepo>> open(const QString &path);
+    /// Clones `url` (a local path) into `path`, checking out the default branch.
+    static Expected<std::unique_ptr<GitRepo>> clone(const QString &url, const QString &path);
+
+    QString workdir() const;
+
+    /// Writes `files` (repo-relative path -> content) into the working tree, stages them, and commits on HEAD.
+    /// Author from git config (user.name/user.email), falling back to the OS user. Returns the new commit id.
+    Expected<QString> commitFiles(const QMap<QString, QByteArray> &files, const QString &message);
+
+    /// HEAD commit id, or empty when the repository has no commit yet.
+    QString headCommit() const;
+    /// Resolves a revision (full or abbreviated id, tag, branch, HEAD~2...) to a commit id.
+    Expected<QString> resolveCommit(const QString &rev) const;
+    Expected<CommitInfo> commitInfo(const QString &commitId) const;
+    /// Content of `path` at `commitId`; nullopt when the path does not exist there.
+    Expected<std::optional<QByteArray>> readFileAt(const QString &commitId, const QString &path) const;
+    /// Blob id of `path` at `commitId`, or empty.
+    QString blobIdAt(const QString &commitId, const QString &path) const;
+    /// Entries (file names) of the folder `dir` at `commitId`.
+    QStringList listDirAt(const QString &commitId, const QString &dir) const;
+    /// Commits reachable from HEAD that changed `path`, oldest first.
+    Expected<std::vector<CommitInfo>> historyOf(const QString &path) const;
+    /// All commits reachable from any reference (branches, tags, remote-tracking refs).
+    Expected<QStringList> allCommits() const;
+    /// Blob contents of every distinct version of the files under `dir` whose names end in `suffix`,
+    /// over all commits reachable from any reference.
+    Expected<std::vector<QByteArray>> allBlobsUnder(const QString &dir, const QString &suffix) const;
+    /// Creates an annotated tag `name` on HEAD.
+    Status createTag(const QString &name, const QString &message);
+    QStringList tags() const;
+
+    /// Pushes the current branch to the repository at `url` (fast-forward only).
+    Status push(const QString &url);
+    /// Fetches the remote's branch and integrates it: fast-forward, or a merge commit when histories diverged
+    /// without conflicts. Returns a short description ("up to date", "fast-forward", "merged").
+    Expected<QString> pull(const QString &url, const QString &remoteName);
+    /// Fetches the remote's branch into refs/remotes/<remoteName>/main and returns its commit id.
+    Expected<QString> fetch(const QString &url, const QString &remoteName);
+    QString currentBranch() const;
+
+    /// "libgit2 1.5.1"
+    static QString versionString();
+
+private:
+    explicit GitRepo(git_repository *repo);
+    git_repository *m_repo;
+};
+
+/// git_libgit2_init() once per process; safe to call repeatedly.
+void ensureLibgit2();
+
+} // namespace keel::workspace

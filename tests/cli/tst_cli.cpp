@@ -1,0 +1,417 @@
+// End-to-end tests of the keel runner: real processes, real workspaces in temporary folders.
+#include <QCryptographicHash>
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QRandomGenerator>
+#include <QTemporaryDir>
+#include <QTest>
+
+namespace {
+
+struct Result {
+    int code = -1;
+    QByteArray out;
+    QByteArray err;
+};
+
+Result keel(const QStringList &args, const QString &cwd, int timeoutMs = 300000)
+{
+    QProcess p;
+    p.setWorkingDirectory(cwd);
+    p.start(QStringLiteral(KEEL_BINARY), args);
+    if (!p.waitForFinished(timeoutMs)) {
+        p.kill();
+        p.waitForFinished();
+    }
+    Result r;
+    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = p.readAllStandardOutput();
+    r.err = p.readAllStandardError();
+    return r;
+}
+
+QJsonDocument keelJson(const QStringList &args, const QString &cwd)
+{
+    Result r = keel(QStringList{QStringLiteral("--json")} + args, cwd);
+    if (r.code != 0)
+        qWarning("keel %s failed: %s", qPrintable(args.join(QLatin1Char(' '))), r.err.constData());
+    return QJsonDocument::fromJson(r.out);
+}
+
+QByteArray fileSha(const QString &path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    QCryptographicHash h(QCryptographicHash::Sha256);
+    h.addData(&f);
+    return h.result().toHex();
+}
+
+QString example(const char *name) { return QStringLiteral(KEEL_SOURCE_DIR "/resources/examples/") + QLatin1String(name); }
+
+void writeFile(const QString &path, const QByteArray &bytes)
+{
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(bytes);
+}
+
+// Runs the expression once and fails the test with keel's stderr when it did not exit 0.
+#define RUN_OK(expr) \
+    do { \
+        const Result r_ = (expr); \
+        QVERIFY2(r_.code == 0, r_.err.constData()); \
+    } while (false)
+
+} // namespace
+
+class TstCli : public QObject {
+    Q_OBJECT
+private slots:
+    void helpEverywhere();
+    void addLogCheckoutShow();
+    void badInputLeavesNothing_data();
+    void badInputLeavesNothing();
+    void diffAndValidateOnAdult();
+    void remotesRoundTrip();
+    void concurrentAdds();
+    void killDuringAdd();
+};
+
+void TstCli::helpEverywhere()
+{
+    QTemporaryDir dir;
+    Result top = keel({QStringLiteral("--help")}, dir.path());
+    RUN_OK(top);
+    // Every command listed in the overview answers --help with its usage.
+    int checked = 0;
+    for (const QByteArray &line : top.out.split('\n')) {
+        if (!line.startsWith("  ") || line.startsWith("  -"))
+            continue;
+        const QString text = QString::fromUtf8(line).trimmed();
+        const QStringList words = text.section(QStringLiteral("  "), 0, 0).split(QLatin1Char(' '));
+        Result r = keel(words + QStringList{QStringLiteral("--help")}, dir.path());
+        QVERIFY2(r.code == 0, qPrintable(words.join(QLatin1Char(' '))));
+        const QByteArray expected = QByteArray("Usage: keel ") + words.join(QLatin1Char(' ')).toUtf8();
+        QVERIFY2(r.out.startsWith(expected), r.out.constData());
+        ++checked;
+    }
+    QVERIFY(checked >= 15);
+    Result bad = keel({QStringLiteral("data"), QStringLiteral("frobnicate")}, dir.path());
+    QCOMPARE(bad.code, 2);
+    QVERIFY(!bad.err.isEmpty());
+}
+
+void TstCli::addLogCheckoutShow()
+{
+    QTemporaryDir dir;
+    const QString ws = dir.filePath(QStringLiteral("ws"));
+    RUN_OK(keel({QStringLiteral("init"), ws}, dir.path()));
+    QVERIFY(QFile::exists(ws + QStringLiteral("/keel.yaml")));
+    QVERIFY(QFile::exists(ws + QStringLiteral("/.git")));
+    QVERIFY(QFile(ws + QStringLiteral("/.gitignore")).open(QIODevice::ReadOnly));
+
+    const QString src = example("diamonds.csv");
+    RUN_OK(keel({QStringLiteral("data"), QStringLiteral("add"), src, QStringLiteral("--name"), QStringLiteral("diamonds"),
+                 QStringLiteral("-m"), QStringLiteral("first")}, ws));
+    // v2: drop the last 100 lines.
+    QFile f(src);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QList<QByteArray> lines = f.readAll().split('\n');
+    while (!lines.isEmpty() && lines.back().isEmpty())
+        lines.removeLast();
+    const QByteArray v2 = lines.mid(0, lines.size() - 100).join('\n') + '\n';
+    writeFile(dir.filePath(QStringLiteral("d2.csv")), v2);
+    RUN_OK(keel({QStringLiteral("data"), QStringLiteral("add"), dir.filePath(QStringLiteral("d2.csv")), QStringLiteral("--name"),
+                 QStringLiteral("diamonds")}, ws));
+    // Same bytes again: nothing new is committed.
+    Result again = keel({QStringLiteral("data"), QStringLiteral("add"), dir.filePath(QStringLiteral("d2.csv")),
+                         QStringLiteral("--name"), QStringLiteral("diamonds")}, ws);
+    RUN_OK(again);
+    QVERIFY(again.out.contains("unchanged"));
+
+    const QJsonArray log = keelJson({QStringLiteral("data"), QStringLiteral("log"), QStringLiteral("diamonds")}, ws).array();
+    QCOMPARE(log.size(), 2);
+    QCOMPARE(log[0].toObject()[QStringLiteral("rows")].toInt(), 53940);
+    QCOMPARE(log[1].toObject()[QStringLiteral("rows")].toInt(), 53840);
+    QCOMPARE(log[0].toObject()[QStringLiteral("message")].toString(), QStringLiteral("first"));
+
+    // Byte-identical checkouts of both versions, by vN and by commit.
+    RUN_OK(keel({QStringLiteral("data"), QStringLiteral("checkout"), QStringLiteral("diamonds@v1"), QStringLiteral("-o"),
+                 dir.filePath(QStringLiteral("out1.csv"))}, ws));
+    QCOMPARE(fileSha(dir.filePath(QStringLiteral("out1.csv"))), fileSha(src));
+    const QString commit2 = log[1].toObject()[QStringLiteral("commit")].toString();
+    RUN_OK(keel({QStringLiteral("data"), QStringLiteral("checkout"), QStringLiteral("diamonds@") + commit2.left(8),
+                 QStringLiteral("-o"), dir.filePath(QStringLiteral("out2.csv"))}, ws));
+    QCOMPARE(fileSha(dir.filePath(QStringLiteral("out2.csv"))), fileSha(dir.filePath(QStringLiteral("d2.csv"))));
+
+    // A tag names the state it was made at.
+    RUN_OK(keel({QStringLiteral("tag"), QStringLiteral("release-1")}, ws));
+    const QJsonObject tagged = keelJson({QStringLiteral("data"), QStringLiteral("show"), QStringLiteral("diamonds@release-1")}, ws).object();
+    QCOMPARE(tagged[QStringLiteral("version")].toInt(), 2);
+
+    // show: schema and profile; price is int64, cut categorical with 5 values.
+    const QJsonObject show = keelJson({QStringLiteral("data"), QStringLiteral("show"), QStringLiteral("diamonds@v1")}, ws).object();
+    QCOMPARE(show[QStringLiteral("rows")].toInt(), 53940);
+    bool sawPrice = false;
+    for (const QJsonValue &c : show[QStringLiteral("schema")].toArray())
+        if (c.toObject()[QStringLiteral("name")] == QStringLiteral("price")) {
+            QCOMPARE(c.toObject()[QStringLiteral("type")].toString(), QStringLiteral("int64"));
+            sawPrice = true;
+        }
+    QVERIFY(sawPrice);
+
+    // head as JSON gives typed values.
+    const QJsonArray head = keelJson({QStringLiteral("data"), QStringLiteral("head"), QStringLiteral("diamonds"),
+                                      QStringLiteral("-n"), QStringLiteral("2")}, ws).array();
+    QCOMPARE(head.size(), 2);
+    QCOMPARE(head[0].toObject()[QStringLiteral("carat")].toDouble(), 0.23);
+    QCOMPARE(head[0].toObject()[QStringLiteral("price")].toInt(), 326);
+    QCOMPARE(head[0].toObject()[QStringLiteral("cut")].toString(), QStringLiteral("Ideal"));
+
+    // Unknown refs are clear errors.
+    Result missing = keel({QStringLiteral("data"), QStringLiteral("show"), QStringLiteral("diamonds@v9")}, ws);
+    QCOMPARE(missing.code, 1);
+    QVERIFY(missing.err.contains("v1 to v2"));
+
+    // fsck clean, stats show dedup below 2x the data.
+    RUN_OK(keel({QStringLiteral("store"), QStringLiteral("fsck")}, ws));
+    const QJsonObject stats = keelJson({QStringLiteral("store"), QStringLiteral("stats")}, ws).object();
+    QVERIFY(stats[QStringLiteral("logical_bytes")].toDouble() > 1.9 * stats[QStringLiteral("stored_bytes")].toDouble());
+
+    // The audit trail recorded the adds and checkouts.
+    const QJsonArray audit = keelJson({QStringLiteral("audit")}, ws).array();
+    int adds = 0, checkouts = 0;
+    for (const QJsonValue &e : audit) {
+        adds += e.toObject()[QStringLiteral("action")] == QStringLiteral("data.add");
+        checkouts += e.toObject()[QStringLiteral("action")] == QStringLiteral("data.checkout");
+    }
+    const QByteArray dump = QJsonDocument(audit).toJson(QJsonDocument::Compact);
+    QVERIFY2(adds == 2, dump.constData());
+    QVERIFY2(checkouts == 2, dump.constData());
+}
+
+void TstCli::badInputLeavesNothing_data()
+{
+    QTest::addColumn<QByteArray>("content");
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<QByteArray>("expected");
+    QTest::newRow("ragged") << QByteArray("a,b,c\n1,2,3\n4,5\n6,7,8\n") << QStringLiteral("t") << QByteArray(":3");
+    QTest::newRow("unterminated quote") << QByteArray("a,b\n1,\"x\n2,3\n") << QStringLiteral("t") << QByteArray(":2");
+    QTest::newRow("invalid utf-8") << QByteArray("a,b\n1,ok\n2,\xff\xfe\n") << QStringLiteral("t") << QByteArray(":3");
+    QTest::newRow("empty") << QByteArray() << QStringLiteral("t") << QByteArray("empty");
+    QTest::newRow("slash in name") << QByteArray("a\n1\n") << QStringLiteral("x/y") << QByteArray("/");
+    QTest::newRow("dotdot in name") << QByteArray("a\n1\n") << QStringLiteral("..x") << QByteArray("..");
+}
+
+void TstCli::badInputLeavesNothing()
+{
+    QFETCH(QByteArray, content);
+    QFETCH(QString, name);
+    QFETCH(QByteArray, expected);
+    QTemporaryDir dir;
+    const QString ws = dir.filePath(QStringLiteral("ws"));
+    RUN_OK(keel({QStringLiteral("init"), ws}, dir.path()));
+    const QString file = dir.filePath(QStringLiteral("bad.csv"));
+    writeFile(file, content);
+    const QJsonObject before = keelJson({QStringLiteral("store"), QStringLiteral("stats")}, ws).object();
+    Result r = keel({QStringLiteral("data"), QStringLiteral("add"), file, QStringLiteral("--name"), name}, ws);
+    QVERIFY(r.code != 0);
+    QVERIFY2(r.err.contains(expected), r.err.constData());
+    QVERIFY(r.out.isEmpty());
+    const QJsonObject after = keelJson({QStringLiteral("store"), QStringLiteral("stats")}, ws).object();
+    QCOMPARE(after[QStringLiteral("files")].toInt(), before[QStringLiteral("files")].toInt());
+    QCOMPARE(after[QStringLiteral("chunks")].toInt(), before[QStringLiteral("chunks")].toInt());
+    QCOMPARE(keelJson({QStringLiteral("data"), QStringLiteral("list")}, ws).array().size(), 0);
+
+    Result missingFile = keel({QStringLiteral("data"), QStringLiteral("add"), dir.filePath(QStringLiteral("nope.csv")),
+                               QStringLiteral("--name"), QStringLiteral("n")}, ws);
+    QCOMPARE(missingFile.code, 1);
+    QVERIFY(missingFile.err.contains("nope.csv"));
+}
+
+void TstCli::diffAndValidateOnAdult()
+{
+    QTemporaryDir dir;
+    const QString ws = dir.filePath(QStringLiteral("ws"));
+    RUN_OK(keel({QStringLiteral("init"), ws}, dir.path()));
+    const QString src = example("adult_train.csv");
+    RUN_OK(keel({QStringLiteral("data"), QStringLiteral("add"), src, QStringLiteral("--name"), QStringLiteral("adult")}, ws));
+    // v2: without the first 1000 data rows.
+    QFile f(src);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QList<QByteArray> lines = f.readAll().split('\n');
+    while (!lines.isEmpty() && lines.back().isEmpty())
+        lines.removeLast();
+    QList<QByteArray> v2 = {lines.front()};
+    v2 += lines.mid(1001);
+    writeFile(dir.filePath(QStringLiteral("v2.csv")), v2.join('\n') + '\n');
+    RUN_OK(keel({QStringLiteral("data"), QStringLiteral("add"), dir.filePath(QStringLiteral("v2.csv")), QStringLiteral("--name"),
+                 QStringLiteral("adult")}, ws));
+
+    const QJsonObject diff = keelJson({QStringLiteral("data"), QStringLiteral("diff"), QStringLiteral("adult@v1"),
+                                       QStringLiteral("adult@v2")}, ws).object();
+    QCOMPARE(diff[QStringLiteral("rowsA")].toInt(), 32561);
+    QCOMPARE(diff[QStringLiteral("rowsB")].toInt(), 31561);
+    QCOMPARE(diff[QStringLiteral("columns")].toArray().size(), 15);
+
+    // Rule: age >= 18 fails exactly for the rows with age 17 (counted from the raw text).
+    int age17 = 0;
+    for (qsizetype i = 1; i < lines.size(); ++i)
+        if (lines[i].startsWith("17,"))
+            ++age17;
+    QVERIFY(age17 > 0);
+    writeFile(dir.filePath(QStringLiteral("rules.yaml")), "columns:\n  age:\n    min: 18\n");
+    Result val = keel({QStringLiteral("--json"), QStringLiteral("data"), QStringLiteral("validate"), QStringLiteral("adult@v1"),
+                       QStringLiteral("--rules"), dir.filePath(QStringLiteral("rules.yaml"))}, ws);
+    QCOMPARE(val.code, 1);
+    const QJsonObject report = QJsonDocument::fromJson(val.out).object();
+    const QJsonArray violations = report[QStringLiteral("violations")].toArray();
+    QCOMPARE(violations.size(), 1);
+    QCOMPARE(violations[0].toObject()[QStringLiteral("count")].toInt(), age17);
+
+    // Suggested rules pass on the version they came from.
+    RUN_OK(keel({QStringLiteral("data"), QStringLiteral("rules"), QStringLiteral("suggest"), QStringLiteral("adult@v1"),
+                 QStringLiteral("-o"), dir.filePath(QStringLiteral("s.yaml"))}, ws));
+    RUN_OK(keel({QStringLiteral("data"), QStringLiteral("validate"), QStringLiteral("adult@v1"), QStringLiteral("--rules"),
+                 dir.filePath(QStringLiteral("s.yaml"))}, ws));
+}
+
+void TstCli::remotesRoundTrip()
+{
+    QTemporaryDir dir;
+    const QString a = dir.filePath(QStringLiteral("a")), b = dir.filePath(QStringLiteral("b"));
+    const QString remote = dir.filePath(QStringLiteral("shared-drive/keel"));
+    RUN_OK(keel({QStringLiteral("init"), a}, dir.path()));
+    const QString v1 = example("bike_hour.csv");
+    RUN_OK(keel({QStringLiteral("data"), QStringLiteral("add"), v1, QStringLiteral("--name"), QStringLiteral("bike")}, a));
+    QFile f(v1);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QByteArray bike = f.readAll();
+    const QByteArray v2 = bike + "\n17380,01/01/13,1,1,1,0,0,2,1,1,0.2,0.2,0.5,0.1,1,2,3";
+    writeFile(dir.filePath(QStringLiteral("v2.csv")), v2);
+    RUN_OK(keel({QStringLiteral("data"), QStringLiteral("add"), dir.filePath(QStringLiteral("v2.csv")), QStringLiteral("--name"),
+                 QStringLiteral("bike")}, a));
+    RUN_OK(keel({QStringLiteral("remote"), QStringLiteral("add"), QStringLiteral("origin"), remote}, a));
+    RUN_OK(keel({QStringLiteral("push")}, a));
+
+    RUN_OK(keel({QStringLiteral("clone"), remote, b}, dir.path()));
+    for (int v = 1; v <= 2; ++v) {
+        const QString out = dir.filePath(QStringLiteral("b-v%1.csv").arg(v));
+        RUN_OK(keel({QStringLiteral("data"), QStringLiteral("checkout"), QStringLiteral("bike@v%1").arg(v), QStringLiteral("-o"), out}, b));
+        QCOMPARE(fileSha(out), v == 1 ? fileSha(v1) : fileSha(dir.filePath(QStringLiteral("v2.csv"))));
+    }
+    RUN_OK(keel({QStringLiteral("store"), QStringLiteral("fsck")}, b));
+
+    const QByteArray v3 = v2 + "\n17381,01/01/13,1,1,1,1,0,2,1,1,0.2,0.2,0.5,0.1,4,5,9\n";
+    writeFile(dir.filePath(QStringLiteral("v3.csv")), v3);
+    RUN_OK(keel({QStringLiteral("data"), QStringLiteral("add"), dir.filePath(QStringLiteral("v3.csv")), QStringLiteral("--name"),
+                 QStringLiteral("bike"), QStringLiteral("-m"), QStringLiteral("from b")}, b));
+    RUN_OK(keel({QStringLiteral("push")}, b));
+
+    Result pull = keel({QStringLiteral("pull")}, a);
+    RUN_OK(pull);
+    const QJsonArray log = keelJson({QStringLiteral("data"), QStringLiteral("log"), QStringLiteral("bike")}, a).array();
+    QCOMPARE(log.size(), 3);
+    QCOMPARE(log[2].toObject()[QStringLiteral("message")].toString(), QStringLiteral("from b"));
+    const QString out3 = dir.filePath(QStringLiteral("a-v3.csv"));
+    RUN_OK(keel({QStringLiteral("data"), QStringLiteral("checkout"), QStringLiteral("bike@v3"), QStringLiteral("-o"), out3}, a));
+    QCOMPARE(fileSha(out3), fileSha(dir.filePath(QStringLiteral("v3.csv"))));
+    RUN_OK(keel({QStringLiteral("store"), QStringLiteral("fsck")}, a));
+
+    // Diverged histories on different datasets merge; a push from behind is refused with advice.
+    RUN_OK(keel({QStringLiteral("data"), QStringLiteral("add"), example("diamonds.csv"), QStringLiteral("--name"),
+                 QStringLiteral("diamonds")}, a));
+    RUN_OK(keel({QStringLiteral("data"), QStringLiteral("add"), example("adult_test.csv"), QStringLiteral("--name"),
+                 QStringLiteral("adult_test")}, b));
+    RUN_OK(keel({QStringLiteral("push")}, b));
+    Result behind = keel({QStringLiteral("push")}, a);
+    QCOMPARE(behind.code, 1);
+    QVERIFY(behind.err.contains("pull"));
+    RUN_OK(keel({QStringLiteral("pull")}, a));
+    const QJsonArray list = keelJson({QStringLiteral("data"), QStringLiteral("list")}, a).array();
+    QCOMPARE(list.size(), 3);
+    RUN_OK(keel({QStringLiteral("push")}, a));
+}
+
+void TstCli::concurrentAdds()
+{
+    QTemporaryDir dir;
+    const QString ws = dir.filePath(QStringLiteral("ws"));
+    RUN_OK(keel({QStringLiteral("init"), ws}, dir.path()));
+    QProcess p1, p2;
+    p1.setWorkingDirectory(ws);
+    p2.setWorkingDirectory(ws);
+    p1.start(QStringLiteral(KEEL_BINARY), {QStringLiteral("data"), QStringLiteral("add"), example("adult_train.csv"),
+                                           QStringLiteral("--name"), QStringLiteral("one")});
+    p2.start(QStringLiteral(KEEL_BINARY), {QStringLiteral("data"), QStringLiteral("add"), example("diamonds.csv"),
+                                           QStringLiteral("--name"), QStringLiteral("two")});
+    QVERIFY(p1.waitForFinished(120000));
+    QVERIFY(p2.waitForFinished(120000));
+    QVERIFY2(p1.exitCode() == 0, p1.readAllStandardError().constData());
+    QVERIFY2(p2.exitCode() == 0, p2.readAllStandardError().constData());
+    QCOMPARE(keelJson({QStringLiteral("data"), QStringLiteral("list")}, ws).array().size(), 2);
+    RUN_OK(keel({QStringLiteral("store"), QStringLiteral("fsck")}, ws));
+}
+
+void TstCli::killDuringAdd()
+{
+    QTemporaryDir dir;
+    const QString ws = dir.filePath(QStringLiteral("ws"));
+    RUN_OK(keel({QStringLiteral("init"), ws}, dir.path()));
+    // A large CSV (~150 MB) so that the add takes long enough to be killed in the middle.
+    const QString big = dir.filePath(QStringLiteral("big.csv"));
+    {
+        QFile f(big);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("id,x,y,label\n");
+        QRandomGenerator rng(42);
+        QByteArray block;
+        for (int i = 0; i < 3'000'000; ++i) {
+            block += QByteArray::number(i) + ',' + QByteArray::number(rng.bounded(100000)) + ','
+                + QByteArray::number(rng.generateDouble(), 'g', 12) + ",cat" + QByteArray::number(rng.bounded(20)) + '\n';
+            if (block.size() > (1 << 20)) {
+                f.write(block);
+                block.clear();
+            }
+        }
+        f.write(block);
+    }
+    // Kill at several points of the add: early (parsing), later (storing).
+    for (int delayMs : {150, 600, 1200}) {
+        QProcess p;
+        p.setWorkingDirectory(ws);
+        p.start(QStringLiteral(KEEL_BINARY), {QStringLiteral("data"), QStringLiteral("add"), big, QStringLiteral("--name"),
+                                              QStringLiteral("big")});
+        QVERIFY(p.waitForStarted());
+        QTest::qWait(delayMs);
+        p.kill(); // SIGKILL
+        p.waitForFinished();
+        if (p.exitStatus() == QProcess::NormalExit) {
+            qInfo("add finished before the kill at %d ms", delayMs);
+            break;
+        }
+        RUN_OK(keel({QStringLiteral("store"), QStringLiteral("fsck")}, ws));
+        QCOMPARE(keelJson({QStringLiteral("data"), QStringLiteral("list")}, ws).array().size(), 0);
+    }
+    RUN_OK(keel({QStringLiteral("store"), QStringLiteral("fsck")}, ws));
+    // Re-running the add succeeds and commits exactly one version.
+    Result again = keel({QStringLiteral("data"), QStringLiteral("add"), big, QStringLiteral("--name"), QStringLiteral("big")}, ws);
+    RUN_OK(again);
+    const QJsonArray log = keelJson({QStringLiteral("data"), QStringLiteral("log"), QStringLiteral("big")}, ws).array();
+    QVERIFY(log.size() == 1);
+    QCOMPARE(log[0].toObject()[QStringLiteral("rows")].toInt(), 3'000'000);
+    RUN_OK(keel({QStringLiteral("store"), QStringLiteral("gc")}, ws));
+    RUN_OK(keel({QStringLiteral("store"), QStringLiteral("fsck")}, ws));
+    const QString out = dir.filePath(QStringLiteral("back.csv"));
+    RUN_OK(keel({QStringLiteral("data"), QStringLiteral("checkout"), QStringLiteral("big"), QStringLiteral("-o"), out}, ws));
+    QCOMPARE(fileSha(out), fileSha(big));
+}
+
+QTEST_GUILESS_MAIN(TstCli)
+#include "tst_cli.moc"
