@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The headless tour: builds an example workspace, adds a second version of a dataset,
+# and shows its log, diff, validation and the object store's dedup.
+# Usage: resources/examples/tour.sh [WORKSPACE_DIR]   (KEEL=path/to/keel to pick the binary)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+keel=${KEEL:-$here/../../build/app/keel}
+[[ -x $keel ]] || { echo "tour: keel binary not found at $keel (build first, or set KEEL=...)" >&2; exit 1; }
+ws=${1:-$(mktemp -d)/keel-example}
+
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+
+step "$keel" init --example "$ws"
+cd "$ws"
+step "$keel" data list
+
+# A second version of adult_train: the first 1,000 people leave, 2,000 from the test file arrive.
+# (The test file writes labels with a trailing dot; we strip it, as a careful analyst would.)
+v2=$(mktemp --suffix=.csv)
+{ head -n 1 "$here/adult_train.csv"; tail -n +1002 "$here/adult_train.csv";
+  sed -n '2,2001{s/K\."$/K"/;p}' "$here/adult_test.csv"; } > "$v2"
+step "$keel" data add "$v2" --name adult_train -m "Refresh: drop 1,000 old rows, add 2,000 new ones"
+rm -f "$v2"
+
+step "$keel" data log adult_train
+step "$keel" data show adult_train@v2
+step "$keel" data head adult_train -n 5
+step "$keel" data diff adult_train@v1 adult_train@v2
+step "$keel" data rules suggest adult_train@v1 -o rules/adult.yaml
+if ! step "$keel" data validate adult_train@v2 --rules rules/adult.yaml; then
+  echo "(validation reported the violations above: v2 has values v1's rules did not allow)"
+fi
+step "$keel" store stats
+step "$keel" store fsck
+step "$keel" audit -n 10
+echo
+echo "Tour workspace: $ws"
