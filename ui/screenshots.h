@@ -1,0 +1,18 @@
+#pragma once
+// Renders each main view of the workbench, with an example workspace built from the bundled datasets, to PNG
+// files: the screenshot tool behind `keel-workbench --screenshots DIR` and the screenshot test.
+
+#include "util/result.h"
+
+#include <QStringList>
+
+namespace keel::ui {
+
+/// Creates the example workspace in a temporary folder (adult_train with two versions, adult_test, diamonds,
+/// bike), opens it in a main window of 1440x900 and writes datasets-table.png, datasets-columns.png,
+/// datasets-diff.png, datasets-validation.png, import-dialog.png, audit.png, experiments.png,
+/// dark-datasets-table.png and dark-datasets-diff.png (training versus test file) into `outDir` (created if missing). Needs a QApplication;
+/// runs on the UI thread and processes events while tasks run. `written` receives the file paths.
+Status renderScreenshots(const QString &outDir, const QString &examplesDir, QStringList *written = nullptr);
+
+} // namespace keel::ui
