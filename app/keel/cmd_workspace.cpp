@@ -52,6 +52,25 @@ int cmdInit(Context &ctx)
                         << ex.file << '\n';
             added.append(result->version.ref());
         }
+        // Example training configs, versioned with the workspace like any config a user writes.
+        QMap<QString, QByteArray> configs;
+        const QDir configDir(examples + QStringLiteral("/configs"));
+        for (const QString &f : configDir.entryList({QStringLiteral("*.yaml")}, QDir::Files, QDir::Name)) {
+            QFile in(configDir.filePath(f));
+            if (!in.open(QIODevice::ReadOnly))
+                return ctx.fail(makeError(QStringLiteral("cannot read example config"), in.fileName()));
+            configs.insert(QStringLiteral("configs/") + f, in.readAll());
+        }
+        if (!configs.isEmpty()) {
+            auto lock = (*ws)->lock();
+            if (!lock)
+                return ctx.fail(lock.error());
+            auto commit = (*ws)->git().commitFiles(configs, QStringLiteral("Add example training configs"));
+            if (!commit)
+                return ctx.fail(commit.error());
+            if (!ctx.json())
+                ctx.out << "added " << configs.size() << " training configs in configs/\n";
+        }
     }
     if (ctx.json())
         ctx.printJson(QJsonObject{{QStringLiteral("workspace"), (*ws)->root()}, {QStringLiteral("datasets"), added}});

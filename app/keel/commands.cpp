@@ -103,7 +103,7 @@ const std::vector<Command> &commands()
 {
     static const std::vector<Command> all = [] {
         std::vector<Command> v;
-        for (auto part : {workspaceCommands(), dataCommands(), storeCommands()})
+        for (auto part : {workspaceCommands(), dataCommands(), trainCommands(), storeCommands()})
             v.insert(v.end(), part.begin(), part.end());
         return v;
     }();

@@ -75,6 +75,7 @@ int runCommand(const Command &command, const QStringList &args, const GlobalOpti
 // Registration per area (each returns its commands).
 std::vector<Command> workspaceCommands();
 std::vector<Command> dataCommands();
+std::vector<Command> trainCommands();
 std::vector<Command> storeCommands();
 
 /// Formats a byte count as "1.5 MiB".

@@ -596,9 +596,7 @@ Expected<Table> readCsv(QByteArrayView bytes, const ReadOptions &options, Feedba
     if (options.header) {
         header = *options.header;
     } else {
-        bool anyText = false, allText = true, typedBelow = false, fails = false, haveBelow = false;
-        for (const auto &ch : chunks)
-            haveBelow = haveBelow || ch.rows > 0;
+        bool anyText = false, allText = true, fails = false;
         for (int c = 0; c < columns; ++c) {
             const KindSummary top = summaryOf(head.cols[size_t(c)]);
             KindSummary below;
@@ -609,11 +607,12 @@ Expected<Table> readCsv(QByteArrayView bytes, const ReadOptions &options, Feedba
             else if (top.kind != ValueKind::Empty)
                 allText = false;
             const bool typed = below.kind != ValueKind::Empty && below.kind != ValueKind::Text;
-            typedBelow = typedBelow || typed;
             if (top.kind != ValueKind::Empty && typed && joinSummaries(top, below).kind == ValueKind::Text)
                 fails = true;
         }
-        header = haveBelow ? ((anyText && allText && typedBelow) || fails) : (anyText && allText);
+        // A first row of text is a header (as pandas assumes) unless nothing else is known; a first row that does
+        // not fit the types below is a header whatever it holds.
+        header = (anyText && allText) || fails;
     }
 
     QStringList rawNames;

@@ -330,7 +330,10 @@ void TestCsv::headerDetection_data()
     QTest::newRow("text over typed") << QByteArray("name,age\nbob,3\nann,4\n") << -1 << true
                                      << QStringList{QStringLiteral("name"), QStringLiteral("age")} << 2;
     QTest::newRow("numbers only") << QByteArray("1,2\n3,4\n") << -1 << false << c12 << 2;
-    QTest::newRow("all text") << QByteArray("a,b\nc,d\n") << -1 << false << c12 << 2;
+    // All text everywhere: nothing tells the rows apart, so the first row is taken as the header (as pandas does).
+    QTest::newRow("all text") << QByteArray("a,b\nc,d\n") << -1 << true
+                              << QStringList{QStringLiteral("a"), QStringLiteral("b")} << 1;
+    QTest::newRow("all text, forced no header") << QByteArray("a,b\nc,d\n") << 0 << false << c12 << 2;
     QTest::newRow("first row fails types below") << QByteArray("id,2019\n1,5\n2,6\n") << -1 << true
                                                  << QStringList{QStringLiteral("id"), QStringLiteral("2019")} << 2;
     QTest::newRow("dates below") << QByteArray("when,x\n2020-01-01,a\n2020-02-01,b\n") << -1 << true

@@ -1,0 +1,71 @@
+#pragma once
+// Headless training runs: a YAML training config (data, recipe, split, learner, params) is parsed, the model
+// is fitted and evaluated, and everything the run used and produced is recorded in the workspace's tracking
+// store (run, params, metric series, final metrics, artifacts in the object store, lineage, tags).
+//
+// Config keys (see resources/examples/configs/*.yaml for commented examples):
+//   experiment, name, data, evaluate, target, task, label_map, recipe, split, learner, params
+
+#include "ml/model.h"
+#include "ml/recipe.h"
+#include "ml/split.h"
+#include "util/feedback.h"
+#include "util/result.h"
+
+#include <QString>
+#include <QVariantMap>
+
+namespace keel::workspace { class Workspace; }
+
+namespace keel::ml {
+
+/// A parsed and validated training config. Plain value.
+struct TrainingConfig {
+    QString experiment = QStringLiteral("default");
+    QString name;                 ///< run name; defaults to the config file's base name
+    QString data;                 ///< dataset ref to train on (NAME, NAME@vN, NAME@commit, NAME@tag)
+    QString evaluate;             ///< optional dataset ref to evaluate on; empty: the split's held-out part
+    RecipeSpec recipe;            ///< with target, task and label_map from the top level merged in
+    SplitSpec split;              ///< validation split of the training data (holdout or time)
+    QString learner;              ///< a name findLearner() knows
+    Params params;                ///< validated against the learner's specs, defaults filled in
+    QString text;                 ///< the config text as written (stored verbatim with the run)
+    QString sourceName;           ///< file name used in error messages
+
+    /// Parses and validates YAML; errors name `sourceName`, the 1-based line and the field
+    /// (e.g. "params.max_depth", "split.test_fraction"). Never throws.
+    static Expected<TrainingConfig> fromYaml(const QString &yaml, const QString &sourceName);
+    /// Reads `path` and parses it with fromYaml().
+    static Expected<TrainingConfig> fromFile(const QString &path);
+};
+
+/// What a finished run produced.
+struct TrainingResult {
+    QString runId;
+    QString experiment;
+    QString modelKind;            ///< Model::kind(), needed by loadModel()
+    QString modelObjectId;        ///< object-store id of the serialized model (artifact "model")
+    QString recipeObjectId;       ///< fitted recipe JSON (artifact "recipe")
+    QString predictionsObjectId;  ///< predictions CSV on the evaluation data (artifact "predictions")
+    QVariantMap metrics;          ///< final scalar metrics, keys "test.<metric>" (as logged at step 0)
+    int rounds = 0;               ///< training iterations reported by the learner
+    qint64 trainRows = 0, validationRows = 0, evaluationRows = 0;
+};
+
+/// Runs the config in `ws`: resolves and loads the dataset version(s), fits the recipe on the training part of
+/// the split, fits the learner (validation part for early stopping and curves), evaluates with evaluate() on
+/// the `evaluate` dataset or else the held-out part, and records the run. Metric series keys are
+/// "<train|validation>.<metric>" with the iteration as step. On error the run (if created) is marked failed with
+/// the message in tag "error"; on cancel it is marked killed and the error message is "cancelled".
+/// Progress: stages "load", "recipe", "train" (rounds done of total), "evaluate". Use from one thread.
+Expected<TrainingResult> runTraining(workspace::Workspace &ws, const TrainingConfig &config, Feedback *feedback);
+/// Same, reading the config from `configPath`.
+Expected<TrainingResult> runTraining(workspace::Workspace &ws, const QString &configPath, Feedback *feedback);
+
+/// Predictions CSV as written to the "predictions" artifact: header "row,actual,predicted,<score columns>",
+/// one line per evaluation row. Score columns: regression none (predicted is the value); binary "p_<class 1>";
+/// multiclass "p_<class>" for every class. Numbers are shortest round-trip decimals, so parsing them gives
+/// exactly Model::predict's doubles. Exposed for tests and `keel predict`.
+QByteArray predictionsCsv(const Target &actual, const std::vector<double> &predictions, int numClasses);
+
+} // namespace keel::ml
