@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev qt6-httpserver-dev qt6-websockets-dev qt6-svg-dev
   libqt6sql6-sqlite libgit2-dev libeigen3-dev libxgboost-dev libyaml-cpp-dev libssl-dev libsqlite3-dev
-  libboost-math-dev
+  libboost-math-dev fonts-dejavu-core
 )
 # Optional extras: KEEL_BENCH=1 adds the benchmark peers (pandas).
 if [[ "${KEEL_BENCH:-0}" == 1 ]]; then

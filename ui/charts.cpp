@@ -22,9 +22,11 @@ namespace {
 
 constexpr double kDayMs = 86400000.0;
 
+/// Shortens a category label; axis labels are rich text, so "<=50K" must be escaped or it vanishes as a tag.
 QString elide(const QString &s, int max = 28)
 {
-    return s.size() <= max ? s : s.left(max - 1) + QStringLiteral("\u2026");
+    const QString shortened = s.size() <= max ? s : s.left(max - 1) + QStringLiteral("\u2026");
+    return shortened.toHtmlEscaped();
 }
 
 void styleAxis(QAbstractAxis *axis, const QPalette &palette)

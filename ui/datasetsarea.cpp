@@ -114,7 +114,7 @@ DatasetsArea::DatasetsArea(TaskManager *tasks, QWidget *parent)
     columnsSplit->addWidget(m_columnsProfile);
     columnsSplit->setStretchFactor(0, 3);
     columnsSplit->setStretchFactor(1, 2);
-    columnsSplit->setSizes({800, 340});
+    columnsSplit->setSizes({680, 420});
 
     m_tabs->setObjectName(QStringLiteral("datasetTabs"));
     m_tabs->addTab(tableSplit, QStringLiteral("Table"));

@@ -190,6 +190,7 @@ DataTableWidget::~DataTableWidget()
 {
     m_tasks->cancelGroup(group("order"));
     m_tasks->cancelGroup(group("find"));
+    m_tasks->cancelGroup(group("copy"));
 }
 
 QString DataTableWidget::group(const char *what) const
@@ -456,36 +457,49 @@ bool DataTableWidget::goToRow(qint64 tableRow)
     return true;
 }
 
-QString DataTableWidget::selectionText(qint64 maxCells, bool *truncated) const
+std::vector<QRect> DataTableWidget::selectionRects() const
+{
+    std::vector<QRect> rects;
+    const QItemSelection selection = m_view->selectionModel()->selection();
+    for (const QItemSelectionRange &r : selection)
+        rects.push_back(QRect(QPoint(r.left(), r.top()), QPoint(r.right(), r.bottom())));
+    return rects;
+}
+
+Expected<QString> cellsText(const data::Table &t, const RowIndex *rows, const std::vector<QRect> &ranges, qint64 maxCells,
+                            bool *truncated, Feedback *feedback)
 {
     if (truncated)
         *truncated = false;
-    const QItemSelection selection = m_view->selectionModel()->selection();
-    if (selection.isEmpty())
-        return {};
-    int top = INT_MAX, bottom = -1, left = INT_MAX, right = -1;
-    for (const QItemSelectionRange &r : selection) {
-        top = std::min(top, r.top());
-        bottom = std::max(bottom, r.bottom());
-        left = std::min(left, r.left());
-        right = std::max(right, r.right());
-    }
-    const qint64 columns = right - left + 1;
-    qint64 rows = bottom - top + 1;
-    if (rows * columns > maxCells) {
-        rows = std::max<qint64>(1, maxCells / columns);
+    if (ranges.empty())
+        return QString();
+    QRect box = ranges.front();
+    for (const QRect &r : ranges)
+        box = box.united(r);
+    const qint64 columns = box.width();
+    qint64 rowCount = box.height();
+    if (rowCount * columns > maxCells) {
+        rowCount = std::max<qint64>(1, maxCells / columns);
         if (truncated)
             *truncated = true;
     }
-    const bool single = selection.size() == 1;
-    const data::Table &t = m_model->table();
+    const bool single = ranges.size() == 1;
     QString out;
-    for (qint64 vr = top; vr < top + rows; ++vr) {
-        const qint64 r = m_model->sourceRow(vr);
-        for (int c = left; c <= right; ++c) {
-            if (c > left)
+    for (qint64 k = 0; k < rowCount; ++k) {
+        if ((k & 0xfff) == 0) {
+            if (isCancelled(feedback))
+                return makeError(QStringLiteral("cancelled"));
+            reportProgress(feedback, k, rowCount, QStringLiteral("copy"));
+        }
+        const int vr = box.top() + int(k);
+        const qint64 r = rows ? (*rows)[size_t(vr)] : vr;
+        for (int c = box.left(); c <= box.right(); ++c) {
+            if (c > box.left())
                 out += QLatin1Char('\t');
-            if (single || m_view->selectionModel()->isSelected(m_model->index(int(vr), c)))
+            bool inside = single;
+            for (size_t i = 0; !inside && i < ranges.size(); ++i)
+                inside = ranges[i].contains(c, vr);
+            if (inside)
                 out += sanitizeCell(TableModel::copyText(t.column(c), r));
         }
         out += QLatin1Char('\n');
@@ -493,15 +507,57 @@ QString DataTableWidget::selectionText(qint64 maxCells, bool *truncated) const
     return out;
 }
 
+QString DataTableWidget::selectionText(qint64 maxCells, bool *truncated) const
+{
+    auto text = cellsText(m_model->table(), m_model->rowIndex().get(), selectionRects(), maxCells, truncated);
+    return text ? *text : QString();
+}
+
 void DataTableWidget::copySelection()
 {
-    bool truncated = false;
-    const QString text = selectionText(2'000'000, &truncated);
-    if (text.isEmpty())
+    constexpr qint64 kMaxCells = 2'000'000;
+    constexpr qint64 kInlineCells = 100'000;
+    const std::vector<QRect> rects = selectionRects();
+    if (rects.empty())
         return;
-    QApplication::clipboard()->setText(text);
-    if (truncated)
-        emit statusMessage(QStringLiteral("Copied the first 2,000,000 cells of the selection"));
+    QRect box = rects.front();
+    for (const QRect &r : rects)
+        box = box.united(r);
+    const qint64 cells = qint64(box.width()) * box.height();
+    const auto done = [this](const QString &text, bool truncated, qint64 n) {
+        QApplication::clipboard()->setText(text);
+        emit statusMessage(truncated ? QStringLiteral("Copied the first %1 cells of the selection").arg(QLocale().toString(n))
+                                     : QStringLiteral("Copied %1 cells").arg(QLocale().toString(n)));
+        emit copied(n);
+    };
+    if (cells <= kInlineCells) {
+        bool truncated = false;
+        auto text = cellsText(m_model->table(), m_model->rowIndex().get(), rects, kMaxCells, &truncated);
+        if (text)
+            done(*text, truncated, cells);
+        return;
+    }
+    const data::Table table = m_model->table();
+    const std::shared_ptr<const RowIndex> rows = m_model->rowIndex();
+    const qint64 copiedCells = std::min(cells, kMaxCells);
+    struct Copied {
+        QString text;
+        bool truncated = false;
+    };
+    m_tasks->start<Copied>(
+        QStringLiteral("Copy %1 cells").arg(QLocale().toString(copiedCells)), group("copy"),
+        [table, rows, rects](Feedback &fb) -> Expected<Copied> {
+            Copied c;
+            auto text = cellsText(table, rows.get(), rects, kMaxCells, &c.truncated, &fb);
+            if (!text)
+                return text.error();
+            c.text = std::move(*text);
+            return c;
+        },
+        this, [done, copiedCells](Expected<Copied> &&c) {
+            if (c)
+                done(c->text, c->truncated, copiedCells);
+        });
 }
 
 } // namespace keel::ui

@@ -6,6 +6,7 @@
 #include "data/table.h"
 #include "tableorder.h"
 
+#include <QRect>
 #include <QWidget>
 
 #include <memory>
@@ -52,7 +53,7 @@ public:
     /// The selected cells as tab-separated text (rows in view order, the selection's bounding columns).
     /// At most `maxCells` cells; `truncated` says whether the selection was larger.
     QString selectionText(qint64 maxCells = 2'000'000, bool *truncated = nullptr) const;
-    /// Puts selectionText() on the clipboard.
+    /// Puts the selected cells on the clipboard as tab-separated text; large selections are gathered in a task.
     void copySelection();
     /// Shows the find bar and focuses it.
     void showFind();
@@ -66,6 +67,8 @@ signals:
     void rowIndexChanged();
     /// A search finished; `found` tells whether a cell was selected.
     void findFinished(bool found);
+    /// The selection was put on the clipboard.
+    void copied(qint64 cells);
     /// Something to show in the status bar.
     void statusMessage(const QString &text);
 
@@ -81,6 +84,7 @@ private:
     void updateSortIndicator();
     void setColumnChoices();
     QString group(const char *what) const;
+    std::vector<QRect> selectionRects() const;
 
     TaskManager *m_tasks;
     TableModel *m_model;
@@ -105,6 +109,13 @@ private:
     bool m_settingIndicator = false;
     int m_lastColumn = -1;
 };
+
+/// Tab-separated text of the cells in `ranges` (view rows and columns; rows mapped through `rows` when not null):
+/// one line per view row of the ranges' bounding box, cells outside every range left empty, missing cells empty,
+/// tabs and line breaks inside values replaced by spaces. At most `maxCells` cells (whole rows); `truncated` says
+/// whether more were selected. Cancel gives "cancelled". Reads the table only; safe from any thread.
+Expected<QString> cellsText(const data::Table &table, const RowIndex *rows, const std::vector<QRect> &ranges,
+                            qint64 maxCells, bool *truncated = nullptr, Feedback *feedback = nullptr);
 
 /// Sets each column's width from its header and the text of the first `sampleRows` rows (never scans the whole
 /// table), between 56 and 320 pixels.

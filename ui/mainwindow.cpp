@@ -1,6 +1,7 @@
 #include "mainwindow.h"
 
 #include "auditview.h"
+#include "datatablewidget.h"
 #include "datasetsarea.h"
 #include "emptystate.h"
 #include "importdialog.h"
@@ -56,10 +57,10 @@ struct AreaInfo {
 
 const AreaInfo kAreas[MainWindow::AreaCount] = {
     {"Datasets", "", ""},
-    {"Experiments", "No experiments yet",
-     "Experiments will list the training runs recorded in this workspace's tracking store: their parameters, metric "
-     "curves, artifacts and the dataset versions they were trained on. Training arrives in a coming release; until a "
-     "real run exists, nothing is shown here."},
+    {"Experiments", "Experiments are not browsable here yet",
+     "Training runs started with keel train are recorded in this workspace's tracking store (see keel runs list). "
+     "This area will list them with their parameters, metric curves, artifacts and the dataset versions they were "
+     "trained on, and compare them side by side; that view arrives in a coming release."},
     {"Models", "No registered models yet",
      "Registered model versions will appear here with their cards, metrics and explanations, their aliases "
      "(champion, challenger) and the data and code commit behind each. The model registry arrives in a coming "
@@ -225,6 +226,21 @@ void MainWindow::buildMenus()
     QAction *quit = file->addAction(QStringLiteral("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
     quit->setMenuRole(QAction::QuitRole);
+
+    // The table view owns Copy/Find/Find Next as widget shortcuts; the menu entries show them and act on it.
+    QMenu *edit = menuBar()->addMenu(QStringLiteral("&Edit"));
+    const auto withKey = [](const QString &label, QKeySequence::StandardKey key) -> QString {
+        return label + QLatin1Char('\t') + QKeySequence(key).toString(QKeySequence::NativeText);
+    };
+    const auto toTable = [this] {
+        showArea(Datasets);
+        m_datasets->tabs()->setCurrentIndex(DatasetsArea::TableTab);
+        return m_datasets->tableWidget();
+    };
+    m_workspaceActions << edit->addAction(withKey(QStringLiteral("&Copy Cells"), QKeySequence::Copy), this,
+                                          [toTable] { toTable()->copySelection(); });
+    m_workspaceActions << edit->addAction(withKey(QStringLiteral("&Find Value\u2026"), QKeySequence::Find), this,
+                                          [toTable] { toTable()->showFind(); });
 
     QMenu *view = menuBar()->addMenu(QStringLiteral("&View"));
     for (int a = 0; a < AreaCount; ++a) {

@@ -136,7 +136,7 @@ void ProfilePanel::rebuild()
         } else {
             QString title = QStringLiteral("Most frequent values");
             if (p.distinct > qint64(p.topCategories.size()))
-                title += QStringLiteral(" (top %1 of %2)").arg(p.topCategories.size()).arg(countText(p.distinct));
+                title = QStringLiteral("Top %1 of %2 values").arg(p.topCategories.size()).arg(countText(p.distinct));
             chart = makeCategoryChart(p.topCategories, p.count, title, palette());
         }
     }

@@ -122,6 +122,7 @@ Status renderScreenshots(const QString &outDir, const QString &examplesDir, QStr
     ds->openVersion(QStringLiteral("adult_train@v1"));
     settle(tasks, [&] { return ds->currentVersion() && ds->currentVersion()->ref() == u"adult_train@v1"; });
     ds->validationView()->suggest();
+    settle(tasks);
     ds->openVersion(QStringLiteral("adult_test@v1"));
     settle(tasks, [&] { return ds->currentVersion() && ds->currentVersion()->ref() == u"adult_test@v1"; });
     ds->tabs()->setCurrentIndex(DatasetsArea::ValidationTab);

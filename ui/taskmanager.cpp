@@ -287,7 +287,7 @@ bool TaskManager::waitForIdle(int timeoutMs)
     QElapsedTimer clock;
     clock.start();
     while (activeCount() > 0 && clock.elapsed() < timeoutMs)
-        QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 50);
+        QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents);
     QCoreApplication::processEvents();
     return activeCount() == 0;
 }

@@ -152,7 +152,11 @@ ValidationView::ValidationView(TaskManager *tasks, QWidget *parent)
     clear();
 }
 
-ValidationView::~ValidationView() { m_tasks->cancelGroup(group()); }
+ValidationView::~ValidationView()
+{
+    m_tasks->cancelGroup(group());
+    m_tasks->cancelGroup(group() + QStringLiteral("-suggest"));
+}
 
 QString ValidationView::group() const { return QStringLiteral("validate-%1").arg(quintptr(this), 0, 16); }
 
@@ -184,11 +188,21 @@ void ValidationView::suggest()
 {
     if (!m_version)
         return;
-    setRulesText(QString::fromUtf8(data::suggestRules(m_table, m_version->record.profile)));
-    m_source = m_version->record.name + QStringLiteral(".rules.yaml");
-    m_summary->setText(QStringLiteral("Rules suggested from <b>%1</b>: it passes them by construction. Open another "
-                                      "version and press Validate to check it against them.")
-                           .arg(m_version->ref().toHtmlEscaped()));
+    const data::Table table = m_table;
+    const data::TableProfile profile = m_version->record.profile;
+    const QString ref = m_version->ref();
+    const QString name = m_version->record.name;
+    m_tasks->start<QByteArray>(
+        QStringLiteral("Suggest rules from %1").arg(ref), group() + QStringLiteral("-suggest"),
+        [table, profile](Feedback &) -> Expected<QByteArray> { return data::suggestRules(table, profile); }, this,
+        [this, ref, name](Expected<QByteArray> &&yaml) {
+            setRulesText(QString::fromUtf8(*yaml));
+            m_source = name + QStringLiteral(".rules.yaml");
+            m_summary->setText(QStringLiteral("Rules suggested from <b>%1</b>: it passes them by construction. Open "
+                                              "another version and press Validate to check it against them.")
+                                   .arg(ref.toHtmlEscaped()));
+            emit rulesSuggested();
+        });
 }
 
 void ValidationView::loadFile(const QString &path)

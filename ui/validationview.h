@@ -49,7 +49,8 @@ public:
     void setVersion(const workspace::DatasetVersion &version, const data::Table &table);
     void clear();
 
-    /// Replaces the rules with ones suggested from the open version's data and stored profile.
+    /// Replaces the rules with ones suggested from the open version's data and stored profile (a task; emits
+    /// rulesSuggested when the editor holds them).
     void suggest();
     /// Loads a rule file into the editor (errors show in the summary).
     void loadFile(const QString &path);
@@ -65,6 +66,7 @@ public:
 
 signals:
     void validationFinished(bool ok);
+    void rulesSuggested();
     /// The user asked to see a row of the open version (0-based table row).
     void showRowRequested(qint64 row);
     void statusMessage(const QString &text);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The headless tour: builds an example workspace, adds a second version of a dataset,
-# and shows its log, diff, validation and the object store's dedup.
+# and shows its log, diff, validation, a training run and the object store's dedup; then opens the workbench
+# on it when a display is available.
 # Usage: resources/examples/tour.sh [WORKSPACE_DIR]   (KEEL=path/to/keel to pick the binary)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,8 +31,16 @@ step "$keel" data rules suggest adult_train@v1 -o rules/adult.yaml
 if ! step "$keel" data validate adult_train@v2 --rules rules/adult.yaml; then
   echo "(validation reported the violations above: v2 has values v1's rules did not allow)"
 fi
+step "$keel" train configs/diamonds-ridge.yaml
+step "$keel" runs list
 step "$keel" store stats
 step "$keel" store fsck
 step "$keel" audit -n 10
 echo
 echo "Tour workspace: $ws"
+# With a display, finish in the workbench on the same workspace.
+workbench=$(dirname "$keel")/keel-workbench
+if [[ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" && -x $workbench ]]; then
+  echo "Opening the workbench on it..."
+  exec "$workbench" "$ws"
+fi

@@ -638,6 +638,24 @@ private slots:
         QCOMPARE(sizes.size(), 6);
     }
 
+    void cancelledCheckoutLeavesNothing()
+    {
+        QTemporaryDir dir;
+        auto store = openStore(dir.filePath(QStringLiteral("objects")));
+        Expected<AddResult> r = store->addBytes(randomBytes(2 << 20, 90));
+        QVERIFY(r.hasValue());
+        Feedback fb;
+        fb.setCallback([&](qint64 done, qint64, const QString &) {
+            if (done > 0)
+                fb.cancel();
+        });
+        const QString out = dir.filePath(QStringLiteral("out.bin"));
+        Status st = store->checkout(r->id, out, &fb);
+        QVERIFY(!st.isOk());
+        QCOMPARE(st.error().message, QStringLiteral("cancelled"));
+        QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden).size(), 0);
+    }
+
     void cancelledAddLeavesNothing()
     {
         QTemporaryDir dir;

@@ -116,6 +116,7 @@ private slots:
     void validateRules();
     void cancelledImportCommitsNothing();
     void auditShowsEvents();
+    void pushAndPull();
     void dropFileOpensImport();
     void settingsSurviveRestart();
 
@@ -503,7 +504,10 @@ void TestWorkbench::validateRules()
     QVERIFY(!done.at(1).at(0).toBool());
     QVERIFY(v->summaryText().contains(QStringLiteral("age")));
     // Suggested rules pass on the version they came from.
+    QSignalSpy suggested(v, &ValidationView::rulesSuggested);
     v->suggest();
+    QTRY_COMPARE_WITH_TIMEOUT(suggested.count(), 1, 30000);
+    QVERIFY(v->rulesText().contains(QStringLiteral("age:")));
     v->run();
     QTRY_COMPARE_WITH_TIMEOUT(done.count(), 3, 30000);
     QVERIFY(v->model()->report().ok());
@@ -562,6 +566,41 @@ void TestWorkbench::auditShowsEvents()
     // Newest first.
     for (size_t i = 1; i < events.size(); ++i)
         QVERIFY(events[i - 1].time >= events[i].time);
+}
+
+void TestWorkbench::pushAndPull()
+{
+    MainWindow &w = *m_window;
+    const QString remote = m_tmp.filePath(QStringLiteral("remote"));
+    {
+        auto ws = workspace::Workspace::open(m_root);
+        QVERIFY(ws);
+        QVERIFY((*ws)->addRemote(QStringLiteral("origin"), remote));
+    }
+    QSignalSpy loaded(w.datasets(), &DatasetsArea::catalogLoaded);
+    w.datasets()->refresh();
+    QTRY_VERIFY_WITH_TIMEOUT(loaded.count() >= 1, 30000);
+    QCOMPARE(w.datasets()->remotes().size(), size_t(1));
+    w.pushTo();
+    QVERIFY(settle(w));
+    // A clone of the remote holds both versions with their bytes.
+    auto clone = workspace::cloneWorkspace(remote, m_tmp.filePath(QStringLiteral("clone")));
+    QVERIFY2(clone, qPrintable(clone.message()));
+    auto log = workspace::datasetLog(**clone, QStringLiteral("adult_train"));
+    QVERIFY(log);
+    QCOMPARE(log->size(), size_t(2));
+    auto table = workspace::loadDataset(**clone, log->back());
+    QVERIFY2(table, qPrintable(table.message()));
+    QCOMPARE(table->rowCount(), qint64(33561));
+    // A dataset added in the clone and pushed from there arrives with Pull.
+    auto added = workspace::addDataset(**clone, kAdultTest, QStringLiteral("adult_test"), QStringLiteral("from the clone"), {});
+    QVERIFY2(added, qPrintable(added.message()));
+    QVERIFY(workspace::pushWorkspace(**clone, QStringLiteral("origin")));
+    clone->reset();
+    w.pullFrom();
+    QVERIFY(settle(w, [&] { return w.datasets()->catalogModel()->dataset(QStringLiteral("adult_test")) != nullptr; }));
+    QCOMPARE(w.datasets()->catalogModel()->dataset(QStringLiteral("adult_test"))->versions.front().commit.message,
+             QStringLiteral("from the clone"));
 }
 
 void TestWorkbench::dropFileOpensImport()
