@@ -188,6 +188,11 @@ int cmdAdd(Context &ctx)
         QJsonObject o = versionJson(v);
         o.insert(QStringLiteral("unchanged"), result->unchanged);
         o.insert(QStringLiteral("new_bytes"), result->newBytes);
+        o.insert(QStringLiteral("timings_ms"), QJsonObject{{QStringLiteral("parse"), result->parseMs},
+                                                          {QStringLiteral("profile"), result->profileMs},
+                                                          {QStringLiteral("store"), result->storeMs},
+                                                          {QStringLiteral("cache"), result->cacheMs},
+                                                          {QStringLiteral("commit"), result->commitMs}});
         ctx.printJson(o);
     } else if (result->unchanged) {
         ctx.out << v.record.name << " is unchanged: these bytes are already " << v.ref() << "; nothing committed\n";

@@ -7,6 +7,7 @@
 #include "workspace/workspace.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QRegularExpression>
 #include <QUuid>
@@ -202,17 +203,23 @@ Expected<AddOutcome> addDataset(Workspace &ws, const QString &file, const QStrin
     data::ReadOptions opts = options;
     if (!opts.format)
         opts.format = data::formatForPath(file);
+    AddOutcome outcome;
+    QElapsedTimer step;
+    step.start();
     data::ReadInfo readInfo;
     auto table = data::readTable(file, opts, feedback, &readInfo);
     if (!table)
         return table.error();
+    outcome.parseMs = step.restart();
     auto profile = data::profileTable(*table, feedback);
     if (!profile)
         return profile.error();
+    outcome.profileMs = step.restart();
 
     auto added = ws.store().addFile(file, feedback);
     if (!added)
         return added.error();
+    outcome.storeMs = step.restart();
 
     DatasetRecord r;
     r.name = name;
@@ -230,11 +237,11 @@ Expected<AddOutcome> addDataset(Workspace &ws, const QString &file, const QStrin
 
     // The cache is rebuildable: failing to write it is not a reason to fail the add.
     (void)data::writeMaterialisation(*table, cachePath(ws, r));
+    outcome.cacheMs = step.restart();
 
     auto lock = ws.lock();
     if (!lock)
         return lock.error();
-    AddOutcome outcome;
     outcome.newBytes = added->newBytes;
     auto log = datasetLog(ws, name);
     if (!log)
@@ -258,6 +265,7 @@ Expected<AddOutcome> addDataset(Workspace &ws, const QString &file, const QStrin
     auto commitInfo = ws.git().commitInfo(*commit);
     if (!commitInfo)
         return commitInfo.error();
+    outcome.commitMs = step.restart();
     outcome.version.record = std::move(r);
     outcome.version.version = int(log->size()) + 1;
     outcome.version.commit = *commitInfo;

@@ -52,6 +52,8 @@ struct AddOutcome {
     DatasetVersion version;
     bool unchanged = false;     ///< the latest version already had these bytes and options: nothing committed
     qint64 newBytes = 0;        ///< bytes the object store had to write
+    /// Wall time of each step in milliseconds: parse, profile, store (chunk + hash + write), cache, commit.
+    qint64 parseMs = 0, profileMs = 0, storeMs = 0, cacheMs = 0, commitMs = 0;
 };
 
 /// Parses `file` (errors leave nothing behind), stores its bytes, caches the table, writes and commits
