@@ -160,9 +160,13 @@ private slots:
         QTest::addColumn<qint64>("size");
         const qint64 sizes[] = {0, 1, kMinChunk - 1, kMinChunk, kMinChunk + 1, kMaxChunk, kMaxChunk + 1,
                                 (1 << 20) - 1, 1 << 20, (2 << 20) + 1, (3 << 20) + 12345, (8 << 20) + 7, 20 << 20};
-        for (const char *kind : {"random", "text", "periodic", "zeros"})
-            for (qint64 size : sizes)
-                QTest::addRow("%s-%lld", kind, size) << QString::fromLatin1(kind) << size;
+        const QStringList kinds = {QStringLiteral("random"), QStringLiteral("text"), QStringLiteral("periodic"),
+                                   QStringLiteral("zeros")};
+        for (const QString &kind : kinds)
+            for (qint64 size : sizes) {
+                const QByteArray name = kind.toLatin1() + '-' + QByteArray::number(size);
+                QTest::newRow(name.constData()) << kind << size;
+            }
     }
     void parallelEqualsSequential()
     {
