@@ -92,15 +92,10 @@ QByteArray LinearModel::serialize() const
 
 Expected<std::unique_ptr<LinearModel>> LinearModel::fromJson(const QByteArray &bytes)
 {
-    QJsonParseError perr;
-    const QJsonDocument doc = QJsonDocument::fromJson(bytes, &perr);
-    if (perr.error != QJsonParseError::NoError || !doc.isObject())
-        return makeError(QStringLiteral("linear model is not a JSON object: ") + perr.errorString());
-    const QJsonObject o = doc.object();
-    if (o.value(QStringLiteral("format")).toString() != QLatin1String("keel-linear"))
-        return makeError(QStringLiteral("not a keel-linear model"), {}, -1, QStringLiteral("format"));
-    if (o.value(QStringLiteral("version")).toInt() != 1)
-        return makeError(QStringLiteral("unsupported version"), {}, -1, QStringLiteral("version"));
+    auto parsed = parseModelJson(bytes, QStringLiteral("keel-linear"), 1);
+    if (!parsed)
+        return parsed.error();
+    const QJsonObject o = *parsed;
     const QJsonValue icpt = o.value(QStringLiteral("intercept"));
     if (!icpt.isDouble())
         return makeError(QStringLiteral("missing or not a number"), {}, -1, QStringLiteral("intercept"));

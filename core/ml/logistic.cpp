@@ -222,6 +222,27 @@ bool armijo(Objective &obj, VectorXd &theta, double &f, VectorXd &g, const Vecto
     return false;
 }
 
+
+/// Records the current iterate (objective, gradient norm, curve point) and says whether the solver should stop:
+/// converged (gradient below tol) or out of iterations. Shared by the Newton and L-BFGS loops.
+bool recordAndCheckStop(SolveResult &res, double f, const VectorXd &g, const SolveContext &ctx)
+{
+    res.gradNorm = g.lpNorm<Eigen::Infinity>();
+    res.objective = f;
+    if (ctx.onIteration)
+        ctx.onIteration({res.iterations, QStringLiteral("train"), QStringLiteral("objective"), f});
+    if (res.gradNorm <= ctx.tol) {
+        res.converged = true;
+        res.stop = QStringLiteral("gradient below tol");
+        return true;
+    }
+    if (res.iterations >= ctx.maxIter) {
+        res.stop = QStringLiteral("max_iter reached");
+        return true;
+    }
+    return false;
+}
+
 Expected<SolveResult> newton(Objective &obj, VectorXd &theta, const SolveContext &ctx)
 {
     const Eigen::Index d = obj.dim() / obj.outputs();
@@ -230,19 +251,8 @@ Expected<SolveResult> newton(Objective &obj, VectorXd &theta, const SolveContext
     SolveResult res;
     double f = obj.valueGrad(theta, g);
     for (;;) {
-        res.gradNorm = g.lpNorm<Eigen::Infinity>();
-        res.objective = f;
-        if (ctx.onIteration)
-            ctx.onIteration({res.iterations, QStringLiteral("train"), QStringLiteral("objective"), f});
-        if (res.gradNorm <= ctx.tol) {
-            res.converged = true;
-            res.stop = QStringLiteral("gradient below tol");
+        if (recordAndCheckStop(res, f, g, ctx))
             break;
-        }
-        if (res.iterations >= ctx.maxIter) {
-            res.stop = QStringLiteral("max_iter reached");
-            break;
-        }
         if (isCancelled(ctx.feedback))
             return makeError(QStringLiteral("cancelled"));
         obj.hessian(h);
@@ -271,19 +281,8 @@ Expected<SolveResult> lbfgs(Objective &obj, VectorXd &theta, const SolveContext 
     SolveResult res;
     double f = obj.valueGrad(theta, g);
     for (;;) {
-        res.gradNorm = g.lpNorm<Eigen::Infinity>();
-        res.objective = f;
-        if (ctx.onIteration)
-            ctx.onIteration({res.iterations, QStringLiteral("train"), QStringLiteral("objective"), f});
-        if (res.gradNorm <= ctx.tol) {
-            res.converged = true;
-            res.stop = QStringLiteral("gradient below tol");
+        if (recordAndCheckStop(res, f, g, ctx))
             break;
-        }
-        if (res.iterations >= ctx.maxIter) {
-            res.stop = QStringLiteral("max_iter reached");
-            break;
-        }
         if (isCancelled(ctx.feedback))
             return makeError(QStringLiteral("cancelled"));
 
@@ -423,15 +422,10 @@ QByteArray LogisticModel::serialize() const
 
 Expected<std::unique_ptr<LogisticModel>> LogisticModel::fromJson(const QByteArray &bytes)
 {
-    QJsonParseError perr;
-    const QJsonDocument doc = QJsonDocument::fromJson(bytes, &perr);
-    if (perr.error != QJsonParseError::NoError || !doc.isObject())
-        return makeError(QStringLiteral("logistic model is not a JSON object: ") + perr.errorString());
-    const QJsonObject o = doc.object();
-    if (o.value(QStringLiteral("format")).toString() != QLatin1String("keel-logistic"))
-        return makeError(QStringLiteral("not a keel-logistic model"), {}, -1, QStringLiteral("format"));
-    if (o.value(QStringLiteral("version")).toInt() != 1)
-        return makeError(QStringLiteral("unsupported version"), {}, -1, QStringLiteral("version"));
+    auto parsed = parseModelJson(bytes, QStringLiteral("keel-logistic"), 1);
+    if (!parsed)
+        return parsed.error();
+    const QJsonObject o = *parsed;
     const QString taskStr = o.value(QStringLiteral("task")).toString();
     Task task;
     if (taskStr == QLatin1String("binary"))

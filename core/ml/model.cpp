@@ -1,5 +1,8 @@
 #include "ml/model.h"
 
+#include <QJsonDocument>
+#include <QJsonParseError>
+
 #include <QLocale>
 #include <QSet>
 
@@ -126,6 +129,20 @@ Expected<Params> validateParams(const std::vector<ParamSpec> &specs, const Param
         out.insert(s.name, *v);
     }
     return out;
+}
+
+Expected<QJsonObject> parseModelJson(const QByteArray &bytes, const QString &format, int version)
+{
+    QJsonParseError perr;
+    const QJsonDocument doc = QJsonDocument::fromJson(bytes, &perr);
+    if (perr.error != QJsonParseError::NoError || !doc.isObject())
+        return makeError(format + QStringLiteral(" model is not a JSON object: ") + perr.errorString());
+    const QJsonObject o = doc.object();
+    if (o.value(QStringLiteral("format")).toString() != format)
+        return makeError(QStringLiteral("not a %1 model").arg(format), {}, -1, QStringLiteral("format"));
+    if (o.value(QStringLiteral("version")).toInt() != version)
+        return makeError(QStringLiteral("unsupported version"), {}, -1, QStringLiteral("version"));
+    return o;
 }
 
 } // namespace keel::ml

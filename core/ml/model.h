@@ -6,6 +6,7 @@
 #include "util/result.h"
 
 #include <QByteArray>
+#include <QJsonObject>
 #include <QString>
 #include <QStringList>
 #include <QVariant>
@@ -59,6 +60,10 @@ using Params = QVariantMap;
 /// Checks `params` against `specs`: unknown names, wrong types, out-of-range values are errors naming the parameter.
 /// Missing parameters get their defaults in the returned map.
 Expected<Params> validateParams(const std::vector<ParamSpec> &specs, const Params &params);
+
+/// Parses a serialized Keel model: a JSON object whose "format" is `format` (e.g. "keel-linear") and whose
+/// "version" is `version`. Errors name the field at fault.
+Expected<QJsonObject> parseModelJson(const QByteArray &bytes, const QString &format, int version);
 
 /// One point of a training curve, reported while fitting.
 struct IterationMetrics {
