@@ -23,6 +23,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
+#include <map>
+#include <optional>
 
 namespace keel::ml {
 
@@ -109,7 +111,8 @@ public:
     {
         static const QStringList known = {QStringLiteral("kind"), QStringLiteral("test_fraction"),
                                           QStringLiteral("stratify"), QStringLiteral("seed"),
-                                          QStringLiteral("time_column"), QStringLiteral("cutoff")};
+                                          QStringLiteral("time_column"), QStringLiteral("cutoff"),
+                                          QStringLiteral("folds")};
         SplitSpec s;
         for (auto it = o.begin(); it != o.end(); ++it)
             if (!known.contains(it.key()))
@@ -123,9 +126,22 @@ public:
             s.kind = SplitKind::Holdout;
         else if (*kind == u"time")
             s.kind = SplitKind::Time;
+        else if (*kind == u"kfold")
+            s.kind = SplitKind::KFold;
         else
             return error(QStringLiteral("split.kind"),
-                         QStringLiteral("'%1' is not a training split (holdout or time)").arg(*kind));
+                         QStringLiteral("'%1' is not a training split (holdout, kfold or time)").arg(*kind));
+        auto folds = field("folds");
+        if (!folds)
+            return folds.error();
+        if (!folds->isEmpty()) {
+            bool ok = false;
+            s.folds = folds->toInt(&ok);
+            if (!ok || s.folds < 2 || s.folds > 100)
+                return error(QStringLiteral("split.folds"), QStringLiteral("expected an integer from 2 to 100, got '%1'").arg(*folds));
+            if (s.kind != SplitKind::KFold)
+                return error(QStringLiteral("split.folds"), QStringLiteral("only applies to kind: kfold"));
+        }
         auto frac = field("test_fraction");
         if (!frac)
             return frac.error();
@@ -189,7 +205,28 @@ private:
     QString m_source;
 };
 
-/// Rows `rows` of `t`, in that order, as a new table.
+
+QString csvField(const QString &s)
+{
+    if (!s.contains(QLatin1Char(',')) && !s.contains(QLatin1Char('"')) && !s.contains(QLatin1Char('\n'))
+        && !s.contains(QLatin1Char('\r')))
+        return s;
+    QString q = s;
+    q.replace(QLatin1Char('"'), QStringLiteral("\"\""));
+    return QLatin1Char('"') + q + QLatin1Char('"');
+}
+
+QString paramText(const QVariant &v)
+{
+    if (v.typeId() == QMetaType::Double)
+        return num(v.toDouble());
+    if (v.typeId() == QMetaType::Bool)
+        return v.toBool() ? QStringLiteral("true") : QStringLiteral("false");
+    return v.toString();
+}
+
+} // namespace
+
 data::Table takeRows(const data::Table &t, const std::vector<qint64> &rows)
 {
     std::vector<data::Column> cols;
@@ -214,27 +251,6 @@ data::Table takeRows(const data::Table &t, const std::vector<qint64> &rows)
     }
     return data::Table(std::move(cols));
 }
-
-QString csvField(const QString &s)
-{
-    if (!s.contains(QLatin1Char(',')) && !s.contains(QLatin1Char('"')) && !s.contains(QLatin1Char('\n'))
-        && !s.contains(QLatin1Char('\r')))
-        return s;
-    QString q = s;
-    q.replace(QLatin1Char('"'), QStringLiteral("\"\""));
-    return QLatin1Char('"') + q + QLatin1Char('"');
-}
-
-QString paramText(const QVariant &v)
-{
-    if (v.typeId() == QMetaType::Double)
-        return num(v.toDouble());
-    if (v.typeId() == QMetaType::Bool)
-        return v.toBool() ? QStringLiteral("true") : QStringLiteral("false");
-    return v.toString();
-}
-
-} // namespace
 
 Expected<TrainingConfig> TrainingConfig::fromYaml(const QString &yaml, const QString &sourceName)
 {
@@ -394,14 +410,78 @@ QByteArray predictionsCsv(const Target &actual, const std::vector<double> &predi
     return out.toUtf8();
 }
 
+QJsonObject curvesJson(const Target &actual, const std::vector<double> &predictions, int numClasses, int maxPoints)
+{
+    QJsonObject o;
+    o.insert(QStringLiteral("classes"), QJsonArray::fromStringList(actual.classes));
+    const qint64 rows = qint64(actual.values.size());
+    std::vector<double> predicted(size_t(rows), 0.0);
+    for (qint64 r = 0; r < rows; ++r) {
+        if (numClasses == 2) {
+            predicted[size_t(r)] = predictions[size_t(r)] >= 0.5 ? 1 : 0;
+        } else {
+            const size_t base = size_t(r) * size_t(numClasses);
+            int best = 0;
+            for (int k = 1; k < numClasses; ++k)
+                if (predictions[base + size_t(k)] > predictions[base + size_t(best)])
+                    best = k;
+            predicted[size_t(r)] = best;
+        }
+    }
+    QJsonArray cm;
+    for (const std::vector<qint64> &row : confusionMatrix(actual.values, predicted, numClasses)) {
+        QJsonArray a;
+        for (qint64 v : row)
+            a.append(v);
+        cm.append(a);
+    }
+    o.insert(QStringLiteral("confusion_matrix"), cm);
+    if (numClasses != 2)
+        return o;
+    auto thin = [maxPoints](const std::vector<double> &v) {
+        QJsonArray a;
+        const size_t n = v.size();
+        if (n <= size_t(std::max(maxPoints, 2))) {
+            for (double x : v)
+                a.append(x);
+            return a;
+        }
+        const size_t m = size_t(std::max(maxPoints, 2));
+        for (size_t i = 0; i < m; ++i)
+            a.append(v[i * (n - 1) / (m - 1)]);
+        return a;
+    };
+    const Curve roc = rocCurve(actual.values, predictions);
+    o.insert(QStringLiteral("roc"), QJsonObject{{QStringLiteral("fpr"), thin(roc.x)}, {QStringLiteral("tpr"), thin(roc.y)}});
+    const Curve pr = prCurve(actual.values, predictions);
+    o.insert(QStringLiteral("pr"), QJsonObject{{QStringLiteral("recall"), thin(pr.x)}, {QStringLiteral("precision"), thin(pr.y)}});
+    const CalibrationCurve cal = calibrationCurve(actual.values, predictions, 10);
+    QJsonArray counts;
+    for (qint64 c : cal.counts)
+        counts.append(c);
+    o.insert(QStringLiteral("calibration"),
+             QJsonObject{{QStringLiteral("predicted"), thin(cal.meanPredicted)},
+                         {QStringLiteral("observed"), thin(cal.fractionPositive)},
+                         {QStringLiteral("count"), counts}});
+    return o;
+}
+
 namespace {
+
+/// A recipe and model fitted on one training part.
+struct Fitted {
+    std::optional<Recipe> recipe;
+    std::unique_ptr<Model> model;
+    int rounds = 0;        ///< iterations reported while fitting
+    int usedRounds = 0;    ///< rounds the model predicts with (best iteration + 1 after early stopping)
+};
 
 /// The body of a run once it exists in the tracking store; any error marks the run failed.
 class RunExecutor {
 public:
     RunExecutor(workspace::Workspace &ws, tracking::TrackingStore &ts, const TrainingConfig &c, QString runId,
-                Feedback *feedback)
-        : m_ws(ws), m_ts(ts), m_c(c), m_runId(std::move(runId)), m_feedback(feedback)
+                Feedback *feedback, const TrainingObserver *observer)
+        : m_ws(ws), m_ts(ts), m_c(c), m_runId(std::move(runId)), m_feedback(feedback), m_observer(observer)
     {
     }
 
@@ -409,13 +489,20 @@ public:
 
 private:
     Status storeArtifact(const QString &name, const QString &kind, const QByteArray &bytes, QString &objectId);
+    void logPoint(const QString &key, qint64 step, double value);
     Status flushMetrics();
+    /// Fits recipe and learner on `train`; `valid` (may be null) drives early stopping; curves are logged when `curves`.
+    Expected<Fitted> fit(const Learner &learner, const RecipeSpec &spec, const data::Table &train,
+                         const data::Table *valid, const Params &params, bool curves);
+    /// Logs metrics(task, y, predictions) as "<prefix><name>" at `step`; list-valued metrics become tags at step 0.
+    Status logEvaluation(const QVariantMap &metrics, const QString &prefix, qint64 step, QVariantMap *scalars);
 
     workspace::Workspace &m_ws;
     tracking::TrackingStore &m_ts;
     const TrainingConfig &m_c;
     QString m_runId;
     Feedback *m_feedback;
+    const TrainingObserver *m_observer;
     std::vector<tracking::MetricPoint> m_pending;
 };
 
@@ -428,6 +515,13 @@ Status RunExecutor::storeArtifact(const QString &name, const QString &kind, cons
     return m_ts.addArtifact({m_runId, name, added->id, added->size, kind});
 }
 
+void RunExecutor::logPoint(const QString &key, qint64 step, double value)
+{
+    m_pending.push_back({key, step, value, {}});
+    if (m_observer && m_observer->metric)
+        m_observer->metric(key, step, value);
+}
+
 Status RunExecutor::flushMetrics()
 {
     if (m_pending.empty())
@@ -435,6 +529,100 @@ Status RunExecutor::flushMetrics()
     Status s = m_ts.logMetrics(m_runId, m_pending);
     m_pending.clear();
     return s;
+}
+
+Status RunExecutor::logEvaluation(const QVariantMap &metrics, const QString &prefix, qint64 step, QVariantMap *scalars)
+{
+    for (auto it = metrics.cbegin(); it != metrics.cend(); ++it) {
+        const QString key = prefix + it.key();
+        if (it.value().typeId() == QMetaType::QVariantList) {
+            if (step != 0)
+                continue;
+            const QJsonDocument doc(QJsonArray::fromVariantList(it.value().toList()));
+            if (Status s = m_ts.setTag(m_runId, key, QString::fromUtf8(doc.toJson(QJsonDocument::Compact))); !s)
+                return s;
+            continue;
+        }
+        bool ok = false;
+        const double v = it.value().toDouble(&ok);
+        if (!ok)
+            continue;
+        logPoint(key, step, v);
+        if (scalars)
+            scalars->insert(key, v);
+    }
+    return flushMetrics();
+}
+
+Expected<Fitted> RunExecutor::fit(const Learner &learner, const RecipeSpec &spec, const data::Table &train,
+                                  const data::Table *valid, const Params &params, bool curves)
+{
+    Fitted out;
+    reportProgress(m_feedback, 0, 1, QStringLiteral("recipe"));
+    auto recipe = Recipe::fit(train, spec, m_feedback);
+    if (!recipe)
+        return recipe.error();
+    auto xTrain = recipe->transform(train, m_feedback);
+    if (!xTrain)
+        return xTrain.error();
+    auto yTrain = recipe->target(train);
+    if (!yTrain)
+        return yTrain.error();
+    std::optional<DesignMatrix> xValid;
+    std::optional<Target> yValid;
+    if (valid) {
+        auto x = recipe->transform(*valid, m_feedback);
+        if (!x)
+            return x.error();
+        auto y = recipe->target(*valid);
+        if (!y)
+            return y.error();
+        xValid = std::move(*x);
+        yValid = std::move(*y);
+    }
+    if (!learner.supports(recipe->task()))
+        return makeError(QStringLiteral("learner '%1' does not support %2 targets").arg(m_c.learner, taskName(recipe->task())),
+                         m_c.sourceName, -1, QStringLiteral("learner"));
+
+    // Fit: curves batched into the store every 10 rounds, progress as "train".
+    const QVariant roundsParam = params.value(QStringLiteral("n_estimators"));
+    const qint64 totalRounds = roundsParam.isValid() ? roundsParam.toLongLong()
+                               : params.contains(QStringLiteral("max_iter"))
+                                   ? params.value(QStringLiteral("max_iter")).toLongLong()
+                                   : 0;
+    Feedback inner;
+    Status logStatus;
+    int lastIteration = -1;
+    const IterationCallback onIteration = [&](const IterationMetrics &m) {
+        if (curves)
+            logPoint(m.dataset + QLatin1Char('.') + m.metric, m.iteration, m.value);
+        if (m.iteration != lastIteration) {
+            lastIteration = m.iteration;
+            out.rounds = m.iteration + 1;
+            reportProgress(m_feedback, out.rounds, std::max<qint64>(totalRounds, out.rounds), QStringLiteral("train"));
+            if (isCancelled(m_feedback))
+                inner.cancel();
+            if (curves && m.iteration % 10 == 9 && logStatus.isOk()) {
+                logStatus = flushMetrics();
+                if (!logStatus)
+                    inner.cancel();
+            }
+        }
+    };
+    auto model = learner.fit(*xTrain, *yTrain, params, xValid ? &*xValid : nullptr, yValid ? &*yValid : nullptr,
+                             onIteration, &inner);
+    if (!logStatus)
+        return logStatus.error();
+    if (!model)
+        return isCancelled(m_feedback) ? makeError(QStringLiteral("cancelled")) : model.error();
+    if (Status s = flushMetrics(); !s)
+        return s.error();
+    const QVariantMap diag = (*model)->diagnostics();
+    const int best = diag.value(QStringLiteral("best_iteration"), -1).toInt();
+    out.usedRounds = best >= 0 ? best + 1 : out.rounds;
+    out.recipe = std::move(*recipe);
+    out.model = std::move(*model);
+    return out;
 }
 
 Expected<TrainingResult> RunExecutor::run()
@@ -470,7 +658,10 @@ Expected<TrainingResult> RunExecutor::run()
         params.emplace_back(QStringLiteral("evaluate.content_id"), evalVersion->record.contentId);
     }
     params.emplace_back(QStringLiteral("split.kind"), splitKindName(m_c.split.kind));
-    params.emplace_back(QStringLiteral("split.test_fraction"), num(m_c.split.testFraction));
+    if (m_c.split.kind == SplitKind::KFold)
+        params.emplace_back(QStringLiteral("split.folds"), QString::number(m_c.split.folds));
+    else
+        params.emplace_back(QStringLiteral("split.test_fraction"), num(m_c.split.testFraction));
     params.emplace_back(QStringLiteral("split.stratify"),
                         m_c.split.stratify ? QStringLiteral("true") : QStringLiteral("false"));
     params.emplace_back(QStringLiteral("split.seed"), QString::number(m_c.split.seed));
@@ -492,6 +683,14 @@ Expected<TrainingResult> RunExecutor::run()
             !s)
             return s.error();
     }
+    if (!m_c.parentRunId.isEmpty()) {
+        if (Status s = m_ts.addLineage({QStringLiteral("run"), m_c.parentRunId, QStringLiteral("run"), m_runId,
+                                        m_c.sweepId == m_c.parentRunId ? QStringLiteral("trial_of")
+                                                                       : QStringLiteral("branched_from"),
+                                        {}});
+            !s)
+            return s.error();
+    }
 
     auto table = workspace::loadDataset(m_ws, *trainVersion, nullptr);
     if (!table)
@@ -499,7 +698,8 @@ Expected<TrainingResult> RunExecutor::run()
     if (isCancelled(m_feedback))
         return makeError(QStringLiteral("cancelled"));
 
-    // Split (stratified on the target as the recipe will encode it).
+    // Split (stratified on the target as the recipe will encode it). Classification classes are fixed from the
+    // whole dataset so every fold's model numbers the classes the same way.
     std::optional<Task> task;
     if (m_c.recipe.task == u"regression")
         task = Task::Regression;
@@ -513,126 +713,162 @@ Expected<TrainingResult> RunExecutor::run()
     if (task == std::nullopt && m_c.recipe.task == u"classification"
         && fullTarget->task == Task::Regression)
         return makeError(QStringLiteral("target is not categorical"), m_c.sourceName, -1, QStringLiteral("task"));
+    RecipeSpec spec = m_c.recipe;
+    if (fullTarget->task != Task::Regression && spec.classes.isEmpty())
+        spec.classes = fullTarget->classes;
     auto splits = makeSplits(m_c.split, *table, m_c.split.stratify ? &*fullTarget : nullptr);
     if (!splits)
         return splits.error();
-    const Split &split = splits->front();
-    const data::Table trainTable = takeRows(*table, split.train);
-    const data::Table validTable = takeRows(*table, split.test);
 
-    reportProgress(m_feedback, 0, 1, QStringLiteral("recipe"));
-    auto recipe = Recipe::fit(trainTable, m_c.recipe, m_feedback);
-    if (!recipe)
-        return recipe.error();
-    auto xTrain = recipe->transform(trainTable, m_feedback);
-    if (!xTrain)
-        return xTrain.error();
-    auto yTrain = recipe->target(trainTable);
-    if (!yTrain)
-        return yTrain.error();
-    auto xValid = recipe->transform(validTable, m_feedback);
-    if (!xValid)
-        return xValid.error();
-    auto yValid = recipe->target(validTable);
-    if (!yValid)
-        return yValid.error();
-    result.trainRows = xTrain->rows;
-    result.validationRows = xValid->rows;
-    if (!learner->supports(recipe->task()))
-        return makeError(QStringLiteral("learner '%1' does not support %2 targets").arg(m_c.learner, taskName(recipe->task())),
-                         m_c.sourceName, -1, QStringLiteral("learner"));
-
-    // Fit: curves batched into the store every 10 rounds, progress as "train".
-    const QVariant roundsParam = m_c.params.value(QStringLiteral("n_estimators"));
-    const qint64 totalRounds = roundsParam.isValid() ? roundsParam.toLongLong()
-                               : m_c.params.contains(QStringLiteral("max_iter"))
-                                   ? m_c.params.value(QStringLiteral("max_iter")).toLongLong()
-                                   : 0;
-    Feedback inner;
-    inner.setCallback([this, &inner](qint64, qint64, const QString &) {
-        if (isCancelled(m_feedback))
-            inner.cancel();
-    });
-    Status logStatus;
-    int lastIteration = -1;
-    const IterationCallback onIteration = [&](const IterationMetrics &m) {
-        m_pending.push_back({m.dataset + QLatin1Char('.') + m.metric, m.iteration, m.value, {}});
-        if (m.iteration != lastIteration) {
-            lastIteration = m.iteration;
-            result.rounds = m.iteration + 1;
-            reportProgress(m_feedback, result.rounds, std::max<qint64>(totalRounds, result.rounds),
-                           QStringLiteral("train"));
-            if (isCancelled(m_feedback))
-                inner.cancel();
-            if (m.iteration % 10 == 9 && logStatus.isOk()) {
-                logStatus = flushMetrics();
-                if (!logStatus)
-                    inner.cancel();
-            }
+    Fitted final;
+    std::optional<Target> yEval;
+    std::vector<double> predictions;
+    if (m_c.split.kind != SplitKind::KFold) {
+        const Split &split = splits->front();
+        const data::Table trainTable = takeRows(*table, split.train);
+        const data::Table validTable = takeRows(*table, split.test);
+        auto fitted = fit(*learner, spec, trainTable, &validTable, m_c.params, true);
+        if (!fitted)
+            return fitted.error();
+        final = std::move(*fitted);
+        result.trainRows = qint64(split.train.size());
+        result.validationRows = qint64(split.test.size());
+        if (!evalVersion) {
+            reportProgress(m_feedback, 0, 1, QStringLiteral("evaluate"));
+            auto x = final.recipe->transform(validTable, m_feedback);
+            if (!x)
+                return x.error();
+            auto y = final.recipe->target(validTable);
+            if (!y)
+                return y.error();
+            auto p = final.model->predict(*x);
+            if (!p)
+                return p.error();
+            yEval = std::move(*y);
+            predictions = std::move(*p);
         }
-    };
-    auto model = learner->fit(*xTrain, *yTrain, m_c.params, &*xValid, &*yValid, onIteration, &inner);
-    if (!logStatus)
-        return logStatus.error();
-    if (!model)
-        return isCancelled(m_feedback) ? makeError(QStringLiteral("cancelled")) : model.error();
-    if (Status s = flushMetrics(); !s)
-        return s.error();
-    result.modelKind = (*model)->kind();
+    } else {
+        // Cross-validation: one model per fold, out-of-fold predictions over every row.
+        const int folds = int(splits->size());
+        const int width = fullTarget->task == Task::MulticlassClassification ? fullTarget->numClasses() : 1;
+        std::vector<double> oof(size_t(table->rowCount()) * size_t(width), std::nan(""));
+        std::vector<int> usedRounds;
+        for (int k = 0; k < folds; ++k) {
+            reportProgress(m_feedback, k, folds, QStringLiteral("fold"));
+            const Split &split = (*splits)[size_t(k)];
+            const data::Table trainTable = takeRows(*table, split.train);
+            const data::Table validTable = takeRows(*table, split.test);
+            auto fitted = fit(*learner, spec, trainTable, &validTable, m_c.params, k == 0);
+            if (!fitted)
+                return fitted.error();
+            auto x = fitted->recipe->transform(validTable, m_feedback);
+            if (!x)
+                return x.error();
+            auto y = fitted->recipe->target(validTable);
+            if (!y)
+                return y.error();
+            auto p = fitted->model->predict(*x);
+            if (!p)
+                return p.error();
+            for (size_t i = 0; i < split.test.size(); ++i)
+                for (int c = 0; c < width; ++c)
+                    oof[size_t(split.test[i]) * size_t(width) + size_t(c)] = (*p)[i * size_t(width) + size_t(c)];
+            const QVariantMap foldMetrics = evaluate(fitted->recipe->task(), *y, *p, fitted->model->numClasses());
+            if (Status s = logEvaluation(foldMetrics, QStringLiteral("cv."), k, nullptr); !s)
+                return s.error();
+            usedRounds.push_back(fitted->usedRounds);
+        }
+        reportProgress(m_feedback, folds, folds, QStringLiteral("fold"));
+        // Mean and standard deviation of each fold metric.
+        auto points = m_ts.metrics(m_runId);
+        if (!points)
+            return points.error();
+        std::map<QString, std::vector<double>> perKey;
+        for (const tracking::MetricPoint &pt : *points)
+            if (pt.key.startsWith(u"cv."))
+                perKey[pt.key].push_back(pt.value);
+        for (const auto &[key, values] : perKey) {
+            double mean = 0, var = 0;
+            for (double v : values)
+                mean += v / double(values.size());
+            for (double v : values)
+                var += (v - mean) * (v - mean) / double(std::max<size_t>(values.size() - 1, 1));
+            logPoint(key + QStringLiteral(".mean"), 0, mean);
+            logPoint(key + QStringLiteral(".std"), 0, std::sqrt(var));
+            result.metrics.insert(key + QStringLiteral(".mean"), mean);
+        }
+        if (Status s = flushMetrics(); !s)
+            return s.error();
+
+        // The model that is kept: every row, as many rounds as the folds used on average.
+        Params finalParams = m_c.params;
+        if (finalParams.value(QStringLiteral("early_stopping_rounds")).toInt() > 0 && !usedRounds.empty()) {
+            double mean = 0;
+            for (int r : usedRounds)
+                mean += double(r) / double(usedRounds.size());
+            finalParams.insert(QStringLiteral("n_estimators"), std::max(1, int(std::lround(mean))));
+            finalParams.insert(QStringLiteral("early_stopping_rounds"), 0);
+            if (Status s = m_ts.setTag(m_runId, QStringLiteral("final.n_estimators"),
+                                       finalParams.value(QStringLiteral("n_estimators")).toString());
+                !s)
+                return s.error();
+        }
+        auto fitted = fit(*learner, spec, *table, nullptr, finalParams, false);
+        if (!fitted)
+            return fitted.error();
+        final = std::move(*fitted);
+        result.trainRows = table->rowCount();
+        if (!evalVersion) {
+            auto y = final.recipe->target(*table);
+            if (!y)
+                return y.error();
+            yEval = std::move(*y);
+            predictions = std::move(oof);
+        }
+    }
+    result.rounds = final.rounds;
+    result.modelKind = final.model->kind();
 
     // Evaluate.
     reportProgress(m_feedback, 0, 1, QStringLiteral("evaluate"));
-    data::Table evalTable;
     if (evalVersion) {
-        auto t = workspace::loadDataset(m_ws, *evalVersion, nullptr);
-        if (!t)
-            return t.error();
-        evalTable = std::move(*t);
-    } else {
-        evalTable = validTable;
+        auto evalTable = workspace::loadDataset(m_ws, *evalVersion, nullptr);
+        if (!evalTable)
+            return evalTable.error();
+        auto x = final.recipe->transform(*evalTable, m_feedback);
+        if (!x)
+            return x.error();
+        auto y = final.recipe->target(*evalTable);
+        if (!y)
+            return y.error();
+        auto p = final.model->predict(*x);
+        if (!p)
+            return p.error();
+        yEval = std::move(*y);
+        predictions = std::move(*p);
     }
-    auto xEval = recipe->transform(evalTable, m_feedback);
-    if (!xEval)
-        return xEval.error();
-    auto yEval = recipe->target(evalTable);
-    if (!yEval)
-        return yEval.error();
-    result.evaluationRows = xEval->rows;
-    auto predictions = (*model)->predict(*xEval);
-    if (!predictions)
-        return predictions.error();
-    const int numClasses = (*model)->numClasses();
-    const QVariantMap metrics = evaluate(recipe->task(), *yEval, *predictions, numClasses);
-    std::vector<tracking::MetricPoint> finals;
-    for (auto it = metrics.cbegin(); it != metrics.cend(); ++it) {
-        const QString key = QStringLiteral("test.") + it.key();
-        if (it.value().typeId() == QMetaType::QVariantList) {
-            const QJsonDocument doc(QJsonArray::fromVariantList(it.value().toList()));
-            if (Status s = m_ts.setTag(m_runId, key, QString::fromUtf8(doc.toJson(QJsonDocument::Compact))); !s)
-                return s.error();
-            continue;
-        }
-        bool ok = false;
-        const double v = it.value().toDouble(&ok);
-        if (!ok)
-            continue;
-        finals.push_back({key, 0, v, {}});
-        result.metrics.insert(key, v);
-    }
-    if (Status s = m_ts.logMetrics(m_runId, finals); !s)
+    result.evaluationRows = qint64(yEval->values.size());
+    const int numClasses = final.model->numClasses();
+    const QVariantMap metrics = evaluate(final.recipe->task(), *yEval, predictions, numClasses);
+    if (Status s = logEvaluation(metrics, QStringLiteral("test."), 0, &result.metrics); !s)
         return s.error();
 
     // Artifacts.
-    if (Status s = storeArtifact(QStringLiteral("model"), result.modelKind, (*model)->serialize(), result.modelObjectId); !s)
+    if (Status s = storeArtifact(QStringLiteral("model"), result.modelKind, final.model->serialize(), result.modelObjectId); !s)
         return s.error();
-    const QByteArray recipeJson = QJsonDocument(recipe->toJson()).toJson(QJsonDocument::Compact);
+    const QByteArray recipeJson = QJsonDocument(final.recipe->toJson()).toJson(QJsonDocument::Compact);
     if (Status s = storeArtifact(QStringLiteral("recipe"), QStringLiteral("recipe-json"), recipeJson, result.recipeObjectId); !s)
         return s.error();
     if (Status s = storeArtifact(QStringLiteral("predictions"), QStringLiteral("csv"),
-                                 predictionsCsv(*yEval, *predictions, numClasses), result.predictionsObjectId);
+                                 predictionsCsv(*yEval, predictions, numClasses), result.predictionsObjectId);
         !s)
         return s.error();
-    const QVariantMap diag = (*model)->diagnostics();
+    if (final.recipe->task() != Task::Regression) {
+        const QByteArray curves = QJsonDocument(curvesJson(*yEval, predictions, numClasses)).toJson(QJsonDocument::Compact);
+        if (Status s = storeArtifact(QStringLiteral("curves"), QStringLiteral("curves-json"), curves, result.curvesObjectId); !s)
+            return s.error();
+    }
+    const QVariantMap diag = final.model->diagnostics();
     for (auto it = diag.cbegin(); it != diag.cend(); ++it)
         if (Status s = m_ts.setTag(m_runId, QStringLiteral("model.") + it.key(), paramText(it.value())); !s)
             return s.error();
@@ -641,23 +877,33 @@ Expected<TrainingResult> RunExecutor::run()
 
 } // namespace
 
-Expected<TrainingResult> runTraining(workspace::Workspace &ws, const TrainingConfig &config, Feedback *feedback)
+Expected<TrainingResult> runTraining(workspace::Workspace &ws, const TrainingConfig &config, Feedback *feedback,
+                                     const TrainingObserver *observer)
 {
     auto ts = ws.tracking();
     if (!ts)
         return ts.error();
+    if (!config.parentRunId.isEmpty()) {
+        if (auto parent = (*ts)->run(config.parentRunId); !parent)
+            return parent.error();
+    }
     tracking::RunRecord record;
     record.experiment = config.experiment;
     record.name = config.name;
     record.config = config.text;
+    record.parentRunId = config.parentRunId;
+    record.sweepId = config.sweepId;
     auto runId = (*ts)->createRun(record);
     if (!runId)
         return runId.error();
+    if (observer && observer->started)
+        observer->started(*runId, config.experiment);
     const QVariant threads = config.params.value(QStringLiteral("threads"));
     const std::vector<std::pair<QString, QString>> tags = {
         {QStringLiteral("git.commit"), ws.git().headCommit()},
         {QStringLiteral("keel.version"), QStringLiteral(KEEL_VERSION_STRING)},
-        {QStringLiteral("threads"), QString::number(threads.isValid() ? threads.toInt() : QThread::idealThreadCount())},
+        {QStringLiteral("threads"), QString::number(threads.isValid() && threads.toInt() > 0 ? threads.toInt()
+                                                                                           : QThread::idealThreadCount())},
         {QStringLiteral("platform"), QSysInfo::prettyProductName()},
         {QStringLiteral("config.file"), config.sourceName},
     };
@@ -667,7 +913,7 @@ Expected<TrainingResult> runTraining(workspace::Workspace &ws, const TrainingCon
         if (!tagged)
             break;
     }
-    Expected<TrainingResult> result = tagged ? RunExecutor(ws, **ts, config, *runId, feedback).run()
+    Expected<TrainingResult> result = tagged ? RunExecutor(ws, **ts, config, *runId, feedback, observer).run()
                                              : Expected<TrainingResult>(tagged.error());
     if (!result) {
         const bool cancelled = result.error().message == u"cancelled";
@@ -680,12 +926,13 @@ Expected<TrainingResult> runTraining(workspace::Workspace &ws, const TrainingCon
     return result;
 }
 
-Expected<TrainingResult> runTraining(workspace::Workspace &ws, const QString &configPath, Feedback *feedback)
+Expected<TrainingResult> runTraining(workspace::Workspace &ws, const QString &configPath, Feedback *feedback,
+                                     const TrainingObserver *observer)
 {
     auto config = TrainingConfig::fromFile(configPath);
     if (!config)
         return config.error();
-    return runTraining(ws, *config, feedback);
+    return runTraining(ws, *config, feedback, observer);
 }
 
 } // namespace keel::ml

@@ -6,6 +6,7 @@
 // Config keys (see resources/examples/configs/*.yaml for commented examples):
 //   experiment, name, data, evaluate, target, task, label_map, recipe, split, learner, params
 
+#include "data/table.h"
 #include "ml/model.h"
 #include "ml/recipe.h"
 #include "ml/split.h"
@@ -13,7 +14,10 @@
 #include "util/result.h"
 
 #include <QString>
+#include <QJsonObject>
 #include <QVariantMap>
+
+#include <functional>
 
 namespace keel::workspace { class Workspace; }
 
@@ -31,12 +35,20 @@ struct TrainingConfig {
     Params params;                ///< validated against the learner's specs, defaults filled in
     QString text;                 ///< the config text as written (stored verbatim with the run)
     QString sourceName;           ///< file name used in error messages
+    QString parentRunId;          ///< not from YAML: the run this one branches from (or its sweep), recorded as parent
+    QString sweepId;              ///< not from YAML: the sweep this run is a trial of
 
     /// Parses and validates YAML; errors name `sourceName`, the 1-based line and the field
     /// (e.g. "params.max_depth", "split.test_fraction"). Never throws.
     static Expected<TrainingConfig> fromYaml(const QString &yaml, const QString &sourceName);
     /// Reads `path` and parses it with fromYaml().
     static Expected<TrainingConfig> fromFile(const QString &path);
+};
+
+/// Watches a run as it happens; every member is optional and is called on the thread running the training.
+struct TrainingObserver {
+    std::function<void(const QString &runId, const QString &experiment)> started; ///< run created
+    std::function<void(const QString &key, qint64 step, double value)> metric;    ///< each metric point logged
 };
 
 /// What a finished run produced.
@@ -47,6 +59,7 @@ struct TrainingResult {
     QString modelObjectId;        ///< object-store id of the serialized model (artifact "model")
     QString recipeObjectId;       ///< fitted recipe JSON (artifact "recipe")
     QString predictionsObjectId;  ///< predictions CSV on the evaluation data (artifact "predictions")
+    QString curvesObjectId;       ///< classification: confusion matrix, ROC, PR and calibration JSON (artifact "curves")
     QVariantMap metrics;          ///< final scalar metrics, keys "test.<metric>" (as logged at step 0)
     int rounds = 0;               ///< training iterations reported by the learner
     qint64 trainRows = 0, validationRows = 0, evaluationRows = 0;
@@ -58,9 +71,23 @@ struct TrainingResult {
 /// "<train|validation>.<metric>" with the iteration as step. On error the run (if created) is marked failed with
 /// the message in tag "error"; on cancel it is marked killed and the error message is "cancelled".
 /// Progress: stages "load", "recipe", "train" (rounds done of total), "evaluate". Use from one thread.
-Expected<TrainingResult> runTraining(workspace::Workspace &ws, const TrainingConfig &config, Feedback *feedback);
+/// K-fold splits: each fold's model is fitted on the other folds (its held-out fold drives early stopping), its metrics
+/// are logged as "cv.<metric>" with the fold as step, and "cv.<metric>.mean" / ".std" summarise them; the predictions
+/// artifact and test.* metrics then come from the out-of-fold predictions (or from `evaluate` when given, scored by a
+/// final model fitted on all rows with the folds' mean best round count). `observer` may be null.
+Expected<TrainingResult> runTraining(workspace::Workspace &ws, const TrainingConfig &config, Feedback *feedback,
+                                     const TrainingObserver *observer = nullptr);
 /// Same, reading the config from `configPath`.
-Expected<TrainingResult> runTraining(workspace::Workspace &ws, const QString &configPath, Feedback *feedback);
+Expected<TrainingResult> runTraining(workspace::Workspace &ws, const QString &configPath, Feedback *feedback,
+                                     const TrainingObserver *observer = nullptr);
+
+/// The "curves" artifact of a classification run as JSON: classes, confusion_matrix, and for binary tasks roc {fpr, tpr},
+/// pr {recall, precision} (each thinned to at most `maxPoints` points, keeping the ends) and calibration {predicted,
+/// observed, count} over 10 bins.
+QJsonObject curvesJson(const Target &actual, const std::vector<double> &predictions, int numClasses, int maxPoints = 200);
+
+/// Rows `rows` of `t`, in that order, as a new table (how splits and folds are cut).
+data::Table takeRows(const data::Table &t, const std::vector<qint64> &rows);
 
 /// Predictions CSV as written to the "predictions" artifact: header "row,actual,predicted,<score columns>",
 /// one line per evaluation row. Score columns: regression none (predicted is the value); binary "p_<class 1>";

@@ -57,6 +57,8 @@ private slots:
     void configErrors();
     void failedRun();
     void cancelledRun();
+    void crossValidation();
+    void observerAndParent();
 
 private:
     QString writeConfig(const QString &name, const QString &text);
@@ -163,8 +165,8 @@ void TestTraining::adultGbdt()
     // The model and recipe artifacts reproduce the predictions exactly.
     auto artifacts = ts.artifacts(result->runId);
     QVERIFY(artifacts);
-    QCOMPARE(artifacts->size(), size_t(3));
-    const tracking::ArtifactRecord &modelArt = (*artifacts)[0];
+    QCOMPARE(artifacts->size(), size_t(4));
+    const tracking::ArtifactRecord &modelArt = (*artifacts)[1];
     QCOMPARE(modelArt.name, QStringLiteral("model"));
     QCOMPARE(modelArt.objectId, result->modelObjectId);
     auto modelBytes = m_ws->store().readAll(modelArt.objectId);
@@ -182,6 +184,32 @@ void TestTraining::adultGbdt()
     QCOMPARE(again->size(), probabilities.size());
     for (size_t i = 0; i < probabilities.size(); ++i)
         QCOMPARE(QString::number((*again)[i], 'g', 17), QString::number(probabilities[i], 'g', 17));
+
+    // The curves artifact: its confusion matrix agrees with the predictions, its ROC ends at (0,0) and (1,1).
+    QCOMPARE((*artifacts)[0].name, QStringLiteral("curves"));
+    QCOMPARE((*artifacts)[0].objectId, result->curvesObjectId);
+    auto curvesBytes = m_ws->store().readAll(result->curvesObjectId);
+    QVERIFY(curvesBytes);
+    const QJsonObject curves = QJsonDocument::fromJson(*curvesBytes).object();
+    QCOMPARE(curves.value(QStringLiteral("classes")).toArray().size(), 2);
+    const QJsonArray cm = curves.value(QStringLiteral("confusion_matrix")).toArray();
+    QCOMPARE(cm.size(), 2);
+    qint64 cmTotal = 0, cmDiagonal = 0;
+    for (int i = 0; i < 2; ++i)
+        for (int j = 0; j < 2; ++j) {
+            const qint64 v = cm[i].toArray()[j].toInteger();
+            cmTotal += v;
+            cmDiagonal += i == j ? v : 0;
+        }
+    QCOMPARE(cmTotal, testTable->rowCount());
+    QCOMPARE(cmDiagonal, correct);
+    const QJsonArray fpr = curves.value(QStringLiteral("roc")).toObject().value(QStringLiteral("fpr")).toArray();
+    const QJsonArray tpr = curves.value(QStringLiteral("roc")).toObject().value(QStringLiteral("tpr")).toArray();
+    QVERIFY(fpr.size() > 10 && fpr.size() <= 200);
+    QCOMPARE(fpr.size(), tpr.size());
+    QCOMPARE(fpr.first().toDouble(), 0.0);
+    QCOMPARE(tpr.last().toDouble(), 1.0);
+    QCOMPARE(curves.value(QStringLiteral("calibration")).toObject().value(QStringLiteral("count")).toArray().size(), 10);
 
     // Lineage and tags.
     auto trainVersion = workspace::resolveDataset(*m_ws, QStringLiteral("adult_train"));
@@ -236,7 +264,12 @@ void TestTraining::configErrors_data()
                                    << QStringLiteral("params.depth") << 4;
     QTest::newRow("bad fraction") << head + QStringLiteral("split:\n  test_fraction: 1.5\nlearner: gbdt\n")
                                   << QStringLiteral("split.test_fraction") << 4;
-    QTest::newRow("kfold") << head + QStringLiteral("split: {kind: kfold}\nlearner: gbdt\n") << QStringLiteral("split.kind") << 3;
+    QTest::newRow("kfold one fold") << head + QStringLiteral("split: {kind: kfold, folds: 1}\nlearner: gbdt\n")
+                                    << QStringLiteral("split.folds") << 3;
+    QTest::newRow("folds on holdout") << head + QStringLiteral("split: {kind: holdout, folds: 3}\nlearner: gbdt\n")
+                                      << QStringLiteral("split.folds") << 3;
+    QTest::newRow("bad split kind") << head + QStringLiteral("split: {kind: loo}\nlearner: gbdt\n")
+                                    << QStringLiteral("split.kind") << 3;
     QTest::newRow("missing data") << QStringLiteral("target: class\nlearner: gbdt\n") << QStringLiteral("data") << -1;
     QTest::newRow("unknown key") << head + QStringLiteral("learner: gbdt\nlearning_rate: 3\n") << QStringLiteral("learning_rate") << 4;
     QTest::newRow("recipe field") << head + QStringLiteral("recipe:\n  defaults: {impute: sometimes}\nlearner: gbdt\n")
@@ -293,6 +326,97 @@ void TestTraining::cancelledRun()
     auto runs = (*ts)->runs(QStringLiteral("adult"));
     QVERIFY(runs);
     QCOMPARE(runs->back().status, tracking::RunStatus::Killed);
+}
+
+void TestTraining::crossValidation()
+{
+    // Ridge with 4 folds on the numeric part of Adult; the out-of-fold predictions of fold 0 are recomputed by hand.
+    const QString yaml = QStringLiteral("experiment: cv\ndata: adult_train\ntarget: age\ntask: regression\n"
+                                        "recipe: {features: [education_num, hours_per_week, capital_gain, sex]}\n"
+                                        "split: {kind: kfold, folds: 4, seed: 7}\nlearner: ridge\nparams: {alpha: 2}\n");
+    auto result = ml::runTraining(*m_ws, writeConfig(QStringLiteral("cv.yaml"), yaml), nullptr);
+    QVERIFY2(result, qPrintable(result.message()));
+    auto ts = m_ws->tracking();
+    QVERIFY(ts);
+    auto folds = (*ts)->metrics(result->runId, QStringLiteral("cv.rmse"));
+    QVERIFY(folds);
+    QCOMPARE(folds->size(), size_t(4));
+    double mean = 0;
+    for (const tracking::MetricPoint &p : *folds)
+        mean += p.value / 4.0;
+    auto logged = (*ts)->metrics(result->runId, QStringLiteral("cv.rmse.mean"));
+    QVERIFY(logged && logged->size() == 1);
+    QVERIFY(std::abs(logged->front().value - mean) < 1e-12);
+
+    auto version = workspace::resolveDataset(*m_ws, QStringLiteral("adult_train"));
+    QVERIFY(version);
+    auto table = workspace::loadDataset(*m_ws, *version);
+    QVERIFY(table);
+    QCOMPARE(result->evaluationRows, table->rowCount());
+    auto config = ml::TrainingConfig::fromYaml(yaml, QStringLiteral("cv.yaml"));
+    QVERIFY(config);
+    auto splits = ml::makeSplits(config->split, *table, nullptr);
+    QVERIFY(splits && splits->size() == 4);
+    const ml::Split &fold0 = splits->front();
+    const std::vector<qint64> &testRows = fold0.test;
+    // Fit by hand through the same public pieces: recipe on fold 0's training rows, ridge, predict the held-out rows.
+    const data::Table trainTable = ml::takeRows(*table, fold0.train);
+    const data::Table testTable = ml::takeRows(*table, fold0.test);
+    auto recipe = ml::Recipe::fit(trainTable, config->recipe);
+    QVERIFY2(recipe, qPrintable(recipe.message()));
+    auto x = recipe->transform(trainTable);
+    auto y = recipe->target(trainTable);
+    QVERIFY(x && y);
+    auto model = ml::findLearner(QStringLiteral("ridge"))->fit(*x, *y, config->params, nullptr, nullptr, {}, nullptr);
+    QVERIFY2(model, qPrintable(model.message()));
+    auto xTest = recipe->transform(testTable);
+    QVERIFY(xTest);
+    auto expected = (*model)->predict(*xTest);
+    QVERIFY(expected);
+    auto predBytes = m_ws->store().readAll(result->predictionsObjectId);
+    QVERIFY(predBytes);
+    const std::vector<QStringList> rows = parseCsv(*predBytes);
+    QCOMPARE(qint64(rows.size()) - 1, table->rowCount());
+    for (size_t i = 0; i < testRows.size(); ++i) {
+        const double got = rows[size_t(testRows[i] + 1)][2].toDouble();
+        QVERIFY2(std::abs(got - (*expected)[i]) <= 1e-9 * std::max(1.0, std::abs(got)),
+                 qPrintable(QStringLiteral("row %1: %2 vs %3").arg(testRows[i]).arg(got).arg((*expected)[i])));
+    }
+}
+
+void TestTraining::observerAndParent()
+{
+    QVERIFY(!m_first.runId.isEmpty());
+    auto config = ml::TrainingConfig::fromFile(m_dir.filePath(QStringLiteral("adult.yaml")));
+    QVERIFY(config);
+    config->parentRunId = m_first.runId;
+    QString started;
+    std::map<QString, int> points;
+    ml::TrainingObserver observer;
+    observer.started = [&](const QString &id, const QString &experiment) {
+        started = id;
+        QCOMPARE(experiment, QStringLiteral("adult"));
+    };
+    observer.metric = [&](const QString &key, qint64, double) { ++points[key]; };
+    auto result = ml::runTraining(*m_ws, *config, nullptr, &observer);
+    QVERIFY2(result, qPrintable(result.message()));
+    QCOMPARE(started, result->runId);
+    QCOMPARE(points[QStringLiteral("train.logloss")], result->rounds);
+    QCOMPARE(points[QStringLiteral("test.accuracy")], 1);
+    auto ts = m_ws->tracking();
+    QVERIFY(ts);
+    auto run = (*ts)->run(result->runId);
+    QVERIFY(run);
+    QCOMPARE(run->parentRunId, m_first.runId);
+    auto edges = (*ts)->lineage(QStringLiteral("run"), result->runId);
+    QVERIFY(edges);
+    bool branched = false;
+    for (const tracking::LineageEdge &e : *edges)
+        branched |= e.relation == u"branched_from" && e.srcId == m_first.runId;
+    QVERIFY(branched);
+
+    config->parentRunId = QStringLiteral("no-such-run");
+    QVERIFY(!ml::runTraining(*m_ws, *config, nullptr));
 }
 
 QTEST_GUILESS_MAIN(TestTraining)
