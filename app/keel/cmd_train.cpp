@@ -1,15 +1,25 @@
 // keel train CONFIG, keel runs list, keel runs show RUN.
 #include "commands.h"
 
+#include "ml/sweep.h"
 #include "ml/training.h"
 #include "tracking/trackingstore.h"
+#include "store/objectstore.h"
+#include "util/fileutil.h"
+#include "workspace/datasets.h"
 #include "workspace/workspace.h"
 
 #include <QJsonArray>
 #include <QJsonObject>
+#include <QDateTime>
+#include <QJsonDocument>
 #include <QLocale>
+#include <QRegularExpression>
+#include <QThread>
 
 #include <map>
+#include <optional>
+#include <set>
 
 namespace keel::cli {
 
@@ -56,21 +66,153 @@ Expected<tracking::TrackingStore *> trackingOf(Context &ctx)
     return ws->tracking();
 }
 
+/// The run whose id is `prefix` or starts with it (case-insensitive); ambiguous or unknown prefixes are errors.
+Expected<tracking::RunRecord> findRun(tracking::TrackingStore &ts, const QString &prefix)
+{
+    auto all = ts.runs();
+    if (!all)
+        return all.error();
+    std::vector<const tracking::RunRecord *> matches;
+    for (const tracking::RunRecord &r : *all) {
+        if (r.id.compare(prefix, Qt::CaseInsensitive) == 0)
+            return r;
+        if (r.id.startsWith(prefix, Qt::CaseInsensitive))
+            matches.push_back(&r);
+    }
+    if (prefix.isEmpty() || matches.empty())
+        return makeError(QStringLiteral("no run with id starting '%1' (see keel runs list)").arg(prefix));
+    if (matches.size() > 1)
+        return makeError(QStringLiteral("'%1' matches %2 runs; give more of the id").arg(prefix).arg(matches.size()));
+    return *matches.front();
+}
+
+/// Prints one JSON object as a line on stdout and flushes (the `--events` stream a GUI or script reads).
+void emitEvent(Context &ctx, const QJsonObject &o)
+{
+    ctx.out << QJsonDocument(o).toJson(QJsonDocument::Compact) << '\n';
+    ctx.out.flush();
+}
+
 int cmdTrain(Context &ctx)
 {
     workspace::Workspace *ws = ctx.workspace();
     if (!ws)
         return 1;
-    auto result = ml::runTraining(*ws, ctx.args().at(0), ctx.feedback());
+    const bool events = ctx.parser.isSet(QStringLiteral("events"));
+    const QString from = ctx.parser.value(QStringLiteral("from"));
+    if (ctx.args().isEmpty() == from.isEmpty())
+        return ctx.usage(QStringLiteral("give a CONFIG file or --from RUN (one of them)"));
+    auto ts = ws->tracking();
+    if (!ts)
+        return ctx.fail(ts.error());
+
+    // The config text: a file, or a past run's recorded config; then --set overrides.
+    QString text, sourceName;
+    std::optional<tracking::RunRecord> fromRun;
+    if (!from.isEmpty()) {
+        auto run = findRun(**ts, from);
+        if (!run)
+            return ctx.fail(run.error());
+        if (run->config.isEmpty())
+            return ctx.fail(QStringLiteral("run %1 has no recorded config to branch from").arg(run->id));
+        fromRun = *run;
+        text = run->config;
+        sourceName = QStringLiteral("config of run %1").arg(run->id.left(8));
+    } else {
+        sourceName = ctx.args().at(0);
+        auto bytes = readFile(sourceName);
+        if (!bytes)
+            return ctx.fail(bytes.error());
+        text = QString::fromUtf8(*bytes);
+    }
+    const QStringList overrides = ctx.parser.values(QStringLiteral("set"));
+    if (!overrides.isEmpty()) {
+        auto changed = ml::applyConfigOverrides(text, overrides, sourceName);
+        if (!changed)
+            return ctx.fail(changed.error());
+        text = *changed;
+    }
+    auto config = ml::TrainingConfig::fromYaml(text, sourceName);
+    if (!config)
+        return ctx.fail(config.error());
+    if (fromRun && !text.contains(QRegularExpression(QStringLiteral("^name:"), QRegularExpression::MultilineOption)))
+        config->name = fromRun->name;
+    config->parentRunId = ctx.parser.isSet(QStringLiteral("parent")) ? ctx.parser.value(QStringLiteral("parent"))
+                          : fromRun                                  ? fromRun->id
+                                                                     : QString();
+    if (!config->parentRunId.isEmpty() && !fromRun) {
+        auto parent = findRun(**ts, config->parentRunId);
+        if (!parent)
+            return ctx.fail(parent.error());
+        config->parentRunId = parent->id;
+    }
+    config->sweepId = ctx.parser.value(QStringLiteral("sweep-id"));
+
+    Feedback *feedback = ctx.feedback();
+    cancelOnSignals(feedback);
+    ml::TrainingObserver observer;
+    QString runId;
+    observer.started = [&](const QString &id, const QString &experiment) {
+        runId = id;
+        if (events) {
+            QJsonObject o{{QStringLiteral("event"), QStringLiteral("started")}, {QStringLiteral("run"), id},
+                          {QStringLiteral("experiment"), experiment}, {QStringLiteral("name"), config->name}};
+            if (!config->parentRunId.isEmpty())
+                o.insert(QStringLiteral("parent"), config->parentRunId);
+            emitEvent(ctx, o);
+        }
+    };
+    if (events) {
+        observer.metric = [&](const QString &key, qint64 step, double value) {
+            emitEvent(ctx, {{QStringLiteral("event"), QStringLiteral("metric")}, {QStringLiteral("key"), key},
+                            {QStringLiteral("step"), step}, {QStringLiteral("value"), value}});
+        };
+        qint64 lastMs = 0;
+        QString lastStage;
+        feedback->setCallback([&ctx, lastMs, lastStage](qint64 done, qint64 total, const QString &stage) mutable {
+            const qint64 now = QDateTime::currentMSecsSinceEpoch();
+            if (stage == lastStage && now - lastMs < 100 && done < total)
+                return;
+            lastMs = now;
+            lastStage = stage;
+            emitEvent(ctx, {{QStringLiteral("event"), QStringLiteral("progress")}, {QStringLiteral("stage"), stage},
+                            {QStringLiteral("done"), done}, {QStringLiteral("total"), total}});
+        });
+    }
+    auto result = ml::runTraining(*ws, *config, feedback, &observer);
     ctx.endProgress();
-    if (!result)
+    const bool cancelled = !result && result.error().message == u"cancelled";
+    if (events) {
+        if (!result) {
+            emitEvent(ctx, {{QStringLiteral("event"), QStringLiteral("failed")}, {QStringLiteral("run"), runId},
+                            {QStringLiteral("message"), cancelled ? QStringLiteral("cancelled") : result.error().toString()}});
+            if (!cancelled)
+                ctx.fail(result.error());
+            return cancelled ? 130 : 1;
+        }
+        QJsonObject metrics;
+        for (auto it = result->metrics.cbegin(); it != result->metrics.cend(); ++it)
+            metrics.insert(it.key(), it.value().toDouble());
+        emitEvent(ctx, {{QStringLiteral("event"), QStringLiteral("finished")}, {QStringLiteral("run"), result->runId},
+                        {QStringLiteral("metrics"), metrics}});
+        return 0;
+    }
+    if (!result) {
+        if (cancelled) {
+            ctx.err << "keel: run " << runId << " cancelled; recorded as killed\n";
+            return 130;
+        }
+        if (!runId.isEmpty())
+            ctx.err << "keel: run " << runId << " failed\n";
         return ctx.fail(result.error());
+    }
     if (ctx.json()) {
         QJsonObject metrics;
         for (auto it = result->metrics.cbegin(); it != result->metrics.cend(); ++it)
             metrics.insert(it.key(), it.value().toDouble());
         ctx.printJson(QJsonObject{{QStringLiteral("run"), result->runId},
                                   {QStringLiteral("experiment"), result->experiment},
+                                  {QStringLiteral("parent"), config->parentRunId},
                                   {QStringLiteral("model_kind"), result->modelKind},
                                   {QStringLiteral("model"), result->modelObjectId},
                                   {QStringLiteral("recipe"), result->recipeObjectId},
@@ -83,6 +225,8 @@ int cmdTrain(Context &ctx)
         return 0;
     }
     ctx.out << "run " << result->runId << " (experiment " << result->experiment << ") finished\n";
+    if (!config->parentRunId.isEmpty())
+        ctx.out << "branched from run " << config->parentRunId << '\n';
     ctx.out << "rows: train " << result->trainRows << ", validation " << result->validationRows << ", evaluation "
             << result->evaluationRows << "; rounds " << result->rounds << '\n';
     std::vector<QStringList> rows;
@@ -91,6 +235,234 @@ int cmdTrain(Context &ctx)
     ctx.out << formatTable({QStringLiteral("metric"), QStringLiteral("value")}, rows, {1});
     ctx.out << "model (" << result->modelKind << "): " << result->modelObjectId << '\n';
     return 0;
+}
+
+/// Final value of every metric key of a run: the last point (step order) of each key.
+Expected<std::map<QString, double>> finalMetrics(tracking::TrackingStore &ts, const QString &runId)
+{
+    auto points = ts.metrics(runId);
+    if (!points)
+        return points.error();
+    std::map<QString, double> out;
+    for (const tracking::MetricPoint &p : *points)
+        out[p.key] = p.value;
+    return out;
+}
+
+int cmdRunsCompare(Context &ctx)
+{
+    auto ts = trackingOf(ctx);
+    if (!ts)
+        return ts.error().message.isEmpty() ? 1 : ctx.fail(ts.error());
+    std::vector<tracking::RunRecord> runs;
+    std::vector<std::map<QString, QString>> params;
+    std::vector<std::map<QString, double>> metrics;
+    for (const QString &prefix : ctx.args()) {
+        auto run = findRun(**ts, prefix);
+        if (!run)
+            return ctx.fail(run.error());
+        auto p = (*ts)->params(run->id);
+        if (!p)
+            return ctx.fail(p.error());
+        auto m = finalMetrics(**ts, run->id);
+        if (!m)
+            return ctx.fail(m.error());
+        runs.push_back(*run);
+        params.emplace_back(p->begin(), p->end());
+        metrics.push_back(*m);
+    }
+    const bool all = ctx.parser.isSet(QStringLiteral("all"));
+    std::set<QString> paramKeys, metricKeys;
+    for (const auto &p : params)
+        for (const auto &[k, v] : p)
+            paramKeys.insert(k);
+    for (const auto &m : metrics)
+        for (const auto &[k, v] : m)
+            metricKeys.insert(k);
+    // A param differs when any run lacks it or has another value.
+    std::vector<QString> shownParams;
+    int same = 0;
+    for (const QString &k : paramKeys) {
+        bool differs = false;
+        for (const auto &p : params) {
+            const bool has = p.count(k) > 0, firstHas = params.front().count(k) > 0;
+            if (has != firstHas || (has && p.at(k) != params.front().at(k)))
+                differs = true;
+        }
+        if (differs || all)
+            shownParams.push_back(k);
+        else
+            ++same;
+    }
+    if (ctx.json()) {
+        QJsonArray arr;
+        for (size_t i = 0; i < runs.size(); ++i) {
+            QJsonObject p, m;
+            for (const QString &k : shownParams)
+                p.insert(k, params[i].count(k) ? QJsonValue(params[i].at(k)) : QJsonValue());
+            for (const auto &[k, v] : metrics[i])
+                m.insert(k, v);
+            arr.append(QJsonObject{{QStringLiteral("id"), runs[i].id}, {QStringLiteral("name"), runs[i].name},
+                                   {QStringLiteral("status"), tracking::runStatusName(runs[i].status)},
+                                   {QStringLiteral("params"), p}, {QStringLiteral("metrics"), m}});
+        }
+        ctx.printJson(QJsonObject{{QStringLiteral("runs"), arr}, {QStringLiteral("same_params"), same},
+                                  {QStringLiteral("all_params"), all}});
+        return 0;
+    }
+    QStringList header{QString()};
+    for (const tracking::RunRecord &r : runs)
+        header << r.id.left(8) + QLatin1Char(' ') + r.name;
+    std::vector<QStringList> rows;
+    for (const QString &k : shownParams) {
+        QStringList row{k};
+        for (const auto &p : params)
+            row << (p.count(k) ? p.at(k) : QStringLiteral("-"));
+        rows.push_back(row);
+    }
+    ctx.out << (all ? "params\n" : "params that differ\n");
+    if (rows.empty())
+        ctx.out << "  (none: every param is the same)\n";
+    else
+        ctx.out << formatTable(header, rows);
+    if (!all && same > 0)
+        ctx.out << same << " params are the same in every run (show them with --all)\n";
+    ctx.out << "\nmetrics (final values)\n";
+    rows.clear();
+    QList<int> right;
+    for (int i = 1; i <= int(runs.size()); ++i)
+        right << i;
+    for (const QString &k : metricKeys) {
+        QStringList row{k};
+        for (const auto &m : metrics)
+            row << (m.count(k) ? num(m.at(k)) : QStringLiteral("-"));
+        rows.push_back(row);
+    }
+    if (rows.empty())
+        ctx.out << "  (no metrics recorded)\n";
+    else
+        ctx.out << formatTable(header, rows, right);
+    return 0;
+}
+
+int cmdRunsReproduce(Context &ctx)
+{
+    workspace::Workspace *ws = ctx.workspace();
+    if (!ws)
+        return 1;
+    auto ts = ws->tracking();
+    if (!ts)
+        return ctx.fail(ts.error());
+    auto original = findRun(**ts, ctx.args().at(0));
+    if (!original)
+        return ctx.fail(original.error());
+    if (original->status != tracking::RunStatus::Finished)
+        return ctx.fail(QStringLiteral("run %1 is %2; only finished runs can be reproduced")
+                            .arg(original->id, tracking::runStatusName(original->status)));
+    auto config = ml::TrainingConfig::fromYaml(original->config, QStringLiteral("config of run %1").arg(original->id.left(8)));
+    if (!config)
+        return ctx.fail(config.error());
+    auto paramList = (*ts)->params(original->id);
+    auto tagList = (*ts)->tags(original->id);
+    auto artifacts = (*ts)->artifacts(original->id);
+    for (const Status &s : {paramList.status(), tagList.status(), artifacts.status()})
+        if (!s)
+            return ctx.fail(s.error());
+    const std::map<QString, QString> params(paramList->begin(), paramList->end());
+    const std::map<QString, QString> tags(tagList->begin(), tagList->end());
+    // Pin the exact dataset versions the run used, and check their content is unchanged.
+    for (const char *key : {"data", "evaluate"}) {
+        const QString k = QLatin1String(key);
+        if (!params.count(k))
+            continue;
+        auto version = workspace::resolveDataset(*ws, params.at(k));
+        if (!version)
+            return ctx.fail(version.error());
+        const QString want = params.count(k + QStringLiteral(".content_id")) ? params.at(k + QStringLiteral(".content_id")) : QString();
+        if (version->record.contentId != want)
+            return ctx.fail(QStringLiteral("%1 %2 now has content %3 but the run used %4; cannot reproduce")
+                                .arg(k, params.at(k), version->record.contentId.left(12), want.left(12)));
+        (k == u"data" ? config->data : config->evaluate) = params.at(k);
+    }
+    QString originalPredictions;
+    for (const tracking::ArtifactRecord &a : *artifacts)
+        if (a.name == u"predictions")
+            originalPredictions = a.objectId;
+    if (originalPredictions.isEmpty())
+        return ctx.fail(QStringLiteral("run %1 has no predictions artifact to compare with").arg(original->id));
+    QStringList notes;
+    if (tags.count(QStringLiteral("keel.version")) && tags.at(QStringLiteral("keel.version")) != QStringLiteral(KEEL_VERSION_STRING))
+        notes << QStringLiteral("the run used Keel %1, this is %2").arg(tags.at(QStringLiteral("keel.version")), QStringLiteral(KEEL_VERSION_STRING));
+    if (tags.count(QStringLiteral("threads")) && !config->params.contains(QStringLiteral("threads"))
+        && tags.at(QStringLiteral("threads")).toInt() != QThread::idealThreadCount())
+        notes << QStringLiteral("the run used %1 threads, this machine has %2").arg(tags.at(QStringLiteral("threads"))).arg(QThread::idealThreadCount());
+    config->parentRunId = original->id;
+    config->name = original->name;
+
+    Feedback *feedback = ctx.feedback();
+    cancelOnSignals(feedback);
+    auto result = ml::runTraining(*ws, *config, feedback);
+    ctx.endProgress();
+    if (!result)
+        return ctx.fail(result.error());
+    (void)(*ts)->setTag(result->runId, QStringLiteral("reproduces"), original->id);
+    auto a = ws->store().readAll(originalPredictions);
+    if (!a)
+        return ctx.fail(a.error());
+    auto b = ws->store().readAll(result->predictionsObjectId);
+    if (!b)
+        return ctx.fail(b.error());
+    const bool identical = *a == *b;
+    // Where they differ, count rows and the largest difference of the numeric columns.
+    qint64 rowsDiffering = 0, rowsTotal = 0;
+    double maxDiff = 0;
+    if (!identical) {
+        const QList<QByteArray> la = a->split('\n'), lb = b->split('\n');
+        rowsTotal = std::max(la.size(), lb.size()) - 2;
+        for (qsizetype i = 1; i < std::min(la.size(), lb.size()); ++i) {
+            if (la[i] == lb[i])
+                continue;
+            ++rowsDiffering;
+            const QList<QByteArray> fa = la[i].split(','), fb = lb[i].split(',');
+            for (qsizetype j = 0; j < std::min(fa.size(), fb.size()); ++j) {
+                bool oka = false, okb = false;
+                const double va = fa[j].toDouble(&oka), vb = fb[j].toDouble(&okb);
+                if (oka && okb)
+                    maxDiff = std::max(maxDiff, std::abs(va - vb));
+            }
+        }
+        rowsDiffering += std::abs(la.size() - lb.size());
+    } else {
+        rowsTotal = a->count('\n') - 1;
+    }
+    (void)(*ts)->setTag(result->runId, QStringLiteral("reproduce.identical"), identical ? QStringLiteral("true") : QStringLiteral("false"));
+    (void)(*ts)->addLineage({QStringLiteral("run"), original->id, QStringLiteral("run"), result->runId, QStringLiteral("reproduced_by"), {}});
+    const bool sameModel = result->modelObjectId == [&] {
+        for (const tracking::ArtifactRecord &x : *artifacts)
+            if (x.name == u"model")
+                return x.objectId;
+        return QString();
+    }();
+    if (ctx.json()) {
+        QJsonArray n;
+        for (const QString &s : notes)
+            n.append(s);
+        ctx.printJson(QJsonObject{{QStringLiteral("original"), original->id}, {QStringLiteral("run"), result->runId},
+                                  {QStringLiteral("identical"), identical}, {QStringLiteral("same_model"), sameModel},
+                                  {QStringLiteral("rows"), rowsTotal}, {QStringLiteral("rows_differing"), rowsDiffering},
+                                  {QStringLiteral("max_abs_difference"), maxDiff}, {QStringLiteral("notes"), n}});
+        return identical ? 0 : 3;
+    }
+    ctx.out << "reproduced run " << original->id << " as run " << result->runId << '\n';
+    for (const QString &s : notes)
+        ctx.out << "note: " << s << '\n';
+    if (identical) {
+        ctx.out << "predictions match exactly (" << rowsTotal << " rows)" << (sameModel ? "; the model is byte-identical" : "") << '\n';
+        return 0;
+    }
+    ctx.out << "predictions DIFFER: " << rowsDiffering << " of " << rowsTotal << " rows, largest difference "
+            << num(maxDiff) << '\n';
+    return 3;
 }
 
 int cmdRunsList(Context &ctx)
@@ -112,6 +484,8 @@ int cmdRunsList(Context &ctx)
                           {QStringLiteral("experiment"), r.experiment},
                           {QStringLiteral("name"), r.name},
                           {QStringLiteral("status"), tracking::runStatusName(r.status)},
+                          {QStringLiteral("parent"), r.parentRunId},
+                          {QStringLiteral("sweep"), r.sweepId},
                           {QStringLiteral("start"), isoText(r.start)},
                           {QStringLiteral("end"), isoText(r.end)}};
             if (h)
@@ -143,19 +517,10 @@ int cmdRunsShow(Context &ctx)
     auto ts = trackingOf(ctx);
     if (!ts)
         return ts.error().message.isEmpty() ? 1 : ctx.fail(ts.error());
-    auto all = (*ts)->runs();
-    if (!all)
-        return ctx.fail(all.error());
-    const QString prefix = ctx.args().at(0);
-    std::vector<const tracking::RunRecord *> matches;
-    for (const tracking::RunRecord &r : *all)
-        if (r.id.startsWith(prefix, Qt::CaseInsensitive))
-            matches.push_back(&r);
-    if (matches.empty())
-        return ctx.fail(QStringLiteral("no run with id starting '%1'").arg(prefix));
-    if (matches.size() > 1)
-        return ctx.fail(QStringLiteral("'%1' matches %2 runs; give more of the id").arg(prefix).arg(matches.size()));
-    const tracking::RunRecord &run = *matches.front();
+    auto found = findRun(**ts, ctx.args().at(0));
+    if (!found)
+        return ctx.fail(found.error());
+    const tracking::RunRecord &run = *found;
     auto params = (*ts)->params(run.id);
     auto metrics = (*ts)->metrics(run.id);
     auto tags = (*ts)->tags(run.id);
@@ -180,6 +545,8 @@ int cmdRunsShow(Context &ctx)
                       {QStringLiteral("host"), run.host},
                       {QStringLiteral("start"), isoText(run.start)},
                       {QStringLiteral("end"), isoText(run.end)},
+                      {QStringLiteral("parent"), run.parentRunId},
+                      {QStringLiteral("sweep"), run.sweepId},
                       {QStringLiteral("config"), run.config}};
         QJsonObject p, t, m;
         for (const auto &[k, v] : *params)
@@ -208,7 +575,12 @@ int cmdRunsShow(Context &ctx)
             << "experiment " << run.experiment << ", name " << run.name << ", status "
             << tracking::runStatusName(run.status) << '\n'
             << "started " << timeText(run.start) << " by " << run.user << '@' << run.host << ", duration "
-            << formatDuration(run) << "\n\n";
+            << formatDuration(run) << '\n';
+    if (!run.parentRunId.isEmpty())
+        ctx.out << (run.sweepId == run.parentRunId ? "trial of sweep " : "branched from run ") << run.parentRunId << '\n';
+    else if (run.sweepId == run.id)
+        ctx.out << "sweep (its trials are the runs whose parent is this run)\n";
+    ctx.out << '\n';
     std::vector<QStringList> rows;
     for (const auto &[k, v] : *params)
         rows.push_back({k, v});
@@ -244,9 +616,28 @@ std::vector<Command> trainCommands()
                  QStringLiteral("Resolves the config's dataset version(s), fits the preprocessing recipe and the learner on the\n"
                                 "training part of the split (early stopping on the validation part), evaluates on the\n"
                                 "'evaluate' dataset or the held-out part, and records the run: params, curves, final\n"
-                                "metrics, the model, fitted recipe and predictions as artifacts, lineage and tags.\n"
-                                "Config errors name the file, line and field. See resources/examples/configs/."),
-                 1, 1, {}, cmdTrain});
+                                "metrics, the model, fitted recipe, predictions and curves as artifacts, lineage and tags.\n"
+                                "Config errors name the file, line and field. See resources/examples/configs/.\n"
+                                "Branch from a past run with --from RUN (its recorded config) and --set KEY=VALUE changes;\n"
+                                "the new run records the old one as its parent. Ctrl-C or SIGTERM stops the run cleanly\n"
+                                "and records it as killed (exit code 130)."),
+                 0, 1,
+                 [](QCommandLineParser &p) {
+                     p.addOption({QStringLiteral("from"), QStringLiteral("Start from this run's recorded config (branch)."),
+                                  QStringLiteral("run")});
+                     p.addOption({QStringLiteral("set"),
+                                  QStringLiteral("Change one config value, e.g. params.max_depth=4 (repeatable)."),
+                                  QStringLiteral("key=value")});
+                     p.addOption({QStringLiteral("parent"), QStringLiteral("Record this run as the new run's parent."),
+                                  QStringLiteral("run")});
+                     p.addOption({QStringLiteral("events"),
+                                  QStringLiteral("Stream JSON Lines on stdout: started, progress, metric, finished/failed.")});
+                     QCommandLineOption sweep(QStringLiteral("sweep-id"), QStringLiteral("Sweep this run is a trial of."),
+                                              QStringLiteral("id"));
+                     sweep.setFlags(QCommandLineOption::HiddenFromHelp);
+                     p.addOption(sweep);
+                 },
+                 cmdTrain});
     v.push_back({{QStringLiteral("runs"), QStringLiteral("list")}, QString(), QStringLiteral("List tracked runs"),
                  QStringLiteral("Lists runs, oldest first, with status, start, duration and headline metric (test accuracy\n"
                                 "or RMSE). Runs whose process died are marked killed first."),
@@ -259,6 +650,22 @@ std::vector<Command> trainCommands()
     v.push_back({{QStringLiteral("runs"), QStringLiteral("show")}, QStringLiteral("RUN"),
                  QStringLiteral("Show a run's params, metrics, artifacts, lineage and tags"),
                  QStringLiteral("RUN is a run id or a unique prefix of one."), 1, 1, {}, cmdRunsShow});
+    v.push_back({{QStringLiteral("runs"), QStringLiteral("compare")}, QStringLiteral("RUN RUN..."),
+                 QStringLiteral("Compare runs: differing params and all final metrics side by side"),
+                 QStringLiteral("Shows the params whose values differ between the runs (all of them with --all) and the\n"
+                                "final value of every metric of each run in one table."),
+                 2, -1,
+                 [](QCommandLineParser &p) {
+                     p.addOption({QStringLiteral("all"), QStringLiteral("Show every param, not only the differing ones.")});
+                 },
+                 cmdRunsCompare});
+    v.push_back({{QStringLiteral("runs"), QStringLiteral("reproduce")}, QStringLiteral("RUN"),
+                 QStringLiteral("Retrain a run from its recorded lineage and check the predictions match"),
+                 QStringLiteral("Re-runs the recorded config on the exact dataset versions the run used (their content ids\n"
+                                "are checked), as a new run whose parent is the original, then compares the predictions\n"
+                                "byte for byte. Exit code 0 when they match exactly, 3 when they differ (the number of\n"
+                                "differing rows and the largest difference are printed)."),
+                 1, 1, {}, cmdRunsReproduce});
     return v;
 }
 

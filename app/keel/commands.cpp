@@ -8,10 +8,39 @@
 #include <QJsonArray>
 #include <QJsonObject>
 
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <unistd.h>
 
 namespace keel::cli {
+
+namespace {
+std::atomic<Feedback *> g_signalFeedback{nullptr};
+std::atomic<int> g_signals{0};
+
+extern "C" void onCancelSignal(int sig)
+{
+    if (g_signals.fetch_add(1) > 0) {
+        std::signal(sig, SIG_DFL);
+        std::raise(sig);
+        return;
+    }
+    if (Feedback *f = g_signalFeedback.load())
+        f->cancel();
+}
+} // namespace
+
+void cancelOnSignals(Feedback *feedback)
+{
+    g_signalFeedback.store(feedback);
+    struct sigaction sa {};
+    sa.sa_handler = onCancelSignal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+}
 
 Context::Context(QCommandLineParser &p, const GlobalOptions &g) : parser(p), global(g), out(stdout), err(stderr)
 {
@@ -103,7 +132,7 @@ const std::vector<Command> &commands()
 {
     static const std::vector<Command> all = [] {
         std::vector<Command> v;
-        for (auto part : {workspaceCommands(), dataCommands(), trainCommands(), storeCommands()})
+        for (auto part : {workspaceCommands(), dataCommands(), trainCommands(), sweepCommands(), storeCommands()})
             v.insert(v.end(), part.begin(), part.end());
         return v;
     }();

@@ -78,6 +78,12 @@ std::vector<Command> dataCommands();
 std::vector<Command> trainCommands();
 std::vector<Command> storeCommands();
 
+std::vector<Command> sweepCommands();
+
+/// Makes SIGINT and SIGTERM cancel `feedback` (the running core call then stops cleanly and records its state);
+/// a second signal ends the process at once. `feedback` must outlive the command.
+void cancelOnSignals(Feedback *feedback);
+
 /// Formats a byte count as "1.5 MiB".
 QString formatBytes(qint64 bytes);
 /// Left-aligned text table with a header row.

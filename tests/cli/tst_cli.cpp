@@ -10,65 +10,9 @@
 #include <QTemporaryDir>
 #include <QTest>
 
-namespace {
+#include "clitest.h"
 
-struct Result {
-    int code = -1;
-    QByteArray out;
-    QByteArray err;
-};
-
-Result keel(const QStringList &args, const QString &cwd, int timeoutMs = 300000)
-{
-    QProcess p;
-    p.setWorkingDirectory(cwd);
-    p.start(QStringLiteral(KEEL_BINARY), args);
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished();
-    }
-    Result r;
-    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = p.readAllStandardOutput();
-    r.err = p.readAllStandardError();
-    return r;
-}
-
-QJsonDocument keelJson(const QStringList &args, const QString &cwd)
-{
-    Result r = keel(QStringList{QStringLiteral("--json")} + args, cwd);
-    if (r.code != 0)
-        qWarning("keel %s failed: %s", qPrintable(args.join(QLatin1Char(' '))), r.err.constData());
-    return QJsonDocument::fromJson(r.out);
-}
-
-QByteArray fileSha(const QString &path)
-{
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly))
-        return {};
-    QCryptographicHash h(QCryptographicHash::Sha256);
-    h.addData(&f);
-    return h.result().toHex();
-}
-
-QString example(const char *name) { return QStringLiteral(KEEL_SOURCE_DIR "/resources/examples/") + QLatin1String(name); }
-
-void writeFile(const QString &path, const QByteArray &bytes)
-{
-    QFile f(path);
-    QVERIFY(f.open(QIODevice::WriteOnly));
-    f.write(bytes);
-}
-
-// Runs the expression once and fails the test with keel's stderr when it did not exit 0.
-#define RUN_OK(expr) \
-    do { \
-        const Result r_ = (expr); \
-        QVERIFY2(r_.code == 0, r_.err.constData()); \
-    } while (false)
-
-} // namespace
+using namespace clitest;
 
 class TstCli : public QObject {
     Q_OBJECT
