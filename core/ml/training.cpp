@@ -271,7 +271,7 @@ Expected<TrainingConfig> TrainingConfig::fromYaml(const QString &yaml, const QSt
     static const QStringList known = {QStringLiteral("experiment"), QStringLiteral("name"), QStringLiteral("data"),
                                       QStringLiteral("evaluate"), QStringLiteral("target"), QStringLiteral("task"),
                                       QStringLiteral("label_map"), QStringLiteral("recipe"), QStringLiteral("split"),
-                                      QStringLiteral("learner"), QStringLiteral("params")};
+                                      QStringLiteral("learner"), QStringLiteral("params"), QStringLiteral("sweep")};
     for (auto it = o.begin(); it != o.end(); ++it)
         if (!known.contains(it.key()))
             return p.error(it.key(), QStringLiteral("unknown key (known: %1)").arg(known.join(QStringLiteral(", "))));
