@@ -9,9 +9,9 @@ packages=(
   libqt6sql6-sqlite libgit2-dev libeigen3-dev libxgboost-dev libyaml-cpp-dev libssl-dev libsqlite3-dev
   libboost-math-dev fonts-dejavu-core
 )
-# Optional extras: KEEL_BENCH=1 adds the benchmark peers (pandas).
+# Optional extras: KEEL_BENCH=1 adds the benchmark peers (pandas, xgboost, scikit-learn).
 if [[ "${KEEL_BENCH:-0}" == 1 ]]; then
-  packages+=(python3-pandas python3-numpy bc)
+  packages+=(python3-pandas python3-numpy python3-xgboost python3-sklearn bc)
 fi
 
 missing=()
