@@ -2,6 +2,9 @@
 #include "ml/sweep.h"
 #include "ml/training.h"
 
+#include "util/fileutil.h"
+
+#include <QDir>
 #include <QTest>
 
 #include <set>
@@ -35,6 +38,7 @@ private slots:
     void errors();
     void overrides();
     void goals();
+    void exampleConfigs();
 };
 
 void TstSweep::gridIsTheFullProduct()
@@ -192,6 +196,25 @@ void TstSweep::goals()
         QVERIFY2(!ml::metricIsMaximized(QLatin1String(m)), m);
     for (const char *m : {"test.accuracy", "test.roc_auc", "test.r2", "cv.f1_macro.mean"})
         QVERIFY2(ml::metricIsMaximized(QLatin1String(m)), m);
+}
+
+void TstSweep::exampleConfigs()
+{
+    // Every shipped example config is valid; the adult GBDT one carries a 3 x 3 grid.
+    const QDir dir(QStringLiteral(KEEL_SOURCE_DIR "/resources/examples/configs"));
+    const QStringList files = dir.entryList({QStringLiteral("*.yaml")}, QDir::Files);
+    QCOMPARE(files.size(), 4);
+    for (const QString &f : files) {
+        auto c = ml::TrainingConfig::fromFile(dir.filePath(f));
+        QVERIFY2(c, qPrintable(c.message()));
+    }
+    auto text = readFile(dir.filePath(QStringLiteral("adult-gbdt.yaml")));
+    QVERIFY(text);
+    auto spec = ml::SweepSpec::fromConfig(QString::fromUtf8(*text), QStringLiteral("adult-gbdt.yaml"));
+    QVERIFY2(spec, qPrintable(spec.message()));
+    auto grid = ml::gridTrials(*spec);
+    QVERIFY(grid);
+    QCOMPARE(grid->size(), size_t(9));
 }
 
 QTEST_GUILESS_MAIN(TstSweep)
