@@ -206,7 +206,7 @@ int XgbModel::boostedRounds() const
     return rounds;
 }
 
-Expected<std::vector<double>> XgbModel::run(const DesignMatrix &x, bool margin) const
+Expected<std::vector<double>> XgbModel::run(const DesignMatrix &x, int type, size_t perRow) const
 {
     if (Status s = checkShape(x, QStringLiteral("input")); !s)
         return s.error();
@@ -219,7 +219,7 @@ Expected<std::vector<double>> XgbModel::run(const DesignMatrix &x, bool margin) 
     DMatrix d;
     if (Status s = makeDMatrix(x, m_threads, d); !s)
         return s.error();
-    const QByteArray config = QByteArrayLiteral("{\"type\":") + (margin ? "1" : "0")
+    const QByteArray config = QByteArrayLiteral("{\"type\":") + QByteArray::number(type)
         + QByteArrayLiteral(",\"training\":false,\"iteration_begin\":0,\"iteration_end\":")
         + QByteArray::number(m_bestIteration >= 0 ? m_bestIteration + 1 : 0)
         + QByteArrayLiteral(",\"strict_shape\":false}");
@@ -230,16 +230,22 @@ Expected<std::vector<double>> XgbModel::run(const DesignMatrix &x, bool margin) 
     size_t len = 1;
     for (bst_ulong i = 0; i < dim; ++i)
         len *= size_t(shape[i]);
-    const size_t expected = size_t(x.rows) * size_t(m_task == Task::MulticlassClassification ? m_numClasses : 1);
+    const size_t expected =
+        size_t(x.rows) * size_t(m_task == Task::MulticlassClassification ? m_numClasses : 1) * perRow;
     if (len != expected)
         return makeError(QStringLiteral("XGBoost returned ") + QString::number(len)
                          + QStringLiteral(" predictions, expected ") + QString::number(expected));
     return std::vector<double>(result, result + len);
 }
 
-Expected<std::vector<double>> XgbModel::predict(const DesignMatrix &x) const { return run(x, false); }
+Expected<std::vector<double>> XgbModel::predict(const DesignMatrix &x) const { return run(x, 0, 1); }
 
-Expected<std::vector<double>> XgbModel::predictMargin(const DesignMatrix &x) const { return run(x, true); }
+Expected<std::vector<double>> XgbModel::predictMargin(const DesignMatrix &x) const { return run(x, 1, 1); }
+
+Expected<std::vector<double>> XgbModel::predictContributions(const DesignMatrix &x) const
+{
+    return run(x, 2, size_t(x.cols) + 1);
+}
 
 QByteArray XgbModel::serialize() const
 {

@@ -39,6 +39,10 @@ public:
     /// Rows with NaN are treated as missing values (XGBoost's default direction).
     Expected<std::vector<double>> predict(const DesignMatrix &x) const override;
     Expected<std::vector<double>> predictMargin(const DesignMatrix &x) const override;
+    /// XGBoost's own exact TreeSHAP values on the margin (pred_contribs), using the same trees as predict():
+    /// row-major rows x outputs x (cols + 1) (outputs = 1, or K for multiclass); the last entry of each
+    /// row and output is the base value (expected margin). Computed in float by XGBoost.
+    Expected<std::vector<double>> predictContributions(const DesignMatrix &x) const;
     /// XGBoost's standard JSON model (XGBoosterSaveModelToBuffer {"format":"json"}); empty on failure.
     QByteArray serialize() const override;
     /// rounds, best_iteration, best_score, early_stopped, objective, eval_metric, threads (fit-time values).
@@ -48,7 +52,8 @@ private:
     friend class XgbLearner;
     XgbModel(void *booster, XgbMode mode, Task task, int numClasses, int bestIteration, int threads,
              QVariantMap diagnostics);
-    Expected<std::vector<double>> run(const DesignMatrix &x, bool margin) const;
+    /// type: XGBoost prediction type (0 value, 1 margin, 2 contributions); `perRow` values per row and output.
+    Expected<std::vector<double>> run(const DesignMatrix &x, int type, size_t perRow) const;
 
     void *m_booster = nullptr; ///< BoosterHandle, owned
     XgbMode m_mode;
