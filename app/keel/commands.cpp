@@ -132,7 +132,7 @@ const std::vector<Command> &commands()
 {
     static const std::vector<Command> all = [] {
         std::vector<Command> v;
-        for (auto part : {workspaceCommands(), dataCommands(), trainCommands(), sweepCommands(), storeCommands()})
+        for (auto part : {workspaceCommands(), dataCommands(), trainCommands(), sweepCommands(), explainCommands(), storeCommands()})
             v.insert(v.end(), part.begin(), part.end());
         return v;
     }();

@@ -2,10 +2,12 @@
 // what a kill leaves behind. Real processes on real workspaces in temporary folders.
 #include <QDir>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QTemporaryDir>
 
+#include <cmath>
 #include <csignal>
 #include <map>
 #include <set>
@@ -62,6 +64,7 @@ private slots:
     void reproduce();
     void sweepGrid();
     void killedRuns();
+    void explainRuns();
 
 private:
     QTemporaryDir m_dir;
@@ -272,6 +275,106 @@ void TstCliTrain::killedRuns()
         QCOMPARE(status, QStringLiteral("killed"));
     }
     RUN_OK(keel({QStringLiteral("store"), QStringLiteral("fsck")}, m_ws));
+}
+
+void TstCliTrain::explainRuns()
+{
+    const QString gbdt = keelJson({QStringLiteral("train"), m_dir.filePath(QStringLiteral("gbdt.yaml"))}, m_ws).object()[QStringLiteral("run")].toString();
+    const QString ridge = keelJson({QStringLiteral("train"), m_dir.filePath(QStringLiteral("ridge.yaml"))}, m_ws).object()[QStringLiteral("run")].toString();
+    QVERIFY(!gbdt.isEmpty() && !ridge.isEmpty());
+
+    // Per prediction: base + contributions = margin, and the logistic link of the margin is the predicted probability
+    // the model itself gives; contributions are per original feature (one-hot columns summed back).
+    const QStringList args{QStringLiteral("explain"), gbdt, QStringLiteral("--rows"), QStringLiteral("0-4,100"), QStringLiteral("--global"),
+                           QStringLiteral("--global-rows"), QStringLiteral("300"), QStringLiteral("--fairness"), QStringLiteral("sex"),
+                           QStringLiteral("--bootstrap"), QStringLiteral("50")};
+    Result first = keel(QStringList{QStringLiteral("--json")} + args, m_ws);
+    QVERIFY2(first.code == 0, first.err.constData());
+    const QJsonObject report = QJsonDocument::fromJson(first.out).object();
+    QCOMPARE(report[QStringLiteral("method")].toString(), QStringLiteral("tree"));
+    QCOMPARE(report[QStringLiteral("cached")].toBool(), false);
+    const QJsonObject local = report[QStringLiteral("local")].toObject();
+    QCOMPARE(local[QStringLiteral("rows")].toArray().size(), 6);
+    const QJsonObject attribution = local[QStringLiteral("attribution")].toObject();
+    const QJsonArray features = attribution[QStringLiteral("features")].toArray();
+    QCOMPARE(features.size(), 13); // 14 columns but the target, fnlwgt excluded
+    for (const QJsonValue &f : features)
+        QVERIFY2(!f.toString().contains(QLatin1Char('=')), qPrintable(f.toString()));
+    const double base = attribution[QStringLiteral("base")].toArray()[0].toDouble();
+    const QJsonArray values = attribution[QStringLiteral("values")].toArray();
+    const QJsonArray prediction = local[QStringLiteral("prediction")].toArray();
+    for (int r = 0; r < 6; ++r) {
+        double margin = base;
+        for (int f = 0; f < 13; ++f)
+            margin += values[r * 13 + f].toDouble();
+        const double p = 1.0 / (1.0 + std::exp(-margin));
+        QVERIFY2(std::abs(p - prediction[r].toDouble()) < 1e-6, qPrintable(QStringLiteral("row %1: %2 vs %3").arg(r).arg(p).arg(prediction[r].toDouble())));
+    }
+    // Global: importance sorted, permutation and PDP present, on the top feature.
+    const QJsonObject global = report[QStringLiteral("global")].toObject();
+    const QJsonArray importance = global[QStringLiteral("importance")].toArray();
+    QCOMPARE(importance.size(), 13);
+    for (qsizetype i = 1; i < importance.size(); ++i)
+        QVERIFY(importance[i - 1].toObject()[QStringLiteral("mean_abs_shap")].toDouble()
+                >= importance[i].toObject()[QStringLiteral("mean_abs_shap")].toDouble());
+    QCOMPARE(global[QStringLiteral("pdp")].toObject()[QStringLiteral("feature")].toString(),
+             importance[0].toObject()[QStringLiteral("feature")].toString());
+    QVERIFY(global[QStringLiteral("permutation")].toObject()[QStringLiteral("features")].toArray().size() == 13);
+    // Fairness: the group sizes are the counts of each value of `sex` in the data (counted here from the CSV).
+    QFile csv(example("adult_train.csv"));
+    QVERIFY(csv.open(QIODevice::ReadOnly));
+    const QList<QByteArray> lines = csv.readAll().split('\n');
+    const qsizetype sexColumn = lines[0].split(',').indexOf("\"sex\"");
+    QVERIFY(sexColumn >= 0);
+    std::map<QString, qint64> counts;
+    for (qsizetype i = 1; i < lines.size(); ++i)
+        if (!lines[i].trimmed().isEmpty())
+            ++counts[QString::fromUtf8(lines[i].split(',').value(sexColumn).trimmed()).remove(QLatin1Char('"'))];
+    const QJsonArray groups = report[QStringLiteral("fairness")].toObject()[QStringLiteral("groups")].toArray();
+    QCOMPARE(groups.size(), qsizetype(counts.size()));
+    for (const QJsonValue &g : groups)
+        QCOMPARE(g.toObject()[QStringLiteral("count")].toInteger(), counts[g.toObject()[QStringLiteral("group")].toString()]);
+
+    // Asking again returns the stored explanation, unchanged.
+    Result again = keel(QStringList{QStringLiteral("--json")} + args, m_ws);
+    RUN_OK(again);
+    QJsonObject second = QJsonDocument::fromJson(again.out).object();
+    QCOMPARE(second[QStringLiteral("cached")].toBool(), true);
+    QCOMPARE(second[QStringLiteral("object")].toString(), report[QStringLiteral("object")].toString());
+    QCOMPARE(second[QStringLiteral("created")].toString(), report[QStringLiteral("created")].toString());
+    const QJsonArray artifacts = showRun(gbdt, m_ws)[QStringLiteral("artifacts")].toArray();
+    bool indexed = false;
+    for (const QJsonValue &a : artifacts)
+        indexed |= a.toObject()[QStringLiteral("name")].toString() == report[QStringLiteral("artifact")].toString();
+    QVERIFY(indexed);
+    Result text = keel(args, m_ws);
+    RUN_OK(text);
+    QVERIFY(text.out.contains("additivity residual"));
+    QVERIFY(text.out.contains("demographic parity difference"));
+
+    // A linear model is explained exactly on the margin (= its prediction for a regression).
+    const QJsonObject lin = keelJson({QStringLiteral("explain"), ridge, QStringLiteral("--rows"), QStringLiteral("3,7")}, m_ws).object();
+    QCOMPARE(lin[QStringLiteral("method")].toString(), QStringLiteral("linear"));
+    const QJsonObject la = lin[QStringLiteral("local")].toObject()[QStringLiteral("attribution")].toObject();
+    const int lf = int(la[QStringLiteral("features")].toArray().size());
+    for (int r = 0; r < 2; ++r) {
+        double sum = la[QStringLiteral("base")].toArray()[0].toDouble();
+        for (int f = 0; f < lf; ++f)
+            sum += la[QStringLiteral("values")].toArray()[r * lf + f].toDouble();
+        const double predicted = lin[QStringLiteral("local")].toObject()[QStringLiteral("prediction")].toArray()[r].toDouble();
+        QVERIFY(std::abs(sum - predicted) <= 1e-9 * std::max(1.0, std::abs(predicted)));
+    }
+
+    // Errors name what is wrong and store nothing.
+    Result past = keel({QStringLiteral("explain"), ridge, QStringLiteral("--rows"), QStringLiteral("0,99999999")}, m_ws);
+    QCOMPARE(past.code, 1);
+    QVERIFY(past.err.contains("rows"));
+    Result wrongMethod = keel({QStringLiteral("explain"), ridge, QStringLiteral("--rows"), QStringLiteral("1"), QStringLiteral("--method"),
+                               QStringLiteral("tree")},
+                              m_ws);
+    QCOMPARE(wrongMethod.code, 1);
+    QVERIFY(wrongMethod.err.contains("tree"));
+    QCOMPARE(keel({QStringLiteral("explain"), ridge}, m_ws).code, 2);
 }
 
 QTEST_GUILESS_MAIN(TstCliTrain)

@@ -1,0 +1,472 @@
+#include "explain/report.h"
+
+#include "explain/fairness.h"
+#include "explain/global.h"
+#include "explain/kernelshap.h"
+#include "explain/linearshap.h"
+#include "explain/treeshap.h"
+#include "store/objectstore.h"
+#include "tracking/trackingstore.h"
+#include "util/hash.h"
+#include "workspace/datasets.h"
+#include "workspace/workspace.h"
+
+#include <QDateTime>
+#include <QJsonArray>
+#include <QJsonDocument>
+
+#include <algorithm>
+#include <numeric>
+#include <set>
+
+namespace keel::explain {
+
+namespace {
+
+QJsonObject parseJsonObject(const QByteArray &bytes, const QString &what)
+{
+    QJsonParseError err;
+    const QJsonDocument doc = QJsonDocument::fromJson(bytes, &err);
+    return err.error == QJsonParseError::NoError && doc.isObject() ? doc.object() : QJsonObject{{QStringLiteral("_error"), what}};
+}
+
+/// Attributions of `rows` (raw rows through the recipe) on the recipe's features, by the chosen method.
+class Attributor {
+public:
+    Attributor(const RunModel &m, const ExplainRequest &r, QString method) : m_model(m), m_request(r), m_method(std::move(method)) {}
+
+    Status prepare(const data::Table &population, Feedback *feedback)
+    {
+        if (m_method == u"tree") {
+            auto e = parseXgboostJson(m_model.modelBytes);
+            if (!e)
+                return e.error();
+            m_ensemble = std::move(*e);
+            return {};
+        }
+        if (m_method == u"linear") {
+            // Exact interventional SHAP of a linear model needs only the background's column means: use every row.
+            auto x = m_model.ctx.design(population, feedback);
+            if (!x)
+                return x.error();
+            m_means.assign(size_t(x->cols), 0.0);
+            for (qint64 r = 0; r < x->rows; ++r)
+                for (int c = 0; c < x->cols; ++c)
+                    m_means[size_t(c)] += double(x->at(r, c));
+            for (double &m : m_means)
+                m /= double(std::max<qint64>(x->rows, 1));
+            return {};
+        }
+        BackgroundOptions bo;
+        bo.size = m_request.background;
+        bo.seed = m_request.seed;
+        auto bg = summariseBackground(m_model.ctx, population, bo, feedback);
+        if (!bg)
+            return bg.error();
+        m_background = std::move(*bg);
+        return {};
+    }
+
+    Expected<Attribution> explain(const data::Table &rows, Feedback *feedback) const
+    {
+        if (m_method == u"kernel") {
+            KernelShapOptions ko;
+            ko.samples = m_request.kernelSamples;
+            ko.seed = m_request.seed;
+            ko.threads = m_request.threads;
+            auto k = kernelShap(m_model.ctx, rows, *m_background, ko, feedback);
+            if (!k)
+                return k.error();
+            return k->attribution;
+        }
+        auto x = m_model.ctx.design(rows, feedback);
+        if (!x)
+            return x.error();
+        Expected<Attribution> a = makeError(QString());
+        if (m_method == u"tree") {
+            TreeShapOptions to;
+            to.threads = m_request.threads;
+            a = treeShap(*m_ensemble, *x, to, feedback);
+        } else {
+            a = linearShapWithMeans(*m_model.ctx.model, *x, m_means, feedback);
+        }
+        if (!a)
+            return a.error();
+        return toSourceFeatures(*a, m_model.ctx);
+    }
+
+private:
+    const RunModel &m_model;
+    const ExplainRequest &m_request;
+    QString m_method;
+    std::optional<TreeEnsemble> m_ensemble;
+    std::optional<Background> m_background;
+    std::vector<double> m_means;
+};
+
+QString methodFor(const QString &kind, const QString &requested, QString *error)
+{
+    const bool tree = kind.startsWith(u"xgboost");
+    const bool linear = kind == u"linear" || kind == u"logistic";
+    if (requested.isEmpty() || requested == u"auto")
+        return tree ? QStringLiteral("tree") : linear ? QStringLiteral("linear") : QStringLiteral("kernel");
+    if (requested == u"tree" && !tree)
+        *error = QStringLiteral("method 'tree' needs a tree ensemble; this model is '%1'").arg(kind);
+    else if (requested == u"linear" && !linear)
+        *error = QStringLiteral("method 'linear' needs a linear or logistic model; this model is '%1'").arg(kind);
+    else if (requested != u"tree" && requested != u"linear" && requested != u"kernel")
+        *error = QStringLiteral("unknown method '%1' (auto, tree, linear, kernel)").arg(requested);
+    return requested;
+}
+
+} // namespace
+
+QJsonObject ExplainRequest::toJson() const
+{
+    QJsonArray r;
+    for (qint64 row : rows)
+        r.append(row);
+    return {{QStringLiteral("data"), data},
+            {QStringLiteral("rows"), r},
+            {QStringLiteral("global"), global},
+            {QStringLiteral("global_rows"), globalRows},
+            {QStringLiteral("fairness"), fairness},
+            {QStringLiteral("method"), method},
+            {QStringLiteral("background"), background},
+            {QStringLiteral("kernel_samples"), kernelSamples},
+            {QStringLiteral("pdp_feature"), pdpFeature},
+            {QStringLiteral("permutation_repeats"), permutationRepeats},
+            {QStringLiteral("bootstrap"), bootstrap},
+            {QStringLiteral("output"), output},
+            {QStringLiteral("seed"), QString::number(seed)}};
+}
+
+Expected<std::vector<qint64>> parseRowList(const QString &text, qint64 rowCount)
+{
+    std::vector<qint64> out;
+    std::set<qint64> seen;
+    for (const QString &partRaw : text.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        const QString part = partRaw.trimmed();
+        const qsizetype dash = part.indexOf(QLatin1Char('-'));
+        bool ok1 = false, ok2 = true;
+        const qint64 a = (dash < 0 ? part : part.left(dash)).toLongLong(&ok1);
+        const qint64 b = dash < 0 ? a : part.mid(dash + 1).toLongLong(&ok2);
+        if (!ok1 || !ok2 || a < 0 || b < a)
+            return makeError(QStringLiteral("'%1' is not a row or range of rows (e.g. 0-99,120)").arg(part), {}, -1,
+                             QStringLiteral("rows"));
+        if (b >= rowCount)
+            return makeError(QStringLiteral("row %1 is past the end (the data has %2 rows, numbered from 0)").arg(b).arg(rowCount),
+                             {}, -1, QStringLiteral("rows"));
+        if (b - a > 1'000'000)
+            return makeError(QStringLiteral("'%1' asks for more than a million rows").arg(part), {}, -1, QStringLiteral("rows"));
+        for (qint64 r = a; r <= b; ++r)
+            if (seen.insert(r).second)
+                out.push_back(r);
+    }
+    if (out.empty())
+        return makeError(QStringLiteral("no rows given"), {}, -1, QStringLiteral("rows"));
+    return out;
+}
+
+Expected<RunModel> loadRunModel(workspace::Workspace &ws, const QString &runIdOrPrefix)
+{
+    auto ts = ws.tracking();
+    if (!ts)
+        return ts.error();
+    auto all = (*ts)->runs();
+    if (!all)
+        return all.error();
+    std::vector<const tracking::RunRecord *> matches;
+    for (const tracking::RunRecord &r : *all) {
+        if (r.id.compare(runIdOrPrefix, Qt::CaseInsensitive) == 0) {
+            matches = {&r};
+            break;
+        }
+        if (!runIdOrPrefix.isEmpty() && r.id.startsWith(runIdOrPrefix, Qt::CaseInsensitive))
+            matches.push_back(&r);
+    }
+    if (matches.empty())
+        return makeError(QStringLiteral("no run with id starting '%1' (see keel runs list)").arg(runIdOrPrefix));
+    if (matches.size() > 1)
+        return makeError(QStringLiteral("'%1' matches %2 runs; give more of the id").arg(runIdOrPrefix).arg(matches.size()));
+    RunModel m;
+    m.runId = matches.front()->id;
+    m.runName = matches.front()->name;
+    auto artifacts = (*ts)->artifacts(m.runId);
+    if (!artifacts)
+        return artifacts.error();
+    for (const tracking::ArtifactRecord &a : *artifacts) {
+        if (a.name == u"model") {
+            m.modelKind = a.kind;
+            m.modelObjectId = a.objectId;
+        } else if (a.name == u"recipe") {
+            m.recipeObjectId = a.objectId;
+        }
+    }
+    if (m.modelObjectId.isEmpty() || m.recipeObjectId.isEmpty())
+        return makeError(QStringLiteral("run %1 has no model to explain (status %2)")
+                             .arg(m.runId, tracking::runStatusName(matches.front()->status)));
+    auto params = (*ts)->params(m.runId);
+    if (!params)
+        return params.error();
+    for (const auto &[k, v] : *params) {
+        if (k == u"data")
+            m.trainedOn = v;
+        else if (k == u"evaluate")
+            m.evaluatedOn = v;
+    }
+    auto modelBytes = ws.store().readAll(m.modelObjectId); // every chunk verified against its hash
+    if (!modelBytes)
+        return modelBytes.error();
+    auto recipeBytes = ws.store().readAll(m.recipeObjectId);
+    if (!recipeBytes)
+        return recipeBytes.error();
+    QJsonParseError err;
+    const QJsonDocument recipeDoc = QJsonDocument::fromJson(*recipeBytes, &err);
+    if (err.error != QJsonParseError::NoError || !recipeDoc.isObject())
+        return makeError(QStringLiteral("the recipe artifact of run %1 is not JSON: %2").arg(m.runId, err.errorString()));
+    auto ctx = ModelContext::fromArtifacts(m.modelKind, *modelBytes, recipeDoc.object());
+    if (!ctx)
+        return ctx.error();
+    m.modelBytes = std::move(*modelBytes);
+    m.ctx = std::move(*ctx);
+    return m;
+}
+
+Expected<ExplainResult> explainRun(workspace::Workspace &ws, const RunModel &model, const ExplainRequest &request,
+                                   Feedback *feedback)
+{
+    QString methodError;
+    const QString method = methodFor(model.modelKind, request.method, &methodError);
+    if (!methodError.isEmpty())
+        return makeError(methodError, {}, -1, QStringLiteral("method"));
+    if (request.rows.empty() && !request.global && request.fairness.isEmpty())
+        return makeError(QStringLiteral("nothing to explain: give rows, global or a fairness column"));
+    const int outputs = model.ctx.outputs();
+    if (request.output < 0 || request.output >= outputs)
+        return makeError(QStringLiteral("output %1 does not exist (the model has %2)").arg(request.output).arg(outputs), {}, -1,
+                         QStringLiteral("output"));
+
+    // Data version.
+    const QString ref = !request.data.isEmpty() ? request.data : !model.evaluatedOn.isEmpty() ? model.evaluatedOn : model.trainedOn;
+    auto version = workspace::resolveDataset(ws, ref);
+    if (!version)
+        return version.error();
+    auto ts = ws.tracking();
+    if (!ts)
+        return ts.error();
+
+    // Cached answer for the same model, recipe, data content and request?
+    ExplainRequest keyed = request;
+    keyed.data = version->ref();
+    const QJsonObject keyJson{{QStringLiteral("model"), model.modelObjectId},
+                              {QStringLiteral("recipe"), model.recipeObjectId},
+                              {QStringLiteral("data"), version->record.contentId},
+                              {QStringLiteral("request"), keyed.toJson()}};
+    const QString key = toHex(sha256(QJsonDocument(keyJson).toJson(QJsonDocument::Compact))).left(16);
+    ExplainResult result;
+    result.artifactName = QStringLiteral("explanation-") + key;
+    auto artifacts = (*ts)->artifacts(model.runId);
+    if (!artifacts)
+        return artifacts.error();
+    for (const tracking::ArtifactRecord &a : *artifacts) {
+        if (a.name != result.artifactName)
+            continue;
+        auto bytes = ws.store().readAll(a.objectId);
+        if (!bytes)
+            return bytes.error();
+        result.report = parseJsonObject(*bytes, QStringLiteral("unreadable"));
+        if (result.report.contains(QStringLiteral("_error")))
+            return makeError(QStringLiteral("stored explanation %1 of run %2 is not JSON").arg(a.objectId, model.runId));
+        result.objectId = a.objectId;
+        result.cached = true;
+        return result;
+    }
+
+    auto table = workspace::loadDataset(ws, *version, nullptr);
+    if (!table)
+        return table.error();
+    const ModelContext &ctx = model.ctx;
+    QJsonObject report{{QStringLiteral("format"), QStringLiteral("keel-explanation")},
+                       {QStringLiteral("version"), 1},
+                       {QStringLiteral("run"), model.runId},
+                       {QStringLiteral("run_name"), model.runName},
+                       {QStringLiteral("model"), model.modelObjectId},
+                       {QStringLiteral("model_kind"), model.modelKind},
+                       {QStringLiteral("recipe"), model.recipeObjectId},
+                       {QStringLiteral("task"), ml::taskName(ctx.task())},
+                       {QStringLiteral("classes"), QJsonArray::fromStringList(ctx.classes())},
+                       {QStringLiteral("features"), QJsonArray::fromStringList(ctx.features())},
+                       {QStringLiteral("data"), version->ref()},
+                       {QStringLiteral("data_content_id"), version->record.contentId},
+                       {QStringLiteral("data_rows"), table->rowCount()},
+                       {QStringLiteral("method"), method},
+                       {QStringLiteral("scale"), QStringLiteral("margin")},
+                       {QStringLiteral("request"), keyed.toJson()},
+                       {QStringLiteral("created"), QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs)},
+                       {QStringLiteral("keel_version"), QStringLiteral(KEEL_VERSION_STRING)}};
+
+    Attributor attributor(model, request, method);
+    if (!request.rows.empty() || request.global) {
+        reportProgress(feedback, 0, 1, QStringLiteral("background"));
+        if (Status s = attributor.prepare(*table, feedback); !s)
+            return s.error();
+    }
+
+    // Local: the requested rows.
+    if (!request.rows.empty()) {
+        for (qint64 r : request.rows)
+            if (r < 0 || r >= table->rowCount())
+                return makeError(QStringLiteral("row %1 is past the end (%2 rows)").arg(r).arg(table->rowCount()), {}, -1,
+                                 QStringLiteral("rows"));
+        auto sub = selectRows(*table, request.rows);
+        if (!sub)
+            return sub.error();
+        auto a = attributor.explain(*sub, feedback);
+        if (!a)
+            return a.error();
+        auto prediction = ctx.predict(*sub);
+        if (!prediction)
+            return prediction.error();
+        auto margin = ctx.margin(*sub);
+        if (!margin)
+            return margin.error();
+        auto values = ctx.featureValues(*sub);
+        if (!values)
+            return values.error();
+        QJsonArray rowsJson, valuesJson;
+        for (size_t i = 0; i < request.rows.size(); ++i) {
+            rowsJson.append(request.rows[i]);
+            QJsonArray v;
+            for (const FeatureValues &f : *values)
+                v.append(f.display(qint64(i)));
+            valuesJson.append(v);
+        }
+        QJsonObject local{{QStringLiteral("rows"), rowsJson},
+                          {QStringLiteral("attribution"), attributionToJson(*a)},
+                          {QStringLiteral("prediction"), jsonNumbers(*prediction)},
+                          {QStringLiteral("margin"), jsonNumbers(*margin)},
+                          {QStringLiteral("values"), valuesJson},
+                          {QStringLiteral("max_abs_residual"), jsonNumber(a->maxAbsResidual())}};
+        const int targetColumn = sub->indexOf(ctx.recipe->spec().target);
+        if (targetColumn >= 0) {
+            QJsonArray actual;
+            for (qint64 r = 0; r < sub->rowCount(); ++r)
+                actual.append(sub->column(targetColumn).displayAt(r));
+            local.insert(QStringLiteral("actual"), actual);
+        }
+        report.insert(QStringLiteral("local"), local);
+    }
+    if (isCancelled(feedback))
+        return cancelledError();
+
+    // Global views on a seeded sample.
+    if (request.global) {
+        std::vector<qint64> sample(size_t(table->rowCount()));
+        std::iota(sample.begin(), sample.end(), qint64(0));
+        if (table->rowCount() > request.globalRows) {
+            Rng rng(request.seed);
+            rng.shuffle(sample);
+            sample.resize(size_t(std::max<qint64>(request.globalRows, 1)));
+            std::sort(sample.begin(), sample.end());
+        }
+        auto sub = selectRows(*table, sample);
+        if (!sub)
+            return sub.error();
+        reportProgress(feedback, 0, 1, QStringLiteral("shap"));
+        auto a = attributor.explain(*sub, feedback);
+        if (!a)
+            return a.error();
+        const std::vector<double> importance = meanAbsImportance(*a, request.output);
+        std::vector<int> order(importance.size());
+        std::iota(order.begin(), order.end(), 0);
+        std::stable_sort(order.begin(), order.end(), [&](int x, int y) { return importance[size_t(x)] > importance[size_t(y)]; });
+        QJsonArray importanceJson;
+        for (int f : order)
+            importanceJson.append(QJsonObject{{QStringLiteral("feature"), a->features[f]},
+                                              {QStringLiteral("mean_abs_shap"), jsonNumber(importance[size_t(f)])}});
+        auto summary = shapSummary(*a, ctx, *sub, request.output);
+        if (!summary)
+            return summary.error();
+        QJsonObject global{{QStringLiteral("rows"), qint64(sample.size())},
+                           {QStringLiteral("base"), jsonNumber(a->base[size_t(request.output)])},
+                           {QStringLiteral("max_abs_residual"), jsonNumber(a->maxAbsResidual())},
+                           {QStringLiteral("importance"), importanceJson},
+                           {QStringLiteral("summary"), summary->toJson()}};
+        if (isCancelled(feedback))
+            return cancelledError();
+        PermutationOptions po;
+        po.repeats = request.permutationRepeats;
+        po.seed = request.seed;
+        po.maxRows = request.globalRows;
+        po.threads = request.threads;
+        auto permutation = permutationImportance(ctx, *table, po, feedback);
+        if (!permutation)
+            return permutation.error();
+        global.insert(QStringLiteral("permutation"), permutation->toJson());
+        const QString feature = !request.pdpFeature.isEmpty() ? request.pdpFeature
+                                : order.empty()               ? QString()
+                                                              : a->features[order.front()];
+        if (!feature.isEmpty()) {
+            if (ctx.featureIndex(feature) < 0)
+                return makeError(QStringLiteral("unknown feature '%1' (features: %2)").arg(feature, ctx.features().join(QStringLiteral(", "))),
+                                 {}, -1, QStringLiteral("pdp_feature"));
+            PartialDependenceOptions pd;
+            pd.feature = feature;
+            pd.maxRows = request.globalRows;
+            pd.seed = request.seed;
+            pd.threads = request.threads;
+            if (ctx.task() == ml::Task::MulticlassClassification)
+                pd.classIndex = request.output;
+            auto pdp = partialDependence(ctx, *table, pd, feedback);
+            if (!pdp)
+                return pdp.error();
+            global.insert(QStringLiteral("pdp"), pdp->toJson());
+            QString colour;
+            for (int f : order)
+                if (a->features[f] != feature) {
+                    colour = a->features[f];
+                    break;
+                }
+            auto dependence = shapDependence(*a, ctx, *sub, feature, colour.isEmpty() ? feature : colour, request.output);
+            if (!dependence)
+                return dependence.error();
+            global.insert(QStringLiteral("dependence"), dependence->toJson());
+        }
+        report.insert(QStringLiteral("global"), global);
+    }
+    if (isCancelled(feedback))
+        return cancelledError();
+
+    if (!request.fairness.isEmpty()) {
+        FairnessOptions fo;
+        fo.sensitive = request.fairness;
+        fo.bootstrap = request.bootstrap;
+        fo.seed = request.seed;
+        fo.threads = request.threads;
+        auto f = fairness(ctx, *table, fo, feedback);
+        if (!f)
+            return f.error();
+        report.insert(QStringLiteral("fairness"), f->toJson());
+    }
+    if (isCancelled(feedback))
+        return cancelledError();
+
+    // Store: the document in the object store, indexed as an artifact of the run, and an audit event.
+    const QByteArray bytes = QJsonDocument(report).toJson(QJsonDocument::Compact);
+    auto added = ws.store().addBytes(bytes);
+    if (!added)
+        return added.error();
+    if (Status s = (*ts)->addArtifact({model.runId, result.artifactName, added->id, added->size, QStringLiteral("explanation-json")}); !s)
+        return s.error();
+    (void)ws.audit(QStringLiteral("explain"), QStringLiteral("run:") + model.runId,
+                   {{QStringLiteral("artifact"), result.artifactName},
+                    {QStringLiteral("object"), added->id},
+                    {QStringLiteral("data"), version->ref()},
+                    {QStringLiteral("method"), method}});
+    result.report = report;
+    result.objectId = added->id;
+    return result;
+}
+
+} // namespace keel::explain

@@ -1,0 +1,78 @@
+#pragma once
+// Explanations of a tracked run's model, as the runner (`keel explain`) and the workbench produce them: the model
+// and recipe are loaded from the run's artifacts (verified by hash in the object store), explained on a dataset
+// version, and the result is stored as a JSON artifact of the run, keyed by model, recipe, data content and request,
+// so asking again returns exactly what was shown the first time.
+
+#include "explain/explainer.h"
+#include "util/feedback.h"
+#include "util/result.h"
+
+#include <QJsonObject>
+#include <QString>
+
+#include <vector>
+
+namespace keel::workspace { class Workspace; }
+
+namespace keel::explain {
+
+/// A run's fitted model and recipe, with the identities an explanation is keyed by. Plain value.
+struct RunModel {
+    QString runId;
+    QString runName;
+    QString modelKind;            ///< Model::kind(), e.g. "xgboost-gbdt"
+    QString modelObjectId;        ///< object-store id of the model artifact
+    QString recipeObjectId;
+    QString trainedOn;            ///< the run's "data" param (NAME@vN)
+    QString evaluatedOn;          ///< the run's "evaluate" param, if any
+    QByteArray modelBytes;        ///< the serialized model (TreeSHAP reads the trees from it)
+    ModelContext ctx;
+};
+
+/// Loads the model of run `runIdOrPrefix` (a full id or a unique prefix). Errors: unknown or ambiguous run, a run
+/// without model or recipe artifact, artifacts that fail their hash check or do not parse.
+Expected<RunModel> loadRunModel(workspace::Workspace &ws, const QString &runIdOrPrefix);
+
+/// What to explain. Plain value; every field is part of the cache key.
+struct ExplainRequest {
+    QString data;                 ///< dataset ref NAME@REF; empty = the run's evaluate dataset, else its training data
+    std::vector<qint64> rows;     ///< rows to explain one by one (0-based row numbers of the dataset version)
+    bool global = false;          ///< importance, beeswarm data, permutation importance, PDP/ICE and dependence
+    qint64 globalRows = 1000;     ///< rows (seeded sample) behind the global views
+    QString fairness;             ///< sensitive column for the fairness report; empty = none
+    QString method = QStringLiteral("auto"); ///< auto (tree for XGBoost, linear for linear models), tree, linear, kernel
+    int background = 50;          ///< KernelSHAP / linear SHAP background rows (k-means summary)
+    int kernelSamples = 0;        ///< KernelSHAP coalitions per row; 0 = automatic
+    QString pdpFeature;           ///< feature for PDP/ICE and dependence; empty = the most important one
+    int permutationRepeats = 5;
+    int bootstrap = 500;          ///< fairness bootstrap resamples
+    int output = 0;               ///< margin output for the global views (multiclass: class index)
+    quint64 seed = 1;
+    int threads = 0;              ///< 0 = all cores (not part of the key: results do not depend on it)
+
+    QJsonObject toJson() const;
+};
+
+/// An explanation document (see explainRun) and where it is stored.
+struct ExplainResult {
+    QJsonObject report;           ///< {"format": "keel-explanation", "version": 1, ...}
+    QString objectId;             ///< its object-store id
+    QString artifactName;         ///< the run artifact that indexes it ("explanation-<key>")
+    bool cached = false;          ///< true when an identical request had been answered before
+};
+
+/// Explains the run's model. The report holds: run, model and recipe ids, model kind, task, classes, data ref and
+/// content id, the request, the attribution method; "local": per requested row the prediction, margin, base value,
+/// per-feature contributions in the user's terms (one-hot columns summed back to their feature) with the raw
+/// values, and the additivity residual; "global": mean |SHAP| importance, beeswarm data (ShapSummary), permutation
+/// importance, partial dependence with ICE, and SHAP dependence; "fairness": the FairnessReport. Progress by stage;
+/// cancel gives an Error "cancelled" and stores nothing.
+Expected<ExplainResult> explainRun(workspace::Workspace &ws, const RunModel &model, const ExplainRequest &request,
+                                   Feedback *feedback = nullptr);
+
+/// Parses a row list such as "0-99,120" (0-based, inclusive ranges) against a table of `rowCount` rows; errors name
+/// the part at fault. Duplicates are kept once, in first-seen order.
+Expected<std::vector<qint64>> parseRowList(const QString &text, qint64 rowCount);
+
+} // namespace keel::explain
