@@ -97,7 +97,27 @@ void printLocal(Context &ctx, const QJsonObject &report, const QJsonObject &loca
         table.push_back({QStringLiteral("= margin"), QString(), num(sum)});
         ctx.out << formatTable({QStringLiteral("feature"), QStringLiteral("value"), QStringLiteral("contribution")}, table, {2});
         const double residual = a->residual.empty() ? 0.0 : a->residual[size_t(i * outputs + k)];
-        ctx.out << "additivity residual " << QString::number(residual, 'g', 3) << "\n\n";
+        ctx.out << "additivity residual " << QString::number(residual, 'g', 3) << '\n';
+        const QJsonObject in = local.value(QStringLiteral("interactions")).toObject();
+        if (!in.isEmpty()) {
+            // The strongest pairwise interactions of this row (design columns, symmetric halves added).
+            const QJsonArray names = in.value(QStringLiteral("features")).toArray();
+            const int kk = int(names.size()), outs = in.value(QStringLiteral("outputs")).toInt(1);
+            const std::vector<double> v = explain::numbersFromJson(in.value(QStringLiteral("values")).toArray());
+            std::vector<std::pair<double, QString>> pairs;
+            for (int x = 0; x < kk; ++x)
+                for (int y = x + 1; y < kk; ++y) {
+                    const size_t base = size_t((i * outs + k) * kk);
+                    const double val = v[(base + size_t(x)) * size_t(kk) + size_t(y)] + v[(base + size_t(y)) * size_t(kk) + size_t(x)];
+                    pairs.push_back({val, names[x].toString() + QStringLiteral(" x ") + names[y].toString()});
+                }
+            std::stable_sort(pairs.begin(), pairs.end(), [](const auto &p, const auto &q) { return std::abs(p.first) > std::abs(q.first); });
+            ctx.out << "strongest interactions:";
+            for (size_t j = 0; j < std::min<size_t>(pairs.size(), 3); ++j)
+                ctx.out << "  " << pairs[j].second << ' ' << signedNum(pairs[j].first);
+            ctx.out << '\n';
+        }
+        ctx.out << '\n';
     }
 }
 
@@ -186,6 +206,7 @@ int cmdExplain(Context &ctx)
     if (!intOption("global-rows", 10, 1'000'000, request.globalRows) || !intOption("background", 1, 1000, request.background)
         || !intOption("samples", 0, 1'000'000, request.kernelSamples) || !intOption("repeats", 1, 100, request.permutationRepeats)
         || !intOption("bootstrap", 0, 100'000, request.bootstrap) || !intOption("output", 0, 10'000, request.output)
+        || !intOption("interactions", 1, 50, request.interactions)
         || !intOption("seed", 0, std::numeric_limits<qint64>::max(), request.seed))
         return 2;
     if (ctx.parser.isSet(QStringLiteral("rows"))) {
@@ -272,6 +293,9 @@ std::vector<Command> explainCommands()
                      p.addOption({QStringLiteral("bootstrap"), QStringLiteral("Fairness bootstrap resamples (default 500)."), QStringLiteral("n")});
                      p.addOption({QStringLiteral("output"), QStringLiteral("Multiclass: class index for the global views."), QStringLiteral("k")});
                      p.addOption({QStringLiteral("seed"), QStringLiteral("Seed for every sample (default 1)."), QStringLiteral("seed")});
+                     p.addOption({QStringLiteral("interactions"),
+                                  QStringLiteral("Tree models: SHAP interaction values of --rows among the top K columns (in --json)."),
+                                  QStringLiteral("k")});
                  },
                  cmdExplain});
     return v;

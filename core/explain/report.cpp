@@ -67,6 +67,32 @@ public:
         return {};
     }
 
+    /// Tree models only: interaction values of every row of `rows` among the `topK` most important features.
+    Expected<QJsonObject> interactions(const data::Table &rows, int topK, Feedback *feedback) const
+    {
+        if (m_method != u"tree")
+            return makeError(QStringLiteral("interaction values need a tree model (method tree)"), {}, -1,
+                             QStringLiteral("interactions"));
+        auto x = m_model.ctx.design(rows, feedback);
+        if (!x)
+            return x.error();
+        std::vector<qint64> all(size_t(x->rows));
+        std::iota(all.begin(), all.end(), qint64(0));
+        TreeShapOptions to;
+        to.threads = m_request.threads;
+        auto in = treeShapInteractions(*m_ensemble, *x, all, topK, to, feedback);
+        if (!in)
+            return in.error();
+        return QJsonObject{{QStringLiteral("method"), in->method},
+                           {QStringLiteral("features"), QJsonArray::fromStringList(in->features)},
+                           {QStringLiteral("outputs"), in->outputs},
+                           {QStringLiteral("values"), jsonNumbers(in->values)},
+                           {QStringLiteral("rest"), jsonNumbers(in->rest)},
+                           {QStringLiteral("note"), QStringLiteral("design-matrix columns; values[row][output][i][j], "
+                                                                   "i == j the main effect, rest = interactions with "
+                                                                   "the columns outside the top k")}};
+    }
+
     Expected<Attribution> explain(const data::Table &rows, Feedback *feedback) const
     {
         if (m_method == u"kernel") {
@@ -138,6 +164,7 @@ QJsonObject ExplainRequest::toJson() const
             {QStringLiteral("permutation_repeats"), permutationRepeats},
             {QStringLiteral("bootstrap"), bootstrap},
             {QStringLiteral("output"), output},
+            {QStringLiteral("interactions"), interactions},
             {QStringLiteral("seed"), QString::number(seed)}};
 }
 
@@ -354,6 +381,12 @@ Expected<ExplainResult> explainRun(workspace::Workspace &ws, const RunModel &mod
             for (qint64 r = 0; r < sub->rowCount(); ++r)
                 actual.append(sub->column(targetColumn).displayAt(r));
             local.insert(QStringLiteral("actual"), actual);
+        }
+        if (request.interactions > 0) {
+            auto in = attributor.interactions(*sub, request.interactions, feedback);
+            if (!in)
+                return in.error();
+            local.insert(QStringLiteral("interactions"), *in);
         }
         report.insert(QStringLiteral("local"), local);
     }

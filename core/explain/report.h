@@ -48,6 +48,7 @@ struct ExplainRequest {
     int permutationRepeats = 5;
     int bootstrap = 500;          ///< fairness bootstrap resamples
     int output = 0;               ///< margin output for the global views (multiclass: class index)
+    int interactions = 0;         ///< tree models: SHAP interaction values of the rows among this many top features
     quint64 seed = 1;
     int threads = 0;              ///< 0 = all cores (not part of the key: results do not depend on it)
 

@@ -287,7 +287,7 @@ void TstCliTrain::explainRuns()
     // the model itself gives; contributions are per original feature (one-hot columns summed back).
     const QStringList args{QStringLiteral("explain"), gbdt, QStringLiteral("--rows"), QStringLiteral("0-4,100"), QStringLiteral("--global"),
                            QStringLiteral("--global-rows"), QStringLiteral("300"), QStringLiteral("--fairness"), QStringLiteral("sex"),
-                           QStringLiteral("--bootstrap"), QStringLiteral("50")};
+                           QStringLiteral("--bootstrap"), QStringLiteral("50"), QStringLiteral("--interactions"), QStringLiteral("4")};
     Result first = keel(QStringList{QStringLiteral("--json")} + args, m_ws);
     QVERIFY2(first.code == 0, first.err.constData());
     const QJsonObject report = QJsonDocument::fromJson(first.out).object();
@@ -295,6 +295,9 @@ void TstCliTrain::explainRuns()
     QCOMPARE(report[QStringLiteral("cached")].toBool(), false);
     const QJsonObject local = report[QStringLiteral("local")].toObject();
     QCOMPARE(local[QStringLiteral("rows")].toArray().size(), 6);
+    const QJsonObject interactions = local[QStringLiteral("interactions")].toObject();
+    QCOMPARE(interactions[QStringLiteral("features")].toArray().size(), 4);
+    QCOMPARE(interactions[QStringLiteral("values")].toArray().size(), 6 * 4 * 4);
     const QJsonObject attribution = local[QStringLiteral("attribution")].toObject();
     const QJsonArray features = attribution[QStringLiteral("features")].toArray();
     QCOMPARE(features.size(), 13); // 14 columns but the target, fnlwgt excluded
