@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
+#include <thread>
 
 namespace keel::ml {
 
@@ -68,6 +69,8 @@ public:
     int outputs() const { return m_k; }
 
     /// Objective and gradient at theta; caches the probabilities for hessian().
+    /// The rows are cut into a fixed number of chunks, summed chunk by chunk in a fixed order, so the result is the
+    /// same bit for bit whatever the number of threads that run the chunks.
     double valueGrad(const VectorXd &theta, VectorXd &grad)
     {
         ++m_evaluations;
@@ -76,16 +79,84 @@ public:
         const Eigen::Map<const MatrixXd> th(theta.data(), d, m_k);
         grad.resize(dim());
         Eigen::Map<MatrixXd> g(grad.data(), d, m_k);
-        double loss = 0;
-        // One pass over the data in cache-sized row blocks: margins, residuals and the gradient contribution of
-        // a block are computed while it is in cache (the matrix is read from memory once, not twice).
-        constexpr Eigen::Index kBlock = 256;
         m_z.resize(n, m_k);
         m_prob.resize(n, m_k);
+        const int chunks = n >= 4096 ? kChunks : 1;
+        m_partGrad.resize(size_t(chunks));
+        m_partLoss.assign(size_t(chunks), 0.0);
+        auto runChunk = [&](int c) {
+            const Eigen::Index begin = n * c / chunks, end = n * (c + 1) / chunks;
+            MatrixXd &gc = m_partGrad[size_t(c)];
+            gc.setZero(d, m_k);
+            m_partLoss[size_t(c)] = lossGradRows(th, begin, end, gc);
+        };
+        const int threads = std::min(chunks, m_threads);
+        if (threads <= 1) {
+            for (int c = 0; c < chunks; ++c)
+                runChunk(c);
+        } else {
+            std::vector<std::thread> pool;
+            for (int t = 1; t < threads; ++t)
+                pool.emplace_back([&, t] {
+                    for (int c = t; c < chunks; c += threads)
+                        runChunk(c);
+                });
+            for (int c = 0; c < chunks; c += threads)
+                runChunk(c);
+            for (std::thread &t : pool)
+                t.join();
+        }
+        double loss = 0;
         g.setZero();
+        for (int c = 0; c < chunks; ++c) {
+            g += m_partGrad[size_t(c)];
+            loss += m_partLoss[size_t(c)];
+        }
+        g /= m_n;
+        const auto w = th.topRows(d - 1);
+        g.topRows(d - 1) += m_lambda * w;
+        return loss / m_n + 0.5 * m_lambda * w.squaredNorm();
+    }
+
+    /// Hessian at the point of the last valueGrad() call.
+    void hessian(MatrixXd &h) const
+    {
+        const Eigen::Index d = m_x.cols();
+        h.setZero(dim(), dim());
+        if (m_k == 1) {
+            const VectorXd sw = (m_prob.col(0).array() * (1.0 - m_prob.col(0).array())).sqrt();
+            const MatrixXd b = m_x.array().colwise() * sw.array();
+            h.selfadjointView<Eigen::Lower>().rankUpdate(b.transpose(), 1.0 / m_n);
+            h.triangularView<Eigen::StrictlyUpper>() = h.transpose();
+        } else {
+            for (int k = 0; k < m_k; ++k) {
+                for (int l = k; l < m_k; ++l) {
+                    VectorXd v = -(m_prob.col(k).array() * m_prob.col(l).array()).matrix();
+                    if (k == l)
+                        v += m_prob.col(k);
+                    const MatrixXd block = m_x.transpose() * (m_x.array().colwise() * v.array()).matrix() / m_n;
+                    h.block(k * d, l * d, d, d) = block;
+                    if (l != k)
+                        h.block(l * d, k * d, d, d) = block.transpose();
+                }
+            }
+        }
+        for (int k = 0; k < m_k; ++k)
+            h.diagonal().segment(k * d, d - 1).array() += m_lambda;
+    }
+
+private:
+    static constexpr int kChunks = 8;
+
+    /// Loss sum and gradient sum (into g, d x K) of rows [begin, end), in cache-sized row blocks: margins, residuals
+    /// and the gradient contribution of a block are computed while it is in cache (the matrix is read once).
+    double lossGradRows(const Eigen::Map<const MatrixXd> &th, Eigen::Index begin, Eigen::Index end, MatrixXd &g)
+    {
+        constexpr Eigen::Index kBlock = 256;
+        double loss = 0;
         MatrixXd r;
-        for (Eigen::Index r0 = 0; r0 < n; r0 += kBlock) {
-            const Eigen::Index m = std::min(kBlock, n - r0);
+        for (Eigen::Index r0 = begin; r0 < end; r0 += kBlock) {
+            const Eigen::Index m = std::min(kBlock, end - r0);
             const auto xb = m_x.middleRows(r0, m);
             auto zb = m_z.middleRows(r0, m);
             if (m_k == 1)
@@ -124,40 +195,9 @@ public:
             else
                 g.noalias() += xb.transpose() * r;
         }
-        g /= m_n;
-        const auto w = th.topRows(d - 1);
-        g.topRows(d - 1) += m_lambda * w;
-        return loss / m_n + 0.5 * m_lambda * w.squaredNorm();
+        return loss;
     }
 
-    /// Hessian at the point of the last valueGrad() call.
-    void hessian(MatrixXd &h) const
-    {
-        const Eigen::Index d = m_x.cols();
-        h.setZero(dim(), dim());
-        if (m_k == 1) {
-            const VectorXd sw = (m_prob.col(0).array() * (1.0 - m_prob.col(0).array())).sqrt();
-            const MatrixXd b = m_x.array().colwise() * sw.array();
-            h.selfadjointView<Eigen::Lower>().rankUpdate(b.transpose(), 1.0 / m_n);
-            h.triangularView<Eigen::StrictlyUpper>() = h.transpose();
-        } else {
-            for (int k = 0; k < m_k; ++k) {
-                for (int l = k; l < m_k; ++l) {
-                    VectorXd v = -(m_prob.col(k).array() * m_prob.col(l).array()).matrix();
-                    if (k == l)
-                        v += m_prob.col(k);
-                    const MatrixXd block = m_x.transpose() * (m_x.array().colwise() * v.array()).matrix() / m_n;
-                    h.block(k * d, l * d, d, d) = block;
-                    if (l != k)
-                        h.block(l * d, k * d, d, d) = block.transpose();
-                }
-            }
-        }
-        for (int k = 0; k < m_k; ++k)
-            h.diagonal().segment(k * d, d - 1).array() += m_lambda;
-    }
-
-private:
     const MatrixXd &m_x;
     const std::vector<int> &m_labels;
     int m_k;
@@ -165,6 +205,9 @@ private:
     double m_n;
     MatrixXd m_z;
     MatrixXd m_prob;
+    std::vector<MatrixXd> m_partGrad;
+    std::vector<double> m_partLoss;
+    int m_threads = std::max(1, int(std::thread::hardware_concurrency()));
     int m_evaluations = 0;
 };
 
