@@ -10,7 +10,6 @@
 #include <atomic>
 #include <cmath>
 #include <cstdint>
-#include <limits>
 #include <mutex>
 #include <numbers>
 #include <numeric>
@@ -429,9 +428,10 @@ struct InterventionalWalk {
     }
 };
 
-std::vector<double> betaTable(int maxDepth, int &stride)
+/// Shapley weights of the interventional walk for up to `players` players on a path.
+std::vector<double> betaTable(int players, int &stride)
 {
-    stride = maxDepth + 1;
+    stride = players + 1;
     std::vector<double> beta(size_t(stride) * size_t(stride), 0.0);
     for (int b = 0; b < stride; ++b) {
         beta[size_t(b)] = 1.0 / (b + 1.0);
@@ -439,25 +439,6 @@ std::vector<double> betaTable(int maxDepth, int &stride)
             beta[size_t(a * stride + b)] = beta[size_t((a - 1) * stride + b)] * a / (a + b + 1.0);
     }
     return beta;
-}
-
-int ensembleDepth(const std::vector<CTree> &trees)
-{
-    int depth = 0;
-    for (const CTree &t : trees) {
-        std::vector<std::pair<int, int>> stack{{0, 0}};
-        while (!stack.empty()) {
-            const auto [u, d] = stack.back();
-            stack.pop_back();
-            depth = std::max(depth, d);
-            const CNode &nd = t.nodes[size_t(u)];
-            if (nd.feature >= 0) {
-                stack.push_back({nd.child, d + 1});
-                stack.push_back({nd.child + 1, d + 1});
-            }
-        }
-    }
-    return depth;
 }
 
 /// Runs fn(begin, end, threadScratchIndex) over row blocks on `threads` threads (the caller's thread is one of
@@ -561,7 +542,10 @@ Expected<Prepared> prepare(const TreeEnsemble &e, const ml::DesignMatrix &x, con
             return s.error();
         if (bg.rows == 0)
             return makeError(QStringLiteral("the background has no rows"));
-        p.beta = betaTable(ensembleDepth(p.trees), p.betaStride);
+        int players = 0;
+        for (const CTree &t : p.trees)
+            players = std::max(players, t.maxDistinct);
+        p.beta = betaTable(players, p.betaStride);
         p.backgroundMean.assign(size_t(e.numOutputs), 0.0);
         std::vector<double> m(static_cast<size_t>(e.numOutputs));
         for (qint64 r = 0; r < bg.rows; ++r) {
@@ -764,7 +748,22 @@ Expected<TreeEnsemble> parseXgboostJson(const QByteArray &json)
     const double numFeature = rd.number(param, "num_feature", pp);
     const double numClass = rd.number(param, "num_class", pp, 0.0);
     const double numTarget = rd.number(param, "num_target", pp, 1.0);
-    const double baseScore = rd.number(param, "base_score", pp);
+    // "5E-1" (XGBoost 1.x), or "[5E-1]" / "[a,b,...]" with one value per output (2.x).
+    const QJsonValue baseValue = param.value(QStringLiteral("base_score"));
+    std::vector<double> baseScores;
+    if (baseValue.isDouble()) {
+        baseScores.push_back(baseValue.toDouble());
+    } else {
+        QString text = baseValue.toString().trimmed();
+        if (text.startsWith(QLatin1Char('[')) && text.endsWith(QLatin1Char(']')))
+            text = text.mid(1, text.size() - 2);
+        for (const QString &part : text.split(QLatin1Char(','))) {
+            bool ok = false;
+            baseScores.push_back(part.trimmed().toDouble(&ok));
+            if (!ok)
+                rd.fail(pp + QStringLiteral("base_score"), QStringLiteral("missing or not a number"));
+        }
+    }
     const QString objective =
         rd.object(learner, "objective", lp).value(QStringLiteral("name")).toString();
     const QJsonObject booster = rd.object(learner, "gradient_booster", lp);
@@ -797,24 +796,33 @@ Expected<TreeEnsemble> parseXgboostJson(const QByteArray &json)
     e.objective = objective;
     e.numFeatures = int(numFeature);
     e.numOutputs = std::max({1, int(numClass), int(numTarget)});
-    double base = baseScore;
-    if (objective == QLatin1String("binary:logistic") || objective == QLatin1String("reg:logistic")) {
-        if (!(baseScore > 0 && baseScore < 1))
-            return makeError(QStringLiteral("must be in (0, 1) for ") + objective, {}, -1,
-                             pp + QStringLiteral("base_score"));
-        base = std::log(baseScore / (1.0 - baseScore));
-    } else if (objective == QLatin1String("count:poisson") || objective == QLatin1String("reg:gamma")
-               || objective == QLatin1String("reg:tweedie")) {
-        if (!(baseScore > 0))
-            return makeError(QStringLiteral("must be > 0 for ") + objective, {}, -1, pp + QStringLiteral("base_score"));
-        base = std::log(baseScore);
-    } else if (!(objective.startsWith(QLatin1String("reg:")) || objective.startsWith(QLatin1String("multi:"))
-                 || objective.startsWith(QLatin1String("rank:")) || objective == QLatin1String("binary:logitraw")
-                 || objective == QLatin1String("binary:hinge"))) {
+    enum class Link { Identity, Logit, Log };
+    Link link = Link::Identity;
+    if (objective == QLatin1String("binary:logistic") || objective == QLatin1String("reg:logistic"))
+        link = Link::Logit;
+    else if (objective == QLatin1String("count:poisson") || objective == QLatin1String("reg:gamma")
+             || objective == QLatin1String("reg:tweedie"))
+        link = Link::Log;
+    else if (!(objective.startsWith(QLatin1String("reg:")) || objective.startsWith(QLatin1String("multi:"))
+               || objective.startsWith(QLatin1String("rank:")) || objective == QLatin1String("binary:logitraw")
+               || objective == QLatin1String("binary:hinge")))
         return makeError(QStringLiteral("unsupported objective '") + objective + QLatin1Char('\''), {}, -1,
                          lp + QStringLiteral("objective.name"));
+    if (baseScores.size() != 1 && baseScores.size() != size_t(e.numOutputs))
+        return makeError(QStringLiteral("has ") + QString::number(baseScores.size()) + QStringLiteral(" values for ")
+                             + QString::number(e.numOutputs) + QStringLiteral(" outputs"),
+                         {}, -1, pp + QStringLiteral("base_score"));
+    for (int k = 0; k < e.numOutputs; ++k) {
+        const double score = baseScores[baseScores.size() == 1 ? 0 : size_t(k)];
+        if (link == Link::Logit && !(score > 0 && score < 1))
+            return makeError(QStringLiteral("must be in (0, 1) for ") + objective, {}, -1,
+                             pp + QStringLiteral("base_score"));
+        if (link == Link::Log && !(score > 0))
+            return makeError(QStringLiteral("must be > 0 for ") + objective, {}, -1, pp + QStringLiteral("base_score"));
+        e.baseMargin.push_back(link == Link::Logit ? std::log(score / (1.0 - score))
+                               : link == Link::Log ? std::log(score)
+                                                   : score);
     }
-    e.baseMargin.assign(size_t(e.numOutputs), base);
 
     qsizetype used = trees.size();
     const QJsonValue bestAttr =
@@ -849,6 +857,10 @@ Expected<TreeEnsemble> parseXgboostJson(const QByteArray &json)
                 return makeError(QStringLiteral("has ") + QString::number(arr->size())
                                      + QStringLiteral(" entries for ") + QString::number(n) + QStringLiteral(" nodes"),
                                  {}, -1, tp + QLatin1String(name));
+        const QJsonObject treeParams = t.value(QStringLiteral("tree_param")).toObject();
+        if (treeParams.value(QStringLiteral("size_leaf_vector")).toString().toInt() > 1)
+            return makeError(QStringLiteral("vector-leaf (multi-target) trees are not supported"), {}, -1,
+                             tp + QStringLiteral("tree_param.size_leaf_vector"));
         const QJsonArray splitType = t.value(QStringLiteral("split_type")).toArray();
         for (const QJsonValue &v : splitType)
             if (v.toInt() != 0)

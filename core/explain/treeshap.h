@@ -25,7 +25,9 @@ struct TreeNode {
     float threshold = 0;        ///< `x < threshold` goes left (compared in float, as XGBoost does)
     bool defaultLeft = false;   ///< where a missing (NaN) value goes
     double value = 0;           ///< leaf value added to the margin; unused on internal nodes
-    double cover = 0;           ///< training weight reaching the node (XGBoost: sum of hessians), >= 0
+    /// Training weight reaching the node (XGBoost: sum of hessians), >= 0. A child's share of its parent is
+    /// child cover / parent cover (an internal node of zero cover gives each child one half).
+    double cover = 0;
 };
 
 /// One tree; node 0 is the root. Plain value.
@@ -79,10 +81,11 @@ struct TreeShapOptions {
 /// margin under the covers; interventional: the mean margin of the background rows. residual(r, k) is the
 /// ensemble's own margin (computed in double) minus base + sum of values, a diagnostic of rounding only.
 /// Attribution::features are x.columnNames (or "f0", "f1", ... when absent), method "tree_shap" or
-/// "tree_shap_interventional", parameters hold trees, threads and background_rows.
-/// Progress counts rows; cancel gives an Error "cancelled". Path-dependent cost per tree and row is
-/// O(nodes x depth / 2) (Gauss-Legendre quadrature of the Shapley weights, vectorised, no exponential tables);
-/// interventional cost grows with rows x background rows x the nodes where a row and a background row part ways.
+/// "tree_shap_interventional", parameters hold trees, threads, feature_perturbation and background_rows.
+/// Progress counts rows and is reported from the worker threads; cancel gives an Error "cancelled".
+/// Path-dependent cost per tree and row is O(nodes x depth / 2) (Gauss-Legendre quadrature of the Shapley
+/// weights, vectorised, no exponential tables); interventional cost grows with rows x background rows x the
+/// nodes where a row and a background row part ways. Thread-safe: the inputs are only read.
 Expected<Attribution> treeShap(const TreeEnsemble &ensemble, const ml::DesignMatrix &x,
                                const TreeShapOptions &options = {}, Feedback *feedback = nullptr);
 

@@ -284,13 +284,32 @@ private slots:
     void progressAndCancel();
     void parseErrors_data();
     void parseErrors();
+    void parseBaseScoreForms();
     void invalidInput();
 
 private:
+    /// A small binary XGBoost model (JSON) for the parser tests, fitted on first use.
+    const QByteArray &smallModel();
+
     keel::data::Table m_diamondsTable;
     DesignMatrix m_diamonds; // six numeric features
-    QByteArray m_smallModel; // a small binary XGBoost model (JSON) for the parser error tests
+    QByteArray m_smallModel;
 };
+
+const QByteArray &TestTreeShap::smallModel()
+{
+    if (m_smallModel.isEmpty()) {
+        const DesignMatrix x = rowsOf(m_diamonds, 50, true);
+        Target y;
+        y.task = Task::BinaryClassification;
+        y.classes = {QStringLiteral("a"), QStringLiteral("b")};
+        for (qint64 r = 0; r < x.rows; ++r)
+            y.values.push_back(x.at(r, 0) > 0.7f ? 1.0 : 0.0);
+        m_smallModel = fitXgb(x, y, {{QStringLiteral("n_estimators"), 3}, {QStringLiteral("max_depth"), 3}})
+                           ->serialize();
+    }
+    return m_smallModel;
+}
 
 void TestTreeShap::initTestCase()
 {
@@ -708,24 +727,21 @@ void TestTreeShap::parseErrors_data()
                                << QStringLiteral("learner.gradient_booster.model.tree_info");
     QTest::newRow("objective") << QStringLiteral("objective") << QStringLiteral("learner.objective.name");
     QTest::newRow("dart") << QStringLiteral("dart") << QStringLiteral("learner.gradient_booster.name");
+    QTest::newRow("base_score not a number") << QStringLiteral("base_score abc")
+                                             << QStringLiteral("learner.learner_model_param.base_score");
+    QTest::newRow("base_score not a probability") << QStringLiteral("base_score 1.5")
+                                                  << QStringLiteral("learner.learner_model_param.base_score");
+    QTest::newRow("vector leaves")
+        << QStringLiteral("vector leaves")
+        << QStringLiteral("learner.gradient_booster.model.trees[1].tree_param.size_leaf_vector");
 }
 
 void TestTreeShap::parseErrors()
 {
     QFETCH(QString, edit);
     QFETCH(QString, field);
-    if (m_smallModel.isEmpty()) {
-        DesignMatrix x = rowsOf(m_diamonds, 50, true);
-        Target y;
-        y.task = Task::BinaryClassification;
-        y.classes = {QStringLiteral("a"), QStringLiteral("b")};
-        for (qint64 r = 0; r < x.rows; ++r)
-            y.values.push_back(x.at(r, 0) > 0.7f ? 1.0 : 0.0);
-        m_smallModel = fitXgb(x, y, {{QStringLiteral("n_estimators"), 3}, {QStringLiteral("max_depth"), 3}})
-                           ->serialize();
-        QVERIFY(parseXgboostJson(m_smallModel));
-    }
-    QJsonObject root = QJsonDocument::fromJson(m_smallModel).object();
+    QVERIFY(parseXgboostJson(smallModel()));
+    QJsonObject root = QJsonDocument::fromJson(smallModel()).object();
     QJsonObject learner = root.value(QStringLiteral("learner")).toObject();
     QJsonObject booster = learner.value(QStringLiteral("gradient_booster")).toObject();
     QJsonObject model = booster.value(QStringLiteral("model")).toObject();
@@ -754,6 +770,14 @@ void TestTreeShap::parseErrors()
         learner.insert(QStringLiteral("objective"), QJsonObject{{QStringLiteral("name"), QStringLiteral("weird:x")}});
     } else if (edit == QLatin1String("dart")) {
         booster.insert(QStringLiteral("name"), QStringLiteral("dart"));
+    } else if (edit.startsWith(QLatin1String("base_score "))) {
+        QJsonObject param = learner.value(QStringLiteral("learner_model_param")).toObject();
+        param.insert(QStringLiteral("base_score"), edit.mid(11));
+        learner.insert(QStringLiteral("learner_model_param"), param);
+    } else if (edit == QLatin1String("vector leaves")) {
+        QJsonObject param = tree.value(QStringLiteral("tree_param")).toObject();
+        param.insert(QStringLiteral("size_leaf_vector"), QStringLiteral("3"));
+        tree.insert(QStringLiteral("tree_param"), param);
     }
     trees.replace(1, tree);
     model.insert(QStringLiteral("trees"), trees);
@@ -767,6 +791,24 @@ void TestTreeShap::parseErrors()
     auto e = parseXgboostJson(bytes);
     QVERIFY(!e);
     QCOMPARE(e.error().field, field);
+}
+
+void TestTreeShap::parseBaseScoreForms()
+{
+    // base_score as XGBoost 1.x writes it ("5E-1"), as a number, and as 2.x writes it ("[5E-1]"); logit link.
+    QJsonObject root = QJsonDocument::fromJson(smallModel()).object();
+    QJsonObject learner = root.value(QStringLiteral("learner")).toObject();
+    QJsonObject param = learner.value(QStringLiteral("learner_model_param")).toObject();
+    for (const QJsonValue &form : {QJsonValue(QStringLiteral("2.5E-1")), QJsonValue(0.25),
+                                   QJsonValue(QStringLiteral("[2.5E-1]"))}) {
+        param.insert(QStringLiteral("base_score"), form);
+        learner.insert(QStringLiteral("learner_model_param"), param);
+        root.insert(QStringLiteral("learner"), learner);
+        auto e = parseXgboostJson(QJsonDocument(root).toJson());
+        QVERIFY2(e, qPrintable(e.message()));
+        QCOMPARE(e->baseMargin.size(), size_t(1));
+        QVERIFY(std::abs(e->baseMargin[0] - std::log(0.25 / 0.75)) < 1e-15);
+    }
 }
 
 void TestTreeShap::invalidInput()
