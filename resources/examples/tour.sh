@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The headless tour: builds an example workspace, adds a second version of a dataset,
-# and shows its log, diff, validation, a training run and the object store's dedup; then opens the workbench
+# and shows its log, diff, validation, training runs (branch, compare, reproduce), explanations and the object store's
+# dedup; then opens the workbench
 # on it when a display is available.
 # Usage: resources/examples/tour.sh [WORKSPACE_DIR]   (KEEL=path/to/keel to pick the binary)
 set -euo pipefail
@@ -32,6 +33,13 @@ if ! step "$keel" data validate adult_train@v2 --rules rules/adult.yaml; then
   echo "(validation reported the violations above: v2 has values v1's rules did not allow)"
 fi
 step "$keel" train configs/diamonds-ridge.yaml
+step "$keel" train configs/adult-gbdt.yaml
+gbdt=$("$keel" --json runs list --experiment adult | sed -n 's/.*"id": *"\([0-9a-f-]*\)".*/\1/p' | tail -n 1)
+step "$keel" train --from "$gbdt" --set params.max_depth=4
+branch=$("$keel" --json runs list --experiment adult | sed -n 's/.*"id": *"\([0-9a-f-]*\)".*/\1/p' | tail -n 1)
+step "$keel" runs compare "$gbdt" "$branch"
+step "$keel" runs reproduce "$gbdt"
+step "$keel" explain "$gbdt" --rows 0-1 --global --fairness sex --bootstrap 200
 step "$keel" runs list
 step "$keel" store stats
 step "$keel" store fsck
