@@ -4,6 +4,7 @@
 #include "datatablewidget.h"
 #include "datasetsarea.h"
 #include "emptystate.h"
+#include "experimentsarea.h"
 #include "importdialog.h"
 #include "taskdock.h"
 #include "taskmanager.h"
@@ -57,10 +58,7 @@ struct AreaInfo {
 
 const AreaInfo kAreas[MainWindow::AreaCount] = {
     {"Datasets", "", ""},
-    {"Experiments", "Experiments are not browsable here yet",
-     "Training runs started with keel train are recorded in this workspace's tracking store (see keel runs list). "
-     "This area will list them with their parameters, metric curves, artifacts and the dataset versions they were "
-     "trained on, and compare them side by side; that view arrives in a coming release."},
+    {"Experiments", "", ""},
     {"Models", "No registered models yet",
      "Registered model versions will appear here with their cards, metrics and explanations, their aliases "
      "(champion, challenger) and the data and code commit behind each. The model registry arrives in a coming "
@@ -109,7 +107,8 @@ QString MainWindow::aboutText()
 
 MainWindow::MainWindow(bool useSettings, QWidget *parent)
     : QMainWindow(parent), m_useSettings(useSettings), m_tasks(new TaskManager(this)), m_nav(new QListWidget(this)),
-      m_areas(new QStackedWidget(this)), m_datasets(new DatasetsArea(m_tasks, this)), m_audit(new AuditView(m_tasks, this)),
+      m_areas(new QStackedWidget(this)), m_datasets(new DatasetsArea(m_tasks, this)),
+      m_experiments(new ExperimentsArea(m_tasks, this)), m_audit(new AuditView(m_tasks, this)),
       m_taskDock(new QDockWidget(QStringLiteral("Tasks"), this)), m_taskWidget(new TaskDockWidget(m_tasks, m_taskDock)),
       m_taskCount(new QLabel(this)), m_workspaceLabel(new QLabel(this))
 {
@@ -146,6 +145,13 @@ MainWindow::MainWindow(bool useSettings, QWidget *parent)
         if (ok)
             m_audit->refresh();
     });
+    connect(m_datasets, &DatasetsArea::catalogLoaded, m_experiments,
+            [this] { m_experiments->setDatasets(m_datasets->catalogModel()->datasets()); });
+    connect(m_experiments, &ExperimentsArea::statusMessage, this, [this](const QString &t) { statusBar()->showMessage(t, 10000); });
+    connect(m_experiments, &ExperimentsArea::openDatasetRequested, this, [this](const QString &ref) {
+        showArea(Datasets);
+        m_datasets->openVersion(ref);
+    });
 
     if (m_useSettings)
         restoreSettings();
@@ -181,6 +187,8 @@ void MainWindow::buildAreas()
         QWidget *page = nullptr;
         if (a == Datasets) {
             page = m_datasets;
+        } else if (a == Experiments) {
+            page = m_experiments;
         } else if (a == Audit) {
             page = m_audit;
         } else {
@@ -250,6 +258,7 @@ void MainWindow::buildMenus()
     view->addSeparator();
     QAction *refresh = view->addAction(QStringLiteral("&Refresh"), this, [this] {
         m_datasets->refresh();
+        m_experiments->refresh();
         m_audit->refresh();
     });
     refresh->setShortcut(QKeySequence::Refresh);
@@ -276,6 +285,13 @@ void MainWindow::buildMenus()
     pull->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_L));
     m_workspaceActions << push << pull;
     ws->addSeparator();
+    QAction *newRun = ws->addAction(QStringLiteral("&New Run\u2026"), this, [this] {
+        showArea(Experiments);
+        m_experiments->showNewRunDialog();
+    });
+    newRun->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
+    m_workspaceActions << newRun;
+    ws->addSeparator();
     QAction *cancelAll = ws->addAction(QStringLiteral("Cancel All Tasks"), m_tasks, &TaskManager::cancelAll);
     cancelAll->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Period));
 
@@ -290,8 +306,8 @@ void MainWindow::buildMenus()
     QAction *helpContents = help->addAction(QStringLiteral("Keyboard &Shortcuts"), this, [this] {
         QMessageBox::information(
             this, QStringLiteral("Keyboard shortcuts"),
-            QStringLiteral("Open workspace: %1\nNew workspace: %2\nImport dataset: Ctrl+I\nRefresh: %3\n"
-                           "Copy cells: %4\nFind value: %5, next: %6\nAreas: Ctrl+1 \u2026 Ctrl+6")
+            QStringLiteral("Open workspace: %1\nNew workspace: %2\nImport dataset: Ctrl+I\nNew run: Ctrl+Shift+R\n"
+                           "Refresh: %3\nCopy cells: %4\nFind value: %5, next: %6\nAreas: Ctrl+1 \u2026 Ctrl+6")
                 .arg(QKeySequence(QKeySequence::Open).toString(QKeySequence::NativeText),
                      QKeySequence(QKeySequence::New).toString(QKeySequence::NativeText),
                      QKeySequence(QKeySequence::Refresh).toString(QKeySequence::NativeText),
@@ -356,6 +372,7 @@ void MainWindow::openWorkspace(const QString &dir)
             }
             m_root = c->root;
             m_datasets->setCatalog(*c);
+            m_experiments->setWorkspace(m_root, c->datasets);
             m_audit->setWorkspace(m_root);
             addRecent(m_root);
             updateTitle();
@@ -404,6 +421,7 @@ void MainWindow::closeWorkspace()
     m_tasks->cancelAll();
     m_root.clear();
     m_datasets->setCatalog(jobs::Catalog{});
+    m_experiments->setWorkspace({}, {});
     m_audit->setWorkspace({});
     updateTitle();
 }
@@ -545,6 +563,8 @@ void MainWindow::restoreSettings()
     const Theme theme = themeFromName(s.value(QStringLiteral("view/theme")).toString());
     for (QAction *a : m_themeGroup->actions())
         a->setChecked(a->data().toInt() == int(theme));
+    if (const QStringList columns = s.value(QStringLiteral("experiments/columns")).toStringList(); !columns.isEmpty())
+        m_experiments->setColumnIds(columns);
     const int area = s.value(QStringLiteral("view/area"), 0).toInt();
     if (area >= 0 && area < AreaCount)
         showArea(Area(area));
@@ -561,6 +581,8 @@ void MainWindow::saveSettings()
             s.setValue(QStringLiteral("splitters/") + sp->objectName(), sp->saveState());
     s.setValue(QStringLiteral("workspaces/recent"), m_recent);
     s.setValue(QStringLiteral("view/area"), int(currentArea()));
+    if (m_experiments->hasUserColumns())
+        s.setValue(QStringLiteral("experiments/columns"), m_experiments->columnIds());
     m_saved = true;
 }
 

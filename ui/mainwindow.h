@@ -22,6 +22,7 @@ namespace keel::ui {
 class AuditView;
 class DatasetsArea;
 class EmptyState;
+class ExperimentsArea;
 class ImportDialog;
 class TaskDockWidget;
 class TaskManager;
@@ -57,9 +58,10 @@ public:
 
     TaskManager *tasks() const { return m_tasks; }
     DatasetsArea *datasets() const { return m_datasets; }
+    ExperimentsArea *experiments() const { return m_experiments; }
     AuditView *audit() const { return m_audit; }
     QDockWidget *taskDock() const { return m_taskDock; }
-    /// The empty-state page of an area that later releases fill (nullptr for Datasets and Audit).
+    /// The empty-state page of an area that later releases fill (nullptr for Datasets, Experiments and Audit).
     EmptyState *emptyState(Area area) const;
     QStringList recentWorkspaces() const { return m_recent; }
 
@@ -98,6 +100,7 @@ private:
     QListWidget *m_nav;
     QStackedWidget *m_areas;
     DatasetsArea *m_datasets;
+    ExperimentsArea *m_experiments;
     AuditView *m_audit;
     EmptyState *m_empty[AreaCount] = {};
     QDockWidget *m_taskDock;

@@ -1,14 +1,20 @@
 #include "screenshots.h"
 
+#include "compareview.h"
 #include "datasetsarea.h"
 #include "datatablewidget.h"
 #include "diffview.h"
+#include "experimentsarea.h"
 #include "importdialog.h"
 #include "mainwindow.h"
+#include "newrundialog.h"
 #include "profilepanel.h"
+#include "runview.h"
 #include "tablemodel.h"
 #include "taskmanager.h"
 #include "theme.h"
+#include "trainingprocess.h"
+#include "util/fileutil.h"
 #include "validationview.h"
 #include "workspacejobs.h"
 
@@ -17,11 +23,14 @@
 #include <QElapsedTimer>
 #include <QEventLoop>
 #include <QPixmap>
+#include <QProcess>
+#include <QRegularExpression>
 #include <QSortFilterProxyModel>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTimer>
+#include <QTreeView>
 
 #include <functional>
 
@@ -52,6 +61,37 @@ bool settle(TaskManager *tasks, const std::function<bool()> &done = {})
 }
 
 int columnIndex(const DataTableWidget *w, const QString &name) { return w->model()->table().indexOf(name); }
+
+/// Processes events until `done` holds or `timeoutMs` pass; false on timeout.
+bool waitFor(const std::function<bool()> &done, int timeoutMs = 300000)
+{
+    QElapsedTimer clock;
+    clock.start();
+    while (!done()) {
+        if (clock.elapsed() > timeoutMs)
+            return false;
+        pump(50);
+    }
+    return true;
+}
+
+/// The example training configs in the workspace's configs/ folder, as `keel init --example` adds them; the
+/// gradient-boosting one with fewer rounds so the screenshots train quickly.
+Status writeExampleConfigs(const QString &root, const QString &examplesDir)
+{
+    for (const char *name : {"adult-gbdt.yaml", "adult-logistic.yaml", "diamonds-ridge.yaml"}) {
+        auto text = readFile(examplesDir + QStringLiteral("/configs/") + QLatin1String(name));
+        if (!text)
+            return text.error();
+        QString yaml = QString::fromUtf8(*text);
+        if (QLatin1String(name) == QLatin1String("adult-gbdt.yaml"))
+            yaml.replace(QRegularExpression(QStringLiteral("^params:.*$"), QRegularExpression::MultilineOption),
+                         QStringLiteral("params: {n_estimators: 80, learning_rate: 0.25, max_depth: 5, early_stopping_rounds: 15}"));
+        if (Status s = writeFileAtomic(root + QStringLiteral("/configs/") + QLatin1String(name), yaml.toUtf8()); !s)
+            return s;
+    }
+    return Status::ok();
+}
 
 } // namespace
 
@@ -147,8 +187,124 @@ Status renderScreenshots(const QString &outDir, const QString &examplesDir, QStr
     settle(tasks);
     if (Status s = save(&window, QStringLiteral("audit.png")); !s)
         return s;
+    // Experiments: empty first, then real runs trained by child keel processes, as the New Run dialog starts them.
+    ExperimentsArea *ex = window.experiments();
     window.showArea(MainWindow::Experiments);
+    settle(tasks, [&] { return !ex->isBusy(); });
     if (Status s = save(&window, QStringLiteral("experiments.png")); !s)
+        return s;
+    if (locateKeelBinary().isEmpty())
+        return makeError(QStringLiteral("the keel runner was not found next to this program or on PATH (set KEEL_BINARY): "
+                                        "the Experiments screenshots show runs it trains"));
+    if (Status s = writeExampleConfigs(*root, examplesDir); !s)
+        return s;
+    const auto train = [&](const QString &file, const QString &name) -> TrainingProcess * {
+        const QString path = *root + QStringLiteral("/configs/") + file;
+        auto text = readFile(path);
+        return ex->startTraining(NewRunRequest{path, text ? QString::fromUtf8(*text) : QString(), QString(), name});
+    };
+    const auto finished = [&](TrainingProcess *p, const QString &what) -> Status {
+        if (!p || !waitFor([&] { return p->hasEnded(); }))
+            return fail(what);
+        if (p->outcome().status != tracking::RunStatus::Finished)
+            return makeError(QStringLiteral("%1 did not finish: %2").arg(what, p->outcome().message));
+        return Status::ok();
+    };
+    RunView *rv = ex->runView();
+    TrainingProcess *gbdt = train(QStringLiteral("adult-gbdt.yaml"), QStringLiteral("adult-gbdt"));
+    // Live: the new run opens by itself and its curves grow while it trains.
+    if (!gbdt || !waitFor([&] { return gbdt->hasEnded() || (rv->runId() == gbdt->runId() && gbdt->points().size() >= 70); }))
+        return fail(QStringLiteral("live training"));
+    rv->tabs()->setCurrentIndex(RunView::CurvesTab);
+    if (Status s = save(&window, QStringLiteral("experiments-live.png")); !s)
+        return s;
+    if (Status s = finished(gbdt, QStringLiteral("training adult-gbdt")); !s)
+        return s;
+    const QString gbdtId = gbdt->runId();
+    if (Status s = finished(train(QStringLiteral("adult-logistic.yaml"), QStringLiteral("adult-logistic")),
+                            QStringLiteral("training adult-logistic"));
+        !s)
+        return s;
+    if (Status s = finished(train(QStringLiteral("diamonds-ridge.yaml"), QStringLiteral("diamonds-ridge")),
+                            QStringLiteral("training diamonds-ridge"));
+        !s)
+        return s;
+
+    // A small grid sweep through the runner's own sweep command: its trials group under the sweep's run.
+    const QString sweepConfig = *root + QStringLiteral("/configs/diamonds-ridge-sweep.yaml");
+    if (Status s = writeFileAtomic(sweepConfig,
+                                   "experiment: diamonds\nname: diamonds-ridge\ndata: diamonds\ntarget: price\n"
+                                   "recipe:\n  defaults: {scale: standard}\n  derived:\n    - volume = x * y * z\n"
+                                   "split: {kind: holdout, test_fraction: 0.2, seed: 42}\nlearner: ridge\n"
+                                   "sweep:\n  metric: test.rmse\n  params:\n    alpha: [0.01, 1, 100, 10000]\n");
+        !s)
+        return s;
+    QProcess sweep;
+    sweep.start(locateKeelBinary(), {QStringLiteral("-C"), *root, QStringLiteral("sweep"), sweepConfig, QStringLiteral("--grid")});
+    if (!sweep.waitForStarted() || !waitFor([&] { return sweep.state() == QProcess::NotRunning; }) || sweep.exitCode() != 0)
+        return makeError(QStringLiteral("keel sweep failed (exit code %1): %2%3")
+                             .arg(sweep.exitCode())
+                             .arg(QString::fromUtf8(sweep.readAllStandardError()), QString::fromUtf8(sweep.readAllStandardOutput())));
+
+    // Branch from the boosted run: the dialog filled in from its config, with shallower trees.
+    ex->branchFrom(gbdtId);
+    if (!settle(tasks, [&] { return ex->newRunDialog() != nullptr; }))
+        return fail(QStringLiteral("branch dialog"));
+    NewRunDialog *dialog2 = ex->newRunDialog();
+    dialog2->setParam(QStringLiteral("max_depth"), 3);
+    dialog2->setRunName(QStringLiteral("adult-gbdt-shallow"));
+    dialog2->resize(1200, 780);
+    if (Status s = save(dialog2, QStringLiteral("experiments-new-run.png")); !s)
+        return s;
+    dialog2->accept();
+    if (ex->activeTrainings().empty())
+        return makeError(QStringLiteral("the branch did not start: ") + dialog2->errorText());
+    TrainingProcess *branch = ex->activeTrainings().front();
+    if (Status s = finished(branch, QStringLiteral("training the branch")); !s)
+        return s;
+    settle(tasks, [&] { return !ex->isBusy(); });
+
+    // The boosted run: overview, curves, evaluation.
+    ex->selectRun(gbdtId);
+    if (!settle(tasks, [&] { return !ex->isBusy() && rv->runId() == gbdtId; }))
+        return fail(QStringLiteral("open the run"));
+    rv->tabs()->setCurrentIndex(RunView::OverviewTab);
+    if (Status s = save(&window, QStringLiteral("experiments-run.png")); !s)
+        return s;
+    rv->tabs()->setCurrentIndex(RunView::CurvesTab);
+    if (Status s = save(&window, QStringLiteral("experiments-curves.png")); !s)
+        return s;
+    rv->tabs()->setCurrentIndex(RunView::EvaluationTab);
+    if (Status s = save(&window, QStringLiteral("experiments-evaluation.png")); !s)
+        return s;
+
+    // The sweep: its run with the trials under it, their params and results in the lineage.
+    QString sweepId;
+    if (const auto runs = ex->model()->runSet())
+        for (const auto &r : runs->runs)
+            if (!r.run.sweepId.isEmpty() && r.run.sweepId == r.run.id)
+                sweepId = r.run.id;
+    if (sweepId.isEmpty())
+        return makeError(QStringLiteral("the sweep's run is not in the table"));
+    ex->view()->expand(ex->model()->indexOfRun(sweepId));
+    ex->selectRun(sweepId);
+    if (!settle(tasks, [&] { return !ex->isBusy() && rv->runId() == sweepId; }))
+        return fail(QStringLiteral("open the sweep"));
+    rv->tabs()->setCurrentIndex(RunView::OverviewTab);
+    if (Status s = save(&window, QStringLiteral("experiments-sweep.png")); !s)
+        return s;
+
+    // The boosted run and its branch side by side: one parameter differs.
+    QStringList adult;
+    if (const auto runs = ex->model()->runSet())
+        for (const auto &r : runs->runs)
+            if (r.run.experiment == u"adult"
+                && std::find(r.params.begin(), r.params.end(), std::pair(QStringLiteral("learner"), QStringLiteral("gbdt"))) != r.params.end())
+                adult << r.run.id;
+    ex->compareRuns(adult);
+    if (!settle(tasks, [&] { return !ex->isBusy() && int(ex->compareView()->runs().size()) == int(adult.size()); }))
+        return fail(QStringLiteral("compare runs"));
+    if (Status s = save(&window, QStringLiteral("experiments-compare.png")); !s)
         return s;
 
     // Dark theme: the same widgets, colours from the palette.
@@ -167,6 +323,17 @@ Status renderScreenshots(const QString &outDir, const QString &examplesDir, QStr
         ds->diffView()->showColumn(QStringLiteral("class"));
         settle(tasks, [&] { return ds->diffView()->currentColumn() == u"class"; });
         dark = save(&window, QStringLiteral("dark-datasets-diff.png"));
+    }
+    if (dark) {
+        window.showArea(MainWindow::Experiments);
+        ex->selectRun(gbdtId);
+        settle(tasks, [&] { return !ex->isBusy() && rv->runId() == gbdtId; });
+        rv->tabs()->setCurrentIndex(RunView::CurvesTab);
+        dark = save(&window, QStringLiteral("experiments-dark-curves.png"));
+    }
+    if (dark) {
+        rv->tabs()->setCurrentIndex(RunView::EvaluationTab);
+        dark = save(&window, QStringLiteral("experiments-dark-evaluation.png"));
     }
     applyTheme(Theme::Light);
     window.close();

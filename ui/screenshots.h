@@ -10,8 +10,12 @@ namespace keel::ui {
 
 /// Creates the example workspace in a temporary folder (adult_train with two versions, adult_test, diamonds,
 /// bike), opens it in a main window of 1440x900 and writes datasets-table.png, datasets-columns.png,
-/// datasets-diff.png, datasets-validation.png, import-dialog.png, audit.png, experiments.png,
-/// dark-datasets-table.png and dark-datasets-diff.png (training versus test file) into `outDir` (created if missing). Needs a QApplication;
+/// datasets-diff.png, datasets-validation.png, import-dialog.png, audit.png, experiments.png (no runs yet), then trains
+/// runs with the `keel` runner (see locateKeelBinary) as the New Run dialog does and writes experiments-live.png,
+/// experiments-new-run.png, experiments-run.png, experiments-curves.png, experiments-evaluation.png,
+/// experiments-sweep.png (a `keel sweep` grid), experiments-compare.png,
+/// dark-datasets-table.png, dark-datasets-diff.png (training versus test file), experiments-dark-curves.png and
+/// experiments-dark-evaluation.png into `outDir` (created if missing). Needs a QApplication;
 /// runs on the UI thread and processes events while tasks run. `written` receives the file paths.
 Status renderScreenshots(const QString &outDir, const QString &examplesDir, QStringList *written = nullptr);
 

@@ -112,8 +112,9 @@ int cmdSweep(Context &ctx)
     parallel = std::min<int>(parallel, int(trialOverrides.size()));
     // Share the cores between trials unless the config fixes the thread count itself.
     const ml::Learner *learner = ml::findLearner(config->learner);
-    const bool hasThreads = learner && std::any_of(learner->params().begin(), learner->params().end(),
-                                                   [](const ml::ParamSpec &p) { return p.name == u"threads"; });
+    const std::vector<ml::ParamSpec> learnerParams = learner ? learner->params() : std::vector<ml::ParamSpec>();
+    const bool hasThreads = std::any_of(learnerParams.begin(), learnerParams.end(),
+                                        [](const ml::ParamSpec &p) { return p.name == u"threads"; });
     const bool userThreads = text.contains(QRegularExpression(QStringLiteral("\\bthreads\\s*:")));
     const int threadsPerTrial = std::max(1, cores / parallel);
 

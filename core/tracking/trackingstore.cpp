@@ -7,6 +7,7 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
+#include <QHash>
 #include <QJsonDocument>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -693,6 +694,116 @@ Expected<std::vector<RunRecord>> TrackingStore::runs(const QString &experiment) 
         out.push_back(runFromQuery(query));
     if (query.lastError().isValid())
         return sqlError(query, purpose);
+    return out;
+}
+
+Expected<std::vector<RunSummary>> TrackingStore::runSummaries(const QString &experiment, Feedback *feedback) const
+{
+    const QString purpose = QStringLiteral("reading run summaries");
+    const QString stage = QStringLiteral("runs");
+    const bool one = !experiment.isEmpty();
+    // The same filter in all three queries; the subquery keeps them single-table on `runs` for the planner.
+    const QString inExperiment = one ? QStringLiteral(" AND r.experiment_id = (SELECT id FROM experiments WHERE name = ?)")
+                                     : QString();
+    constexpr int kCheckEvery = 1024;
+    const auto cancelled = [&] { return makeError(QStringLiteral("cancelled"), m_path); };
+
+    std::vector<RunSummary> out;
+    QHash<QString, size_t> position;
+    reportProgress(feedback, 0, 3, stage);
+    {
+        QSqlQuery query(m_db);
+        query.setForwardOnly(true);
+        // The runs' columns as kRunColumns, but without the config text (read it with run()).
+        query.prepare(QStringLiteral("SELECT r.id, e.name, r.name, r.parent_run_id, r.sweep_id, r.status, r.user_name,"
+                                     " r.host, r.pid, r.start_time, r.end_time, '' FROM runs r"
+                                     " JOIN experiments e ON e.id = r.experiment_id WHERE 1 = 1")
+                      + inExperiment + QStringLiteral(" ORDER BY r.start_time, r.id"));
+        if (one)
+            query.addBindValue(experiment);
+        if (Status s = exec(query, purpose); !s)
+            return s;
+        while (query.next()) {
+            if (out.size() % kCheckEvery == 0 && isCancelled(feedback))
+                return cancelled();
+            RunSummary summary;
+            summary.run = runFromQuery(query);
+            position.insert(summary.run.id, out.size());
+            out.push_back(std::move(summary));
+        }
+        if (query.lastError().isValid())
+            return sqlError(query, purpose);
+    }
+    reportProgress(feedback, 1, 3, stage);
+    {
+        QSqlQuery query(m_db);
+        query.setForwardOnly(true);
+        query.prepare(QStringLiteral("SELECT p.run_id, p.key, p.value FROM runs r CROSS JOIN params p WHERE p.run_id = r.id")
+                      + inExperiment);
+        if (one)
+            query.addBindValue(experiment);
+        if (Status s = exec(query, purpose + QStringLiteral(" (params)")); !s)
+            return s;
+        qint64 rows = 0;
+        while (query.next()) {
+            if (++rows % kCheckEvery == 0 && isCancelled(feedback))
+                return cancelled();
+            const auto it = position.constFind(query.value(0).toString());
+            if (it != position.constEnd())
+                out[*it].params.emplace_back(query.value(1).toString(), query.value(2).toString());
+        }
+        if (query.lastError().isValid())
+            return sqlError(query, purpose + QStringLiteral(" (params)"));
+    }
+    reportProgress(feedback, 2, 3, stage);
+    {
+        // CROSS JOIN keeps `runs` as the outer loop on SQLite, so each run is one seek into metrics_run_key_step
+        // rather than a scan of every curve point. Equal (run, key, step) entries come in insertion order.
+        const QString select = QStringLiteral("SELECT m.run_id, m.key, m.value FROM runs r CROSS JOIN metrics m"
+                                              " WHERE m.run_id = r.id AND m.step = 0 AND ");
+        QSqlQuery query(m_db);
+        query.setForwardOnly(true);
+        query.prepare(select + QStringLiteral("m.key >= 'test.' AND m.key < 'test/'") + inExperiment
+                      + QStringLiteral(" UNION ALL ") + select
+                      + QStringLiteral("m.key >= 'cv.' AND m.key < 'cv/' AND (m.key LIKE '%.mean' OR m.key LIKE '%.std')")
+                      + inExperiment + QStringLiteral(" UNION ALL ") + select
+                      + QStringLiteral("m.key >= 'best.' AND m.key < 'best/'") + inExperiment);
+        if (one) {
+            for (int i = 0; i < 3; ++i)
+                query.addBindValue(experiment);
+        }
+        if (Status s = exec(query, purpose + QStringLiteral(" (metrics)")); !s)
+            return s;
+        qint64 rows = 0;
+        while (query.next()) {
+            if (++rows % kCheckEvery == 0 && isCancelled(feedback))
+                return cancelled();
+            const auto it = position.constFind(query.value(0).toString());
+            if (it == position.constEnd())
+                continue;
+            const QVariant v = query.value(2);
+            const double value = v.isNull() ? std::numeric_limits<double>::quiet_NaN() : v.toDouble();
+            out[*it].metrics.emplace_back(query.value(1).toString(), value);
+        }
+        if (query.lastError().isValid())
+            return sqlError(query, purpose + QStringLiteral(" (metrics)"));
+    }
+    for (RunSummary &summary : out) {
+        std::sort(summary.params.begin(), summary.params.end());
+        // Stable: of several step-0 points of one key, the last logged comes last and is the one kept.
+        std::stable_sort(summary.metrics.begin(), summary.metrics.end(),
+                         [](const auto &a, const auto &b) { return a.first < b.first; });
+        auto &m = summary.metrics;
+        std::vector<std::pair<QString, double>> unique;
+        unique.reserve(m.size());
+        for (size_t i = 0; i < m.size(); ++i) {
+            if (i + 1 < m.size() && m[i + 1].first == m[i].first)
+                continue;
+            unique.push_back(std::move(m[i]));
+        }
+        m = std::move(unique);
+    }
+    reportProgress(feedback, 3, 3, stage);
     return out;
 }
 

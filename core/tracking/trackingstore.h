@@ -87,6 +87,16 @@ struct ExperimentRecord {
     QDateTime created;
 };
 
+/// A run as a run table shows it: the record, its params and its final metrics, read in bulk by runSummaries().
+struct RunSummary {
+    RunRecord run;                                     ///< config is left empty (read it with run())
+    std::vector<std::pair<QString, QString>> params;   ///< sorted by key
+    /// Final metrics, sorted by key: step-0 points of "test.*" keys, the "cv.*.mean" / "cv.*.std" summaries of
+    /// k-fold runs and the "best.*" results of sweeps (the last point logged when a key was logged more than once
+    /// at step 0).
+    std::vector<std::pair<QString, double>> metrics;
+};
+
 /// A connection to one tracking database. Owns its own Qt SQL connection (unique name, removed in the
 /// destructor). Not thread-safe: use a store only from the thread that opened it; open one store per
 /// thread or process that needs one. All SQL errors come back as Errors naming the database file and
@@ -129,6 +139,11 @@ public:
     Expected<RunRecord> run(const QString &runId) const;
     /// All runs, or those of one experiment, oldest start first.
     Expected<std::vector<RunRecord>> runs(const QString &experiment = {}) const;
+
+    /// Every run (or those of one experiment), oldest start first, each with its params and final metrics (see
+    /// RunSummary), in three queries whatever the number of runs: what a run table needs without one query per
+    /// run. Read-only. Progress (stage "runs") and cancel (error "cancelled") through feedback, which may be null.
+    Expected<std::vector<RunSummary>> runSummaries(const QString &experiment = {}, Feedback *feedback = nullptr) const;
 
     /// Sets (inserts or replaces) params of a run in one transaction.
     Status setParams(const QString &runId, const std::vector<std::pair<QString, QString>> &params);

@@ -995,6 +995,147 @@ private slots:
         // A second sweep finds nothing more.
         QCOMPARE(*store->markDeadRunsKilled(), 0);
     }
+
+    // runSummaries() against an independent reading of the same store through runs(), params() and metrics().
+    void runSummariesMatchPerRunReads_data()
+    {
+        QTest::addColumn<QString>("experiment");
+        QTest::newRow("all runs") << QString();
+        QTest::newRow("one experiment") << QStringLiteral("beta");
+        QTest::newRow("experiment without runs") << QStringLiteral("empty");
+        QTest::newRow("unknown experiment") << QStringLiteral("nowhere");
+    }
+
+    void runSummariesMatchPerRunReads()
+    {
+        QFETCH(QString, experiment);
+        QTemporaryDir dir;
+        auto store = openStore(dir.filePath(QStringLiteral("keel.db")));
+        QVERIFY(store);
+        QVERIFY(store->ensureExperiment(QStringLiteral("empty")));
+        const QStringList experiments = {QStringLiteral("alpha"), QStringLiteral("beta"), QStringLiteral("gamma")};
+        QString sweepId;
+        for (int i = 0; i < 24; ++i) {
+            RunRecord r;
+            r.experiment = experiments[i % 3];
+            r.name = QStringLiteral("run-%1").arg(i);
+            r.start = utc(i * 7 % 24);   // not in creation order
+            r.config = QStringLiteral("learner: gbdt # %1").arg(i);
+            if (i == 4)
+                sweepId = QStringLiteral("sweep-parent");
+            if (i == 4)
+                r.id = sweepId;
+            if (i > 4 && i % 3 == 1) {
+                r.sweepId = sweepId;
+                r.parentRunId = sweepId;
+            }
+            auto id = store->createRun(r);
+            QVERIFY2(id, qPrintable(id.message()));
+            if (i % 5 == 0)
+                QVERIFY(store->finishRun(*id, RunStatus::Finished));
+            if (i % 6 != 5) {   // some runs have no params
+                QVERIFY(store->setParams(*id, {{QStringLiteral("params.max_depth"), QString::number(i % 7)},
+                                               {QStringLiteral("learner"), i % 2 ? QStringLiteral("gbdt") : QStringLiteral("ridge")},
+                                               {QStringLiteral("data"), QStringLiteral("adult@v%1").arg(i % 3 + 1)}}));
+            }
+            std::vector<MetricPoint> points;
+            for (int step = 0; step < 5; ++step) {   // curves and per-fold values: not final metrics
+                points.push_back({QStringLiteral("train.logloss"), step, 1.0 / (step + 1 + i), {}});
+                points.push_back({QStringLiteral("validation.logloss"), step, 1.5 / (step + 1 + i), {}});
+                points.push_back({QStringLiteral("cv.rmse"), step, 2.0 + step, {}});
+            }
+            points.push_back({QStringLiteral("test.accuracy"), 0, 0.5 + i / 100.0, utc(100)});
+            points.push_back({QStringLiteral("test.accuracy"), 1, 0.1, {}});   // not at step 0
+            points.push_back({QStringLiteral("test.rmse"), 0, i % 4 == 0 ? std::nan("") : 3.0 + i, {}});
+            points.push_back({QStringLiteral("cv.rmse.mean"), 0, 2.5, {}});
+            points.push_back({QStringLiteral("cv.rmse.std"), 0, 0.25 * i, {}});
+            points.push_back({QStringLiteral("testing.other"), 0, 9, {}});    // prefix "test" but not "test."
+            points.push_back({QStringLiteral("bestest.x"), 0, 9, {}});        // prefix "best" but not "best."
+            if (i == 4) {   // the sweep's run: a result per trial (steps) and its best at step 0
+                points.push_back({QStringLiteral("best.test.accuracy"), 0, 0.93, {}});
+                points.push_back({QStringLiteral("test.rmse"), 2, 1.5, {}});
+            }
+            if (i % 4 == 1)
+                points.push_back({QStringLiteral("test.accuracy"), 0, 0.99, utc(150)});   // logged again, last wins
+            QVERIFY(store->logMetrics(*id, points));
+        }
+
+        auto summaries = store->runSummaries(experiment);
+        QVERIFY2(summaries, qPrintable(summaries.message()));
+        auto runs = store->runs(experiment);
+        QVERIFY(runs);
+        QCOMPARE(summaries->size(), runs->size());
+        QCOMPARE(runs->empty(), experiment == u"empty" || experiment == u"nowhere");
+        for (size_t i = 0; i < runs->size(); ++i) {
+            const RunSummary &got = (*summaries)[i];
+            RunRecord want = (*runs)[i];
+            want.config.clear();
+            compareRuns(got.run, want);
+            auto params = store->params(want.id);
+            QVERIFY(params);
+            QCOMPARE(got.params, *params);
+            // Final metrics by hand: step-0 points of test.*, cv.*.mean/.std and best.*, the last logged per key.
+            auto points = store->metrics(want.id);
+            QVERIFY(points);
+            std::map<QString, double> finals;
+            for (const MetricPoint &p : *points) {
+                const bool test = p.key.startsWith(QLatin1String("test."));
+                const bool cv = p.key.startsWith(QLatin1String("cv."))
+                    && (p.key.endsWith(QLatin1String(".mean")) || p.key.endsWith(QLatin1String(".std")));
+                const bool best = p.key.startsWith(QLatin1String("best."));
+                if (p.step == 0 && (test || cv || best))
+                    finals[p.key] = p.value;   // metrics() sorts by time within a key and step: last is newest
+            }
+            QCOMPARE(got.metrics.size(), finals.size());
+            size_t k = 0;
+            for (const auto &[key, value] : finals) {
+                QCOMPARE(got.metrics[k].first, key);
+                QVERIFY2(sameDouble(got.metrics[k].second, value),
+                         qPrintable(QStringLiteral("%1: %2 vs %3").arg(key).arg(got.metrics[k].second).arg(value)));
+                ++k;
+            }
+        }
+        if (experiment.isEmpty()) {
+            QCOMPARE(summaries->size(), size_t(24));
+            // The doubly logged key keeps the later point (by insertion, which is also the later time here).
+            for (const RunSummary &s : *summaries) {
+                if (s.run.name == u"run-5") {
+                    QCOMPARE(s.metrics.front().first, QStringLiteral("cv.rmse.mean"));
+                    auto acc = std::find_if(s.metrics.begin(), s.metrics.end(),
+                                            [](const auto &m) { return m.first == u"test.accuracy"; });
+                    QVERIFY(acc != s.metrics.end());
+                    QCOMPARE(acc->second, 0.99);
+                }
+                if (s.run.name == u"run-11")
+                    QVERIFY(s.params.empty());
+                if (s.run.name == u"run-4")
+                    QCOMPARE(s.metrics.front(), (std::pair<QString, double>(QStringLiteral("best.test.accuracy"), 0.93)));
+                if (s.run.name == u"run-7") {
+                    QCOMPARE(s.run.sweepId, QStringLiteral("sweep-parent"));
+                    QCOMPARE(s.run.parentRunId, QStringLiteral("sweep-parent"));
+                }
+            }
+        }
+    }
+
+    void runSummariesCancel()
+    {
+        QTemporaryDir dir;
+        auto store = openStore(dir.filePath(QStringLiteral("keel.db")));
+        QVERIFY(store);
+        QVERIFY(store->createRun({}));
+        Feedback feedback;
+        qint64 lastDone = -1;
+        feedback.setCallback([&](qint64 done, qint64, const QString &) { lastDone = done; });
+        auto all = store->runSummaries({}, &feedback);
+        QVERIFY(all);
+        QCOMPARE(all->size(), size_t(1));
+        QCOMPARE(lastDone, qint64(3));
+        feedback.cancel();
+        auto none = store->runSummaries({}, &feedback);
+        QVERIFY(!none);
+        QCOMPARE(none.error().message, QStringLiteral("cancelled"));
+    }
 };
 
 int main(int argc, char **argv)

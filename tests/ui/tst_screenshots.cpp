@@ -38,6 +38,7 @@ void TestScreenshots::rendersEveryView()
 {
     QTemporaryDir out;
     QVERIFY(out.isValid());
+    qputenv("KEEL_BINARY", KEEL_BINARY); // the tool trains real runs through the keel child process
     QStringList files;
     const Status s = renderScreenshots(out.path(), QStringLiteral(KEEL_SOURCE_DIR "/resources/examples"), &files);
     QVERIFY2(s, qPrintable(s.message()));
@@ -45,7 +46,12 @@ void TestScreenshots::rendersEveryView()
                                   QStringLiteral("datasets-diff.png"),       QStringLiteral("datasets-validation.png"),
                                   QStringLiteral("import-dialog.png"),       QStringLiteral("audit.png"),
                                   QStringLiteral("experiments.png"),         QStringLiteral("dark-datasets-table.png"),
-                                  QStringLiteral("dark-datasets-diff.png")};
+                                  QStringLiteral("dark-datasets-diff.png"),  QStringLiteral("experiments-live.png"),
+                                  QStringLiteral("experiments-new-run.png"), QStringLiteral("experiments-run.png"),
+                                  QStringLiteral("experiments-curves.png"),  QStringLiteral("experiments-evaluation.png"),
+                                  QStringLiteral("experiments-sweep.png"),   QStringLiteral("experiments-compare.png"),
+                                  QStringLiteral("experiments-dark-curves.png"),
+                                  QStringLiteral("experiments-dark-evaluation.png")};
     QCOMPARE(files.size(), expected.size());
     std::map<QString, double> luminance;
     for (const QString &name : expected) {

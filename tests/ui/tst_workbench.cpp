@@ -168,7 +168,7 @@ void TestWorkbench::openWorkspaceAndEmptyStates()
     QVERIFY(w.windowTitle().contains(QStringLiteral("ws")));
     QCOMPARE(w.datasets()->catalogModel()->rowCount(), 0);
     // Areas that later releases fill say so, with no made-up content.
-    for (auto area : {MainWindow::Experiments, MainWindow::Models, MainWindow::Deployments, MainWindow::Monitoring}) {
+    for (auto area : {MainWindow::Models, MainWindow::Deployments, MainWindow::Monitoring}) {
         EmptyState *e = w.emptyState(area);
         QVERIFY(e);
         QVERIFY(e->text().contains(QStringLiteral("coming release")));
