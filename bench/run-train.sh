@@ -22,9 +22,10 @@ log "# Keel training benchmarks — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores"
 log ""
 log "## Same design matrix, same parameters (fit time only)"
 m=$(mktemp -d)
-k=$("$tb" "$csv" "$m")
+for part in logistic gbdt metrics; do
+  log "keel $part: $(KEEL_BENCH_PART=$part "$tb" "$csv" "$m")"
+done
 p=$("$py" bench/train_peer.py matrices "$m")
-log "keel:   $k"
 log "python: $p"
 
 log ""
@@ -47,12 +48,13 @@ YAML
 best_keel=1e9; best_py=1e9; inner=0
 for i in 1 2 3; do
   t0=$(now); "$keel" -C "$ws" train "$ws/bench.yaml" > /dev/null; t1=$(now); t=$(secs "$t0" "$t1")
-  best_keel=$(echo "if ($t < $best_keel) $t else $best_keel" | bc -l)
+  best_keel=$(awk -v a="$t" -v b="$best_keel" 'BEGIN { print (a < b ? a : b) }')
   t0=$(now); j=$("$py" bench/train_peer.py endtoend "$csv" "$m/model.json"); t1=$(now); t=$(secs "$t0" "$t1")
-  best_py=$(echo "if ($t < $best_py) $t else $best_py" | bc -l)
+  best_py=$(awk -v a="$t" -v b="$best_py" 'BEGIN { print (a < b ? a : b) }')
   inner=$(echo "$j" | "$py" -c 'import json,sys; print(json.load(sys.stdin)["python_inner_seconds"])')
 done
 log "keel train (best of 3): ${best_keel} s"
 log "python script (best of 3, wall incl. interpreter and imports): ${best_py} s (inside the interpreter: ${inner} s)"
-log "ratio keel / python wall: $(echo "$best_keel / $best_py" | bc -l | xargs printf '%.2f')"
+log "ratio keel / python wall: $(awk -v a="$best_keel" -v b="$best_py" 'BEGIN { printf "%.2f", a / b }')"
+log "load average during the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 rm -rf "$m"

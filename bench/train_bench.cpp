@@ -2,6 +2,7 @@
 // writes that matrix for the Python peers (bench/train_peer.py) so both fit the same numbers.
 //   OUTDIR/x_train.f32, x_valid.f32 (row-major float32), y_train.f64, y_valid.f64, shape.json
 // Prints one JSON object: logistic fit time and training log loss, GBDT fit time, metric-logging time.
+// KEEL_BENCH_PART=logistic|gbdt|metrics runs one part only (bench/run-train.sh runs each in its own process).
 #include "data/reader.h"
 #include "ml/learners.h"
 #include "ml/metrics.h"
@@ -80,8 +81,11 @@ int main(int argc, char **argv)
              QJsonDocument(shape).toJson().size());
 
     QJsonObject result = shape;
+    // One part per process, as `keel train` fits one model per process.
+    const QString part = qEnvironmentVariable("KEEL_BENCH_PART", QStringLiteral("all"));
+    auto runs = [&](const char *name) { return part == u"all" || part == QLatin1String(name); };
     // Logistic regression, L-BFGS, scikit-learn's objective and C; best of 3.
-    {
+    if (runs("logistic")) {
         const ml::Learner *logistic = ml::findLearner(QStringLiteral("logistic"));
         const ml::Params params = must(ml::validateParams(logistic->params(),
                                                           {{QStringLiteral("solver"), QStringLiteral("lbfgs")},
@@ -104,7 +108,7 @@ int main(int argc, char **argv)
         result.insert(QStringLiteral("logistic_objective"), model->diagnostics().value(QStringLiteral("objective")).toDouble());
     }
     // GBDT: 500 rounds, depth 6, 2 threads, train and validation metric every round (what `keel train` logs).
-    {
+    if (runs("gbdt")) {
         const ml::Learner *gbdt = ml::findLearner(QStringLiteral("gbdt"));
         const ml::Params params = must(ml::validateParams(gbdt->params(),
                                                           {{QStringLiteral("n_estimators"), 500},
@@ -121,7 +125,7 @@ int main(int argc, char **argv)
         result.insert(QStringLiteral("gbdt_valid_log_loss"), ml::logLoss(yv.values, p, 2));
     }
     // Logging 100,000 metric points into a fresh tracking store: one call, and in batches of 10 as training does.
-    {
+    if (runs("metrics")) {
         QTemporaryDir dir;
         auto ts = must(tracking::TrackingStore::open(dir.filePath(QStringLiteral("keel.db"))), "tracking open");
         const QString run = must(ts->createRun({}), "create run");

@@ -1,6 +1,7 @@
 #include "ml/logistic.h"
 
 #include "ml/learners.h"
+#include "util/cpu.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -91,6 +92,7 @@ public:
             m_partLoss[size_t(c)] = lossGradRows(th, begin, end, gc);
         };
         const int threads = std::min(chunks, m_threads);
+        clearUpperVectorState(); // for this thread and the workers cloned from it
         if (threads <= 1) {
             for (int c = 0; c < chunks; ++c)
                 runChunk(c);

@@ -1,5 +1,7 @@
 #include "ml/xgboost.h"
 
+#include "util/cpu.h"
+
 #include "ml/learners.h"
 
 #include <QJsonDocument>
@@ -71,15 +73,15 @@ Status checkShape(const DesignMatrix &x, const QString &what)
     return Status::ok();
 }
 
-/// Wraps the design matrix without an intermediate copy (XGBoost builds its own quantised form).
+/// Wraps the design matrix without an intermediate copy (XGBoost builds its own quantised form), through the
+/// array-interface entry point the Python package uses (XGDMatrixCreateFromMat_omp measured ~3x slower training).
 Status makeDMatrix(const DesignMatrix &x, int threads, DMatrix &out)
 {
-    if (Status s = xgbCheck(XGDMatrixCreateFromMat_omp(x.values.data(), bst_ulong(x.rows), bst_ulong(x.cols),
-                                                       std::numeric_limits<float>::quiet_NaN(), &out.h, threads),
-                            "XGDMatrixCreateFromMat_omp");
-        !s)
-        return s;
-    return Status::ok();
+    const QByteArray data = QByteArrayLiteral("{\"data\": [") + QByteArray::number(quintptr(x.values.data()))
+                            + QByteArrayLiteral(", true], \"shape\": [") + QByteArray::number(x.rows) + QByteArrayLiteral(", ")
+                            + QByteArray::number(x.cols) + QByteArrayLiteral("], \"typestr\": \"<f4\", \"version\": 3}");
+    const QByteArray config = QByteArrayLiteral("{\"missing\": NaN, \"nthread\": ") + QByteArray::number(threads) + '}';
+    return xgbCheck(XGDMatrixCreateFromDense(data.constData(), config.constData(), &out.h), "XGDMatrixCreateFromDense");
 }
 
 Status setLabels(const Target &y, qint64 rows, int numClasses, const QString &what, DMatrix &m)
@@ -208,6 +210,7 @@ int XgbModel::boostedRounds() const
 
 Expected<std::vector<double>> XgbModel::run(const DesignMatrix &x, int type, size_t perRow) const
 {
+    clearUpperVectorState();
     if (Status s = checkShape(x, QStringLiteral("input")); !s)
         return s.error();
     std::lock_guard lock(m_mutex);
@@ -259,6 +262,7 @@ QByteArray XgbModel::serialize() const
 
 Expected<std::unique_ptr<XgbModel>> XgbModel::fromJson(const QByteArray &bytes, XgbMode mode)
 {
+    clearUpperVectorState();
     if (bytes.isEmpty())
         return makeError(QStringLiteral("empty XGBoost model"));
     Booster b;
@@ -361,6 +365,7 @@ Expected<std::unique_ptr<Model>> XgbLearner::fit(const DesignMatrix &x, const Ta
                                                  const DesignMatrix *validationX, const Target *validationY,
                                                  const IterationCallback &onIteration, Feedback *feedback) const
 {
+    clearUpperVectorState();
     if (Status s = checkShape(x, QStringLiteral("training")); !s)
         return s.error();
     if (x.rows == 0)
