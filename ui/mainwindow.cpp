@@ -5,6 +5,7 @@
 #include "datasetsarea.h"
 #include "emptystate.h"
 #include "experimentsarea.h"
+#include "explainarea.h"
 #include "importdialog.h"
 #include "taskdock.h"
 #include "taskmanager.h"
@@ -59,10 +60,7 @@ struct AreaInfo {
 const AreaInfo kAreas[MainWindow::AreaCount] = {
     {"Datasets", "", ""},
     {"Experiments", "", ""},
-    {"Models", "No registered models yet",
-     "Registered model versions will appear here with their cards, metrics and explanations, their aliases "
-     "(champion, challenger) and the data and code commit behind each. The model registry arrives in a coming "
-     "release."},
+    {"Models", "", ""},
     {"Deployments", "No deployments yet",
      "Deployments will show which model version is served where (a running keel serve, a folder or a remote), "
      "when it was pushed and by whom, with rollback. Serving arrives in a coming release."},
@@ -108,7 +106,7 @@ QString MainWindow::aboutText()
 MainWindow::MainWindow(bool useSettings, QWidget *parent)
     : QMainWindow(parent), m_useSettings(useSettings), m_tasks(new TaskManager(this)), m_nav(new QListWidget(this)),
       m_areas(new QStackedWidget(this)), m_datasets(new DatasetsArea(m_tasks, this)),
-      m_experiments(new ExperimentsArea(m_tasks, this)), m_audit(new AuditView(m_tasks, this)),
+      m_experiments(new ExperimentsArea(m_tasks, this)), m_explain(new ExplainArea(m_tasks, this)), m_audit(new AuditView(m_tasks, this)),
       m_taskDock(new QDockWidget(QStringLiteral("Tasks"), this)), m_taskWidget(new TaskDockWidget(m_tasks, m_taskDock)),
       m_taskCount(new QLabel(this)), m_workspaceLabel(new QLabel(this))
 {
@@ -148,6 +146,7 @@ MainWindow::MainWindow(bool useSettings, QWidget *parent)
     connect(m_datasets, &DatasetsArea::catalogLoaded, m_experiments,
             [this] { m_experiments->setDatasets(m_datasets->catalogModel()->datasets()); });
     connect(m_experiments, &ExperimentsArea::statusMessage, this, [this](const QString &t) { statusBar()->showMessage(t, 10000); });
+    connect(m_explain, &ExplainArea::statusMessage, this, [this](const QString &t) { statusBar()->showMessage(t, 10000); });
     connect(m_experiments, &ExperimentsArea::openDatasetRequested, this, [this](const QString &ref) {
         showArea(Datasets);
         m_datasets->openVersion(ref);
@@ -189,6 +188,8 @@ void MainWindow::buildAreas()
             page = m_datasets;
         } else if (a == Experiments) {
             page = m_experiments;
+        } else if (a == Models) {
+            page = m_explain;
         } else if (a == Audit) {
             page = m_audit;
         } else {
@@ -198,6 +199,11 @@ void MainWindow::buildAreas()
         m_areas->addWidget(page);
     }
     connect(m_nav, &QListWidget::currentRowChanged, m_areas, &QStackedWidget::setCurrentIndex);
+    // Runs trained since the Models area was last shown appear when it is shown again.
+    connect(m_nav, &QListWidget::currentRowChanged, this, [this](int row) {
+        if (row == Models && !m_root.isEmpty())
+            m_explain->refresh();
+    });
     m_nav->setCurrentRow(0);
 
     auto *central = new QWidget(this);
@@ -259,6 +265,7 @@ void MainWindow::buildMenus()
     QAction *refresh = view->addAction(QStringLiteral("&Refresh"), this, [this] {
         m_datasets->refresh();
         m_experiments->refresh();
+        m_explain->refresh();
         m_audit->refresh();
     });
     refresh->setShortcut(QKeySequence::Refresh);
@@ -373,6 +380,7 @@ void MainWindow::openWorkspace(const QString &dir)
             m_root = c->root;
             m_datasets->setCatalog(*c);
             m_experiments->setWorkspace(m_root, c->datasets);
+            m_explain->setWorkspaceRoot(m_root);
             m_audit->setWorkspace(m_root);
             addRecent(m_root);
             updateTitle();
@@ -422,6 +430,7 @@ void MainWindow::closeWorkspace()
     m_root.clear();
     m_datasets->setCatalog(jobs::Catalog{});
     m_experiments->setWorkspace({}, {});
+    m_explain->setWorkspaceRoot({});
     m_audit->setWorkspace({});
     updateTitle();
 }

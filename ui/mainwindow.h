@@ -21,6 +21,7 @@ namespace keel::ui {
 
 class AuditView;
 class DatasetsArea;
+class ExplainArea;
 class EmptyState;
 class ExperimentsArea;
 class ImportDialog;
@@ -59,6 +60,8 @@ public:
     TaskManager *tasks() const { return m_tasks; }
     DatasetsArea *datasets() const { return m_datasets; }
     ExperimentsArea *experiments() const { return m_experiments; }
+    /// The Models area: explanations of trained models (global, per prediction, fairness).
+    ExplainArea *explain() const { return m_explain; }
     AuditView *audit() const { return m_audit; }
     QDockWidget *taskDock() const { return m_taskDock; }
     /// The empty-state page of an area that later releases fill (nullptr for Datasets, Experiments and Audit).
@@ -101,6 +104,7 @@ private:
     QStackedWidget *m_areas;
     DatasetsArea *m_datasets;
     ExperimentsArea *m_experiments;
+    ExplainArea *m_explain;
     AuditView *m_audit;
     EmptyState *m_empty[AreaCount] = {};
     QDockWidget *m_taskDock;

@@ -1,0 +1,331 @@
+#include "explainglobal.h"
+
+#include "explaincharts.h"
+#include "taskmanager.h"
+
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QJsonArray>
+#include <QLabel>
+#include <QLocale>
+#include <QSplitter>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+namespace keel::ui {
+
+namespace {
+
+QString num(double v, int digits = 3)
+{
+    return std::isfinite(v) ? QLocale::c().toString(v, 'g', digits) : QStringLiteral("\u2013");
+}
+
+} // namespace
+
+ExplainGlobalView::ExplainGlobalView(TaskManager *tasks, const QString &taskGroup, QWidget *parent)
+    : QWidget(parent), m_tasks(tasks), m_group(taskGroup), m_info(new QLabel(this)), m_featurePicker(new QComboBox(this)),
+      m_colourPicker(new QComboBox(this)), m_importanceChart(new ExplainChartView(this)),
+      m_beeswarmChart(new ExplainChartView(this)), m_dependenceChart(new ExplainChartView(this)),
+      m_pdpChart(new ExplainChartView(this)), m_permutationChart(new ExplainChartView(this))
+{
+    m_info->setWordWrap(true);
+    m_info->setTextFormat(Qt::RichText);
+    m_info->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_featurePicker->setMinimumContentsLength(16);
+    m_featurePicker->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    m_featurePicker->setToolTip(QStringLiteral("Feature shown by the dependence and partial dependence plots"));
+    m_colourPicker->setMinimumContentsLength(16);
+    m_colourPicker->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    m_colourPicker->setToolTip(QStringLiteral("Feature whose value colours the dependence plot"));
+
+    auto *top = new QSplitter(Qt::Horizontal);
+    top->addWidget(m_importanceChart);
+    top->addWidget(m_beeswarmChart);
+    top->setStretchFactor(0, 2);
+    top->setStretchFactor(1, 3);
+    top->setChildrenCollapsible(false);
+
+    auto *pickers = new QHBoxLayout;
+    pickers->setContentsMargins(4, 0, 4, 0);
+    pickers->addWidget(new QLabel(QStringLiteral("Feature:")));
+    pickers->addWidget(m_featurePicker);
+    pickers->addSpacing(12);
+    pickers->addWidget(new QLabel(QStringLiteral("Colour by:")));
+    pickers->addWidget(m_colourPicker);
+    pickers->addStretch();
+    auto *charts = new QSplitter(Qt::Horizontal);
+    charts->addWidget(m_dependenceChart);
+    charts->addWidget(m_pdpChart);
+    charts->addWidget(m_permutationChart);
+    charts->setChildrenCollapsible(false);
+    auto *bottom = new QWidget;
+    auto *bottomLayout = new QVBoxLayout(bottom);
+    bottomLayout->setContentsMargins(0, 0, 0, 0);
+    bottomLayout->setSpacing(2);
+    bottomLayout->addLayout(pickers);
+    bottomLayout->addWidget(charts, 1);
+
+    auto *split = new QSplitter(Qt::Vertical);
+    split->addWidget(top);
+    split->addWidget(bottom);
+    split->setChildrenCollapsible(false);
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+    layout->addWidget(m_info);
+    layout->addWidget(split, 1);
+
+    connect(m_featurePicker, &QComboBox::currentTextChanged, this, [this](const QString &f) {
+        if (!m_updatingPickers && !f.isEmpty())
+            showFeature(f);
+    });
+    connect(m_colourPicker, &QComboBox::currentTextChanged, this, [this](const QString &f) {
+        if (!m_updatingPickers && !f.isEmpty())
+            setColourFeature(f);
+    });
+    connect(m_tasks, &TaskManager::taskEnded, this, [this](quint64 id, TaskState state) {
+        if (id == m_taskId && state == TaskState::Cancelled) {
+            m_taskId = 0;
+            m_computing = false;
+            setMessage(QStringLiteral("Cancelled (show this tab again to compute)"));
+        }
+    });
+    setMessage(QStringLiteral("No model selected"));
+}
+
+void ExplainGlobalView::showEvent(QShowEvent *event)
+{
+    QWidget::showEvent(event);
+    if (m_session && !m_computing && !m_summary)
+        start();
+}
+
+void ExplainGlobalView::setMessage(const QString &message)
+{
+    for (ExplainChartView *v : {m_importanceChart, m_beeswarmChart, m_dependenceChart, m_pdpChart, m_permutationChart})
+        v->setMessage(message);
+    m_info->setText(QString());
+    m_featurePicker->setEnabled(false);
+    m_colourPicker->setEnabled(false);
+}
+
+void ExplainGlobalView::setSession(std::shared_ptr<const ExplainSession> session)
+{
+    m_session = std::move(session);
+    m_report = {};
+    m_order.clear();
+    m_importance.clear();
+    m_summary.reset();
+    m_permutation.reset();
+    m_pdp.reset();
+    m_pdpCache.clear();
+    m_feature.clear();
+    m_colourFeature.clear();
+    m_computing = false;
+    m_taskId = 0;
+    m_tasks->cancelGroup(m_group + QStringLiteral("global"));
+    m_tasks->cancelGroup(m_group + QStringLiteral("pdp"));
+    if (!m_session) {
+        setMessage(QStringLiteral("No model selected"));
+        return;
+    }
+    start();
+}
+
+void ExplainGlobalView::start()
+{
+    m_computing = true;
+    setMessage(QStringLiteral("Computing global explanations\u2026"));
+    std::shared_ptr<const ExplainSession> session = m_session;
+    explain::ExplainRequest request;
+    request.global = true;
+    request.globalRows = kGlobalRows;
+    m_taskId = m_tasks->start<explain::ExplainResult>(
+        QStringLiteral("Explain %1 on %2").arg(session->model.runName, session->dataRef), m_group + QStringLiteral("global"),
+        [session, request](Feedback &fb) { return runExplainRequest(*session, request, &fb); }, this,
+        [this, session](Expected<explain::ExplainResult> &&result) {
+            if (session != m_session)
+                return;
+            m_computing = false;
+            m_taskId = 0;
+            if (!result) {
+                setMessage(QStringLiteral("Global explanation failed: ") + result.error().toString());
+                emit statusMessage(result.error().toString());
+                return;
+            }
+            if (Status s = showReport(result->report); !s) {
+                setMessage(QStringLiteral("The explanation report does not parse: ") + s.message());
+                return;
+            }
+            emit statusMessage(result->cached ? QStringLiteral("Global explanation of %1 read from its stored artifact %2")
+                                                    .arg(session->model.runName, result->artifactName)
+                                              : QStringLiteral("Global explanation of %1 computed and stored as %2")
+                                                    .arg(session->model.runName, result->artifactName));
+        });
+    emit taskStarted(m_taskId);
+}
+
+Status ExplainGlobalView::showReport(const QJsonObject &report)
+{
+    const QJsonObject global = report.value(QStringLiteral("global")).toObject();
+    if (global.isEmpty())
+        return makeError(QStringLiteral("the report has no global explanation"), {}, -1, QStringLiteral("global"));
+    auto summary = explain::ShapSummary::fromJson(global.value(QStringLiteral("summary")).toObject());
+    if (!summary)
+        return summary.error();
+    auto permutation = explain::PermutationImportance::fromJson(global.value(QStringLiteral("permutation")).toObject());
+    if (!permutation)
+        return permutation.error();
+    std::optional<explain::PartialDependence> pdp;
+    if (global.contains(QStringLiteral("pdp"))) {
+        auto p = explain::PartialDependence::fromJson(global.value(QStringLiteral("pdp")).toObject());
+        if (!p)
+            return p.error();
+        pdp = std::move(*p);
+    }
+    QStringList order;
+    std::vector<double> importance;
+    const QJsonArray list = global.value(QStringLiteral("importance")).toArray();
+    for (const QJsonValue &v : list) {
+        const QJsonObject o = v.toObject();
+        order << o.value(QStringLiteral("feature")).toString();
+        importance.push_back(explain::numberFromJson(o.value(QStringLiteral("mean_abs_shap"))));
+    }
+    if (order.isEmpty())
+        return makeError(QStringLiteral("the report lists no feature importance"), {}, -1, QStringLiteral("global.importance"));
+
+    m_report = report;
+    m_order = order;
+    m_importance = importance;
+    m_summary = std::move(*summary);
+    m_permutation = std::move(*permutation);
+    m_pdpCache.clear();
+    if (pdp)
+        m_pdpCache[pdp->feature] = *pdp;
+
+    const double base = explain::numberFromJson(global.value(QStringLiteral("base")));
+    const double residual = explain::numberFromJson(global.value(QStringLiteral("max_abs_residual")));
+    const QString task = report.value(QStringLiteral("task")).toString();
+    const QString marginWord = task == u"binary"       ? QStringLiteral("log-odds")
+                               : task == u"multiclass" ? QStringLiteral("class score")
+                                                        : QStringLiteral("prediction");
+    m_info->setText(QStringLiteral("<b>%1</b> of <b>%2</b> on <b>%3</b> (%4 rows; %5 sampled) \u00b7 base value %6 (%7) "
+                                   "\u00b7 largest additivity residual %8 \u00b7 permutation metric %9")
+                        .arg(m_summary->method.toHtmlEscaped(),
+                             report.value(QStringLiteral("run_name")).toString().toHtmlEscaped(),
+                             report.value(QStringLiteral("data")).toString().toHtmlEscaped(),
+                             QString::number(report.value(QStringLiteral("data_rows")).toInteger()),
+                             QString::number(global.value(QStringLiteral("rows")).toInteger()), num(base, 4), marginWord,
+                             num(residual, 2), m_permutation->metric));
+
+    const QStringList features = order;
+    m_importanceChart->setBuilder([features, importance, marginWord](const QPalette &p) {
+        return makeImportanceChart(features, importance, QStringLiteral("Mean |SHAP value| (top 15)"),
+                                   QStringLiteral("mean |SHAP value| (%1)").arg(marginWord), p);
+    });
+    auto sharedSummary = std::make_shared<const explain::ShapSummary>(*m_summary);
+    m_beeswarmChart->setBuilder(
+        [sharedSummary, marginWord](const QPalette &p) { return makeBeeswarmChart(*sharedSummary, marginWord, p); });
+    const explain::PermutationImportance perm = *m_permutation;
+    m_permutationChart->setBuilder([perm](const QPalette &p) { return makePermutationChart(perm, p); });
+
+    QString colour = global.value(QStringLiteral("dependence")).toObject().value(QStringLiteral("colour_feature")).toString();
+    const QString feature = pdp ? pdp->feature : order.front();
+    m_updatingPickers = true;
+    m_featurePicker->clear();
+    m_featurePicker->addItems(order);
+    m_colourPicker->clear();
+    m_colourPicker->addItems(order);
+    m_updatingPickers = false;
+    m_featurePicker->setEnabled(true);
+    m_colourPicker->setEnabled(true);
+    m_colourFeature = order.contains(colour) ? colour : QString();
+    showFeature(feature);
+    emit reportShown();
+    return Status::ok();
+}
+
+bool ExplainGlobalView::showFeature(const QString &feature)
+{
+    if (!m_summary || !m_order.contains(feature))
+        return false;
+    m_feature = feature;
+    if (m_colourFeature.isEmpty() || m_colourFeature == feature) {
+        m_colourFeature.clear();
+        for (const QString &f : std::as_const(m_order))
+            if (f != feature) {
+                m_colourFeature = f;
+                break;
+            }
+    }
+    m_updatingPickers = true;
+    m_featurePicker->setCurrentText(feature);
+    m_colourPicker->setCurrentText(m_colourFeature);
+    m_updatingPickers = false;
+    updateDependence();
+
+    if (auto it = m_pdpCache.find(feature); it != m_pdpCache.end()) {
+        showPdp(it->second);
+        return true;
+    }
+    if (!m_session)
+        return true;
+    m_pdp.reset();
+    m_pdpChart->setMessage(QStringLiteral("Computing partial dependence on %1\u2026").arg(feature));
+    std::shared_ptr<const ExplainSession> session = m_session;
+    explain::PartialDependenceOptions options;
+    options.feature = feature;
+    options.maxRows = kGlobalRows;
+    options.seed = 1;
+    if (session->model.ctx.task() == ml::Task::MulticlassClassification)
+        options.classIndex = 0;
+    const quint64 id = m_tasks->start<explain::PartialDependence>(
+        QStringLiteral("Partial dependence on %1").arg(feature), m_group + QStringLiteral("pdp"),
+        [session, options](Feedback &fb) { return explain::partialDependence(session->model.ctx, session->table, options, &fb); },
+        this, [this, session, feature](Expected<explain::PartialDependence> &&pd) {
+            if (session != m_session)
+                return;
+            if (!pd) {
+                if (m_feature == feature)
+                    m_pdpChart->setMessage(QStringLiteral("Partial dependence failed: ") + pd.error().toString());
+                return;
+            }
+            m_pdpCache[feature] = *pd;
+            if (m_feature == feature)
+                showPdp(*pd);
+        });
+    emit taskStarted(id);
+    return true;
+}
+
+bool ExplainGlobalView::setColourFeature(const QString &feature)
+{
+    if (!m_summary || !m_order.contains(feature))
+        return false;
+    m_colourFeature = feature;
+    m_updatingPickers = true;
+    m_colourPicker->setCurrentText(feature);
+    m_updatingPickers = false;
+    updateDependence();
+    return true;
+}
+
+void ExplainGlobalView::updateDependence()
+{
+    if (!m_summary)
+        return;
+    auto summary = std::make_shared<const explain::ShapSummary>(*m_summary);
+    const QString feature = m_feature, colour = m_colourFeature;
+    m_dependenceChart->setBuilder(
+        [summary, feature, colour](const QPalette &p) { return makeDependenceChart(*summary, feature, colour, p); });
+}
+
+void ExplainGlobalView::showPdp(const explain::PartialDependence &pd)
+{
+    m_pdp = pd;
+    m_pdpChart->setBuilder([pd](const QPalette &p) { return makePdpChart(pd, p); });
+    emit featureShown(pd.feature);
+}
+
+} // namespace keel::ui
