@@ -490,8 +490,24 @@ Expected<ExplainResult> explainRun(workspace::Workspace &ws, const RunModel &mod
     auto added = ws.store().addBytes(bytes);
     if (!added)
         return added.error();
-    if (Status s = (*ts)->addArtifact({model.runId, result.artifactName, added->id, added->size, QStringLiteral("explanation-json")}); !s)
+    if (Status s = (*ts)->addArtifact({model.runId, result.artifactName, added->id, added->size, QStringLiteral("explanation-json")}); !s) {
+        // Another process (or a second view) answered the same request first: return its stored document.
+        auto again = (*ts)->artifacts(model.runId);
+        if (again) {
+            for (const tracking::ArtifactRecord &a : *again) {
+                if (a.name != result.artifactName)
+                    continue;
+                auto bytes = ws.store().readAll(a.objectId);
+                if (!bytes)
+                    return bytes.error();
+                result.report = parseJsonObject(*bytes, QStringLiteral("unreadable"));
+                result.objectId = a.objectId;
+                result.cached = true;
+                return result;
+            }
+        }
         return s.error();
+    }
     (void)ws.audit(QStringLiteral("explain"), QStringLiteral("run:") + model.runId,
                    {{QStringLiteral("artifact"), result.artifactName},
                     {QStringLiteral("object"), added->id},

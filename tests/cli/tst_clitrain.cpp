@@ -368,6 +368,28 @@ void TstCliTrain::explainRuns()
         QVERIFY(std::abs(sum - predicted) <= 1e-9 * std::max(1.0, std::abs(predicted)));
     }
 
+    // Two processes asking the same new question at once: both succeed and agree on one stored document.
+    {
+        const QStringList same{QStringLiteral("--json"), QStringLiteral("explain"), gbdt, QStringLiteral("--rows"), QStringLiteral("7-9")};
+        QProcess a, b;
+        for (QProcess *p : {&a, &b}) {
+            p->setWorkingDirectory(m_ws);
+            p->start(QStringLiteral(KEEL_BINARY), same);
+        }
+        for (QProcess *p : {&a, &b})
+            QVERIFY(p->waitForFinished(120000));
+        QCOMPARE(a.exitCode(), 0);
+        QCOMPARE(b.exitCode(), 0);
+        const QJsonObject ra = QJsonDocument::fromJson(a.readAllStandardOutput()).object();
+        const QJsonObject rb = QJsonDocument::fromJson(b.readAllStandardOutput()).object();
+        QVERIFY(!ra[QStringLiteral("object")].toString().isEmpty());
+        QCOMPARE(ra[QStringLiteral("artifact")].toString(), rb[QStringLiteral("artifact")].toString());
+        QCOMPARE(ra[QStringLiteral("object")].toString(), rb[QStringLiteral("object")].toString());
+        const QJsonObject third = QJsonDocument::fromJson(keel(same, m_ws).out).object();
+        QCOMPARE(third[QStringLiteral("cached")].toBool(), true);
+        QCOMPARE(third[QStringLiteral("object")].toString(), ra[QStringLiteral("object")].toString());
+    }
+
     // Errors name what is wrong and store nothing.
     Result past = keel({QStringLiteral("explain"), ridge, QStringLiteral("--rows"), QStringLiteral("0,99999999")}, m_ws);
     QCOMPARE(past.code, 1);
