@@ -465,10 +465,12 @@ Expected<std::unique_ptr<Model>> XgbLearner::fit(const DesignMatrix &x, const Ta
     for (int iter = 0; iter < rounds; ++iter) {
         if (isCancelled(feedback))
             return makeError(QStringLiteral("cancelled"));
+        clearUpperVectorState(); // the callbacks below run Qt string code that can leave it dirty again
         KEEL_XGB(XGBoosterUpdateOneIter, booster.h, iter, train.h);
         done = iter + 1;
         if (evaluate) {
             const char *evalText = nullptr;
+            clearUpperVectorState();
             KEEL_XGB(XGBoosterEvalOneIter, booster.h, iter, evalSets, evalNames, valid.h ? 2 : 1, &evalText);
             for (const EvalEntry &e : parseEval(evalText)) {
                 if (onIteration)
