@@ -66,26 +66,6 @@ Expected<tracking::TrackingStore *> trackingOf(Context &ctx)
     return ws->tracking();
 }
 
-/// The run whose id is `prefix` or starts with it (case-insensitive); ambiguous or unknown prefixes are errors.
-Expected<tracking::RunRecord> findRun(tracking::TrackingStore &ts, const QString &prefix)
-{
-    auto all = ts.runs();
-    if (!all)
-        return all.error();
-    std::vector<const tracking::RunRecord *> matches;
-    for (const tracking::RunRecord &r : *all) {
-        if (r.id.compare(prefix, Qt::CaseInsensitive) == 0)
-            return r;
-        if (r.id.startsWith(prefix, Qt::CaseInsensitive))
-            matches.push_back(&r);
-    }
-    if (prefix.isEmpty() || matches.empty())
-        return makeError(QStringLiteral("no run with id starting '%1' (see keel runs list)").arg(prefix));
-    if (matches.size() > 1)
-        return makeError(QStringLiteral("'%1' matches %2 runs; give more of the id").arg(prefix).arg(matches.size()));
-    return *matches.front();
-}
-
 /// Prints one JSON object as a line on stdout and flushes (the `--events` stream a GUI or script reads).
 void emitEvent(Context &ctx, const QJsonObject &o)
 {
@@ -110,7 +90,7 @@ int cmdTrain(Context &ctx)
     QString text, sourceName;
     std::optional<tracking::RunRecord> fromRun;
     if (!from.isEmpty()) {
-        auto run = findRun(**ts, from);
+        auto run = (*ts)->findRun(from);
         if (!run)
             return ctx.fail(run.error());
         if (run->config.isEmpty())
@@ -141,7 +121,7 @@ int cmdTrain(Context &ctx)
                           : fromRun                                  ? fromRun->id
                                                                      : QString();
     if (!config->parentRunId.isEmpty() && !fromRun) {
-        auto parent = findRun(**ts, config->parentRunId);
+        auto parent = (*ts)->findRun(config->parentRunId);
         if (!parent)
             return ctx.fail(parent.error());
         config->parentRunId = parent->id;
@@ -258,7 +238,7 @@ int cmdRunsCompare(Context &ctx)
     std::vector<std::map<QString, QString>> params;
     std::vector<std::map<QString, double>> metrics;
     for (const QString &prefix : ctx.args()) {
-        auto run = findRun(**ts, prefix);
+        auto run = (*ts)->findRun(prefix);
         if (!run)
             return ctx.fail(run.error());
         auto p = (*ts)->params(run->id);
@@ -353,7 +333,7 @@ int cmdRunsReproduce(Context &ctx)
     auto ts = ws->tracking();
     if (!ts)
         return ctx.fail(ts.error());
-    auto original = findRun(**ts, ctx.args().at(0));
+    auto original = (*ts)->findRun(ctx.args().at(0));
     if (!original)
         return ctx.fail(original.error());
     if (original->status != tracking::RunStatus::Finished)
@@ -517,7 +497,7 @@ int cmdRunsShow(Context &ctx)
     auto ts = trackingOf(ctx);
     if (!ts)
         return ts.error().message.isEmpty() ? 1 : ctx.fail(ts.error());
-    auto found = findRun(**ts, ctx.args().at(0));
+    auto found = (*ts)->findRun(ctx.args().at(0));
     if (!found)
         return ctx.fail(found.error());
     const tracking::RunRecord &run = *found;

@@ -200,25 +200,12 @@ Expected<RunModel> loadRunModel(workspace::Workspace &ws, const QString &runIdOr
     auto ts = ws.tracking();
     if (!ts)
         return ts.error();
-    auto all = (*ts)->runs();
-    if (!all)
-        return all.error();
-    std::vector<const tracking::RunRecord *> matches;
-    for (const tracking::RunRecord &r : *all) {
-        if (r.id.compare(runIdOrPrefix, Qt::CaseInsensitive) == 0) {
-            matches = {&r};
-            break;
-        }
-        if (!runIdOrPrefix.isEmpty() && r.id.startsWith(runIdOrPrefix, Qt::CaseInsensitive))
-            matches.push_back(&r);
-    }
-    if (matches.empty())
-        return makeError(QStringLiteral("no run with id starting '%1' (see keel runs list)").arg(runIdOrPrefix));
-    if (matches.size() > 1)
-        return makeError(QStringLiteral("'%1' matches %2 runs; give more of the id").arg(runIdOrPrefix).arg(matches.size()));
+    auto run = (*ts)->findRun(runIdOrPrefix);
+    if (!run)
+        return run.error();
     RunModel m;
-    m.runId = matches.front()->id;
-    m.runName = matches.front()->name;
+    m.runId = run->id;
+    m.runName = run->name;
     auto artifacts = (*ts)->artifacts(m.runId);
     if (!artifacts)
         return artifacts.error();
@@ -232,7 +219,7 @@ Expected<RunModel> loadRunModel(workspace::Workspace &ws, const QString &runIdOr
     }
     if (m.modelObjectId.isEmpty() || m.recipeObjectId.isEmpty())
         return makeError(QStringLiteral("run %1 has no model to explain (status %2)")
-                             .arg(m.runId, tracking::runStatusName(matches.front()->status)));
+                             .arg(m.runId, tracking::runStatusName(run->status)));
     auto params = (*ts)->params(m.runId);
     if (!params)
         return params.error();

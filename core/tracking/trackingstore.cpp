@@ -662,6 +662,25 @@ RunRecord runFromQuery(const QSqlQuery &q)
 
 } // namespace
 
+Expected<RunRecord> TrackingStore::findRun(const QString &prefix) const
+{
+    auto all = runs();
+    if (!all)
+        return all.error();
+    std::vector<const RunRecord *> matches;
+    for (const RunRecord &r : *all) {
+        if (r.id.compare(prefix, Qt::CaseInsensitive) == 0)
+            return r;
+        if (!prefix.isEmpty() && r.id.startsWith(prefix, Qt::CaseInsensitive))
+            matches.push_back(&r);
+    }
+    if (matches.empty())
+        return makeError(QStringLiteral("no run with id starting '%1' (see keel runs list)").arg(prefix));
+    if (matches.size() > 1)
+        return makeError(QStringLiteral("'%1' matches %2 runs; give more of the id").arg(prefix).arg(matches.size()));
+    return *matches.front();
+}
+
 Expected<RunRecord> TrackingStore::run(const QString &runId) const
 {
     const QString purpose = QStringLiteral("reading run '") + runId + QLatin1Char('\'');

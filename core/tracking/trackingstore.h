@@ -137,6 +137,9 @@ public:
     /// Runs from other hosts are left alone: their processes cannot be checked from here.
     Expected<int> markDeadRunsKilled();
     Expected<RunRecord> run(const QString &runId) const;
+    /// The run whose id is `prefix` or starts with it (case-insensitive), as users type ids. An empty, unknown or
+    /// ambiguous prefix is an error saying which.
+    Expected<RunRecord> findRun(const QString &prefix) const;
     /// All runs, or those of one experiment, oldest start first.
     Expected<std::vector<RunRecord>> runs(const QString &experiment = {}) const;
 

@@ -174,6 +174,33 @@ class TstTrackingStore : public QObject {
     }
 
 private slots:
+    void findRunByPrefix()
+    {
+        QTemporaryDir dir;
+        auto store = openStore(dir.filePath(QStringLiteral("keel.db")));
+        QVERIFY(store);
+        // Ids chosen so that "aa" is ambiguous, "aab" unique and "AAB" matches case-insensitively.
+        for (const char *id : {"aab00000-0000-0000-0000-000000000001", "aac00000-0000-0000-0000-000000000002",
+                               "bbb00000-0000-0000-0000-000000000003"}) {
+            RunRecord r;
+            r.id = QLatin1String(id);
+            QVERIFY(store->createRun(r));
+        }
+        auto exact = store->findRun(QStringLiteral("bbb00000-0000-0000-0000-000000000003"));
+        QVERIFY(exact);
+        QCOMPARE(exact->id, QStringLiteral("bbb00000-0000-0000-0000-000000000003"));
+        auto prefix = store->findRun(QStringLiteral("AAB"));
+        QVERIFY(prefix);
+        QCOMPARE(prefix->id, QStringLiteral("aab00000-0000-0000-0000-000000000001"));
+        auto ambiguous = store->findRun(QStringLiteral("aa"));
+        QVERIFY(!ambiguous);
+        QVERIFY(ambiguous.error().message.contains(QStringLiteral("matches 2 runs")));
+        auto unknown = store->findRun(QStringLiteral("ccc"));
+        QVERIFY(!unknown);
+        QVERIFY(unknown.error().message.contains(QStringLiteral("no run")));
+        QVERIFY(!store->findRun(QString()));
+    }
+
     void runStatusNames()
     {
         for (RunStatus s : {RunStatus::Running, RunStatus::Finished, RunStatus::Failed, RunStatus::Killed})
