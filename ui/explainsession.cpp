@@ -151,32 +151,11 @@ Expected<std::shared_ptr<const ExplainSession>> loadExplainSession(const QString
 
     reportProgress(feedback, 2, 4, QStringLiteral("attribution method"));
     const explain::ModelContext &ctx = s->model.ctx;
-    const QString &kind = s->model.modelKind;
-    if (kind.startsWith(u"xgboost")) {
-        s->method = QStringLiteral("tree");
-        auto ensemble = explain::parseXgboostJson(s->model.modelBytes);
-        if (!ensemble)
-            return ensemble.error();
-        s->ensemble = std::move(*ensemble);
-    } else if (kind == u"linear" || kind == u"logistic") {
-        s->method = QStringLiteral("linear");
-        auto x = ctx.design(s->table, feedback);
-        if (!x)
-            return x.error();
-        s->designMeans.assign(size_t(x->cols), 0.0);
-        for (qint64 r = 0; r < x->rows; ++r)
-            for (int c = 0; c < x->cols; ++c)
-                s->designMeans[size_t(c)] += double(x->at(r, c));
-        for (double &m : s->designMeans)
-            m /= double(std::max<qint64>(x->rows, 1));
-    } else {
-        s->method = QStringLiteral("kernel");
-        explain::BackgroundOptions bo;
-        auto bg = explain::summariseBackground(ctx, s->table, bo, feedback);
-        if (!bg)
-            return bg.error();
-        s->background = std::move(*bg);
-    }
+    auto attributor = explain::RowAttributor::prepare(s->model, QStringLiteral("auto"), s->table, explain::ExplainRequest{}, feedback);
+    if (!attributor)
+        return attributor.error();
+    s->method = attributor->method();
+    s->attributor = std::move(*attributor);
 
     reportProgress(feedback, 3, 4, QStringLiteral("feature values"));
     for (const QString &feature : ctx.features()) {
@@ -210,26 +189,9 @@ Expected<explain::ExplainResult> runExplainRequest(const ExplainSession &session
 
 Expected<explain::Attribution> attributeRows(const ExplainSession &session, const data::Table &rows, Feedback *feedback)
 {
-    const explain::ModelContext &ctx = session.model.ctx;
-    if (session.method == u"kernel") {
-        if (!session.background)
-            return makeError(QStringLiteral("no background data for KernelSHAP"));
-        auto k = explain::kernelShap(ctx, rows, *session.background, {}, feedback);
-        if (!k)
-            return k.error();
-        return k->attribution;
-    }
-    auto x = ctx.design(rows, feedback);
-    if (!x)
-        return x.error();
-    Expected<explain::Attribution> a = makeError(QStringLiteral("unknown attribution method '%1'").arg(session.method));
-    if (session.method == u"tree" && session.ensemble)
-        a = explain::treeShap(*session.ensemble, *x, {}, feedback);
-    else if (session.method == u"linear")
-        a = explain::linearShapWithMeans(*ctx.model, *x, session.designMeans, feedback);
-    if (!a)
-        return a.error();
-    return explain::toSourceFeatures(*a, ctx);
+    if (!session.attributor)
+        return makeError(QStringLiteral("the explanation session is not loaded"));
+    return session.attributor->explain(rows, feedback);
 }
 
 Expected<std::vector<qint64>> searchRows(const data::Table &table, const QString &text, qint64 limit, Feedback *feedback)

@@ -56,9 +56,7 @@ struct ExplainSession {
     QString referenceRef;                  ///< the training data (counterfactual candidates)
     data::Table reference;
     QString method;                        ///< "tree", "linear" or "kernel", as explainRun() chooses for this model
-    std::optional<explain::TreeEnsemble> ensemble; ///< tree models: the trees (what-if attributions)
-    std::vector<double> designMeans;       ///< linear models: design-column means over `table`
-    std::optional<explain::Background> background; ///< other models: k-means background of `table`
+    std::optional<explain::RowAttributor> attributor; ///< what-if attributions, prepared on `table` as explainRun() does
     /// Raw values over `table` of the recipe's input features (editors use the categories).
     std::vector<explain::FeatureValues> inputs;
     QStringList sensitiveCandidates;       ///< categorical, string and bool columns of `table` other than the target

@@ -30,106 +30,6 @@ QJsonObject parseJsonObject(const QByteArray &bytes, const QString &what)
     return err.error == QJsonParseError::NoError && doc.isObject() ? doc.object() : QJsonObject{{QStringLiteral("_error"), what}};
 }
 
-/// Attributions of `rows` (raw rows through the recipe) on the recipe's features, by the chosen method.
-class Attributor {
-public:
-    Attributor(const RunModel &m, const ExplainRequest &r, QString method) : m_model(m), m_request(r), m_method(std::move(method)) {}
-
-    Status prepare(const data::Table &population, Feedback *feedback)
-    {
-        if (m_method == u"tree") {
-            auto e = parseXgboostJson(m_model.modelBytes);
-            if (!e)
-                return e.error();
-            m_ensemble = std::move(*e);
-            return {};
-        }
-        if (m_method == u"linear") {
-            // Exact interventional SHAP of a linear model needs only the background's column means: use every row.
-            auto x = m_model.ctx.design(population, feedback);
-            if (!x)
-                return x.error();
-            m_means.assign(size_t(x->cols), 0.0);
-            for (qint64 r = 0; r < x->rows; ++r)
-                for (int c = 0; c < x->cols; ++c)
-                    m_means[size_t(c)] += double(x->at(r, c));
-            for (double &m : m_means)
-                m /= double(std::max<qint64>(x->rows, 1));
-            return {};
-        }
-        BackgroundOptions bo;
-        bo.size = m_request.background;
-        bo.seed = m_request.seed;
-        auto bg = summariseBackground(m_model.ctx, population, bo, feedback);
-        if (!bg)
-            return bg.error();
-        m_background = std::move(*bg);
-        return {};
-    }
-
-    /// Tree models only: interaction values of every row of `rows` among the `topK` most important features.
-    Expected<QJsonObject> interactions(const data::Table &rows, int topK, Feedback *feedback) const
-    {
-        if (m_method != u"tree")
-            return makeError(QStringLiteral("interaction values need a tree model (method tree)"), {}, -1,
-                             QStringLiteral("interactions"));
-        auto x = m_model.ctx.design(rows, feedback);
-        if (!x)
-            return x.error();
-        std::vector<qint64> all(size_t(x->rows));
-        std::iota(all.begin(), all.end(), qint64(0));
-        TreeShapOptions to;
-        to.threads = m_request.threads;
-        auto in = treeShapInteractions(*m_ensemble, *x, all, topK, to, feedback);
-        if (!in)
-            return in.error();
-        return QJsonObject{{QStringLiteral("method"), in->method},
-                           {QStringLiteral("features"), QJsonArray::fromStringList(in->features)},
-                           {QStringLiteral("outputs"), in->outputs},
-                           {QStringLiteral("values"), jsonNumbers(in->values)},
-                           {QStringLiteral("rest"), jsonNumbers(in->rest)},
-                           {QStringLiteral("note"), QStringLiteral("design-matrix columns; values[row][output][i][j], "
-                                                                   "i == j the main effect, rest = interactions with "
-                                                                   "the columns outside the top k")}};
-    }
-
-    Expected<Attribution> explain(const data::Table &rows, Feedback *feedback) const
-    {
-        if (m_method == u"kernel") {
-            KernelShapOptions ko;
-            ko.samples = m_request.kernelSamples;
-            ko.seed = m_request.seed;
-            ko.threads = m_request.threads;
-            auto k = kernelShap(m_model.ctx, rows, *m_background, ko, feedback);
-            if (!k)
-                return k.error();
-            return k->attribution;
-        }
-        auto x = m_model.ctx.design(rows, feedback);
-        if (!x)
-            return x.error();
-        Expected<Attribution> a = makeError(QString());
-        if (m_method == u"tree") {
-            TreeShapOptions to;
-            to.threads = m_request.threads;
-            a = treeShap(*m_ensemble, *x, to, feedback);
-        } else {
-            a = linearShapWithMeans(*m_model.ctx.model, *x, m_means, feedback);
-        }
-        if (!a)
-            return a.error();
-        return toSourceFeatures(*a, m_model.ctx);
-    }
-
-private:
-    const RunModel &m_model;
-    const ExplainRequest &m_request;
-    QString m_method;
-    std::optional<TreeEnsemble> m_ensemble;
-    std::optional<Background> m_background;
-    std::vector<double> m_means;
-};
-
 QString methodFor(const QString &kind, const QString &requested, QString *error)
 {
     const bool tree = kind.startsWith(u"xgboost");
@@ -146,6 +46,101 @@ QString methodFor(const QString &kind, const QString &requested, QString *error)
 }
 
 } // namespace
+
+Expected<RowAttributor> RowAttributor::prepare(const RunModel &model, const QString &method, const data::Table &population,
+                                               const ExplainRequest &options, Feedback *feedback)
+{
+    QString methodError;
+    RowAttributor a;
+    a.m_method = methodFor(model.modelKind, method, &methodError);
+    if (!methodError.isEmpty())
+        return makeError(methodError, {}, -1, QStringLiteral("method"));
+    a.m_ctx = model.ctx;
+    a.m_kernelSamples = options.kernelSamples;
+    a.m_seed = options.seed;
+    a.m_threads = options.threads;
+    if (a.m_method == u"tree") {
+        auto e = parseXgboostJson(model.modelBytes);
+        if (!e)
+            return e.error();
+        a.m_ensemble = std::make_shared<const TreeEnsemble>(std::move(*e));
+        return a;
+    }
+    if (a.m_method == u"linear") {
+        // Exact interventional SHAP of a linear model needs only the background's column means: use every row.
+        auto x = model.ctx.design(population, feedback);
+        if (!x)
+            return x.error();
+        a.m_means.assign(size_t(x->cols), 0.0);
+        for (qint64 r = 0; r < x->rows; ++r)
+            for (int c = 0; c < x->cols; ++c)
+                a.m_means[size_t(c)] += double(x->at(r, c));
+        for (double &m : a.m_means)
+            m /= double(std::max<qint64>(x->rows, 1));
+        return a;
+    }
+    BackgroundOptions bo;
+    bo.size = options.background;
+    bo.seed = options.seed;
+    auto bg = summariseBackground(model.ctx, population, bo, feedback);
+    if (!bg)
+        return bg.error();
+    a.m_background = std::make_shared<const Background>(std::move(*bg));
+    return a;
+}
+
+Expected<Attribution> RowAttributor::explain(const data::Table &rows, Feedback *feedback) const
+{
+    if (m_method == u"kernel") {
+        KernelShapOptions ko;
+        ko.samples = m_kernelSamples;
+        ko.seed = m_seed;
+        ko.threads = m_threads;
+        auto k = kernelShap(m_ctx, rows, *m_background, ko, feedback);
+        if (!k)
+            return k.error();
+        return k->attribution;
+    }
+    auto x = m_ctx.design(rows, feedback);
+    if (!x)
+        return x.error();
+    Expected<Attribution> a = makeError(QString());
+    if (m_method == u"tree") {
+        TreeShapOptions to;
+        to.threads = m_threads;
+        a = treeShap(*m_ensemble, *x, to, feedback);
+    } else {
+        a = linearShapWithMeans(*m_ctx.model, *x, m_means, feedback);
+    }
+    if (!a)
+        return a.error();
+    return toSourceFeatures(*a, m_ctx);
+}
+
+Expected<QJsonObject> RowAttributor::interactions(const data::Table &rows, int topK, Feedback *feedback) const
+{
+    if (m_method != u"tree")
+        return makeError(QStringLiteral("interaction values need a tree model (method tree)"), {}, -1,
+                         QStringLiteral("interactions"));
+    auto x = m_ctx.design(rows, feedback);
+    if (!x)
+        return x.error();
+    std::vector<qint64> all(size_t(x->rows));
+    std::iota(all.begin(), all.end(), qint64(0));
+    TreeShapOptions to;
+    to.threads = m_threads;
+    auto in = treeShapInteractions(*m_ensemble, *x, all, topK, to, feedback);
+    if (!in)
+        return in.error();
+    return QJsonObject{{QStringLiteral("method"), in->method},
+                       {QStringLiteral("features"), QJsonArray::fromStringList(in->features)},
+                       {QStringLiteral("outputs"), in->outputs},
+                       {QStringLiteral("values"), jsonNumbers(in->values)},
+                       {QStringLiteral("rest"), jsonNumbers(in->rest)},
+                       {QStringLiteral("note"), QStringLiteral("design-matrix columns; values[row][output][i][j], "
+                                                               "i == j the main effect, rest = interactions with "
+                                                               "the columns outside the top k")}};
+}
 
 QJsonObject ExplainRequest::toJson() const
 {
@@ -320,11 +315,13 @@ Expected<ExplainResult> explainRun(workspace::Workspace &ws, const RunModel &mod
                        {QStringLiteral("created"), QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs)},
                        {QStringLiteral("keel_version"), QStringLiteral(KEEL_VERSION_STRING)}};
 
-    Attributor attributor(model, request, method);
+    std::optional<RowAttributor> attributor;
     if (!request.rows.empty() || request.global) {
         reportProgress(feedback, 0, 1, QStringLiteral("background"));
-        if (Status s = attributor.prepare(*table, feedback); !s)
-            return s.error();
+        auto prepared = RowAttributor::prepare(model, method, *table, request, feedback);
+        if (!prepared)
+            return prepared.error();
+        attributor = std::move(*prepared);
     }
 
     // Local: the requested rows.
@@ -336,7 +333,7 @@ Expected<ExplainResult> explainRun(workspace::Workspace &ws, const RunModel &mod
         auto sub = selectRows(*table, request.rows);
         if (!sub)
             return sub.error();
-        auto a = attributor.explain(*sub, feedback);
+        auto a = attributor->explain(*sub, feedback);
         if (!a)
             return a.error();
         auto prediction = ctx.predict(*sub);
@@ -370,7 +367,7 @@ Expected<ExplainResult> explainRun(workspace::Workspace &ws, const RunModel &mod
             local.insert(QStringLiteral("actual"), actual);
         }
         if (request.interactions > 0) {
-            auto in = attributor.interactions(*sub, request.interactions, feedback);
+            auto in = attributor->interactions(*sub, request.interactions, feedback);
             if (!in)
                 return in.error();
             local.insert(QStringLiteral("interactions"), *in);
@@ -394,7 +391,7 @@ Expected<ExplainResult> explainRun(workspace::Workspace &ws, const RunModel &mod
         if (!sub)
             return sub.error();
         reportProgress(feedback, 0, 1, QStringLiteral("shap"));
-        auto a = attributor.explain(*sub, feedback);
+        auto a = attributor->explain(*sub, feedback);
         if (!a)
             return a.error();
         const std::vector<double> importance = meanAbsImportance(*a, request.output);

@@ -5,12 +5,15 @@
 // so asking again returns exactly what was shown the first time.
 
 #include "explain/explainer.h"
+#include "explain/kernelshap.h"
+#include "explain/treeshap.h"
 #include "util/feedback.h"
 #include "util/result.h"
 
 #include <QJsonObject>
 #include <QString>
 
+#include <memory>
 #include <vector>
 
 namespace keel::workspace { class Workspace; }
@@ -53,6 +56,35 @@ struct ExplainRequest {
     int threads = 0;              ///< 0 = all cores (not part of the key: results do not depend on it)
 
     QJsonObject toJson() const;
+};
+
+/// Attributions of raw rows on the recipe's features by one method, prepared once for a population of rows: the
+/// trees of a tree ensemble, the design-column means of the population for a linear model, or a k-means background
+/// of the population for KernelSHAP. The one place that chooses and runs the attribution method, for explainRun()
+/// and the workbench's what-if. Plain value; explain() is safe from several threads.
+class RowAttributor {
+public:
+    /// `method`: auto (tree for XGBoost, linear for linear and logistic models, kernel otherwise), tree, linear or
+    /// kernel; a method the model cannot use is an error naming it. Background size, KernelSHAP samples, seed and
+    /// threads come from `options`.
+    static Expected<RowAttributor> prepare(const RunModel &model, const QString &method, const data::Table &population,
+                                           const ExplainRequest &options, Feedback *feedback = nullptr);
+    /// "tree", "linear" or "kernel".
+    QString method() const { return m_method; }
+    /// Base value, contributions and residual of every row of `rows` (raw rows), per recipe feature.
+    Expected<Attribution> explain(const data::Table &rows, Feedback *feedback = nullptr) const;
+    /// Tree models only: SHAP interaction values of every row of `rows` among the `topK` strongest design columns.
+    Expected<QJsonObject> interactions(const data::Table &rows, int topK, Feedback *feedback = nullptr) const;
+
+private:
+    ModelContext m_ctx;
+    QString m_method;
+    int m_kernelSamples = 0;
+    quint64 m_seed = 1;
+    int m_threads = 0;
+    std::shared_ptr<const TreeEnsemble> m_ensemble;
+    std::shared_ptr<const Background> m_background;
+    std::vector<double> m_means;
 };
 
 /// An explanation document (see explainRun) and where it is stored.
