@@ -47,14 +47,13 @@ QString timeText(const QDateTime &t)
 
 QString isoText(const QDateTime &t) { return t.isValid() ? t.toUTC().toString(Qt::ISODateWithMs) : QString(); }
 
-/// The run's headline metric: test accuracy for classifiers, test RMSE for regressors.
-std::optional<std::pair<QString, double>> headline(tracking::TrackingStore &ts, const QString &runId)
+/// The run's headline metric from its final metrics: test accuracy for classifiers, test RMSE for regressors.
+std::optional<std::pair<QString, double>> headline(const tracking::RunSummary &summary)
 {
-    for (const QString &key : {QStringLiteral("test.accuracy"), QStringLiteral("test.rmse")}) {
-        auto m = ts.metrics(runId, key);
-        if (m && !m->empty())
-            return std::pair(key, m->back().value);
-    }
+    for (const QString &key : {QStringLiteral("test.accuracy"), QStringLiteral("test.rmse")})
+        for (const auto &[k, v] : summary.metrics)
+            if (k == key)
+                return std::pair(key, v);
     return std::nullopt;
 }
 
@@ -452,13 +451,15 @@ int cmdRunsList(Context &ctx)
         return ts.error().message.isEmpty() ? 1 : ctx.fail(ts.error());
     if (auto killed = (*ts)->markDeadRunsKilled(); !killed)
         return ctx.fail(killed.error());
-    auto runs = (*ts)->runs(ctx.parser.value(QStringLiteral("experiment")));
-    if (!runs)
-        return ctx.fail(runs.error());
+    // Bulk read: a few queries whatever the number of runs, not one per run.
+    auto summaries = (*ts)->runSummaries(ctx.parser.value(QStringLiteral("experiment")));
+    if (!summaries)
+        return ctx.fail(summaries.error());
     QJsonArray arr;
     std::vector<QStringList> rows;
-    for (const tracking::RunRecord &r : *runs) {
-        const auto h = headline(**ts, r.id);
+    for (const tracking::RunSummary &summary : *summaries) {
+        const tracking::RunRecord &r = summary.run;
+        const auto h = headline(summary);
         if (ctx.json()) {
             QJsonObject o{{QStringLiteral("id"), r.id},
                           {QStringLiteral("experiment"), r.experiment},
