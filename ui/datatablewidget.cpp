@@ -488,7 +488,7 @@ Expected<QString> cellsText(const data::Table &t, const RowIndex *rows, const st
     for (qint64 k = 0; k < rowCount; ++k) {
         if ((k & 0xfff) == 0) {
             if (isCancelled(feedback))
-                return makeError(QStringLiteral("cancelled"));
+                return cancelledError();
             reportProgress(feedback, k, rowCount, QStringLiteral("copy"));
         }
         const int vr = box.top() + int(k);

@@ -38,7 +38,7 @@ Expected<DistributionComparison> compareDistributions(const Column *a, const Col
         }
         return true;
     };
-    const auto cancelled = [] { return makeError(QStringLiteral("cancelled")); };
+    const auto cancelled = [] { return cancelledError(); };
 
     bool numeric = (a || b);
     bool datetime = false, number = false;

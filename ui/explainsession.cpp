@@ -30,7 +30,7 @@ Expected<ExplainCatalog> readExplainCatalog(const QString &root, Feedback *feedb
     qint64 done = 0;
     for (const tracking::RunSummary &s : *summaries) {
         if (isCancelled(feedback))
-            return explain::cancelledError();
+            return keel::cancelledError();
         reportProgress(feedback, done++, qint64(summaries->size()), QStringLiteral("runs"));
         if (s.run.status != tracking::RunStatus::Finished)
             continue;
@@ -122,7 +122,7 @@ Expected<std::shared_ptr<const ExplainSession>> loadExplainSession(const QString
     if (ref.isEmpty())
         return makeError(QStringLiteral("run %1 does not say which data it was trained on").arg(s->model.runId));
     if (isCancelled(feedback))
-        return explain::cancelledError();
+        return keel::cancelledError();
 
     reportProgress(feedback, 1, 4, QStringLiteral("data"));
     auto version = workspace::resolveDataset(**ws, ref);
@@ -147,7 +147,7 @@ Expected<std::shared_ptr<const ExplainSession>> loadExplainSession(const QString
         s->reference = s->table;
     }
     if (isCancelled(feedback))
-        return explain::cancelledError();
+        return keel::cancelledError();
 
     reportProgress(feedback, 2, 4, QStringLiteral("attribution method"));
     const explain::ModelContext &ctx = s->model.ctx;
@@ -204,7 +204,7 @@ Expected<std::vector<qint64>> searchRows(const data::Table &table, const QString
     for (qint64 r = 0; r < rows && qint64(out.size()) < limit; ++r) {
         if ((r & 4095) == 0) {
             if (isCancelled(feedback))
-                return explain::cancelledError();
+                return keel::cancelledError();
             reportProgress(feedback, r, rows, QStringLiteral("search"));
         }
         bool all = true;

@@ -60,7 +60,7 @@ Expected<std::vector<std::vector<qint64>>> matrixFromJson(const QJsonValue &v, c
     return out;
 }
 
-Error cancelled() { return makeError(QStringLiteral("cancelled")); }
+Error cancelled() { return cancelledError(); }
 
 Expected<RunDetails> loadOne(tracking::TrackingStore &ts, const store::ObjectStore *objects, const QString &runId)
 {

@@ -20,7 +20,6 @@ constexpr int kCheckEvery = 1024;
 
 const QString kParamsPrefix = QStringLiteral("params.");
 
-Error cancelledError() { return makeError(QStringLiteral("cancelled")); }
 
 /// A sortable value of one cell: numbers before text, missing values apart.
 struct SortKey {

@@ -21,7 +21,6 @@ namespace {
 
 constexpr qint64 kCheckEvery = qint64(1) << 16;
 
-Error cancelledError() { return makeError(QStringLiteral("cancelled")); }
 
 uint64_t floatKey(double d)
 {

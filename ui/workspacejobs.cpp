@@ -11,7 +11,6 @@ namespace keel::ui::jobs {
 
 namespace {
 
-Error cancelledError() { return makeError(QStringLiteral("cancelled")); }
 
 } // namespace
 

@@ -226,7 +226,7 @@ int cmdExplain(Context &ctx)
     auto result = explain::explainRun(*ws, *model, request, feedback);
     ctx.endProgress();
     if (!result) {
-        if (result.error().message == u"cancelled") {
+        if (result.is(ErrorKind::Cancelled)) {
             ctx.err << "keel: explanation cancelled; nothing stored\n";
             return 130;
         }

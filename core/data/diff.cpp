@@ -16,7 +16,6 @@ namespace {
 constexpr int kMaxExamples = 10;
 constexpr qint64 kCancelStride = qint64(1) << 16;
 
-Error cancelledError() { return makeError(QStringLiteral("cancelled")); }
 
 bool isNumberKind(ColumnType t) { return t == ColumnType::Int64 || t == ColumnType::Float64 || t == ColumnType::Datetime; }
 bool isCategoryKind(ColumnType t)

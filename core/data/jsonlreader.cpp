@@ -450,7 +450,7 @@ void forEachLine(const JsonlContext &cx, ChunkState &ch, F &&fn)
             reported = p;
             nextPoll = p + kPollBytes;
             if (isCancelled(cx.feedback)) {
-                ch.error = ChunkError{-1, QStringLiteral("cancelled")};
+                ch.error = ChunkError{-1, QStringLiteral("cancelled"), -1, {}, ErrorKind::Cancelled};
                 return;
             }
         }
@@ -617,7 +617,7 @@ Expected<Table> readJsonl(QByteArrayView bytes, const ReadOptions &options, Feed
     if (!st)
         return st.error().withFile(source);
     if (isCancelled(feedback))
-        return makeError(QStringLiteral("cancelled"), source);
+        return cancelledError(source);
     for (const auto &c : chunks)
         if (c.state.error)
             return chunkErrorToError(*c.state.error, base, source, {});

@@ -559,7 +559,6 @@ Status parallelFor(qint64 n, qint64 block, int threads, const std::function<Stat
     return failure;
 }
 
-Error cancelledError() { return makeError(QStringLiteral("cancelled")); }
 
 QJsonValue jsonNumber(double v)
 {

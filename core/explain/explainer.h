@@ -146,9 +146,6 @@ Expected<data::Table> editedRow(const data::Table &t, qint64 row, const QVariant
 /// failure and returns the failure of the lowest block that failed. `body` must be safe to call concurrently.
 Status parallelFor(qint64 n, qint64 block, int threads, const std::function<Status(qint64, qint64)> &body);
 
-/// The Error every cancelled explanation returns.
-Error cancelledError();
-
 /// A double as JSON: finite numbers as numbers, NaN as null, infinities as the strings "inf" / "-inf".
 QJsonValue jsonNumber(double v);
 /// Inverse of jsonNumber(); anything else reads as NaN.

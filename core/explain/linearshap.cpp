@@ -93,7 +93,7 @@ Expected<Attribution> linearShapWithMeans(const ml::Model &model, const ml::Desi
     for (qint64 r = 0; r < x.rows; ++r) {
         if (r % kProgressRows == 0) {
             if (isCancelled(feedback))
-                return makeError(QStringLiteral("cancelled"));
+                return cancelledError();
             reportProgress(feedback, r, x.rows, QStringLiteral("linear_shap"));
         }
         const float *row = x.values.data() + size_t(r) * size_t(p);

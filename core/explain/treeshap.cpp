@@ -447,7 +447,7 @@ template <class Fn>
 Status parallelRows(qint64 rows, int threads, Feedback *feedback, const QString &stage, Fn &&fn)
 {
     if (isCancelled(feedback))
-        return makeError(QStringLiteral("cancelled"));
+        return cancelledError();
     std::atomic<qint64> next{0};
     std::mutex progressMutex;
     qint64 done = 0;
@@ -474,7 +474,7 @@ Status parallelRows(qint64 rows, int threads, Feedback *feedback, const QString 
     for (std::thread &t : pool)
         t.join();
     if (isCancelled(feedback))
-        return makeError(QStringLiteral("cancelled"));
+        return cancelledError();
     return Status::ok();
 }
 

@@ -200,7 +200,7 @@ Expected<std::unique_ptr<Model>> LinearLearner::fit(const DesignMatrix &x, const
     Eigen::MatrixXd block;
     for (qint64 r0 = 0; r0 < n; r0 += kChunkRows) {
         if (isCancelled(feedback))
-            return makeError(QStringLiteral("cancelled"));
+            return cancelledError();
         const qint64 m = std::min(kChunkRows, n - r0);
         block = X.middleRows(r0, m).cast<double>();
         block.rowwise() -= mean;

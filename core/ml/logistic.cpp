@@ -299,7 +299,7 @@ Expected<SolveResult> newton(Objective &obj, VectorXd &theta, const SolveContext
         if (recordAndCheckStop(res, f, g, ctx))
             break;
         if (isCancelled(ctx.feedback))
-            return makeError(QStringLiteral("cancelled"));
+            return cancelledError();
         obj.hessian(h);
         h.diagonal().array() += 1e-12 * std::max(1.0, h.diagonal().maxCoeff());
         Eigen::LDLT<MatrixXd> ldlt(h);
@@ -329,7 +329,7 @@ Expected<SolveResult> lbfgs(Objective &obj, VectorXd &theta, const SolveContext 
         if (recordAndCheckStop(res, f, g, ctx))
             break;
         if (isCancelled(ctx.feedback))
-            return makeError(QStringLiteral("cancelled"));
+            return cancelledError();
 
         // Two-loop recursion: q = -H g.
         q = g;

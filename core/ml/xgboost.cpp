@@ -464,7 +464,7 @@ Expected<std::unique_ptr<Model>> XgbLearner::fit(const DesignMatrix &x, const Ta
     bool stoppedEarly = false;
     for (int iter = 0; iter < rounds; ++iter) {
         if (isCancelled(feedback))
-            return makeError(QStringLiteral("cancelled"));
+            return cancelledError();
         clearUpperVectorState(); // the callbacks below run Qt string code that can leave it dirty again
         KEEL_XGB(XGBoosterUpdateOneIter, booster.h, iter, train.h);
         done = iter + 1;

@@ -120,7 +120,7 @@ Expected<ChunkList> chunkParallel(const char *data, qint64 size, int threads, co
             if (stop.load(std::memory_order_relaxed))
                 return;
             if (isCancelled(feedback)) {
-                fail(makeError(QStringLiteral("cancelled")));
+                fail(cancelledError());
                 return;
             }
             const qint64 len = nextChunkLength(data + c, size - c);

@@ -348,7 +348,7 @@ void TestLogistic::cancel()
                                    },
                                    &fb);
     QVERIFY(!m);
-    QCOMPARE(m.error().message, QStringLiteral("cancelled"));
+    QVERIFY(m.error().is(keel::ErrorKind::Cancelled));
     QCOMPARE(calls, 3);
 }
 

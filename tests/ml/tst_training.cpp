@@ -320,7 +320,7 @@ void TestTraining::cancelledRun()
     });
     auto result = ml::runTraining(*m_ws, m_dir.filePath(QStringLiteral("adult.yaml")), &fb);
     QVERIFY(!result);
-    QCOMPARE(result.error().message, QStringLiteral("cancelled"));
+    QVERIFY(result.error().is(keel::ErrorKind::Cancelled));
     auto ts = m_ws->tracking();
     QVERIFY(ts);
     auto runs = (*ts)->runs(QStringLiteral("adult"));

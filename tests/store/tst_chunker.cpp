@@ -309,7 +309,7 @@ private slots:
         feedback.cancel();
         Expected<ChunkList> list = chunkParallel(data.constData(), data.size(), 2, ChunkVisitor(), &feedback);
         QVERIFY(!list.hasValue());
-        QCOMPARE(list.error().message, QStringLiteral("cancelled"));
+        QVERIFY(list.error().is(keel::ErrorKind::Cancelled));
     }
 
     void visitorErrorStops()

@@ -107,7 +107,7 @@ void TestTasks::cancelledResultIsDropped()
             while (!fb.isCancelled())
                 QThread::msleep(2);
             sawCancel = true;
-            return makeError(QStringLiteral("cancelled"));
+            return cancelledError();
         },
         this, [&](Expected<int> &&) { delivered = true; });
     QVERIFY(started.tryAcquire(1, 10000));
@@ -207,7 +207,7 @@ void TestTasks::dockCancelButton()
             started.release();
             while (!fb.isCancelled())
                 QThread::msleep(2);
-            return makeError(QStringLiteral("cancelled"));
+            return cancelledError();
         },
         this, [](Expected<int> &&) {});
     QVERIFY(started.tryAcquire(1, 10000));
