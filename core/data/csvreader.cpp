@@ -248,7 +248,7 @@ void parseCsvChunk(const CsvContext &cx, ChunkState &ch)
             reported = p;
             nextPoll = p + kPollBytes;
             if (isCancelled(cx.feedback)) {
-                ch.error = ChunkError{-1, QStringLiteral("cancelled")};
+                ch.error = ChunkError{-1, QStringLiteral("cancelled"), -1, {}, ErrorKind::Cancelled};
                 return;
             }
         }
@@ -263,7 +263,8 @@ void parseCsvChunk(const CsvContext &cx, ChunkState &ch)
         const char *record = p;
         const char *errPos = nullptr;
         if (!tok.next(p, cx.end, errPos)) {
-            ch.error = ChunkError{errPos - cx.base, QStringLiteral("unterminated quoted field (the quote opens here)")};
+            ch.error = ChunkError{errPos - cx.base, QStringLiteral("unterminated quoted field (the quote opens here)"), -1, {},
+                                  ErrorKind::InvalidInput, true};
             return;
         }
         if (const qint64 bad = findInvalidUtf8(record, p); bad >= 0) {
@@ -298,7 +299,7 @@ void replayCsvChunk(const CsvContext &cx, ChunkState &ch, std::vector<ColumnAccu
         if (p >= nextPoll) {
             nextPoll = p + kPollBytes;
             if (isCancelled(cx.feedback)) {
-                ch.error = ChunkError{-1, QStringLiteral("cancelled")};
+                ch.error = ChunkError{-1, QStringLiteral("cancelled"), -1, {}, ErrorKind::Cancelled};
                 return;
             }
         }
@@ -312,7 +313,8 @@ void replayCsvChunk(const CsvContext &cx, ChunkState &ch, std::vector<ColumnAccu
         }
         const char *errPos = nullptr;
         if (!tok.next(p, cx.end, errPos)) {
-            ch.error = ChunkError{errPos - cx.base, QStringLiteral("unterminated quoted field (the quote opens here)")};
+            ch.error = ChunkError{errPos - cx.base, QStringLiteral("unterminated quoted field (the quote opens here)"), -1, {},
+                                  ErrorKind::InvalidInput, true};
             return;
         }
         const size_t n = std::min(tok.count, targets.size());
@@ -482,6 +484,33 @@ std::vector<const char *> sequentialBoundaries(char delim, const char *begin, co
     return bounds;
 }
 
+/// Where an unterminated quote most likely opened. The reader accepts text after a closing quote, so a quote that
+/// never closes pairs with the next field's opening quote and the parse runs on, lines later; the error then appears
+/// at the end of the file. The first quoted field that both spans lines and has text after its "closing" quote is
+/// that swallowed span: its opening quote is the culprit. Null when no such field exists.
+const char *locateUnterminatedQuote(char delim, const char *begin, const char *end)
+{
+    CsvTokenizer tok(delim);
+    const char *p = begin;
+    while (true) {
+        p = skipBlankLines(p, end);
+        if (p >= end)
+            return nullptr;
+        const char *record = p;
+        const char *errPos = nullptr;
+        if (!tok.next(p, end, errPos)) {
+            // The record that runs to the end of the file began swallowing lines at its first quote.
+            const void *q = std::memchr(record, '"', size_t(errPos - record) + 1);
+            return q ? static_cast<const char *>(q) : errPos;
+        }
+        for (size_t i = 0; i < tok.count; ++i) {
+            const CsvField &f = tok.fields[i];
+            if (f.quoted && f.complex && std::memchr(f.begin, '\n', f.len))
+                return f.begin;
+        }
+    }
+}
+
 std::vector<ChunkState> chunksFrom(const std::vector<const char *> &bounds, const char *end)
 {
     std::vector<ChunkState> chunks(bounds.size());
@@ -523,9 +552,11 @@ Expected<Table> readCsv(QByteArrayView bytes, const ReadOptions &options, Feedba
     {
         const char *p = first;
         const char *errPos = nullptr;
-        if (!tok.next(p, end, errPos))
-            return makeError(QStringLiteral("unterminated quoted field (the quote opens here)"), source,
-                             lineOfOffset(base, errPos - base));
+        if (!tok.next(p, end, errPos)) {
+            const char *open = locateUnterminatedQuote(delim, first, end);
+            return makeError(ErrorKind::InvalidInput, QStringLiteral("unterminated quoted field (the quote opens here)"),
+                             source, lineOfOffset(base, (open ? open : errPos) - base));
+        }
         columns = int(tok.count);
     }
 
@@ -541,13 +572,21 @@ Expected<Table> readCsv(QByteArrayView bytes, const ReadOptions &options, Feedba
     cx.feedback = feedback;
     cx.progress = &progress;
 
+    // Chunk errors as Errors; an unterminated quote is reported where it opened, not where the file ran out.
+    auto chunkError = [&](ChunkError e) {
+        if (e.openQuote)
+            if (const char *open = locateUnterminatedQuote(delim, first, end))
+                e.offset = open - base;
+        return chunkErrorToError(e, base, source, {});
+    };
+
     ChunkState head;
     head.begin = first;
     head.limit = end;
     head.rowLimit = 1;
     parseCsvChunk(cx, head);
     if (head.error)
-        return chunkErrorToError(*head.error, base, source, {});
+        return chunkError(*head.error);
     const char *dataBegin = head.endPos;
 
     // Data chunks.
@@ -571,7 +610,7 @@ Expected<Table> readCsv(QByteArrayView bytes, const ReadOptions &options, Feedba
         return st.error().withFile(source);
     for (size_t i = 0; i < chunks.size(); ++i) {
         if (chunks[i].error)
-            return chunkErrorToError(*chunks[i].error, base, source, {});
+            return chunkError(*chunks[i].error);
         if (i + 1 < chunks.size() && chunks[i].endPos != chunks[i + 1].begin) {
             // Quotes did not balance the RFC 4180 way (e.g. a stray quote inside an unquoted field):
             // find the record starts by tokenizing, then parse again.
@@ -584,12 +623,12 @@ Expected<Table> readCsv(QByteArrayView bytes, const ReadOptions &options, Feedba
                 return st.error().withFile(source);
             for (const auto &c : chunks)
                 if (c.error)
-                    return chunkErrorToError(*c.error, base, source, {});
+                    return chunkError(*c.error);
             break;
         }
     }
     if (isCancelled(feedback))
-        return makeError(QStringLiteral("cancelled"), source);
+        return cancelledError(source);
 
     // Header: the first row is all text above typed columns, or does not fit the types below it.
     bool header = true;
@@ -653,6 +692,7 @@ Expected<Table> readCsv(QByteArrayView bytes, const ReadOptions &options, Feedba
     in.base = base;
     in.source = source;
     in.names = uniqueColumnNames(rawNames);
+    in.nameLine = header ? lineOfOffset(base, first - base) : -1;
     in.chunks = std::move(dataChunks);
     in.threads = threads;
     in.replay = [&cx](ChunkState &ch, std::vector<ColumnAccumulator *> &targets) { replayCsvChunk(cx, ch, targets); };

@@ -17,11 +17,15 @@
 namespace keel::data {
 
 namespace {
+/// Longest category text a profile keeps (longer values are cut, ending in an ellipsis).
+constexpr qsizetype kProfileMaxText = 200;
+} // namespace
+
+namespace {
 
 constexpr uint64_t kSignBit = uint64_t(1) << 63;
 constexpr qint64 kCancelStride = qint64(1) << 20;
 
-Error cancelledError() { return makeError(QStringLiteral("cancelled")); }
 
 // Order-preserving maps from values to unsigned keys, so one radix sort serves every numeric type and
 // distinct values are counted exactly (int64 beyond 2^53 included).
@@ -270,6 +274,10 @@ Status profileCategories(const Column &c, ColumnProfile &p, const Feedback *feed
     if (c.type() != ColumnType::Bool)
         p.distinct = qint64(items.size());
     p.topCategories = topOf(items, kProfileTopCategories);
+    // The profile is written into the dataset's pointer file in git: a huge cell must not make a huge file.
+    for (CategoryCount &cc : p.topCategories)
+        if (cc.value.size() > kProfileMaxText)
+            cc.value = cc.value.left(kProfileMaxText - 1) + QChar(0x2026);
     return {};
 }
 

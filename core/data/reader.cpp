@@ -5,6 +5,7 @@
 
 #include <QFileInfo>
 
+#include <cstring>
 #include <new>
 
 namespace keel::data {
@@ -30,33 +31,49 @@ Expected<Table> guarded(const QString &source, F &&read)
     }
 }
 
+/// What both entry points share: checks that hold for every text format, then the format's reader.
+Expected<Table> readText(QByteArrayView bytes, const ReadOptions &options, Feedback *feedback, ReadInfo *info,
+                         const QString &source, bool tabDefault)
+{
+    // Classic Mac files end lines with a bare CR: read them as lines, not as one record of every value.
+    if (!bytes.isEmpty() && !std::memchr(bytes.data(), '\n', size_t(bytes.size()))
+        && std::memchr(bytes.data(), '\r', size_t(bytes.size()))) {
+        QByteArray lf(bytes.data(), bytes.size());
+        lf.replace('\r', '\n');
+        return readText(lf, options, feedback, info, source, tabDefault);
+    }
+    if (const void *nul = std::memchr(bytes.data(), '\0', size_t(bytes.size()))) {
+        const qsizetype at = static_cast<const char *>(nul) - bytes.data();
+        return makeError(ErrorKind::InvalidInput,
+                         QStringLiteral("a NUL byte at byte offset %1: this is not a text file (binary or damaged?)").arg(at),
+                         source, qint64(QByteArrayView(bytes.data(), at).count('\n')) + 1);
+    }
+    if (options.format.value_or(FileFormat::Csv) == FileFormat::Jsonl)
+        return guarded(source, [&] { return detail::readJsonl(bytes, options, feedback, info, source); });
+    return guarded(source, [&] { return detail::readCsv(bytes, options, feedback, info, source, tabDefault); });
+}
+
 } // namespace
 
 Expected<Table> readTable(const QString &path, const ReadOptions &options, Feedback *feedback, ReadInfo *info)
 {
-    const QFileInfo fi(path);
-    if (!fi.exists())
-        return makeError(QStringLiteral("file not found"), path);
-    if (fi.isDir())
-        return makeError(QStringLiteral("is a folder, not a file"), path);
+    if (Status s = checkInputFile(path); !s)
+        return s.error();
     const Expected<MappedFile> mapped = mapFile(path);
     if (!mapped)
         return mapped.error().withFile(path);
     const QByteArrayView bytes(mapped->data, mapped->size);
-    const FileFormat format = options.format.value_or(formatForPath(path));
-    if (format == FileFormat::Jsonl)
-        return guarded(path, [&] { return detail::readJsonl(bytes, options, feedback, info, path); });
+    ReadOptions opts = options;
+    opts.format = options.format.value_or(formatForPath(path));
     const bool tab = path.endsWith(QLatin1String(".tsv"), Qt::CaseInsensitive)
                      || path.endsWith(QLatin1String(".tab"), Qt::CaseInsensitive);
-    return guarded(path, [&] { return detail::readCsv(bytes, options, feedback, info, path, tab); });
+    return readText(bytes, opts, feedback, info, path, tab);
 }
 
 Expected<Table> readTableFromBytes(QByteArrayView bytes, const ReadOptions &options, Feedback *feedback,
                                    ReadInfo *info, const QString &sourceName)
 {
-    if (options.format.value_or(FileFormat::Csv) == FileFormat::Jsonl)
-        return guarded(sourceName, [&] { return detail::readJsonl(bytes, options, feedback, info, sourceName); });
-    return guarded(sourceName, [&] { return detail::readCsv(bytes, options, feedback, info, sourceName, false); });
+    return readText(bytes, options, feedback, info, sourceName, false);
 }
 
 } // namespace keel::data

@@ -89,8 +89,8 @@ bool parseFloat64(std::string_view s, double &out)
     if (ec == std::errc())
         return true;
     if (ec == std::errc::result_out_of_range) {
-        // Beyond double range: infinity for huge exponents, zero for tiny ones.
-        const bool negative = *p == '-';
+        // Beyond double range. Tiny magnitudes round to zero, as every reader does; huge ones are not float64
+        // values at all (1e400 is not infinity), so the caller keeps them as text or reports them.
         bool tiny = false;
         for (const char *q = p; q < e; ++q) {
             if (*q == 'e' || *q == 'E') {
@@ -98,8 +98,9 @@ bool parseFloat64(std::string_view s, double &out)
                 break;
             }
         }
-        const double mag = tiny ? 0.0 : std::numeric_limits<double>::infinity();
-        out = negative ? -mag : mag;
+        if (!tiny)
+            return false;
+        out = *p == '-' ? -0.0 : 0.0;
         return true;
     }
     return false;
@@ -688,7 +689,7 @@ bool ColumnAccumulator::addInferred(std::string_view raw, std::string_view t)
     case ValueKind::Text: addText(raw); return true;
     case ValueKind::Int: {
         int64_t v;
-        if (parseInt64(t, v)) {
+        if (parseInt64(t, v) && !hasLeadingZero(t)) {
             m_i64.push_back(v);
             pushValid(true);
             return true;
@@ -738,8 +739,12 @@ bool ColumnAccumulator::addInferred(std::string_view raw, std::string_view t)
     if (!t.empty()) {
         const char c = t.front();
         if (isDigit(c) || c == '-' || c == '+' || c == '.') {
+            // Digit strings with a leading zero (zip codes, account ids such as 0042) and integers beyond int64 are
+            // identifiers, not numbers: as text they keep every digit.
             if (parseInt64(t, iv))
-                vk = ValueKind::Int;
+                vk = hasLeadingZero(t) ? ValueKind::Text : ValueKind::Int;
+            else if (isIntegerText(t))
+                vk = ValueKind::Text;
             else if (parseFloat64(t, dv))
                 vk = ValueKind::Float;
             else if (isDigit(c) && (date = parseDatetime(t)).ok
@@ -942,7 +947,7 @@ Error chunkErrorToError(const ChunkError &e, const char *base, const QString &so
     QString field = e.field;
     if (e.column >= 0 && e.column < names.size())
         field = names[e.column];
-    return makeError(e.message, source, e.offset >= 0 ? lineOfOffset(base, e.offset) : -1, field);
+    return makeError(e.kind, e.message, source, e.offset >= 0 ? lineOfOffset(base, e.offset) : -1, field);
 }
 
 KindSummary summaryOf(const ColumnAccumulator &acc)
@@ -1003,6 +1008,12 @@ QString notTypeMessage(std::string_view value, ValueKind kind)
     case ValueKind::Empty:
     case ValueKind::Text: break;
     }
+    const bool numeric = !value.empty() && value.find_first_not_of("+-0123456789.eE") == std::string_view::npos
+                         && value.find_first_of("0123456789") != std::string_view::npos;
+    if (numeric && kind == ValueKind::Float)
+        return QStringLiteral("value '%1' is outside the range of float64 (magnitude above 1.8e308)").arg(v);
+    if (numeric && kind == ValueKind::Int && value.find_first_of(".eE") == std::string_view::npos)
+        return QStringLiteral("value '%1' is outside the range of int64 (-9223372036854775808 to 9223372036854775807)").arg(v);
     return QStringLiteral("value '%1' is not %2").arg(v, type);
 }
 
@@ -1139,6 +1150,13 @@ Column joinParts(const std::vector<Column> &parts)
 Expected<Table> assembleTable(AssemblyInput &in, const ReadOptions &options, Feedback *feedback, ReadInfo *info)
 {
     const int ncols = int(in.names.size());
+    for (int c = 0; c < ncols; ++c)
+        if (in.names[c].size() > kMaxColumnNameLength)
+            return makeError(ErrorKind::InvalidInput,
+                             QStringLiteral("column %1's name has %2 characters; names may have at most %3 (is the "
+                                            "header a data row, or the file not a table?)")
+                                 .arg(c + 1).arg(in.names[c].size()).arg(kMaxColumnNameLength),
+                             in.source, in.nameLine);
     for (auto it = options.typeOverrides.cbegin(); it != options.typeOverrides.cend(); ++it) {
         if (!in.names.contains(it.key()))
             return makeError(QStringLiteral("type override names a column that does not exist"), in.source, -1,
@@ -1216,7 +1234,7 @@ Expected<Table> assembleTable(AssemblyInput &in, const ReadOptions &options, Fee
         if (!st)
             return st.error().withFile(in.source);
         if (isCancelled(feedback))
-            return makeError(QStringLiteral("cancelled"), in.source);
+            return cancelledError(in.source);
         for (int k : replayChunks) {
             ChunkState *ch = in.chunks[size_t(k)];
             if (ch->error)

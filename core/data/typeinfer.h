@@ -76,7 +76,27 @@ inline bool parseInt64(std::string_view s, int64_t &out)
     return true;
 }
 
-/// Decimal or exponent notation, inf/infinity/nan words, optional sign; locale-independent.
+/// An integer written with a leading zero ("0042", "-007"): an identifier, not a number. "0" and "-0" are numbers.
+inline bool hasLeadingZero(std::string_view s)
+{
+    const size_t i = !s.empty() && (s[0] == '+' || s[0] == '-') ? 1 : 0;
+    return s.size() > i + 1 && s[i] == '0' && s[i + 1] >= '0' && s[i + 1] <= '9';
+}
+
+/// Optional sign and decimal digits only (any length).
+inline bool isIntegerText(std::string_view s)
+{
+    size_t i = !s.empty() && (s[0] == '+' || s[0] == '-') ? 1 : 0;
+    if (i == s.size())
+        return false;
+    for (; i < s.size(); ++i)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+/// Decimal or exponent notation, inf/infinity/nan words, optional sign; locale-independent. Magnitudes beyond the
+/// float64 range are not accepted (false); magnitudes below it round to zero.
 bool parseFloat64(std::string_view s, double &out);
 /// "true" / "false", case-insensitive.
 bool parseBool(std::string_view s, bool &out);
@@ -177,7 +197,7 @@ public:
         }
         if (m_kind == ValueKind::Int) {
             int64_t v;
-            if (parseInt64(trimmed, v)) {
+            if (parseInt64(trimmed, v) && !hasLeadingZero(trimmed)) {
                 m_i64.push_back(v);
                 pushValid(true);
                 return true;
@@ -256,6 +276,8 @@ struct ChunkError {
     QString message;
     int column = -1; ///< column index for field errors, or -1
     QString field;   ///< explicit field name when no column index applies
+    ErrorKind kind = ErrorKind::InvalidInput;
+    bool openQuote = false;   ///< an unterminated quoted field (CSV): the reader looks for where it really opened
 };
 
 /// One contiguous range of records parsed by one task.
@@ -305,10 +327,14 @@ struct AssemblyInput {
     const char *base = nullptr; ///< start of the buffer, for line numbers
     QString source;
     QStringList names;
+    qint64 nameLine = -1;             ///< line the names came from (a CSV header), for errors about them
     std::vector<ChunkState *> chunks; ///< data chunks in file order
     ReplayFn replay;
     int threads = 1;
 };
+
+/// Longest column name a table may have (longer ones are errors: a header that is really data, or not a table).
+constexpr qsizetype kMaxColumnNameLength = 1024;
 
 /// Decides column types (overrides, inference, d/m/y order, categorical threshold), replays chunks
 /// whose speculative columns do not fit, and concatenates the chunk columns into a Table.

@@ -64,8 +64,8 @@ void TestJsonl::types_data()
                                    << QStringList{QStringLiteral("1"), QStringLiteral("2.5"), QStringLiteral("100")};
     QTest::newRow("1.0 is float") << QByteArray("1.0\n2.0") << QStringLiteral("float64")
                                   << QStringList{QStringLiteral("1"), QStringLiteral("2")};
-    QTest::newRow("big int -> float") << QByteArray("1\n18446744073709551616") << QStringLiteral("float64")
-                                      << QStringList{QStringLiteral("1"), QStringLiteral("18446744073709552000")};
+    QTest::newRow("big int -> string") << QByteArray("1\n18446744073709551616") << QStringLiteral("string")
+                                       << QStringList{QStringLiteral("1"), QStringLiteral("18446744073709551616")};
     QTest::newRow("int64 max exact") << QByteArray("9223372036854775807\n1") << QStringLiteral("int64")
                                      << QStringList{QStringLiteral("9223372036854775807"), QStringLiteral("1")};
     QTest::newRow("bool") << QByteArray("true\nfalse\ntrue") << QStringLiteral("bool")
