@@ -17,6 +17,8 @@
 
 #include <cmath>
 
+#include <unistd.h>
+
 namespace keel::cli {
 
 namespace {
@@ -177,7 +179,7 @@ int cmdAdd(Context &ctx)
     auto *ws = ctx.workspace();
     if (!ws)
         return 1;
-    const QString file = QDir(ctx.directory()).absoluteFilePath(ctx.args().front());
+    const QString file = ctx.path(ctx.args().front());
     auto result = workspace::addDataset(*ws, file, ctx.parser.value(QStringLiteral("name")),
                                         ctx.parser.value(QStringLiteral("m")), *opts, ctx.feedback());
     ctx.endProgress();
@@ -214,8 +216,15 @@ int cmdCheckout(Context &ctx)
     auto v = resolve(ctx, *ws, ctx.args().front());
     if (!v)
         return 1;
-    const QString out = QDir(ctx.directory()).absoluteFilePath(ctx.parser.value(QStringLiteral("o")));
-    if (Status s = workspace::checkoutDataset(*ws, *v, out, ctx.feedback()); !s)
+    if (ctx.parser.value(QStringLiteral("o")) == u"-") {
+        ctx.out.flush();
+        if (Status s = workspace::checkoutDatasetTo(*ws, *v, STDOUT_FILENO, ctx.feedback()); !s)
+            return ctx.fail(s.error());
+        ctx.endProgress();
+        return 0;
+    }
+    const QString out = ctx.path(ctx.parser.value(QStringLiteral("o")));
+    if (Status s = workspace::checkoutDataset(*ws, *v, out, {ctx.parser.isSet(QStringLiteral("force"))}, ctx.feedback()); !s)
         return ctx.fail(s.error());
     ctx.endProgress();
     if (ctx.json())
@@ -231,7 +240,7 @@ int cmdInspect(Context &ctx)
     auto opts = readOptionsFrom(ctx.parser);
     if (!opts)
         return ctx.usage(opts.error().toString());
-    const QString file = QDir(ctx.directory()).absoluteFilePath(ctx.args().front());
+    const QString file = ctx.path(ctx.args().front());
     QElapsedTimer timer;
     timer.start();
     data::ReadInfo info;
@@ -286,7 +295,7 @@ int cmdHead(Context &ctx)
     if (!ok || n < 0)
         return ctx.usage(QStringLiteral("-n takes a row count"));
     const QString arg = ctx.args().front();
-    const QString asFile = QDir(ctx.directory()).absoluteFilePath(arg);
+    const QString asFile = ctx.path(arg);
     std::optional<data::Table> table;
     QString label = arg;
     if (QFileInfo(asFile).isFile()) {
@@ -459,7 +468,7 @@ int cmdValidate(Context &ctx)
     auto *ws = ctx.workspace();
     if (!ws)
         return 1;
-    auto rules = data::loadRules(QDir(ctx.directory()).absoluteFilePath(ctx.parser.value(QStringLiteral("rules"))));
+    auto rules = data::loadRules(ctx.path(ctx.parser.value(QStringLiteral("rules"))));
     if (!rules)
         return ctx.fail(rules.error());
     auto v = resolve(ctx, *ws, ctx.args().front());
@@ -498,8 +507,8 @@ int cmdRulesSuggest(Context &ctx)
         return 1;
     const QByteArray yaml = data::suggestRules(*t, v->record.profile);
     if (ctx.parser.isSet(QStringLiteral("o"))) {
-        const QString out = QDir(ctx.directory()).absoluteFilePath(ctx.parser.value(QStringLiteral("o")));
-        if (Status s = writeFileAtomic(out, yaml); !s)
+        const QString out = ctx.path(ctx.parser.value(QStringLiteral("o")));
+        if (Status s = writeUserFile(out, yaml, {ctx.parser.isSet(QStringLiteral("force"))}); !s)
             return ctx.fail(s.error());
         if (!ctx.json())
             ctx.out << "wrote rules for " << v->ref() << " to " << out << '\n';
@@ -536,10 +545,12 @@ std::vector<Command> dataCommands()
     v.push_back({{QStringLiteral("data"), QStringLiteral("checkout")}, QStringLiteral("NAME@REF -o OUT"),
                  QStringLiteral("Write a version's original bytes to a file"),
                  QStringLiteral("Writes the version's original file back byte-identical (every chunk verified by hash; the\n"
-                                "output appears only when complete).") + refHelp(),
+                                "output appears only when complete). -o - writes to stdout. An existing file is replaced only\n"
+                                "with --force; devices, FIFOs, links, folders and anything inside .git/ or .keel/ never are.") + refHelp(),
                  1, 1,
                  [](QCommandLineParser &p) {
-                     p.addOption({QStringLiteral("o"), QStringLiteral("Output file."), QStringLiteral("file")});
+                     p.addOption({QStringLiteral("o"), QStringLiteral("Output file (- for stdout)."), QStringLiteral("file")});
+                     p.addOption({QStringLiteral("force"), QStringLiteral("Replace an existing file.")});
                  },
                  cmdCheckout});
     v.push_back({{QStringLiteral("data"), QStringLiteral("inspect")}, QStringLiteral("FILE"),
@@ -601,6 +612,7 @@ std::vector<Command> dataCommands()
                  1, 1,
                  [](QCommandLineParser &p) {
                      p.addOption({QStringLiteral("o"), QStringLiteral("Write to <file> instead of stdout."), QStringLiteral("file")});
+                     p.addOption({QStringLiteral("force"), QStringLiteral("Replace an existing file.")});
                  },
                  cmdRulesSuggest});
     return v;

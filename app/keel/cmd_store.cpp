@@ -3,6 +3,7 @@
 
 #include "store/objectstore.h"
 #include "workspace/datasets.h"
+#include "workspace/storecare.h"
 #include "workspace/workspace.h"
 
 #include <QJsonArray>
@@ -17,29 +18,25 @@ int cmdFsck(Context &ctx)
     auto *ws = ctx.workspace();
     if (!ws)
         return 1;
-    const store::FsckReport report = ws->store().fsck(ctx.feedback());
+    auto check = workspace::checkStore(*ws, ctx.feedback());
     ctx.endProgress();
-    // Versions in history whose bytes are missing are problems too.
-    auto ids = workspace::referencedObjects(*ws);
-    if (!ids)
-        return ctx.fail(ids.error());
-    QStringList missing;
-    for (const QString &id : *ids)
-        if (!ws->store().contains(id))
-            missing << id;
-    missing.sort();
+    if (!check)
+        return ctx.fail(check.error());
+    const store::FsckReport &report = check->store;
     if (ctx.json()) {
-        QJsonArray problems;
+        QJsonArray problems, missing;
         for (const auto &p : report.problems)
             problems.append(QJsonObject{{QStringLiteral("object"), p.object}, {QStringLiteral("where"), p.where},
                                         {QStringLiteral("message"), p.message}});
-        ctx.printJson(QJsonObject{{QStringLiteral("ok"), report.ok() && missing.isEmpty()},
+        for (const auto &m : check->missing)
+            missing.append(QJsonObject{{QStringLiteral("object"), m.objectId}, {QStringLiteral("referenced_by"), m.referencedBy}});
+        ctx.printJson(QJsonObject{{QStringLiteral("ok"), check->ok()},
                                   {QStringLiteral("chunks_checked"), report.chunksChecked},
                                   {QStringLiteral("manifests_checked"), report.manifestsChecked},
                                   {QStringLiteral("bytes_checked"), report.bytesChecked},
                                   {QStringLiteral("stale_temp_files"), report.staleTempFiles},
                                   {QStringLiteral("problems"), problems},
-                                  {QStringLiteral("missing_versions"), QJsonArray::fromStringList(missing)}});
+                                  {QStringLiteral("missing"), missing}});
     } else {
         ctx.out << "checked " << report.manifestsChecked << " files, " << report.chunksChecked << " chunks, "
                 << formatBytes(report.bytesChecked) << '\n';
@@ -47,11 +44,12 @@ int cmdFsck(Context &ctx)
             ctx.out << report.staleTempFiles << " leftover temporary files from interrupted writes (harmless; 'keel store gc' removes them)\n";
         for (const auto &p : report.problems)
             ctx.out << "BAD " << p.object << " at " << p.where << ": " << p.message << '\n';
-        for (const QString &id : missing)
-            ctx.out << "MISSING " << id << ": a version in history refers to it but the store lacks it (pull it from a remote)\n";
-        ctx.out << (report.ok() && missing.isEmpty() ? "store is clean\n" : "store has problems\n");
+        for (const auto &m : check->missing)
+            ctx.out << "MISSING " << m.objectId << " (" << m.referencedBy
+                    << "): referenced but not in the store (pull it from a remote, or restore the store from a backup)\n";
+        ctx.out << (check->ok() ? "store is clean\n" : "store has problems\n");
     }
-    return report.ok() && missing.isEmpty() ? 0 : 1;
+    return check->ok() ? 0 : 1;
 }
 
 int cmdGc(Context &ctx)
@@ -59,19 +57,22 @@ int cmdGc(Context &ctx)
     auto *ws = ctx.workspace();
     if (!ws)
         return 1;
-    auto lock = ws->lock();
-    if (!lock)
-        return ctx.fail(lock.error());
-    auto ids = workspace::referencedObjects(*ws);
-    if (!ids)
-        return ctx.fail(ids.error());
-    auto report = ws->store().gc(*ids, ctx.feedback());
+    Feedback *feedback = ctx.feedback();
+    bool told = false;
+    Feedback waiting;
+    waiting.setCallback([&](qint64 done, qint64 total, const QString &stage) {
+        if (stage == u"waiting" && !told) {
+            told = true;
+            ctx.err << "keel: waiting for running writes (data add, training, pull) to commit before collecting\n";
+            ctx.err.flush();
+        } else if (stage != u"waiting") {
+            feedback->setProgress(done, total, stage);
+        }
+    });
+    auto report = workspace::collectGarbage(*ws, &waiting);
     ctx.endProgress();
     if (!report)
         return ctx.fail(report.error());
-    (void)ws->audit(QStringLiteral("store.gc"), ws->root(),
-                    QJsonObject{{QStringLiteral("bytes_freed"), report->bytesFreed},
-                                {QStringLiteral("manifests_removed"), report->manifestsRemoved}});
     if (ctx.json())
         ctx.printJson(QJsonObject{{QStringLiteral("manifests_removed"), report->manifestsRemoved},
                                   {QStringLiteral("chunks_removed"), report->chunksRemoved},
@@ -123,12 +124,14 @@ std::vector<Command> storeCommands()
 {
     std::vector<Command> v;
     v.push_back({{QStringLiteral("store"), QStringLiteral("fsck")}, QString(), QStringLiteral("Re-hash every object and report damage"),
-                 QStringLiteral("Re-hashes every chunk and file manifest in .keel/objects and checks that every version in\n"
-                                "history has its bytes. Exit code 1 when anything is wrong."),
+                 QStringLiteral("Re-hashes every chunk and file manifest in .keel/objects and checks that every dataset version in\n"
+                                "history and every run artifact (models, recipes, predictions, explanations) has its bytes.\n"
+                                "Exit code 1 when anything is wrong."),
                  0, 0, {}, cmdFsck});
-    v.push_back({{QStringLiteral("store"), QStringLiteral("gc")}, QString(), QStringLiteral("Delete objects no version references"),
-                 QStringLiteral("Deletes files and chunks that no dataset version in any commit of the history references, and\n"
-                                "leftovers of interrupted writes."),
+    v.push_back({{QStringLiteral("store"), QStringLiteral("gc")}, QString(), QStringLiteral("Delete objects nothing references"),
+                 QStringLiteral("Deletes files and chunks that nothing references - no dataset version in any commit of the\n"
+                                "history and no run artifact in the tracking store - and leftovers of interrupted writes.\n"
+                                "Waits for running writes (data add, training, explain, pull) to record their references first."),
                  0, 0, {}, cmdGc});
     v.push_back({{QStringLiteral("store"), QStringLiteral("stats")}, QString(), QStringLiteral("Logical vs stored bytes (dedup ratio)"),
                  QStringLiteral("Compares the total size of all versions with the bytes actually stored."), 0, 0, {}, cmdStats});

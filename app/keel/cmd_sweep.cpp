@@ -62,7 +62,7 @@ int cmdSweep(Context &ctx)
     if (grid == random)
         return ctx.usage(QStringLiteral("give --grid or --random N (one of them)"));
     const QString path = ctx.args().at(0);
-    auto bytes = readFile(path);
+    auto bytes = readFile(ctx.path(path));
     if (!bytes)
         return ctx.fail(bytes.error());
     const QString text = QString::fromUtf8(*bytes);

@@ -99,7 +99,7 @@ int cmdTrain(Context &ctx)
         sourceName = QStringLiteral("config of run %1").arg(run->id.left(8));
     } else {
         sourceName = ctx.args().at(0);
-        auto bytes = readFile(sourceName);
+        auto bytes = readFile(ctx.path(sourceName));
         if (!bytes)
             return ctx.fail(bytes.error());
         text = QString::fromUtf8(*bytes);
@@ -160,7 +160,7 @@ int cmdTrain(Context &ctx)
     }
     auto result = ml::runTraining(*ws, *config, feedback, &observer);
     ctx.endProgress();
-    const bool cancelled = !result && result.error().message == u"cancelled";
+    const bool cancelled = result.is(ErrorKind::Cancelled);
     if (events) {
         if (!result) {
             emitEvent(ctx, {{QStringLiteral("event"), QStringLiteral("failed")}, {QStringLiteral("run"), runId},

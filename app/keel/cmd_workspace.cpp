@@ -31,7 +31,7 @@ const ExampleDataset kExamples[] = {
 
 int cmdInit(Context &ctx)
 {
-    const QString dir = ctx.args().isEmpty() ? ctx.directory() : QDir(ctx.directory()).absoluteFilePath(ctx.args().front());
+    const QString dir = ctx.args().isEmpty() ? ctx.directory() : ctx.path(ctx.args().front());
     auto ws = workspace::Workspace::init(dir);
     if (!ws)
         return ctx.fail(ws.error());
@@ -84,7 +84,7 @@ int cmdRemoteAdd(Context &ctx)
     auto *ws = ctx.workspace();
     if (!ws)
         return 1;
-    const QString path = QDir(ctx.directory()).absoluteFilePath(ctx.args().at(1));
+    const QString path = ctx.path(ctx.args().at(1));
     if (Status s = ws->addRemote(ctx.args().at(0), path); !s)
         return ctx.fail(s.error());
     if (!ctx.json())
@@ -152,8 +152,8 @@ int cmdPull(Context &ctx)
 
 int cmdClone(Context &ctx)
 {
-    const QString source = QDir(ctx.directory()).absoluteFilePath(ctx.args().at(0));
-    const QString dest = QDir(ctx.directory()).absoluteFilePath(ctx.args().at(1));
+    const QString source = ctx.path(ctx.args().at(0));
+    const QString dest = ctx.path(ctx.args().at(1));
     auto ws = workspace::cloneWorkspace(source, dest, ctx.feedback());
     if (!ws)
         return ctx.fail(ws.error());

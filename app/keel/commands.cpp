@@ -56,6 +56,13 @@ QString Context::directory() const
     return d.isEmpty() ? QDir::currentPath() : QDir(d).absolutePath();
 }
 
+QString Context::path(const QString &arg) const
+{
+    if (arg.isEmpty() || arg == u"-")
+        return arg;
+    return QDir::cleanPath(QDir(directory()).absoluteFilePath(arg));
+}
+
 workspace::Workspace *Context::workspace()
 {
     if (!m_ws) {

@@ -37,6 +37,9 @@ public:
     QStringList args() const { return parser.positionalArguments(); }
     /// Folder the command runs in (-C or the current folder).
     QString directory() const;
+    /// A path argument as the user meant it: a relative path is taken relative to directory() (so -C DIR applies
+    /// to every path argument alike); "-" stays "-".
+    QString path(const QString &arg) const;
     /// Opens the workspace around directory(); prints the error and returns null when there is none.
     workspace::Workspace *workspace();
     /// A Feedback that draws a progress bar with ETA on stderr when it is a terminal, and stays silent otherwise.

@@ -1,6 +1,7 @@
 #include "data/rules.h"
 
 #include "util/fileutil.h"
+#include "util/yaml.h"
 
 #include <QJsonArray>
 #include <QRegularExpression>
@@ -418,7 +419,10 @@ QString suggestedNumber(ColumnType type, double v)
 Expected<RuleSet> parseRules(const QByteArray &yaml, const QString &sourceName)
 {
     try {
-        const YAML::Node root = YAML::Load(yaml.toStdString());
+        auto parsed = yaml::parse(yaml, sourceName);
+        if (!parsed)
+            return parsed.error();
+        const YAML::Node root = *parsed;
         if (!root.IsMap())
             return makeError(QStringLiteral("expected a map with a 'columns' key"), sourceName,
                              root.IsDefined() && !root.IsNull() ? markLine(root.Mark()) : 1, QStringLiteral("columns"));

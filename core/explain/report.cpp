@@ -9,6 +9,7 @@
 #include "tracking/trackingstore.h"
 #include "util/hash.h"
 #include "workspace/datasets.h"
+#include "workspace/storecare.h"
 #include "workspace/workspace.h"
 
 #include <QDateTime>
@@ -471,10 +472,10 @@ Expected<ExplainResult> explainRun(workspace::Workspace &ws, const RunModel &mod
 
     // Store: the document in the object store, indexed as an artifact of the run, and an audit event.
     const QByteArray bytes = QJsonDocument(report).toJson(QJsonDocument::Compact);
-    auto added = ws.store().addBytes(bytes);
-    if (!added)
-        return added.error();
-    if (Status s = (*ts)->addArtifact({model.runId, result.artifactName, added->id, added->size, QStringLiteral("explanation-json")}); !s) {
+    auto added = workspace::storeRunArtifact(ws, **ts, model.runId, result.artifactName,
+                                             QStringLiteral("explanation-json"), bytes);
+    if (!added) {
+        const Error s = added.error();
         // Another process (or a second view) answered the same request first: return its stored document.
         auto again = (*ts)->artifacts(model.runId);
         if (again) {
@@ -490,15 +491,17 @@ Expected<ExplainResult> explainRun(workspace::Workspace &ws, const RunModel &mod
                 return result;
             }
         }
-        return s.error();
+        return s;
     }
-    (void)ws.audit(QStringLiteral("explain"), QStringLiteral("run:") + model.runId,
-                   {{QStringLiteral("artifact"), result.artifactName},
-                    {QStringLiteral("object"), added->id},
-                    {QStringLiteral("data"), version->ref()},
-                    {QStringLiteral("method"), method}});
+    if (Status s = ws.audit(QStringLiteral("explain"), QStringLiteral("run:") + model.runId,
+                            {{QStringLiteral("artifact"), result.artifactName},
+                             {QStringLiteral("object"), added->objectId},
+                             {QStringLiteral("data"), version->ref()},
+                             {QStringLiteral("method"), method}});
+        !s)
+        return s.error();
     result.report = report;
-    result.objectId = added->id;
+    result.objectId = added->objectId;
     return result;
 }
 

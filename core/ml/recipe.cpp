@@ -1,4 +1,5 @@
 #include "ml/recipe.h"
+#include "util/yaml.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -27,7 +28,6 @@ QString fromView(std::string_view s) { return QString::fromUtf8(s.data(), qsizet
 QString shortest(double d) { return QString::number(d, 'g', QLocale::FloatingPointShortest); }
 
 Error fieldError(const QString &field, const QString &message) { return makeError(message, {}, -1, field); }
-Error cancelled() { return makeError(QStringLiteral("cancelled")); }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Names of enum values
@@ -548,12 +548,12 @@ Status fitNumeric(Recipe::NumericOutput &o, const std::vector<double> &pre, cons
         bool ok = false;
         o.fill = st.imputeConstant.trimmed().toDouble(&ok);
         if (!ok)
-            return fieldError(name, QStringLiteral("impute constant '%1' is not a number").arg(st.imputeConstant));
+            return fieldError(QStringLiteral("columns.") + name, QStringLiteral("'%1': impute constant '%2' is not a number").arg(name, st.imputeConstant));
         o.hasFill = true;
     } else if (kind != ImputeKind::None) {
         const auto s = statistic(kind, present);
         if (!s)
-            return fieldError(name, QStringLiteral("no training values to impute from"));
+            return fieldError(QStringLiteral("columns.") + name, QStringLiteral("'%1': no training values to impute from").arg(name));
         o.fill = *s;
         o.hasFill = true;
     }
@@ -614,14 +614,14 @@ Expected<Target> makeTargetImpl(const data::Table &t, const QString &column, Tar
 {
     const int ci = t.indexOf(column);
     if (ci < 0)
-        return fieldError(column, QStringLiteral("target column not found"));
+        return fieldError(QStringLiteral("target"), QStringLiteral("no column '%1' in the table").arg(column));
     const data::Column &c = t.column(ci);
     const qint64 rows = t.rowCount();
     for (qint64 r = 0; r < rows; ++r)
         if (c.isNull(r) || (c.type() == data::ColumnType::Float64 && std::isnan(c.float64At(r))))
-            return fieldError(column, QStringLiteral("row %1: missing target value").arg(r + 1));
+            return fieldError(QStringLiteral("target"), QStringLiteral("row %1: missing value in target column '%2'").arg(r + 1).arg(column));
     if (c.type() == data::ColumnType::Datetime)
-        return fieldError(column, QStringLiteral("a datetime column cannot be a target"));
+        return fieldError(QStringLiteral("target"), QStringLiteral("'%1' is a datetime column, which cannot be a target").arg(column));
 
     const bool numeric = numericType(c.type());
     if (mode == TargetMode::Auto) {
@@ -641,7 +641,7 @@ Expected<Target> makeTargetImpl(const data::Table &t, const QString &column, Tar
     Target out;
     if (mode == TargetMode::Regression) {
         if (!numeric)
-            return fieldError(column, QStringLiteral("a regression target must be numeric, not %1").arg(data::columnTypeName(c.type())));
+            return fieldError(QStringLiteral("target"), QStringLiteral("a regression target must be numeric; '%1' is %2").arg(column, data::columnTypeName(c.type())));
         out.task = Task::Regression;
         out.values.resize(size_t(rows));
         for (qint64 r = 0; r < rows; ++r)
@@ -674,9 +674,9 @@ Expected<Target> makeTargetImpl(const data::Table &t, const QString &column, Tar
             std::sort(cls.begin(), cls.end());
     }
     if (cls.size() < 2)
-        return fieldError(column, QStringLiteral("a classification target needs at least 2 classes, found %1").arg(cls.size()));
+        return fieldError(QStringLiteral("target"), QStringLiteral("a classification target needs at least 2 classes; '%1' has %2").arg(column).arg(cls.size()));
     if (mode == TargetMode::Binary && cls.size() != 2)
-        return fieldError(column, QStringLiteral("a binary target needs exactly 2 classes, found %1").arg(cls.size()));
+        return fieldError(QStringLiteral("target"), QStringLiteral("a binary target needs exactly 2 classes; '%1' has %2").arg(column).arg(cls.size()));
     QHash<QString, int> index;
     for (int i = 0; i < cls.size(); ++i)
         index.insert(cls[i], i);
@@ -792,6 +792,9 @@ Expected<RecipeSpec> RecipeSpec::fromJson(const QJsonObject &o)
         return s.error();
     if (Status s = list("features", spec.features); !s)
         return s.error();
+    if (o.contains(QLatin1String("features")) && spec.features.isEmpty())
+        return fieldError(QStringLiteral("features"), QStringLiteral("an empty list selects no feature at all; leave "
+                                                                     "'features' out to use every column but the target"));
     if (Status s = list("exclude", spec.exclude); !s)
         return s.error();
     if (o.contains(QLatin1String("label_map"))) {
@@ -851,7 +854,10 @@ Expected<RecipeSpec> RecipeSpec::fromYaml(const QString &yaml, const QString &so
     YamlLines lines;
     QJsonValue root;
     try {
-        const YAML::Node node = YAML::Load(toStd(yaml));
+        auto parsed = yaml::parse(yaml.toUtf8(), sourceName);
+        if (!parsed)
+            return parsed.error();
+        const YAML::Node node = *parsed;
         if (!node.IsMap())
             return makeError(QStringLiteral("a recipe must be a mapping with at least 'target'"), sourceName,
                              node.Mark().line >= 0 ? qint64(node.Mark().line) + 1 : 1);
@@ -906,7 +912,7 @@ Expected<Recipe> Recipe::fit(const data::Table &train, const RecipeSpec &spec, F
     Recipe r;
     r.m_spec = spec;
     if (train.indexOf(spec.target) < 0)
-        return fieldError(spec.target, QStringLiteral("target column not found in the training table"));
+        return fieldError(QStringLiteral("target"), QStringLiteral("no column '%1' in the training table").arg(spec.target));
     auto mode = targetModeFromName(spec.task);
     if (!mode)
         return mode.error();
@@ -918,39 +924,43 @@ Expected<Recipe> Recipe::fit(const data::Table &train, const RecipeSpec &spec, F
 
     for (const QString &x : spec.exclude)
         if (train.indexOf(x) < 0)
-            return fieldError(x, QStringLiteral("excluded column not found in the training table"));
+            return fieldError(QStringLiteral("exclude"), QStringLiteral("no column '%1' in the training table").arg(x));
     QStringList inputs = spec.features;
     if (inputs.isEmpty()) {
         for (const QString &name : train.columnNames())
             if (name != spec.target && !spec.exclude.contains(name))
                 inputs.append(name);
     }
+    if (inputs.isEmpty() && spec.derived.empty())
+        return fieldError(spec.features.isEmpty() ? QStringLiteral("exclude") : QStringLiteral("features"),
+                          QStringLiteral("no feature columns are left to train on (every column but the target '%1' is "
+                                         "excluded)").arg(spec.target));
     QSet<QString> names;
     for (const QString &name : std::as_const(inputs)) {
         if (train.indexOf(name) < 0)
-            return fieldError(name, QStringLiteral("feature column not found in the training table"));
+            return fieldError(QStringLiteral("features"), QStringLiteral("no column '%1' in the training table").arg(name));
         if (name == spec.target)
-            return fieldError(name, QStringLiteral("the target cannot also be a feature"));
+            return fieldError(QStringLiteral("features"), QStringLiteral("'%1' is the target; it cannot also be a feature").arg(name));
         if (names.contains(name))
-            return fieldError(name, QStringLiteral("feature listed twice"));
+            return fieldError(QStringLiteral("features"), QStringLiteral("'%1' is listed twice").arg(name));
         names.insert(name);
     }
     for (size_t i = 0; i < spec.derived.size(); ++i) {
         const DerivedSpec &d = spec.derived[i];
         if (names.contains(d.name) || train.indexOf(d.name) >= 0)
-            return fieldError(d.name, QStringLiteral("derived column name is already used by a column"));
+            return fieldError(QStringLiteral("derived"), QStringLiteral("'%1' is already the name of a column").arg(d.name));
         auto e = Expression::parse(d.expression);
         if (!e)
-            return fieldError(d.name, e.error().message);
+            return fieldError(QStringLiteral("derived"), QStringLiteral("'%1': %2").arg(d.name, e.error().message));
         for (const QString &ref : e->columns()) {
             const int ci = train.indexOf(ref);
             if (ci < 0)
-                return fieldError(d.name, QStringLiteral("expression reads column '%1', which does not exist").arg(ref));
+                return fieldError(QStringLiteral("derived"), QStringLiteral("'%1' reads column '%2', which does not exist").arg(d.name, ref));
             if (ref == spec.target)
-                return fieldError(d.name, QStringLiteral("expression reads the target column '%1'").arg(ref));
+                return fieldError(QStringLiteral("derived"), QStringLiteral("'%1' reads the target column '%2'").arg(d.name, ref));
             if (!data::isNumericType(train.column(ci).type()))
-                return fieldError(d.name, QStringLiteral("expression reads column '%1', which is %2, not numeric")
-                                              .arg(ref, data::columnTypeName(train.column(ci).type())));
+                return fieldError(QStringLiteral("derived"), QStringLiteral("'%1' reads column '%2', which is %3, not numeric")
+                                              .arg(d.name, ref, data::columnTypeName(train.column(ci).type())));
         }
         names.insert(d.name);
         r.m_expressions.push_back(std::move(*e));
@@ -964,7 +974,7 @@ Expected<Recipe> Recipe::fit(const data::Table &train, const RecipeSpec &spec, F
     qint64 done = 0;
     const auto fitOne = [&](const QString &name, int derived) -> Status {
         if (isCancelled(feedback))
-            return cancelled();
+            return cancelledError();
         reportProgress(feedback, done++, total, QStringLiteral("fit recipe"));
         const StepSpec st = merged(spec.columns.value(name), spec.defaults);
         Feature f;
@@ -1021,7 +1031,7 @@ Expected<Recipe> Recipe::fit(const data::Table &train, const RecipeSpec &spec, F
             f.encode = st.encode.value_or(EncodeKind::OneHot);
             const ImputeKind kind = st.impute.value_or(ImputeKind::MostFrequent);
             if (kind == ImputeKind::Mean || kind == ImputeKind::Median)
-                return fieldError(name, QStringLiteral("impute '%1' needs a numeric column").arg(imputeName(kind, {})));
+                return fieldError(QStringLiteral("columns.") + name, QStringLiteral("'%1': impute '%2' needs a numeric column").arg(name, imputeName(kind, {})));
             QHash<QString, qint64> counts;
             qint64 missing = 0;
             for (qint64 row = 0; row < rows; ++row) {
@@ -1036,7 +1046,7 @@ Expected<Recipe> Recipe::fit(const data::Table &train, const RecipeSpec &spec, F
             };
             if (kind == ImputeKind::MostFrequent) {
                 if (counts.isEmpty())
-                    return fieldError(name, QStringLiteral("no training values to impute from"));
+                    return fieldError(QStringLiteral("columns.") + name, QStringLiteral("'%1': no training values to impute from").arg(name));
                 QStringList keys = counts.keys();
                 f.fillCategory = *std::min_element(keys.begin(), keys.end(), byCount);
                 f.hasFill = true;
@@ -1125,7 +1135,7 @@ Status Recipe::transformInto(const data::Table &t, qint64 begin, qint64 end, flo
     qint64 step = 0;
     for (const Feature &f : m_features) {
         if (isCancelled(feedback))
-            return cancelled();
+            return cancelledError();
         reportProgress(feedback, step++, qint64(m_features.size()), QStringLiteral("transform"));
         const data::Column *col = nullptr;
         if (f.derived < 0) {
@@ -1167,7 +1177,7 @@ Status Recipe::transformInto(const data::Table &t, qint64 begin, qint64 end, flo
                         args[k] = rawNumber(*refs[k], begin + i);
                     raw[size_t(i)] = e.evaluate(args);
                     if (i % kCancelStride == kCancelStride - 1 && isCancelled(feedback))
-                        return cancelled();
+                        return cancelledError();
                 }
             }
             const NumericOutput &o = f.numeric.front();
@@ -1219,7 +1229,7 @@ Status Recipe::transformInto(const data::Table &t, qint64 begin, qint64 end, flo
                         put(i, outCol + width - 1, 1.0);
                 }
                 if (i % kCancelStride == kCancelStride - 1 && isCancelled(feedback))
-                    return cancelled();
+                    return cancelledError();
             }
             outCol += width;
         }

@@ -1,6 +1,7 @@
 #include "ml/sweep.h"
 
 #include "ml/learners.h"
+#include "util/yaml.h"
 
 #include <QLocale>
 
@@ -55,7 +56,10 @@ bool metricIsMaximized(const QString &metric)
 Expected<SweepSpec> SweepSpec::fromConfig(const QString &yaml, const QString &sourceName)
 {
     try {
-        const YAML::Node root = YAML::Load(toStd(yaml));
+        auto parsed = yaml::parse(yaml.toUtf8(), sourceName);
+        if (!parsed)
+            return parsed.error();
+        const YAML::Node root = *parsed;
         if (!root.IsMap())
             return makeError(QStringLiteral("a training config must be a mapping"), sourceName, 1);
         const YAML::Node sweep = root["sweep"];
@@ -251,7 +255,10 @@ std::vector<QStringList> randomTrials(const SweepSpec &spec, int count, quint64 
 Expected<QString> applyConfigOverrides(const QString &yaml, const QStringList &overrides, const QString &sourceName)
 {
     try {
-        YAML::Node root = YAML::Load(toStd(yaml));
+        auto parsed = yaml::parse(yaml.toUtf8(), sourceName);
+        if (!parsed)
+            return parsed.error();
+        YAML::Node root = *parsed;
         if (!root.IsMap())
             return makeError(QStringLiteral("a training config must be a mapping"), sourceName, 1);
         for (const QString &o : overrides) {
@@ -261,12 +268,10 @@ Expected<QString> applyConfigOverrides(const QString &yaml, const QStringList &o
             const QStringList path = o.left(eq).split(QLatin1Char('.'));
             if (path.contains(QString()))
                 return makeError(QStringLiteral("override '%1': empty key in '%2'").arg(o, o.left(eq)));
-            YAML::Node value;
-            try {
-                value = YAML::Load(toStd(o.mid(eq + 1)));
-            } catch (const YAML::Exception &e) {
-                return makeError(QStringLiteral("override '%1': value is not valid YAML: %2").arg(o, fromStd(e.msg)));
-            }
+            auto value = yaml::parse(o.mid(eq + 1).toUtf8(), QStringLiteral("--set %1").arg(o));
+            if (!value)
+                return makeError(ErrorKind::InvalidInput,
+                                 QStringLiteral("override '%1': value is not valid YAML: %2").arg(o, value.error().message));
             // Walk down with fresh handles (yaml-cpp nodes are references; assigning to a walked handle would
             // rebind it instead of writing into the tree).
             std::vector<YAML::Node> chain{root};
@@ -281,7 +286,7 @@ Expected<QString> applyConfigOverrides(const QString &yaml, const QStringList &o
                 }
                 chain.push_back(child);
             }
-            chain.back()[toStd(path.last())] = value;
+            chain.back()[toStd(path.last())] = *value;
         }
         YAML::Emitter out;
         out << root;

@@ -7,7 +7,9 @@
 #include "util/fileutil.h"
 #include "workspace/datasets.h"
 #include "workspace/gitrepo.h"
+#include "workspace/storecare.h"
 #include "workspace/workspace.h"
+#include "util/yaml.h"
 
 #include <QDateTime>
 #include <QFileInfo>
@@ -252,12 +254,32 @@ data::Table takeRows(const data::Table &t, const std::vector<qint64> &rows)
     return data::Table(std::move(cols));
 }
 
+Error TrainingConfig::locate(Error e) const
+{
+    if (!e.file.isEmpty() || e.field.isEmpty() || e.is(ErrorKind::Cancelled))
+        return e;
+    static const QStringList recipeKeys = {QStringLiteral("features"), QStringLiteral("exclude"), QStringLiteral("classes"),
+                                           QStringLiteral("defaults"), QStringLiteral("columns"), QStringLiteral("derived")};
+    if (recipeKeys.contains(e.field.section(QLatin1Char('.'), 0, 0)))
+        e.field = QStringLiteral("recipe.") + e.field;
+    QString path = e.field;
+    while (!path.isEmpty() && !lines.contains(path)) {
+        const qsizetype dot = path.lastIndexOf(QLatin1Char('.'));
+        path = dot < 0 ? QString() : path.left(dot);
+    }
+    e.file = sourceName;
+    e.line = path.isEmpty() ? -1 : lines.value(path, -1);
+    return e;
+}
+
 Expected<TrainingConfig> TrainingConfig::fromYaml(const QString &yaml, const QString &sourceName)
 {
     YamlDoc doc;
     try {
-        const QByteArray utf8 = yaml.toUtf8();
-        const YAML::Node node = YAML::Load(std::string(utf8.constData(), size_t(utf8.size())));
+        auto parsed = yaml::parse(yaml.toUtf8(), sourceName);
+        if (!parsed)
+            return parsed.error();
+        const YAML::Node node = *parsed;
         if (!node.IsMap())
             return makeError(QStringLiteral("a training config must be a mapping (data, target, learner, ...)"),
                              sourceName, node.Mark().line >= 0 ? qint64(node.Mark().line) + 1 : 1);
@@ -279,6 +301,7 @@ Expected<TrainingConfig> TrainingConfig::fromYaml(const QString &yaml, const QSt
     TrainingConfig c;
     c.text = yaml;
     c.sourceName = sourceName;
+    c.lines = doc.lines;
     auto str = [&](const char *key, bool required) {
         return p.string(o, QLatin1String(key), QLatin1String(key), required);
     };
@@ -508,11 +531,11 @@ private:
 
 Status RunExecutor::storeArtifact(const QString &name, const QString &kind, const QByteArray &bytes, QString &objectId)
 {
-    auto added = m_ws.store().addBytes(bytes);
-    if (!added)
-        return added.error();
-    objectId = added->id;
-    return m_ts.addArtifact({m_runId, name, added->id, added->size, kind});
+    auto stored = workspace::storeRunArtifact(m_ws, m_ts, m_runId, name, kind, bytes);
+    if (!stored)
+        return stored.error();
+    objectId = stored->objectId;
+    return {};
 }
 
 void RunExecutor::logPoint(const QString &key, qint64 step, double value)
@@ -614,7 +637,7 @@ Expected<Fitted> RunExecutor::fit(const Learner &learner, const RecipeSpec &spec
     if (!logStatus)
         return logStatus.error();
     if (!model)
-        return isCancelled(m_feedback) ? makeError(QStringLiteral("cancelled")) : model.error();
+        return isCancelled(m_feedback) ? cancelledError() : model.error();
     if (Status s = flushMetrics(); !s)
         return s.error();
     const QVariantMap diag = (*model)->diagnostics();
@@ -638,13 +661,19 @@ Expected<TrainingResult> RunExecutor::run()
     // Data.
     reportProgress(m_feedback, 0, 1, QStringLiteral("load"));
     auto trainVersion = workspace::resolveDataset(m_ws, m_c.data);
-    if (!trainVersion)
-        return trainVersion.error();
+    if (!trainVersion) {
+        Error e = trainVersion.error();
+        e.field = QStringLiteral("data");
+        return e;
+    }
     std::optional<workspace::DatasetVersion> evalVersion;
     if (!m_c.evaluate.isEmpty()) {
         auto v = workspace::resolveDataset(m_ws, m_c.evaluate);
-        if (!v)
-            return v.error();
+        if (!v) {
+            Error e = v.error();
+            e.field = QStringLiteral("evaluate");
+            return e;
+        }
         evalVersion = *v;
     }
     std::vector<std::pair<QString, QString>> params;
@@ -696,7 +725,7 @@ Expected<TrainingResult> RunExecutor::run()
     if (!table)
         return table.error();
     if (isCancelled(m_feedback))
-        return makeError(QStringLiteral("cancelled"));
+        return cancelledError();
 
     // Split (stratified on the target as the recipe will encode it). Classification classes are fixed from the
     // whole dataset so every fold's model numbers the classes the same way.
@@ -915,8 +944,10 @@ Expected<TrainingResult> runTraining(workspace::Workspace &ws, const TrainingCon
     }
     Expected<TrainingResult> result = tagged ? RunExecutor(ws, **ts, config, *runId, feedback, observer).run()
                                              : Expected<TrainingResult>(tagged.error());
+    if (!result)
+        result = config.locate(result.error());
     if (!result) {
-        const bool cancelled = result.error().message == u"cancelled";
+        const bool cancelled = result.is(ErrorKind::Cancelled);
         (void)(*ts)->setTag(*runId, QStringLiteral("error"), result.error().toString());
         (void)(*ts)->finishRun(*runId, cancelled ? tracking::RunStatus::Killed : tracking::RunStatus::Failed);
         return result;

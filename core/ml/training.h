@@ -13,6 +13,7 @@
 #include "util/feedback.h"
 #include "util/result.h"
 
+#include <QHash>
 #include <QString>
 #include <QJsonObject>
 #include <QVariantMap>
@@ -37,6 +38,11 @@ struct TrainingConfig {
     QString sourceName;           ///< file name used in error messages
     QString parentRunId;          ///< not from YAML: the run this one branches from (or its sweep), recorded as parent
     QString sweepId;              ///< not from YAML: the sweep this run is a trial of
+    QHash<QString, qint64> lines; ///< 1-based line of every dotted key path in the YAML (e.g. "recipe.exclude")
+
+    /// An error found after parsing (fitting the recipe, reading the data) placed in this config: a recipe field
+    /// ("exclude") becomes its config path ("recipe.exclude"), and the file and line are filled in.
+    Error locate(Error e) const;
 
     /// Parses and validates YAML; errors name `sourceName`, the 1-based line and the field
     /// (e.g. "params.max_depth", "split.test_fraction"). Never throws.

@@ -23,6 +23,29 @@ constexpr qint64 kSmallPack = 16LL << 20;   // gc merges intact packs smaller th
 
 } // namespace
 
+qint64 ObjectStore::Private::removeLeftovers() const
+{
+    qint64 freed = 0;
+    for (const QString &f : filesIn(packsDir())) {
+        if (!f.startsWith(QLatin1String("pack-")) || !f.endsWith(QLatin1String(".pack")))
+            continue;
+        const QString name = f.mid(5, f.size() - 10);
+        const QString path = packsDir() + QLatin1Char('/') + f;
+        if (!QFileInfo::exists(packsDir() + QLatin1Char('/') + indexFileName(name))) {
+            const qint64 size = fileSize(path);
+            if (removeFile(path))
+                freed += size;
+        }
+    }
+    for (const QString &f : filesIn(tmpDir())) {
+        const QString path = tmpDir() + QLatin1Char('/') + f;
+        const qint64 size = fileSize(path);
+        if (removeFile(path))
+            freed += size;
+    }
+    return freed;
+}
+
 FsckReport ObjectStore::fsck(Feedback *feedback) const
 {
     FsckReport report;
@@ -368,23 +391,7 @@ Expected<GcReport> ObjectStore::gc(const QSet<QString> &live, Feedback *feedback
     syncDirectory(d->packsDir());
 
     // 5. Leftovers of interrupted writes: packs without idx, tmp files; empty manifest folders.
-    for (const QString &f : filesIn(d->packsDir())) {
-        if (!f.startsWith(QLatin1String("pack-")) || !f.endsWith(QLatin1String(".pack")))
-            continue;
-        const QString name = f.mid(5, f.size() - 10);
-        const QString path = d->packsDir() + QLatin1Char('/') + f;
-        if (!QFileInfo::exists(d->packsDir() + QLatin1Char('/') + indexFileName(name))) {
-            const qint64 size = fileSize(path);
-            if (removeFile(path))
-                deletedBytes += size;
-        }
-    }
-    for (const QString &f : filesIn(d->tmpDir())) {
-        const QString path = d->tmpDir() + QLatin1Char('/') + f;
-        const qint64 size = fileSize(path);
-        if (removeFile(path))
-            deletedBytes += size;
-    }
+    deletedBytes += d->removeLeftovers();
     const QDir top(d->manifestsDir());
     for (const QString &sub : top.entryList(QDir::Dirs | QDir::NoDotAndDotDot))
         top.rmdir(sub);   // fails (as intended) unless empty
@@ -421,7 +428,7 @@ Status ObjectStore::copyObjects(const ObjectStore &from, ObjectStore &to, const 
 {
     std::lock_guard addLock(to.d->addMutex);
     StoreLock toLock, fromLock;
-    Status st = toLock.acquire(to.d->root, false);
+    Status st = toLock.acquireForWrite(to.d->root, [&to] { to.d->removeLeftovers(); });
     if (!st.isOk())
         return st;
     st = fromLock.acquire(from.d->root, false);

@@ -25,7 +25,6 @@ namespace keel::store {
 
 int workerCount() { return std::max(1, QThread::idealThreadCount()); }
 
-Error cancelledError() { return makeError(QStringLiteral("cancelled")); }
 
 Status parallelFor(qint64 n, int threads, const std::function<Status(qint64)> &fn)
 {
@@ -78,6 +77,23 @@ Status StoreLock::acquire(const QString &root, bool exclusive)
     while (::flock(m_fd, exclusive ? LOCK_EX : LOCK_SH) != 0) {
         if (errno != EINTR)
             return makeError(QStringLiteral("cannot lock store: %1").arg(errnoText()), path);
+    }
+    return {};
+}
+
+Status StoreLock::acquireForWrite(const QString &root, const std::function<void()> &whenAlone)
+{
+    const QString path = root + QStringLiteral("/lock");
+    m_fd = ::open(QFile::encodeName(path).constData(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (m_fd < 0)
+        return makeError(ErrorKind::Io, QStringLiteral("cannot open lock file: %1").arg(errnoText()), path);
+    if (::flock(m_fd, LOCK_EX | LOCK_NB) == 0) {
+        whenAlone();
+        // Converting to shared is not atomic: a gc may take the lock between; the writer then waits for it.
+    }
+    while (::flock(m_fd, LOCK_SH) != 0) {
+        if (errno != EINTR)
+            return makeError(ErrorKind::Io, QStringLiteral("cannot lock store: %1").arg(errnoText()), path);
     }
     return {};
 }
@@ -353,7 +369,7 @@ Expected<AddResult> ObjectStore::addData(const char *data, qint64 size, Feedback
 {
     std::lock_guard addLock(d->addMutex);
     StoreLock lock;
-    Status st = lock.acquire(d->root, false);
+    Status st = lock.acquireForWrite(d->root, [this] { d->removeLeftovers(); });
     if (!st.isOk())
         return st.error();
     d->syncIndex();
@@ -464,7 +480,8 @@ Expected<qint64> ObjectStore::sizeOf(const QString &id) const
     return m->size;
 }
 
-Status ObjectStore::checkout(const QString &id, const QString &outPath, Feedback *feedback) const
+Status ObjectStore::streamTo(const QString &id, const std::function<Status(const char *, qint64)> &sink,
+                             Feedback *feedback) const
 {
     StoreLock lock;
     Status st = lock.acquire(d->root, false);
@@ -476,17 +493,6 @@ Status ObjectStore::checkout(const QString &id, const QString &outPath, Feedback
         return m.status();
     std::vector<ChunkRef> refs;
     st = d->resolve(id, *m, refs);
-    if (!st.isOk())
-        return st;
-
-    // Written next to the target (same file system), then renamed over it: no partial file is ever visible.
-    const QFileInfo info(outPath);
-    const QString dir = info.absolutePath();
-    if (!QDir().mkpath(dir))
-        return makeError(QStringLiteral("cannot create folder %1").arg(dir), outPath);
-    DirectWriter out;
-    st = out.open(dir + QStringLiteral("/.") + info.fileName() + QStringLiteral(".keel-") + randomSuffix()
-                  + QStringLiteral(".tmp"));
     if (!st.isOk())
         return st;
     PackFiles files;
@@ -502,18 +508,50 @@ Status ObjectStore::checkout(const QString &id, const QString &outPath, Feedback
             buffer.resize(size_t(bytes));
         st = d->readChunks(files, *m, refs, first, count, buffer.data());
         if (st.isOk())
-            st = out.write(buffer.data(), bytes);   // the disk writes this batch while the next one is verified
-        if (!st.isOk()) {
-            out.abort();
+            st = sink(buffer.data(), bytes);   // the disk writes this batch while the next one is verified
+        if (!st.isOk())
             return st;
-        }
         first += count;
         done += bytes;
         reportProgress(feedback, done, m->size, QStringLiteral("checkout"));
-        if (isCancelled(feedback)) {
-            out.abort();
+        if (isCancelled(feedback))
             return cancelledError();
+    }
+    return {};
+}
+
+Status ObjectStore::writeTo(const QString &id, int fd, Feedback *feedback) const
+{
+    return streamTo(id, [fd](const char *data, qint64 size) -> Status {
+        while (size > 0) {
+            const ssize_t n = ::write(fd, data, size_t(size));
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                return makeError(ErrorKind::Io, QStringLiteral("write failed: %1").arg(errnoText()));
+            data += n;
+            size -= n;
         }
+        return {};
+    }, feedback);
+}
+
+Status ObjectStore::checkout(const QString &id, const QString &outPath, Feedback *feedback) const
+{
+    // Written next to the target (same file system), then renamed over it: no partial file is ever visible.
+    const QFileInfo info(outPath);
+    const QString dir = info.absolutePath();
+    if (!QDir().mkpath(dir))
+        return makeError(ErrorKind::Io, QStringLiteral("cannot create folder %1").arg(dir), outPath);
+    DirectWriter out;
+    Status st = out.open(dir + QStringLiteral("/.") + info.fileName() + QStringLiteral(".keel-") + randomSuffix()
+                         + QStringLiteral(".tmp"));
+    if (!st.isOk())
+        return st;
+    st = streamTo(id, [&out](const char *data, qint64 size) { return out.write(data, size); }, feedback);
+    if (!st.isOk()) {
+        out.abort();
+        return st;
     }
     st = out.close();
     if (!st.isOk())

@@ -19,6 +19,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -96,6 +97,8 @@ public:
     /// Writes the file back byte-identical (verifying every chunk hash) to outPath, atomically: on any error no
     /// file (and no partial file) is left at outPath and an existing file there is unchanged.
     Status checkout(const QString &id, const QString &outPath, Feedback *feedback = nullptr) const;
+    /// Streams the file to an open descriptor (e.g. stdout), every chunk verified before it is written.
+    Status writeTo(const QString &id, int fd, Feedback *feedback = nullptr) const;
     /// The whole file in memory, every chunk verified.
     Expected<QByteArray> readAll(const QString &id) const;
     /// All manifest ids present, sorted.
@@ -118,6 +121,7 @@ public:
 
 private:
     struct Private;
+    Status streamTo(const QString &id, const std::function<Status(const char *, qint64)> &sink, Feedback *feedback) const;
     explicit ObjectStore(std::unique_ptr<Private> d);
     Expected<AddResult> addData(const char *data, qint64 size, Feedback *feedback);
     std::unique_ptr<Private> d;

@@ -50,8 +50,6 @@ struct ChunkRef {
 
 /// Worker threads for parallel loops (all cores).
 int workerCount();
-/// The error every cancelled operation returns.
-Error cancelledError();
 /// Runs fn(i) for i in [0, n) on up to `threads` threads (the caller is one); stops at the first failure.
 Status parallelFor(qint64 n, int threads, const std::function<Status(qint64)> &fn);
 
@@ -64,6 +62,9 @@ public:
     StoreLock &operator=(const StoreLock &) = delete;
     ~StoreLock();
     Status acquire(const QString &root, bool exclusive);
+    /// Shared, for a writer. When no other process holds the lock at all, `whenAlone` runs first under an exclusive
+    /// hold: the moment to remove leftovers of writers killed earlier, which no live writer can still be using.
+    Status acquireForWrite(const QString &root, const std::function<void()> &whenAlone);
 
 private:
     int m_fd = -1;
@@ -106,6 +107,9 @@ struct ObjectStore::Private {
         return manifestsDir() + QLatin1Char('/') + id.left(2) + QLatin1Char('/') + id.mid(2);
     }
 
+    /// Removes leftovers of interrupted writes (tmp/ files, packs without idx); only under an exclusive store lock.
+    /// Returns the bytes freed.
+    qint64 removeLeftovers() const;
     /// Brings the index in line with packs/: loads new idx files, drops packs whose idx is gone (another
     /// process's gc). Called at the start of every operation, under the store lock.
     void syncIndex() const;

@@ -17,10 +17,13 @@
 #include <QVariant>
 
 #include <cerrno>
+#include <cstring>
 #include <climits>
 #include <cmath>
 #include <algorithm>
 #include <limits>
+
+#include <unistd.h>
 
 #ifdef Q_OS_UNIX
 #include <pwd.h>
@@ -73,8 +76,14 @@ QString osUserName()
 }
 
 // The one adapter from Qt SQL errors to keel::Error: names the database file and what the statement was for.
+Error damagedDatabaseError(const QString &path, const QString &what);
+bool isDamageCode(const QString &nativeCode);
+
 Error toError(const QSqlError &e, const QString &purpose, const QString &path)
 {
+    if (isDamageCode(e.nativeErrorCode()))
+        return damagedDatabaseError(path, QStringLiteral("the tracking database is damaged (%1 failed: %2)")
+                                              .arg(purpose, e.databaseText().trimmed()));
     QString detail = e.databaseText().trimmed();
     if (detail.isEmpty())
         detail = e.driverText().trimmed();
@@ -188,6 +197,42 @@ TrackingStore::~TrackingStore()
     QSqlDatabase::removeDatabase(m_connectionName);
 }
 
+namespace {
+
+// The one recovery path a damaged database gets: it is never recreated over, only moved aside by the user.
+Error damagedDatabaseError(const QString &path, const QString &what)
+{
+    return makeError(ErrorKind::Corrupt,
+                     what + QStringLiteral(". Keel will not replace it, because its runs and audit history would be "
+                                           "lost. Restore it from a backup, or move it aside to start an empty one: "
+                                           "mv '%1' '%1.damaged'").arg(path),
+                     path);
+}
+
+// SQLite result codes (the primary code, low byte) that mean the file is not a usable database.
+bool isDamageCode(const QString &nativeCode)
+{
+    bool ok = false;
+    const int code = nativeCode.toInt(&ok) & 0xff;
+    return ok && (code == 11 /* SQLITE_CORRUPT */ || code == 26 /* SQLITE_NOTADB */);
+}
+
+// Checks what is at `path` before SQLite sees it: SQLite would silently treat a 0-byte file as a new, empty
+// database. Only stat() is used: opening and closing the file here would drop the POSIX locks that this process's
+// other SQLite connections hold on it. A file that is not a database is reported by SQLite itself (SQLITE_NOTADB),
+// which toError() turns into the same message.
+Status checkExistingDatabase(const QString &path)
+{
+    const QFileInfo info(path);
+    if (!info.isFile())
+        return damagedDatabaseError(path, QStringLiteral("the tracking database is not a regular file"));
+    if (info.size() == 0)
+        return damagedDatabaseError(path, QStringLiteral("the tracking database is empty (0 bytes)"));
+    return {};
+}
+
+} // namespace
+
 Expected<std::unique_ptr<TrackingStore>> TrackingStore::open(const QString &dbPath)
 {
     if (dbPath.isEmpty())
@@ -195,10 +240,38 @@ Expected<std::unique_ptr<TrackingStore>> TrackingStore::open(const QString &dbPa
     const QFileInfo info(dbPath);
     const QString absolute = info.absoluteFilePath();
     if (!QDir().mkpath(info.absolutePath()))
-        return makeError(QStringLiteral("cannot create the folder for the tracking database"), absolute);
+        return makeError(ErrorKind::Io, QStringLiteral("cannot create the folder for the tracking database"), absolute);
     if (!QSqlDatabase::isDriverAvailable(kSqliteDriver))
         return makeError(QStringLiteral("the Qt SQLite driver (QSQLITE) is not available"), absolute);
 
+    if (!QFileInfo::exists(absolute)) {
+        // A new database is built beside the final name and linked into place only once its schema is complete, so
+        // no process ever sees a half-created (or 0-byte) database there; two creators race harmlessly on link().
+        const QString building = absolute + QStringLiteral(".new-") + QUuid::createUuid().toString(QUuid::WithoutBraces);
+        {
+            auto fresh = openConnection(building);
+            if (!fresh) {
+                QFile::remove(building);
+                return fresh.error();
+            }
+        }
+        const QByteArray from = QFile::encodeName(building), to = QFile::encodeName(absolute);
+        const int linked = ::link(from.constData(), to.constData());
+        const int linkErrno = errno;
+        for (const char *suffix : {"", "-wal", "-shm", "-journal"})
+            QFile::remove(building + QLatin1String(suffix));
+        if (linked != 0 && linkErrno != EEXIST)
+            return makeError(ErrorKind::Io,
+                             QStringLiteral("cannot create the tracking database: %1").arg(QString::fromLocal8Bit(::strerror(linkErrno))),
+                             absolute);
+    }
+    if (Status s = checkExistingDatabase(absolute); !s)
+        return s.error();
+    return openConnection(absolute);
+}
+
+Expected<std::unique_ptr<TrackingStore>> TrackingStore::openConnection(const QString &absolute)
+{
     const QString connection = QStringLiteral("keel-tracking-") + QUuid::createUuid().toString(QUuid::WithoutBraces);
     std::unique_ptr<TrackingStore> store(new TrackingStore(absolute, connection));
     store->m_db = QSqlDatabase::addDatabase(kSqliteDriver, connection);
@@ -466,6 +539,47 @@ Expected<std::vector<AuditEvent>> TrackingStore::auditEvents(const QString &subj
     return out;
 }
 
+Expected<bool> TrackingStore::hasAuditEventFor(const QString &action, const QString &commit) const
+{
+    QSqlQuery query(m_db);
+    query.setForwardOnly(true);
+    query.prepare(QStringLiteral("SELECT 1 FROM audit_events WHERE action = ? AND commit_id = ? LIMIT 1"));
+    query.addBindValue(action);
+    query.addBindValue(commit);
+    if (Status s = exec(query, QStringLiteral("reading audit events")); !s)
+        return s.error();
+    return query.next();
+}
+
+Expected<QStringList> TrackingStore::allArtifactObjects() const
+{
+    QSqlQuery query(m_db);
+    query.setForwardOnly(true);
+    if (!query.exec(QStringLiteral("SELECT DISTINCT object_id FROM artifacts ORDER BY object_id")))
+        return sqlError(query, QStringLiteral("reading artifact objects"));
+    QStringList out;
+    while (query.next())
+        out << query.value(0).toString();
+    if (query.lastError().isValid())
+        return sqlError(query, QStringLiteral("reading artifact objects"));
+    return out;
+}
+
+Expected<std::vector<ArtifactRecord>> TrackingStore::allArtifacts() const
+{
+    QSqlQuery query(m_db);
+    query.setForwardOnly(true);
+    if (!query.exec(QStringLiteral("SELECT run_id, name, object_id, size, kind FROM artifacts ORDER BY run_id, name")))
+        return sqlError(query, QStringLiteral("reading artifacts"));
+    std::vector<ArtifactRecord> out;
+    while (query.next())
+        out.push_back(ArtifactRecord{query.value(0).toString(), query.value(1).toString(), query.value(2).toString(),
+                                     query.value(3).toLongLong(), query.value(4).toString()});
+    if (query.lastError().isValid())
+        return sqlError(query, QStringLiteral("reading artifacts"));
+    return out;
+}
+
 // ---- experiments ----
 
 Expected<qint64> TrackingStore::experimentIdInTransaction(const QString &name)
@@ -725,7 +839,7 @@ Expected<std::vector<RunSummary>> TrackingStore::runSummaries(const QString &exp
     const QString inExperiment = one ? QStringLiteral(" AND r.experiment_id = (SELECT id FROM experiments WHERE name = ?)")
                                      : QString();
     constexpr int kCheckEvery = 1024;
-    const auto cancelled = [&] { return makeError(QStringLiteral("cancelled"), m_path); };
+    const auto cancelled = [&] { return cancelledError(m_path); };
 
     std::vector<RunSummary> out;
     QHash<QString, size_t> position;
@@ -955,7 +1069,7 @@ Status TrackingStore::logMetrics(const QString &runId, const std::vector<MetricP
         const QVariant runIdValue(runId);
         for (size_t begin = 0; begin < points.size(); begin += kRowsPerStatement) {
             if (isCancelled(feedback))
-                return makeError(QStringLiteral("cancelled"), m_path);
+                return cancelledError(m_path);
             reportProgress(feedback, qint64(begin), total, stage);
             const size_t rows = std::min(kRowsPerStatement, points.size() - begin);
             QSqlQuery partial(m_db);

@@ -103,8 +103,10 @@ struct RunSummary {
 /// what the failing statement was for.
 class TrackingStore {
 public:
-    /// Opens or creates the SQLite database at dbPath (creating missing folders) and migrates it to the
-    /// latest schema. Fails if the database's schema is newer than this binary knows.
+    /// Opens the SQLite database at dbPath and migrates it to the latest schema; creates it (and missing folders)
+    /// only when no file is there. An empty file, a file that is not an SQLite database or one SQLite reports as
+    /// corrupt is never recreated: the error (kind Corrupt) says how to recover. Fails if the database's schema is
+    /// newer than this binary knows.
     static Expected<std::unique_ptr<TrackingStore>> open(const QString &dbPath);
     ~TrackingStore();
     TrackingStore(const TrackingStore &) = delete;
@@ -121,6 +123,9 @@ public:
     Expected<qint64> addAuditEvent(const AuditEvent &event);
     /// Events newest first (by time, then id), optionally only for one subject; limit < 0 means all.
     Expected<std::vector<AuditEvent>> auditEvents(const QString &subject = {}, int limit = -1) const;
+
+    /// True when an event with this action names this workspace commit.
+    Expected<bool> hasAuditEventFor(const QString &action, const QString &commit) const;
 
     /// Id of the experiment with this name, creating it if needed. Safe against concurrent creators.
     Expected<qint64> ensureExperiment(const QString &name);
@@ -168,6 +173,10 @@ public:
     Status addArtifact(const ArtifactRecord &artifact);
     /// Artifacts of a run, sorted by name.
     Expected<std::vector<ArtifactRecord>> artifacts(const QString &runId) const;
+    /// Every artifact of every run, sorted by run id and name (what store gc keeps and fsck checks).
+    Expected<std::vector<ArtifactRecord>> allArtifacts() const;
+    /// Distinct object ids of all artifacts, sorted.
+    Expected<QStringList> allArtifactObjects() const;
 
     /// Records an edge; adding an identical edge (same ends and relation) again is a no-op.
     Status addLineage(const LineageEdge &edge);
@@ -176,6 +185,7 @@ public:
 
 private:
     TrackingStore(QString path, QString connectionName);
+    static Expected<std::unique_ptr<TrackingStore>> openConnection(const QString &absolutePath);
 
     Status initialize();
     Status migrate();

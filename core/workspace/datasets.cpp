@@ -2,8 +2,10 @@
 
 #include "data/materialise.h"
 #include "store/objectstore.h"
+#include "tracking/trackingstore.h"
 #include "util/fileutil.h"
 #include "util/hash.h"
+#include "util/yaml.h"
 #include "workspace/workspace.h"
 
 #include <QDir>
@@ -11,8 +13,6 @@
 #include <QFileInfo>
 #include <QRegularExpression>
 #include <QUuid>
-
-#include <yaml-cpp/yaml.h>
 
 namespace keel::workspace {
 
@@ -132,8 +132,11 @@ QByteArray datasetRecordToYaml(const DatasetRecord &r)
 
 Expected<DatasetRecord> datasetRecordFromYaml(const QByteArray &yaml, const QString &sourceName)
 {
-    try {
-        const YAML::Node n = YAML::Load(yaml.toStdString());
+    auto parsed = yaml::parse(yaml, sourceName);
+    if (!parsed)
+        return parsed.error();
+    return yaml::guarded(sourceName, [&]() -> Expected<DatasetRecord> {
+        const YAML::Node &n = *parsed;
         if (!n.IsMap())
             return makeError(QStringLiteral("not a dataset record"), sourceName, 1);
         DatasetRecord r;
@@ -169,9 +172,7 @@ Expected<DatasetRecord> datasetRecordFromYaml(const QByteArray &yaml, const QStr
             r.profile = std::move(*profile);
         }
         return r;
-    } catch (const YAML::Exception &e) {
-        return makeError(QString::fromStdString(e.msg), sourceName, e.mark.line + 1);
-    }
+    });
 }
 
 Status validateDatasetName(const QString &name)
@@ -194,10 +195,8 @@ Expected<AddOutcome> addDataset(Workspace &ws, const QString &file, const QStrin
     if (Status s = validateDatasetName(name); !s)
         return s.error();
     const QFileInfo info(file);
-    if (!info.exists())
-        return makeError(QStringLiteral("no such file"), file);
-    if (!info.isFile())
-        return makeError(QStringLiteral("not a regular file"), file);
+    if (Status s = checkInputFile(file); !s)
+        return s.error();
 
     // Parse and profile first: bad input must leave nothing in the store or in git.
     data::ReadOptions opts = options;
@@ -216,6 +215,10 @@ Expected<AddOutcome> addDataset(Workspace &ws, const QString &file, const QStrin
         return profile.error();
     outcome.profileMs = step.restart();
 
+    // From the first object written until the commit that references it, gc must not collect it.
+    auto guard = ws.guardObjectWrites();
+    if (!guard)
+        return guard.error();
     auto added = ws.store().addFile(file, feedback);
     if (!added)
         return added.error();
@@ -246,6 +249,10 @@ Expected<AddOutcome> addDataset(Workspace &ws, const QString &file, const QStrin
     auto log = datasetLog(ws, name);
     if (!log)
         return log.error();
+    const QJsonObject detailBase{{QStringLiteral("content_id"), r.contentId},
+                                 {QStringLiteral("source"), info.absoluteFilePath()},
+                                 {QStringLiteral("rows"), r.rows},
+                                 {QStringLiteral("size"), r.size}};
     if (!log->empty()) {
         const DatasetVersion &latest = log->back();
         if (latest.record.contentId == r.contentId && latest.record.schema == r.schema
@@ -253,13 +260,30 @@ Expected<AddOutcome> addDataset(Workspace &ws, const QString &file, const QStrin
             && latest.record.header == r.header) {
             outcome.version = latest;
             outcome.unchanged = true;
+            // An earlier add may have committed and then failed to write its audit event (and failed to undo the
+            // commit): record the event now, so the audit trail covers every version.
+            auto t = ws.tracking();
+            if (!t)
+                return t.error();
+            auto recorded = (*t)->hasAuditEventFor(QStringLiteral("data.add"), latest.commit.id);
+            if (!recorded)
+                return recorded.error();
+            if (!*recorded) {
+                QJsonObject detail = detailBase;
+                detail.insert(QStringLiteral("version"), latest.version);
+                detail.insert(QStringLiteral("recorded_late"), true);
+                if (Status s = ws.audit(QStringLiteral("data.add"), name, detail, latest.commit.id); !s)
+                    return s.error();
+            }
             return outcome;
         }
     }
     const QString msg = message.isEmpty() ? QStringLiteral("Add %1 from %2").arg(name, info.fileName()) : message;
     QMap<QString, QByteArray> files;
     files.insert(datasetPath(name), datasetRecordToYaml(r));
-    auto commit = ws.git().commitFiles(files, msg);
+    QJsonObject detail = detailBase;
+    detail.insert(QStringLiteral("version"), int(log->size()) + 1);
+    auto commit = ws.commitAndAudit(files, msg, QStringLiteral("data.add"), name, detail);
     if (!commit)
         return commit.error();
     auto commitInfo = ws.git().commitInfo(*commit);
@@ -269,13 +293,6 @@ Expected<AddOutcome> addDataset(Workspace &ws, const QString &file, const QStrin
     outcome.version.record = std::move(r);
     outcome.version.version = int(log->size()) + 1;
     outcome.version.commit = *commitInfo;
-    const QJsonObject detail{{QStringLiteral("version"), outcome.version.version},
-                             {QStringLiteral("content_id"), outcome.version.record.contentId},
-                             {QStringLiteral("source"), info.absoluteFilePath()},
-                             {QStringLiteral("rows"), outcome.version.record.rows},
-                             {QStringLiteral("size"), outcome.version.record.size}};
-    if (Status s = ws.audit(QStringLiteral("data.add"), name, detail, *commit); !s)
-        return s.error();
     return outcome;
 }
 
@@ -352,14 +369,28 @@ Expected<DatasetVersion> resolveDataset(Workspace &ws, const QString &ref)
     return makeError(QStringLiteral("dataset '%1' at %2 is not in the current history").arg(name, rev));
 }
 
-Status checkoutDataset(Workspace &ws, const DatasetVersion &version, const QString &outPath, Feedback *feedback)
+Status checkoutDataset(Workspace &ws, const DatasetVersion &version, const QString &outPath, const OutputPolicy &policy,
+                       Feedback *feedback)
 {
+    if (Status s = checkOutputPath(outPath, policy); !s)
+        return s;
     if (Status s = ws.store().checkout(version.record.contentId, outPath, feedback); !s)
         return s;
     return ws.audit(QStringLiteral("data.checkout"), version.record.name,
                     QJsonObject{{QStringLiteral("version"), version.version},
                                 {QStringLiteral("content_id"), version.record.contentId},
                                 {QStringLiteral("output"), QFileInfo(outPath).absoluteFilePath()}},
+                    version.commit.id);
+}
+
+Status checkoutDatasetTo(Workspace &ws, const DatasetVersion &version, int fd, Feedback *feedback)
+{
+    if (Status s = ws.store().writeTo(version.record.contentId, fd, feedback); !s)
+        return s;
+    return ws.audit(QStringLiteral("data.checkout"), version.record.name,
+                    QJsonObject{{QStringLiteral("version"), version.version},
+                                {QStringLiteral("content_id"), version.record.contentId},
+                                {QStringLiteral("output"), QStringLiteral("-")}},
                     version.commit.id);
 }
 
@@ -387,20 +418,17 @@ Expected<data::Table> loadDataset(Workspace &ws, const DatasetVersion &version, 
     return table;
 }
 
-Expected<QSet<QString>> referencedObjects(Workspace &ws)
+Expected<QSet<QString>> referencedObjects(Workspace &ws, const QStringList &extraTips)
 {
-    auto blobs = ws.git().allBlobsUnder(QStringLiteral("datasets"), QStringLiteral(".yaml"));
+    auto blobs = ws.git().allBlobsUnder(QStringLiteral("datasets"), QStringLiteral(".yaml"), extraTips);
     if (!blobs)
         return blobs.error();
     QSet<QString> ids;
     for (const QByteArray &b : *blobs) {
-        try {
-            const YAML::Node n = YAML::Load(b.toStdString());
-            if (n.IsMap() && n["content_id"])
-                ids.insert(QString::fromStdString(n["content_id"].as<std::string>()));
-        } catch (const YAML::Exception &) {
-            // Not a dataset record (hand-edited file): it references nothing.
-        }
+        // A file that does not parse as a dataset record (hand-edited) references nothing.
+        auto n = yaml::parse(b, QStringLiteral("datasets"));
+        if (n && n->IsMap() && (*n)["content_id"] && (*n)["content_id"].IsScalar())
+            ids.insert(yaml::text((*n)["content_id"]));
     }
     return ids;
 }
@@ -443,23 +471,31 @@ Expected<QString> pullWorkspace(Workspace &ws, const QString &remoteName, Feedba
         return remote.error();
     const QString gitPath = remote->path + QStringLiteral("/git");
     if (!QFileInfo::exists(gitPath + QStringLiteral("/HEAD")))
-        return makeError(QStringLiteral("the remote holds no workspace yet (push to it first)"), remote->path);
+        return makeError(ErrorKind::NotFound, QStringLiteral("the remote holds no workspace yet (push to it first)"),
+                         remote->path);
     auto remoteStore = store::ObjectStore::open(remote->path + QStringLiteral("/objects"), false);
     if (!remoteStore)
         return remoteStore.error();
+    auto guard = ws.guardObjectWrites();
+    if (!guard)
+        return guard.error();
     auto lock = ws.lock();
     if (!lock)
         return lock.error();
+    // History is staged, not yet part of the workspace; its bytes come first, verified chunk by chunk; only then
+    // does the remote-tracking ref move and the history merge. A refused pull changes nothing.
     auto fetched = ws.git().fetch(gitPath, remote->name);
     if (!fetched)
         return fetched.error();
-    // Bytes before history: a pulled version can always be checked out.
-    auto ids = referencedObjects(ws);
-    if (!ids)
-        return ids.error();
-    if (Status s = copyMissingObjects(**remoteStore, ws.store(), *ids, feedback); !s)
+    auto ids = referencedObjects(ws, fetched->isEmpty() ? QStringList() : QStringList{*fetched});
+    Status copied = ids ? copyMissingObjects(**remoteStore, ws.store(), *ids, feedback) : ids.status();
+    if (!copied) {
+        ws.git().discardFetched(remote->name);
+        return copied.error();
+    }
+    if (Status s = ws.git().acceptFetched(remote->name); !s)
         return s.error();
-    auto result = ws.git().pull(gitPath, remote->name);
+    auto result = ws.git().integrate(*fetched, remote->name);
     if (!result)
         return result.error();
     if (Status s = ws.audit(QStringLiteral("pull"), remote->name,
@@ -470,14 +506,28 @@ Expected<QString> pullWorkspace(Workspace &ws, const QString &remoteName, Feedba
     return result;
 }
 
-Expected<std::unique_ptr<Workspace>> cloneWorkspace(const QString &remotePath, const QString &dir, Feedback *feedback)
+namespace {
+
+/// Removes what a failed clone created: the folder itself when the clone made it, else everything inside the
+/// (empty) folder it was given.
+void removeFailedClone(const QString &dir, bool existed)
 {
-    const QString source = QFileInfo(remotePath).absoluteFilePath();
+    QDir d(dir);
+    if (!existed) {
+        d.removeRecursively();
+        return;
+    }
+    for (const QFileInfo &fi : d.entryInfoList(QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot)) {
+        if (fi.isDir() && !fi.isSymLink())
+            QDir(fi.absoluteFilePath()).removeRecursively();
+        else
+            QFile::remove(fi.absoluteFilePath());
+    }
+}
+
+Expected<std::unique_ptr<Workspace>> cloneInto(const QString &source, const QString &dir, Feedback *feedback)
+{
     const QString gitPath = source + QStringLiteral("/git");
-    if (!QFileInfo::exists(gitPath + QStringLiteral("/HEAD")))
-        return makeError(QStringLiteral("not a Keel remote (no git/ inside)"), source);
-    if (QFileInfo::exists(dir) && !QDir(dir).isEmpty())
-        return makeError(QStringLiteral("destination exists and is not empty"), dir);
     auto remoteStore = store::ObjectStore::open(source + QStringLiteral("/objects"), false);
     if (!remoteStore)
         return remoteStore.error();
@@ -493,6 +543,13 @@ Expected<std::unique_ptr<Workspace>> cloneWorkspace(const QString &remotePath, c
         return ids.error();
     if (Status s = copyMissingObjects(**remoteStore, (*ws)->store(), *ids, feedback); !s)
         return s.error();
+    // Every version of the history must be here, intact: a remote whose push was cut short lacks some.
+    for (const QString &id : *ids)
+        if (!(*ws)->store().contains(id))
+            return makeError(ErrorKind::Corrupt,
+                             QStringLiteral("the remote lacks the bytes of a version (object %1); was its last push "
+                                            "interrupted? Push again from a complete workspace").arg(id.left(16)),
+                             source);
     auto remotes = (*ws)->remotes();
     if (!remotes)
         return remotes.error();
@@ -507,6 +564,22 @@ Expected<std::unique_ptr<Workspace>> cloneWorkspace(const QString &remotePath, c
                                 (*ws)->git().headCommit());
         !s)
         return s.error();
+    return ws;
+}
+
+} // namespace
+
+Expected<std::unique_ptr<Workspace>> cloneWorkspace(const QString &remotePath, const QString &dir, Feedback *feedback)
+{
+    const QString source = QFileInfo(remotePath).absoluteFilePath();
+    if (!QFileInfo::exists(source + QStringLiteral("/git/HEAD")))
+        return makeError(ErrorKind::NotFound, QStringLiteral("not a Keel remote (no git/ inside)"), source);
+    const bool existed = QFileInfo::exists(dir);
+    if (existed && (!QFileInfo(dir).isDir() || !QDir(dir).isEmpty()))
+        return makeError(ErrorKind::Conflict, QStringLiteral("destination exists and is not an empty folder"), dir);
+    auto ws = cloneInto(source, dir, feedback);
+    if (!ws)
+        removeFailedClone(dir, existed);   // a retry finds the destination as it was
     return ws;
 }
 

@@ -6,6 +6,7 @@
 #include "data/reader.h"
 #include "data/table.h"
 #include "util/feedback.h"
+#include "util/fileutil.h"
 #include "util/result.h"
 #include "workspace/gitrepo.h"
 
@@ -67,12 +68,17 @@ Expected<QStringList> listDatasets(Workspace &ws);
 Expected<std::vector<DatasetVersion>> datasetLog(Workspace &ws, const QString &name);
 /// Resolves NAME, NAME@vN, NAME@<commit>, NAME@<tag>.
 Expected<DatasetVersion> resolveDataset(Workspace &ws, const QString &ref);
-/// Writes the original bytes of a version to `outPath` (verified, atomic) and records an audit event.
-Status checkoutDataset(Workspace &ws, const DatasetVersion &version, const QString &outPath, Feedback *feedback = nullptr);
+/// Writes the original bytes of a version to `outPath` (verified; written beside it and renamed, so nothing partial
+/// is ever visible) under the user-named-output `policy` (checkOutputPath), and records an audit event.
+Status checkoutDataset(Workspace &ws, const DatasetVersion &version, const QString &outPath, const OutputPolicy &policy,
+                       Feedback *feedback = nullptr);
+/// Streams the original bytes of a version to an open descriptor (stdout), every chunk verified first.
+Status checkoutDatasetTo(Workspace &ws, const DatasetVersion &version, int fd, Feedback *feedback = nullptr);
 /// The typed table of a version, from the memory-mapped cache (rebuilt from the store when missing or damaged).
 Expected<data::Table> loadDataset(Workspace &ws, const DatasetVersion &version, Feedback *feedback = nullptr);
-/// Content ids that any dataset version in any reachable commit references.
-Expected<QSet<QString>> referencedObjects(Workspace &ws);
+/// Content ids that any dataset version in any commit of the history references (plus the history of `extraTips`,
+/// commit ids such as a fetched but not yet accepted remote head).
+Expected<QSet<QString>> referencedObjects(Workspace &ws, const QStringList &extraTips = {});
 
 /// Copies missing objects for every reachable version to the remote, then pushes git history.
 Status pushWorkspace(Workspace &ws, const QString &remoteName, Feedback *feedback = nullptr);

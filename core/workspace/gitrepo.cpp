@@ -198,6 +198,21 @@ Expected<QString> GitRepo::commitFiles(const QMap<QString, QByteArray> &files, c
     const QString root = workdir();
     if (root.isEmpty())
         return makeError(QStringLiteral("cannot commit files in a bare repository"));
+    const QString head = headCommit();
+    auto committed = commitFilesUnchecked(files, message, head);
+    if (!committed) {
+        // Nothing half-done stays behind: the working tree and index get HEAD's versions of the files back.
+        if (!head.isEmpty())
+            (void)restorePaths(head, files.keys());
+        return committed.error();
+    }
+    return committed;
+}
+
+Expected<QString> GitRepo::commitFilesUnchecked(const QMap<QString, QByteArray> &files, const QString &message,
+                                                const QString &head)
+{
+    const QString root = workdir();
     for (auto it = files.cbegin(); it != files.cend(); ++it) {
         if (Status s = writeFileAtomic(root + QLatin1Char('/') + it.key(), it.value()); !s)
             return s.error();
@@ -226,7 +241,6 @@ Expected<QString> GitRepo::commitFiles(const QMap<QString, QByteArray> &files, c
     if (!sig)
         return sig.error();
     CommitPtr parent;
-    const QString head = headCommit();
     if (!head.isEmpty()) {
         auto p = lookupCommit(m_repo, head);
         if (!p)
@@ -240,6 +254,56 @@ Expected<QString> GitRepo::commitFiles(const QMap<QString, QByteArray> &files, c
                           parent ? 1 : 0, parents) != 0)
         return gitError(QStringLiteral("cannot commit"), root);
     return oidHex(&commitOid);
+}
+
+Status GitRepo::restorePaths(const QString &commitId, const QStringList &paths)
+{
+    const QString root = workdir();
+    git_index *idx = nullptr;
+    if (git_repository_index(&idx, m_repo) != 0)
+        return gitError(QStringLiteral("cannot open git index"), root);
+    IndexPtr index(idx);
+    if (git_index_read(index.get(), 1) != 0)
+        return gitError(QStringLiteral("cannot read git index"), root);
+    for (const QString &path : paths) {
+        auto content = readFileAt(commitId, path);
+        if (!content)
+            return content.error();
+        const QByteArray rel = path.toUtf8();
+        if (*content) {
+            if (Status s = writeFileAtomic(root + QLatin1Char('/') + path, **content); !s)
+                return s;
+            if (git_index_add_bypath(index.get(), rel.constData()) != 0)
+                return gitError(QStringLiteral("cannot stage %1").arg(path), root);
+        } else {
+            QFile::remove(root + QLatin1Char('/') + path);
+            git_index_remove_bypath(index.get(), rel.constData());
+        }
+    }
+    if (git_index_write(index.get()) != 0)
+        return gitError(QStringLiteral("cannot write git index"), root);
+    return {};
+}
+
+Status GitRepo::undoCommit(const QString &commitId, const QStringList &paths)
+{
+    if (headCommit() != commitId)
+        return makeError(ErrorKind::Conflict, QStringLiteral("cannot undo commit %1: it is no longer HEAD").arg(commitId.left(10)));
+    auto c = lookupCommit(m_repo, commitId);
+    if (!c)
+        return c.error();
+    if (git_commit_parentcount(c->get()) != 1)
+        return makeError(QStringLiteral("cannot undo commit %1: it has no single parent").arg(commitId.left(10)));
+    const git_oid *parentOid = git_commit_parent_id(c->get(), 0);
+    git_reference *h = nullptr;
+    if (git_repository_head(&h, m_repo) != 0)
+        return gitError(QStringLiteral("cannot read HEAD"));
+    ReferencePtr headRef(h);
+    git_reference *moved = nullptr;
+    if (git_reference_set_target(&moved, headRef.get(), parentOid, "keel: undo a commit whose audit event failed") != 0)
+        return gitError(QStringLiteral("cannot move the branch back"));
+    ReferencePtr movedRef(moved);
+    return restorePaths(oidHex(parentOid), paths);
 }
 
 Expected<QString> GitRepo::resolveCommit(const QString &rev) const
@@ -362,14 +426,22 @@ Expected<std::vector<CommitInfo>> GitRepo::historyOf(const QString &path) const
     return out;
 }
 
-Expected<QStringList> GitRepo::allCommits() const
+Expected<QStringList> GitRepo::allCommits(const QStringList &extraTips) const
 {
     QStringList out;
     git_revwalk *w = nullptr;
     if (git_revwalk_new(&w, m_repo) != 0)
         return gitError(QStringLiteral("cannot walk history"));
     RevwalkPtr walk(w);
-    git_revwalk_push_glob(walk.get(), "refs/*");
+    // History proper: branches, tags and remote-tracking refs. Not refs/keel/ (commits fetched but not yet
+    // accepted: their objects may still be on their way).
+    for (const char *glob : {"refs/heads/*", "refs/tags/*", "refs/remotes/*"})
+        git_revwalk_push_glob(walk.get(), glob);
+    for (const QString &tip : extraTips) {
+        git_oid tipOid;
+        if (parseOid(tip, &tipOid))
+            git_revwalk_push(walk.get(), &tipOid);
+    }
     if (!headCommit().isEmpty())
         git_revwalk_push_head(walk.get());
     git_oid oid;
@@ -378,9 +450,10 @@ Expected<QStringList> GitRepo::allCommits() const
     return out;
 }
 
-Expected<std::vector<QByteArray>> GitRepo::allBlobsUnder(const QString &dir, const QString &suffix) const
+Expected<std::vector<QByteArray>> GitRepo::allBlobsUnder(const QString &dir, const QString &suffix,
+                                                         const QStringList &extraTips) const
 {
-    auto commits = allCommits();
+    auto commits = allCommits(extraTips);
     if (!commits)
         return commits.error();
     QSet<QString> seen;
@@ -454,6 +527,10 @@ QStringList GitRepo::tags() const
     return out;
 }
 
+namespace {
+QByteArray incomingRef(const QString &remoteName) { return "refs/keel/incoming/" + remoteName.toUtf8(); }
+} // namespace
+
 Expected<QString> GitRepo::fetch(const QString &url, const QString &remoteName)
 {
     git_remote *r = nullptr;
@@ -462,7 +539,7 @@ Expected<QString> GitRepo::fetch(const QString &url, const QString &remoteName)
         return gitError(QStringLiteral("cannot reach remote"), url);
     RemotePtr remote(r);
     const QByteArray branch = currentBranch().toUtf8();
-    const QByteArray trackingRef = "refs/remotes/" + remoteName.toUtf8() + '/' + branch;
+    const QByteArray trackingRef = incomingRef(remoteName);
     const QByteArray spec = "+refs/heads/" + branch + ':' + trackingRef;
     char *specs[] = {const_cast<char *>(spec.constData())};
     const git_strarray refspecs = {specs, 1};
@@ -475,10 +552,35 @@ Expected<QString> GitRepo::fetch(const QString &url, const QString &remoteName)
     return oidHex(&oid);
 }
 
+Status GitRepo::acceptFetched(const QString &remoteName)
+{
+    git_oid oid;
+    if (git_reference_name_to_id(&oid, m_repo, incomingRef(remoteName).constData()) != 0)
+        return {};   // nothing was fetched (the remote has no branch yet)
+    const QByteArray trackingRef = "refs/remotes/" + remoteName.toUtf8() + '/' + currentBranch().toUtf8();
+    git_reference *ref = nullptr;
+    if (git_reference_create(&ref, m_repo, trackingRef.constData(), &oid, 1, "keel pull: objects verified") != 0)
+        return gitError(QStringLiteral("cannot update %1").arg(QString::fromUtf8(trackingRef)));
+    git_reference_free(ref);
+    discardFetched(remoteName);
+    return {};
+}
+
+void GitRepo::discardFetched(const QString &remoteName)
+{
+    git_reference *ref = nullptr;
+    if (git_reference_lookup(&ref, m_repo, incomingRef(remoteName).constData()) == 0) {
+        git_reference_delete(ref);
+        git_reference_free(ref);
+    }
+}
+
 Status GitRepo::push(const QString &url)
 {
     // Refuse a non-fast-forward push with a clear message before libgit2 does with an obscure one.
-    auto remoteHead = fetch(url, QStringLiteral("__keel_push"));
+    const QString probe = QStringLiteral("__keel_push");
+    auto remoteHead = fetch(url, probe);
+    discardFetched(probe);
     if (!remoteHead)
         return remoteHead.error();
     const QString local = headCommit();
@@ -509,10 +611,22 @@ Status GitRepo::push(const QString &url)
         return 0;
     };
     opts.callbacks.payload = &rejected;
-    if (git_remote_push(remote.get(), &refspecs, &opts) != 0)
+    // Another workspace may push between our check and our push: libgit2 then refuses a non-fast-forward update
+    // with its own words; say what to do instead.
+    const QString behind = QStringLiteral("the remote has versions this workspace does not have (another push came "
+                                          "first); run 'keel pull' first");
+    if (git_remote_push(remote.get(), &refspecs, &opts) != 0) {
+        const git_error *e = git_error_last();
+        const QString text = e && e->message ? QString::fromUtf8(e->message) : QString();
+        if (text.contains(QLatin1String("fast-forward"), Qt::CaseInsensitive)
+            || text.contains(QLatin1String("fastforward"), Qt::CaseInsensitive)
+            || text.contains(QLatin1String("reference"), Qt::CaseInsensitive)
+            || text.contains(QLatin1String("lock"), Qt::CaseInsensitive))
+            return makeError(ErrorKind::Conflict, behind, url);
         return gitError(QStringLiteral("push failed"), url);
+    }
     if (!rejected.isEmpty())
-        return makeError(QStringLiteral("push rejected: %1").arg(rejected), url);
+        return makeError(ErrorKind::Conflict, behind + QStringLiteral(" (%1)").arg(rejected), url);
     // Keep the remote's tags in step too (ignored when there are none).
     const QStringList tagNames = tags();
     if (!tagNames.isEmpty()) {
@@ -530,15 +644,12 @@ Status GitRepo::push(const QString &url)
     return {};
 }
 
-Expected<QString> GitRepo::pull(const QString &url, const QString &remoteName)
+Expected<QString> GitRepo::integrate(const QString &theirs, const QString &remoteName)
 {
-    auto fetched = fetch(url, remoteName);
-    if (!fetched)
-        return fetched.error();
-    if (fetched->isEmpty())
+    if (theirs.isEmpty())
         return QStringLiteral("remote is empty");
     git_oid theirOid;
-    parseOid(*fetched, &theirOid);
+    parseOid(theirs, &theirOid);
     git_annotated_commit *ac = nullptr;
     if (git_annotated_commit_lookup(&ac, m_repo, &theirOid) != 0)
         return gitError(QStringLiteral("cannot read fetched commit"));
@@ -551,7 +662,7 @@ Expected<QString> GitRepo::pull(const QString &url, const QString &remoteName)
     if (analysis & GIT_MERGE_ANALYSIS_UP_TO_DATE)
         return QStringLiteral("up to date");
 
-    auto theirCommit = lookupCommit(m_repo, *fetched);
+    auto theirCommit = lookupCommit(m_repo, theirs);
     if (!theirCommit)
         return theirCommit.error();
     git_checkout_options co = GIT_CHECKOUT_OPTIONS_INIT;
@@ -591,7 +702,7 @@ Expected<QString> GitRepo::pull(const QString &url, const QString &remoteName)
         }
         return makeError(QStringLiteral("the remote changed the same files differently: %1; nothing was changed locally")
                              .arg(paths.join(QStringLiteral(", "))),
-                         url);
+                         remoteName);
     }
     git_oid treeOid;
     if (git_index_write_tree_to(&treeOid, index.get(), m_repo) != 0)

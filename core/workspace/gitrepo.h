@@ -44,7 +44,13 @@ public:
 
     /// Writes `files` (repo-relative path -> content) into the working tree, stages them, and commits on HEAD.
     /// Author from git config (user.name/user.email), falling back to the OS user. Returns the new commit id.
+    /// On failure the files and their index entries are restored to HEAD's versions.
     Expected<QString> commitFiles(const QMap<QString, QByteArray> &files, const QString &message);
+    /// Puts `paths` in the working tree and index back to their content at `commitId` (removing those it lacks).
+    Status restorePaths(const QString &commitId, const QStringList &paths);
+    /// Undoes `commitId`, which must be HEAD with one parent: the branch moves back to the parent and `paths` (the
+    /// files the commit wrote) are restored. For a commit whose companion record (an audit event) failed.
+    Status undoCommit(const QString &commitId, const QStringList &paths);
 
     /// HEAD commit id, or empty when the repository has no commit yet.
     QString headCommit() const;
@@ -59,22 +65,30 @@ public:
     QStringList listDirAt(const QString &commitId, const QString &dir) const;
     /// Commits reachable from HEAD that changed `path`, oldest first.
     Expected<std::vector<CommitInfo>> historyOf(const QString &path) const;
-    /// All commits reachable from any reference (branches, tags, remote-tracking refs).
-    Expected<QStringList> allCommits() const;
+    /// All commits reachable from branches, tags and remote-tracking refs (and from `extraTips`, commit ids).
+    Expected<QStringList> allCommits(const QStringList &extraTips = {}) const;
     /// Blob contents of every distinct version of the files under `dir` whose names end in `suffix`,
-    /// over all commits reachable from any reference.
-    Expected<std::vector<QByteArray>> allBlobsUnder(const QString &dir, const QString &suffix) const;
+    /// over allCommits(extraTips).
+    Expected<std::vector<QByteArray>> allBlobsUnder(const QString &dir, const QString &suffix,
+                                                    const QStringList &extraTips = {}) const;
     /// Creates an annotated tag `name` on HEAD.
     Status createTag(const QString &name, const QString &message);
     QStringList tags() const;
 
-    /// Pushes the current branch to the repository at `url` (fast-forward only).
+    /// Pushes the current branch to the repository at `url` (fast-forward only). A push that loses to another
+    /// workspace's push is an error of kind Conflict that says to pull first.
     Status push(const QString &url);
-    /// Fetches the remote's branch and integrates it: fast-forward, or a merge commit when histories diverged
-    /// without conflicts. Returns a short description ("up to date", "fast-forward", "merged").
-    Expected<QString> pull(const QString &url, const QString &remoteName);
-    /// Fetches the remote's branch into refs/remotes/<remoteName>/main and returns its commit id.
+    /// Fetches the remote's branch into the staging ref refs/keel/incoming/<remoteName> and returns its commit id
+    /// (empty when the remote has no branch). Staged commits are outside history (allCommits) until accepted.
     Expected<QString> fetch(const QString &url, const QString &remoteName);
+    /// Moves refs/remotes/<remoteName>/<branch> to the staged commit and drops the staging ref: call once every
+    /// object the staged history needs is verified in the local store.
+    Status acceptFetched(const QString &remoteName);
+    /// Drops the staging ref (a refused pull leaves the remote-tracking ref where it was).
+    void discardFetched(const QString &remoteName);
+    /// Integrates the fetched commit `theirs`: fast-forward, or a merge commit when histories diverged without
+    /// conflicts. Returns a short description ("up to date", "fast-forward", "merged").
+    Expected<QString> integrate(const QString &theirs, const QString &remoteName);
     QString currentBranch() const;
 
     /// "libgit2 1.5.1"
@@ -82,6 +96,8 @@ public:
 
 private:
     explicit GitRepo(git_repository *repo);
+    Expected<QString> commitFilesUnchecked(const QMap<QString, QByteArray> &files, const QString &message,
+                                           const QString &head);
     git_repository *m_repo;
 };
 

@@ -3,6 +3,7 @@
 #include "store/objectstore.h"
 #include "tracking/trackingstore.h"
 #include "util/fileutil.h"
+#include "util/yaml.h"
 #include "workspace/gitrepo.h"
 
 #include <QCoreApplication>
@@ -10,7 +11,8 @@
 #include <QFileInfo>
 #include <QRegularExpression>
 
-#include <yaml-cpp/yaml.h>
+#include <cerrno>
+#include <cstring>
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -37,17 +39,12 @@ QByteArray defaultSettings(const QString &name)
 Expected<YAML::Node> loadSettings(const QString &root)
 {
     const QString path = root + QLatin1Char('/') + kSettingsFile;
-    auto bytes = readFile(path);
-    if (!bytes)
-        return bytes.error();
-    try {
-        YAML::Node node = YAML::Load(bytes->toStdString());
-        if (!node.IsMap())
-            return makeError(QStringLiteral("expected a map of settings"), path, 1);
-        return node;
-    } catch (const YAML::Exception &e) {
-        return makeError(QString::fromStdString(e.msg), path, e.mark.line + 1);
-    }
+    auto node = yaml::parseFile(path);
+    if (!node)
+        return node.error();
+    if (!node->IsMap())
+        return makeError(ErrorKind::InvalidInput, QStringLiteral("expected a map of settings"), path, 1);
+    return node;
 }
 
 } // namespace
@@ -62,23 +59,71 @@ Workspace::Lock::~Lock()
     }
 }
 
+Expected<Workspace::Lock> Workspace::Lock::take(const QString &path, int operation,
+                                                const std::function<void()> &waiting)
+{
+    const QByteArray p = QFile::encodeName(path);
+    const int fd = ::open(p.constData(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return makeError(ErrorKind::Io, QStringLiteral("cannot open lock file: %1").arg(QString::fromLocal8Bit(::strerror(errno))), path);
+    if (::flock(fd, operation | LOCK_NB) != 0) {
+        if (waiting)
+            waiting();
+        int rc;
+        while ((rc = ::flock(fd, operation)) != 0 && errno == EINTR) {
+        }
+        if (rc != 0) {
+            ::close(fd);
+            return makeError(ErrorKind::Io, QStringLiteral("cannot lock"), path);
+        }
+    }
+    return Lock(fd);
+}
+
 Expected<Workspace::Lock> Workspace::lock()
 {
-    const QByteArray path = QFile::encodeName(keelDir() + QStringLiteral("/workspace.lock"));
-    const int fd = ::open(path.constData(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return makeError(QStringLiteral("cannot open workspace lock"), QFile::decodeName(path));
-    if (::flock(fd, LOCK_EX) != 0) {
-        ::close(fd);
-        return makeError(QStringLiteral("cannot lock workspace"), QFile::decodeName(path));
-    }
+    auto taken = Lock::take(keelDir() + QStringLiteral("/workspace.lock"), LOCK_EX, {});
+    if (!taken)
+        return taken.error();
     // Holding the lock, no other Keel process is inside a commit: git lock files left now were left by a
     // killed process, and would block every later commit.
     const QStringList stale = {QStringLiteral("/.git/index.lock"), QStringLiteral("/.git/HEAD.lock"),
                                QStringLiteral("/.git/refs/heads/") + m_git->currentBranch() + QStringLiteral(".lock")};
     for (const QString &f : stale)
         QFile::remove(m_root + f);
-    return Lock(fd);
+    return taken;
+}
+
+Expected<Workspace::Lock> Workspace::guardObjectWrites()
+{
+    return Lock::take(keelDir() + QStringLiteral("/gc.lock"), LOCK_SH, {});
+}
+
+Expected<Workspace::Lock> Workspace::lockForGc(const std::function<void()> &waiting)
+{
+    return Lock::take(keelDir() + QStringLiteral("/gc.lock"), LOCK_EX, waiting);
+}
+
+Expected<QString> Workspace::commitAndAudit(const QMap<QString, QByteArray> &files, const QString &message,
+                                            const QString &action, const QString &subject, QJsonObject detail)
+{
+    // The database must be usable before anything is committed.
+    auto t = tracking();
+    if (!t)
+        return t.error();
+    auto commit = m_git->commitFiles(files, message);
+    if (!commit)
+        return commit.error();
+    if (Status s = audit(action, subject, detail, *commit); !s) {
+        if (Status undone = m_git->undoCommit(*commit, files.keys()); !undone)
+            return makeError(s.error().kind,
+                             s.error().toString()
+                                 + QStringLiteral(" (commit %1 could not be undone: %2; the next run of the same "
+                                                  "command records the missing event)")
+                                       .arg(commit->left(10), undone.message()));
+        return s.error();
+    }
+    return commit;
 }
 
 QString Workspace::findRoot(const QString &startDir)
@@ -161,11 +206,10 @@ Expected<std::unique_ptr<Workspace>> Workspace::init(const QString &dir)
     QMap<QString, QByteArray> files;
     files.insert(kSettingsFile, defaultSettings(QFileInfo(root).fileName()));
     files.insert(QStringLiteral(".gitignore"), QByteArrayLiteral("# Object store, caches and the tracking database stay local.\n/.keel/\n"));
-    auto commit = ws->m_git->commitFiles(files, QStringLiteral("Create Keel workspace"));
+    auto commit = ws->commitAndAudit(files, QStringLiteral("Create Keel workspace"), QStringLiteral("workspace.init"),
+                                     ws->m_root, {});
     if (!commit)
         return commit.error();
-    if (Status s = ws->audit(QStringLiteral("workspace.init"), ws->m_root, {}, *commit); !s)
-        return s.error();
     return ws;
 }
 
@@ -191,18 +235,20 @@ Expected<std::vector<RemoteInfo>> Workspace::remotes() const
     auto settings = loadSettings(m_root);
     if (!settings)
         return settings.error();
-    std::vector<RemoteInfo> out;
-    const YAML::Node r = (*settings)["remotes"];
-    if (r && r.IsMap()) {
-        for (auto it = r.begin(); it != r.end(); ++it) {
-            RemoteInfo info;
-            info.name = QString::fromStdString(it->first.as<std::string>());
-            const YAML::Node v = it->second;
-            info.path = QString::fromStdString(v.IsMap() ? v["path"].as<std::string>("") : v.as<std::string>(""));
-            out.push_back(info);
+    return yaml::guarded(m_root + QLatin1Char('/') + kSettingsFile, [&]() -> Expected<std::vector<RemoteInfo>> {
+        std::vector<RemoteInfo> out;
+        const YAML::Node r = (*settings)["remotes"];
+        if (r && r.IsMap()) {
+            for (auto it = r.begin(); it != r.end(); ++it) {
+                RemoteInfo info;
+                info.name = yaml::text(it->first);
+                const YAML::Node v = it->second;
+                info.path = yaml::fromStd(v.IsMap() ? v["path"].as<std::string>("") : v.as<std::string>(""));
+                out.push_back(info);
+            }
         }
-    }
-    return out;
+        return out;
+    });
 }
 
 Expected<RemoteInfo> Workspace::remote(const QString &name) const
@@ -221,18 +267,60 @@ Expected<RemoteInfo> Workspace::remote(const QString &name) const
     return makeError(QStringLiteral("no remote named '%1'").arg(wanted), m_root + QLatin1Char('/') + kSettingsFile);
 }
 
+namespace {
+
+/// The path with symbolic links resolved as far as the path exists (the rest appended as written).
+QString resolvedPath(const QString &path)
+{
+    QString existing = QDir::cleanPath(QFileInfo(path).absoluteFilePath());
+    QString rest;
+    while (!existing.isEmpty() && !QFileInfo::exists(existing)) {
+        const qsizetype slash = existing.lastIndexOf(QLatin1Char('/'));
+        if (slash <= 0)
+            return QDir::cleanPath(QFileInfo(path).absoluteFilePath());
+        rest = existing.mid(slash) + rest;
+        existing = existing.left(slash);
+    }
+    const QString canonical = QFileInfo(existing).canonicalFilePath();
+    return QDir::cleanPath((canonical.isEmpty() ? existing : canonical) + rest);
+}
+
+bool isSameOrInside(const QString &path, const QString &folder)
+{
+    return path == folder || path.startsWith(folder + QLatin1Char('/'));
+}
+
+} // namespace
+
 Status Workspace::addRemote(const QString &name, const QString &path)
 {
     static const QRegularExpression valid(QStringLiteral("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"));
     if (!valid.match(name).hasMatch())
-        return makeError(QStringLiteral("remote names use letters, digits, '.', '_' and '-'"), {}, -1, name);
+        return makeError(ErrorKind::InvalidInput, QStringLiteral("remote names use letters, digits, '.', '_' and '-'"), {}, -1, name);
+    if (path.trimmed().isEmpty())
+        return makeError(ErrorKind::InvalidInput, QStringLiteral("a remote needs a folder path"), {}, -1, QStringLiteral("path"));
+    const QString abs = QDir::cleanPath(QFileInfo(path).absoluteFilePath());
+    const QString resolved = resolvedPath(abs);
+    const QString ownRoot = resolvedPath(m_root);
+    if (isSameOrInside(resolved, ownRoot))
+        return makeError(ErrorKind::InvalidInput,
+                         QStringLiteral("a remote cannot be the workspace itself or a folder inside it (pushing there "
+                                        "would write git/ and objects/ into the working tree); use a folder outside %1")
+                             .arg(m_root),
+                         abs);
+    if (QFileInfo::exists(abs) && !QFileInfo(abs).isDir())
+        return makeError(ErrorKind::InvalidInput, QStringLiteral("a remote must be a folder; this is a file"), abs);
+    if (QFileInfo::exists(abs) && !QDir(abs).isEmpty() && !QFileInfo::exists(abs + QStringLiteral("/git/HEAD")))
+        return makeError(ErrorKind::InvalidInput,
+                         QStringLiteral("the folder is not empty and holds no Keel remote (no git/ inside); use an "
+                                        "empty or new folder"),
+                         abs);
     auto settings = loadSettings(m_root);
     if (!settings)
         return settings.error();
     YAML::Node node = *settings;
     if (node["remotes"] && node["remotes"][name.toStdString()])
-        return makeError(QStringLiteral("a remote named '%1' exists already").arg(name));
-    const QString abs = QFileInfo(path).absoluteFilePath();
+        return makeError(ErrorKind::Conflict, QStringLiteral("a remote named '%1' exists already").arg(name));
     YAML::Node remote;
     remote["path"] = abs.toStdString();
     node["remotes"][name.toStdString()] = remote;
@@ -243,10 +331,9 @@ Status Workspace::addRemote(const QString &name, const QString &path)
         return lk.error();
     QMap<QString, QByteArray> files;
     files.insert(kSettingsFile, QByteArray(out.c_str()) + '\n');
-    auto commit = m_git->commitFiles(files, QStringLiteral("Add remote %1 (%2)").arg(name, abs));
-    if (!commit)
-        return commit.error();
-    return audit(QStringLiteral("remote.add"), name, QJsonObject{{QStringLiteral("path"), abs}}, *commit);
+    return commitAndAudit(files, QStringLiteral("Add remote %1 (%2)").arg(name, abs), QStringLiteral("remote.add"),
+                          name, QJsonObject{{QStringLiteral("path"), abs}})
+        .status();
 }
 
 } // namespace keel::workspace

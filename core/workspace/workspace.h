@@ -5,8 +5,10 @@
 #include "util/result.h"
 
 #include <QJsonObject>
+#include <QMap>
 #include <QString>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -47,6 +49,12 @@ public:
     /// Records an audit event (action such as "data.add", subject such as a dataset name).
     Status audit(const QString &action, const QString &subject, const QJsonObject &detail, const QString &commit = {});
 
+    /// Commits `files` and records the audit event for that commit as one step: when the event cannot be written
+    /// (a full disk, a damaged tracking database), the commit is undone and its files restored, so git and the
+    /// audit trail never disagree. Callers hold lock(). Returns the commit id.
+    Expected<QString> commitAndAudit(const QMap<QString, QByteArray> &files, const QString &message,
+                                     const QString &action, const QString &subject, QJsonObject detail);
+
     Expected<std::vector<RemoteInfo>> remotes() const;
     /// The remote called `name`; with an empty name, "origin" or else the only remote.
     Expected<RemoteInfo> remote(const QString &name) const;
@@ -62,9 +70,18 @@ public:
     private:
         friend class Workspace;
         explicit Lock(int fd) : m_fd(fd) {}
+        static Expected<Lock> take(const QString &path, int operation, const std::function<void()> &waiting);
         int m_fd = -1;
     };
     Expected<Lock> lock();
+
+    /// A shared hold against the garbage collector. A writer takes it before it writes its first object and keeps
+    /// it until the references to those objects are recorded (a git commit, an artifact row), so `store gc` never
+    /// collects an object whose reference is still on its way. Take it before lock(), never after.
+    Expected<Lock> guardObjectWrites();
+    /// The garbage collector's exclusive hold: waits until no writer holds guardObjectWrites().
+    /// `waiting` is called once if the wait is not immediate.
+    Expected<Lock> lockForGc(const std::function<void()> &waiting = {});
 
     /// Folder with the bundled example data (resources/examples or the installed copy).
     static QString examplesDir();

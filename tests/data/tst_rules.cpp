@@ -216,8 +216,11 @@ private slots:
                                     << QStringLiteral("columns");
         QTest::newRow("syntax") << QByteArray("columns:\n  age: {min: 3\n  x: 1\n") << qint64(3) << QString()
                                 << QStringLiteral("YAML");
+        // Caught by the YAML reader for every file Keel reads: a key given twice in one mapping.
         QTest::newRow("duplicate column") << QByteArray("columns:\n  age: {}\n  age: {min: 1}\n") << qint64(3)
-                                          << QStringLiteral("age") << QStringLiteral("twice");
+                                          << QStringLiteral("age") << QStringLiteral("duplicate key (first given at line 2)");
+        QTest::newRow("duplicate rule") << QByteArray("columns:\n  age: {min: 1,\n        min: 2}\n") << qint64(3)
+                                        << QStringLiteral("min") << QStringLiteral("duplicate key");
     }
     void parseErrors()
     {

@@ -1,0 +1,97 @@
+#include "workspace/storecare.h"
+
+#include "tracking/trackingstore.h"
+#include "workspace/datasets.h"
+#include "workspace/workspace.h"
+
+#include <QJsonObject>
+
+#include <algorithm>
+
+namespace keel::workspace {
+
+Expected<LiveObjects> liveObjects(Workspace &ws)
+{
+    LiveObjects live;
+    auto datasets = referencedObjects(ws);
+    if (!datasets)
+        return datasets.error();
+    live.datasetObjects = std::move(*datasets);
+    auto ts = ws.tracking();
+    if (!ts)
+        return ts.error();
+    auto tracked = (*ts)->allArtifactObjects();
+    if (!tracked)
+        return tracked.error();
+    for (const QString &id : *tracked)
+        live.trackedObjects.insert(id);
+    return live;
+}
+
+Expected<StoreCheck> checkStore(Workspace &ws, Feedback *feedback)
+{
+    StoreCheck check;
+    check.store = ws.store().fsck(feedback);
+    if (isCancelled(feedback))
+        return cancelledError();
+    auto datasets = referencedObjects(ws);
+    if (!datasets)
+        return datasets.error();
+    QStringList ids(datasets->begin(), datasets->end());
+    ids.sort();
+    for (const QString &id : ids)
+        if (!ws.store().contains(id))
+            check.missing.push_back({id, QStringLiteral("dataset version")});
+    auto ts = ws.tracking();
+    if (!ts)
+        return ts.error();
+    auto artifacts = (*ts)->allArtifacts();
+    if (!artifacts)
+        return artifacts.error();
+    for (const tracking::ArtifactRecord &a : *artifacts)
+        if (!ws.store().contains(a.objectId))
+            check.missing.push_back({a.objectId, QStringLiteral("run %1 artifact %2").arg(a.runId.left(8), a.name)});
+    return check;
+}
+
+Expected<tracking::ArtifactRecord> storeRunArtifact(Workspace &ws, tracking::TrackingStore &ts, const QString &runId,
+                                                   const QString &name, const QString &kind, QByteArrayView bytes)
+{
+    auto guard = ws.guardObjectWrites();
+    if (!guard)
+        return guard.error();
+    auto added = ws.store().addBytes(bytes);
+    if (!added)
+        return added.error();
+    tracking::ArtifactRecord record{runId, name, added->id, added->size, kind};
+    if (Status s = ts.addArtifact(record); !s)
+        return s.error();
+    return record;
+}
+
+Expected<store::GcReport> collectGarbage(Workspace &ws, Feedback *feedback)
+{
+    // Order: the gc hold, then the workspace lock (writers take them in the same order).
+    auto gcLock = ws.lockForGc([feedback] { reportProgress(feedback, 0, 0, QStringLiteral("waiting")); });
+    if (!gcLock)
+        return gcLock.error();
+    auto lock = ws.lock();
+    if (!lock)
+        return lock.error();
+    auto live = liveObjects(ws);
+    if (!live)
+        return live.error();
+    auto report = ws.store().gc(live->all(), feedback);
+    if (!report)
+        return report.error();
+    if (Status s = ws.audit(QStringLiteral("store.gc"), ws.root(),
+                            QJsonObject{{QStringLiteral("bytes_freed"), report->bytesFreed},
+                                        {QStringLiteral("manifests_removed"), report->manifestsRemoved},
+                                        {QStringLiteral("chunks_removed"), report->chunksRemoved},
+                                        {QStringLiteral("live_objects"), int(live->all().size())}});
+        !s)
+        return s.error();
+    return report;
+}
+
+} // namespace keel::workspace
