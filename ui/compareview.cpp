@@ -135,10 +135,10 @@ void CompareView::setRuns(std::vector<RunDetails> runs)
                 keys.insert(p.key);
     QStringList ordered;
     for (const QString &k : keys)
-        if (k.startsWith(QLatin1String("validation.")))
+        if (tracking::curveName(k).startsWith(QLatin1String("validation.")))
             ordered << k;
     for (const QString &k : keys)
-        if (!k.startsWith(QLatin1String("validation.")))
+        if (!tracking::curveName(k).startsWith(QLatin1String("validation.")))
             ordered << k;
     const QString keep = m_curve->currentText();
     {

@@ -23,7 +23,6 @@
 #include <QSplitter>
 #include <QVBoxLayout>
 
-#include <yaml-cpp/yaml.h>
 
 #include <climits>
 #include <cmath>
@@ -58,12 +57,6 @@ public:
         return v >= minimum() && v <= maximum() ? QValidator::Acceptable : QValidator::Intermediate;
     }
 };
-
-std::string toStd(const QString &s)
-{
-    const QByteArray utf8 = s.toUtf8();
-    return std::string(utf8.constData(), size_t(utf8.size()));
-}
 
 QString numberText(double v) { return QLocale::c().toString(v, 'g', QLocale::FloatingPointShortest); }
 
@@ -111,7 +104,7 @@ NewRunDialog::NewRunDialog(const QString &root, std::vector<DatasetHistory> data
       m_experiment(new QComboBox(this)), m_name(new QLineEdit(this)), m_file(new QLineEdit(this)),
       m_dataset(new QComboBox(this)), m_version(new QComboBox(this)), m_evaluate(new QComboBox(this)),
       m_target(new QComboBox(this)), m_task(new QComboBox(this)), m_splitKind(new QComboBox(this)),
-      m_testFraction(new QDoubleSpinBox(this)), m_folds(new QSpinBox(this)), m_stratify(new QCheckBox(this)),
+      m_testFraction(new QDoubleSpinBox(this)), m_validationFraction(new QDoubleSpinBox(this)), m_folds(new QSpinBox(this)), m_stratify(new QCheckBox(this)),
       m_seed(new QSpinBox(this)), m_timeColumn(new QComboBox(this)), m_splitForm(nullptr), m_learner(new QComboBox(this)),
       m_learnerHelp(new QLabel(this)), m_paramsForm(nullptr), m_paramsBox(new QWidget(this)),
       m_preview(new QPlainTextEdit(this)), m_keptNote(new QLabel(this)), m_errors(new QLabel(this))
@@ -161,6 +154,8 @@ NewRunDialog::NewRunDialog(const QString &root, std::vector<DatasetHistory> data
     for (QComboBox *c : {m_evaluate, m_target, m_task, m_timeColumn})
         connect(c, &QComboBox::currentIndexChanged, this, [this] { updatePreview(); });
     connect(m_testFraction, &QDoubleSpinBox::valueChanged, this, [this] { updatePreview(); });
+    connect(m_validationFraction, &QDoubleSpinBox::valueChanged, this, [this] { updatePreview(); });
+    connect(m_evaluate, &QComboBox::currentIndexChanged, this, &NewRunDialog::updateSplitRows);
     connect(m_folds, &QSpinBox::valueChanged, this, [this] { updatePreview(); });
     connect(m_seed, &QSpinBox::valueChanged, this, [this] { updatePreview(); });
     connect(m_stratify, &QCheckBox::toggled, this, [this] { updatePreview(); });
@@ -248,8 +243,17 @@ void NewRunDialog::buildForm()
     m_testFraction->setDecimals(2);
     m_testFraction->setSingleStep(0.05);
     m_testFraction->setValue(0.2);
-    m_testFraction->setToolTip(QStringLiteral("Share of the training rows held out for validation (early stopping, curves)"));
-    m_splitForm->addRow(QStringLiteral("Held-out share"), withError(QStringLiteral("split.test_fraction"), m_testFraction));
+    m_testFraction->setToolTip(QStringLiteral("Share of the rows held out as the test part: scored as test.*, seen by no "
+                                              "training step (not used when an evaluation dataset is the test)"));
+    m_splitForm->addRow(QStringLiteral("Test share"), withError(QStringLiteral("split.test_fraction"), m_testFraction));
+    m_validationFraction->setRange(0.0, 0.9);
+    m_validationFraction->setDecimals(2);
+    m_validationFraction->setSingleStep(0.05);
+    m_validationFraction->setValue(0.1);
+    m_validationFraction->setToolTip(QStringLiteral("Share of the training part held back for early stopping and curves "
+                                                    "(validation.* metrics; sweeps select on them)"));
+    m_splitForm->addRow(QStringLiteral("Validation share"),
+                        withError(QStringLiteral("split.validation_fraction"), m_validationFraction));
     m_folds->setRange(2, 100);
     m_folds->setValue(5);
     m_splitForm->addRow(QStringLiteral("Folds"), withError(QStringLiteral("split.folds"), m_folds));
@@ -467,7 +471,8 @@ void NewRunDialog::updateColumns()
 void NewRunDialog::updateSplitRows()
 {
     const QString kind = m_splitKind->currentData().toString();
-    m_splitForm->setRowVisible(m_errorLabels.value(QStringLiteral("split.test_fraction"))->parentWidget(), kind != u"kfold");
+    m_splitForm->setRowVisible(m_errorLabels.value(QStringLiteral("split.test_fraction"))->parentWidget(),
+                               kind != u"kfold" && m_evaluate->currentData().toString().isEmpty());
     m_splitForm->setRowVisible(m_errorLabels.value(QStringLiteral("split.folds"))->parentWidget(), kind == u"kfold");
     m_splitForm->setRowVisible(m_errorLabels.value(QStringLiteral("split.stratify"))->parentWidget(), kind != u"time");
     m_splitForm->setRowVisible(m_errorLabels.value(QStringLiteral("split.seed"))->parentWidget(), kind != u"time");
@@ -524,62 +529,34 @@ QVariant NewRunDialog::paramValue(const QString &name) const
 
 QString NewRunDialog::configText() const
 {
-    YAML::Node root(YAML::NodeType::Map);
-    const auto set = [&root](const char *key, const QString &value) { root[key] = toStd(value); };
-    set("experiment", m_experiment->currentText().trimmed());
-    set("name", m_name->text().trimmed());
-    set("data", dataRef());
-    if (const QString eval = m_evaluate->currentData().toString(); !eval.isEmpty())
-        set("evaluate", eval);
-    set("target", m_target->currentText());
+    ml::TrainingConfigDraft d;
+    d.experiment = m_experiment->currentText();
+    d.name = m_name->text();
+    d.data = dataRef();
+    d.evaluate = m_evaluate->currentData().toString();
+    d.target = m_target->currentText();
     if (const QString task = m_task->currentData().toString(); task != u"auto")
-        set("task", task);
-    // The branched run's preprocessing travels unchanged.
-    if (!m_baseYaml.isEmpty()) {
-        try {
-            const YAML::Node base = YAML::Load(toStd(m_baseYaml));
-            if (base.IsMap()) {
-                for (const char *key : {"label_map", "recipe"})
-                    if (const YAML::Node n = base[key]; n && !n.IsNull())
-                        root[key] = YAML::Clone(n);
-            }
-        } catch (const YAML::Exception &) {
-            // The base text was checked when the branch started; an unreadable one contributes nothing.
-        }
-    }
-    YAML::Node split(YAML::NodeType::Map);
+        d.task = task;
+    d.baseYaml = m_baseYaml;   // the branched run's preprocessing travels unchanged
     const QString kind = m_splitKind->currentData().toString();
-    split["kind"] = toStd(kind);
-    if (kind == u"kfold") {
-        split["folds"] = toStd(QString::number(m_folds->value()));
-    } else {
-        split["test_fraction"] = toStd(numberText(m_testFraction->value()));
-    }
-    if (kind == u"time") {
-        split["time_column"] = toStd(m_timeColumn->currentText());
-    } else {
-        split["stratify"] = m_stratify->isChecked() ? "true" : "false";
-        split["seed"] = toStd(QString::number(m_seed->value()));
-    }
-    split.SetStyle(YAML::EmitterStyle::Flow);
-    root["split"] = split;
-    set("learner", m_learner->currentData().toString());
-    YAML::Node params(YAML::NodeType::Map);
+    d.split.kind = kind == u"kfold" ? ml::SplitKind::KFold : kind == u"time" ? ml::SplitKind::Time : ml::SplitKind::Holdout;
+    d.split.folds = m_folds->value();
+    d.split.testFraction = m_testFraction->value();
+    d.split.validationFraction = m_validationFraction->value();
+    d.split.timeColumn = m_timeColumn->currentText();
+    d.split.stratify = m_stratify->isChecked();
+    d.split.seed = quint64(m_seed->value());
+    d.learner = m_learner->currentData().toString();
     for (const ParamField &p : m_params) {
         const QVariant v = paramValue(p.name);
         if (!sameValue(v, p.defaultValue))
-            params[toStd(p.name)] = toStd(valueText(v));
+            d.params.emplace_back(p.name, valueText(v));
     }
-    if (params.size() > 0) {
-        params.SetStyle(params.size() <= 2 ? YAML::EmitterStyle::Flow : YAML::EmitterStyle::Block);
-        root["params"] = params;
-    }
-    YAML::Emitter out;
-    out << root;
-    QString header = QStringLiteral("# Written by the Keel workbench (New Run).\n");
+    d.headerComments << QStringLiteral("Written by the Keel workbench (New Run).");
     if (!m_parentRunId.isEmpty())
-        header += QStringLiteral("# Branched from run %1.\n").arg(m_parentRunId);
-    return header + QString::fromUtf8(out.c_str()) + QLatin1Char('\n');
+        d.headerComments << QStringLiteral("Branched from run %1.").arg(m_parentRunId);
+    auto text = ml::writeTrainingConfig(d);
+    return text ? *text : QStringLiteral("# ") + text.message() + QLatin1Char('\n');
 }
 
 void NewRunDialog::updatePreview()
@@ -906,6 +883,7 @@ Status NewRunDialog::branchFrom(const RunDetails &run)
         const ml::SplitSpec &s = config->split;
         setSplitKind(ml::splitKindName(s.kind));
         m_testFraction->setValue(s.testFraction);
+        m_validationFraction->setValue(s.validationFraction);
         m_folds->setValue(s.folds);
         m_stratify->setChecked(s.stratify);
         m_seed->setValue(int(std::min<quint64>(s.seed, quint64(INT_MAX))));
@@ -921,6 +899,8 @@ Status NewRunDialog::branchFrom(const RunDetails &run)
                 setSplitKind(value);
             else if (key == u"split.test_fraction")
                 m_testFraction->setValue(value.toDouble());
+            else if (key == u"split.validation_fraction")
+                m_validationFraction->setValue(value.toDouble());
             else if (key == u"split.seed")
                 m_seed->setValue(value.toInt());
             else if (key == u"split.stratify")

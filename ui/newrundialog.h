@@ -131,6 +131,7 @@ private:
     QComboBox *m_task;
     QComboBox *m_splitKind;
     QDoubleSpinBox *m_testFraction;
+    QDoubleSpinBox *m_validationFraction;
     QSpinBox *m_folds;
     QCheckBox *m_stratify;
     QSpinBox *m_seed;

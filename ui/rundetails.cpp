@@ -1,6 +1,7 @@
 #include "rundetails.h"
 
 #include "store/objectstore.h"
+#include "tracking/metrickeys.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -186,17 +187,6 @@ Expected<std::vector<std::vector<qint64>>> parseConfusionMatrix(const QString &j
     return matrixFromJson(doc.array(), QStringLiteral("test.confusion_matrix"));
 }
 
-bool isCurveKey(const QString &key)
-{
-    return key.startsWith(QLatin1String("train.")) || key.startsWith(QLatin1String("validation."));
-}
-
-bool isFinalMetricKey(const QString &key)
-{
-    return key.startsWith(QLatin1String("test.")) || key.startsWith(QLatin1String("best."))
-        || (key.startsWith(QLatin1String("cv.")) && (key.endsWith(QLatin1String(".mean")) || key.endsWith(QLatin1String(".std"))));
-}
-
 QString RunDetails::param(const QString &key) const
 {
     for (const auto &[k, v] : params)
@@ -215,18 +205,14 @@ QString RunDetails::tag(const QString &key) const
 
 std::vector<std::pair<QString, double>> RunDetails::finalMetrics() const
 {
-    std::map<QString, double> last;
-    for (const tracking::MetricPoint &p : metrics)
-        if (p.step == 0 && isFinalMetricKey(p.key))
-            last[p.key] = p.value;
-    return {last.begin(), last.end()};
+    return tracking::finalMetrics(metrics);
 }
 
 std::map<QString, std::vector<QPointF>> RunDetails::series() const
 {
     std::map<QString, std::vector<QPointF>> out;
     for (const tracking::MetricPoint &p : metrics)
-        if (isCurveKey(p.key))
+        if (tracking::isCurveKey(p.key))
             out[p.key].emplace_back(double(p.step), p.value);
     return out;
 }

@@ -3,6 +3,7 @@
 // tracking store and object store: the record, params, every metric point, tags, artifacts, lineage (with the dataset
 // versions it names) and the evaluation curves of a classification run (artifact "curves").
 
+#include "tracking/metrickeys.h"
 #include "tracking/trackingstore.h"
 #include "util/feedback.h"
 #include "util/result.h"
@@ -67,10 +68,8 @@ struct RunDetails {
     std::map<QString, std::vector<QPointF>> series() const;
 };
 
-/// True for keys of per-iteration training curves ("train.*", "validation.*").
-bool isCurveKey(const QString &key);
-/// True for keys of final metrics ("test.*", "cv.*.mean", "cv.*.std", a sweep's "best.*").
-bool isFinalMetricKey(const QString &key);
+using tracking::isCurveKey;        // what a metric key means lives in core (tracking/metrickeys.h)
+using tracking::isFinalMetricKey;
 
 /// Reads one run of the workspace at `root`. Cancel gives "cancelled". Any thread.
 Expected<RunDetails> loadRunDetails(const QString &root, const QString &runId, Feedback *feedback = nullptr);

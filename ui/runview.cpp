@@ -88,10 +88,12 @@ void replaceChart(QChartView *view, QChart *chart)
 }
 
 /// ("train", "logloss") from "train.logloss".
+/// "curve.validation.logloss" -> ("validation", "logloss").
 std::pair<QString, QString> splitCurveKey(const QString &key)
 {
-    const qsizetype dot = key.indexOf(QLatin1Char('.'));
-    return {key.left(dot), key.mid(dot + 1)};
+    const QString name = tracking::curveName(key);
+    const qsizetype dot = name.indexOf(QLatin1Char('.'));
+    return {name.left(dot), name.mid(dot + 1)};
 }
 
 QString runLabel(const RunSet *runs, const QString &id)

@@ -236,7 +236,7 @@ Status renderScreenshots(const QString &outDir, const QString &examplesDir, QStr
                                    "experiment: diamonds\nname: diamonds-ridge\ndata: diamonds\ntarget: price\n"
                                    "recipe:\n  defaults: {scale: standard}\n  derived:\n    - volume = x * y * z\n"
                                    "split: {kind: holdout, test_fraction: 0.2, seed: 42}\nlearner: ridge\n"
-                                   "sweep:\n  metric: test.rmse\n  params:\n    alpha: [0.01, 1, 100, 10000]\n");
+                                   "sweep:\n  metric: validation.rmse\n  params:\n    alpha: [0.01, 1, 100, 10000]\n");
         !s)
         return s;
     QProcess sweep;

@@ -74,6 +74,8 @@ int cmdSweep(Context &ctx)
         return ctx.fail(spec.error());
     if (ctx.parser.isSet(QStringLiteral("metric"))) {
         spec->metric = ctx.parser.value(QStringLiteral("metric"));
+        if (Status s = ml::checkSweepMetric(spec->metric, spec->kfold); !s)
+            return ctx.usage(s.error().toString());
         spec->maximize = ml::metricIsMaximized(spec->metric);
     }
     if (ctx.parser.isSet(QStringLiteral("goal"))) {

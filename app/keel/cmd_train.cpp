@@ -3,6 +3,7 @@
 
 #include "ml/sweep.h"
 #include "ml/training.h"
+#include "tracking/metrickeys.h"
 #include "tracking/trackingstore.h"
 #include "store/objectstore.h"
 #include "util/fileutil.h"
@@ -196,6 +197,8 @@ int cmdTrain(Context &ctx)
                                   {QStringLiteral("model"), result->modelObjectId},
                                   {QStringLiteral("recipe"), result->recipeObjectId},
                                   {QStringLiteral("predictions"), result->predictionsObjectId},
+                                  {QStringLiteral("split"), result->splitObjectId},
+                                  {QStringLiteral("dropped_missing_target"), result->droppedMissingTarget},
                                   {QStringLiteral("rounds"), result->rounds},
                                   {QStringLiteral("train_rows"), result->trainRows},
                                   {QStringLiteral("validation_rows"), result->validationRows},
@@ -206,8 +209,10 @@ int cmdTrain(Context &ctx)
     ctx.out << "run " << result->runId << " (experiment " << result->experiment << ") finished\n";
     if (!config->parentRunId.isEmpty())
         ctx.out << "branched from run " << config->parentRunId << '\n';
-    ctx.out << "rows: train " << result->trainRows << ", validation " << result->validationRows << ", evaluation "
+    ctx.out << "rows: train " << result->trainRows << ", validation " << result->validationRows << ", test "
             << result->evaluationRows << "; rounds " << result->rounds << '\n';
+    if (result->droppedMissingTarget > 0)
+        ctx.out << "dropped " << result->droppedMissingTarget << " rows whose target is missing\n";
     std::vector<QStringList> rows;
     for (auto it = result->metrics.cbegin(); it != result->metrics.cend(); ++it)
         rows.push_back({it.key(), num(it.value().toDouble())});
@@ -216,16 +221,14 @@ int cmdTrain(Context &ctx)
     return 0;
 }
 
-/// Final value of every metric key of a run: the last point (step order) of each key.
+/// The final metrics of a run (tracking/metrickeys.h).
 Expected<std::map<QString, double>> finalMetrics(tracking::TrackingStore &ts, const QString &runId)
 {
     auto points = ts.metrics(runId);
     if (!points)
         return points.error();
-    std::map<QString, double> out;
-    for (const tracking::MetricPoint &p : *points)
-        out[p.key] = p.value;
-    return out;
+    const auto finals = tracking::finalMetrics(*points);
+    return std::map<QString, double>(finals.begin(), finals.end());
 }
 
 int cmdRunsCompare(Context &ctx)

@@ -198,6 +198,113 @@ Expected<std::vector<Split>> makeSplits(const SplitSpec &spec, const data::Table
     return makeError(QStringLiteral("unknown split kind"));
 }
 
+namespace {
+
+/// The target restricted to `rows` (for stratifying a subset).
+Target subTarget(const Target &t, const std::vector<qint64> &rows)
+{
+    Target out;
+    out.task = t.task;
+    out.classes = t.classes;
+    out.values.reserve(rows.size());
+    for (qint64 r : rows)
+        out.values.push_back(t.values[size_t(r)]);
+    return out;
+}
+
+} // namespace
+
+Expected<Split> carveValidation(Split split, double fraction, quint64 seed, const data::Table &table,
+                                const Target *stratifyBy, const QString &timeColumn)
+{
+    if (!(fraction >= 0 && fraction < 1))
+        return makeError(ErrorKind::InvalidInput,
+                         QStringLiteral("validation fraction must be at least 0 and below 1, got %1").arg(fraction), {}, -1,
+                         QStringLiteral("validation_fraction"));
+    if (fraction == 0 || split.train.empty())
+        return split;
+    const qint64 n = qint64(split.train.size());
+    if (n < 2)
+        return makeError(ErrorKind::InvalidInput,
+                         QStringLiteral("%1 training row is too few to hold back a validation part").arg(n), {}, -1,
+                         QStringLiteral("validation_fraction"));
+    std::vector<qint64> keep, held;
+    if (!timeColumn.isEmpty()) {
+        const data::Table part = [&] {
+            std::vector<data::Column> cols;
+            const int ci = table.indexOf(timeColumn);
+            if (ci >= 0) {
+                const data::Column &c = table.column(ci);
+                data::ColumnBuilder b(data::ColumnType::Float64);
+                for (qint64 r : split.train)
+                    if (c.isNull(r))
+                        b.appendNull();
+                    else
+                        b.appendFloat64(c.numberAt(r));
+                cols.push_back(b.finish(timeColumn));
+            }
+            return data::Table(std::move(cols));
+        }();
+        auto s = timeSplit(part, timeColumn, std::nullopt, fraction);
+        if (!s)
+            return s.error();
+        for (qint64 i : s->train)
+            keep.push_back(split.train[size_t(i)]);
+        for (qint64 i : s->test)
+            held.push_back(split.train[size_t(i)]);
+    } else {
+        const Target sub = stratifyBy ? subTarget(*stratifyBy, split.train) : Target();
+        // A seed of its own, so the validation rows do not mirror the test rows' draw.
+        auto s = holdoutSplit(n, fraction, seed ^ 0x9e3779b97f4a7c15ULL, stratifyBy ? &sub : nullptr);
+        if (!s)
+            return s.error();
+        for (qint64 i : s->train)
+            keep.push_back(split.train[size_t(i)]);
+        for (qint64 i : s->test)
+            held.push_back(split.train[size_t(i)]);
+    }
+    std::sort(keep.begin(), keep.end());
+    std::sort(held.begin(), held.end());
+    split.train = std::move(keep);
+    split.validation.insert(split.validation.end(), held.begin(), held.end());
+    std::sort(split.validation.begin(), split.validation.end());
+    return split;
+}
+
+Expected<std::vector<Split>> planSplits(const SplitSpec &spec, const data::Table &table, const Target *target,
+                                        bool testElsewhere, bool validateInFolds)
+{
+    const Target *strat = spec.stratify && isClassification(target) ? target : nullptr;
+    const QString timeColumn = spec.kind == SplitKind::Time ? spec.timeColumn : QString();
+    std::vector<Split> base;
+    if (testElsewhere && spec.kind != SplitKind::KFold) {
+        Split all;
+        all.train.resize(size_t(table.rowCount()));
+        std::iota(all.train.begin(), all.train.end(), qint64(0));
+        base.push_back(std::move(all));
+        if (spec.kind == SplitKind::Time) {
+            // The time column must exist and be complete, as for a time split with a test part.
+            const int ci = table.indexOf(spec.timeColumn);
+            if (ci < 0)
+                return makeError(ErrorKind::InvalidInput, QStringLiteral("time column not found"), {}, -1, spec.timeColumn);
+        }
+    } else {
+        auto s = makeSplits(spec, table, target);
+        if (!s)
+            return s.error();
+        base = std::move(*s);
+    }
+    if (spec.kind == SplitKind::KFold && !validateInFolds)
+        return base;
+    for (size_t i = 0; i < base.size(); ++i) {
+        auto carved = carveValidation(std::move(base[i]), spec.validationFraction, spec.seed + i, table, strat, timeColumn);
+        if (!carved)
+            return carved.error();
+        base[i] = std::move(*carved);
+    }
+    return base;
+}
+
 QString splitKindName(SplitKind kind)
 {
     switch (kind) {

@@ -23,6 +23,7 @@ enum class SplitKind { Holdout, KFold, Time };
 struct SplitSpec {
     SplitKind kind = SplitKind::Holdout;
     double testFraction = 0.2;       ///< holdout: share of rows held out; time without cutoff: latest share held out
+    double validationFraction = 0.1; ///< share of the training part held back for early stopping and curves (0: none)
     int folds = 5;                   ///< kfold
     bool stratify = true;            ///< holdout/kfold: keep class shares when a classification target is given
     QString timeColumn;              ///< time: Datetime (or numeric) column
@@ -30,10 +31,11 @@ struct SplitSpec {
     quint64 seed = 42;
 };
 
-/// Row indices of one split, each list ascending.
+/// Row indices of one split, each list ascending; the three parts are disjoint.
 struct Split {
     std::vector<qint64> train;
-    std::vector<qint64> test;        ///< validation rows (the held-out fold for k-fold)
+    std::vector<qint64> validation;  ///< early stopping and curves: never scored as test
+    std::vector<qint64> test;        ///< the held-out part (the fold, for k-fold): what test.* is computed on
 };
 
 /// Uniform integer in [0, n) from `rng` by rejection sampling (n > 0).
@@ -59,8 +61,26 @@ Expected<Split> timeSplit(const data::Table &table, const QString &column, std::
                           double testFraction);
 
 /// Dispatches on spec.kind; holdout and time give one split, kfold gives spec.folds. `target` may be null
-/// (no stratification); stratification applies only to classification targets.
+/// (no stratification); stratification applies only to classification targets. No validation part.
 Expected<std::vector<Split>> makeSplits(const SplitSpec &spec, const data::Table &table, const Target *target);
+
+/// Moves round(train rows * fraction) rows of `split.train` into `split.validation`: a random, stratified share
+/// (seeded by `seed`), or with a `timeColumn` the latest share by time (rows sharing the boundary time stay
+/// together, so every training time precedes every validation time). `target` is over all rows of `table`.
+Expected<Split> carveValidation(Split split, double fraction, quint64 seed, const data::Table &table,
+                                const Target *stratifyBy, const QString &timeColumn = {});
+
+/// The evaluation plan of a training run: which rows train, which validate (early stopping and curves) and which
+/// test, so that test.* never comes from rows a training step saw.
+/// - holdout: test_fraction of the rows are the test part; validation_fraction of the rest validate.
+/// - time: rows at or after the cutoff (or the latest test_fraction) test; the latest validation_fraction of the
+///   earlier rows validate.
+/// - kfold: each fold tests once; with `validateInFolds` (early stopping), validation_fraction of that fold's
+///   training rows validate.
+/// With `testElsewhere` (the config names an `evaluate` dataset) no test part is cut: one split whose test is empty
+/// (kfold keeps its folds for the cv.* metrics).
+Expected<std::vector<Split>> planSplits(const SplitSpec &spec, const data::Table &table, const Target *target,
+                                        bool testElsewhere, bool validateInFolds);
 
 /// "holdout", "kfold", "time".
 QString splitKindName(SplitKind kind);

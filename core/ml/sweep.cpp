@@ -53,6 +53,23 @@ bool metricIsMaximized(const QString &metric)
     return true;
 }
 
+Status checkSweepMetric(const QString &metric, bool kfold)
+{
+    // Selecting on the test part would make the reported test score optimistic: trials are compared on rows no
+    // trial's training saw, and the test part stays untouched until the winner is reported.
+    const QString allowed = kfold ? QStringLiteral("cv.<metric>.mean (e.g. cv.roc_auc.mean)")
+                                  : QStringLiteral("validation.<metric> (e.g. validation.roc_auc)");
+    const bool ok = kfold ? (metric.startsWith(u"cv.") && metric.endsWith(u".mean")) : metric.startsWith(u"validation.");
+    if (ok)
+        return {};
+    const QString why = metric.startsWith(u"test.")
+        ? QStringLiteral("a sweep must not pick its best trial on the test part, whose score it then reports (that "
+                         "score would be optimistic); ")
+        : QString();
+    return makeError(ErrorKind::InvalidInput, why + QStringLiteral("select on %1").arg(allowed), {}, -1,
+                     QStringLiteral("sweep.metric"));
+}
+
 Expected<SweepSpec> SweepSpec::fromConfig(const QString &yaml, const QString &sourceName)
 {
     try {
@@ -84,9 +101,14 @@ Expected<SweepSpec> SweepSpec::fromConfig(const QString &yaml, const QString &so
         }
         const YAML::Node metric = sweep["metric"];
         if (!metric || !metric.IsScalar() || metric.Scalar().empty())
-            return makeError(QStringLiteral("is required: the final metric that picks the best trial, e.g. test.roc_auc"),
+            return makeError(QStringLiteral("is required: the final metric that picks the best trial, e.g. validation.roc_auc"),
                              sourceName, metric ? lineOf(metric) : lineOf(sweep), QStringLiteral("sweep.metric"));
         spec.metric = fromStd(metric.Scalar());
+        const YAML::Node splitNode = root["split"];
+        spec.kfold = splitNode && splitNode.IsMap() && splitNode["kind"] && splitNode["kind"].IsScalar()
+                     && splitNode["kind"].Scalar() == "kfold";
+        if (Status s = checkSweepMetric(spec.metric, spec.kfold); !s)
+            return makeError(s.error().kind, s.error().message, sourceName, lineOf(metric), QStringLiteral("sweep.metric"));
         spec.maximize = metricIsMaximized(spec.metric);
         if (const YAML::Node goal = sweep["goal"]) {
             const QString g = goal.IsScalar() ? fromStd(goal.Scalar()) : QString();

@@ -33,8 +33,9 @@ struct SweepDimension {
 
 /// A parsed `sweep:` section. Plain value.
 struct SweepSpec {
-    QString metric;
+    QString metric;                 ///< validation.<metric>, or cv.<metric>.mean with a k-fold split
     bool maximize = true;
+    bool kfold = false;             ///< the config's split is k-fold
     std::vector<SweepDimension> dims;
 
     /// Reads the `sweep:` section of a training config and checks every parameter against the learner's declared
@@ -42,6 +43,10 @@ struct SweepSpec {
     /// "sweep.params.max_depth"). A config without a `sweep:` section is an error saying so.
     static Expected<SweepSpec> fromConfig(const QString &yaml, const QString &sourceName);
 };
+
+/// Checks that a sweep selects on rows no trial's reported test score comes from: validation.<metric> (holdout and
+/// time splits) or cv.<metric>.mean (k-fold). A test.* metric is refused with the reason.
+Status checkSweepMetric(const QString &metric, bool kfold);
 
 /// Every combination of the dimensions (lists in order; ranges at `steps` evenly spaced points, log-spaced when
 /// `log`). Each trial is a list of "params.NAME=VALUE" overrides. A range without `steps` is an error naming it.

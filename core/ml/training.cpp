@@ -26,6 +26,7 @@
 
 #include <cmath>
 #include <map>
+#include <numeric>
 #include <optional>
 
 namespace keel::ml {
@@ -112,9 +113,9 @@ public:
     Expected<SplitSpec> split(const QJsonObject &o) const
     {
         static const QStringList known = {QStringLiteral("kind"), QStringLiteral("test_fraction"),
-                                          QStringLiteral("stratify"), QStringLiteral("seed"),
-                                          QStringLiteral("time_column"), QStringLiteral("cutoff"),
-                                          QStringLiteral("folds")};
+                                          QStringLiteral("validation_fraction"), QStringLiteral("stratify"),
+                                          QStringLiteral("seed"), QStringLiteral("time_column"),
+                                          QStringLiteral("cutoff"), QStringLiteral("folds")};
         SplitSpec s;
         for (auto it = o.begin(); it != o.end(); ++it)
             if (!known.contains(it.key()))
@@ -153,6 +154,16 @@ public:
             if (!ok || !(s.testFraction > 0 && s.testFraction < 1))
                 return error(QStringLiteral("split.test_fraction"),
                              QStringLiteral("expected a number between 0 and 1 (exclusive), got '%1'").arg(*frac));
+        }
+        auto valid = field("validation_fraction");
+        if (!valid)
+            return valid.error();
+        if (!valid->isEmpty()) {
+            bool ok = false;
+            s.validationFraction = valid->toDouble(&ok);
+            if (!ok || !(s.validationFraction >= 0 && s.validationFraction < 1))
+                return error(QStringLiteral("split.validation_fraction"),
+                             QStringLiteral("expected a number from 0 (no validation part) to below 1, got '%1'").arg(*valid));
         }
         auto strat = field("stratify");
         if (!strat)
@@ -293,7 +304,8 @@ Expected<TrainingConfig> TrainingConfig::fromYaml(const QString &yaml, const QSt
     static const QStringList known = {QStringLiteral("experiment"), QStringLiteral("name"), QStringLiteral("data"),
                                       QStringLiteral("evaluate"), QStringLiteral("target"), QStringLiteral("task"),
                                       QStringLiteral("label_map"), QStringLiteral("recipe"), QStringLiteral("split"),
-                                      QStringLiteral("learner"), QStringLiteral("params"), QStringLiteral("sweep")};
+                                      QStringLiteral("learner"), QStringLiteral("params"), QStringLiteral("sweep"),
+                                      QStringLiteral("id_column"), QStringLiteral("drop_missing_target")};
     for (auto it = o.begin(); it != o.end(); ++it)
         if (!known.contains(it.key()))
             return p.error(it.key(), QStringLiteral("unknown key (known: %1)").arg(known.join(QStringLiteral(", "))));
@@ -322,6 +334,22 @@ Expected<TrainingConfig> TrainingConfig::fromYaml(const QString &yaml, const QSt
     if (!evaluate)
         return evaluate.error();
     c.evaluate = *evaluate;
+    auto idColumn = str("id_column", false);
+    if (!idColumn)
+        return idColumn.error();
+    c.idColumn = *idColumn;
+    auto dropMissing = str("drop_missing_target", false);
+    if (!dropMissing)
+        return dropMissing.error();
+    if (!dropMissing->isEmpty()) {
+        const QString b = dropMissing->toLower();
+        if (b == u"true" || b == u"yes")
+            c.dropMissingTarget = true;
+        else if (b == u"false" || b == u"no")
+            c.dropMissingTarget = false;
+        else
+            return p.error(QStringLiteral("drop_missing_target"), QStringLiteral("expected true or false, got '%1'").arg(*dropMissing));
+    }
 
     // Recipe: the `recipe` mapping plus target / task / label_map from the top level.
     auto recipe = p.object(o, QStringLiteral("recipe"), QStringLiteral("recipe"));
@@ -384,7 +412,77 @@ Expected<TrainingConfig> TrainingConfig::fromYaml(const QString &yaml, const QSt
     if (!validated)
         return p.error(QStringLiteral("params.") + validated.error().field, validated.error().message);
     c.params = *validated;
+
+    // Evaluation that never peeks: a test part only when no `evaluate` dataset is the test; early stopping only on
+    // a validation part that is not the test.
+    const QJsonObject splitObject = *split;
+    const QString testKey = splitObject.contains(QLatin1String("cutoff")) ? QStringLiteral("cutoff") : QStringLiteral("test_fraction");
+    if (!c.evaluate.isEmpty() && c.split.kind != SplitKind::KFold && splitObject.contains(testKey))
+        return p.error(QStringLiteral("split.") + testKey,
+                       QStringLiteral("does not apply: 'evaluate: %1' is the test data. The training data is split "
+                                      "only into training and validation parts (split.validation_fraction)")
+                           .arg(c.evaluate));
+    if (c.params.value(QStringLiteral("early_stopping_rounds")).toInt() > 0 && c.split.validationFraction <= 0)
+        return p.error(QStringLiteral("split.validation_fraction"),
+                       QStringLiteral("early stopping needs a validation part: give a fraction above 0 or set "
+                                      "params.early_stopping_rounds to 0"));
     return c;
+}
+
+Expected<QString> writeTrainingConfig(const TrainingConfigDraft &d)
+{
+    YAML::Node root(YAML::NodeType::Map);
+    const auto set = [&root](const char *key, const QString &value) {
+        if (!value.isEmpty())
+            root[key] = yaml::toStd(value);
+    };
+    set("experiment", d.experiment.trimmed());
+    set("name", d.name.trimmed());
+    set("data", d.data);
+    set("evaluate", d.evaluate);
+    set("target", d.target);
+    set("task", d.task);
+    if (!d.baseYaml.isEmpty()) {
+        auto base = yaml::parse(d.baseYaml.toUtf8(), QStringLiteral("the base config"));
+        if (!base)
+            return base.error();
+        if (base->IsMap())
+            for (const char *key : {"label_map", "recipe"})
+                if (const YAML::Node n = (*base)[key]; n && !n.IsNull())
+                    root[key] = YAML::Clone(n);
+    }
+    const SplitSpec &s = d.split;
+    YAML::Node split(YAML::NodeType::Map);
+    split["kind"] = yaml::toStd(splitKindName(s.kind));
+    if (s.kind == SplitKind::KFold)
+        split["folds"] = yaml::toStd(QString::number(s.folds));
+    else if (d.evaluate.isEmpty() && !s.cutoff)
+        split["test_fraction"] = yaml::toStd(num(s.testFraction));
+    split["validation_fraction"] = yaml::toStd(num(s.validationFraction));
+    if (s.kind == SplitKind::Time) {
+        split["time_column"] = yaml::toStd(s.timeColumn);
+        if (s.cutoff && d.evaluate.isEmpty())
+            split["cutoff"] = yaml::toStd(QString::number(*s.cutoff));
+    } else {
+        split["stratify"] = s.stratify ? "true" : "false";
+        split["seed"] = yaml::toStd(QString::number(s.seed));
+    }
+    split.SetStyle(YAML::EmitterStyle::Flow);
+    root["split"] = split;
+    set("learner", d.learner);
+    YAML::Node params(YAML::NodeType::Map);
+    for (const auto &[name, value] : d.params)
+        params[yaml::toStd(name)] = yaml::toStd(value);
+    if (params.size() > 0) {
+        params.SetStyle(params.size() <= 2 ? YAML::EmitterStyle::Flow : YAML::EmitterStyle::Block);
+        root["params"] = params;
+    }
+    YAML::Emitter out;
+    out << root;
+    QString header;
+    for (const QString &line : d.headerComments)
+        header += QStringLiteral("# ") + line + QLatin1Char('\n');
+    return QString(header + yaml::fromStd(out.c_str()) + QLatin1Char('\n'));
 }
 
 Expected<TrainingConfig> TrainingConfig::fromFile(const QString &path)
@@ -395,38 +493,45 @@ Expected<TrainingConfig> TrainingConfig::fromFile(const QString &path)
     return fromYaml(QString::fromUtf8(*bytes), path);
 }
 
-QByteArray predictionsCsv(const Target &actual, const std::vector<double> &predictions, int numClasses)
+QByteArray predictionsCsv(const PredictionRows &rows, Task task, const QStringList &classes,
+                          const std::vector<double> &predictions, const Target *actual)
 {
-    const qint64 rows = qint64(actual.values.size());
-    QString out = QStringLiteral("row,actual,predicted");
-    const bool regression = actual.task == Task::Regression;
-    if (!regression) {
-        if (numClasses == 2)
-            out += QStringLiteral(",") + csvField(QStringLiteral("p_") + actual.classes.value(1));
-        else
-            for (const QString &c : actual.classes)
-                out += QStringLiteral(",") + csvField(QStringLiteral("p_") + c);
-    }
+    const qint64 n = qint64(rows.rows.size());
+    const bool regression = task == Task::Regression;
+    const int k = int(classes.size());
+    QString out = QStringLiteral("row");
+    if (!rows.idColumn.isEmpty())
+        out += QLatin1Char(',') + csvField(rows.idColumn);
+    if (actual)
+        out += QStringLiteral(",actual");
+    out += QStringLiteral(",predicted");
+    if (!regression)
+        for (const QString &c : classes)
+            out += QLatin1Char(',') + csvField(QStringLiteral("p_") + c);
     out += QLatin1Char('\n');
-    for (qint64 r = 0; r < rows; ++r) {
-        out += QString::number(r) + QLatin1Char(',');
+    for (qint64 r = 0; r < n; ++r) {
+        out += QString::number(rows.rows[size_t(r)]);
+        if (!rows.idColumn.isEmpty())
+            out += QLatin1Char(',') + csvField(rows.ids.value(r));
+        if (actual) {
+            const double y = actual->values[size_t(r)];
+            out += QLatin1Char(',') + (std::isnan(y) ? QString() : regression ? num(y) : csvField(classes.value(int(y))));
+        }
         if (regression) {
-            out += num(actual.values[size_t(r)]) + QLatin1Char(',') + num(predictions[size_t(r)]);
+            out += QLatin1Char(',') + num(predictions[size_t(r)]);
+        } else if (k == 2) {
+            const double p = predictions[size_t(r)];
+            out += QLatin1Char(',') + csvField(classes.value(p >= 0.5 ? 1 : 0)) + QLatin1Char(',') + num(1.0 - p)
+                   + QLatin1Char(',') + num(p);
         } else {
-            out += csvField(actual.classes.value(int(actual.values[size_t(r)]))) + QLatin1Char(',');
-            if (numClasses == 2) {
-                const double p = predictions[size_t(r)];
-                out += csvField(actual.classes.value(p >= 0.5 ? 1 : 0)) + QLatin1Char(',') + num(p);
-            } else {
-                const size_t base = size_t(r) * size_t(numClasses);
-                int best = 0;
-                for (int k = 1; k < numClasses; ++k)
-                    if (predictions[base + size_t(k)] > predictions[base + size_t(best)])
-                        best = k;
-                out += csvField(actual.classes.value(best));
-                for (int k = 0; k < numClasses; ++k)
-                    out += QLatin1Char(',') + num(predictions[base + size_t(k)]);
-            }
+            const size_t base = size_t(r) * size_t(k);
+            int best = 0;
+            for (int c = 1; c < k; ++c)
+                if (predictions[base + size_t(c)] > predictions[base + size_t(best)])
+                    best = c;
+            out += QLatin1Char(',') + csvField(classes.value(best));
+            for (int c = 0; c < k; ++c)
+                out += QLatin1Char(',') + num(predictions[base + size_t(c)]);
         }
         out += QLatin1Char('\n');
     }
@@ -491,6 +596,65 @@ QJsonObject curvesJson(const Target &actual, const std::vector<double> &predicti
 
 namespace {
 
+/// Rows of a dataset version that have a target value (`kept`) and those that do not (`dropped`), 0-based.
+struct UsableRows {
+    std::vector<qint64> kept, dropped;
+};
+
+QJsonArray rowNumbers(const std::vector<qint64> &indices, const std::vector<qint64> &sourceOf)
+{
+    QJsonArray a;
+    for (qint64 i : indices)
+        a.append(sourceOf[size_t(i)] + 1);
+    return a;
+}
+
+QJsonArray rowNumbers(const std::vector<qint64> &sourceRows)
+{
+    QJsonArray a;
+    for (qint64 r : sourceRows)
+        a.append(r + 1);
+    return a;
+}
+
+/// The "split" artifact: which source rows (1-based, in the dataset version named) trained, validated and tested.
+QJsonObject splitDocument(const workspace::DatasetVersion &data, const UsableRows &usable, const std::vector<Split> &splits,
+                          SplitKind kind, const workspace::DatasetVersion *evaluate, const UsableRows *evalUsable)
+{
+    QJsonObject o{{QStringLiteral("format"), QStringLiteral("keel-split")},
+                  {QStringLiteral("version"), 1},
+                  {QStringLiteral("row_numbers"), QStringLiteral("1-based data rows of the dataset version")},
+                  {QStringLiteral("kind"), splitKindName(kind)},
+                  {QStringLiteral("data"), data.ref()},
+                  {QStringLiteral("content_id"), data.record.contentId},
+                  {QStringLiteral("rows"), qint64(usable.kept.size() + usable.dropped.size())},
+                  {QStringLiteral("dropped_missing_target"), rowNumbers(usable.dropped)}};
+    auto part = [&](const Split &s, bool withTest) {
+        QJsonObject p{{QStringLiteral("train"), rowNumbers(s.train, usable.kept)},
+                      {QStringLiteral("validation"), rowNumbers(s.validation, usable.kept)}};
+        if (withTest)
+            p.insert(QStringLiteral("test"), rowNumbers(s.test, usable.kept));
+        return p;
+    };
+    if (kind == SplitKind::KFold) {
+        QJsonArray folds;
+        for (const Split &s : splits)
+            folds.append(part(s, true));
+        o.insert(QStringLiteral("folds"), folds);
+    } else {
+        const QJsonObject p = part(splits.front(), evaluate == nullptr);
+        for (auto it = p.begin(); it != p.end(); ++it)
+            o.insert(it.key(), it.value());
+    }
+    if (evaluate && evalUsable)
+        o.insert(QStringLiteral("evaluate"),
+                 QJsonObject{{QStringLiteral("data"), evaluate->ref()},
+                             {QStringLiteral("content_id"), evaluate->record.contentId},
+                             {QStringLiteral("test"), rowNumbers(evalUsable->kept)},
+                             {QStringLiteral("dropped_missing_target"), rowNumbers(evalUsable->dropped)}});
+    return o;
+}
+
 /// A recipe and model fitted on one training part.
 struct Fitted {
     std::optional<Recipe> recipe;
@@ -512,6 +676,14 @@ public:
 
 private:
     Status storeArtifact(const QString &name, const QString &kind, const QByteArray &bytes, QString &objectId);
+    /// The rows of `table` that have a target value; without drop_missing_target a missing one is an error.
+    Expected<UsableRows> usableRows(const data::Table &table, const QString &which) const;
+    /// Targets and predictions of `fitted` on `table`.
+    Expected<std::pair<Target, std::vector<double>>> score(const Fitted &fitted, const data::Table &table);
+    /// Row numbers (and ids) of the scored rows: `table` holds rows `indices` of the filtered table, whose row i
+    /// is source row sourceOf[i].
+    Status describeRows(const data::Table &table, const std::vector<qint64> &indices,
+                        const std::vector<qint64> &sourceOf, PredictionRows &out) const;
     void logPoint(const QString &key, qint64 step, double value);
     Status flushMetrics();
     /// Fits recipe and learner on `train`; `valid` (may be null) drives early stopping; curves are logged when `curves`.
@@ -535,6 +707,65 @@ Status RunExecutor::storeArtifact(const QString &name, const QString &kind, cons
     if (!stored)
         return stored.error();
     objectId = stored->objectId;
+    return {};
+}
+
+Expected<UsableRows> RunExecutor::usableRows(const data::Table &table, const QString &which) const
+{
+    UsableRows u;
+    const int ci = table.indexOf(m_c.recipe.target);
+    if (ci < 0)
+        return makeError(ErrorKind::InvalidInput, QStringLiteral("no column '%1' in the %2 table").arg(m_c.recipe.target, which),
+                         {}, -1, QStringLiteral("target"));
+    const data::Column &c = table.column(ci);
+    u.kept.reserve(size_t(table.rowCount()));
+    for (qint64 r = 0; r < table.rowCount(); ++r) {
+        const bool missing = c.isNull(r) || (data::isNumericType(c.type()) && std::isnan(c.numberAt(r)));
+        (missing ? u.dropped : u.kept).push_back(r);
+    }
+    if (!u.dropped.empty() && !m_c.dropMissingTarget)
+        return makeError(ErrorKind::InvalidInput,
+                         QStringLiteral("row %1 of the %2 has no value in target column '%3' (%4 such rows; "
+                                        "drop_missing_target: true drops them)")
+                             .arg(u.dropped.front() + 1).arg(which).arg(m_c.recipe.target).arg(u.dropped.size()),
+                         {}, -1, QStringLiteral("drop_missing_target"));
+    if (u.kept.empty())
+        return makeError(ErrorKind::InvalidInput,
+                         QStringLiteral("every row of the %1 misses its target value in column '%2'").arg(which, m_c.recipe.target),
+                         {}, -1, QStringLiteral("target"));
+    return u;
+}
+
+Expected<std::pair<Target, std::vector<double>>> RunExecutor::score(const Fitted &fitted, const data::Table &table)
+{
+    auto x = fitted.recipe->transform(table, m_feedback);
+    if (!x)
+        return x.error();
+    auto y = fitted.recipe->target(table);
+    if (!y)
+        return y.error();
+    auto p = fitted.model->predict(*x);
+    if (!p)
+        return p.error();
+    return std::make_pair(std::move(*y), std::move(*p));
+}
+
+Status RunExecutor::describeRows(const data::Table &table, const std::vector<qint64> &indices,
+                                 const std::vector<qint64> &sourceOf, PredictionRows &out) const
+{
+    out.rows.clear();
+    out.ids.clear();
+    out.rows.reserve(indices.size());
+    for (qint64 i : indices)
+        out.rows.push_back(sourceOf[size_t(i)] + 1);
+    if (!m_c.idColumn.isEmpty()) {
+        const int ci = table.indexOf(m_c.idColumn);
+        if (ci < 0)
+            return makeError(ErrorKind::InvalidInput, QStringLiteral("no column '%1' in the scored data").arg(m_c.idColumn),
+                             {}, -1, QStringLiteral("id_column"));
+        for (qint64 r = 0; r < table.rowCount(); ++r)
+            out.ids << table.column(ci).displayAt(r);
+    }
     return {};
 }
 
@@ -618,7 +849,7 @@ Expected<Fitted> RunExecutor::fit(const Learner &learner, const RecipeSpec &spec
     int lastIteration = -1;
     const IterationCallback onIteration = [&](const IterationMetrics &m) {
         if (curves)
-            logPoint(m.dataset + QLatin1Char('.') + m.metric, m.iteration, m.value);
+            logPoint(QStringLiteral("curve.") + m.dataset + QLatin1Char('.') + m.metric, m.iteration, m.value);
         if (m.iteration != lastIteration) {
             lastIteration = m.iteration;
             out.rounds = m.iteration + 1;
@@ -691,6 +922,7 @@ Expected<TrainingResult> RunExecutor::run()
         params.emplace_back(QStringLiteral("split.folds"), QString::number(m_c.split.folds));
     else
         params.emplace_back(QStringLiteral("split.test_fraction"), num(m_c.split.testFraction));
+    params.emplace_back(QStringLiteral("split.validation_fraction"), num(m_c.split.validationFraction));
     params.emplace_back(QStringLiteral("split.stratify"),
                         m_c.split.stratify ? QStringLiteral("true") : QStringLiteral("false"));
     params.emplace_back(QStringLiteral("split.seed"), QString::number(m_c.split.seed));
@@ -700,6 +932,8 @@ Expected<TrainingResult> RunExecutor::run()
             params.emplace_back(QStringLiteral("split.cutoff"), QString::number(*m_c.split.cutoff));
     }
     params.emplace_back(QStringLiteral("target"), m_c.recipe.target);
+    if (!m_c.idColumn.isEmpty())
+        params.emplace_back(QStringLiteral("id_column"), m_c.idColumn);
     if (Status s = m_ts.setParams(m_runId, params); !s)
         return s.error();
     if (Status s = m_ts.addLineage({QStringLiteral("dataset"), trainVersion->record.contentId, QStringLiteral("run"),
@@ -721,11 +955,24 @@ Expected<TrainingResult> RunExecutor::run()
             return s.error();
     }
 
-    auto table = workspace::loadDataset(m_ws, *trainVersion, nullptr);
-    if (!table)
-        return table.error();
+    auto loaded = workspace::loadDataset(m_ws, *trainVersion, nullptr);
+    if (!loaded)
+        return loaded.error();
     if (isCancelled(m_feedback))
         return cancelledError();
+
+    // Rows whose target is missing can be neither trained nor scored: dropped and counted (or an error).
+    auto usable = usableRows(*loaded, QStringLiteral("data"));
+    if (!usable)
+        return usable.error();
+    const data::Table table = usable->dropped.empty() ? std::move(*loaded) : takeRows(*loaded, usable->kept);
+    result.droppedMissingTarget = qint64(usable->dropped.size());
+    if (result.droppedMissingTarget > 0) {
+        if (Status s = m_ts.setTag(m_runId, QStringLiteral("data.dropped_missing_target"),
+                                   QString::number(result.droppedMissingTarget));
+            !s)
+            return s.error();
+    }
 
     // Split (stratified on the target as the recipe will encode it). Classification classes are fixed from the
     // whole dataset so every fold's model numbers the classes the same way.
@@ -736,7 +983,7 @@ Expected<TrainingResult> RunExecutor::run()
         task = Task::BinaryClassification;
     else if (m_c.recipe.task == u"multiclass")
         task = Task::MulticlassClassification;
-    auto fullTarget = makeTarget(*table, m_c.recipe.target, task, m_c.recipe.classes, m_c.recipe.labelMap);
+    auto fullTarget = makeTarget(table, m_c.recipe.target, task, m_c.recipe.classes, m_c.recipe.labelMap);
     if (!fullTarget)
         return fullTarget.error();
     if (task == std::nullopt && m_c.recipe.task == u"classification"
@@ -745,64 +992,80 @@ Expected<TrainingResult> RunExecutor::run()
     RecipeSpec spec = m_c.recipe;
     if (fullTarget->task != Task::Regression && spec.classes.isEmpty())
         spec.classes = fullTarget->classes;
-    auto splits = makeSplits(m_c.split, *table, m_c.split.stratify ? &*fullTarget : nullptr);
+    if (!m_c.idColumn.isEmpty()) {
+        if (table.indexOf(m_c.idColumn) < 0)
+            return makeError(ErrorKind::InvalidInput, QStringLiteral("no column '%1' in %2").arg(m_c.idColumn, trainVersion->ref()),
+                             {}, -1, QStringLiteral("id_column"));
+        // An identifier joins predictions to inputs; it is never a feature unless the recipe lists it as one.
+        if (!spec.features.contains(m_c.idColumn) && !spec.exclude.contains(m_c.idColumn))
+            spec.exclude << m_c.idColumn;
+    }
+    const bool earlyStopping = m_c.params.value(QStringLiteral("early_stopping_rounds")).toInt() > 0;
+    auto splits = planSplits(m_c.split, table, m_c.split.stratify ? &*fullTarget : nullptr, evalVersion.has_value(),
+                             earlyStopping);
     if (!splits)
         return splits.error();
 
     Fitted final;
     std::optional<Target> yEval;
     std::vector<double> predictions;
+    PredictionRows predictionRows;
+    predictionRows.idColumn = m_c.idColumn;
     if (m_c.split.kind != SplitKind::KFold) {
         const Split &split = splits->front();
-        const data::Table trainTable = takeRows(*table, split.train);
-        const data::Table validTable = takeRows(*table, split.test);
-        auto fitted = fit(*learner, spec, trainTable, &validTable, m_c.params, true);
+        const data::Table trainTable = takeRows(table, split.train);
+        const data::Table validTable = takeRows(table, split.validation);
+        const bool validated = !split.validation.empty();
+        auto fitted = fit(*learner, spec, trainTable, validated ? &validTable : nullptr, m_c.params, true);
         if (!fitted)
             return fitted.error();
         final = std::move(*fitted);
         result.trainRows = qint64(split.train.size());
-        result.validationRows = qint64(split.test.size());
+        result.validationRows = qint64(split.validation.size());
+        if (validated) {
+            // Final metrics on the validation part: what sweeps select on (test.* never picks anything).
+            auto scored = score(final, validTable);
+            if (!scored)
+                return scored.error();
+            const QVariantMap metrics = evaluate(final.recipe->task(), scored->first, scored->second, final.model->numClasses());
+            if (Status s = logEvaluation(metrics, QStringLiteral("validation."), 0, &result.metrics); !s)
+                return s.error();
+        }
         if (!evalVersion) {
             reportProgress(m_feedback, 0, 1, QStringLiteral("evaluate"));
-            auto x = final.recipe->transform(validTable, m_feedback);
-            if (!x)
-                return x.error();
-            auto y = final.recipe->target(validTable);
-            if (!y)
-                return y.error();
-            auto p = final.model->predict(*x);
-            if (!p)
-                return p.error();
-            yEval = std::move(*y);
-            predictions = std::move(*p);
+            const data::Table testTable = takeRows(table, split.test);
+            auto scored = score(final, testTable);
+            if (!scored)
+                return scored.error();
+            yEval = std::move(scored->first);
+            predictions = std::move(scored->second);
+            if (Status s = describeRows(testTable, split.test, usable->kept, predictionRows); !s)
+                return s.error();
         }
     } else {
-        // Cross-validation: one model per fold, out-of-fold predictions over every row.
+        // Cross-validation: one model per fold (early stopping on an inner validation part of its training rows,
+        // never on its own fold), out-of-fold predictions over every row.
         const int folds = int(splits->size());
         const int width = fullTarget->task == Task::MulticlassClassification ? fullTarget->numClasses() : 1;
-        std::vector<double> oof(size_t(table->rowCount()) * size_t(width), std::nan(""));
+        std::vector<double> oof(size_t(table.rowCount()) * size_t(width), std::nan(""));
         std::vector<int> usedRounds;
         for (int k = 0; k < folds; ++k) {
             reportProgress(m_feedback, k, folds, QStringLiteral("fold"));
             const Split &split = (*splits)[size_t(k)];
-            const data::Table trainTable = takeRows(*table, split.train);
-            const data::Table validTable = takeRows(*table, split.test);
-            auto fitted = fit(*learner, spec, trainTable, &validTable, m_c.params, k == 0);
+            const data::Table trainTable = takeRows(table, split.train);
+            const data::Table validTable = takeRows(table, split.validation);
+            const data::Table testTable = takeRows(table, split.test);
+            auto fitted = fit(*learner, spec, trainTable, split.validation.empty() ? nullptr : &validTable, m_c.params, k == 0);
             if (!fitted)
                 return fitted.error();
-            auto x = fitted->recipe->transform(validTable, m_feedback);
-            if (!x)
-                return x.error();
-            auto y = fitted->recipe->target(validTable);
-            if (!y)
-                return y.error();
-            auto p = fitted->model->predict(*x);
-            if (!p)
-                return p.error();
+            auto scored = score(*fitted, testTable);
+            if (!scored)
+                return scored.error();
+            const std::vector<double> &p = scored->second;
             for (size_t i = 0; i < split.test.size(); ++i)
                 for (int c = 0; c < width; ++c)
-                    oof[size_t(split.test[i]) * size_t(width) + size_t(c)] = (*p)[i * size_t(width) + size_t(c)];
-            const QVariantMap foldMetrics = evaluate(fitted->recipe->task(), *y, *p, fitted->model->numClasses());
+                    oof[size_t(split.test[i]) * size_t(width) + size_t(c)] = p[i * size_t(width) + size_t(c)];
+            const QVariantMap foldMetrics = evaluate(fitted->recipe->task(), scored->first, p, fitted->model->numClasses());
             if (Status s = logEvaluation(foldMetrics, QStringLiteral("cv."), k, nullptr); !s)
                 return s.error();
             usedRounds.push_back(fitted->usedRounds);
@@ -831,7 +1094,7 @@ Expected<TrainingResult> RunExecutor::run()
 
         // The model that is kept: every row, as many rounds as the folds used on average.
         Params finalParams = m_c.params;
-        if (finalParams.value(QStringLiteral("early_stopping_rounds")).toInt() > 0 && !usedRounds.empty()) {
+        if (earlyStopping && !usedRounds.empty()) {
             double mean = 0;
             for (int r : usedRounds)
                 mean += double(r) / double(usedRounds.size());
@@ -842,39 +1105,53 @@ Expected<TrainingResult> RunExecutor::run()
                 !s)
                 return s.error();
         }
-        auto fitted = fit(*learner, spec, *table, nullptr, finalParams, false);
+        auto fitted = fit(*learner, spec, table, nullptr, finalParams, false);
         if (!fitted)
             return fitted.error();
         final = std::move(*fitted);
-        result.trainRows = table->rowCount();
+        result.trainRows = table.rowCount();
         if (!evalVersion) {
-            auto y = final.recipe->target(*table);
+            auto y = final.recipe->target(table);
             if (!y)
                 return y.error();
             yEval = std::move(*y);
             predictions = std::move(oof);
+            std::vector<qint64> all(size_t(table.rowCount()));
+            std::iota(all.begin(), all.end(), qint64(0));
+            if (Status s = describeRows(table, all, usable->kept, predictionRows); !s)
+                return s.error();
         }
     }
     result.rounds = final.rounds;
     result.modelKind = final.model->kind();
 
-    // Evaluate.
+    // Evaluate on another dataset: the test part is all of it (rows with a missing target dropped as above).
+    std::optional<UsableRows> evalUsable;
     reportProgress(m_feedback, 0, 1, QStringLiteral("evaluate"));
     if (evalVersion) {
-        auto evalTable = workspace::loadDataset(m_ws, *evalVersion, nullptr);
-        if (!evalTable)
-            return evalTable.error();
-        auto x = final.recipe->transform(*evalTable, m_feedback);
-        if (!x)
-            return x.error();
-        auto y = final.recipe->target(*evalTable);
-        if (!y)
-            return y.error();
-        auto p = final.model->predict(*x);
-        if (!p)
-            return p.error();
-        yEval = std::move(*y);
-        predictions = std::move(*p);
+        auto evalLoaded = workspace::loadDataset(m_ws, *evalVersion, nullptr);
+        if (!evalLoaded)
+            return evalLoaded.error();
+        auto u = usableRows(*evalLoaded, QStringLiteral("evaluate"));
+        if (!u)
+            return u.error();
+        evalUsable = std::move(*u);
+        const data::Table evalTable = evalUsable->dropped.empty() ? std::move(*evalLoaded) : takeRows(*evalLoaded, evalUsable->kept);
+        if (!evalUsable->dropped.empty()) {
+            if (Status s = m_ts.setTag(m_runId, QStringLiteral("evaluate.dropped_missing_target"),
+                                       QString::number(evalUsable->dropped.size()));
+                !s)
+                return s.error();
+        }
+        auto scored = score(final, evalTable);
+        if (!scored)
+            return scored.error();
+        yEval = std::move(scored->first);
+        predictions = std::move(scored->second);
+        std::vector<qint64> all(size_t(evalTable.rowCount()));
+        std::iota(all.begin(), all.end(), qint64(0));
+        if (Status s = describeRows(evalTable, all, evalUsable->kept, predictionRows); !s)
+            return s.error();
     }
     result.evaluationRows = qint64(yEval->values.size());
     const int numClasses = final.model->numClasses();
@@ -889,7 +1166,14 @@ Expected<TrainingResult> RunExecutor::run()
     if (Status s = storeArtifact(QStringLiteral("recipe"), QStringLiteral("recipe-json"), recipeJson, result.recipeObjectId); !s)
         return s.error();
     if (Status s = storeArtifact(QStringLiteral("predictions"), QStringLiteral("csv"),
-                                 predictionsCsv(*yEval, predictions, numClasses), result.predictionsObjectId);
+                                 predictionsCsv(predictionRows, final.recipe->task(), yEval->classes, predictions, &*yEval),
+                                 result.predictionsObjectId);
+        !s)
+        return s.error();
+    const QJsonObject splitDoc = splitDocument(*trainVersion, *usable, *splits, m_c.split.kind, evalVersion ? &*evalVersion : nullptr,
+                                               evalUsable ? &*evalUsable : nullptr);
+    if (Status s = storeArtifact(QStringLiteral("split"), QStringLiteral("split-json"),
+                                 QJsonDocument(splitDoc).toJson(QJsonDocument::Compact), result.splitObjectId);
         !s)
         return s.error();
     if (final.recipe->task() != Task::Regression) {

@@ -30,6 +30,8 @@ struct TrainingConfig {
     QString name;                 ///< run name; defaults to the config file's base name
     QString data;                 ///< dataset ref to train on (NAME, NAME@vN, NAME@commit, NAME@tag)
     QString evaluate;             ///< optional dataset ref to evaluate on; empty: the split's held-out part
+    QString idColumn;             ///< optional column copied into the predictions (joins a prediction to its input)
+    bool dropMissingTarget = true;///< rows whose target is missing are dropped and counted (false: they are an error)
     RecipeSpec recipe;            ///< with target, task and label_map from the top level merged in
     SplitSpec split;              ///< validation split of the training data (holdout or time)
     QString learner;              ///< a name findLearner() knows
@@ -51,6 +53,20 @@ struct TrainingConfig {
     static Expected<TrainingConfig> fromFile(const QString &path);
 };
 
+/// What a form edits of a training config (the workbench's New Run dialog); writeTrainingConfig() turns it into
+/// YAML that TrainingConfig::fromYaml() reads back to the same values. Parsing and writing the schema both live here.
+struct TrainingConfigDraft {
+    QString experiment, name, data, evaluate, target;
+    QString task;                   ///< empty: detected from the target
+    SplitSpec split;                ///< test_fraction is written only where it applies (no evaluate, not k-fold)
+    QString learner;
+    std::vector<std::pair<QString, QString>> params;   ///< name -> value text, in the order to write
+    QString baseYaml;               ///< a config whose label_map and recipe sections are kept verbatim (a branch)
+    QStringList headerComments;     ///< written first, one "# " line each
+};
+/// The YAML of a draft. Errors only when `baseYaml` does not parse.
+Expected<QString> writeTrainingConfig(const TrainingConfigDraft &draft);
+
 /// Watches a run as it happens; every member is optional and is called on the thread running the training.
 struct TrainingObserver {
     std::function<void(const QString &runId, const QString &experiment)> started; ///< run created
@@ -66,21 +82,28 @@ struct TrainingResult {
     QString recipeObjectId;       ///< fitted recipe JSON (artifact "recipe")
     QString predictionsObjectId;  ///< predictions CSV on the evaluation data (artifact "predictions")
     QString curvesObjectId;       ///< classification: confusion matrix, ROC, PR and calibration JSON (artifact "curves")
+    QString splitObjectId;        ///< the rows of each part (artifact "split", JSON)
+    qint64 droppedMissingTarget = 0;  ///< training-data rows dropped because their target is missing
     QVariantMap metrics;          ///< final scalar metrics, keys "test.<metric>" (as logged at step 0)
     int rounds = 0;               ///< training iterations reported by the learner
     qint64 trainRows = 0, validationRows = 0, evaluationRows = 0;
 };
 
-/// Runs the config in `ws`: resolves and loads the dataset version(s), fits the recipe on the training part of
-/// the split, fits the learner (validation part for early stopping and curves), evaluates with evaluate() on
-/// the `evaluate` dataset or else the held-out part, and records the run. Metric series keys are
-/// "<train|validation>.<metric>" with the iteration as step. On error the run (if created) is marked failed with
-/// the message in tag "error"; on cancel it is marked killed and the error message is "cancelled".
-/// Progress: stages "load", "recipe", "train" (rounds done of total), "evaluate". Use from one thread.
-/// K-fold splits: each fold's model is fitted on the other folds (its held-out fold drives early stopping), its metrics
-/// are logged as "cv.<metric>" with the fold as step, and "cv.<metric>.mean" / ".std" summarise them; the predictions
-/// artifact and test.* metrics then come from the out-of-fold predictions (or from `evaluate` when given, scored by a
-/// final model fitted on all rows with the folds' mean best round count). `observer` may be null.
+/// Runs the config in `ws`: resolves and loads the dataset version(s), drops rows whose target is missing (counted
+/// in TrainingResult and tag "data.dropped_missing_target"; an error without drop_missing_target), plans the split
+/// with planSplits() — train, validation (early stopping and curves) and test parts that never overlap — fits the
+/// recipe and the learner on the training part, and records the run. Metrics: "validation.<metric>" on the
+/// validation part and "test.<metric>" on the test part (the `evaluate` dataset when given), both at step 0; curve
+/// series "curve.<train|validation>.<metric>" with the iteration as step. Artifacts: model, recipe, predictions
+/// (predictionsCsv), split (source row numbers of every part) and, for classification, curves.
+/// On error the run (if created) is marked failed with the message in tag "error"; on cancel it is marked killed
+/// and the error is of kind Cancelled. Progress: stages "load", "recipe", "train" (rounds done of total),
+/// "evaluate". Use from one thread.
+/// K-fold splits: each fold's model is fitted on the other folds (early stopping on an inner validation part of
+/// those rows, never on the fold itself), its metrics are logged as "cv.<metric>" with the fold as step, and
+/// "cv.<metric>.mean" / ".std" summarise them; the predictions artifact and test.* metrics then come from the
+/// out-of-fold predictions (or from `evaluate` when given, scored by a final model fitted on all rows with the
+/// folds' mean best round count). `observer` may be null.
 Expected<TrainingResult> runTraining(workspace::Workspace &ws, const TrainingConfig &config, Feedback *feedback,
                                      const TrainingObserver *observer = nullptr);
 /// Same, reading the config from `configPath`.
@@ -95,10 +118,19 @@ QJsonObject curvesJson(const Target &actual, const std::vector<double> &predicti
 /// Rows `rows` of `t`, in that order, as a new table (how splits and folds are cut).
 data::Table takeRows(const data::Table &t, const std::vector<qint64> &rows);
 
-/// Predictions CSV as written to the "predictions" artifact: header "row,actual,predicted,<score columns>",
-/// one line per evaluation row. Score columns: regression none (predicted is the value); binary "p_<class 1>";
-/// multiclass "p_<class>" for every class. Numbers are shortest round-trip decimals, so parsing them gives
-/// exactly Model::predict's doubles. Exposed for tests and `keel predict`.
-QByteArray predictionsCsv(const Target &actual, const std::vector<double> &predictions, int numClasses);
+/// The rows a predictions file describes.
+struct PredictionRows {
+    std::vector<qint64> rows;   ///< 1-based data row numbers in the dataset version (or file) scored
+    QString idColumn;           ///< the config's id_column, or empty
+    QStringList ids;            ///< with idColumn: its value (display text) on each row
+};
+
+/// Predictions CSV, as in the "predictions" artifact and `keel predict`: header
+/// "row[,<id_column>][,actual],predicted[,p_<class>...]", one line per row. `predicted` is the label (classification,
+/// the most probable class; binary at p >= 0.5) or the value (regression); classification adds one probability per
+/// class. `actual` (omitted when null) is the label or value, empty where missing. Numbers are shortest round-trip
+/// decimals, so parsing them gives exactly Model::predict's doubles.
+QByteArray predictionsCsv(const PredictionRows &rows, Task task, const QStringList &classes,
+                          const std::vector<double> &predictions, const Target *actual);
 
 } // namespace keel::ml

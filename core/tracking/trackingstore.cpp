@@ -1,5 +1,6 @@
 #include "tracking/trackingstore.h"
 
+#include "tracking/metrickeys.h"
 #include "tracking/schema.h"
 
 #include <QCoreApplication>
@@ -896,13 +897,20 @@ Expected<std::vector<RunSummary>> TrackingStore::runSummaries(const QString &exp
                                               " WHERE m.run_id = r.id AND m.step = 0 AND ");
         QSqlQuery query(m_db);
         query.setForwardOnly(true);
-        query.prepare(select + QStringLiteral("m.key >= 'test.' AND m.key < 'test/'") + inExperiment
-                      + QStringLiteral(" UNION ALL ") + select
-                      + QStringLiteral("m.key >= 'cv.' AND m.key < 'cv/' AND (m.key LIKE '%.mean' OR m.key LIKE '%.std')")
-                      + inExperiment + QStringLiteral(" UNION ALL ") + select
-                      + QStringLiteral("m.key >= 'best.' AND m.key < 'best/'") + inExperiment);
+        // The final metric keys of metrickeys.h, one index range per prefix ('.' + 1 == '/').
+        QString sql;
+        for (const QString &prefix : finalMetricPrefixes()) {
+            const QString upper = prefix.chopped(1) + QLatin1Char('/');
+            if (!sql.isEmpty())
+                sql += QStringLiteral(" UNION ALL ");
+            sql += select + QStringLiteral("m.key >= '%1' AND m.key < '%2'").arg(prefix, upper);
+            if (prefix == u"cv.")
+                sql += QStringLiteral(" AND (m.key LIKE '%.mean' OR m.key LIKE '%.std')");
+            sql += inExperiment;
+        }
+        query.prepare(sql);
         if (one) {
-            for (int i = 0; i < 3; ++i)
+            for (qsizetype i = 0; i < finalMetricPrefixes().size(); ++i)
                 query.addBindValue(experiment);
         }
         if (Status s = exec(query, purpose + QStringLiteral(" (metrics)")); !s)

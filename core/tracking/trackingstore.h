@@ -91,9 +91,7 @@ struct ExperimentRecord {
 struct RunSummary {
     RunRecord run;                                     ///< config is left empty (read it with run())
     std::vector<std::pair<QString, QString>> params;   ///< sorted by key
-    /// Final metrics, sorted by key: step-0 points of "test.*" keys, the "cv.*.mean" / "cv.*.std" summaries of
-    /// k-fold runs and the "best.*" results of sweeps (the last point logged when a key was logged more than once
-    /// at step 0).
+    /// Final metrics as tracking/metrickeys.h defines them (finalMetrics()), sorted by key.
     std::vector<std::pair<QString, double>> metrics;
 };
 

@@ -100,7 +100,7 @@ void TstCliTrain::eventsBranchCompare()
     int curvePoints = 0;
     std::set<QString> stages;
     for (const QJsonObject &e : ev) {
-        if (e[QStringLiteral("event")] == QStringLiteral("metric") && e[QStringLiteral("key")] == QStringLiteral("validation.logloss"))
+        if (e[QStringLiteral("event")] == QStringLiteral("metric") && e[QStringLiteral("key")] == QStringLiteral("curve.validation.logloss"))
             ++curvePoints;
         if (e[QStringLiteral("event")] == QStringLiteral("progress"))
             stages.insert(e[QStringLiteral("stage")].toString());
@@ -130,7 +130,8 @@ void TstCliTrain::eventsBranchCompare()
     QCOMPARE(bad.code, 1);
     QVERIFY2(bad.err.contains("params.max_depth"), bad.err.constData());
 
-    // Compare: only max_depth differs among the params; every metric of both runs side by side.
+    // Compare: only max_depth differs among the params; every final metric of both runs side by side (curves are
+    // series, not final values).
     const QJsonObject cmp = keelJson({QStringLiteral("runs"), QStringLiteral("compare"), runA, runB}, m_ws).object();
     const QJsonArray runs = cmp[QStringLiteral("runs")].toArray();
     QCOMPARE(runs.size(), 2);
@@ -141,7 +142,11 @@ void TstCliTrain::eventsBranchCompare()
     for (int i = 0; i < 2; ++i) {
         const QJsonObject shown = i == 0 ? shownA : shownB;
         const QJsonObject m = runs[i].toObject()[QStringLiteral("metrics")].toObject();
-        QCOMPARE(m.size(), shown[QStringLiteral("metrics")].toObject().size());
+        qsizetype finals = 0;
+        for (const QString &k : shown[QStringLiteral("metrics")].toObject().keys())
+            finals += k.startsWith(QLatin1String("curve.")) ? 0 : 1;
+        QCOMPARE(m.size(), finals);
+        QVERIFY(m.contains(QStringLiteral("validation.accuracy")) && m.contains(QStringLiteral("test.accuracy")));
         for (auto it = m.begin(); it != m.end(); ++it)
             QCOMPARE(it.value().toDouble(), lastMetric(shown, it.key()));
     }
@@ -182,7 +187,7 @@ void TstCliTrain::sweepGrid()
     QByteArray cfg = kGbdt;
     cfg.replace("params: {n_estimators: 25, max_depth: 4, threads: 2}", "params: {n_estimators: 15}");
     QVERIFY(cfg.contains("params: {n_estimators: 15}"));
-    cfg += "sweep:\n  metric: test.roc_auc\n  params:\n    max_depth: [2, 5]\n"
+    cfg += "sweep:\n  metric: validation.roc_auc\n  params:\n    max_depth: [2, 5]\n"
            "    learning_rate: {min: 0.05, max: 0.5, log: true, steps: 2}\n";
     writeFile(m_dir.filePath(QStringLiteral("sweep.yaml")), cfg);
     Result r = keel({QStringLiteral("--json"), QStringLiteral("sweep"), m_dir.filePath(QStringLiteral("sweep.yaml")),
@@ -208,7 +213,7 @@ void TstCliTrain::sweepGrid()
         QCOMPARE(run[QStringLiteral("params")].toObject()[QStringLiteral("params.max_depth")].toString(),
                  p[QStringLiteral("max_depth")].toString());
         QCOMPARE(run[QStringLiteral("params")].toObject()[QStringLiteral("params.threads")].toString(), QStringLiteral("1"));
-        const double auc = lastMetric(run, QStringLiteral("test.roc_auc"));
+        const double auc = lastMetric(run, QStringLiteral("validation.roc_auc"));
         QCOMPARE(t[QStringLiteral("value")].toDouble(), auc);
         if (auc > bestValue) {
             bestValue = auc;
@@ -221,7 +226,13 @@ void TstCliTrain::sweepGrid()
     const QJsonObject parent = showRun(sweepId, m_ws);
     QCOMPARE(parent[QStringLiteral("status")].toString(), QStringLiteral("finished"));
     QCOMPARE(parent[QStringLiteral("tags")].toObject()[QStringLiteral("best.run")].toString(), bestRun);
-    QCOMPARE(parent[QStringLiteral("metrics")].toObject()[QStringLiteral("test.roc_auc")].toObject()[QStringLiteral("points")].toInt(), 4);
+    QCOMPARE(parent[QStringLiteral("metrics")].toObject()[QStringLiteral("validation.roc_auc")].toObject()[QStringLiteral("points")].toInt(), 4);
+    // Selecting on the test part is refused, in the config and on the command line.
+    Result peek = keel({QStringLiteral("sweep"), m_dir.filePath(QStringLiteral("sweep.yaml")), QStringLiteral("--grid"),
+                        QStringLiteral("--metric"), QStringLiteral("test.roc_auc")},
+                       m_ws);
+    QCOMPARE(peek.code, 2);
+    QVERIFY2(peek.err.contains("must not pick its best trial on the test part"), peek.err.constData());
     // A sweep without a sweep: section says so.
     Result none = keel({QStringLiteral("sweep"), m_dir.filePath(QStringLiteral("ridge.yaml")), QStringLiteral("--random"),
                         QStringLiteral("3")},

@@ -43,12 +43,12 @@ private slots:
 
 void TstSweep::gridIsTheFullProduct()
 {
-    auto spec = ml::SweepSpec::fromConfig(kBase + QStringLiteral("sweep:\n  metric: test.roc_auc\n  params:\n"
+    auto spec = ml::SweepSpec::fromConfig(kBase + QStringLiteral("sweep:\n  metric: validation.roc_auc\n  params:\n"
                                                                  "    max_depth: [2, 4, 6]\n"
                                                                  "    subsample: [0.5, 1]\n"),
                                           QStringLiteral("s.yaml"));
     QVERIFY2(spec, qPrintable(spec.message()));
-    QCOMPARE(spec->metric, QStringLiteral("test.roc_auc"));
+    QCOMPARE(spec->metric, QStringLiteral("validation.roc_auc"));
     QVERIFY(spec->maximize);
     auto trials = ml::gridTrials(*spec);
     QVERIFY(trials);
@@ -62,7 +62,7 @@ void TstSweep::gridIsTheFullProduct()
 
 void TstSweep::logRangeAndIntegers()
 {
-    auto spec = ml::SweepSpec::fromConfig(kBase + QStringLiteral("sweep:\n  metric: test.log_loss\n  params:\n"
+    auto spec = ml::SweepSpec::fromConfig(kBase + QStringLiteral("sweep:\n  metric: validation.log_loss\n  params:\n"
                                                                  "    learning_rate: {min: 0.01, max: 1, log: true, steps: 3}\n"
                                                                  "    max_depth: {min: 2, max: 9, steps: 3}\n"),
                                           QStringLiteral("s.yaml"));
@@ -83,7 +83,7 @@ void TstSweep::logRangeAndIntegers()
     QVERIFY(std::abs(r[0] - 0.01) < 1e-12 && std::abs(r[1] - 0.1) < 1e-12 && std::abs(r[2] - 1.0) < 1e-12);
     QCOMPARE(depths, (std::set<QString>{QStringLiteral("2"), QStringLiteral("6"), QStringLiteral("9")}));
     // A range without steps cannot be a grid.
-    auto noSteps = ml::SweepSpec::fromConfig(kBase + QStringLiteral("sweep:\n  metric: test.accuracy\n  params:\n"
+    auto noSteps = ml::SweepSpec::fromConfig(kBase + QStringLiteral("sweep:\n  metric: validation.accuracy\n  params:\n"
                                                                     "    learning_rate: {min: 0.01, max: 1}\n"),
                                              QStringLiteral("s.yaml"));
     QVERIFY(noSteps);
@@ -94,7 +94,7 @@ void TstSweep::logRangeAndIntegers()
 
 void TstSweep::randomIsSeededAndInRange()
 {
-    auto spec = ml::SweepSpec::fromConfig(kBase + QStringLiteral("sweep:\n  metric: test.accuracy\n  params:\n"
+    auto spec = ml::SweepSpec::fromConfig(kBase + QStringLiteral("sweep:\n  metric: validation.accuracy\n  params:\n"
                                                                  "    learning_rate: {min: 0.001, max: 0.5, log: true}\n"
                                                                  "    max_depth: {min: 2, max: 10}\n"
                                                                  "    subsample: [0.6, 0.8, 1.0]\n"),
@@ -137,20 +137,25 @@ void TstSweep::errors_data()
     QTest::addColumn<int>("line");
     QTest::newRow("no sweep") << QString() << QStringLiteral("sweep") << -1;
     QTest::newRow("no metric") << QStringLiteral("sweep:\n  params: {max_depth: [2]}\n") << QStringLiteral("sweep.metric") << 6;
-    QTest::newRow("unknown param") << QStringLiteral("sweep:\n  metric: test.accuracy\n  params:\n    depth: [2, 3]\n")
+    QTest::newRow("unknown param") << QStringLiteral("sweep:\n  metric: validation.accuracy\n  params:\n    depth: [2, 3]\n")
                                    << QStringLiteral("sweep.params.depth") << 8;
-    QTest::newRow("value out of range") << QStringLiteral("sweep:\n  metric: test.accuracy\n  params:\n    max_depth: [2, 0]\n")
+    QTest::newRow("value out of range") << QStringLiteral("sweep:\n  metric: validation.accuracy\n  params:\n    max_depth: [2, 0]\n")
                                         << QStringLiteral("sweep.params.max_depth") << 8;
     QTest::newRow("range out of range")
-        << QStringLiteral("sweep:\n  metric: test.accuracy\n  params:\n    subsample: {min: 0.5, max: 2}\n")
+        << QStringLiteral("sweep:\n  metric: validation.accuracy\n  params:\n    subsample: {min: 0.5, max: 2}\n")
         << QStringLiteral("sweep.params.subsample") << 8;
     QTest::newRow("log from zero")
-        << QStringLiteral("sweep:\n  metric: test.accuracy\n  params:\n    reg_lambda: {min: 0, max: 2, log: true}\n")
+        << QStringLiteral("sweep:\n  metric: validation.accuracy\n  params:\n    reg_lambda: {min: 0, max: 2, log: true}\n")
         << QStringLiteral("sweep.params.reg_lambda") << 8;
-    QTest::newRow("bad goal") << QStringLiteral("sweep:\n  metric: test.accuracy\n  goal: up\n  params: {max_depth: [2]}\n")
+    QTest::newRow("bad goal") << QStringLiteral("sweep:\n  metric: validation.accuracy\n  goal: up\n  params: {max_depth: [2]}\n")
                               << QStringLiteral("sweep.goal") << 7;
-    QTest::newRow("unknown key") << QStringLiteral("sweep:\n  metric: test.accuracy\n  trials: 3\n  params: {max_depth: [2]}\n")
+    QTest::newRow("unknown key") << QStringLiteral("sweep:\n  metric: validation.accuracy\n  trials: 3\n  params: {max_depth: [2]}\n")
                                  << QStringLiteral("sweep.trials") << 7;
+    // Model selection never peeks at the test part.
+    QTest::newRow("test metric") << QStringLiteral("sweep:\n  metric: test.roc_auc\n  params: {max_depth: [2]}\n")
+                                 << QStringLiteral("sweep.metric") << 6;
+    QTest::newRow("cv metric without kfold") << QStringLiteral("sweep:\n  metric: cv.roc_auc.mean\n  params: {max_depth: [2]}\n")
+                                             << QStringLiteral("sweep.metric") << 6;
 }
 
 void TstSweep::errors()

@@ -30,7 +30,7 @@ const QString kAdultConfig = QStringLiteral(
     "recipe:\n"
     "  exclude: [fnlwgt]\n"
     "  defaults: {max_categories: 20}\n"
-    "split: {kind: holdout, test_fraction: 0.2, stratify: true, seed: 7}\n"
+    "split: {kind: holdout, validation_fraction: 0.2, stratify: true, seed: 7}\n"
     "learner: gbdt\n"
     "params: {n_estimators: 30, learning_rate: 0.3, max_depth: 5, early_stopping_rounds: 10, threads: 2}\n");
 
@@ -123,20 +123,22 @@ void TestTraining::adultGbdt()
     QVERIFY(testTable);
     QCOMPARE(qint64(rows.size()) - 1, testTable->rowCount());
     QCOMPARE(rows[0], (QStringList{QStringLiteral("row"), QStringLiteral("actual"), QStringLiteral("predicted"),
-                                   QStringLiteral("p_>50K")}));
+                                   QStringLiteral("p_<=50K"), QStringLiteral("p_>50K")}));
     const data::Column &label = testTable->column(testTable->indexOf(QStringLiteral("class")));
     qint64 correct = 0;
     std::vector<double> probabilities;
     for (qint64 r = 0; r < testTable->rowCount(); ++r) {
         const QStringList &f = rows[size_t(r + 1)];
-        QCOMPARE(f.size(), 4);
+        QCOMPARE(f.size(), 5);
+        QCOMPARE(f[0], QString::number(r + 1));   // the source row number, 1-based
         QString truth = label.displayAt(r);
         if (truth.endsWith(QLatin1Char('.')))
             truth.chop(1);
         QCOMPARE(f[1], truth);
         bool ok = false;
-        const double p = f[3].toDouble(&ok);
+        const double p = f[4].toDouble(&ok);
         QVERIFY(ok);
+        QCOMPARE(f[3].toDouble() + p, 1.0);
         probabilities.push_back(p);
         const QString predicted = p >= 0.5 ? QStringLiteral(">50K") : QStringLiteral("<=50K");
         QCOMPARE(f[2], predicted);
@@ -154,7 +156,7 @@ void TestTraining::adultGbdt()
 
     // One curve point per round for train and validation.
     QVERIFY(result->rounds > 0 && result->rounds <= 30);
-    for (const QString &key : {QStringLiteral("train.logloss"), QStringLiteral("validation.logloss")}) {
+    for (const QString &key : {QStringLiteral("curve.train.logloss"), QStringLiteral("curve.validation.logloss")}) {
         auto series = ts.metrics(result->runId, key);
         QVERIFY(series);
         QCOMPARE(int(series->size()), result->rounds);
@@ -165,7 +167,7 @@ void TestTraining::adultGbdt()
     // The model and recipe artifacts reproduce the predictions exactly.
     auto artifacts = ts.artifacts(result->runId);
     QVERIFY(artifacts);
-    QCOMPARE(artifacts->size(), size_t(4));
+    QCOMPARE(artifacts->size(), size_t(5));   // curves, model, predictions, recipe, split
     const tracking::ArtifactRecord &modelArt = (*artifacts)[1];
     QCOMPARE(modelArt.name, QStringLiteral("model"));
     QCOMPARE(modelArt.objectId, result->modelObjectId);
@@ -378,6 +380,7 @@ void TestTraining::crossValidation()
     const std::vector<QStringList> rows = parseCsv(*predBytes);
     QCOMPARE(qint64(rows.size()) - 1, table->rowCount());
     for (size_t i = 0; i < testRows.size(); ++i) {
+        QCOMPARE(rows[size_t(testRows[i] + 1)][0], QString::number(testRows[i] + 1));
         const double got = rows[size_t(testRows[i] + 1)][2].toDouble();
         QVERIFY2(std::abs(got - (*expected)[i]) <= 1e-9 * std::max(1.0, std::abs(got)),
                  qPrintable(QStringLiteral("row %1: %2 vs %3").arg(testRows[i]).arg(got).arg((*expected)[i])));
@@ -401,7 +404,7 @@ void TestTraining::observerAndParent()
     auto result = ml::runTraining(*m_ws, *config, nullptr, &observer);
     QVERIFY2(result, qPrintable(result.message()));
     QCOMPARE(started, result->runId);
-    QCOMPARE(points[QStringLiteral("train.logloss")], result->rounds);
+    QCOMPARE(points[QStringLiteral("curve.train.logloss")], result->rounds);
     QCOMPARE(points[QStringLiteral("test.accuracy")], 1);
     auto ts = m_ws->tracking();
     QVERIFY(ts);

@@ -1067,8 +1067,8 @@ private slots:
             }
             std::vector<MetricPoint> points;
             for (int step = 0; step < 5; ++step) {   // curves and per-fold values: not final metrics
-                points.push_back({QStringLiteral("train.logloss"), step, 1.0 / (step + 1 + i), {}});
-                points.push_back({QStringLiteral("validation.logloss"), step, 1.5 / (step + 1 + i), {}});
+                points.push_back({QStringLiteral("curve.train.logloss"), step, 1.0 / (step + 1 + i), {}});
+                points.push_back({QStringLiteral("curve.validation.logloss"), step, 1.5 / (step + 1 + i), {}});
                 points.push_back({QStringLiteral("cv.rmse"), step, 2.0 + step, {}});
             }
             points.push_back({QStringLiteral("test.accuracy"), 0, 0.5 + i / 100.0, utc(100)});
@@ -1076,6 +1076,8 @@ private slots:
             points.push_back({QStringLiteral("test.rmse"), 0, i % 4 == 0 ? std::nan("") : 3.0 + i, {}});
             points.push_back({QStringLiteral("cv.rmse.mean"), 0, 2.5, {}});
             points.push_back({QStringLiteral("cv.rmse.std"), 0, 0.25 * i, {}});
+            points.push_back({QStringLiteral("validation.log_loss"), 0, 0.4 + i / 100.0, {}});
+            points.push_back({QStringLiteral("validations.x"), 0, 9, {}});    // prefix "validation" but not "validation."
             points.push_back({QStringLiteral("testing.other"), 0, 9, {}});    // prefix "test" but not "test."
             points.push_back({QStringLiteral("bestest.x"), 0, 9, {}});        // prefix "best" but not "best."
             if (i == 4) {   // the sweep's run: a result per trial (steps) and its best at step 0
@@ -1101,7 +1103,8 @@ private slots:
             auto params = store->params(want.id);
             QVERIFY(params);
             QCOMPARE(got.params, *params);
-            // Final metrics by hand: step-0 points of test.*, cv.*.mean/.std and best.*, the last logged per key.
+            // Final metrics by hand: step-0 points of test.*, validation.*, cv.*.mean/.std and best.*, the last logged
+            // per key (curve.* series and per-fold cv.* points are not final).
             auto points = store->metrics(want.id);
             QVERIFY(points);
             std::map<QString, double> finals;
@@ -1110,7 +1113,8 @@ private slots:
                 const bool cv = p.key.startsWith(QLatin1String("cv."))
                     && (p.key.endsWith(QLatin1String(".mean")) || p.key.endsWith(QLatin1String(".std")));
                 const bool best = p.key.startsWith(QLatin1String("best."));
-                if (p.step == 0 && (test || cv || best))
+                const bool validation = p.key.startsWith(QLatin1String("validation."));
+                if (p.step == 0 && (test || cv || best || validation))
                     finals[p.key] = p.value;   // metrics() sorts by time within a key and step: last is newest
             }
             QCOMPARE(got.metrics.size(), finals.size());

@@ -478,7 +478,7 @@ void TestExperiments::trainingEvents_data()
     using K = TrainingEvent::Kind;
     QTest::newRow("started") << QByteArray(R"({"event":"started","run":"r1","experiment":"adult"})") << true << int(K::Started) << "r1" << 0.0;
     QTest::newRow("progress") << QByteArray(R"({"event":"progress","stage":"train","done":12,"total":200})") << true << int(K::Progress) << "train" << 12.0;
-    QTest::newRow("metric") << QByteArray(R"({"event":"metric","key":"validation.logloss","step":12,"value":0.31})") << true << int(K::Metric) << "validation.logloss" << 0.31;
+    QTest::newRow("metric") << QByteArray(R"({"event":"metric","key":"curve.validation.logloss","step":12,"value":0.31})") << true << int(K::Metric) << "curve.validation.logloss" << 0.31;
     QTest::newRow("metric NaN as null") << QByteArray(R"({"event":"metric","key":"train.rmse","step":1,"value":null})") << true << int(K::Metric) << "train.rmse" << std::nan("");
     QTest::newRow("finished") << QByteArray(R"({"event":"finished","run":"r1","metrics":{"test.accuracy":0.87}})") << true << int(K::Finished) << "r1" << 0.87;
     QTest::newRow("failed") << QByteArray(R"({"event":"failed","run":"r1","message":"cancelled"})") << true << int(K::Failed) << "cancelled" << 0.0;
@@ -887,17 +887,19 @@ void TestExperiments::trainFromDialogEndToEnd()
     std::map<QString, double> finals;
     int validationPoints = 0, curvePoints = 0;
     for (const tracking::MetricPoint &m : *stored) {
-        if (m.key.startsWith(QLatin1String("test.")) && m.step == 0)
+        // Final metrics, written out by hand: test.* and validation.* at step 0.
+        if ((m.key.startsWith(QLatin1String("test.")) || m.key.startsWith(QLatin1String("validation."))) && m.step == 0)
             finals[m.key] = m.value;
-        validationPoints += m.key == u"validation.logloss";
-        curvePoints += m.key.startsWith(QLatin1String("train.")) || m.key.startsWith(QLatin1String("validation."));
+        validationPoints += m.key == u"curve.validation.logloss";
+        curvePoints += m.key.startsWith(QLatin1String("curve."));
     }
     QVERIFY(finals.count(QStringLiteral("test.accuracy")));
+    QVERIFY(finals.count(QStringLiteral("validation.accuracy")));
     QCOMPARE(validationPoints, 25);
     // Every curve point streamed live through the event stream.
     int streamed = 0;
     for (const tracking::MetricPoint &m : process->points())
-        streamed += m.key.startsWith(QLatin1String("train.")) || m.key.startsWith(QLatin1String("validation."));
+        streamed += m.key.startsWith(QLatin1String("curve."));
     QCOMPARE(streamed, curvePoints);
     RunView *view = area->runView();
     QTableWidget *metrics = view->metricsTable();
@@ -1041,7 +1043,7 @@ void TestExperiments::tenThousandRuns()
                 QVERIFY(metricQ.exec());
             }
             for (int step = 0; step < 10; ++step)
-                for (const char *k : {"train.logloss", "validation.logloss"}) {
+                for (const char *k : {"curve.train.logloss", "curve.validation.logloss"}) {
                     metricQ.bindValue(0, id);
                     metricQ.bindValue(1, QLatin1String(k));
                     metricQ.bindValue(2, step);

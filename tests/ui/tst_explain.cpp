@@ -227,7 +227,7 @@ void TestExplain::initTestCase()
         "experiment: adult\nname: adult-small\ndata: adult_train\nevaluate: adult_test\ntarget: class\ntask: binary\n"
         "label_map: {\">50K.\": \">50K\", \"<=50K.\": \"<=50K\"}\n"
         "recipe:\n  exclude: [fnlwgt]\n  defaults: {max_categories: 30}\n"
-        "split: {kind: holdout, test_fraction: 0.2, stratify: true, seed: 42}\n"
+        "split: {kind: holdout, validation_fraction: 0.2, stratify: true, seed: 42}\n"
         "learner: gbdt\nparams: {n_estimators: 40, learning_rate: 0.2, max_depth: 4}\n");
     // Screenshots show the example model (resources/examples/configs/adult-gbdt.yaml); the checks use a small one.
     auto config = qEnvironmentVariableIsEmpty("KEEL_EXPLAIN_SCREENSHOTS")

@@ -1,0 +1,34 @@
+#pragma once
+// What a metric key means: the one definition of "curve" and "final metric" that the runner, the workbench and
+// the tracking store's bulk summaries share.
+//
+//   curve.<train|validation>.<metric>   a series, one point per training iteration (step = iteration)
+//   cv.<metric>                         a series, one point per k-fold fold (step = fold)
+//   test.<metric>                       final: on the test part (never seen by any training step)
+//   validation.<metric>                 final: on the validation part (what sweeps select on)
+//   cv.<metric>.mean, cv.<metric>.std   final: summaries of the folds
+//   best.<metric>                       final: a sweep's best trial
+// A final metric is logged once, at step 0; when it was logged more than once, the last point counts.
+
+#include "tracking/trackingstore.h"
+
+#include <QString>
+#include <QStringView>
+
+#include <utility>
+#include <vector>
+
+namespace keel::tracking {
+
+/// "curve.train.logloss" and the like.
+bool isCurveKey(QStringView key);
+/// The curve a key draws without its "curve." prefix ("validation.logloss"), or empty for other keys.
+QString curveName(QStringView key);
+/// test.*, validation.*, cv.*.mean / cv.*.std and best.*.
+bool isFinalMetricKey(QStringView key);
+/// Prefixes of the final metric keys, for queries ("test.", "validation.", "cv.", "best.").
+const QStringList &finalMetricPrefixes();
+/// The final metrics among `points`: the last step-0 point of every final key, sorted by key.
+std::vector<std::pair<QString, double>> finalMetrics(const std::vector<MetricPoint> &points);
+
+} // namespace keel::tracking
