@@ -8,10 +8,12 @@ packages=(
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev qt6-httpserver-dev qt6-websockets-dev qt6-svg-dev
   libqt6sql6-sqlite libgit2-dev libeigen3-dev libxgboost-dev libyaml-cpp-dev libssl-dev libsqlite3-dev
   libboost-math-dev fonts-dejavu-core
+  # Test references: Python xgboost loads what Keel exports; SciPy checks the statistics.
+  python3-xgboost python3-numpy python3-scipy
 )
 # Optional extras: KEEL_BENCH=1 adds the benchmark peers (pandas, xgboost, scikit-learn).
 if [[ "${KEEL_BENCH:-0}" == 1 ]]; then
-  packages+=(python3-pandas python3-numpy python3-xgboost python3-sklearn bc)
+  packages+=(python3-pandas python3-sklearn bc)
 fi
 
 missing=()

@@ -118,9 +118,17 @@ Expected<std::shared_ptr<const ExplainSession>> loadExplainSession(const QString
         if (auto run = (*ts)->run(s->model.runId); run)
             s->experiment = run->experiment;
     }
-    const QString ref = !dataRef.isEmpty() ? dataRef : !s->model.evaluatedOn.isEmpty() ? s->model.evaluatedOn : s->model.trainedOn;
-    if (ref.isEmpty())
-        return makeError(QStringLiteral("run %1 does not say which data it was trained on").arg(s->model.runId));
+    QString ref = dataRef;
+    if (ref.isEmpty()) {
+        // The same default as `keel explain`: the run's test rows.
+        auto d = explain::defaultExplainData(**ws, s->model);
+        if (!d)
+            return d.error();
+        ref = d->ref;
+        s->testRows = d->testRows;
+        s->population = d->rows;
+        s->populationText = d->description;
+    }
     if (isCancelled(feedback))
         return keel::cancelledError();
 
@@ -151,7 +159,10 @@ Expected<std::shared_ptr<const ExplainSession>> loadExplainSession(const QString
 
     reportProgress(feedback, 2, 4, QStringLiteral("attribution method"));
     const explain::ModelContext &ctx = s->model.ctx;
-    auto attributor = explain::RowAttributor::prepare(s->model, QStringLiteral("auto"), s->table, explain::ExplainRequest{}, feedback);
+    auto population = s->population.empty() ? Expected<data::Table>(s->table) : explain::selectRows(s->table, s->population);
+    if (!population)
+        return population.error();
+    auto attributor = explain::RowAttributor::prepare(s->model, QStringLiteral("auto"), *population, explain::ExplainRequest{}, feedback);
     if (!attributor)
         return attributor.error();
     s->method = attributor->method();
@@ -184,6 +195,7 @@ Expected<explain::ExplainResult> runExplainRequest(const ExplainSession &session
     if (!ws)
         return ws.error();
     request.data = session.dataRef;
+    request.testRows = session.testRows;
     return explain::explainRun(**ws, session.model, request, feedback);
 }
 

@@ -52,7 +52,10 @@ struct ExplainSession {
     explain::RunModel model;               ///< model, recipe and their identities
     QString experiment;
     QString dataRef;                       ///< the explained version, NAME@vN
-    data::Table table;                     ///< its rows
+    data::Table table;                     ///< its rows (all of them: rows are picked by their data row number)
+    bool testRows = false;                 ///< global views and fairness look at the run's test rows only
+    std::vector<qint64> population;        ///< those rows (0-based indices into `table`); empty = every row
+    QString populationText;                ///< e.g. "the run's 6,513 test rows of adult_train@v1"
     QString referenceRef;                  ///< the training data (counterfactual candidates)
     data::Table reference;
     QString method;                        ///< "tree", "linear" or "kernel", as explainRun() chooses for this model

@@ -210,7 +210,13 @@ int cmdExplain(Context &ctx)
         || !intOption("seed", 0, std::numeric_limits<qint64>::max(), request.seed))
         return 2;
     if (ctx.parser.isSet(QStringLiteral("rows"))) {
-        const QString ref = !request.data.isEmpty() ? request.data : !model->evaluatedOn.isEmpty() ? model->evaluatedOn : model->trainedOn;
+        QString ref = request.data;
+        if (ref.isEmpty()) {
+            auto d = explain::defaultExplainData(*ws, *model);
+            if (!d)
+                return ctx.fail(d.error());
+            ref = d->ref;
+        }
         auto version = workspace::resolveDataset(*ws, ref);
         if (!version)
             return ctx.fail(version.error());
@@ -242,7 +248,11 @@ int cmdExplain(Context &ctx)
     }
     const QJsonObject &r = result->report;
     ctx.out << "model " << r.value(QStringLiteral("model_kind")).toString() << " of run " << model->runId.left(8) << " ("
-            << model->runName << "), explained on " << r.value(QStringLiteral("data")).toString() << " with "
+            << model->runName << "), explained on " << r.value(QStringLiteral("data")).toString()
+            << (r.value(QStringLiteral("population")).toString() == u"the run's test rows"
+                    ? QStringLiteral(" (global views and fairness on its %1 test rows)").arg(r.value(QStringLiteral("population_rows")).toInteger())
+                    : QString())
+            << " with "
             << r.value(QStringLiteral("method")).toString() << " SHAP, on the margin"
             << (result->cached ? QString(QStringLiteral(" (stored result from ") + r.value(QStringLiteral("created")).toString() + QLatin1Char(')'))
                                : QString())
@@ -265,8 +275,9 @@ std::vector<Command> explainCommands()
     v.push_back({{QStringLiteral("explain")}, QStringLiteral("RUN"),
                  QStringLiteral("Explain a run's model: per prediction, global importance, fairness across groups"),
                  QStringLiteral("Loads the model and recipe the run stored (checked against their hashes) and explains it\n"
-                                "on a dataset version (--data; default: the run's evaluation data, else its training data).\n"
-                                "--rows gives each row's prediction as base value + one contribution per feature (one-hot\n"
+                                "on a dataset version (--data; default: the run's test rows - its evaluation data, or the\n"
+                                "test part of its training data - so that fairness and global views are measured on rows\n"
+                                "the model did not train on). --rows (data row numbers, from 1) gives each row's prediction as base value + one contribution per feature (one-hot\n"
                                 "columns summed back to their feature, raw values shown), with the additivity residual.\n"
                                 "--global adds mean |SHAP| importance, permutation importance, partial dependence with ICE\n"
                                 "and SHAP dependence. --fairness COLUMN adds per-group rates with bootstrap intervals.\n"
@@ -276,7 +287,7 @@ std::vector<Command> explainCommands()
                  1, 1,
                  [](QCommandLineParser &p) {
                      p.addOption({QStringLiteral("data"), QStringLiteral("Dataset version to explain on (NAME@REF)."), QStringLiteral("ref")});
-                     p.addOption({QStringLiteral("rows"), QStringLiteral("Rows to explain, 0-based, e.g. 0-9,120."), QStringLiteral("list")});
+                     p.addOption({QStringLiteral("rows"), QStringLiteral("Rows to explain: data row numbers from 1, e.g. 1-10,120."), QStringLiteral("list")});
                      p.addOption({QStringLiteral("global"), QStringLiteral("Global importance, permutation importance, PDP/ICE, dependence.")});
                      p.addOption({QStringLiteral("fairness"), QStringLiteral("Sensitive column for group fairness metrics."),
                                   QStringLiteral("column")});

@@ -147,8 +147,9 @@ QJsonObject ExplainRequest::toJson() const
 {
     QJsonArray r;
     for (qint64 row : rows)
-        r.append(row);
+        r.append(row + 1);   // as users number rows
     return {{QStringLiteral("data"), data},
+            {QStringLiteral("test_rows"), testRows},
             {QStringLiteral("rows"), r},
             {QStringLiteral("global"), global},
             {QStringLiteral("global_rows"), globalRows},
@@ -174,21 +175,61 @@ Expected<std::vector<qint64>> parseRowList(const QString &text, qint64 rowCount)
         bool ok1 = false, ok2 = true;
         const qint64 a = (dash < 0 ? part : part.left(dash)).toLongLong(&ok1);
         const qint64 b = dash < 0 ? a : part.mid(dash + 1).toLongLong(&ok2);
-        if (!ok1 || !ok2 || a < 0 || b < a)
-            return makeError(QStringLiteral("'%1' is not a row or range of rows (e.g. 0-99,120)").arg(part), {}, -1,
-                             QStringLiteral("rows"));
-        if (b >= rowCount)
-            return makeError(QStringLiteral("row %1 is past the end (the data has %2 rows, numbered from 0)").arg(b).arg(rowCount),
+        if (!ok1 || !ok2 || a < 1 || b < a)
+            return makeError(ErrorKind::InvalidInput,
+                             QStringLiteral("'%1' is not a row or range of rows (row numbers start at 1, e.g. 1-100,120)").arg(part),
                              {}, -1, QStringLiteral("rows"));
+        if (b > rowCount)
+            return makeError(ErrorKind::InvalidInput,
+                             QStringLiteral("row %1 is past the end (the data has rows 1 to %2)").arg(b).arg(rowCount), {}, -1,
+                             QStringLiteral("rows"));
         if (b - a > 1'000'000)
-            return makeError(QStringLiteral("'%1' asks for more than a million rows").arg(part), {}, -1, QStringLiteral("rows"));
+            return makeError(ErrorKind::InvalidInput, QStringLiteral("'%1' asks for more than a million rows").arg(part), {},
+                             -1, QStringLiteral("rows"));
         for (qint64 r = a; r <= b; ++r)
-            if (seen.insert(r).second)
-                out.push_back(r);
+            if (seen.insert(r - 1).second)
+                out.push_back(r - 1);
     }
     if (out.empty())
-        return makeError(QStringLiteral("no rows given"), {}, -1, QStringLiteral("rows"));
+        return makeError(ErrorKind::InvalidInput, QStringLiteral("no rows given"), {}, -1, QStringLiteral("rows"));
     return out;
+}
+
+Expected<ExplainData> defaultExplainData(workspace::Workspace &ws, const RunModel &model)
+{
+    auto ts = ws.tracking();
+    if (!ts)
+        return ts.error();
+    auto artifacts = (*ts)->artifacts(model.runId);
+    if (!artifacts)
+        return artifacts.error();
+    ExplainData d;
+    for (const tracking::ArtifactRecord &a : *artifacts) {
+        if (a.name != u"split")
+            continue;
+        auto bytes = ws.store().readAll(a.objectId);
+        if (!bytes)
+            return bytes.error();
+        const QJsonObject doc = QJsonDocument::fromJson(*bytes).object();
+        QJsonObject part = doc.contains(QStringLiteral("evaluate")) ? doc.value(QStringLiteral("evaluate")).toObject() : doc;
+        QJsonArray test = part.value(QStringLiteral("test")).toArray();
+        if (!doc.contains(QStringLiteral("evaluate")) && doc.contains(QStringLiteral("folds")))
+            for (const QJsonValue &f : doc.value(QStringLiteral("folds")).toArray())
+                for (const QJsonValue &r : f.toObject().value(QStringLiteral("test")).toArray())
+                    test.append(r);
+        d.ref = part.value(QStringLiteral("data")).toString();
+        for (const QJsonValue &r : test)
+            d.rows.push_back(r.toInteger() - 1);
+        std::sort(d.rows.begin(), d.rows.end());
+        d.testRows = true;
+        d.description = QStringLiteral("the run's %1 test rows of %2").arg(d.rows.size()).arg(d.ref);
+        return d;
+    }
+    d.ref = !model.evaluatedOn.isEmpty() ? model.evaluatedOn : model.trainedOn;
+    if (d.ref.isEmpty())
+        return makeError(ErrorKind::NotFound, QStringLiteral("run %1 does not say which data it was trained on").arg(model.runId));
+    d.description = QStringLiteral("all rows of %1 (the run recorded no split)").arg(d.ref);
+    return d;
 }
 
 Expected<RunModel> loadRunModel(workspace::Workspace &ws, const QString &runIdOrPrefix)
@@ -257,11 +298,29 @@ Expected<ExplainResult> explainRun(workspace::Workspace &ws, const RunModel &mod
         return makeError(QStringLiteral("output %1 does not exist (the model has %2)").arg(request.output).arg(outputs), {}, -1,
                          QStringLiteral("output"));
 
-    // Data version.
-    const QString ref = !request.data.isEmpty() ? request.data : !model.evaluatedOn.isEmpty() ? model.evaluatedOn : model.trainedOn;
+    // Data version, and the rows the global views and fairness look at: by default the run's test rows.
+    std::optional<ExplainData> defaults;
+    if (request.data.isEmpty() || request.testRows) {
+        auto d = defaultExplainData(ws, model);
+        if (!d)
+            return d.error();
+        defaults = std::move(*d);
+    }
+    const QString ref = !request.data.isEmpty() ? request.data : defaults->ref;
     auto version = workspace::resolveDataset(ws, ref);
     if (!version)
         return version.error();
+    std::vector<qint64> population;   // empty: every row
+    if (defaults && defaults->testRows) {
+        auto testVersion = workspace::resolveDataset(ws, defaults->ref);
+        if (!testVersion)
+            return testVersion.error();
+        if (testVersion->record.contentId != version->record.contentId)
+            return makeError(ErrorKind::InvalidInput,
+                             QStringLiteral("the run's test rows are rows of %1, not of %2").arg(testVersion->ref(), version->ref()),
+                             {}, -1, QStringLiteral("data"));
+        population = defaults->rows;
+    }
     auto ts = ws.tracking();
     if (!ts)
         return ts.error();
@@ -269,6 +328,7 @@ Expected<ExplainResult> explainRun(workspace::Workspace &ws, const RunModel &mod
     // Cached answer for the same model, recipe, data content and request?
     ExplainRequest keyed = request;
     keyed.data = version->ref();
+    keyed.testRows = !population.empty();
     const QJsonObject keyJson{{QStringLiteral("model"), model.modelObjectId},
                               {QStringLiteral("recipe"), model.recipeObjectId},
                               {QStringLiteral("data"), version->record.contentId},
@@ -293,12 +353,17 @@ Expected<ExplainResult> explainRun(workspace::Workspace &ws, const RunModel &mod
         return result;
     }
 
-    auto table = workspace::loadDataset(ws, *version, nullptr);
-    if (!table)
-        return table.error();
+    auto fullTable = workspace::loadDataset(ws, *version, nullptr);
+    if (!fullTable)
+        return fullTable.error();
+    // `table` is the population (the test rows, or every row); requested rows are numbered in the whole version.
+    auto populationTable = population.empty() ? Expected<data::Table>(*fullTable) : selectRows(*fullTable, population);
+    if (!populationTable)
+        return populationTable.error();
+    const data::Table *table = &*populationTable;
     const ModelContext &ctx = model.ctx;
     QJsonObject report{{QStringLiteral("format"), QStringLiteral("keel-explanation")},
-                       {QStringLiteral("version"), 1},
+                       {QStringLiteral("version"), 2},
                        {QStringLiteral("run"), model.runId},
                        {QStringLiteral("run_name"), model.runName},
                        {QStringLiteral("model"), model.modelObjectId},
@@ -309,7 +374,11 @@ Expected<ExplainResult> explainRun(workspace::Workspace &ws, const RunModel &mod
                        {QStringLiteral("features"), QJsonArray::fromStringList(ctx.features())},
                        {QStringLiteral("data"), version->ref()},
                        {QStringLiteral("data_content_id"), version->record.contentId},
-                       {QStringLiteral("data_rows"), table->rowCount()},
+                       {QStringLiteral("data_rows"), fullTable->rowCount()},
+                       {QStringLiteral("population"), population.empty() ? QStringLiteral("all rows")
+                                                                         : QStringLiteral("the run's test rows")},
+                       {QStringLiteral("population_rows"), table->rowCount()},
+                       {QStringLiteral("row_numbers"), QStringLiteral("1-based data rows of the version")},
                        {QStringLiteral("method"), method},
                        {QStringLiteral("scale"), QStringLiteral("margin")},
                        {QStringLiteral("request"), keyed.toJson()},
@@ -328,10 +397,11 @@ Expected<ExplainResult> explainRun(workspace::Workspace &ws, const RunModel &mod
     // Local: the requested rows.
     if (!request.rows.empty()) {
         for (qint64 r : request.rows)
-            if (r < 0 || r >= table->rowCount())
-                return makeError(QStringLiteral("row %1 is past the end (%2 rows)").arg(r).arg(table->rowCount()), {}, -1,
-                                 QStringLiteral("rows"));
-        auto sub = selectRows(*table, request.rows);
+            if (r < 0 || r >= fullTable->rowCount())
+                return makeError(ErrorKind::InvalidInput,
+                                 QStringLiteral("row %1 is past the end (rows 1 to %2)").arg(r + 1).arg(fullTable->rowCount()),
+                                 {}, -1, QStringLiteral("rows"));
+        auto sub = selectRows(*fullTable, request.rows);
         if (!sub)
             return sub.error();
         auto a = attributor->explain(*sub, feedback);
@@ -348,7 +418,7 @@ Expected<ExplainResult> explainRun(workspace::Workspace &ws, const RunModel &mod
             return values.error();
         QJsonArray rowsJson, valuesJson;
         for (size_t i = 0; i < request.rows.size(); ++i) {
-            rowsJson.append(request.rows[i]);
+            rowsJson.append(request.rows[i] + 1);
             QJsonArray v;
             for (const FeatureValues &f : *values)
                 v.append(f.display(qint64(i)));

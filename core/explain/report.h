@@ -39,8 +39,11 @@ Expected<RunModel> loadRunModel(workspace::Workspace &ws, const QString &runIdOr
 
 /// What to explain. Plain value; every field is part of the cache key.
 struct ExplainRequest {
-    QString data;                 ///< dataset ref NAME@REF; empty = the run's evaluate dataset, else its training data
-    std::vector<qint64> rows;     ///< rows to explain one by one (0-based row numbers of the dataset version)
+    QString data;                 ///< dataset ref NAME@REF; empty = defaultExplainData() (the run's test rows)
+    /// The global views and fairness look only at the run's test rows of `data` (set for the default data; with an
+    /// explicit `data` it must be the version the test rows come from).
+    bool testRows = false;
+    std::vector<qint64> rows;     ///< rows to explain one by one (0-based indices into the dataset version)
     bool global = false;          ///< importance, beeswarm data, permutation importance, PDP/ICE and dependence
     qint64 globalRows = 1000;     ///< rows (seeded sample) behind the global views
     QString fairness;             ///< sensitive column for the fairness report; empty = none
@@ -104,8 +107,20 @@ struct ExplainResult {
 Expected<ExplainResult> explainRun(workspace::Workspace &ws, const RunModel &model, const ExplainRequest &request,
                                    Feedback *feedback = nullptr);
 
-/// Parses a row list such as "0-99,120" (0-based, inclusive ranges) against a table of `rowCount` rows; errors name
-/// the part at fault. Duplicates are kept once, in first-seen order.
+/// Parses a row list such as "1-100,120" — data row numbers, 1-based as everywhere users see rows (the CLI, the
+/// workbench, reports, predictions) — against a table of `rowCount` rows; returns 0-based indices. Errors name the
+/// part at fault. Duplicates are kept once, in first-seen order.
 Expected<std::vector<qint64>> parseRowList(const QString &text, qint64 rowCount);
+
+/// The data explanations look at when the user names none: the run's test rows (the `evaluate` dataset's rows, or
+/// the test part of the training data, from the run's split artifact). Runs trained before splits were recorded
+/// fall back to all rows of the evaluate (else training) version.
+struct ExplainData {
+    QString ref;                  ///< NAME@vN
+    std::vector<qint64> rows;     ///< 0-based indices of the test rows; empty = every row
+    bool testRows = false;        ///< rows are the run's test rows
+    QString description;          ///< e.g. "the run's 6,513 test rows of adult_train@v1"
+};
+Expected<ExplainData> defaultExplainData(workspace::Workspace &ws, const RunModel &model);
 
 } // namespace keel::explain

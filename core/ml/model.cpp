@@ -11,6 +11,15 @@
 
 namespace keel::ml {
 
+QString exportedFeatureName(const QString &name)
+{
+    QString out = name;
+    out.replace(QLatin1Char('['), QLatin1Char('('));
+    out.replace(QLatin1Char(']'), QLatin1Char(')'));
+    out.replace(QLatin1Char('<'), QLatin1String("lt"));
+    return out;
+}
+
 QString taskName(Task t)
 {
     switch (t) {

@@ -31,6 +31,10 @@ struct DesignMatrix {
     float &at(qint64 r, int c) { return values[size_t(r) * size_t(cols) + size_t(c)]; }
 };
 
+/// A design-matrix column name as exported models and `keel predict --features-only` write it: XGBoost refuses
+/// names with '[', ']' or '<', so those become '(', ')' and "lt"; everything else is kept.
+QString exportedFeatureName(const QString &name);
+
 enum class Task { Regression, BinaryClassification, MulticlassClassification };
 QString taskName(Task t);
 

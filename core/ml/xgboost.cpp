@@ -489,10 +489,28 @@ Expected<std::unique_ptr<Model>> XgbLearner::fit(const DesignMatrix &x, const Ta
         }
     }
     if (stopEarly && bestIteration >= 0) {
+        // Keep the rounds up to the best one only: the saved model then predicts exactly what Keel predicts with
+        // any reader's default (Python's Booster.predict uses every tree it finds), and carries no trees that were
+        // fitted past the optimum.
+        if (bestIteration + 1 < done) {
+            Booster sliced;
+            KEEL_XGB(XGBoosterSlice, booster.h, 0, bestIteration + 1, 1, &sliced.h);
+            std::swap(booster.h, sliced.h);
+        }
         KEEL_XGB(XGBoosterSetAttr, booster.h, "best_iteration", QByteArray::number(bestIteration).constData());
         KEEL_XGB(XGBoosterSetAttr, booster.h, "best_score", num(bestScore).constData());
     } else {
         bestIteration = -1;
+    }
+    // The encoded column names travel with the model (feature_names in XGBoost's JSON).
+    if (x.columnNames.size() == x.cols) {
+        std::vector<QByteArray> names;
+        for (const QString &n : x.columnNames)
+            names.push_back(exportedFeatureName(n).toUtf8());
+        std::vector<const char *> ptrs;
+        for (const QByteArray &n : names)
+            ptrs.push_back(n.constData());
+        KEEL_XGB(XGBoosterSetStrFeatureInfo, booster.h, "feature_name", ptrs.data(), bst_ulong(ptrs.size()));
     }
 
     QVariantMap diag;

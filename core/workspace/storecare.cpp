@@ -69,6 +69,49 @@ Expected<tracking::ArtifactRecord> storeRunArtifact(Workspace &ws, tracking::Tra
     return record;
 }
 
+Expected<std::pair<QString, std::vector<tracking::ArtifactRecord>>> runArtifacts(Workspace &ws, const QString &runIdOrPrefix)
+{
+    auto ts = ws.tracking();
+    if (!ts)
+        return ts.error();
+    auto run = (*ts)->findRun(runIdOrPrefix);
+    if (!run)
+        return run.error();
+    auto artifacts = (*ts)->artifacts(run->id);
+    if (!artifacts)
+        return artifacts.error();
+    return std::make_pair(run->id, std::move(*artifacts));
+}
+
+Expected<tracking::ArtifactRecord> exportRunArtifact(Workspace &ws, const QString &runIdOrPrefix, const QString &name,
+                                                     const QString &outPath, const OutputPolicy &policy, int fd,
+                                                     Feedback *feedback)
+{
+    auto found = runArtifacts(ws, runIdOrPrefix);
+    if (!found)
+        return found.error();
+    QStringList names;
+    for (const tracking::ArtifactRecord &a : found->second) {
+        if (a.name != name) {
+            names << a.name;
+            continue;
+        }
+        if (outPath == u"-") {
+            if (Status s = ws.store().writeTo(a.objectId, fd, feedback); !s)
+                return s.error();
+            return a;
+        }
+        if (Status s = checkOutputPath(outPath, policy); !s)
+            return s.error();
+        if (Status s = ws.store().checkout(a.objectId, outPath, feedback); !s)
+            return s.error();
+        return a;
+    }
+    return makeError(ErrorKind::NotFound,
+                     QStringLiteral("run %1 has no artifact '%2' (it has: %3)").arg(found->first.left(8), name, names.join(QStringLiteral(", "))),
+                     {}, -1, QStringLiteral("name"));
+}
+
 Expected<store::GcReport> collectGarbage(Workspace &ws, Feedback *feedback)
 {
     // Order: the gc hold, then the workspace lock (writers take them in the same order).

@@ -5,6 +5,7 @@
 
 #include "store/objectstore.h"
 #include "util/feedback.h"
+#include "util/fileutil.h"
 #include "util/result.h"
 
 #include <QSet>
@@ -52,6 +53,14 @@ Expected<StoreCheck> checkStore(Workspace &ws, Feedback *feedback = nullptr);
 /// object write until the artifact row is committed (so a concurrent `store gc` cannot collect it in between).
 Expected<tracking::ArtifactRecord> storeRunArtifact(Workspace &ws, tracking::TrackingStore &ts, const QString &runId,
                                                    const QString &name, const QString &kind, QByteArrayView bytes);
+
+/// The artifacts of run `runIdOrPrefix` (a full id or a unique prefix), sorted by name, and the run's full id.
+Expected<std::pair<QString, std::vector<tracking::ArtifactRecord>>> runArtifacts(Workspace &ws, const QString &runIdOrPrefix);
+/// Writes artifact `name` of a run to `outPath` under the user-named-output `policy`, every chunk verified by hash
+/// (written beside the target and renamed into place); `outPath` "-" streams to `fd` instead. Returns the record.
+Expected<tracking::ArtifactRecord> exportRunArtifact(Workspace &ws, const QString &runIdOrPrefix, const QString &name,
+                                                     const QString &outPath, const OutputPolicy &policy, int fd = 1,
+                                                     Feedback *feedback = nullptr);
 
 /// Deletes objects that nothing references. Waits (reporting the stage "waiting") while any writer holds
 /// Workspace::guardObjectWrites(), so objects whose references are not yet committed are never collected.
