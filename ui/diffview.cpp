@@ -24,18 +24,6 @@ namespace keel::ui {
 
 using data::ColumnDiff;
 
-QString driftLevel(double score, const QString &statistic)
-{
-    // PSI: the usual rule of thumb (0.1 / 0.25). Jensen-Shannon (base 2): 0.05 / 0.15 are comparable shifts.
-    const bool psi = statistic == u"psi";
-    const double moderate = psi ? 0.1 : 0.05, large = psi ? 0.25 : 0.15;
-    if (score >= large)
-        return QStringLiteral("large");
-    if (score >= moderate)
-        return QStringLiteral("moderate");
-    return QStringLiteral("small");
-}
-
 namespace {
 
 QString driftText(double v)
@@ -91,7 +79,7 @@ QVariant DriftModel::data(const QModelIndex &index, int role) const
         return {};
     const ColumnDiff &c = m_report.columns[size_t(index.row())];
     const QString stat = c.driftStatistic();
-    const bool comparable = !stat.isEmpty() && (c.psi || c.jensenShannon);
+    const bool comparable = !stat.isEmpty() && (c.psi || c.jensenShannonDistance);
     const auto missing = [](const std::optional<data::ColumnProfile> &p) -> QVariant {
         if (!p)
             return {};
@@ -120,10 +108,10 @@ QVariant DriftModel::data(const QModelIndex &index, int role) const
         case TypeColumn: return typeText(c);
         case DriftColumn:
             return comparable ? QStringLiteral("%1  %2").arg(driftText(c.driftScore()),
-                                                             driftLevel(c.driftScore(), stat))
+                                                             data::driftLevel(c.driftScore(), stat))
                               : QStringLiteral("\u2014");
         case MeasureColumn:
-            return stat == u"psi" ? QStringLiteral("PSI") : stat == u"js" ? QStringLiteral("Jensen-Shannon") : QString();
+            return stat == u"psi" ? QStringLiteral("PSI") : stat == u"js_distance" ? QStringLiteral("Jensen-Shannon distance") : QString();
         case PValueColumn: {
             const auto p = pValueOf(c);
             if (!p)
@@ -146,7 +134,7 @@ QVariant DriftModel::data(const QModelIndex &index, int role) const
         return int(Qt::AlignLeft | Qt::AlignVCenter);
     }
     if (role == Qt::FontRole && index.column() == DriftColumn && comparable
-        && driftLevel(c.driftScore(), stat) == u"large") {
+        && data::driftLevel(c.driftScore(), stat) == u"large") {
         QFont f;
         f.setBold(true);
         return f;
@@ -158,10 +146,12 @@ QVariant DriftModel::data(const QModelIndex &index, int role) const
             lines << QStringLiteral("PSI %1").arg(*c.psi, 0, 'g', 4);
         if (c.ks)
             lines << QStringLiteral("KS D %1, p %2").arg(*c.ks, 0, 'g', 4).arg(pValueText(c.ksPValue.value_or(1)));
+        if (c.wasserstein)
+            lines << QStringLiteral("Wasserstein %1").arg(*c.wasserstein, 0, 'g', 4);
         if (c.chi2)
             lines << QStringLiteral("\u03c7\u00b2 %1, p %2").arg(*c.chi2, 0, 'g', 4).arg(pValueText(c.chi2PValue.value_or(1)));
-        if (c.jensenShannon)
-            lines << QStringLiteral("Jensen-Shannon %1").arg(*c.jensenShannon, 0, 'g', 4);
+        if (c.jensenShannonDistance)
+            lines << QStringLiteral("Jensen-Shannon distance %1").arg(*c.jensenShannonDistance, 0, 'g', 4);
         return lines.join(QLatin1Char('\n'));
     }
     return {};
@@ -379,7 +369,7 @@ void DiffView::showSummary()
         case ColumnDiff::Change::Changed: ++changed; break;
         case ColumnDiff::Change::Unchanged: ++unchanged; break;
         }
-        if (!c.driftStatistic().isEmpty() && driftLevel(c.driftScore(), c.driftStatistic()) == u"large")
+        if (!c.driftStatistic().isEmpty() && data::driftLevel(c.driftScore(), c.driftStatistic()) == u"large")
             ++large;
     }
     const qint64 delta = r.rowsB - r.rowsA;

@@ -46,8 +46,6 @@ private:
     data::DiffReport m_report;
 };
 
-/// "large", "moderate" or "small" for a drift score of the given statistic ("psi" or "js").
-QString driftLevel(double score, const QString &statistic);
 
 /// Diff of two dataset versions. UI thread only; `tasks` must outlive the view.
 class DiffView : public QWidget {

@@ -13,6 +13,7 @@
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QJsonObject>
 
 #include <cmath>
@@ -320,14 +321,24 @@ int cmdHead(Context &ctx)
             return 1;
     }
     if (ctx.json()) {
-        QJsonArray rows;
+        // One object per row with the keys in the file's column order (QJsonObject would sort them).
+        auto jsonText = [](const QJsonValue &v) {
+            const QByteArray t = QJsonDocument(QJsonArray{v}).toJson(QJsonDocument::Compact);
+            return t.mid(1, t.size() - 2);
+        };
+        QByteArray text = "[";
         for (qint64 r = 0; r < std::min(n, table->rowCount()); ++r) {
-            QJsonObject o;
-            for (const auto &c : table->columns())
-                o.insert(c.name(), cellJson(c, r));
-            rows.append(o);
+            text += r ? ",\n  {" : "\n  {";
+            bool first = true;
+            for (const auto &c : table->columns()) {
+                text += (first ? "" : ", ") + jsonText(c.name()) + ": " + jsonText(cellJson(c, r));
+                first = false;
+            }
+            text += '}';
         }
-        ctx.printJson(rows);
+        text += "\n]\n";
+        ctx.out << QString::fromUtf8(text);
+        ctx.out.flush();
         return 0;
     }
     ctx.out << tableText(*table, n);

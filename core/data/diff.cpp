@@ -214,6 +214,7 @@ void compareColumn(ColumnDiff &d, const Column &a, const Column &b, int bins)
         const TestResult ks = kolmogorovSmirnov(x, y);
         d.ks = ks.statistic;
         d.ksPValue = ks.pValue;
+        d.wasserstein = wasserstein(x, y);
     } else if (isCategoryKind(a.type()) && isCategoryKind(b.type())) {
         std::unordered_map<std::string, std::pair<qint64, qint64>> counts;
         countCategories(a, 0, counts);
@@ -231,7 +232,7 @@ void compareColumn(ColumnDiff &d, const Column &a, const Column &b, int bins)
         const TestResult chi = chiSquare(ca, cb);
         d.chi2 = chi.statistic;
         d.chi2PValue = chi.pValue;
-        d.jensenShannon = jensenShannon(ca, cb);
+        d.jensenShannonDistance = jensenShannonDistance(ca, cb);
     }
 }
 
@@ -271,8 +272,8 @@ double ColumnDiff::driftScore() const
 {
     if (psi && std::isfinite(*psi))
         return *psi;
-    if (jensenShannon && std::isfinite(*jensenShannon))
-        return *jensenShannon;
+    if (jensenShannonDistance && std::isfinite(*jensenShannonDistance))
+        return *jensenShannonDistance;
     return 0.0;
 }
 
@@ -280,9 +281,20 @@ QString ColumnDiff::driftStatistic() const
 {
     if (psi && std::isfinite(*psi))
         return QStringLiteral("psi");
-    if (jensenShannon && std::isfinite(*jensenShannon))
-        return QStringLiteral("js");
+    if (jensenShannonDistance && std::isfinite(*jensenShannonDistance))
+        return QStringLiteral("js_distance");
     return {};
+}
+
+QString driftLevel(double score, const QString &statistic)
+{
+    const bool psi = statistic == u"psi";
+    const double moderate = psi ? 0.1 : std::sqrt(0.05), large = psi ? 0.25 : std::sqrt(0.15);
+    if (score >= large)
+        return QStringLiteral("large");
+    if (score >= moderate)
+        return QStringLiteral("moderate");
+    return QStringLiteral("small");
 }
 
 QString changeName(ColumnDiff::Change change)
@@ -380,8 +392,8 @@ QJsonObject diffToJson(const DiffReport &report)
             c.insert(QStringLiteral("driftStatistic"), d.driftStatistic());
         c.insert(QStringLiteral("driftScore"), d.driftScore());
         const std::pair<const char *, const std::optional<double> *> stats[] = {
-            {"psi", &d.psi}, {"ks", &d.ks}, {"ksPValue", &d.ksPValue}, {"chi2", &d.chi2},
-            {"chi2PValue", &d.chi2PValue}, {"jensenShannon", &d.jensenShannon}};
+            {"psi", &d.psi}, {"ks", &d.ks}, {"ksPValue", &d.ksPValue}, {"wasserstein", &d.wasserstein},
+            {"chi2", &d.chi2}, {"chi2PValue", &d.chi2PValue}, {"jensenShannonDistance", &d.jensenShannonDistance}};
         for (const auto &[key, value] : stats)
             if (*value && std::isfinite(**value))
                 c.insert(QLatin1String(key), **value);
@@ -457,7 +469,7 @@ QString diffToText(const DiffReport &report, const QString &labelA, const QStrin
         QString drift, test;
         if (d->driftStatistic() == u"psi")
             drift = QStringLiteral("psi ") + formatStat(d->driftScore());
-        else if (d->driftStatistic() == u"js")
+        else if (d->driftStatistic() == u"js_distance")
             drift = QStringLiteral("js ") + formatStat(d->driftScore());
         if (d->ksPValue)
             test = QStringLiteral("ks p=") + formatP(*d->ksPValue);

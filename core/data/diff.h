@@ -1,6 +1,7 @@
 #pragma once
 // Differences between two versions of a table: columns added, removed, retyped or changed, drift statistics
-// per column (PSI and Kolmogorov-Smirnov for numbers, chi-square and Jensen-Shannon for categories) and,
+// per column (PSI, Kolmogorov-Smirnov and Wasserstein for numbers, chi-square and the Jensen-Shannon distance for
+// categories) and,
 // given a key column, rows added, removed and changed. Results are plain values, safe to pass between threads.
 
 #include "data/profile.h"
@@ -26,15 +27,21 @@ struct ColumnDiff {
     Change change = Change::Unchanged;
     std::optional<ColumnType> typeA, typeB;
     std::optional<ColumnProfile> a, b;
-    /// Numeric columns (int64, float64, datetime on both sides): psi and ks/ksPValue.
-    /// Categorical, string and bool columns (both sides of those kinds): chi2/chi2PValue and jensenShannon.
-    /// Unset when a side has no values or the kinds differ. Missing values are left out of every statistic.
-    std::optional<double> psi, ks, ksPValue, chi2, chi2PValue, jensenShannon;
-    /// Headline drift for sorting and display: PSI for numeric, Jensen-Shannon for categorical; 0 when not comparable.
+    /// Numeric columns (int64, float64, datetime on both sides): psi, ks/ksPValue and wasserstein (in the column's
+    /// units; milliseconds for datetimes). Categorical, string and bool columns (both sides of those kinds):
+    /// chi2/chi2PValue and jensenShannonDistance. Unset when a side has no values or the kinds differ. Missing values
+    /// are left out of every statistic. Definitions: data/stats.h.
+    std::optional<double> psi, ks, ksPValue, wasserstein, chi2, chi2PValue, jensenShannonDistance;
+    /// Headline drift for sorting and display: PSI for numeric, the Jensen-Shannon distance for categorical; 0 when not
+    /// comparable.
     double driftScore() const;
-    /// "psi" or "js" (or empty), naming what driftScore() is.
+    /// "psi" or "js_distance" (or empty), naming what driftScore() is.
     QString driftStatistic() const;
 };
+
+/// How large a drift score is: "small", "moderate" or "large". PSI: the usual reading, 0.1 and 0.25. Jensen-Shannon
+/// distance: √0.05 ≈ 0.224 and √0.15 ≈ 0.387 (the same shifts as divergences of 0.05 and 0.15).
+QString driftLevel(double score, const QString &statistic);
 
 /// "unchanged", "added", "removed", "retyped", "changed".
 QString changeName(ColumnDiff::Change change);
@@ -67,7 +74,8 @@ struct DiffOptions {
 Expected<DiffReport> diffTables(const Table &a, const Table &b, const DiffOptions &options = {}, Feedback *feedback = nullptr);
 
 /// Machine form: {rowsA, rowsB, columns: [{name, change, typeA, typeB, driftStatistic, driftScore, psi, ks, ksPValue,
-/// chi2, chi2PValue, jensenShannon, a: profile, b: profile}], keyDiff: {...}} (absent values are left out).
+/// wasserstein, chi2, chi2PValue, jensenShannonDistance, a: profile, b: profile}], keyDiff: {...}} (absent values are
+/// left out).
 QJsonObject diffToJson(const DiffReport &report);
 
 /// Readable text: row counts, one line per column sorted by drift (largest first), then the key diff.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The headless tour: builds an example workspace, adds a second version of a dataset,
-# and shows its log, diff, validation, training runs (branch, compare, reproduce), explanations and the object store's
-# dedup; then opens the workbench
+# and shows its log, diff, validation, training runs (branch, compare, reproduce), explanations, exports and batch
+# predictions, and the object store's dedup; then opens the workbench
 # on it when a display is available.
 # Usage: resources/examples/tour.sh [WORKSPACE_DIR]   (KEEL=path/to/keel to pick the binary)
 set -euo pipefail
@@ -39,7 +39,14 @@ step "$keel" train --from "$gbdt" --set params.max_depth=4
 branch=$("$keel" --json runs list --experiment adult | sed -n 's/.*"id": *"\([0-9a-f-]*\)".*/\1/p' | tail -n 1)
 step "$keel" runs compare "$gbdt" "$branch"
 step "$keel" runs reproduce "$gbdt"
-step "$keel" explain "$gbdt" --rows 0-1 --global --fairness sex --bootstrap 200
+step "$keel" explain "$gbdt" --rows 1-2 --global --fairness sex --bootstrap 200
+# What the run made can leave Keel: its artifacts, the model for other tools, batch scoring with the stored recipe.
+step "$keel" runs artifacts "$gbdt"
+step "$keel" runs get "$gbdt" model -o "$ws/exports/adult-gbdt.model.json"
+step "$keel" predict "$gbdt" --data adult_test --rows 1-5 --explain
+step "$keel" predict "$gbdt" --rows test -o "$ws/exports/adult-gbdt.test-predictions.csv"
+"$keel" runs get "$gbdt" predictions -o - | cmp - "$ws/exports/adult-gbdt.test-predictions.csv" \
+  && echo "(keel predict on the run's test rows equals its predictions artifact, byte for byte)"
 step "$keel" runs list
 step "$keel" store stats
 step "$keel" store fsck

@@ -25,7 +25,24 @@ private slots:
     void remotesRoundTrip();
     void concurrentAdds();
     void killDuringAdd();
+    void headJsonKeepsColumnOrder();
 };
+
+void TstCli::headJsonKeepsColumnOrder()
+{
+    QTemporaryDir dir;
+    const QString csv = dir.filePath(QStringLiteral("order.csv"));
+    writeFile(csv, "zeta,alpha,mid,beta\n1,2,3,4\n");
+    const Result r = keel({QStringLiteral("--json"), QStringLiteral("data"), QStringLiteral("head"), csv}, dir.path());
+    RUN_OK(r);
+    // The keys of each row object appear in the file's column order, not sorted.
+    const qsizetype z = r.out.indexOf("\"zeta\""), a = r.out.indexOf("\"alpha\""), m = r.out.indexOf("\"mid\""),
+                    b = r.out.indexOf("\"beta\"");
+    QVERIFY2(z >= 0 && z < a && a < m && m < b, r.out.constData());
+    const QJsonArray rows = QJsonDocument::fromJson(r.out).array();
+    QCOMPARE(rows.size(), 1);
+    QCOMPARE(rows[0].toObject().value(QStringLiteral("beta")).toInt(), 4);
+}
 
 void TstCli::helpEverywhere()
 {

@@ -66,7 +66,8 @@ for r, row in enumerate(erows):
         if not col.startswith('shap_') or col in ('shap_base', 'shap_class'):
             continue
         feature = col[5:]
-        idx = [i for i, n in enumerate(names) if n == feature or n.startswith(feature + '=') or n == feature + '_missing']
+        # the recipe's design columns of a feature: itself, one-hot 'feature=category', 'feature.missing', date parts
+        idx = [i for i, n in enumerate(names) if n == feature or n.startswith(feature + '=') or n.startswith(feature + '.')]
         worst_contrib = max(worst_contrib, abs(float(np.sum(c[idx])) - float(row[j])))
 scale = max(1.0, float(np.max(np.abs(np.sum(contribs, axis=-1)))))   # the largest margin, for relative differences
 pscale = max(1.0, float(np.max(np.abs(keel))))

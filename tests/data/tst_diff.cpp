@@ -96,6 +96,28 @@ const ColumnDiff *findDiff(const DiffReport &r, const QString &name)
 class TstDiff : public QObject {
     Q_OBJECT
 private slots:
+    void totalShiftSortsFirst()
+    {
+        // A year that moves entirely (2010 -> 2011) beside columns with small drift: it must read as a large drift
+        // and sort first (with edge bins that swallowed it, it used to read PSI 0 and sort last).
+        std::vector<double> yearA(400, 2010.0), yearB(400, 2011.0), xA, xB;
+        for (int i = 0; i < 400; ++i) {
+            xA.push_back(i % 37);
+            xB.push_back((i * 7) % 37 + 1);
+        }
+        const Table a({floats(QStringLiteral("x"), xA), floats(QStringLiteral("year"), yearA)});
+        const Table b({floats(QStringLiteral("x"), xB), floats(QStringLiteral("year"), yearB)});
+        auto r = diffTables(a, b);
+        QVERIFY(r);
+        const ColumnDiff *year = findDiff(*r, QStringLiteral("year"));
+        QVERIFY(*year->psi >= 0.25);
+        QCOMPARE(driftLevel(year->driftScore(), year->driftStatistic()), QStringLiteral("large"));
+        QCOMPARE(*year->wasserstein, 1.0);   // every value moved by one year
+        QCOMPARE(*year->ks, 1.0);
+        QVERIFY(year->driftScore() > findDiff(*r, QStringLiteral("x"))->driftScore());
+        const QString text = diffToText(*r, QStringLiteral("A"), QStringLiteral("B"));
+        QVERIFY2(text.indexOf(QLatin1String("\nyear")) < text.indexOf(QLatin1String("\nx ")), qPrintable(text));
+    }
     void columnChanges()
     {
         const Table a({ints(QStringLiteral("id"), {1, 2, 3}), floats(QStringLiteral("x"), {1.5, 2.5, 3.5}),
@@ -120,7 +142,7 @@ private slots:
         QCOMPARE(c->typeA, std::optional<ColumnType>(ColumnType::Categorical));
         QCOMPARE(c->typeB, std::optional<ColumnType>(ColumnType::String));
         QVERIFY(c->a && c->b);
-        QCOMPARE(c->jensenShannon, std::optional<double>(0.0)); // same values, comparable kinds
+        QCOMPARE(c->jensenShannonDistance, std::optional<double>(0.0)); // same values, comparable kinds
         const ColumnDiff *gone = findDiff(*r, QStringLiteral("gone"));
         QVERIFY(gone->a && !gone->b && !gone->typeB);
         QCOMPARE(gone->driftScore(), 0.0);
@@ -129,7 +151,7 @@ private slots:
         QVERIFY(!added->a && added->b && !added->typeA);
         QCOMPARE(added->b->missing, qint64(1));
         QCOMPARE(findDiff(*r, QStringLiteral("n"))->driftStatistic(), QStringLiteral("psi"));
-        QCOMPARE(findDiff(*r, QStringLiteral("c"))->driftStatistic(), QStringLiteral("js"));
+        QCOMPARE(findDiff(*r, QStringLiteral("c"))->driftStatistic(), QStringLiteral("js_distance"));
     }
 
     void identicalTablesHaveNoDrift()
@@ -175,11 +197,12 @@ private slots:
         QCOMPARE(*dx->psi, populationStabilityIndex(x, y, 10));
         QVERIFY(*dx->ksPValue < 1e-10);
         QVERIFY(std::abs(*dx->ks - 0.5) < 0.1); // uniform shifted by half its width
+        QVERIFY(dx->wasserstein && *dx->wasserstein > 0);
         const ColumnDiff *dc = findDiff(*r, QStringLiteral("c"));
         // JS between (.5,.3,.2) and (.2,.3,.5), M = (.35,.3,.35).
         const double js = 0.5 * (0.5 * std::log2(0.5 / 0.35) + 0.2 * std::log2(0.2 / 0.35))
             + 0.5 * (0.2 * std::log2(0.2 / 0.35) + 0.5 * std::log2(0.5 / 0.35));
-        QVERIFY(std::abs(*dc->jensenShannon - js) < 1e-12);
+        QVERIFY(std::abs(*dc->jensenShannonDistance - std::sqrt(js)) < 1e-12);   // the distance: √ of the divergence
         // Chi-square: column totals 1400/1200/1400, expected 700/600/700 per row.
         const double chi = 2 * (300.0 * 300.0 / 700.0) * 2;
         QVERIFY(std::abs(*dc->chi2 - chi) < 1e-9);
@@ -311,7 +334,7 @@ private slots:
         QVERIFY(*age->psi < 0.01);       // a small change, not a drift
         QVERIFY(*age->ksPValue > 0.05);
         const ColumnDiff *wc = findDiff(*r, QStringLiteral("workclass"));
-        QVERIFY(wc->jensenShannon && *wc->jensenShannon < 0.01);
+        QVERIFY(wc->jensenShannonDistance && *wc->jensenShannonDistance < 0.1);
     }
 };
 

@@ -1,8 +1,14 @@
 #include "data/stats.h"
 
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTest>
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <numbers>
 
 using namespace keel::data;
@@ -18,13 +24,75 @@ double seriesQ(double lambda)
     return 2.0 * sum;
 }
 
-double ksLambda(double n, double m, double d)
+std::vector<double> vec(std::initializer_list<double> v) { return std::vector<double>(v); }
+
+/// Brute-force exact two-sample KS p-value for small continuous samples: over every way of choosing which n of the
+/// n+m pooled positions belong to the first sample, the share whose D reaches the observed one.
+double bruteForceKsP(int n, int m, double observed)
 {
-    const double ne = n * m / (n + m);
-    return (std::sqrt(ne) + 0.12 + 0.11 / std::sqrt(ne)) * d;
+    qint64 total = 0, extreme = 0;
+    std::vector<int> pick(size_t(n + m), 0);
+    std::fill(pick.begin(), pick.begin() + n, 1);
+    std::sort(pick.begin(), pick.end());
+    do {
+        int i = 0, j = 0;
+        double d = 0;
+        for (int v : pick) {
+            (v ? i : j) += 1;
+            d = std::max(d, std::abs(double(i) / n - double(j) / m));
+        }
+        ++total;
+        extreme += d >= observed - 1e-12 ? 1 : 0;
+    } while (std::next_permutation(pick.begin(), pick.end()));
+    return double(extreme) / double(total);
 }
 
-std::vector<double> vec(std::initializer_list<double> v) { return std::vector<double>(v); }
+/// The sample a recipe in scipy_reference.json stands for: SplitMix64, exactly as make_reference.py draws it.
+std::vector<double> sampleOf(const QJsonObject &spec)
+{
+    quint64 state = quint64(spec.value(QStringLiteral("seed")).toInteger());
+    auto next = [&state] {
+        state += 0x9E3779B97F4A7C15ULL;
+        quint64 z = state;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+        return z ^ (z >> 31);
+    };
+    auto uniform = [&] { return double(next() >> 11) * 0x1p-53; };
+    const QString kind = spec.value(QStringLiteral("kind")).toString();
+    const double shift = spec.value(QStringLiteral("shift")).toDouble();
+    std::vector<double> out;
+    for (qint64 i = 0; i < spec.value(QStringLiteral("n")).toInteger(); ++i) {
+        double v;
+        if (kind == u"uniform") {
+            v = uniform() + shift;
+        } else if (kind == u"bell") {
+            const double a = uniform(), b = uniform(), c = uniform();
+            v = ((a + b) + c) + shift;
+        } else if (kind == u"skewed") {
+            const double u = uniform();
+            v = u * u + shift;
+        } else {
+            v = double(qint64(uniform() * 100.0)) + shift;
+        }
+        out.push_back(v);
+    }
+    return out;
+}
+
+QJsonObject reference()
+{
+    QFile f(QStringLiteral(KEEL_TEST_DATA_DIR "/stats/scipy_reference.json"));
+    if (!f.open(QIODevice::ReadOnly))
+        qFatal("cannot read the SciPy reference values");
+    return QJsonDocument::fromJson(f.readAll()).object();
+}
+
+/// |got - want| within `rel` of max(|want|, tiny): p-values far in the tail are compared relatively.
+bool close(double got, double want, double rel, double tiny = 1e-300)
+{
+    return std::abs(got - want) <= rel * std::max(std::abs(want), tiny);
+}
 
 } // namespace
 
@@ -101,20 +169,121 @@ private slots:
         QFETCH(double, d);
         const TestResult r = kolmogorovSmirnov(a, b);
         QVERIFY2(std::abs(r.statistic - d) < 1e-12, qPrintable(QString::number(r.statistic)));
-        double n = 0, m = 0;
-        for (double v : a)
-            n += std::isnan(v) ? 0 : 1;
-        for (double v : b)
-            m += std::isnan(v) ? 0 : 1;
-        const double expectedP = d == 0 ? 1.0 : seriesQ(ksLambda(n, m, d));
-        QVERIFY2(std::abs(r.pValue - expectedP) < 1e-12, qPrintable(QString::number(r.pValue)));
     }
     void ksSeparatedHandValue()
     {
-        // n = 5, m = 3: n_e = 1.875, λ = 1.369306 + 0.12 + 0.080333 = 1.569639;
-        // Q(λ) = 2 (e^{-2λ²} - e^{-8λ²} + ...) = 2 (0.0072443 - 0.0000000...) ≈ 0.014489.
+        // n = 5, m = 3, D = 1: only the two arrangements that put all of one sample first reach it, of C(8,3) = 56.
         const TestResult r = kolmogorovSmirnov(vec({1, 2, 3, 4, 5}), vec({6, 7, 8}));
-        QVERIFY2(std::abs(r.pValue - 0.014489) < 1e-6, qPrintable(QString::number(r.pValue, 'g', 8)));
+        QVERIFY2(std::abs(r.pValue - 2.0 / 56.0) < 1e-15, qPrintable(QString::number(r.pValue, 'g', 17)));
+    }
+    void ksExactAgainstBruteForce()
+    {
+        // Every p-value the exact method can give for small samples, against enumeration of all arrangements.
+        for (const auto &[n, m] : {std::pair{3, 4}, std::pair{5, 5}, std::pair{4, 9}, std::pair{6, 7}, std::pair{8, 8}}) {
+            const qint64 g = std::gcd(qint64(n), qint64(m)), lcm = qint64(n) / g * qint64(m);
+            for (qint64 h = 1; h <= lcm; ++h) {
+                const double want = bruteForceKsP(n, m, double(h) / double(lcm));
+                const double got = kolmogorovSmirnovExact(n, m, h);
+                QVERIFY2(std::abs(got - want) < 1e-12,
+                         qPrintable(QStringLiteral("n=%1 m=%2 h=%3: %4 vs %5").arg(n).arg(m).arg(h).arg(got).arg(want)));
+            }
+        }
+    }
+    void ksAgainstScipy()
+    {
+        // scipy.stats.ks_2samp(method='auto') on 15 pairs of samples: exact below 10,000 values, the finite-n
+        // Kolmogorov distribution above (tests/data/stats/make_reference.py).
+        for (const QJsonValue &v : reference().value(QStringLiteral("ks")).toArray()) {
+            const QJsonObject c = v.toObject();
+            const std::vector<double> a = sampleOf(c.value(QStringLiteral("a")).toObject());
+            const std::vector<double> b = sampleOf(c.value(QStringLiteral("b")).toObject());
+            const TestResult r = kolmogorovSmirnov(a, b);
+            const double d = c.value(QStringLiteral("statistic")).toDouble(), p = c.value(QStringLiteral("pvalue")).toDouble();
+            const QString what = QStringLiteral("n=%1 m=%2: D %3 vs %4, p %5 vs %6")
+                                     .arg(a.size()).arg(b.size()).arg(r.statistic, 0, 'g', 17).arg(d, 0, 'g', 17)
+                                     .arg(r.pValue, 0, 'g', 17).arg(p, 0, 'g', 17);
+            QVERIFY2(std::abs(r.statistic - d) < 1e-14, qPrintable(what));
+            QVERIFY2(close(r.pValue, p, 1e-9, 1e-12), qPrintable(what));
+        }
+    }
+    void kolmogorovFiniteNAgainstScipy()
+    {
+        // scipy.stats.kstwo.sf(d, n) over every region of Simard and L'Ecuyer's algorithm, and scipy.special.smirnov.
+        const QJsonObject ref = reference();
+        for (const QJsonValue &v : ref.value(QStringLiteral("kstwo")).toArray()) {
+            const QJsonObject c = v.toObject();
+            const qint64 n = c.value(QStringLiteral("n")).toInteger();
+            const double d = c.value(QStringLiteral("d")).toDouble(), want = c.value(QStringLiteral("sf")).toDouble();
+            const double got = kolmogorovSurvivalN(n, d);
+            QVERIFY2(close(got, want, 1e-9, 1e-14),
+                     qPrintable(QStringLiteral("kstwo n=%1 d=%2: %3 vs %4").arg(n).arg(d).arg(got, 0, 'g', 17).arg(want, 0, 'g', 17)));
+        }
+        for (const QJsonValue &v : ref.value(QStringLiteral("smirnov")).toArray()) {
+            const QJsonObject c = v.toObject();
+            const qint64 n = c.value(QStringLiteral("n")).toInteger();
+            const double d = c.value(QStringLiteral("d")).toDouble(), want = c.value(QStringLiteral("sf")).toDouble();
+            const double got = smirnovSurvival(n, d);
+            QVERIFY2(close(got, want, 1e-9, 1e-14),
+                     qPrintable(QStringLiteral("smirnov n=%1 d=%2: %3 vs %4").arg(n).arg(d).arg(got, 0, 'g', 17).arg(want, 0, 'g', 17)));
+        }
+    }
+    void wassersteinAgainstScipy()
+    {
+        for (const QJsonValue &v : reference().value(QStringLiteral("wasserstein")).toArray()) {
+            const QJsonObject c = v.toObject();
+            const double got = wasserstein(sampleOf(c.value(QStringLiteral("a")).toObject()),
+                                           sampleOf(c.value(QStringLiteral("b")).toObject()));
+            const double want = c.value(QStringLiteral("distance")).toDouble();
+            QVERIFY2(close(got, want, 1e-12), qPrintable(QStringLiteral("%1 vs %2").arg(got, 0, 'g', 17).arg(want, 0, 'g', 17)));
+        }
+        // By hand: moving every value of {0, 1} by 3 costs 3; {0} vs {1, 2} costs (1 + 2) / 2.
+        QVERIFY(std::abs(wasserstein(vec({0, 1}), vec({3, 4})) - 3.0) < 1e-15);
+        QVERIFY(std::abs(wasserstein(vec({0}), vec({1, 2})) - 1.5) < 1e-15);
+        QVERIFY(std::isnan(wasserstein({}, vec({1}))));
+    }
+    void categoricalAgainstScipy()
+    {
+        const QJsonObject ref = reference();
+        auto counts = [](const QJsonValue &v) {
+            std::vector<qint64> out;
+            for (const QJsonValue &x : v.toArray())
+                out.push_back(x.toInteger());
+            return out;
+        };
+        for (const QJsonValue &v : ref.value(QStringLiteral("js")).toArray()) {
+            const QJsonObject c = v.toObject();
+            const double got = jensenShannonDistance(counts(c.value(QStringLiteral("a"))), counts(c.value(QStringLiteral("b"))));
+            QVERIFY2(std::abs(got - c.value(QStringLiteral("distance")).toDouble()) < 1e-12, qPrintable(QString::number(got)));
+        }
+        for (const QJsonValue &v : ref.value(QStringLiteral("chi2")).toArray()) {
+            const QJsonObject c = v.toObject();
+            const TestResult r = chiSquare(counts(c.value(QStringLiteral("a"))), counts(c.value(QStringLiteral("b"))));
+            QVERIFY(close(r.statistic, c.value(QStringLiteral("statistic")).toDouble(), 1e-12, 1e-12));
+            QVERIFY(close(r.pValue, c.value(QStringLiteral("pvalue")).toDouble(), 1e-10, 1e-14));
+        }
+    }
+    void psiAgainstReference()
+    {
+        // PSI is not in SciPy: numpy computes it from the README's definition in make_reference.py.
+        for (const QJsonValue &v : reference().value(QStringLiteral("psi")).toArray()) {
+            const QJsonObject c = v.toObject();
+            const double got = populationStabilityIndex(sampleOf(c.value(QStringLiteral("a")).toObject()),
+                                                        sampleOf(c.value(QStringLiteral("b")).toObject()));
+            const double want = c.value(QStringLiteral("psi")).toDouble();
+            QVERIFY2(close(got, want, 1e-12, 1e-12), qPrintable(c.value(QStringLiteral("name")).toString()));
+        }
+    }
+    void psiSeesATotalShift()
+    {
+        // A column that moves entirely out of the reference range (year 2010 -> 2011) is a large shift, not 0.
+        const std::vector<double> y2010(500, 2010.0), y2011(400, 2011.0);
+        QVERIFY(populationStabilityIndex(y2010, y2011) >= 0.25);
+        std::vector<double> spread, moved;
+        for (int i = 0; i < 1000; ++i) {
+            spread.push_back(2000 + i % 11);
+            moved.push_back(2011 + i % 3);
+        }
+        QVERIFY(populationStabilityIndex(spread, moved) >= 0.25);
     }
     void ksEmpty()
     {
@@ -130,9 +299,10 @@ private slots:
         QTest::addColumn<int>("bins");
         QTest::addColumn<double>("expected");
         const auto ref10 = vec({1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
-        // Cut at the median 5.5: reference 0.5 / 0.5, current 0.3 / 0.7.
+        // Cut at the median 5.5, plus the open bins below 1 and above 10: reference 0 / 0.5 / 0.5 / 0, current
+        // 0 / 0.3 / 0.5 / 0.2 (11 and 12 lie above the reference range).
         QTest::newRow("two bins") << ref10 << vec({1, 2, 3, 6, 7, 8, 9, 10, 11, 12}) << 2
-                                  << 0.2 * std::log(0.7 / 0.5) + (-0.2) * std::log(0.3 / 0.5);
+                                  << (-0.2) * std::log(0.3 / 0.5) + (0.2 - 1e-4) * std::log(0.2 / 1e-4);
         // Empty current bin replaced by 1e-4.
         QTest::newRow("epsilon") << ref10 << vec({6, 7, 8}) << 2
                                  << (1e-4 - 0.5) * std::log(1e-4 / 0.5) + 0.5 * std::log(1.0 / 0.5);
@@ -160,17 +330,19 @@ private slots:
             ref.push_back(i);
             cur.push_back(i + 30);
         }
-        std::vector<double> cuts;
+        // Cuts: the minimum, the nine inner deciles, just above the maximum: twelve bins.
+        std::vector<double> cuts{1.0};
         for (int i = 1; i < 10; ++i) {
             const double h = 99.0 * i / 10.0;
             const int lo = int(std::floor(h));
             cuts.push_back(ref[size_t(lo)] + (h - lo) * (ref[size_t(lo) + 1] - ref[size_t(lo)]));
         }
+        cuts.push_back(std::nextafter(100.0, 1e9));
         auto shares = [&](const std::vector<double> &v) {
-            std::vector<double> s(10, 0.0);
+            std::vector<double> s(12, 0.0);
             for (double x : v) {
                 int bin = 0;
-                while (bin < 9 && x >= cuts[size_t(bin)])
+                while (bin < 11 && x >= cuts[size_t(bin)])
                     ++bin;
                 s[size_t(bin)] += 1.0 / double(v.size());
             }
@@ -178,7 +350,7 @@ private slots:
         };
         const auto r = shares(ref), c = shares(cur);
         double expected = 0;
-        for (int i = 0; i < 10; ++i) {
+        for (int i = 0; i < 12; ++i) {
             const double ri = r[size_t(i)] > 0 ? r[size_t(i)] : 1e-4, ci = c[size_t(i)] > 0 ? c[size_t(i)] : 1e-4;
             expected += (ci - ri) * std::log(ci / ri);
         }
@@ -229,19 +401,20 @@ private slots:
         QTest::newRow("disjoint padded") << std::vector<qint64>{4} << std::vector<qint64>{0, 5} << 1.0;
         // P = (1/2, 1/2), Q = (1, 0), M = (3/4, 1/4):
         // JS = 1/2 [1/2 log2(2/3) + 1/2 log2(2)] + 1/2 [log2(4/3)].
+        // The distance is the square root of that divergence.
         QTest::newRow("hand") << std::vector<qint64>{1, 1} << std::vector<qint64>{1, 0}
-                              << 0.25 * std::log2(2.0 / 3.0) + 0.25 + 0.5 * std::log2(4.0 / 3.0);
+                              << std::sqrt(0.25 * std::log2(2.0 / 3.0) + 0.25 + 0.5 * std::log2(4.0 / 3.0));
     }
     void js()
     {
         QFETCH(std::vector<qint64>, a);
         QFETCH(std::vector<qint64>, b);
         QFETCH(double, expected);
-        const double got = jensenShannon(a, b);
+        const double got = jensenShannonDistance(a, b);
         QVERIFY2(std::abs(got - expected) < 1e-12, qPrintable(QString::number(got, 'g', 12)));
-        QVERIFY2(std::abs(jensenShannon(b, a) - expected) < 1e-12, "symmetric");
+        QVERIFY2(std::abs(jensenShannonDistance(b, a) - expected) < 1e-12, "symmetric");
     }
-    void jsEmpty() { QVERIFY(std::isnan(jensenShannon({0, 0}, {1, 2}))); }
+    void jsEmpty() { QVERIFY(std::isnan(jensenShannonDistance({0, 0}, {1, 2}))); }
 };
 
 QTEST_GUILESS_MAIN(TstStats)

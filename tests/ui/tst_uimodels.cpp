@@ -247,9 +247,10 @@ void TestUiModels::driftModel()
     QCOMPARE(model.index(scoreRow, DriftModel::MeasureColumn).data().toString(), QStringLiteral("PSI"));
     QVERIFY(model.index(scoreRow, DriftModel::PValueColumn).data().toString().startsWith(QStringLiteral("KS")));
     QCOMPARE(model.index(extraRow, DriftModel::DriftColumn).data(DriftModel::RawRole).toDouble(), -1.0);
-    QCOMPARE(driftLevel(0.3, QStringLiteral("psi")), QStringLiteral("large"));
-    QCOMPARE(driftLevel(0.12, QStringLiteral("psi")), QStringLiteral("moderate"));
-    QCOMPARE(driftLevel(0.01, QStringLiteral("js")), QStringLiteral("small"));
+    QCOMPARE(data::driftLevel(0.3, QStringLiteral("psi")), QStringLiteral("large"));
+    QCOMPARE(data::driftLevel(0.12, QStringLiteral("psi")), QStringLiteral("moderate"));
+    QCOMPARE(data::driftLevel(0.01, QStringLiteral("js_distance")), QStringLiteral("small"));
+    QCOMPARE(data::driftLevel(0.3, QStringLiteral("js_distance")), QStringLiteral("moderate"));
 }
 
 void TestUiModels::violationModel()
