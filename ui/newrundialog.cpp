@@ -90,7 +90,7 @@ bool sameValue(const QVariant &a, const QVariant &b)
 
 const QRegularExpression &fileNamePattern()
 {
-    static const QRegularExpression re(QStringLiteral("^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"));
+    static const QRegularExpression re(QRegularExpression::anchoredPattern(QStringLiteral("[A-Za-z0-9][A-Za-z0-9._-]{0,99}")));
     return re;
 }
 

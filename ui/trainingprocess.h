@@ -1,9 +1,8 @@
 #pragma once
-// Training in a child `keel` process (crash isolation, as DESIGN.md asks): `keel -C ROOT train CONFIG --events
-// [--parent RUN]` streams JSON Lines on stdout (started, progress, metric, finished, failed); Cancel sends SIGTERM
-// (the runner stops cleanly and records the run as killed) and kills the child if it has not exited a few seconds
-// later. A child that dies without reporting an end gets its run's status recorded here.
+// Training in a child `keel` process (crash isolation, as DESIGN.md asks), as a task of the workbench: core's
+// runTrainingProcess (ml/trainingevents.h) supervises the child; this re-emits its events on the UI thread.
 
+#include "ml/trainingevents.h"
 #include "taskmanager.h"
 #include "tracking/trackingstore.h"
 #include "util/feedback.h"
@@ -21,57 +20,13 @@
 
 namespace keel::ui {
 
-/// One line of `keel train --events`, parsed. Plain value.
-struct TrainingEvent {
-    enum class Kind { Started, Progress, Metric, Finished, Failed };
-    Kind kind = Kind::Progress;
-    QString runId;          ///< started, finished, failed
-    QString experiment;     ///< started
-    QString name;           ///< started (run name, when the runner sends it)
-    QString stage;          ///< progress: "load", "recipe", "train", "evaluate"...
-    qint64 done = 0;        ///< progress
-    qint64 total = 0;       ///< progress (0 when unknown)
-    QString key;            ///< metric, e.g. "validation.logloss"
-    qint64 step = 0;        ///< metric
-    double value = 0;       ///< metric
-    QVariantMap metrics;    ///< finished: final metrics by key (doubles)
-    QString message;        ///< failed: the error text, "cancelled" when the run was stopped
-};
-
-/// Parses one line of the event stream. Errors for a line that is not a JSON object with a known "event" or that
-/// lacks a field the event needs (run, key, value...). Pure function.
-Expected<TrainingEvent> parseTrainingEvent(QByteArrayView line);
-
-/// What to train.
-struct TrainingRequest {
-    QString root;           ///< workspace root (the child runs with -C ROOT)
-    QString configPath;     ///< the YAML training config
-    QString parentRunId;    ///< recorded as the new run's parent (--parent); empty for a fresh run
-    QString keelBinary;     ///< the runner; empty: locateKeelBinary()
-};
-
-/// How a child run ended. Plain value.
-struct TrainingOutcome {
-    QString runId;          ///< empty when the child failed before it created a run (e.g. a config error)
-    tracking::RunStatus status = tracking::RunStatus::Failed;   ///< Finished, Failed or Killed
-    QString message;        ///< why it failed; "cancelled" for a stopped run; empty when finished
-    QVariantMap metrics;    ///< final metrics of a finished run
-    int exitCode = -1;      ///< the child's exit code; -1 when it crashed or was killed
-};
-
-/// The `keel` runner: $KEEL_BINARY when set, else `keel` next to this executable, else `keel` on PATH. Empty when
-/// none of them exists. Thread-safe.
-QString locateKeelBinary();
-
-/// Runs the child and blocks until it has exited. Each event goes to `onEvent` (may be empty) on the calling thread
-/// as it arrives; progress events are also reported to `feedback`. Cancel through `feedback` sends SIGTERM and kills
-/// the child when it is still running `graceMs` later. When the child ends without a finished/failed event (a crash,
-/// a kill) and its run is still recorded as running, this records it: killed when cancelled, failed otherwise, with
-/// the reason in tag "error". Errors only when the runner cannot be found or started. Any thread (the child belongs
-/// to the calling thread; the tracking store is opened on it).
-Expected<TrainingOutcome> runTrainingProcess(const TrainingRequest &request, Feedback *feedback,
-                                             const std::function<void(const TrainingEvent &)> &onEvent,
-                                             int graceMs = 5000);
+// The protocol, the request and outcome types and the supervisor live in core (ml/trainingevents.h).
+using ml::TrainingEvent;
+using ml::TrainingOutcome;
+using ml::TrainingRequest;
+using ml::locateKeelBinary;
+using ml::parseTrainingEvent;
+using ml::runTrainingProcess;
 
 /// One training run started from the workbench: runTrainingProcess as a TaskManager task (the task dock shows its
 /// progress and its Cancel stops the child), with the events re-emitted on the UI thread. Each running training holds
@@ -107,7 +62,7 @@ signals:
     void progressed(const QString &stage, qint64 done, qint64 total);
     void metricReceived(const QString &runId, const QString &key, qint64 step, double value);
     /// The child has exited and its status is recorded.
-    void ended(const keel::ui::TrainingOutcome &outcome);
+    void ended(const keel::ml::TrainingOutcome &outcome);
 
 private:
     struct Shared;

@@ -3,6 +3,7 @@
 
 #include "ml/sweep.h"
 #include "ml/training.h"
+#include "ml/trainingevents.h"
 #include "tracking/metrickeys.h"
 #include "tracking/trackingstore.h"
 #include "store/objectstore.h"
@@ -66,13 +67,6 @@ Expected<tracking::TrackingStore *> trackingOf(Context &ctx)
     return ws->tracking();
 }
 
-/// Prints one JSON object as a line on stdout and flushes (the `--events` stream a GUI or script reads).
-void emitEvent(Context &ctx, const QJsonObject &o)
-{
-    ctx.out << QJsonDocument(o).toJson(QJsonDocument::Compact) << '\n';
-    ctx.out.flush();
-}
-
 int cmdTrain(Context &ctx)
 {
     workspace::Workspace *ws = ctx.workspace();
@@ -82,101 +76,40 @@ int cmdTrain(Context &ctx)
     const QString from = ctx.parser.value(QStringLiteral("from"));
     if (ctx.args().isEmpty() == from.isEmpty())
         return ctx.usage(QStringLiteral("give a CONFIG file or --from RUN (one of them)"));
-    auto ts = ws->tracking();
-    if (!ts)
-        return ctx.fail(ts.error());
-
-    // The config text: a file, or a past run's recorded config; then --set overrides.
-    QString text, sourceName;
-    std::optional<tracking::RunRecord> fromRun;
-    if (!from.isEmpty()) {
-        auto run = (*ts)->findRun(from);
-        if (!run)
-            return ctx.fail(run.error());
-        if (run->config.isEmpty())
-            return ctx.fail(QStringLiteral("run %1 has no recorded config to branch from").arg(run->id));
-        fromRun = *run;
-        text = run->config;
-        sourceName = QStringLiteral("config of run %1").arg(run->id.left(8));
-    } else {
-        sourceName = ctx.args().at(0);
-        auto bytes = readFile(ctx.path(sourceName));
-        if (!bytes)
-            return ctx.fail(bytes.error());
-        text = QString::fromUtf8(*bytes);
+    ml::TrainingSource source;
+    if (from.isEmpty()) {
+        source.configPath = ctx.path(ctx.args().at(0));
+        source.sourceName = ctx.args().at(0);
     }
-    const QStringList overrides = ctx.parser.values(QStringLiteral("set"));
-    if (!overrides.isEmpty()) {
-        auto changed = ml::applyConfigOverrides(text, overrides, sourceName);
-        if (!changed)
-            return ctx.fail(changed.error());
-        text = *changed;
-    }
-    auto config = ml::TrainingConfig::fromYaml(text, sourceName);
+    source.fromRun = from;
+    source.overrides = ctx.parser.values(QStringLiteral("set"));
+    source.parentRun = ctx.parser.value(QStringLiteral("parent"));
+    source.sweepId = ctx.parser.value(QStringLiteral("sweep-id"));
+    auto config = ml::resolveTrainingConfig(*ws, source);
     if (!config)
         return ctx.fail(config.error());
-    if (fromRun && !text.contains(QRegularExpression(QStringLiteral("^name:"), QRegularExpression::MultilineOption)))
-        config->name = fromRun->name;
-    config->parentRunId = ctx.parser.isSet(QStringLiteral("parent")) ? ctx.parser.value(QStringLiteral("parent"))
-                          : fromRun                                  ? fromRun->id
-                                                                     : QString();
-    if (!config->parentRunId.isEmpty() && !fromRun) {
-        auto parent = (*ts)->findRun(config->parentRunId);
-        if (!parent)
-            return ctx.fail(parent.error());
-        config->parentRunId = parent->id;
-    }
-    config->sweepId = ctx.parser.value(QStringLiteral("sweep-id"));
 
     Feedback *feedback = ctx.feedback();
     cancelOnSignals(feedback);
-    ml::TrainingObserver observer;
-    QString runId;
-    observer.started = [&](const QString &id, const QString &experiment) {
-        runId = id;
-        if (events) {
-            QJsonObject o{{QStringLiteral("event"), QStringLiteral("started")}, {QStringLiteral("run"), id},
-                          {QStringLiteral("experiment"), experiment}, {QStringLiteral("name"), config->name}};
-            if (!config->parentRunId.isEmpty())
-                o.insert(QStringLiteral("parent"), config->parentRunId);
-            emitEvent(ctx, o);
-        }
-    };
     if (events) {
-        observer.metric = [&](const QString &key, qint64 step, double value) {
-            emitEvent(ctx, {{QStringLiteral("event"), QStringLiteral("metric")}, {QStringLiteral("key"), key},
-                            {QStringLiteral("step"), step}, {QStringLiteral("value"), value}});
-        };
-        qint64 lastMs = 0;
-        QString lastStage;
-        feedback->setCallback([&ctx, lastMs, lastStage](qint64 done, qint64 total, const QString &stage) mutable {
-            const qint64 now = QDateTime::currentMSecsSinceEpoch();
-            if (stage == lastStage && now - lastMs < 100 && done < total)
-                return;
-            lastMs = now;
-            lastStage = stage;
-            emitEvent(ctx, {{QStringLiteral("event"), QStringLiteral("progress")}, {QStringLiteral("stage"), stage},
-                            {QStringLiteral("done"), done}, {QStringLiteral("total"), total}});
+        // The event stream a workbench, a sweep or a script reads: one JSON object per line, flushed as it happens.
+        auto result = ml::runTrainingWithEvents(*ws, *config, feedback, [&ctx](const ml::TrainingEvent &e) {
+            ctx.out << QString::fromUtf8(ml::trainingEventLine(e));
+            ctx.out.flush();
         });
+        if (result)
+            return 0;
+        if (result.is(ErrorKind::Cancelled))
+            return 130;
+        ctx.fail(result.error());
+        return 1;
     }
+    QString runId;
+    ml::TrainingObserver observer;
+    observer.started = [&runId](const QString &id, const QString &) { runId = id; };
     auto result = ml::runTraining(*ws, *config, feedback, &observer);
     ctx.endProgress();
     const bool cancelled = result.is(ErrorKind::Cancelled);
-    if (events) {
-        if (!result) {
-            emitEvent(ctx, {{QStringLiteral("event"), QStringLiteral("failed")}, {QStringLiteral("run"), runId},
-                            {QStringLiteral("message"), cancelled ? QStringLiteral("cancelled") : result.error().toString()}});
-            if (!cancelled)
-                ctx.fail(result.error());
-            return cancelled ? 130 : 1;
-        }
-        QJsonObject metrics;
-        for (auto it = result->metrics.cbegin(); it != result->metrics.cend(); ++it)
-            metrics.insert(it.key(), it.value().toDouble());
-        emitEvent(ctx, {{QStringLiteral("event"), QStringLiteral("finished")}, {QStringLiteral("run"), result->runId},
-                        {QStringLiteral("metrics"), metrics}});
-        return 0;
-    }
     if (!result) {
         if (cancelled) {
             ctx.err << "keel: run " << runId << " cancelled; recorded as killed\n";

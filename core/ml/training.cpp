@@ -2,6 +2,7 @@
 
 #include "ml/learners.h"
 #include "ml/metrics.h"
+#include "ml/sweep.h"
 #include "store/objectstore.h"
 #include "tracking/trackingstore.h"
 #include "util/fileutil.h"
@@ -1239,6 +1240,54 @@ Expected<TrainingResult> runTraining(workspace::Workspace &ws, const TrainingCon
     if (Status s = (*ts)->finishRun(*runId, tracking::RunStatus::Finished); !s)
         return s.error();
     return result;
+}
+
+Expected<TrainingConfig> resolveTrainingConfig(workspace::Workspace &ws, const TrainingSource &source)
+{
+    if (source.configPath.isEmpty() == source.fromRun.isEmpty())
+        return makeError(ErrorKind::InvalidInput, QStringLiteral("give a config file or a run to branch from (one of them)"));
+    auto ts = ws.tracking();
+    if (!ts)
+        return ts.error();
+    QString text, sourceName;
+    std::optional<tracking::RunRecord> fromRun;
+    if (!source.fromRun.isEmpty()) {
+        auto run = (*ts)->findRun(source.fromRun);
+        if (!run)
+            return run.error();
+        if (run->config.isEmpty())
+            return makeError(ErrorKind::InvalidInput, QStringLiteral("run %1 has no recorded config to branch from").arg(run->id));
+        fromRun = *run;
+        text = run->config;
+        sourceName = QStringLiteral("config of run %1").arg(run->id.left(8));
+    } else {
+        sourceName = source.sourceName.isEmpty() ? source.configPath : source.sourceName;
+        auto bytes = readFile(source.configPath);
+        if (!bytes)
+            return bytes.error();
+        text = QString::fromUtf8(*bytes);
+    }
+    if (!source.overrides.isEmpty()) {
+        auto changed = applyConfigOverrides(text, source.overrides, sourceName);
+        if (!changed)
+            return changed.error();
+        text = *changed;
+    }
+    auto config = TrainingConfig::fromYaml(text, sourceName);
+    if (!config)
+        return config.error();
+    // A branch keeps the run's name unless its config names one.
+    if (fromRun && !config->lines.contains(QStringLiteral("name")))
+        config->name = fromRun->name;
+    const QString parent = !source.parentRun.isEmpty() ? source.parentRun : fromRun ? fromRun->id : QString();
+    if (!parent.isEmpty()) {
+        auto run = (*ts)->findRun(parent);
+        if (!run)
+            return run.error();
+        config->parentRunId = run->id;
+    }
+    config->sweepId = source.sweepId;
+    return config;
 }
 
 Expected<TrainingResult> runTraining(workspace::Workspace &ws, const QString &configPath, Feedback *feedback,

@@ -73,6 +73,20 @@ struct TrainingObserver {
     std::function<void(const QString &key, qint64 step, double value)> metric;    ///< each metric point logged
 };
 
+/// Where a run's config comes from: a file, or a past run's recorded config (branching), then dotted `overrides`
+/// ("params.max_depth=4"; values are YAML).
+struct TrainingSource {
+    QString configPath;             ///< a YAML file; or
+    QString fromRun;                ///< a run id or unique prefix whose recorded config is the start (its name is kept)
+    QString sourceName;             ///< how errors name the file (default: configPath)
+    QStringList overrides;
+    QString parentRun;              ///< id or prefix recorded as the parent (default: fromRun)
+    QString sweepId;                ///< the sweep this run is a trial of
+};
+/// The config a TrainingSource describes, checked, with parent and sweep filled in. Errors name the file, line and
+/// field (or the override at fault); an unknown run is an error saying so.
+Expected<TrainingConfig> resolveTrainingConfig(workspace::Workspace &ws, const TrainingSource &source);
+
 /// What a finished run produced.
 struct TrainingResult {
     QString runId;

@@ -28,10 +28,17 @@ public:
     }
 
     void cancel() { m_cancelled.store(true, std::memory_order_relaxed); }
-    bool isCancelled() const { return m_cancelled.load(std::memory_order_relaxed); }
+    /// Cancelled itself, or its parent is (a job that wraps another's progress in its own keeps the cancel).
+    bool isCancelled() const
+    {
+        return m_cancelled.load(std::memory_order_relaxed) || (m_parent && m_parent->isCancelled());
+    }
+    /// Follow `parent`'s cancel too. Set before sharing the object; `parent` must outlive it.
+    void setParent(const Feedback *parent) { m_parent = parent; }
 
 private:
     std::atomic<bool> m_cancelled{false};
+    const Feedback *m_parent = nullptr;
     std::mutex m_mutex;
     ProgressCallback m_callback;
 };

@@ -177,7 +177,7 @@ Expected<DatasetRecord> datasetRecordFromYaml(const QByteArray &yaml, const QStr
 
 Status validateDatasetName(const QString &name)
 {
-    static const QRegularExpression valid(QStringLiteral("^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"));
+    static const QRegularExpression valid(QRegularExpression::anchoredPattern(QStringLiteral("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")));
     if (name.isEmpty())
         return makeError(QStringLiteral("a dataset needs a name (--name)"));
     if (name.contains(QLatin1Char('/')) || name.contains(QLatin1Char('\\')) || name.contains(QStringLiteral("..")))
@@ -362,9 +362,10 @@ Expected<DatasetVersion> resolveDataset(Workspace &ws, const QString &ref)
     const QString blob = ws.git().blobIdAt(*commit, datasetPath(name));
     if (blob.isEmpty())
         return makeError(QStringLiteral("dataset '%1' did not exist at %2").arg(name, rev));
-    // The version in force at that commit: the newest version whose pointer file is the one found there.
+    // The version in force at that commit: the newest version committed at it or before it. (Matching the pointer
+    // file alone would be wrong: a later version that re-adds the same bytes has the same pointer file.)
     for (auto it = log->rbegin(); it != log->rend(); ++it)
-        if (ws.git().blobIdAt(it->commit.id, datasetPath(name)) == blob)
+        if (ws.git().isAncestorOrSelf(it->commit.id, *commit) && ws.git().blobIdAt(it->commit.id, datasetPath(name)) == blob)
             return *it;
     return makeError(QStringLiteral("dataset '%1' at %2 is not in the current history").arg(name, rev));
 }

@@ -306,6 +306,16 @@ Status GitRepo::undoCommit(const QString &commitId, const QStringList &paths)
     return restorePaths(oidHex(parentOid), paths);
 }
 
+bool GitRepo::isAncestorOrSelf(const QString &ancestor, const QString &commit) const
+{
+    if (ancestor == commit)
+        return true;
+    git_oid a, c;
+    if (!parseOid(ancestor, &a) || !parseOid(commit, &c))
+        return false;
+    return git_graph_descendant_of(m_repo, &c, &a) == 1;
+}
+
 Expected<QString> GitRepo::resolveCommit(const QString &rev) const
 {
     git_object *obj = nullptr;
@@ -591,7 +601,8 @@ Status GitRepo::push(const QString &url)
         parseOid(local, &l);
         parseOid(*remoteHead, &rm);
         if (git_graph_descendant_of(m_repo, &l, &rm) != 1)
-            return makeError(QStringLiteral("the remote has versions this workspace does not have; run 'keel pull' first"),
+            return makeError(ErrorKind::Conflict,
+                             QStringLiteral("the remote has versions this workspace does not have; run 'keel pull' first"),
                              url);
     }
     git_remote *r = nullptr;

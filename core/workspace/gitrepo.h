@@ -57,6 +57,8 @@ public:
     /// Resolves a revision (full or abbreviated id, tag, branch, HEAD~2...) to a commit id.
     Expected<QString> resolveCommit(const QString &rev) const;
     Expected<CommitInfo> commitInfo(const QString &commitId) const;
+    /// True when `ancestor` is `commit` or one of its ancestors.
+    bool isAncestorOrSelf(const QString &ancestor, const QString &commit) const;
     /// Content of `path` at `commitId`; nullopt when the path does not exist there.
     Expected<std::optional<QByteArray>> readFileAt(const QString &commitId, const QString &path) const;
     /// Blob id of `path` at `commitId`, or empty.
@@ -91,7 +93,7 @@ public:
     Expected<QString> integrate(const QString &theirs, const QString &remoteName);
     QString currentBranch() const;
 
-    /// "libgit2 1.5.1"
+    /// libgit2's version, e.g. "1.5.1"
     static QString versionString();
 
 private:

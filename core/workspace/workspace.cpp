@@ -294,7 +294,7 @@ bool isSameOrInside(const QString &path, const QString &folder)
 
 Status Workspace::addRemote(const QString &name, const QString &path)
 {
-    static const QRegularExpression valid(QStringLiteral("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"));
+    static const QRegularExpression valid(QRegularExpression::anchoredPattern(QStringLiteral("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")));
     if (!valid.match(name).hasMatch())
         return makeError(ErrorKind::InvalidInput, QStringLiteral("remote names use letters, digits, '.', '_' and '-'"), {}, -1, name);
     if (path.trimmed().isEmpty())

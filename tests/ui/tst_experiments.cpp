@@ -17,6 +17,7 @@
 #include "taskmanager.h"
 #include "trainingprocess.h"
 #include "tracking/trackingstore.h"
+#include "workspace/workspace.h"
 #include "util/fileutil.h"
 #include "workspacejobs.h"
 
@@ -152,9 +153,14 @@ QString fakeRunner(const QTemporaryDir &dir, const QString &name, const QByteArr
 }
 
 /// A tracking store with one running run; returns its id.
+/// A workspace at `root` with one run recorded as running (as a child would leave it before dying).
 QString runningRun(const QString &root)
 {
-    auto store = tracking::TrackingStore::open(root + QStringLiteral("/.keel/keel.db"));
+    auto ws = QFile::exists(root + QStringLiteral("/keel.yaml")) ? workspace::Workspace::open(root)
+                                                                 : workspace::Workspace::init(root);
+    if (!ws)
+        return {};
+    auto store = (*ws)->tracking();
     if (!store)
         return {};
     auto id = (*store)->createRun({});

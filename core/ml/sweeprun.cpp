@@ -1,0 +1,274 @@
+#include "ml/sweeprun.h"
+
+#include "ml/learners.h"
+#include "ml/training.h"
+#include "tracking/trackingstore.h"
+#include "util/fileutil.h"
+#include "workspace/workspace.h"
+
+#include <QDir>
+#include <QRegularExpression>
+#include <QThread>
+#include <QUuid>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+namespace keel::ml {
+
+std::vector<int> SweepResult::ranking() const
+{
+    std::vector<int> order(trials.size());
+    for (size_t i = 0; i < order.size(); ++i)
+        order[i] = int(i);
+    std::stable_sort(order.begin(), order.end(), [this](int a, int b) {
+        const auto &x = trials[size_t(a)].value, &y = trials[size_t(b)].value;
+        if (x.has_value() != y.has_value())
+            return x.has_value();
+        if (!x)
+            return false;
+        return maximize ? *x > *y : *x < *y;
+    });
+    return order;
+}
+
+QString shortOverrides(const QStringList &overrides)
+{
+    QStringList parts;
+    for (const QString &o : overrides)
+        parts << (o.startsWith(u"params.") ? o.mid(7) : o);
+    return parts.join(QLatin1Char(' '));
+}
+
+Expected<SweepResult> runSweep(workspace::Workspace &ws, const SweepRequest &request, Feedback *feedback,
+                               const std::function<void(const SweepResult &)> &onStart,
+                               const std::function<void(const SweepTrial &, int done, int total)> &onTrialEnd)
+{
+    const QString source = request.sourceName.isEmpty() ? request.configPath : request.sourceName;
+    auto bytes = readFile(request.configPath);
+    if (!bytes)
+        return bytes.error();
+    const QString text = QString::fromUtf8(*bytes);
+    auto config = TrainingConfig::fromYaml(text, source);
+    if (!config)
+        return config.error();
+    auto spec = SweepSpec::fromConfig(text, source);
+    if (!spec)
+        return spec.error();
+    SweepResult result;
+    result.grid = request.grid;
+    result.metric = request.metric.isEmpty() ? spec->metric : request.metric;
+    if (!request.metric.isEmpty()) {
+        if (Status s = checkSweepMetric(result.metric, spec->kfold); !s)
+            return s.error();
+    }
+    result.maximize = request.maximize.value_or(request.metric.isEmpty() ? spec->maximize : metricIsMaximized(result.metric));
+
+    // Plan.
+    std::vector<QStringList> overrides;
+    if (request.grid) {
+        auto g = gridTrials(*spec);
+        if (!g)
+            return makeError(g.error().kind, g.error().message, source, -1, g.error().field);
+        overrides = std::move(*g);
+    } else {
+        if (request.random < 1 || request.random > 10000)
+            return makeError(ErrorKind::InvalidInput, QStringLiteral("a random sweep needs a trial count from 1 to 10000"));
+        overrides = randomTrials(*spec, request.random, request.seed);
+    }
+    if (overrides.empty())
+        return makeError(ErrorKind::InvalidInput, QStringLiteral("the sweep has no trials"), source);
+    if (overrides.size() > 10000)
+        return makeError(ErrorKind::InvalidInput,
+                         QStringLiteral("the grid has %1 trials; more than 10000 is refused (use a random sweep)").arg(overrides.size()),
+                         source);
+    const int cores = std::max(1, QThread::idealThreadCount());
+    if (request.parallel < 0 || request.parallel > cores)
+        return makeError(ErrorKind::InvalidInput,
+                         QStringLiteral("%1 trials at a time is more than this machine's %2 cores").arg(request.parallel).arg(cores));
+    result.parallel = std::min<int>(request.parallel > 0 ? request.parallel : cores, int(overrides.size()));
+    // Share the cores between trials unless the config fixes the thread count itself.
+    const Learner *learner = findLearner(config->learner);
+    const std::vector<ParamSpec> learnerParams = learner ? learner->params() : std::vector<ParamSpec>();
+    const bool hasThreads = std::any_of(learnerParams.begin(), learnerParams.end(),
+                                        [](const ParamSpec &p) { return p.name == u"threads"; });
+    const bool userThreads = text.contains(QRegularExpression(QStringLiteral("\\bthreads\\s*:")));
+    const int threadsPerTrial = std::max(1, cores / result.parallel);
+    std::vector<QString> trialTexts;
+    for (size_t i = 0; i < overrides.size(); ++i) {
+        QStringList all = overrides[i];
+        all << QStringLiteral("name=%1-trial-%2").arg(config->name).arg(i + 1);
+        if (hasThreads && !userThreads)
+            all << QStringLiteral("params.threads=%1").arg(threadsPerTrial);
+        auto trialText = applyConfigOverrides(text, all, source);
+        if (!trialText)
+            return trialText.error();
+        if (auto check = TrainingConfig::fromYaml(*trialText, source); !check)
+            return makeError(check.error().kind,
+                             QStringLiteral("trial %1 (%2): %3").arg(i + 1).arg(shortOverrides(overrides[i]), check.error().message),
+                             source, -1, check.error().field);
+        trialTexts.push_back(*trialText);
+    }
+
+    // The parent run, and each trial's config beside the workspace's private state (also stored with its run).
+    auto ts = ws.tracking();
+    if (!ts)
+        return ts.error();
+    tracking::RunRecord sweepRun;
+    sweepRun.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    sweepRun.sweepId = sweepRun.id;
+    sweepRun.experiment = config->experiment;
+    sweepRun.name = config->name + QStringLiteral("-sweep");
+    sweepRun.config = text;
+    auto sweepId = (*ts)->createRun(sweepRun);
+    if (!sweepId)
+        return sweepId.error();
+    result.sweepId = *sweepId;
+    // From here on a failure is recorded on the parent run before it is returned.
+    auto fail = [&](const Error &e) -> Expected<SweepResult> {
+        if ((*ts)->setTag(result.sweepId, QStringLiteral("error"), e.toString()))
+            if (!(*ts)->finishRun(result.sweepId, tracking::RunStatus::Failed)) {
+                // The database refused twice; the error returned says what went wrong first.
+            }
+        return e;
+    };
+    const std::vector<std::pair<QString, QString>> sweepParams = {
+        {QStringLiteral("sweep.mode"), request.grid ? QStringLiteral("grid") : QStringLiteral("random")},
+        {QStringLiteral("sweep.trials"), QString::number(overrides.size())},
+        {QStringLiteral("sweep.metric"), result.metric},
+        {QStringLiteral("sweep.goal"), result.maximize ? QStringLiteral("maximize") : QStringLiteral("minimize")},
+        {QStringLiteral("sweep.parallel"), QString::number(result.parallel)},
+        {QStringLiteral("sweep.seed"), QString::number(request.seed)},
+        {QStringLiteral("learner"), config->learner},
+        {QStringLiteral("data"), config->data},
+    };
+    if (Status s = (*ts)->setParams(result.sweepId, sweepParams); !s)
+        return fail(s.error());
+    const QString dir = ws.keelDir() + QStringLiteral("/sweeps/") + result.sweepId;
+    if (!QDir().mkpath(dir))
+        return fail(makeError(ErrorKind::Io, QStringLiteral("cannot create folder"), dir));
+    for (size_t i = 0; i < overrides.size(); ++i) {
+        SweepTrial t;
+        t.index = int(i);
+        t.overrides = overrides[i];
+        t.configPath = dir + QStringLiteral("/trial-%1.yaml").arg(i + 1, 4, 10, QLatin1Char('0'));
+        if (Status s = writeFileAtomic(t.configPath, trialTexts[i].toUtf8()); !s)
+            return fail(s.error());
+        result.trials.push_back(std::move(t));
+    }
+    if (onStart)
+        onStart(result);
+
+    // Run: `parallel` workers take the next trial and supervise its child; the calling thread hears of each end.
+    std::mutex mutex;
+    std::condition_variable ended;
+    std::deque<int> finishedQueue;
+    std::atomic<size_t> next{0};
+    const auto worker = [&] {
+        for (;;) {
+            if (isCancelled(feedback))
+                return;
+            const size_t i = next.fetch_add(1);
+            if (i >= result.trials.size())
+                return;
+            SweepTrial &t = result.trials[i];   // this worker alone touches trial i until it is queued
+            t.status = QStringLiteral("running");
+            Feedback trialFeedback;
+            trialFeedback.setParent(feedback);
+            TrainingRequest tr{ws.root(), t.configPath, result.sweepId, request.keelBinary, result.sweepId};
+            auto outcome = runTrainingProcess(tr, &trialFeedback, [&t](const TrainingEvent &e) {
+                if (e.kind == TrainingEvent::Kind::Started)
+                    t.runId = e.runId;
+            });
+            if (!outcome) {
+                t.status = QStringLiteral("failed");
+                t.message = outcome.error().toString();
+            } else {
+                t.runId = outcome->runId.isEmpty() ? t.runId : outcome->runId;
+                t.status = tracking::runStatusName(outcome->status);
+                t.message = outcome->message;
+                const QVariant v = outcome->metrics.value(result.metric);
+                if (outcome->status == tracking::RunStatus::Finished && v.isValid() && !std::isnan(v.toDouble()))
+                    t.value = v.toDouble();
+            }
+            {
+                std::lock_guard lock(mutex);
+                finishedQueue.push_back(int(i));
+            }
+            ended.notify_one();
+        }
+    };
+    std::vector<std::thread> workers;
+    for (int w = 0; w < result.parallel; ++w)
+        workers.emplace_back(worker);
+    const int total = int(result.trials.size());
+    int done = 0;
+    int started = 0;
+    for (;;) {
+        int index = -1;
+        {
+            std::unique_lock lock(mutex);
+            ended.wait_for(lock, std::chrono::milliseconds(200), [&] { return !finishedQueue.empty(); });
+            if (!finishedQueue.empty()) {
+                index = finishedQueue.front();
+                finishedQueue.pop_front();
+            }
+        }
+        if (index >= 0) {
+            ++done;
+            reportProgress(feedback, done, total, QStringLiteral("sweep"));
+            if (onTrialEnd)
+                onTrialEnd(result.trials[size_t(index)], done, total);
+        }
+        started = int(std::min(next.load(), result.trials.size()));
+        if (done >= started && (started >= total || isCancelled(feedback))) {
+            // Every trial that was taken has ended; nothing more will start.
+            std::lock_guard lock(mutex);
+            if (finishedQueue.empty())
+                break;
+        }
+    }
+    for (std::thread &w : workers)
+        w.join();
+    const bool cancelled = isCancelled(feedback);
+
+    // Results on the parent run: the metric of every trial (step = trial number) and the best one.
+    std::vector<tracking::MetricPoint> points;
+    int finished = 0;
+    for (const SweepTrial &t : result.trials) {
+        finished += t.status == u"finished" ? 1 : 0;
+        if (!t.value)
+            continue;
+        points.push_back({result.metric, t.index + 1, *t.value, {}});
+        if (!result.best || (result.maximize ? *t.value > *result.trials[size_t(*result.best)].value
+                                             : *t.value < *result.trials[size_t(*result.best)].value))
+            result.best = t.index;
+    }
+    if (Status s = (*ts)->logMetrics(result.sweepId, points); !s)
+        return fail(s.error());
+    if (result.best) {
+        const SweepTrial &b = result.trials[size_t(*result.best)];
+        for (const auto &[k, v] : {std::pair{QStringLiteral("best.run"), b.runId},
+                                   std::pair{QStringLiteral("best.value"), QString::number(*b.value, 'g', 17)},
+                                   std::pair{QStringLiteral("best.params"), shortOverrides(b.overrides)}})
+            if (Status s = (*ts)->setTag(result.sweepId, k, v); !s)
+                return fail(s.error());
+        if (Status s = (*ts)->logMetrics(result.sweepId, {{QStringLiteral("best.") + result.metric, 0, *b.value, {}}}); !s)
+            return fail(s.error());
+    }
+    if (Status s = (*ts)->setTag(result.sweepId, QStringLiteral("trials.finished"), QString::number(finished)); !s)
+        return fail(s.error());
+    result.status = cancelled      ? tracking::RunStatus::Killed
+                    : finished == 0 ? tracking::RunStatus::Failed
+                                    : tracking::RunStatus::Finished;
+    if (Status s = (*ts)->finishRun(result.sweepId, result.status); !s)
+        return s.error();
+    return result;
+}
+
+} // namespace keel::ml
