@@ -66,7 +66,7 @@ int main(int argc, char **argv)
                                                 spec.labelMap),
                                  "target");
     const ml::Split split = must(ml::holdoutSplit(table.rowCount(), 0.2, 42, &full), "split");
-    const data::Table trainT = ml::takeRows(table, split.train), validT = ml::takeRows(table, split.test);
+    const data::Table trainT = table.rows(split.train), validT = table.rows(split.test);
     const ml::Recipe recipe = must(ml::Recipe::fit(trainT, spec), "recipe fit");
     const ml::DesignMatrix xt = must(recipe.transform(trainT), "transform"), xv = must(recipe.transform(validT), "transform");
     const ml::Target yt = must(recipe.target(trainT), "target"), yv = must(recipe.target(validT), "target");

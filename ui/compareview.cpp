@@ -203,25 +203,16 @@ void CompareView::fillTable()
         m_table->setHorizontalHeaderItem(c, h);
     }
 
-    // Params: a key differs when its values (a missing param counts as a value) are not all equal.
-    std::set<QString> paramKeys;
+    // Params: which differ is core's decision (tracking::compareParams).
+    std::vector<std::vector<std::pair<QString, QString>>> paramLists;
     for (const RunDetails &d : m_runs)
-        for (const auto &[k, v] : d.params)
-            paramKeys.insert(k);
-    m_differing.clear();
+        paramLists.push_back(d.params);
+    const tracking::ParamComparison comparison = tracking::compareParams(paramLists);
+    m_differing = comparison.differing();
     std::vector<std::pair<QString, bool>> params;
-    for (const QString &k : paramKeys) {
-        QSet<QString> values;
-        for (const RunDetails &d : m_runs) {
-            const QString v = d.param(k);
-            values.insert(v.isNull() ? QStringLiteral("\x01missing") : v);
-        }
-        const bool differs = values.size() > 1;
-        if (differs)
-            m_differing << k;
+    for (const auto &[k, differs] : comparison.keys)
         if (differs || !m_onlyDiff->isChecked())
             params.emplace_back(k, differs);
-    }
     std::set<QString> metricKeys;
     std::vector<std::map<QString, double>> metricValues;
     for (const RunDetails &d : m_runs) {
@@ -275,8 +266,8 @@ void CompareView::fillTable()
         ++r;
     }
     section(QStringLiteral("Parameters"),
-            m_onlyDiff->isChecked() ? QStringLiteral("%1 of %2 differ").arg(m_differing.size()).arg(paramKeys.size())
-                                    : QStringLiteral("%1 parameters, %2 differ (shaded)").arg(paramKeys.size()).arg(m_differing.size()));
+            m_onlyDiff->isChecked() ? QStringLiteral("%1 of %2 differ").arg(m_differing.size()).arg(qsizetype(comparison.keys.size()))
+                                    : QStringLiteral("%1 parameters, %2 differ (shaded)").arg(qsizetype(comparison.keys.size())).arg(m_differing.size()));
     for (const auto &[key, differs] : params) {
         labels << key;
         m_rowKeys << key;

@@ -252,7 +252,7 @@ void DatasetsArea::openVersion(const QString &ref)
             m_table->setTable(opened->table, ref);
             m_summaryModel->setProfile(m_version->record.profile);
             m_summaryView->resizeColumnsToContents();
-            m_validation->setVersion(*m_version, opened->table);
+            m_validation->setVersion(m_root, *m_version, opened->table);
             m_diff->suggestPair(ref);
             showVersionHeader();
             showColumnProfile(0);

@@ -2,6 +2,7 @@
 
 #include "store/objectstore.h"
 #include "tracking/metrickeys.h"
+#include "workspace/workspace.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -227,16 +228,19 @@ Expected<RunDetails> loadRunDetails(const QString &root, const QString &runId, F
 
 Expected<std::vector<RunDetails>> loadRunDetailsList(const QString &root, const QStringList &runIds, Feedback *feedback)
 {
-    auto ts = tracking::TrackingStore::open(root + QStringLiteral("/.keel/keel.db"));
+    auto ws = workspace::Workspace::open(root);
+    if (!ws)
+        return ws.error();
+    auto ts = (*ws)->tracking();
     if (!ts)
         return ts.error();
-    auto objects = store::ObjectStore::open(root + QStringLiteral("/.keel/objects"), false);
+    store::ObjectStore *objects = &(*ws)->store();
     std::vector<RunDetails> out;
     for (qsizetype i = 0; i < runIds.size(); ++i) {
         if (isCancelled(feedback))
             return cancelled();
         reportProgress(feedback, i, runIds.size(), QStringLiteral("read runs"));
-        auto d = loadOne(**ts, objects ? objects->get() : nullptr, runIds[i]);
+        auto d = loadOne(**ts, objects, runIds[i]);
         if (!d)
             return d.error();
         out.push_back(std::move(*d));

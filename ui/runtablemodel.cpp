@@ -1,5 +1,7 @@
 #include "runtablemodel.h"
 
+#include "workspace/workspace.h"
+
 #include <QColor>
 #include <QFont>
 #include <QIcon>
@@ -281,7 +283,10 @@ std::shared_ptr<const RunSet> makeRunSet(QString root, std::vector<tracking::Run
 
 Expected<std::shared_ptr<const RunSet>> loadRunSet(const QString &root, Feedback *feedback)
 {
-    auto store = tracking::TrackingStore::open(root + QStringLiteral("/.keel/keel.db"));
+    auto ws = workspace::Workspace::open(root);
+    if (!ws)
+        return ws.error();
+    auto store = (*ws)->tracking();
     if (!store)
         return store.error();
     if (auto killed = (*store)->markDeadRunsKilled(); !killed)

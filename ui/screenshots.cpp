@@ -75,24 +75,6 @@ bool waitFor(const std::function<bool()> &done, int timeoutMs = 300000)
     return true;
 }
 
-/// The example training configs in the workspace's configs/ folder, as `keel init --example` adds them; the
-/// gradient-boosting one with fewer rounds so the screenshots train quickly.
-Status writeExampleConfigs(const QString &root, const QString &examplesDir)
-{
-    for (const char *name : {"adult-gbdt.yaml", "adult-logistic.yaml", "diamonds-ridge.yaml"}) {
-        auto text = readFile(examplesDir + QStringLiteral("/configs/") + QLatin1String(name));
-        if (!text)
-            return text.error();
-        QString yaml = QString::fromUtf8(*text);
-        if (QLatin1String(name) == QLatin1String("adult-gbdt.yaml"))
-            yaml.replace(QRegularExpression(QStringLiteral("^params:.*$"), QRegularExpression::MultilineOption),
-                         QStringLiteral("params: {n_estimators: 80, learning_rate: 0.25, max_depth: 5, early_stopping_rounds: 15}"));
-        if (Status s = writeFileAtomic(root + QStringLiteral("/configs/") + QLatin1String(name), yaml.toUtf8()); !s)
-            return s;
-    }
-    return Status::ok();
-}
-
 } // namespace
 
 Status renderScreenshots(const QString &outDir, const QString &examplesDir, QStringList *written)
@@ -196,8 +178,6 @@ Status renderScreenshots(const QString &outDir, const QString &examplesDir, QStr
     if (locateKeelBinary().isEmpty())
         return makeError(QStringLiteral("the keel runner was not found next to this program or on PATH (set KEEL_BINARY): "
                                         "the Experiments screenshots show runs it trains"));
-    if (Status s = writeExampleConfigs(*root, examplesDir); !s)
-        return s;
     const auto train = [&](const QString &file, const QString &name) -> TrainingProcess * {
         const QString path = *root + QStringLiteral("/configs/") + file;
         auto text = readFile(path);

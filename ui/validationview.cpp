@@ -160,8 +160,9 @@ ValidationView::~ValidationView()
 
 QString ValidationView::group() const { return QStringLiteral("validate-%1").arg(quintptr(this), 0, 16); }
 
-void ValidationView::setVersion(const workspace::DatasetVersion &version, const data::Table &table)
+void ValidationView::setVersion(const QString &root, const workspace::DatasetVersion &version, const data::Table &table)
 {
+    m_root = root;
     m_tasks->cancelGroup(group());
     m_version = version;
     m_table = table;
@@ -240,10 +241,13 @@ void ValidationView::run()
     const QByteArray yaml = rulesText().toUtf8();
     const QString source = m_source.isEmpty() ? QStringLiteral("rules") : QFileInfo(m_source).fileName();
     const QString ref = m_version->ref();
+    const workspace::DatasetVersion version = *m_version;
+    const QString root = m_root;
     m_summary->setText(QStringLiteral("<i>Validating %1\u2026</i>").arg(ref.toHtmlEscaped()));
     m_tasks->start<data::ValidationReport>(
         QStringLiteral("Validate %1").arg(ref), group(),
-        [table, yaml, source](Feedback &fb) { return jobs::validate(table, yaml, source, &fb); }, this,
+        [root, version, table, yaml, source](Feedback &fb) { return jobs::validate(root, version, table, yaml, source, &fb); },
+        this,
         [this, ref](Expected<data::ValidationReport> &&report) {
             if (!report) {
                 m_model->setReport({});

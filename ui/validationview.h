@@ -46,7 +46,7 @@ public:
     ~ValidationView() override;
 
     /// The version the rules run against (its table is shared, not copied).
-    void setVersion(const workspace::DatasetVersion &version, const data::Table &table);
+    void setVersion(const QString &root, const workspace::DatasetVersion &version, const data::Table &table);
     void clear();
 
     /// Replaces the rules with ones suggested from the open version's data and stored profile (a task; emits
@@ -76,6 +76,7 @@ private:
 
     TaskManager *m_tasks;
     std::optional<workspace::DatasetVersion> m_version;
+    QString m_root;   ///< the workspace (validation runs are recorded in its audit trail)
     data::Table m_table;
     QString m_source;
     QPlainTextEdit *m_editor;

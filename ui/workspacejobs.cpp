@@ -103,16 +103,17 @@ Expected<VersionDiff> diffVersions(const QString &root, const QString &refA, con
     return d;
 }
 
-Expected<data::ValidationReport> validate(const data::Table &table, const QByteArray &rulesYaml, const QString &source,
+Expected<data::ValidationReport> validate(const QString &root, const workspace::DatasetVersion &version,
+                                          const data::Table &table, const QByteArray &rulesYaml, const QString &source,
                                           Feedback *feedback)
 {
     auto rules = data::parseRules(rulesYaml, source);
     if (!rules)
         return rules.error();
-    data::ValidationReport report = data::validateTable(table, *rules, feedback);
-    if (isCancelled(feedback))
-        return cancelledError();
-    return report;
+    auto ws = workspace::Workspace::open(root);
+    if (!ws)
+        return ws.error();
+    return workspace::validateDataset(**ws, version, table, *rules, feedback);
 }
 
 Expected<std::vector<tracking::AuditEvent>> loadAudit(const QString &root, int limit)
@@ -155,68 +156,10 @@ Expected<QString> pull(const QString &root, const QString &remote, Feedback *fee
 
 Expected<QString> createExampleWorkspace(const QString &dir, const QString &examplesDir, Feedback *feedback)
 {
-    struct Example {
-        const char *file;
-        const char *name;
-        const char *message;
-    };
-    const Example examples[] = {
-        {"adult_train.csv", "adult_train", "Adult census income, training part (UCI)"},
-        {"adult_test.csv", "adult_test", "Adult census income, test part (UCI)"},
-        {"diamonds.csv", "diamonds", "Diamond prices and cuts (ggplot2)"},
-        {"bike_hour.csv", "bike", "Hourly bike rentals, Washington D.C. 2011-2012 (UCI)"},
-    };
-    for (const Example &e : examples)
-        if (!QFileInfo::exists(examplesDir + QLatin1Char('/') + QLatin1String(e.file)))
-            return makeError(QStringLiteral("example data not found"), examplesDir + QLatin1Char('/') + QLatin1String(e.file));
-
-    auto ws = workspace::Workspace::init(dir);
-    if (!ws)
-        return ws.error();
-    const int steps = 5;
-    int step = 0;
-    for (const Example &e : examples) {
-        if (isCancelled(feedback))
-            return cancelledError();
-        reportProgress(feedback, step++, steps, QStringLiteral("add ") + QLatin1String(e.name));
-        auto added = workspace::addDataset(**ws, examplesDir + QLatin1Char('/') + QLatin1String(e.file),
-                                           QLatin1String(e.name), QLatin1String(e.message), {}, nullptr);
-        if (!added)
-            return added.error();
-    }
-
-    // A second adult_train version: the first 1,000 people leave, 2,000 from the test file arrive.
-    auto train = readFile(examplesDir + QStringLiteral("/adult_train.csv"));
-    if (!train)
-        return train.error();
-    auto test = readFile(examplesDir + QStringLiteral("/adult_test.csv"));
-    if (!test)
-        return test.error();
-    const QList<QByteArray> trainLines = train->split('\n');
-    const QList<QByteArray> testLines = test->split('\n');
-    QByteArray v2;
-    v2 += trainLines.value(0) + '\n';
-    for (qsizetype i = 1001; i < trainLines.size(); ++i)
-        if (!trainLines[i].isEmpty())
-            v2 += trainLines[i] + '\n';
-    for (qsizetype i = 1; i < testLines.size() && i <= 2000; ++i) {
-        QByteArray line = testLines[i];
-        if (line.endsWith("K.\""))
-            line = line.left(line.size() - 3) + "K\"";
-        v2 += line + '\n';
-    }
-    const QString v2Path = (*ws)->tmpDir() + QStringLiteral("/adult_train_refresh.csv");
-    QDir().mkpath((*ws)->tmpDir());
-    if (Status s = writeFileAtomic(v2Path, v2); !s)
-        return s.error();
-    reportProgress(feedback, step++, steps, QStringLiteral("add adult_train v2"));
-    auto added = workspace::addDataset(**ws, v2Path, QStringLiteral("adult_train"),
-                                       QStringLiteral("Refresh: drop 1,000 old rows, add 2,000 new ones"), {}, nullptr);
-    QFile::remove(v2Path);
-    if (!added)
-        return added.error();
-    reportProgress(feedback, steps, steps, QStringLiteral("done"));
-    return (*ws)->root();
+    auto example = workspace::createExampleWorkspace(dir, feedback, examplesDir);
+    if (!example)
+        return example.error();
+    return example->workspace->root();
 }
 
 } // namespace keel::ui::jobs

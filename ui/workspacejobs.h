@@ -66,7 +66,8 @@ Expected<VersionDiff> diffVersions(const QString &root, const QString &refA, con
                                    const data::DiffOptions &options, Feedback *feedback = nullptr);
 
 /// Validates `table` against rule YAML (`source` names it in errors). Cancel gives the error "cancelled".
-Expected<data::ValidationReport> validate(const data::Table &table, const QByteArray &rulesYaml, const QString &source,
+Expected<data::ValidationReport> validate(const QString &root, const workspace::DatasetVersion &version,
+                                          const data::Table &table, const QByteArray &rulesYaml, const QString &source,
                                           Feedback *feedback = nullptr);
 
 /// The newest `limit` audit events of the workspace's tracking store (all when limit < 0).

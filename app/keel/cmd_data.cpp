@@ -488,8 +488,11 @@ int cmdValidate(Context &ctx)
     auto t = loadVersion(ctx, *ws, *v);
     if (!t)
         return 1;
-    const data::ValidationReport report = data::validateTable(*t, *rules, ctx.feedback());
+    auto checked = workspace::validateDataset(*ws, *v, *t, *rules, ctx.feedback());
     ctx.endProgress();
+    if (!checked)
+        return ctx.fail(checked.error());
+    const data::ValidationReport &report = *checked;
     if (ctx.json()) {
         QJsonObject o = data::validationToJson(report);
         o.insert(QStringLiteral("ref"), v->ref());
@@ -497,11 +500,6 @@ int cmdValidate(Context &ctx)
     } else {
         ctx.out << v->ref() << ": " << data::validationToText(report);
     }
-    (void)ws->audit(QStringLiteral("data.validate"), v->record.name,
-                    QJsonObject{{QStringLiteral("version"), v->version},
-                                {QStringLiteral("rules"), rules->source},
-                                {QStringLiteral("failed"), report.rulesFailed}},
-                    v->commit.id);
     return report.ok() ? 0 : 1;
 }
 

@@ -187,28 +187,19 @@ int cmdRunsCompare(Context &ctx)
         metrics.push_back(*m);
     }
     const bool all = ctx.parser.isSet(QStringLiteral("all"));
-    std::set<QString> paramKeys, metricKeys;
-    for (const auto &p : params)
-        for (const auto &[k, v] : p)
-            paramKeys.insert(k);
+    std::set<QString> metricKeys;
     for (const auto &m : metrics)
         for (const auto &[k, v] : m)
             metricKeys.insert(k);
-    // A param differs when any run lacks it or has another value.
+    std::vector<std::vector<std::pair<QString, QString>>> paramLists;
+    for (const auto &p : params)
+        paramLists.emplace_back(p.begin(), p.end());
+    const tracking::ParamComparison comparison = tracking::compareParams(paramLists);
     std::vector<QString> shownParams;
-    int same = 0;
-    for (const QString &k : paramKeys) {
-        bool differs = false;
-        for (const auto &p : params) {
-            const bool has = p.count(k) > 0, firstHas = params.front().count(k) > 0;
-            if (has != firstHas || (has && p.at(k) != params.front().at(k)))
-                differs = true;
-        }
+    for (const auto &[k, differs] : comparison.keys)
         if (differs || all)
             shownParams.push_back(k);
-        else
-            ++same;
-    }
+    const int same = comparison.sameCount();
     if (ctx.json()) {
         QJsonArray arr;
         for (size_t i = 0; i < runs.size(); ++i) {
@@ -265,110 +256,29 @@ int cmdRunsReproduce(Context &ctx)
     workspace::Workspace *ws = ctx.workspace();
     if (!ws)
         return 1;
-    auto ts = ws->tracking();
-    if (!ts)
-        return ctx.fail(ts.error());
-    auto original = (*ts)->findRun(ctx.args().at(0));
-    if (!original)
-        return ctx.fail(original.error());
-    if (original->status != tracking::RunStatus::Finished)
-        return ctx.fail(QStringLiteral("run %1 is %2; only finished runs can be reproduced")
-                            .arg(original->id, tracking::runStatusName(original->status)));
-    auto config = ml::TrainingConfig::fromYaml(original->config, QStringLiteral("config of run %1").arg(original->id.left(8)));
-    if (!config)
-        return ctx.fail(config.error());
-    auto paramList = (*ts)->params(original->id);
-    auto tagList = (*ts)->tags(original->id);
-    auto artifacts = (*ts)->artifacts(original->id);
-    for (const Status &s : {paramList.status(), tagList.status(), artifacts.status()})
-        if (!s)
-            return ctx.fail(s.error());
-    const std::map<QString, QString> params(paramList->begin(), paramList->end());
-    const std::map<QString, QString> tags(tagList->begin(), tagList->end());
-    // Pin the exact dataset versions the run used, and check their content is unchanged.
-    for (const char *key : {"data", "evaluate"}) {
-        const QString k = QLatin1String(key);
-        if (!params.count(k))
-            continue;
-        auto version = workspace::resolveDataset(*ws, params.at(k));
-        if (!version)
-            return ctx.fail(version.error());
-        const QString want = params.count(k + QStringLiteral(".content_id")) ? params.at(k + QStringLiteral(".content_id")) : QString();
-        if (version->record.contentId != want)
-            return ctx.fail(QStringLiteral("%1 %2 now has content %3 but the run used %4; cannot reproduce")
-                                .arg(k, params.at(k), version->record.contentId.left(12), want.left(12)));
-        (k == u"data" ? config->data : config->evaluate) = params.at(k);
-    }
-    QString originalPredictions;
-    for (const tracking::ArtifactRecord &a : *artifacts)
-        if (a.name == u"predictions")
-            originalPredictions = a.objectId;
-    if (originalPredictions.isEmpty())
-        return ctx.fail(QStringLiteral("run %1 has no predictions artifact to compare with").arg(original->id));
-    QStringList notes;
-    if (tags.count(QStringLiteral("keel.version")) && tags.at(QStringLiteral("keel.version")) != QStringLiteral(KEEL_VERSION_STRING))
-        notes << QStringLiteral("the run used Keel %1, this is %2").arg(tags.at(QStringLiteral("keel.version")), QStringLiteral(KEEL_VERSION_STRING));
-    if (tags.count(QStringLiteral("threads")) && !config->params.contains(QStringLiteral("threads"))
-        && tags.at(QStringLiteral("threads")).toInt() != QThread::idealThreadCount())
-        notes << QStringLiteral("the run used %1 threads, this machine has %2").arg(tags.at(QStringLiteral("threads"))).arg(QThread::idealThreadCount());
-    config->parentRunId = original->id;
-    config->name = original->name;
-
     Feedback *feedback = ctx.feedback();
     cancelOnSignals(feedback);
-    auto result = ml::runTraining(*ws, *config, feedback);
+    auto r = ml::reproduceRun(*ws, ctx.args().at(0), feedback);
     ctx.endProgress();
-    if (!result)
-        return ctx.fail(result.error());
-    (void)(*ts)->setTag(result->runId, QStringLiteral("reproduces"), original->id);
-    auto a = ws->store().readAll(originalPredictions);
-    if (!a)
-        return ctx.fail(a.error());
-    auto b = ws->store().readAll(result->predictionsObjectId);
-    if (!b)
-        return ctx.fail(b.error());
-    const bool identical = *a == *b;
-    // Where they differ, count rows and the largest difference of the numeric columns.
-    qint64 rowsDiffering = 0, rowsTotal = 0;
-    double maxDiff = 0;
-    if (!identical) {
-        const QList<QByteArray> la = a->split('\n'), lb = b->split('\n');
-        rowsTotal = std::max(la.size(), lb.size()) - 2;
-        for (qsizetype i = 1; i < std::min(la.size(), lb.size()); ++i) {
-            if (la[i] == lb[i])
-                continue;
-            ++rowsDiffering;
-            const QList<QByteArray> fa = la[i].split(','), fb = lb[i].split(',');
-            for (qsizetype j = 0; j < std::min(fa.size(), fb.size()); ++j) {
-                bool oka = false, okb = false;
-                const double va = fa[j].toDouble(&oka), vb = fb[j].toDouble(&okb);
-                if (oka && okb)
-                    maxDiff = std::max(maxDiff, std::abs(va - vb));
-            }
-        }
-        rowsDiffering += std::abs(la.size() - lb.size());
-    } else {
-        rowsTotal = a->count('\n') - 1;
-    }
-    (void)(*ts)->setTag(result->runId, QStringLiteral("reproduce.identical"), identical ? QStringLiteral("true") : QStringLiteral("false"));
-    (void)(*ts)->addLineage({QStringLiteral("run"), original->id, QStringLiteral("run"), result->runId, QStringLiteral("reproduced_by"), {}});
-    const bool sameModel = result->modelObjectId == [&] {
-        for (const tracking::ArtifactRecord &x : *artifacts)
-            if (x.name == u"model")
-                return x.objectId;
-        return QString();
-    }();
+    if (!r)
+        return ctx.fail(r.error());
+    const QString &originalId = r->originalRunId;
+    const QString &newId = r->run.runId;
+    const QStringList &notes = r->notes;
+    const bool identical = r->identical, sameModel = r->sameModel;
+    const qint64 rowsTotal = r->rows, rowsDiffering = r->rowsDiffering;
+    const double maxDiff = r->maxAbsDifference;
     if (ctx.json()) {
         QJsonArray n;
         for (const QString &s : notes)
             n.append(s);
-        ctx.printJson(QJsonObject{{QStringLiteral("original"), original->id}, {QStringLiteral("run"), result->runId},
+        ctx.printJson(QJsonObject{{QStringLiteral("original"), originalId}, {QStringLiteral("run"), newId},
                                   {QStringLiteral("identical"), identical}, {QStringLiteral("same_model"), sameModel},
                                   {QStringLiteral("rows"), rowsTotal}, {QStringLiteral("rows_differing"), rowsDiffering},
                                   {QStringLiteral("max_abs_difference"), maxDiff}, {QStringLiteral("notes"), n}});
         return identical ? 0 : 3;
     }
-    ctx.out << "reproduced run " << original->id << " as run " << result->runId << '\n';
+    ctx.out << "reproduced run " << originalId << " as run " << newId << '\n';
     for (const QString &s : notes)
         ctx.out << "note: " << s << '\n';
     if (identical) {

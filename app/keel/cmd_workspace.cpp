@@ -16,66 +16,34 @@ namespace keel::cli {
 
 namespace {
 
-struct ExampleDataset {
-    const char *file;
-    const char *name;
-    const char *message;
-};
-
-const ExampleDataset kExamples[] = {
-    {"adult_train.csv", "adult_train", "Adult census income, training split (UCI, CC BY 4.0)"},
-    {"adult_test.csv", "adult_test", "Adult census income, test split (UCI, CC BY 4.0)"},
-    {"diamonds.csv", "diamonds", "Diamond prices (ggplot2)"},
-    {"bike_hour.csv", "bike", "Hourly bike rentals 2011-2012 (UCI, CC BY 4.0)"},
-};
-
 int cmdInit(Context &ctx)
 {
     const QString dir = ctx.args().isEmpty() ? ctx.directory() : ctx.path(ctx.args().front());
-    auto ws = workspace::Workspace::init(dir);
-    if (!ws)
-        return ctx.fail(ws.error());
     QJsonArray added;
+    QString root;
     if (ctx.parser.isSet(QStringLiteral("example"))) {
-        const QString examples = workspace::Workspace::examplesDir();
-        if (examples.isEmpty())
-            return ctx.fail(QStringLiteral("the bundled example data was not found (set KEEL_EXAMPLES_DIR)"));
-        for (const auto &ex : kExamples) {
-            const QString file = examples + QLatin1Char('/') + QLatin1String(ex.file);
-            auto result = workspace::addDataset(**ws, file, QLatin1String(ex.name), QLatin1String(ex.message), {},
-                                                ctx.feedback());
-            ctx.endProgress();
-            if (!result)
-                return ctx.fail(result.error());
+        auto example = workspace::createExampleWorkspace(dir, ctx.feedback());
+        ctx.endProgress();
+        if (!example)
+            return ctx.fail(example.error());
+        for (const workspace::DatasetVersion &v : example->versions) {
             if (!ctx.json())
-                ctx.out << "added " << result->version.ref() << "  " << result->version.record.rows << " rows from "
-                        << ex.file << '\n';
-            added.append(result->version.ref());
+                ctx.out << "added " << v.ref() << "  " << v.record.rows << " rows from " << v.record.source << '\n';
+            added.append(v.ref());
         }
-        // Example training configs, versioned with the workspace like any config a user writes.
-        QMap<QString, QByteArray> configs;
-        const QDir configDir(examples + QStringLiteral("/configs"));
-        for (const QString &f : configDir.entryList({QStringLiteral("*.yaml")}, QDir::Files, QDir::Name)) {
-            QFile in(configDir.filePath(f));
-            if (!in.open(QIODevice::ReadOnly))
-                return ctx.fail(makeError(QStringLiteral("cannot read example config"), in.fileName()));
-            configs.insert(QStringLiteral("configs/") + f, in.readAll());
-        }
-        if (!configs.isEmpty()) {
-            auto lock = (*ws)->lock();
-            if (!lock)
-                return ctx.fail(lock.error());
-            auto commit = (*ws)->git().commitFiles(configs, QStringLiteral("Add example training configs"));
-            if (!commit)
-                return ctx.fail(commit.error());
-            if (!ctx.json())
-                ctx.out << "added " << configs.size() << " training configs in configs/\n";
-        }
+        if (!ctx.json())
+            ctx.out << "added " << example->configs.size() << " training configs in configs/\n";
+        root = example->workspace->root();
+    } else {
+        auto ws = workspace::Workspace::init(dir);
+        if (!ws)
+            return ctx.fail(ws.error());
+        root = (*ws)->root();
     }
     if (ctx.json())
-        ctx.printJson(QJsonObject{{QStringLiteral("workspace"), (*ws)->root()}, {QStringLiteral("datasets"), added}});
+        ctx.printJson(QJsonObject{{QStringLiteral("workspace"), root}, {QStringLiteral("datasets"), added}});
     else
-        ctx.out << "Created Keel workspace in " << (*ws)->root() << '\n';
+        ctx.out << "Created Keel workspace in " << root << '\n';
     return 0;
 }
 

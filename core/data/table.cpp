@@ -316,4 +316,47 @@ Column concatColumns(const std::vector<Column> &parts)
     return Column(parts.front().name(), type, std::move(s));
 }
 
+void ColumnBuilder::appendFrom(const Column &c, qint64 row)
+{
+    if (c.isNull(row)) {
+        appendNull();
+        return;
+    }
+    switch (c.type()) {
+    case ColumnType::Int64:
+        if (m_type == ColumnType::Float64)
+            appendFloat64(double(c.int64At(row)));
+        else
+            appendInt64(c.int64At(row));
+        break;
+    case ColumnType::Float64: appendFloat64(c.float64At(row)); break;
+    case ColumnType::Bool: appendBool(c.boolAt(row)); break;
+    case ColumnType::Datetime: appendDatetime(c.datetimeAt(row)); break;
+    case ColumnType::Categorical:
+    case ColumnType::String: appendString(c.stringAt(row)); break;
+    }
+}
+
+Table Table::rows(std::span<const qint64> rows) const
+{
+    std::vector<Column> cols;
+    cols.reserve(m_columns.size());
+    for (const Column &c : m_columns) {
+        ColumnBuilder b(c.type());
+        for (qint64 r : rows)
+            b.appendFrom(c, r);
+        cols.push_back(b.finish(c.name()));
+    }
+    return Table(std::move(cols));
+}
+
+Expected<Table> selectRows(const Table &t, std::span<const qint64> rows)
+{
+    for (qint64 r : rows)
+        if (r < 0 || r >= t.rowCount())
+            return makeError(ErrorKind::InvalidInput,
+                             QStringLiteral("row %1 is outside the table (rows 1 to %2)").arg(r + 1).arg(t.rowCount()));
+    return t.rows(rows);
+}
+
 } // namespace keel::data

@@ -4,6 +4,8 @@
 // mapping of a cached materialisation), so copying a Column or Table is cheap and
 // reading never copies data into Qt types. Safe to read from many threads at once.
 
+#include "util/result.h"
+
 #include <QString>
 #include <QStringList>
 
@@ -131,6 +133,9 @@ public:
     int indexOf(QStringView name) const;
     std::vector<Field> schema() const;
     QStringList columnNames() const;
+    /// A table of rows `rows` of this one, in that order (repeats allowed), same columns and types. Every index must
+    /// be in [0, rowCount()); selectRows() checks that first.
+    Table rows(std::span<const qint64> rows) const;
 
 private:
     std::vector<Column> m_columns;
@@ -151,6 +156,9 @@ public:
     void appendDatetime(int64_t msSinceEpoch);
     /// String columns store the text; Categorical columns look it up in (or add it to) the dictionary.
     void appendString(std::string_view utf8);
+    /// Appends row `row` of `c` (missing stays missing). `c` must have this builder's type, or be int64 going into a
+    /// float64 builder.
+    void appendFrom(const Column &c, qint64 row);
 
     /// Finishes the column; the builder is left empty.
     Column finish(const QString &name);
@@ -178,5 +186,8 @@ Column concatColumns(const std::vector<Column> &parts);
 
 /// Formats milliseconds since the epoch as ISO 8601 ("2011-01-01" for midnight, else "2011-01-01T05:00:00").
 QString formatDatetime(int64_t ms);
+
+/// Table::rows() of `t` after checking every index; an index outside the table is an error naming it (1-based).
+Expected<Table> selectRows(const Table &t, std::span<const qint64> rows);
 
 } // namespace keel::data

@@ -1,5 +1,7 @@
 #include "data/typeinfer.h"
 
+#include "data/calendar.h"
+
 #include <QSet>
 #include <QThread>
 
@@ -129,15 +131,6 @@ bool parseBool(std::string_view s, bool &out)
     return false;
 }
 
-int64_t daysFromCivil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = unsigned(y - era * 400);
-    const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + int64_t(doe) - 719468;
-}
 
 namespace {
 

@@ -112,8 +112,6 @@ struct DateValue {
     int64_t msMonthFirst = 0; ///< same under the month-first reading
 };
 DateValue parseDatetime(std::string_view s);
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-int64_t daysFromCivil(int64_t y, unsigned m, unsigned d);
 
 /// Offset of the first byte that is not part of valid UTF-8 in [b, e), or -1.
 qint64 findInvalidUtf8(const char *b, const char *e);

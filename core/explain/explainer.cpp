@@ -328,27 +328,6 @@ QVariant rawValue(const data::Column &c, qint64 row)
 
 namespace {
 
-void appendCopy(data::ColumnBuilder &b, const data::Column &c, qint64 row)
-{
-    if (c.isNull(row)) {
-        b.appendNull();
-        return;
-    }
-    switch (c.type()) {
-    case data::ColumnType::Int64:
-        if (b.type() == data::ColumnType::Float64)
-            b.appendFloat64(double(c.int64At(row)));
-        else
-            b.appendInt64(c.int64At(row));
-        break;
-    case data::ColumnType::Float64: b.appendFloat64(c.float64At(row)); break;
-    case data::ColumnType::Bool: b.appendBool(c.boolAt(row)); break;
-    case data::ColumnType::Datetime: b.appendDatetime(c.datetimeAt(row)); break;
-    case data::ColumnType::Categorical:
-    case data::ColumnType::String: b.appendString(c.stringAt(row)); break;
-    }
-}
-
 bool isNullVariant(const QVariant &v) { return !v.isValid() || v.isNull(); }
 
 // Number from a QVariant holding a number, a bool or numeric text.
@@ -452,22 +431,6 @@ Status appendEdit(data::ColumnBuilder &b, data::ColumnType sourceType, const QSt
 
 } // namespace
 
-Expected<data::Table> selectRows(const data::Table &t, std::span<const qint64> rows)
-{
-    for (qint64 r : rows)
-        if (r < 0 || r >= t.rowCount())
-            return makeError(QStringLiteral("row %1 is outside the table (%2 rows)").arg(r + 1).arg(t.rowCount()));
-    std::vector<data::Column> cols;
-    cols.reserve(size_t(t.columnCount()));
-    for (const data::Column &c : t.columns()) {
-        data::ColumnBuilder b(c.type());
-        for (qint64 r : rows)
-            appendCopy(b, c, r);
-        cols.push_back(b.finish(c.name()));
-    }
-    return data::Table(std::move(cols));
-}
-
 Expected<data::Table> editedRows(const data::Table &t, qint64 row, const std::vector<QVariantMap> &edits)
 {
     if (row < 0 || row >= t.rowCount())
@@ -495,7 +458,7 @@ Expected<data::Table> editedRows(const data::Table &t, qint64 row, const std::ve
         if (!edited) {
             data::ColumnBuilder b(type);
             for (size_t i = 0; i < edits.size(); ++i)
-                appendCopy(b, c, row);
+                b.appendFrom(c, row);
             cols.push_back(b.finish(c.name()));
             continue;
         }
@@ -503,7 +466,7 @@ Expected<data::Table> editedRows(const data::Table &t, qint64 row, const std::ve
         for (const QVariantMap &e : edits) {
             const auto it = e.constFind(c.name());
             if (it == e.constEnd()) {
-                appendCopy(b, c, row);
+                b.appendFrom(c, row);
             } else if (Status s = appendEdit(b, c.type(), c.name(), *it); !s) {
                 return s.error();
             }

@@ -128,9 +128,7 @@ std::vector<int> predictedClasses(ml::Task task, int numClasses, std::span<const
 /// a UTC QDateTime, categorical and string as QString; an invalid QVariant when missing.
 QVariant rawValue(const data::Column &c, qint64 row);
 
-/// A table with rows `rows` of `t` (in that order, repeats allowed), same columns and types. Indices outside the
-/// table are an error.
-Expected<data::Table> selectRows(const data::Table &t, std::span<const qint64> rows);
+using data::selectRows;   // rows of a table by index (data/table.h)
 
 /// One copy of row `row` of `t` per entry of `edits`, each with that entry's raw values replaced (column name ->
 /// value; an invalid or null QVariant makes the value missing). Values convert to the column's type: numbers or

@@ -1,4 +1,6 @@
 #include "ml/recipe.h"
+
+#include "data/calendar.h"
 #include "util/yaml.h"
 
 #include <QJsonArray>
@@ -408,35 +410,7 @@ void emitJson(YAML::Emitter &out, const QJsonValue &v)
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Dates (proleptic Gregorian, UTC), after Howard Hinnant's civil_from_days
-
-struct Civil {
-    int64_t year;
-    int month, day;
-};
-
-Civil civilFromDays(int64_t z)
-{
-    z += 719468;
-    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const int64_t doe = z - era * 146097;
-    const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const int64_t mp = (5 * doy + 2) / 153;
-    const int day = int(doy - (153 * mp + 2) / 5 + 1);
-    const int month = int(mp < 10 ? mp + 3 : mp - 9);
-    return {yoe + era * 400 + (month <= 2 ? 1 : 0), month, day};
-}
-
-int64_t daysFromCivil(int64_t y, int m, int d)
-{
-    y -= m <= 2 ? 1 : 0;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const int64_t yoe = y - era * 400;
-    const int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
+// Dates (proleptic Gregorian, UTC): data/calendar.h
 
 int64_t floorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0 && ((a < 0) != (b < 0))) ? 1 : 0); }
 
@@ -449,12 +423,12 @@ double datePart(int64_t ms, DatePart part)
     case DatePart::Weekday: return double(((days + 3) % 7 + 7) % 7); // 1970-01-01 was a Thursday (3)
     default: break;
     }
-    const Civil c = civilFromDays(days);
+    const data::CivilDate c = data::civilFromDays(days);
     switch (part) {
     case DatePart::Year: return double(c.year);
     case DatePart::Month: return double(c.month);
     case DatePart::Day: return double(c.day);
-    case DatePart::DayOfYear: return double(days - daysFromCivil(c.year, 1, 1) + 1);
+    case DatePart::DayOfYear: return double(days - data::daysFromCivil(c.year, 1, 1) + 1);
     default: return kNaN;
     }
 }

@@ -241,31 +241,6 @@ QString paramText(const QVariant &v)
 
 } // namespace
 
-data::Table takeRows(const data::Table &t, const std::vector<qint64> &rows)
-{
-    std::vector<data::Column> cols;
-    cols.reserve(size_t(t.columnCount()));
-    for (const data::Column &c : t.columns()) {
-        data::ColumnBuilder b(c.type());
-        for (qint64 r : rows) {
-            if (c.isNull(r)) {
-                b.appendNull();
-                continue;
-            }
-            switch (c.type()) {
-            case data::ColumnType::Int64: b.appendInt64(c.int64At(r)); break;
-            case data::ColumnType::Float64: b.appendFloat64(c.float64At(r)); break;
-            case data::ColumnType::Bool: b.appendBool(c.boolAt(r)); break;
-            case data::ColumnType::Datetime: b.appendDatetime(c.datetimeAt(r)); break;
-            case data::ColumnType::Categorical:
-            case data::ColumnType::String: b.appendString(c.stringAt(r)); break;
-            }
-        }
-        cols.push_back(b.finish(c.name()));
-    }
-    return data::Table(std::move(cols));
-}
-
 Error TrainingConfig::locate(Error e) const
 {
     if (!e.file.isEmpty() || e.field.isEmpty() || e.is(ErrorKind::Cancelled))
@@ -966,7 +941,7 @@ Expected<TrainingResult> RunExecutor::run()
     auto usable = usableRows(*loaded, QStringLiteral("data"));
     if (!usable)
         return usable.error();
-    const data::Table table = usable->dropped.empty() ? std::move(*loaded) : takeRows(*loaded, usable->kept);
+    const data::Table table = usable->dropped.empty() ? std::move(*loaded) : loaded->rows(usable->kept);
     result.droppedMissingTarget = qint64(usable->dropped.size());
     if (result.droppedMissingTarget > 0) {
         if (Status s = m_ts.setTag(m_runId, QStringLiteral("data.dropped_missing_target"),
@@ -1014,8 +989,8 @@ Expected<TrainingResult> RunExecutor::run()
     predictionRows.idColumn = m_c.idColumn;
     if (m_c.split.kind != SplitKind::KFold) {
         const Split &split = splits->front();
-        const data::Table trainTable = takeRows(table, split.train);
-        const data::Table validTable = takeRows(table, split.validation);
+        const data::Table trainTable = table.rows(split.train);
+        const data::Table validTable = table.rows(split.validation);
         const bool validated = !split.validation.empty();
         auto fitted = fit(*learner, spec, trainTable, validated ? &validTable : nullptr, m_c.params, true);
         if (!fitted)
@@ -1034,7 +1009,7 @@ Expected<TrainingResult> RunExecutor::run()
         }
         if (!evalVersion) {
             reportProgress(m_feedback, 0, 1, QStringLiteral("evaluate"));
-            const data::Table testTable = takeRows(table, split.test);
+            const data::Table testTable = table.rows(split.test);
             auto scored = score(final, testTable);
             if (!scored)
                 return scored.error();
@@ -1053,9 +1028,9 @@ Expected<TrainingResult> RunExecutor::run()
         for (int k = 0; k < folds; ++k) {
             reportProgress(m_feedback, k, folds, QStringLiteral("fold"));
             const Split &split = (*splits)[size_t(k)];
-            const data::Table trainTable = takeRows(table, split.train);
-            const data::Table validTable = takeRows(table, split.validation);
-            const data::Table testTable = takeRows(table, split.test);
+            const data::Table trainTable = table.rows(split.train);
+            const data::Table validTable = table.rows(split.validation);
+            const data::Table testTable = table.rows(split.test);
             auto fitted = fit(*learner, spec, trainTable, split.validation.empty() ? nullptr : &validTable, m_c.params, k == 0);
             if (!fitted)
                 return fitted.error();
@@ -1137,7 +1112,7 @@ Expected<TrainingResult> RunExecutor::run()
         if (!u)
             return u.error();
         evalUsable = std::move(*u);
-        const data::Table evalTable = evalUsable->dropped.empty() ? std::move(*evalLoaded) : takeRows(*evalLoaded, evalUsable->kept);
+        const data::Table evalTable = evalUsable->dropped.empty() ? std::move(*evalLoaded) : evalLoaded->rows(evalUsable->kept);
         if (!evalUsable->dropped.empty()) {
             if (Status s = m_ts.setTag(m_runId, QStringLiteral("evaluate.dropped_missing_target"),
                                        QString::number(evalUsable->dropped.size()));
@@ -1288,6 +1263,105 @@ Expected<TrainingConfig> resolveTrainingConfig(workspace::Workspace &ws, const T
     }
     config->sweepId = source.sweepId;
     return config;
+}
+
+Expected<ReproduceResult> reproduceRun(workspace::Workspace &ws, const QString &runIdOrPrefix, Feedback *feedback)
+{
+    auto ts = ws.tracking();
+    if (!ts)
+        return ts.error();
+    auto original = (*ts)->findRun(runIdOrPrefix);
+    if (!original)
+        return original.error();
+    if (original->status != tracking::RunStatus::Finished)
+        return makeError(ErrorKind::InvalidInput, QStringLiteral("run %1 is %2; only finished runs can be reproduced")
+                                                      .arg(original->id, tracking::runStatusName(original->status)));
+    auto config = TrainingConfig::fromYaml(original->config, QStringLiteral("config of run %1").arg(original->id.left(8)));
+    if (!config)
+        return config.error();
+    auto paramList = (*ts)->params(original->id);
+    auto tagList = (*ts)->tags(original->id);
+    auto artifacts = (*ts)->artifacts(original->id);
+    for (const Status &s : {paramList.status(), tagList.status(), artifacts.status()})
+        if (!s)
+            return s.error();
+    const std::map<QString, QString> params(paramList->begin(), paramList->end());
+    const std::map<QString, QString> tags(tagList->begin(), tagList->end());
+    // Pin the exact dataset versions the run used, and check their content is unchanged.
+    for (const char *key : {"data", "evaluate"}) {
+        const QString k = QLatin1String(key);
+        if (!params.count(k))
+            continue;
+        auto version = workspace::resolveDataset(ws, params.at(k));
+        if (!version)
+            return version.error();
+        const QString want = params.count(k + QStringLiteral(".content_id")) ? params.at(k + QStringLiteral(".content_id")) : QString();
+        if (version->record.contentId != want)
+            return makeError(ErrorKind::Conflict, QStringLiteral("%1 %2 now has content %3 but the run used %4; cannot reproduce")
+                                                      .arg(k, params.at(k), version->record.contentId.left(12), want.left(12)));
+        (k == u"data" ? config->data : config->evaluate) = params.at(k);
+    }
+    QString originalPredictions, originalModel;
+    for (const tracking::ArtifactRecord &a : *artifacts) {
+        if (a.name == u"predictions")
+            originalPredictions = a.objectId;
+        else if (a.name == u"model")
+            originalModel = a.objectId;
+    }
+    if (originalPredictions.isEmpty())
+        return makeError(ErrorKind::NotFound, QStringLiteral("run %1 has no predictions artifact to compare with").arg(original->id));
+    ReproduceResult out;
+    out.originalRunId = original->id;
+    if (tags.count(QStringLiteral("keel.version")) && tags.at(QStringLiteral("keel.version")) != QStringLiteral(KEEL_VERSION_STRING))
+        out.notes << QStringLiteral("the run used Keel %1, this is %2").arg(tags.at(QStringLiteral("keel.version")), QStringLiteral(KEEL_VERSION_STRING));
+    if (tags.count(QStringLiteral("threads")) && !config->params.contains(QStringLiteral("threads"))
+        && tags.at(QStringLiteral("threads")).toInt() != QThread::idealThreadCount())
+        out.notes << QStringLiteral("the run used %1 threads, this machine has %2").arg(tags.at(QStringLiteral("threads"))).arg(QThread::idealThreadCount());
+    config->parentRunId = original->id;
+    config->name = original->name;
+
+    auto result = runTraining(ws, *config, feedback);
+    if (!result)
+        return result.error();
+    out.run = *result;
+    auto a = ws.store().readAll(originalPredictions);
+    if (!a)
+        return a.error();
+    auto b = ws.store().readAll(result->predictionsObjectId);
+    if (!b)
+        return b.error();
+    out.identical = *a == *b;
+    out.sameModel = !originalModel.isEmpty() && result->modelObjectId == originalModel;
+    // Where they differ, count rows and the largest difference of the numeric fields.
+    if (!out.identical) {
+        const QList<QByteArray> la = a->split('\n'), lb = b->split('\n');
+        out.rows = std::max(la.size(), lb.size()) - 2;
+        for (qsizetype i = 1; i < std::min(la.size(), lb.size()); ++i) {
+            if (la[i] == lb[i])
+                continue;
+            ++out.rowsDiffering;
+            const QList<QByteArray> fa = la[i].split(','), fb = lb[i].split(',');
+            for (qsizetype j = 0; j < std::min(fa.size(), fb.size()); ++j) {
+                bool oka = false, okb = false;
+                const double va = fa[j].toDouble(&oka), vb = fb[j].toDouble(&okb);
+                if (oka && okb)
+                    out.maxAbsDifference = std::max(out.maxAbsDifference, std::abs(va - vb));
+            }
+        }
+        out.rowsDiffering += std::abs(la.size() - lb.size());
+    } else {
+        out.rows = a->count('\n') - 1;
+    }
+    for (const auto &[k, v] : {std::pair{QStringLiteral("reproduces"), original->id},
+                               std::pair{QStringLiteral("reproduce.identical"),
+                                         out.identical ? QStringLiteral("true") : QStringLiteral("false")}})
+        if (Status s = (*ts)->setTag(result->runId, k, v); !s)
+            return s.error();
+    if (Status s = (*ts)->addLineage({QStringLiteral("run"), original->id, QStringLiteral("run"), result->runId,
+                                      QStringLiteral("reproduced_by"), {}});
+        !s)
+        return s.error();
+    return out;
 }
 
 Expected<TrainingResult> runTraining(workspace::Workspace &ws, const QString &configPath, Feedback *feedback,

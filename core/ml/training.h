@@ -103,6 +103,23 @@ struct TrainingResult {
     qint64 trainRows = 0, validationRows = 0, evaluationRows = 0;
 };
 
+/// What reproducing a run found.
+struct ReproduceResult {
+    QString originalRunId;
+    TrainingResult run;             ///< the new run (its parent is the original)
+    bool identical = false;         ///< the predictions artifacts are byte-identical
+    bool sameModel = false;         ///< the model artifacts are the same object
+    qint64 rows = 0;                ///< prediction rows compared
+    qint64 rowsDiffering = 0;
+    double maxAbsDifference = 0;    ///< largest difference between numeric fields of differing rows
+    QStringList notes;              ///< what differs in the environment (Keel version, thread count)
+};
+
+/// Retrains a finished run from its recorded config on the exact dataset versions it used (their content ids are
+/// checked first: a version whose content changed is an error), as a new run whose parent is the original (tag
+/// "reproduces", lineage "reproduced_by"), and compares the predictions byte for byte.
+Expected<ReproduceResult> reproduceRun(workspace::Workspace &ws, const QString &runIdOrPrefix, Feedback *feedback = nullptr);
+
 /// Runs the config in `ws`: resolves and loads the dataset version(s), drops rows whose target is missing (counted
 /// in TrainingResult and tag "data.dropped_missing_target"; an error without drop_missing_target), plans the split
 /// with planSplits() — train, validation (early stopping and curves) and test parts that never overlap — fits the
@@ -128,9 +145,6 @@ Expected<TrainingResult> runTraining(workspace::Workspace &ws, const QString &co
 /// pr {recall, precision} (each thinned to at most `maxPoints` points, keeping the ends) and calibration {predicted,
 /// observed, count} over 10 bins.
 QJsonObject curvesJson(const Target &actual, const std::vector<double> &predictions, int numClasses, int maxPoints = 200);
-
-/// Rows `rows` of `t`, in that order, as a new table (how splits and folds are cut).
-data::Table takeRows(const data::Table &t, const std::vector<qint64> &rows);
 
 /// The rows a predictions file describes.
 struct PredictionRows {

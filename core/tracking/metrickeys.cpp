@@ -1,5 +1,6 @@
 #include "tracking/metrickeys.h"
 
+#include <algorithm>
 #include <map>
 
 namespace keel::tracking {
@@ -35,6 +36,44 @@ std::vector<std::pair<QString, double>> finalMetrics(const std::vector<MetricPoi
         if (p.step == 0 && isFinalMetricKey(p.key))
             last[p.key] = p.value;
     return {last.begin(), last.end()};
+}
+
+QStringList ParamComparison::differing() const
+{
+    QStringList out;
+    for (const auto &[k, differs] : keys)
+        if (differs)
+            out << k;
+    return out;
+}
+
+int ParamComparison::sameCount() const
+{
+    return int(std::count_if(keys.begin(), keys.end(), [](const auto &k) { return !k.second; }));
+}
+
+ParamComparison compareParams(const std::vector<std::vector<std::pair<QString, QString>>> &paramsPerRun)
+{
+    std::vector<std::map<QString, QString>> maps;
+    std::map<QString, bool> keys;
+    for (const auto &params : paramsPerRun) {
+        maps.emplace_back(params.begin(), params.end());
+        for (const auto &[k, v] : params)
+            keys[k] = false;
+    }
+    for (auto &[k, differs] : keys) {
+        const auto first = maps.front().find(k);
+        for (const auto &m : maps) {
+            const auto it = m.find(k);
+            if ((it == m.end()) != (first == maps.front().end()) || (it != m.end() && it->second != first->second)) {
+                differs = true;
+                break;
+            }
+        }
+    }
+    ParamComparison out;
+    out.keys.assign(keys.begin(), keys.end());
+    return out;
 }
 
 } // namespace keel::tracking

@@ -1,6 +1,6 @@
 #pragma once
-// What a metric key means: the one definition of "curve" and "final metric" that the runner, the workbench and
-// the tracking store's bulk summaries share.
+// What a metric key means — the one definition of "curve" and "final metric" that the runner, the workbench and
+// the tracking store's bulk summaries share — and how runs' params compare.
 //
 //   curve.<train|validation>.<metric>   a series, one point per training iteration (step = iteration)
 //   cv.<metric>                         a series, one point per k-fold fold (step = fold)
@@ -13,6 +13,7 @@
 #include "tracking/trackingstore.h"
 
 #include <QString>
+#include <QStringList>
 #include <QStringView>
 
 #include <utility>
@@ -30,5 +31,14 @@ bool isFinalMetricKey(QStringView key);
 const QStringList &finalMetricPrefixes();
 /// The final metrics among `points`: the last step-0 point of every final key, sorted by key.
 std::vector<std::pair<QString, double>> finalMetrics(const std::vector<MetricPoint> &points);
+
+/// Params of several runs side by side: every key any run has, sorted, and whether it differs (a run lacking a key
+/// differs from one that has it).
+struct ParamComparison {
+    std::vector<std::pair<QString, bool>> keys;   ///< key -> differs
+    QStringList differing() const;
+    int sameCount() const;
+};
+ParamComparison compareParams(const std::vector<std::vector<std::pair<QString, QString>>> &paramsPerRun);
 
 } // namespace keel::tracking

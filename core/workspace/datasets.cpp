@@ -9,6 +9,7 @@
 #include "workspace/workspace.h"
 
 #include <QDir>
+#include <QJsonArray>
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QRegularExpression>
@@ -419,6 +420,24 @@ Expected<data::Table> loadDataset(Workspace &ws, const DatasetVersion &version, 
     return table;
 }
 
+Expected<data::ValidationReport> validateDataset(Workspace &ws, const DatasetVersion &version, const data::Table &table,
+                                                 const data::RuleSet &rules, Feedback *feedback)
+{
+    data::ValidationReport report = data::validateTable(table, rules, feedback);
+    if (isCancelled(feedback))
+        return cancelledError();
+    if (Status s = ws.audit(QStringLiteral("data.validate"), version.record.name,
+                            QJsonObject{{QStringLiteral("version"), version.version},
+                                        {QStringLiteral("content_id"), version.record.contentId},
+                                        {QStringLiteral("rules"), rules.source},
+                                        {QStringLiteral("checked"), report.rulesChecked},
+                                        {QStringLiteral("failed"), report.rulesFailed}},
+                            version.commit.id);
+        !s)
+        return s.error();
+    return report;
+}
+
 Expected<QSet<QString>> referencedObjects(Workspace &ws, const QStringList &extraTips)
 {
     auto blobs = ws.git().allBlobsUnder(QStringLiteral("datasets"), QStringLiteral(".yaml"), extraTips);
@@ -432,6 +451,100 @@ Expected<QSet<QString>> referencedObjects(Workspace &ws, const QStringList &extr
             ids.insert(yaml::text((*n)["content_id"]));
     }
     return ids;
+}
+
+Expected<ExampleWorkspace> createExampleWorkspace(const QString &dir, Feedback *feedback, const QString &examplesDir)
+{
+    struct Example {
+        const char *file;
+        const char *name;
+        const char *message;
+    };
+    static const Example examples[] = {
+        {"adult_train.csv", "adult_train", "Adult census income, training part (UCI, CC BY 4.0)"},
+        {"adult_test.csv", "adult_test", "Adult census income, test part (UCI, CC BY 4.0)"},
+        {"diamonds.csv", "diamonds", "Diamond prices (ggplot2)"},
+        {"bike_hour.csv", "bike", "Hourly bike rentals, Washington D.C. 2011-2012 (UCI, CC BY 4.0)"},
+    };
+    const QString source = examplesDir.isEmpty() ? Workspace::examplesDir() : examplesDir;
+    if (source.isEmpty())
+        return makeError(ErrorKind::NotFound, QStringLiteral("the bundled example data was not found (set KEEL_EXAMPLES_DIR)"));
+    for (const Example &e : examples)
+        if (!QFileInfo::exists(source + QLatin1Char('/') + QLatin1String(e.file)))
+            return makeError(ErrorKind::NotFound, QStringLiteral("example data not found"),
+                             source + QLatin1Char('/') + QLatin1String(e.file));
+    auto ws = Workspace::init(dir);
+    if (!ws)
+        return ws.error();
+    ExampleWorkspace out;
+    const int steps = int(std::size(examples)) + 2;
+    int step = 0;
+    for (const Example &e : examples) {
+        if (isCancelled(feedback))
+            return cancelledError();
+        reportProgress(feedback, step++, steps, QStringLiteral("add ") + QLatin1String(e.name));
+        auto added = addDataset(**ws, source + QLatin1Char('/') + QLatin1String(e.file), QLatin1String(e.name),
+                                QLatin1String(e.message), {}, nullptr);
+        if (!added)
+            return added.error();
+        out.versions.push_back(added->version);
+    }
+
+    // A second adult_train version: the first 1,000 people leave, 2,000 from the test file arrive (their labels
+    // without the test file's trailing dot).
+    auto train = readFile(source + QStringLiteral("/adult_train.csv"));
+    if (!train)
+        return train.error();
+    auto test = readFile(source + QStringLiteral("/adult_test.csv"));
+    if (!test)
+        return test.error();
+    const QList<QByteArray> trainLines = train->split('\n');
+    const QList<QByteArray> testLines = test->split('\n');
+    QByteArray v2 = trainLines.value(0) + '\n';
+    for (qsizetype i = 1001; i < trainLines.size(); ++i)
+        if (!trainLines[i].isEmpty())
+            v2 += trainLines[i] + '\n';
+    for (qsizetype i = 1; i < testLines.size() && i <= 2000; ++i) {
+        QByteArray line = testLines[i];
+        if (line.endsWith("K.\""))
+            line = line.left(line.size() - 3) + "K\"";
+        v2 += line + '\n';
+    }
+    const QString v2Path = (*ws)->tmpDir() + QStringLiteral("/adult_train_refresh.csv");
+    if (Status s = writeFileAtomic(v2Path, v2); !s)
+        return s.error();
+    reportProgress(feedback, step++, steps, QStringLiteral("add adult_train v2"));
+    auto refreshed = addDataset(**ws, v2Path, QStringLiteral("adult_train"),
+                                QStringLiteral("Refresh: drop 1,000 old rows, add 2,000 new ones"), {}, nullptr);
+    QFile::remove(v2Path);
+    if (!refreshed)
+        return refreshed.error();
+    out.versions.push_back(refreshed->version);
+
+    // The example training configs, versioned with the workspace like any config a user writes.
+    reportProgress(feedback, step++, steps, QStringLiteral("configs"));
+    QMap<QString, QByteArray> configs;
+    const QDir configDir(source + QStringLiteral("/configs"));
+    for (const QString &f : configDir.entryList({QStringLiteral("*.yaml")}, QDir::Files, QDir::Name)) {
+        auto bytes = readFile(configDir.filePath(f));
+        if (!bytes)
+            return bytes.error();
+        configs.insert(QStringLiteral("configs/") + f, *bytes);
+        out.configs << QStringLiteral("configs/") + f;
+    }
+    if (!configs.isEmpty()) {
+        auto lock = (*ws)->lock();
+        if (!lock)
+            return lock.error();
+        auto commit = (*ws)->commitAndAudit(configs, QStringLiteral("Add example training configs"),
+                                            QStringLiteral("configs.add"), (*ws)->root(),
+                                            QJsonObject{{QStringLiteral("configs"), QJsonArray::fromStringList(out.configs)}});
+        if (!commit)
+            return commit.error();
+    }
+    reportProgress(feedback, steps, steps, QStringLiteral("done"));
+    out.workspace = std::move(*ws);
+    return out;
 }
 
 Status pushWorkspace(Workspace &ws, const QString &remoteName, Feedback *feedback)

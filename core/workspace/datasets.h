@@ -4,6 +4,7 @@
 
 #include "data/profile.h"
 #include "data/reader.h"
+#include "data/rules.h"
 #include "data/table.h"
 #include "util/feedback.h"
 #include "util/fileutil.h"
@@ -11,6 +12,8 @@
 #include "workspace/gitrepo.h"
 
 #include <QSet>
+
+#include <memory>
 
 namespace keel::workspace {
 
@@ -76,9 +79,28 @@ Status checkoutDataset(Workspace &ws, const DatasetVersion &version, const QStri
 Status checkoutDatasetTo(Workspace &ws, const DatasetVersion &version, int fd, Feedback *feedback = nullptr);
 /// The typed table of a version, from the memory-mapped cache (rebuilt from the store when missing or damaged).
 Expected<data::Table> loadDataset(Workspace &ws, const DatasetVersion &version, Feedback *feedback = nullptr);
+/// Checks `table` (the loaded `version`) against `rules` (data::validateTable) and records the check in the audit trail
+/// ("data.validate": version, rules source, rules checked and failed), whichever front door asked. Cancel gives an
+/// error of kind Cancelled and records nothing.
+Expected<data::ValidationReport> validateDataset(Workspace &ws, const DatasetVersion &version, const data::Table &table,
+                                                 const data::RuleSet &rules, Feedback *feedback = nullptr);
+
 /// Content ids that any dataset version in any commit of the history references (plus the history of `extraTips`,
 /// commit ids such as a fetched but not yet accepted remote head).
 Expected<QSet<QString>> referencedObjects(Workspace &ws, const QStringList &extraTips = {});
+
+/// What createExampleWorkspace() made.
+struct ExampleWorkspace {
+    std::unique_ptr<Workspace> workspace;
+    std::vector<DatasetVersion> versions;   ///< in the order added
+    QStringList configs;                    ///< workspace-relative paths of the training configs
+};
+/// The example workspace, the same whoever builds it (`keel init --example`, the workbench's New Example Workspace,
+/// the screenshot tool): the bundled Adult (train and test), diamonds and bike rentals datasets, a second version of
+/// adult_train (the first 1,000 people leave, 2,000 from the test file arrive), and the example training configs in
+/// configs/ (one commit). `examplesDir` is Workspace::examplesDir() unless given. Progress per dataset; cancel.
+Expected<ExampleWorkspace> createExampleWorkspace(const QString &dir, Feedback *feedback = nullptr,
+                                                  const QString &examplesDir = {});
 
 /// Copies missing objects for every reachable version to the remote, then pushes git history.
 Status pushWorkspace(Workspace &ws, const QString &remoteName, Feedback *feedback = nullptr);

@@ -362,8 +362,8 @@ void TestTraining::crossValidation()
     const ml::Split &fold0 = splits->front();
     const std::vector<qint64> &testRows = fold0.test;
     // Fit by hand through the same public pieces: recipe on fold 0's training rows, ridge, predict the held-out rows.
-    const data::Table trainTable = ml::takeRows(*table, fold0.train);
-    const data::Table testTable = ml::takeRows(*table, fold0.test);
+    const data::Table trainTable = table->rows(fold0.train);
+    const data::Table testTable = table->rows(fold0.test);
     auto recipe = ml::Recipe::fit(trainTable, config->recipe);
     QVERIFY2(recipe, qPrintable(recipe.message()));
     auto x = recipe->transform(trainTable);

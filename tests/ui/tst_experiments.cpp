@@ -1003,8 +1003,9 @@ void TestExperiments::tenThousandRuns()
     QTemporaryDir dir;
     const QString dbPath = dir.filePath(QStringLiteral(".keel/keel.db"));
     {
-        auto store = tracking::TrackingStore::open(dbPath);   // creates the schema
-        QVERIFY(store);
+        auto ws = workspace::Workspace::init(dir.path());   // a real workspace; creates the tracking schema
+        QVERIFY2(ws, qPrintable(ws.message()));
+        QVERIFY((*ws)->tracking());
     }
     // Synthetic runs written in one transaction: 12 params, 4 final metrics and 2 x 10 curve points each.
     std::vector<double> accuracy(kRuns);

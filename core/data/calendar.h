@@ -1,0 +1,21 @@
+#pragma once
+// Proleptic Gregorian calendar arithmetic on days since 1970-01-01 (UTC), after Howard Hinnant's civil algorithms:
+// the one copy the readers (parsing dates) and the recipe (date parts) share.
+
+#include <cstdint>
+
+namespace keel::data {
+
+/// A calendar date.
+struct CivilDate {
+    int64_t year = 1970;
+    int month = 1;   ///< 1..12
+    int day = 1;     ///< 1..31
+};
+
+/// Days since 1970-01-01 of the date y-m-d (any year; m in 1..12, d in 1..31).
+int64_t daysFromCivil(int64_t y, unsigned m, unsigned d);
+/// The date `days` after 1970-01-01 (negative: before).
+CivilDate civilFromDays(int64_t days);
+
+} // namespace keel::data
