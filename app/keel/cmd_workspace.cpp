@@ -94,11 +94,14 @@ int cmdPush(Context &ctx)
         return ctx.fail(s.error());
     ctx.endProgress();
     auto remote = ws->remote(name);
+    auto head = ws->git().headCommit();
+    if (!head)
+        return ctx.fail(head.error());
     if (ctx.json())
         ctx.printJson(QJsonObject{{QStringLiteral("remote"), remote ? remote->name : name},
-                                  {QStringLiteral("commit"), ws->git().headCommit()}});
+                                  {QStringLiteral("commit"), *head}});
     else
-        ctx.out << "pushed " << ws->git().headCommit().left(10) << " to " << (remote ? remote->name : name) << '\n';
+        ctx.out << "pushed " << head->left(10) << " to " << (remote ? remote->name : name) << '\n';
     return 0;
 }
 
@@ -111,10 +114,13 @@ int cmdPull(Context &ctx)
     if (!result)
         return ctx.fail(result.error());
     ctx.endProgress();
+    auto head = ws->git().headCommit();
+    if (!head)
+        return ctx.fail(head.error());
     if (ctx.json())
-        ctx.printJson(QJsonObject{{QStringLiteral("result"), *result}, {QStringLiteral("commit"), ws->git().headCommit()}});
+        ctx.printJson(QJsonObject{{QStringLiteral("result"), *result}, {QStringLiteral("commit"), *head}});
     else
-        ctx.out << "pull: " << *result << " (now at " << ws->git().headCommit().left(10) << ")\n";
+        ctx.out << "pull: " << *result << " (now at " << head->left(10) << ")\n";
     return 0;
 }
 
@@ -143,13 +149,13 @@ int cmdTag(Context &ctx)
         return 1;
     const QString name = ctx.args().at(0);
     const QString message = ctx.parser.isSet(QStringLiteral("m")) ? ctx.parser.value(QStringLiteral("m")) : name;
-    if (Status s = ws->git().createTag(name, message); !s)
-        return ctx.fail(s.error());
-    (void)ws->audit(QStringLiteral("tag"), name, {}, ws->git().headCommit());
+    auto commit = ws->tagHead(name, message);
+    if (!commit)
+        return ctx.fail(commit.error());
     if (!ctx.json())
-        ctx.out << "tagged " << ws->git().headCommit().left(10) << " as " << name << '\n';
+        ctx.out << "tagged " << commit->left(10) << " as " << name << '\n';
     else
-        ctx.printJson(QJsonObject{{QStringLiteral("tag"), name}, {QStringLiteral("commit"), ws->git().headCommit()}});
+        ctx.printJson(QJsonObject{{QStringLiteral("tag"), name}, {QStringLiteral("commit"), *commit}});
     return 0;
 }
 

@@ -98,6 +98,11 @@ Feedback *Context::feedback()
             std::fflush(stderr);
         });
     }
+    m_feedback.setWarningCallback([this](const QString &message) {
+        endProgress();
+        std::fputs(QStringLiteral("warning: %1\n").arg(message).toLocal8Bit().constData(), stderr);
+        std::fflush(stderr);
+    });
     return &m_feedback;
 }
 

@@ -432,11 +432,14 @@ std::vector<const char *> parityBoundaries(const char *begin, const char *end, i
     for (int i = 0; i <= chunks; ++i)
         split[size_t(i)] = begin + len * i / chunks;
     std::vector<qint64> quotes(size_t(chunks), 0);
-    (void)runTasks(
+    // Nothing can cancel these tasks (no feedback); only an exception inside one can fail them.
+    const Status counted = runTasks(
         chunks, threads,
         [&](int i) { quotes[size_t(i)] = quoteParity(split[size_t(i)], split[size_t(i) + 1]); },
         nullptr,
         nullptr, QString());
+    if (!counted)
+        return {begin, end};   // one chunk: always correct, only slower
 
     std::vector<const char *> bounds{begin};
     qint64 before = 0;
@@ -549,6 +552,7 @@ Expected<Table> readCsv(QByteArrayView bytes, const ReadOptions &options, Feedba
     // The first record: header or data, decided once the rows below it are typed.
     CsvTokenizer tok(delim);
     int columns = 0;
+    QStringList firstRecord;   // its fields as text: the names, if it turns out to be a header
     {
         const char *p = first;
         const char *errPos = nullptr;
@@ -558,6 +562,10 @@ Expected<Table> readCsv(QByteArrayView bytes, const ReadOptions &options, Feedba
                              source, lineOfOffset(base, (open ? open : errPos) - base));
         }
         columns = int(tok.count);
+        for (size_t i = 0; i < tok.count; ++i) {
+            const std::string_view t = tok.text(tok.fields[i]);
+            firstRecord << QString::fromUtf8(t.data(), qsizetype(t.size()));
+        }
     }
 
     CsvContext cx;
@@ -656,13 +664,7 @@ Expected<Table> readCsv(QByteArrayView bytes, const ReadOptions &options, Feedba
 
     QStringList rawNames;
     if (header) {
-        const char *p = first;
-        const char *errPos = nullptr;
-        (void)tok.next(p, end, errPos);
-        for (size_t i = 0; i < tok.count; ++i) {
-            const std::string_view t = tok.text(tok.fields[i]);
-            rawNames << QString::fromUtf8(t.data(), qsizetype(t.size()));
-        }
+        rawNames = firstRecord;
     } else {
         for (int c = 0; c < columns; ++c)
             rawNames << QString();

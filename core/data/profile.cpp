@@ -1,10 +1,10 @@
-#include "data/profile.h"
+#include "data/profileyaml.h"
+#include "util/yaml.h"
 
 #include <QDateTime>
 #include <QThread>
 #include <QTimeZone>
 
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <atomic>
@@ -302,8 +302,8 @@ Expected<ColumnProfile> profileColumnImpl(const Column &column, const Feedback *
 
 // ---- text forms ------------------------------------------------------------------------------------------
 
-std::string toStd(const QString &s) { return s.toUtf8().toStdString(); }
-QString fromStd(const std::string &s) { return QString::fromUtf8(s.data(), qsizetype(s.size())); }
+using yaml::toStd;
+using yaml::fromStd;
 
 QString numberText(double v)
 {
@@ -643,7 +643,7 @@ void emitProfileYaml(YAML::Emitter &out, const TableProfile &profile)
 
 Expected<TableProfile> parseProfileYaml(const YAML::Node &node, qint64 rows)
 {
-    try {
+    return yaml::guarded(QString(), [&]() -> Expected<TableProfile> {
         TableProfile out;
         out.rows = rows;
         if (!node.IsDefined() || node.IsNull())
@@ -658,11 +658,25 @@ Expected<TableProfile> parseProfileYaml(const YAML::Node &node, qint64 rows)
             out.columns.push_back(std::move(p.value()));
         }
         return out;
-    } catch (const YAML::Exception &e) {
-        return makeError(fromStd(e.msg), {}, e.mark.line >= 0 ? qint64(e.mark.line) + 1 : -1, QStringLiteral("profile"));
-    } catch (const std::exception &e) {
-        return makeError(QString::fromUtf8(e.what()), {}, -1, QStringLiteral("profile"));
-    }
+    });
+}
+
+QByteArray profileToYaml(const TableProfile &profile)
+{
+    YAML::Emitter out;
+    emitProfileYaml(out, profile);
+    return QByteArray(out.c_str()) + '\n';
+}
+
+Expected<TableProfile> profileFromYaml(QByteArrayView yaml, qint64 rows, const QString &source)
+{
+    auto node = yaml::parse(yaml, source);
+    if (!node)
+        return node.error();
+    auto profile = parseProfileYaml(*node, rows);
+    if (!profile)
+        return profile.error().withFile(source);
+    return profile;
 }
 
 QJsonObject profileToJson(const ColumnProfile &c)

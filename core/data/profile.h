@@ -14,11 +14,6 @@
 #include <optional>
 #include <vector>
 
-namespace YAML {
-class Emitter;
-class Node;
-} // namespace YAML
-
 namespace keel::data {
 
 /// One quantile: the value below which a share p of the non-missing values lies.
@@ -76,14 +71,14 @@ Expected<ColumnProfile> profileColumn(const Column &column, Feedback *feedback =
 /// Progress is reported as columns done of columns total, stage "profile". Cancel -> error "cancelled".
 Expected<TableProfile> profileTable(const Table &table, Feedback *feedback = nullptr);
 
-/// YAML form (for datasets/NAME.yaml, human-diffable; datetimes written as ISO text): emits a sequence of
-/// column maps with the keys name, type, count, missing, distinct, min, max, mean, std, quantiles,
-/// topCategories, histogram. Numbers are written in shortest round-trip form, so parsing gives the same values.
-void emitProfileYaml(YAML::Emitter &out, const TableProfile &profile);
+/// YAML form (for datasets/NAME.yaml, human-diffable; datetimes written as ISO text): a sequence of column maps
+/// with the keys name, type, count, missing, distinct, min, max, mean, std, quantiles, topCategories, histogram.
+/// Numbers are written in shortest round-trip form, so parsing gives the same values.
+QByteArray profileToYaml(const TableProfile &profile);
 
-/// Inverse of emitProfileYaml. Errors name the line (1-based) and field ("column.key"); the caller adds the file
-/// name (Error::withFile). Never throws. Unknown keys are ignored so that newer files stay readable.
-Expected<TableProfile> parseProfileYaml(const YAML::Node &node, qint64 rows);
+/// Inverse of profileToYaml. Errors name `source`, the line (1-based) and the field ("column.key"). Unknown keys
+/// are ignored so that newer files stay readable.
+Expected<TableProfile> profileFromYaml(QByteArrayView yaml, qint64 rows, const QString &source = {});
 
 /// JSON form of one column profile (same keys as the YAML form; datetimes as ISO text; non-finite numbers as null).
 QJsonObject profileToJson(const ColumnProfile &profile);

@@ -22,8 +22,8 @@ constexpr int kMaxExamples = 5;
 constexpr int kMaxSuggestedCategories = 50;
 constexpr qint64 kCancelStride = qint64(1) << 16;
 
-QString fromStd(const std::string &s) { return QString::fromUtf8(s.data(), qsizetype(s.size())); }
-std::string toStd(const QString &s) { return s.toUtf8().toStdString(); }
+using yaml::fromStd;
+using yaml::toStd;
 
 qint64 markLine(const YAML::Mark &m) { return m.line >= 0 ? qint64(m.line) + 1 : -1; }
 
@@ -418,7 +418,7 @@ QString suggestedNumber(ColumnType type, double v)
 
 Expected<RuleSet> parseRules(const QByteArray &yaml, const QString &sourceName)
 {
-    try {
+    return yaml::guarded(sourceName, [&]() -> Expected<RuleSet> {
         auto parsed = yaml::parse(yaml, sourceName);
         if (!parsed)
             return parsed.error();
@@ -455,11 +455,7 @@ Expected<RuleSet> parseRules(const QByteArray &yaml, const QString &sourceName)
         if (!haveColumns)
             return makeError(QStringLiteral("missing the 'columns' key"), sourceName, 1, QStringLiteral("columns"));
         return set;
-    } catch (const YAML::Exception &e) {
-        return makeError(QStringLiteral("YAML syntax error: ") + fromStd(e.msg), sourceName, markLine(e.mark));
-    } catch (const std::exception &e) {
-        return makeError(QString::fromUtf8(e.what()), sourceName);
-    }
+    });
 }
 
 Expected<RuleSet> loadRules(const QString &path)

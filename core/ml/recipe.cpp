@@ -24,8 +24,8 @@ constexpr int kAutoClassMaxDistinct = 20;
 
 const QString kOther = QStringLiteral("(other)");
 
-QString fromStd(const std::string &s) { return QString::fromUtf8(s.data(), qsizetype(s.size())); }
-std::string toStd(const QString &s) { return s.toUtf8().toStdString(); }
+using yaml::fromStd;
+using yaml::toStd;
 QString fromView(std::string_view s) { return QString::fromUtf8(s.data(), qsizetype(s.size())); }
 QString shortest(double d) { return QString::number(d, 'g', QLocale::FloatingPointShortest); }
 
@@ -341,47 +341,7 @@ StepSpec merged(const StepSpec &column, const StepSpec &defaults)
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// YAML -> JSON with a line for each field path
-
-struct YamlLines {
-    QHash<QString, qint64> lines;
-};
-
-QJsonValue yamlToJson(const YAML::Node &n, const QString &path, YamlLines &lines)
-{
-    if (n.Mark().line >= 0)
-        lines.lines.insert(path, qint64(n.Mark().line) + 1);
-    switch (n.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined: return QJsonValue(QJsonValue::Null);
-    case YAML::NodeType::Scalar: return fromStd(n.Scalar());
-    case YAML::NodeType::Sequence: {
-        QJsonArray a;
-        int i = 0;
-        for (const YAML::Node &item : n) {
-            a.append(yamlToJson(item, join(path, QString::number(i)), lines));
-            ++i;
-        }
-        return a;
-    }
-    case YAML::NodeType::Map: {
-        QJsonObject o;
-        for (const auto &kv : n) {
-            const QString key = fromStd(kv.first.as<std::string>());
-            const QString sub = join(path, key);
-            if (kv.first.Mark().line >= 0)
-                lines.lines.insert(sub, qint64(kv.first.Mark().line) + 1);
-            const qint64 keyLine = lines.lines.value(sub, -1);
-            o.insert(key, yamlToJson(kv.second, sub, lines));
-            // A key's own line is where a reader looks first.
-            if (keyLine > 0)
-                lines.lines.insert(sub, keyLine);
-        }
-        return o;
-    }
-    }
-    return QJsonValue(QJsonValue::Null);
-}
+// JSON -> YAML
 
 void emitJson(YAML::Emitter &out, const QJsonValue &v)
 {
@@ -825,33 +785,18 @@ Expected<RecipeSpec> RecipeSpec::fromJson(const QJsonObject &o)
 
 Expected<RecipeSpec> RecipeSpec::fromYaml(const QString &yaml, const QString &sourceName)
 {
-    YamlLines lines;
-    QJsonValue root;
-    try {
-        auto parsed = yaml::parse(yaml.toUtf8(), sourceName);
-        if (!parsed)
-            return parsed.error();
-        const YAML::Node node = *parsed;
-        if (!node.IsMap())
-            return makeError(QStringLiteral("a recipe must be a mapping with at least 'target'"), sourceName,
-                             node.Mark().line >= 0 ? qint64(node.Mark().line) + 1 : 1);
-        root = yamlToJson(node, {}, lines);
-    } catch (const YAML::Exception &e) {
-        return makeError(QStringLiteral("YAML syntax error: ") + fromStd(e.msg), sourceName,
-                         e.mark.line >= 0 ? qint64(e.mark.line) + 1 : -1);
-    }
+    auto parsed = yaml::parseAsJson(yaml.toUtf8(), sourceName);
+    if (!parsed)
+        return parsed.error();
+    if (!parsed->root.isObject())
+        return makeError(QStringLiteral("a recipe must be a mapping with at least 'target'"), sourceName, 1);
+    const QJsonValue &root = parsed->root;
     auto spec = fromJson(root.toObject());
     if (spec)
         return spec;
     Error e = spec.error();
     e.file = sourceName;
-    // The line of the field, or of its nearest enclosing field that has one.
-    QString path = e.field;
-    while (!path.isEmpty() && !lines.lines.contains(path)) {
-        const qsizetype dot = path.lastIndexOf(QLatin1Char('.'));
-        path = dot < 0 ? QString() : path.left(dot);
-    }
-    e.line = lines.lines.value(path, -1);
+    e.line = yaml::lineOfField(parsed->lines, e.field);   // the field's line, or its nearest enclosing field's
     return e;
 }
 

@@ -14,13 +14,9 @@ namespace keel::ml {
 
 namespace {
 
-QString fromStd(const std::string &s) { return QString::fromUtf8(s.data(), qsizetype(s.size())); }
-std::string toStd(const QString &s)
-{
-    const QByteArray b = s.toUtf8();
-    return std::string(b.constData(), size_t(b.size()));
-}
-qint64 lineOf(const YAML::Node &n) { return n.Mark().line >= 0 ? qint64(n.Mark().line) + 1 : -1; }
+using yaml::fromStd;
+using yaml::toStd;
+using yaml::lineOf;
 QString num(double v) { return QString::number(v, 'g', QLocale::FloatingPointShortest); }
 
 /// Uniform double in [0, 1) from the top 53 bits (the same on every platform, unlike std distributions).
@@ -72,7 +68,7 @@ Status checkSweepMetric(const QString &metric, bool kfold)
 
 Expected<SweepSpec> SweepSpec::fromConfig(const QString &yaml, const QString &sourceName)
 {
-    try {
+    return yaml::guarded(sourceName, [&]() -> Expected<SweepSpec> {
         auto parsed = yaml::parse(yaml.toUtf8(), sourceName);
         if (!parsed)
             return parsed.error();
@@ -213,10 +209,7 @@ Expected<SweepSpec> SweepSpec::fromConfig(const QString &yaml, const QString &so
             spec.dims.push_back(std::move(d));
         }
         return spec;
-    } catch (const YAML::Exception &e) {
-        return makeError(QStringLiteral("YAML syntax error: ") + fromStd(e.msg), sourceName,
-                         e.mark.line >= 0 ? qint64(e.mark.line) + 1 : -1);
-    }
+    });
 }
 
 Expected<std::vector<QStringList>> gridTrials(const SweepSpec &spec)
@@ -276,7 +269,7 @@ std::vector<QStringList> randomTrials(const SweepSpec &spec, int count, quint64 
 
 Expected<QString> applyConfigOverrides(const QString &yaml, const QStringList &overrides, const QString &sourceName)
 {
-    try {
+    return yaml::guarded(sourceName, [&]() -> Expected<QString> {
         auto parsed = yaml::parse(yaml.toUtf8(), sourceName);
         if (!parsed)
             return parsed.error();
@@ -315,10 +308,7 @@ Expected<QString> applyConfigOverrides(const QString &yaml, const QStringList &o
         if (!out.good())
             return makeError(QStringLiteral("cannot write the changed config: ") + fromStd(out.GetLastError()), sourceName);
         return QString(fromStd(out.c_str()) + QLatin1Char('\n'));
-    } catch (const YAML::Exception &e) {
-        return makeError(QStringLiteral("YAML syntax error: ") + fromStd(e.msg), sourceName,
-                         e.mark.line >= 0 ? qint64(e.mark.line) + 1 : -1);
-    }
+    });
 }
 
 } // namespace keel::ml

@@ -34,45 +34,12 @@ namespace keel::ml {
 
 namespace {
 
-QString fromStd(const std::string &s) { return QString::fromUtf8(s.data(), qsizetype(s.size())); }
+using yaml::fromStd;
 
 QString num(double v) { return QString::number(v, 'g', QLocale::FloatingPointShortest); }
 
 /// Config YAML as JSON (scalars as strings), with the 1-based line of every dotted key path.
-struct YamlDoc {
-    QJsonObject root;
-    QHash<QString, qint64> lines;
-};
-
-QJsonValue toJson(const YAML::Node &n, const QString &path, QHash<QString, qint64> &lines)
-{
-    if (n.Mark().line >= 0 && !lines.contains(path))
-        lines.insert(path, qint64(n.Mark().line) + 1);
-    switch (n.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined: return QJsonValue(QJsonValue::Null);
-    case YAML::NodeType::Scalar: return fromStd(n.Scalar());
-    case YAML::NodeType::Sequence: {
-        QJsonArray a;
-        int i = 0;
-        for (const YAML::Node &item : n)
-            a.append(toJson(item, path + QLatin1Char('.') + QString::number(i++), lines));
-        return a;
-    }
-    case YAML::NodeType::Map: {
-        QJsonObject o;
-        for (const auto &kv : n) {
-            const QString key = fromStd(kv.first.as<std::string>());
-            const QString sub = path.isEmpty() ? key : path + QLatin1Char('.') + key;
-            if (kv.first.Mark().line >= 0)
-                lines.insert(sub, qint64(kv.first.Mark().line) + 1);
-            o.insert(key, toJson(kv.second, sub, lines));
-        }
-        return o;
-    }
-    }
-    return QJsonValue(QJsonValue::Null);
-}
+using YamlDoc = yaml::JsonDocument;
 
 class ConfigParser {
 public:
@@ -80,12 +47,7 @@ public:
 
     Error error(const QString &field, const QString &message) const
     {
-        QString path = field;
-        while (!path.isEmpty() && !m_doc.lines.contains(path)) {
-            const qsizetype dot = path.lastIndexOf(QLatin1Char('.'));
-            path = dot < 0 ? QString() : path.left(dot);
-        }
-        return makeError(message, m_source, path.isEmpty() ? -1 : m_doc.lines.value(path, -1), field);
+        return makeError(message, m_source, yaml::lineOfField(m_doc.lines, field), field);
     }
 
     Expected<QString> string(const QJsonObject &o, const QString &key, const QString &path, bool required) const
@@ -249,34 +211,21 @@ Error TrainingConfig::locate(Error e) const
                                            QStringLiteral("defaults"), QStringLiteral("columns"), QStringLiteral("derived")};
     if (recipeKeys.contains(e.field.section(QLatin1Char('.'), 0, 0)))
         e.field = QStringLiteral("recipe.") + e.field;
-    QString path = e.field;
-    while (!path.isEmpty() && !lines.contains(path)) {
-        const qsizetype dot = path.lastIndexOf(QLatin1Char('.'));
-        path = dot < 0 ? QString() : path.left(dot);
-    }
     e.file = sourceName;
-    e.line = path.isEmpty() ? -1 : lines.value(path, -1);
+    e.line = yaml::lineOfField(lines, e.field);
     return e;
 }
 
 Expected<TrainingConfig> TrainingConfig::fromYaml(const QString &yaml, const QString &sourceName)
 {
-    YamlDoc doc;
-    try {
-        auto parsed = yaml::parse(yaml.toUtf8(), sourceName);
-        if (!parsed)
-            return parsed.error();
-        const YAML::Node node = *parsed;
-        if (!node.IsMap())
-            return makeError(QStringLiteral("a training config must be a mapping (data, target, learner, ...)"),
-                             sourceName, node.Mark().line >= 0 ? qint64(node.Mark().line) + 1 : 1);
-        doc.root = toJson(node, {}, doc.lines).toObject();
-    } catch (const YAML::Exception &e) {
-        return makeError(QStringLiteral("YAML syntax error: ") + fromStd(e.msg), sourceName,
-                         e.mark.line >= 0 ? qint64(e.mark.line) + 1 : -1);
-    }
+    auto parsed = yaml::parseAsJson(yaml.toUtf8(), sourceName);
+    if (!parsed)
+        return parsed.error();
+    const YamlDoc &doc = *parsed;
+    if (!doc.root.isObject())
+        return makeError(QStringLiteral("a training config must be a mapping (data, target, learner, ...)"), sourceName, 1);
     const ConfigParser p(doc, sourceName);
-    const QJsonObject &o = doc.root;
+    const QJsonObject o = doc.root.toObject();
     static const QStringList known = {QStringLiteral("experiment"), QStringLiteral("name"), QStringLiteral("data"),
                                       QStringLiteral("evaluate"), QStringLiteral("target"), QStringLiteral("task"),
                                       QStringLiteral("label_map"), QStringLiteral("recipe"), QStringLiteral("split"),
@@ -1182,6 +1131,9 @@ Expected<TrainingResult> runTraining(workspace::Workspace &ws, const TrainingCon
     record.config = config.text;
     record.parentRunId = config.parentRunId;
     record.sweepId = config.sweepId;
+    auto head = ws.git().headCommit();   // read before the run exists, so a failure leaves no half-made run
+    if (!head)
+        return head.error();
     auto runId = (*ts)->createRun(record);
     if (!runId)
         return runId.error();
@@ -1189,7 +1141,7 @@ Expected<TrainingResult> runTraining(workspace::Workspace &ws, const TrainingCon
         observer->started(*runId, config.experiment);
     const QVariant threads = config.params.value(QStringLiteral("threads"));
     const std::vector<std::pair<QString, QString>> tags = {
-        {QStringLiteral("git.commit"), ws.git().headCommit()},
+        {QStringLiteral("git.commit"), *head},
         {QStringLiteral("keel.version"), QStringLiteral(KEEL_VERSION_STRING)},
         {QStringLiteral("threads"), QString::number(threads.isValid() && threads.toInt() > 0 ? threads.toInt()
                                                                                            : QThread::idealThreadCount())},
@@ -1208,8 +1160,13 @@ Expected<TrainingResult> runTraining(workspace::Workspace &ws, const TrainingCon
         result = config.locate(result.error());
     if (!result) {
         const bool cancelled = result.is(ErrorKind::Cancelled);
-        (void)(*ts)->setTag(*runId, QStringLiteral("error"), result.error().toString());
-        (void)(*ts)->finishRun(*runId, cancelled ? tracking::RunStatus::Killed : tracking::RunStatus::Failed);
+        // The run's own error is what the caller needs; failing to record it is said alongside, not instead.
+        Status recorded = (*ts)->setTag(*runId, QStringLiteral("error"), result.error().toString());
+        if (recorded)
+            recorded = (*ts)->finishRun(*runId, cancelled ? tracking::RunStatus::Killed : tracking::RunStatus::Failed);
+        if (!recorded)
+            reportWarning(feedback, QStringLiteral("run %1 failed and recording its end failed too: %2")
+                                        .arg(*runId, recorded.error().toString()));
         return result;
     }
     if (Status s = (*ts)->finishRun(*runId, tracking::RunStatus::Finished); !s)

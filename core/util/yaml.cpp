@@ -3,6 +3,8 @@
 #include "util/fileutil.h"
 
 #include <QHash>
+#include <QJsonArray>
+#include <QJsonObject>
 #include <QLocale>
 
 #include <utility>
@@ -103,6 +105,62 @@ Expected<YAML::Node> parse(QByteArrayView text, const QString &source, const Lim
         return makeError(ErrorKind::InvalidInput, fromStd(e.msg), source, e.mark.line >= 0 ? qint64(e.mark.line) + 1 : -1);
     }
     return root;
+}
+
+qint64 lineOfField(const LineMap &lines, const QString &field)
+{
+    QString path = field;
+    while (!path.isEmpty() && !lines.contains(path)) {
+        const qsizetype dot = path.lastIndexOf(QLatin1Char('.'));
+        path = dot < 0 ? QString() : path.left(dot);
+    }
+    return path.isEmpty() ? -1 : lines.value(path, -1);
+}
+
+namespace {
+
+QJsonValue toJson(const YAML::Node &n, const QString &path, LineMap &lines)
+{
+    if (!path.isEmpty() && !lines.contains(path) && lineOf(n) > 0)
+        lines.insert(path, lineOf(n));
+    switch (n.Type()) {
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined: return QJsonValue(QJsonValue::Null);
+    case YAML::NodeType::Scalar: return fromStd(n.Scalar());
+    case YAML::NodeType::Sequence: {
+        QJsonArray a;
+        int i = 0;
+        for (const YAML::Node &item : n)
+            a.append(toJson(item, path + QLatin1Char('.') + QString::number(i++), lines));
+        return a;
+    }
+    case YAML::NodeType::Map: {
+        QJsonObject o;
+        for (const auto &kv : n) {
+            const QString key = fromStd(kv.first.as<std::string>());   // a non-scalar key throws: guarded
+            const QString sub = path.isEmpty() ? key : path + QLatin1Char('.') + key;
+            if (lineOf(kv.first) > 0)
+                lines.insert(sub, lineOf(kv.first));   // the key's own line: where a reader looks first
+            o.insert(key, toJson(kv.second, sub, lines));
+        }
+        return o;
+    }
+    }
+    return QJsonValue(QJsonValue::Null);
+}
+
+} // namespace
+
+Expected<JsonDocument> parseAsJson(QByteArrayView text, const QString &source, const Limits &limits)
+{
+    auto node = parse(text, source, limits);
+    if (!node)
+        return node.error();
+    return guarded(source, [&]() -> Expected<JsonDocument> {
+        JsonDocument doc;
+        doc.root = toJson(*node, {}, doc.lines);
+        return doc;
+    });
 }
 
 Expected<YAML::Node> parseFile(const QString &path, const Limits &limits)

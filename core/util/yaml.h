@@ -9,8 +9,11 @@
 #include "util/result.h"
 
 #include <QByteArrayView>
+#include <QHash>
+#include <QJsonValue>
 #include <QString>
 
+#include <exception>
 #include <string>
 
 #include <yaml-cpp/yaml.h>
@@ -37,8 +40,23 @@ QString text(const YAML::Node &node);
 std::string toStd(const QString &s);
 QString fromStd(const std::string &s);
 
-/// Runs `body` (a callable returning Expected<T> or Status) and turns a yaml-cpp exception escaping it (a
-/// conversion such as `as<int>()` on a non-number) into an Error naming `source` and the line.
+/// The 1-based line of every dotted key path of a document ("learner.params.eta", "features.2"); for a key, the
+/// line of the key itself.
+using LineMap = QHash<QString, qint64>;
+/// The line of `field`, or of its nearest enclosing field that has one; -1 when none does.
+qint64 lineOfField(const LineMap &lines, const QString &field);
+
+/// A document as JSON (every scalar as a string, empty values as null) with the line of each path: what the
+/// config readers validate, so that any error they report can point at its line.
+struct JsonDocument {
+    QJsonValue root;
+    LineMap lines;
+};
+/// Parses (bounded and strict, as parse()) and converts. Errors name `source` and the line.
+Expected<JsonDocument> parseAsJson(QByteArrayView text, const QString &source, const Limits &limits = {});
+
+/// Runs `body` (a callable returning Expected<T> or Status) and turns an exception escaping it (a yaml-cpp
+/// conversion such as `as<int>()` on a non-number, with its line) into an InvalidInput Error naming `source`.
 template <class F>
 auto guarded(const QString &source, F &&body) -> decltype(body())
 {
@@ -46,6 +64,8 @@ auto guarded(const QString &source, F &&body) -> decltype(body())
         return body();
     } catch (const YAML::Exception &e) {
         return makeError(ErrorKind::InvalidInput, fromStd(e.msg), source, e.mark.line >= 0 ? qint64(e.mark.line) + 1 : -1);
+    } catch (const std::exception &e) {   // a conversion outside yaml-cpp (std::stoll and the like)
+        return makeError(ErrorKind::InvalidInput, QString::fromUtf8(e.what()), source);
     }
 }
 

@@ -1,6 +1,7 @@
 #include "workspace/datasets.h"
 
 #include "data/materialise.h"
+#include "data/profileyaml.h"
 #include "store/objectstore.h"
 #include "tracking/trackingstore.h"
 #include "util/fileutil.h"
@@ -239,8 +240,10 @@ Expected<AddOutcome> addDataset(Workspace &ws, const QString &file, const QStrin
     r.schema = table->schema();
     r.profile = std::move(*profile);
 
-    // The cache is rebuildable: failing to write it is not a reason to fail the add.
-    (void)data::writeMaterialisation(*table, cachePath(ws, r));
+    // The cache is rebuildable: failing to write it is not a reason to fail the add, but it is worth saying.
+    if (Status s = data::writeMaterialisation(*table, cachePath(ws, r)); !s)
+        reportWarning(feedback, QStringLiteral("could not cache %1 (it will be re-read from the store): %2")
+                                    .arg(name, s.error().toString()));
     outcome.cacheMs = step.restart();
 
     auto lock = ws.lock();
@@ -300,7 +303,10 @@ Expected<AddOutcome> addDataset(Workspace &ws, const QString &file, const QStrin
 Expected<QStringList> listDatasets(Workspace &ws)
 {
     QStringList out;
-    const QString head = ws.git().headCommit();
+    auto headOr = ws.git().headCommit();
+    if (!headOr)
+        return headOr.error();
+    const QString head = *headOr;
     if (head.isEmpty())
         return out;
     for (const QString &f : ws.git().listDirAt(head, QStringLiteral("datasets")))
@@ -416,7 +422,9 @@ Expected<data::Table> loadDataset(Workspace &ws, const DatasetVersion &version, 
         return table.error();
     if (!sameSchema(*table, r))
         return makeError(QStringLiteral("re-reading %1 gave a different table than recorded").arg(version.ref()));
-    (void)data::writeMaterialisation(*table, cache);
+    if (Status s = data::writeMaterialisation(*table, cache); !s)
+        reportWarning(feedback, QStringLiteral("could not cache %1 (it will be re-read next time): %2")
+                                    .arg(version.ref(), s.error().toString()));
     return table;
 }
 
@@ -573,9 +581,12 @@ Status pushWorkspace(Workspace &ws, const QString &remoteName, Feedback *feedbac
         return s;
     if (Status s = ws.git().push(gitPath); !s)
         return s;
+    auto head = ws.git().headCommit();
+    if (!head)
+        return head.error();
     return ws.audit(QStringLiteral("push"), remote->name,
                     QJsonObject{{QStringLiteral("path"), remote->path}, {QStringLiteral("objects"), int(present.size())}},
-                    ws.git().headCommit());
+                    *head);
 }
 
 Expected<QString> pullWorkspace(Workspace &ws, const QString &remoteName, Feedback *feedback)
@@ -612,9 +623,12 @@ Expected<QString> pullWorkspace(Workspace &ws, const QString &remoteName, Feedba
     auto result = ws.git().integrate(*fetched, remote->name);
     if (!result)
         return result.error();
+    auto head = ws.git().headCommit();
+    if (!head)
+        return head.error();
     if (Status s = ws.audit(QStringLiteral("pull"), remote->name,
                             QJsonObject{{QStringLiteral("path"), remote->path}, {QStringLiteral("result"), *result}},
-                            ws.git().headCommit());
+                            *head);
         !s)
         return s.error();
     return result;
@@ -674,8 +688,11 @@ Expected<std::unique_ptr<Workspace>> cloneInto(const QString &source, const QStr
         if (Status s = (*ws)->addRemote(QStringLiteral("origin"), source); !s)
             return s.error();
     }
+    auto head = (*ws)->git().headCommit();
+    if (!head)
+        return head.error();
     if (Status s = (*ws)->audit(QStringLiteral("clone"), source, QJsonObject{{QStringLiteral("objects"), int(ids->size())}},
-                                (*ws)->git().headCommit());
+                                *head);
         !s)
         return s.error();
     return ws;

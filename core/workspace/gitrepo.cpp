@@ -172,22 +172,28 @@ QString GitRepo::workdir() const
     return w ? QDir::cleanPath(QFile::decodeName(w)) : QString();
 }
 
-QString GitRepo::headCommit() const
+Expected<QString> GitRepo::headCommit() const
 {
     git_oid oid;
-    if (git_reference_name_to_id(&oid, m_repo, "HEAD") != 0)
-        return {};
+    const int rc = git_reference_name_to_id(&oid, m_repo, "HEAD");
+    if (rc == GIT_ENOTFOUND && git_repository_head_unborn(m_repo) == 1)
+        return QString();   // a branch with no commit yet
+    if (rc != 0)
+        return gitError(QStringLiteral("cannot read HEAD"), workdir());
     return oidHex(&oid);
 }
 
-QString GitRepo::currentBranch() const
+Expected<QString> GitRepo::currentBranch() const
 {
     git_reference *ref = nullptr;
     if (git_reference_lookup(&ref, m_repo, "HEAD") != 0)
-        return QStringLiteral("main");
+        return gitError(QStringLiteral("cannot read HEAD"), workdir());
     ReferencePtr head(ref);
     const char *target = git_reference_symbolic_target(head.get());
-    QString name = target ? QString::fromUtf8(target) : QStringLiteral("refs/heads/main");
+    if (!target)
+        return makeError(ErrorKind::Conflict, QStringLiteral("HEAD is detached (not on a branch); check out a branch first"),
+                         workdir());
+    QString name = QString::fromUtf8(target);
     if (name.startsWith(QLatin1String("refs/heads/")))
         name = name.mid(11);
     return name;
@@ -198,12 +204,21 @@ Expected<QString> GitRepo::commitFiles(const QMap<QString, QByteArray> &files, c
     const QString root = workdir();
     if (root.isEmpty())
         return makeError(QStringLiteral("cannot commit files in a bare repository"));
-    const QString head = headCommit();
+    auto headOr = headCommit();
+    if (!headOr)
+        return headOr.error();
+    const QString head = *headOr;
     auto committed = commitFilesUnchecked(files, message, head);
     if (!committed) {
         // Nothing half-done stays behind: the working tree and index get HEAD's versions of the files back.
-        if (!head.isEmpty())
-            (void)restorePaths(head, files.keys());
+        if (!head.isEmpty()) {
+            if (Status restored = restorePaths(head, files.keys()); !restored) {
+                Error both = committed.error();
+                both.message += QStringLiteral(" (and restoring the working tree failed too: %1)")
+                                    .arg(restored.error().toString());
+                return both;
+            }
+        }
         return committed.error();
     }
     return committed;
@@ -287,7 +302,10 @@ Status GitRepo::restorePaths(const QString &commitId, const QStringList &paths)
 
 Status GitRepo::undoCommit(const QString &commitId, const QStringList &paths)
 {
-    if (headCommit() != commitId)
+    auto head = headCommit();
+    if (!head)
+        return head.error();
+    if (*head != commitId)
         return makeError(ErrorKind::Conflict, QStringLiteral("cannot undo commit %1: it is no longer HEAD").arg(commitId.left(10)));
     auto c = lookupCommit(m_repo, commitId);
     if (!c)
@@ -397,7 +415,10 @@ QStringList GitRepo::listDirAt(const QString &commitId, const QString &dir) cons
 Expected<std::vector<CommitInfo>> GitRepo::historyOf(const QString &path) const
 {
     std::vector<CommitInfo> out;
-    if (headCommit().isEmpty())
+    auto head = headCommit();
+    if (!head)
+        return head.error();
+    if (head->isEmpty())
         return out;
     git_revwalk *w = nullptr;
     if (git_revwalk_new(&w, m_repo) != 0)
@@ -452,7 +473,10 @@ Expected<QStringList> GitRepo::allCommits(const QStringList &extraTips) const
         if (parseOid(tip, &tipOid))
             git_revwalk_push(walk.get(), &tipOid);
     }
-    if (!headCommit().isEmpty())
+    auto head = headCommit();
+    if (!head)
+        return head.error();
+    if (!head->isEmpty())
         git_revwalk_push_head(walk.get());
     git_oid oid;
     while (git_revwalk_next(&oid, walk.get()) == 0)
@@ -508,7 +532,10 @@ Expected<std::vector<QByteArray>> GitRepo::allBlobsUnder(const QString &dir, con
 
 Status GitRepo::createTag(const QString &name, const QString &message)
 {
-    const QString head = headCommit();
+    auto headOr = headCommit();
+    if (!headOr)
+        return headOr.error();
+    const QString head = *headOr;
     if (head.isEmpty())
         return makeError(QStringLiteral("nothing to tag: the workspace has no commit"));
     git_object *obj = nullptr;
@@ -520,8 +547,21 @@ Status GitRepo::createTag(const QString &name, const QString &message)
         return sig.error();
     git_oid oid;
     const QByteArray n = name.toUtf8(), m = message.toUtf8() + '\n';
-    if (git_tag_create(&oid, m_repo, n.constData(), target.get(), sig->get(), m.constData(), 0) != 0)
+    const int rc = git_tag_create(&oid, m_repo, n.constData(), target.get(), sig->get(), m.constData(), 0);
+    if (rc == GIT_EEXISTS)
+        return makeError(ErrorKind::Conflict, QStringLiteral("tag '%1' already exists").arg(name));
+    if (rc == GIT_EINVALIDSPEC)
+        return makeError(ErrorKind::InvalidInput, QStringLiteral("'%1' is not a valid tag name").arg(name));
+    if (rc != 0)
         return gitError(QStringLiteral("cannot create tag '%1'").arg(name));
+    return {};
+}
+
+Status GitRepo::deleteTag(const QString &name)
+{
+    const QByteArray n = name.toUtf8();
+    if (git_tag_delete(m_repo, n.constData()) != 0)
+        return gitError(QStringLiteral("cannot delete tag '%1'").arg(name));
     return {};
 }
 
@@ -548,7 +588,10 @@ Expected<QString> GitRepo::fetch(const QString &url, const QString &remoteName)
     if (git_remote_create_anonymous(&r, m_repo, u.constData()) != 0)
         return gitError(QStringLiteral("cannot reach remote"), url);
     RemotePtr remote(r);
-    const QByteArray branch = currentBranch().toUtf8();
+    auto branchName = currentBranch();
+    if (!branchName)
+        return branchName.error();
+    const QByteArray branch = branchName->toUtf8();
     const QByteArray trackingRef = incomingRef(remoteName);
     const QByteArray spec = "+refs/heads/" + branch + ':' + trackingRef;
     char *specs[] = {const_cast<char *>(spec.constData())};
@@ -567,7 +610,10 @@ Status GitRepo::acceptFetched(const QString &remoteName)
     git_oid oid;
     if (git_reference_name_to_id(&oid, m_repo, incomingRef(remoteName).constData()) != 0)
         return {};   // nothing was fetched (the remote has no branch yet)
-    const QByteArray trackingRef = "refs/remotes/" + remoteName.toUtf8() + '/' + currentBranch().toUtf8();
+    auto branch = currentBranch();
+    if (!branch)
+        return branch.error();
+    const QByteArray trackingRef = "refs/remotes/" + remoteName.toUtf8() + '/' + branch->toUtf8();
     git_reference *ref = nullptr;
     if (git_reference_create(&ref, m_repo, trackingRef.constData(), &oid, 1, "keel pull: objects verified") != 0)
         return gitError(QStringLiteral("cannot update %1").arg(QString::fromUtf8(trackingRef)));
@@ -593,7 +639,10 @@ Status GitRepo::push(const QString &url)
     discardFetched(probe);
     if (!remoteHead)
         return remoteHead.error();
-    const QString local = headCommit();
+    auto localOr = headCommit();
+    if (!localOr)
+        return localOr.error();
+    const QString local = *localOr;
     if (local.isEmpty())
         return makeError(QStringLiteral("nothing to push: the workspace has no commit"));
     if (!remoteHead->isEmpty() && *remoteHead != local) {
@@ -610,7 +659,10 @@ Status GitRepo::push(const QString &url)
     if (git_remote_create_anonymous(&r, m_repo, u.constData()) != 0)
         return gitError(QStringLiteral("cannot reach remote"), url);
     RemotePtr remote(r);
-    const QByteArray branch = currentBranch().toUtf8();
+    auto branchName = currentBranch();
+    if (!branchName)
+        return branchName.error();
+    const QByteArray branch = branchName->toUtf8();
     const QByteArray spec = "refs/heads/" + branch + ":refs/heads/" + branch;
     char *specs[] = {const_cast<char *>(spec.constData())};
     const git_strarray refspecs = {specs, 1};
@@ -678,7 +730,10 @@ Expected<QString> GitRepo::integrate(const QString &theirs, const QString &remot
         return theirCommit.error();
     git_checkout_options co = GIT_CHECKOUT_OPTIONS_INIT;
     co.checkout_strategy = GIT_CHECKOUT_SAFE | GIT_CHECKOUT_RECREATE_MISSING;
-    const QByteArray branchRef = "refs/heads/" + currentBranch().toUtf8();
+    auto branch = currentBranch();
+    if (!branch)
+        return branch.error();
+    const QByteArray branchRef = "refs/heads/" + branch->toUtf8();
 
     if (analysis & (GIT_MERGE_ANALYSIS_FASTFORWARD | GIT_MERGE_ANALYSIS_UNBORN)) {
         git_tree *t = nullptr;
@@ -694,7 +749,10 @@ Expected<QString> GitRepo::integrate(const QString &theirs, const QString &remot
         return QStringLiteral("fast-forward");
     }
 
-    auto ours = lookupCommit(m_repo, headCommit());
+    auto head = headCommit();
+    if (!head)
+        return head.error();
+    auto ours = lookupCommit(m_repo, *head);
     if (!ours)
         return ours.error();
     git_index *idx = nullptr;
@@ -727,7 +785,7 @@ Expected<QString> GitRepo::integrate(const QString &theirs, const QString &remot
         return sig.error();
     const git_commit *parents[] = {ours->get(), theirCommit->get()};
     git_oid commitOid;
-    const QByteArray msg = "Merge " + remoteName.toUtf8() + " into " + currentBranch().toUtf8() + '\n';
+    const QByteArray msg = "Merge " + remoteName.toUtf8() + " into " + branch->toUtf8() + '\n';
     if (git_checkout_tree(m_repo, reinterpret_cast<git_object *>(tree.get()), &co) != 0)
         return gitError(QStringLiteral("cannot update the working tree"), workdir());
     if (git_commit_create(&commitOid, m_repo, "HEAD", sig->get(), sig->get(), "UTF-8", msg.constData(), tree.get(), 2,

@@ -52,8 +52,8 @@ public:
     /// files the commit wrote) are restored. For a commit whose companion record (an audit event) failed.
     Status undoCommit(const QString &commitId, const QStringList &paths);
 
-    /// HEAD commit id, or empty when the repository has no commit yet.
-    QString headCommit() const;
+    /// HEAD commit id; an empty string when the branch has no commit yet; an error when HEAD cannot be read.
+    Expected<QString> headCommit() const;
     /// Resolves a revision (full or abbreviated id, tag, branch, HEAD~2...) to a commit id.
     Expected<QString> resolveCommit(const QString &rev) const;
     Expected<CommitInfo> commitInfo(const QString &commitId) const;
@@ -75,6 +75,7 @@ public:
                                                     const QStringList &extraTips = {}) const;
     /// Creates an annotated tag `name` on HEAD.
     Status createTag(const QString &name, const QString &message);
+    Status deleteTag(const QString &name);
     QStringList tags() const;
 
     /// Pushes the current branch to the repository at `url` (fast-forward only). A push that loses to another
@@ -91,7 +92,8 @@ public:
     /// Integrates the fetched commit `theirs`: fast-forward, or a merge commit when histories diverged without
     /// conflicts. Returns a short description ("up to date", "fast-forward", "merged").
     Expected<QString> integrate(const QString &theirs, const QString &remoteName);
-    QString currentBranch() const;
+    /// The branch HEAD names (also before its first commit); an error when HEAD cannot be read or is detached.
+    Expected<QString> currentBranch() const;
 
     /// libgit2's version, e.g. "1.5.1"
     static QString versionString();

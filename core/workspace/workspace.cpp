@@ -87,8 +87,9 @@ Expected<Workspace::Lock> Workspace::lock()
         return taken.error();
     // Holding the lock, no other Keel process is inside a commit: git lock files left now were left by a
     // killed process, and would block every later commit.
-    const QStringList stale = {QStringLiteral("/.git/index.lock"), QStringLiteral("/.git/HEAD.lock"),
-                               QStringLiteral("/.git/refs/heads/") + m_git->currentBranch() + QStringLiteral(".lock")};
+    QStringList stale = {QStringLiteral("/.git/index.lock"), QStringLiteral("/.git/HEAD.lock")};
+    if (auto branch = m_git->currentBranch())
+        stale << QStringLiteral("/.git/refs/heads/") + *branch + QStringLiteral(".lock");
     for (const QString &f : stale)
         QFile::remove(m_root + f);
     return taken;
@@ -124,6 +125,28 @@ Expected<QString> Workspace::commitAndAudit(const QMap<QString, QByteArray> &fil
         return s.error();
     }
     return commit;
+}
+
+Expected<QString> Workspace::tagHead(const QString &name, const QString &message)
+{
+    auto held = lock();
+    if (!held)
+        return held.error();
+    auto t = tracking();
+    if (!t)
+        return t.error();
+    auto head = m_git->headCommit();
+    if (!head)
+        return head.error();
+    if (Status s = m_git->createTag(name, message.isEmpty() ? name : message); !s)
+        return s.error();
+    if (Status s = audit(QStringLiteral("tag"), name, QJsonObject{{QStringLiteral("message"), message}}, *head); !s) {
+        Error e = s.error();
+        if (Status undone = m_git->deleteTag(name); !undone)
+            e.message += QStringLiteral(" (and removing the tag again failed: %1)").arg(undone.message());
+        return e;
+    }
+    return head;
 }
 
 QString Workspace::findRoot(const QString &startDir)

@@ -55,6 +55,10 @@ public:
     Expected<QString> commitAndAudit(const QMap<QString, QByteArray> &files, const QString &message,
                                      const QString &action, const QString &subject, QJsonObject detail);
 
+    /// Tags HEAD as `name` and records the "tag" audit event; a tag whose event cannot be written is removed
+    /// again. Returns the tagged commit.
+    Expected<QString> tagHead(const QString &name, const QString &message);
+
     Expected<std::vector<RemoteInfo>> remotes() const;
     /// The remote called `name`; with an empty name, "origin" or else the only remote.
     Expected<RemoteInfo> remote(const QString &name) const;

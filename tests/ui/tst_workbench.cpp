@@ -96,7 +96,7 @@ bool settle(MainWindow &w, const std::function<bool()> &done = {}, int timeoutMs
 QString headCommit(const QString &root)
 {
     auto ws = workspace::Workspace::open(root);
-    return ws ? (*ws)->git().headCommit() : QString();
+    return ws ? (*ws)->git().headCommit().value() : QString();
 }
 
 } // namespace

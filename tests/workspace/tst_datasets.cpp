@@ -196,7 +196,7 @@ private slots:
 
         m_ws = newWorkspace();
         QVERIFY(m_ws);
-        m_initCommit = m_ws->git().headCommit();
+        m_initCommit = m_ws->git().headCommit().value();
         QVERIFY(!m_initCommit.isEmpty());
 
         m_people = {peopleCsv(0, 6), peopleCsv(1, 7, {2}), peopleCsv(2, 6, {0, 4})};
@@ -216,7 +216,9 @@ private slots:
         QVERIFY2(v1, qPrintable(v1.message()));
         auto v2 = add(m_peopleFiles[1], QStringLiteral("people"), QStringLiteral("second cut"));
         QVERIFY2(v2, qPrintable(v2.message()));
-        QVERIFY(m_ws->git().createTag(QStringLiteral("release"), QStringLiteral("people v2 released")));
+        auto tagged = m_ws->tagHead(QStringLiteral("release"), QStringLiteral("people v2 released"));
+        QVERIFY2(tagged, qPrintable(tagged.message()));
+        QCOMPARE(*tagged, v2->version.commit.id);
         auto o1 = add(otherFile, QStringLiteral("other"), {});
         QVERIFY2(o1, qPrintable(o1.message()));
         auto v3 = add(m_peopleFiles[2], QStringLiteral("people"), {});
@@ -773,7 +775,7 @@ private slots:
         QVERIFY(writeBytes(file, peopleCsv(4, 4).csv));
         auto first = addDataset(*ws, file, QStringLiteral("d"), {}, {});
         QVERIFY2(first, qPrintable(first.message()));
-        const QString head = ws->git().headCommit();
+        const QString head = ws->git().headCommit().value();
         QCOMPARE(head, first->version.commit.id);
         auto again = addDataset(*ws, file, QStringLiteral("d"), QStringLiteral("ignored"), {});
         QVERIFY2(again, qPrintable(again.message()));
@@ -816,7 +818,7 @@ private slots:
         QFETCH(QString, name);
         auto ws = newWorkspace();
         QVERIFY(ws);
-        const QString head = ws->git().headCommit();
+        const QString head = ws->git().headCommit().value();
         const QStringList manifests = ws->store().manifestIds();
         QString file = newDir(QStringLiteral("input")) + QStringLiteral(".csv");
         data::ReadOptions options;
@@ -830,7 +832,7 @@ private slots:
         auto added = addDataset(*ws, file, name, {}, options);
         QVERIFY(!added);
         QVERIFY(!added.error().toString().isEmpty());
-        QCOMPARE(ws->git().headCommit(), head);
+        QCOMPARE(ws->git().headCommit().value(), head);
         QCOMPARE(ws->store().manifestIds(), manifests);
         QVERIFY(keel::workspace::listDatasets(*ws)->isEmpty());
         QCOMPARE(git(ws->root(), {QStringLiteral("status"), QStringLiteral("--porcelain"),
@@ -977,6 +979,25 @@ private slots:
         // commit is that commit or an ancestor of it), not v3.
         QCOMPARE(atV1->version, 1);
         QCOMPARE(atV1->commit.id, v1->version.commit.id);
+    }
+
+    void tagHeadRecordsItsEvent()
+    {
+        // The tag made in initTestCase went through Workspace::tagHead: one "tag" event naming the commit.
+        auto t = m_ws->tracking();
+        QVERIFY(t);
+        auto events = (*t)->auditEvents(QStringLiteral("release"));
+        QVERIFY(events);
+        QCOMPARE(int(events->size()), 1);
+        QCOMPARE(events->front().action, QStringLiteral("tag"));
+        QCOMPARE(events->front().commit, m_peopleCommits[1]);
+        QCOMPARE(events->front().detail.value(QStringLiteral("message")).toString(), QStringLiteral("people v2 released"));
+        // A second tag of the same name is a conflict and records nothing.
+        auto again = m_ws->tagHead(QStringLiteral("release"), QStringLiteral("again"));
+        QVERIFY(again.is(ErrorKind::Conflict));
+        auto after = (*t)->auditEvents(QStringLiteral("release"));
+        QVERIFY(after);
+        QCOMPARE(int(after->size()), 1);
     }
 
 private:

@@ -164,8 +164,8 @@ private slots:
         QCOMPARE(gitText(path, {QStringLiteral("rev-parse"), QStringLiteral("--is-bare-repository")}),
                  QStringLiteral("false"));
         QCOMPARE(gitText(path, {QStringLiteral("symbolic-ref"), QStringLiteral("HEAD")}), QStringLiteral("refs/heads/main"));
-        QCOMPARE((*repo)->currentBranch(), QStringLiteral("main"));
-        QVERIFY((*repo)->headCommit().isEmpty());
+        QCOMPARE((*repo)->currentBranch().value(), QStringLiteral("main"));
+        QVERIFY((*repo)->headCommit().value().isEmpty());
         QVERIFY((*repo)->tags().isEmpty());
         auto history = (*repo)->historyOf(QStringLiteral("a.txt"));
         QVERIFY(history);
@@ -197,7 +197,7 @@ private slots:
     {
         auto opened = GitRepo::open(m_dir);
         QVERIFY2(opened, qPrintable(opened.message()));
-        QCOMPARE((*opened)->headCommit(), m_ids.last());
+        QCOMPARE((*opened)->headCommit().value(), m_ids.last());
         QCOMPARE((*opened)->workdir(), m_dir);
 
         const QString plain = newPath(QStringLiteral("plain"));
@@ -235,7 +235,7 @@ private slots:
         QVERIFY2(id, qPrintable(id.message()));
 
         QCOMPARE(id->size(), 40);
-        QCOMPARE(repo->headCommit(), *id);
+        QCOMPARE(repo->headCommit().value(), *id);
         QCOMPARE(gitText(dir, {QStringLiteral("rev-parse"), QStringLiteral("HEAD")}), *id);
         QCOMPARE(gitText(dir, {QStringLiteral("rev-parse"), QStringLiteral("refs/heads/main")}), *id);
         QCOMPARE(gitText(dir, {QStringLiteral("rev-parse"), *id + QStringLiteral("^")}), *base);
@@ -377,7 +377,7 @@ private slots:
         const Files files = {{written, "changed"}, {written + QStringLiteral("/inner"), "impossible"}};
         auto failed = repo->commitFiles(files, QStringLiteral("must fail"));
         QVERIFY(!failed);
-        QCOMPARE(repo->headCommit(), *head);
+        QCOMPARE(repo->headCommit().value(), *head);
         QCOMPARE(gitText(dir, {QStringLiteral("rev-parse"), QStringLiteral("HEAD")}), *head);
         if (existedAtHead)
             QCOMPARE(readDisk(dir + QLatin1Char('/') + written), QByteArray("one"));
@@ -402,7 +402,7 @@ private slots:
         QVERIFY(c2);
         QVERIFY(repo->restorePaths(*c1, {QStringLiteral("a.txt"), QStringLiteral("sub/c.txt")}));
         // The branch stays; working tree and index hold c1's versions of exactly those paths.
-        QCOMPARE(repo->headCommit(), *c2);
+        QCOMPARE(repo->headCommit().value(), *c2);
         QCOMPARE(gitText(dir, {QStringLiteral("rev-parse"), QStringLiteral("HEAD")}), *c2);
         QCOMPARE(readDisk(dir + QStringLiteral("/a.txt")), QByteArray("one"));
         QCOMPARE(readDisk(dir + QStringLiteral("/b.txt")), QByteArray("bee"));
@@ -430,7 +430,7 @@ private slots:
         // A root commit has no parent to go back to.
         Status root = repo->undoCommit(*c1, {QStringLiteral("a.txt")});
         QVERIFY(!root);
-        QCOMPARE(repo->headCommit(), *c1);
+        QCOMPARE(repo->headCommit().value(), *c1);
 
         const Files written = {{QStringLiteral("a.txt"), "two"}, {QStringLiteral("c.txt"), "new"}};
         auto c2 = repo->commitFiles(written, QStringLiteral("c2"));
@@ -447,7 +447,7 @@ private slots:
         QVERIFY(repo->undoCommit(*c3, {QStringLiteral("d.txt")}));
         Status undone = repo->undoCommit(*c2, written.keys());
         QVERIFY2(undone, qPrintable(undone.message()));
-        QCOMPARE(repo->headCommit(), *c1);
+        QCOMPARE(repo->headCommit().value(), *c1);
         QCOMPARE(gitText(dir, {QStringLiteral("rev-parse"), QStringLiteral("refs/heads/main")}), *c1);
         QCOMPARE(gitText(dir, {QStringLiteral("symbolic-ref"), QStringLiteral("HEAD")}), QStringLiteral("refs/heads/main"));
         QCOMPARE(readDisk(dir + QStringLiteral("/a.txt")), QByteArray("one"));
@@ -515,8 +515,8 @@ private slots:
 
     void headCommitMatchesGit()
     {
-        QCOMPARE(m_shared->headCommit(), m_ids[3]);
-        QCOMPARE(m_shared->headCommit(), gitText(m_dir, {QStringLiteral("rev-parse"), QStringLiteral("HEAD")}));
+        QCOMPARE(m_shared->headCommit().value(), m_ids[3]);
+        QCOMPARE(m_shared->headCommit().value(), gitText(m_dir, {QStringLiteral("rev-parse"), QStringLiteral("HEAD")}));
         QCOMPARE(*m_shared->resolveCommit(QStringLiteral("v1")), m_ids[1]);
         QCOMPARE(*m_shared->resolveCommit(QStringLiteral("HEAD~1")), m_ids[2]);
     }
@@ -761,11 +761,34 @@ private slots:
         QCOMPARE(*repo->resolveCommit(QStringLiteral("v1.0")), *c1);
 
         // An existing name or a name git refuses is an error, and changes nothing.
-        QVERIFY(!repo->createTag(QStringLiteral("v1.0"), QStringLiteral("again")));
+        QVERIFY(repo->createTag(QStringLiteral("v1.0"), QStringLiteral("again")).is(ErrorKind::Conflict));
         QCOMPARE(gitText(dir, {QStringLiteral("rev-parse"), QStringLiteral("v1.0^{commit}")}), *c1);
-        QVERIFY(!repo->createTag(QStringLiteral("bad name"), QStringLiteral("space")));
-        QVERIFY(!repo->createTag(QStringLiteral("a..b"), QStringLiteral("dots")));
+        QVERIFY(repo->createTag(QStringLiteral("bad name"), QStringLiteral("space")).is(ErrorKind::InvalidInput));
+        QVERIFY(repo->createTag(QStringLiteral("a..b"), QStringLiteral("dots")).is(ErrorKind::InvalidInput));
         QCOMPARE(repo->tags().size(), 2);
+
+        QVERIFY(repo->deleteTag(QStringLiteral("baseline")));
+        QCOMPARE(git(dir, {QStringLiteral("tag"), QStringLiteral("-l")}).lines(), QStringList{QStringLiteral("v1.0")});
+        QVERIFY(!repo->deleteTag(QStringLiteral("baseline")));
+    }
+
+    void detachedHeadIsAnError()
+    {
+        // currentBranch() used to answer "main" whatever HEAD was; on a detached HEAD it must say so.
+        auto repo = newRepo();
+        QVERIFY(repo);
+        const QString dir = repo->workdir();
+        auto c1 = repo->commitFiles({{QStringLiteral("a"), "1"}}, QStringLiteral("c1"));
+        QVERIFY(c1);
+        auto c2 = repo->commitFiles({{QStringLiteral("a"), "2"}}, QStringLiteral("c2"));
+        QVERIFY(c2);
+        QCOMPARE(git(dir, {QStringLiteral("checkout"), QStringLiteral("-q"), *c1}).code, 0);
+        auto reopened = GitRepo::open(dir);
+        QVERIFY(reopened);
+        const auto branch = (*reopened)->currentBranch();
+        QVERIFY(!branch);
+        QVERIFY(branch.error().message.contains(QStringLiteral("detached")));
+        QCOMPARE((*reopened)->headCommit().value(), *c1);
     }
 
     // --- two repositories ------------------------------------------------------------------------------------
@@ -807,7 +830,7 @@ private slots:
         const QString bdir = b->workdir();
         QCOMPARE(gitText(bdir, {QStringLiteral("rev-parse"), QStringLiteral("refs/keel/incoming/origin")}), *a1);
         QVERIFY(!refExists(bdir, QStringLiteral("refs/remotes/origin/main")));
-        QVERIFY(b->headCommit().isEmpty());
+        QVERIFY(b->headCommit().value().isEmpty());
         QVERIFY(b->allCommits()->isEmpty());
         QVERIFY(b->allBlobsUnder(QStringLiteral("d"), QStringLiteral(".txt"))->empty());
         QCOMPARE(*b->allCommits({*fetched}), QStringList{*a1});
@@ -822,7 +845,7 @@ private slots:
         auto integrated = b->integrate(*fetched, QStringLiteral("origin"));
         QVERIFY2(integrated, qPrintable(integrated.message()));
         QCOMPARE(*integrated, QStringLiteral("fast-forward"));
-        QCOMPARE(b->headCommit(), *a1);
+        QCOMPARE(b->headCommit().value(), *a1);
         QCOMPARE(gitText(bdir, {QStringLiteral("rev-parse"), QStringLiteral("refs/heads/main")}), *a1);
         QCOMPARE(readDisk(bdir + QStringLiteral("/f.txt")), QByteArray("1"));
         QCOMPARE(readDisk(bdir + QStringLiteral("/d/g.txt")), QByteArray("g"));
@@ -837,17 +860,17 @@ private slots:
         QCOMPARE(*second, *a2);
         QVERIFY(b->acceptFetched(QStringLiteral("origin")));
         QCOMPARE(*b->integrate(*second, QStringLiteral("origin")), QStringLiteral("fast-forward"));
-        QCOMPARE(b->headCommit(), *a2);
+        QCOMPARE(b->headCommit().value(), *a2);
         QCOMPARE(readDisk(bdir + QStringLiteral("/f.txt")), QByteArray("2"));
         QCOMPARE(readDisk(bdir + QStringLiteral("/h.txt")), QByteArray("h"));
         QCOMPARE(git(bdir, {QStringLiteral("status"), QStringLiteral("--porcelain")}).text(), QString());
         QCOMPARE(gitText(bdir, {QStringLiteral("log"), QStringLiteral("--format=%P"), QStringLiteral("-1")}), *a1);
         // Nothing new: up to date, nothing moves.
         QCOMPARE(*b->integrate(*second, QStringLiteral("origin")), QStringLiteral("up to date"));
-        QCOMPARE(b->headCommit(), *a2);
+        QCOMPARE(b->headCommit().value(), *a2);
         // An older commit is "up to date" too: b already has it.
         QCOMPARE(*b->integrate(*a1, QStringLiteral("origin")), QStringLiteral("up to date"));
-        QCOMPARE(b->headCommit(), *a2);
+        QCOMPARE(b->headCommit().value(), *a2);
     }
 
     void discardFetched()
@@ -893,7 +916,7 @@ private slots:
         auto cloned = GitRepo::clone(remote, newPath(QStringLiteral("b")));
         QVERIFY2(cloned, qPrintable(cloned.message()));
         auto &b = *cloned;
-        QCOMPARE(b->headCommit(), *base);
+        QCOMPARE(b->headCommit().value(), *base);
         QCOMPARE(readDisk(b->workdir() + QStringLiteral("/a.txt")), QByteArray("a0"));
 
         auto theirs = a->commitFiles({{QStringLiteral("a.txt"), "a1"}}, QStringLiteral("theirs"));
@@ -917,7 +940,7 @@ private slots:
         QCOMPARE(*merged, QStringLiteral("merged"));
 
         const QString bdir = b->workdir();
-        const QString head = b->headCommit();
+        const QString head = b->headCommit().value();
         QVERIFY(head != *ours && head != *theirs);
         QCOMPARE(gitText(bdir, {QStringLiteral("rev-parse"), QStringLiteral("HEAD^1")}), *ours);
         QCOMPARE(gitText(bdir, {QStringLiteral("rev-parse"), QStringLiteral("HEAD^2")}), *theirs);
@@ -949,7 +972,7 @@ private slots:
         auto back = a->fetch(remote, QStringLiteral("origin"));
         QVERIFY(back);
         QCOMPARE(*a->integrate(*back, QStringLiteral("origin")), QStringLiteral("fast-forward"));
-        QCOMPARE(a->headCommit(), head);
+        QCOMPARE(a->headCommit().value(), head);
         QCOMPARE(readDisk(a->workdir() + QStringLiteral("/b.txt")), QByteArray("b1"));
     }
 
@@ -977,7 +1000,7 @@ private slots:
         QVERIFY(!result);
         QVERIFY2(result.error().message.contains(QStringLiteral("shared.txt")), qPrintable(result.message()));
         // Nothing changed: HEAD, working tree and index as before, no merge in progress.
-        QCOMPARE(b->headCommit(), *ours);
+        QCOMPARE(b->headCommit().value(), *ours);
         QCOMPARE(gitText(bdir, {QStringLiteral("rev-parse"), QStringLiteral("refs/heads/main")}), *ours);
         QCOMPARE(readDisk(bdir + QStringLiteral("/shared.txt")), QByteArray("ours\n"));
         QCOMPARE(git(bdir, {QStringLiteral("status"), QStringLiteral("--porcelain"), QStringLiteral("--untracked-files=all")})
@@ -1007,7 +1030,7 @@ private slots:
         // a pushes first.
         auto winner = a->commitFiles({{QStringLiteral("g.txt"), "a"}}, QStringLiteral("winner"));
         QVERIFY(winner && a->push(remote));
-        const QString before = b->headCommit();
+        const QString before = b->headCommit().value();
         if (diverged)
             QVERIFY(b->commitFiles({{QStringLiteral("h.txt"), "b"}}, QStringLiteral("loser")));
 
@@ -1018,7 +1041,7 @@ private slots:
         // The remote keeps the winner, and the loser keeps its own history.
         QCOMPARE(gitText(remote, {QStringLiteral("rev-parse"), QStringLiteral("refs/heads/main")}), *winner);
         if (!diverged)
-            QCOMPARE(b->headCommit(), before);
+            QCOMPARE(b->headCommit().value(), before);
         QVERIFY(!refExists(b->workdir(), QStringLiteral("refs/keel/incoming/__keel_push")));
         // A losing push is an error of kind Conflict (callers tell "pull first" from a failure by the kind).
         QVERIFY2(lost.is(ErrorKind::Conflict),
