@@ -223,7 +223,7 @@ QChart *makeCategoryChart(const std::vector<data::CategoryCount> &categories, qi
     return chart;
 }
 
-QChart *makeComparisonChart(const DistributionComparison &cmp, const QString &labelA, const QString &labelB,
+QChart *makeComparisonChart(const data::DistributionComparison &cmp, const QString &labelA, const QString &labelB,
                             const QString &title, const QPalette &palette)
 {
     if (cmp.countsA.empty() || (cmp.valuesA == 0 && cmp.valuesB == 0))

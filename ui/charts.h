@@ -3,7 +3,7 @@
 // grid, the accent for a single series), so charts read well in light and dark themes.
 
 #include "data/profile.h"
-#include "distribution.h"
+#include "data/distribution.h"
 
 #include <QPalette>
 #include <QString>
@@ -29,7 +29,7 @@ QChart *makeCategoryChart(const std::vector<data::CategoryCount> &categories, qi
                           const QPalette &palette);
 /// Two distributions as shares of their non-missing values: overlaid outlines over the same bins (numeric) or
 /// side-by-side horizontal bars per category. Caller owns the chart.
-QChart *makeComparisonChart(const DistributionComparison &comparison, const QString &labelA, const QString &labelB,
+QChart *makeComparisonChart(const data::DistributionComparison &comparison, const QString &labelA, const QString &labelB,
                             const QString &title, const QPalette &palette);
 /// An empty chart carrying a title that says why there is nothing to draw. Caller owns the chart.
 QChart *makeMessageChart(const QString &message, const QPalette &palette);

@@ -399,13 +399,13 @@ void DiffView::showColumn(const QString &column)
     if (ia < 0 && ib < 0)
         return;
     const data::Table ta = m_diff->tableA, tb = m_diff->tableB;
-    m_tasks->start<DistributionComparison>(
+    m_tasks->start<data::DistributionComparison>(
         QStringLiteral("Compare distributions of %1").arg(column), group("overlay"),
         [ta, tb, ia, ib](Feedback &fb) {
-            return compareDistributions(ia >= 0 ? &ta.column(ia) : nullptr, ib >= 0 ? &tb.column(ib) : nullptr, 30, 12, &fb);
+            return data::compareDistributions(ia >= 0 ? &ta.column(ia) : nullptr, ib >= 0 ? &tb.column(ib) : nullptr, 30, 12, &fb);
         },
         this,
-        [this, column](Expected<DistributionComparison> &&cmp) {
+        [this, column](Expected<data::DistributionComparison> &&cmp) {
             if (!cmp) {
                 emit statusMessage(cmp.error().toString());
                 return;

@@ -5,7 +5,7 @@
 
 #include "catalogmodel.h"
 #include "data/diff.h"
-#include "distribution.h"
+#include "data/distribution.h"
 #include "workspacejobs.h"
 
 #include <QAbstractTableModel>
@@ -66,7 +66,7 @@ public:
     /// The current diff, when one has arrived.
     const std::optional<jobs::VersionDiff> &currentDiff() const { return m_diff; }
     /// The last overlay computed (column name and comparison).
-    const std::optional<DistributionComparison> &currentComparison() const { return m_comparison; }
+    const std::optional<data::DistributionComparison> &currentComparison() const { return m_comparison; }
     QString currentColumn() const { return m_column; }
     DriftModel *driftModel() const { return m_model; }
     QSortFilterProxyModel *sortedModel() const { return m_sorted; }
@@ -100,7 +100,7 @@ private:
     QChartView *m_chartView;
     QSplitter *m_split;
     std::optional<jobs::VersionDiff> m_diff;
-    std::optional<DistributionComparison> m_comparison;
+    std::optional<data::DistributionComparison> m_comparison;
     QString m_column;
 };
 

@@ -1,4 +1,5 @@
 #include "explaincharts.h"
+#include "explain/explanation.h"
 
 #include "charts.h"
 #include "theme.h"
@@ -715,33 +716,21 @@ Waterfall makeWaterfall(const QStringList &features, std::span<const double> con
 {
     Waterfall w;
     w.base = base;
-    std::vector<int> order(contributions.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-        return std::abs(contributions[size_t(a)]) > std::abs(contributions[size_t(b)]);
-    });
-    const size_t shown = std::min(order.size(), size_t(std::max(top, 0)));
-    std::vector<WaterfallStep> chosen;
-    for (size_t i = 0; i < shown; ++i) {
-        const int f = order[i];
+    // The folding is core's (the CLI lists the same lines); drawing order is bottom first: "other", then the
+    // shown features by increasing |contribution|.
+    const std::vector<explain::ContributionLine> lines = explain::topContributions(features, contributions, values, top);
+    for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
         WaterfallStep s;
-        s.feature = f < features.size() ? features[f] : QStringLiteral("f%1").arg(f);
-        s.value = f < values.size() ? values[f] : QString();
-        if (s.value.isNull())
-            s.value = QStringLiteral("");
-        s.delta = contributions[size_t(f)];
-        chosen.push_back(s);
+        if (it->isOther()) {
+            s.feature = QStringLiteral("other");
+            s.features = it->features;
+        } else {
+            s.feature = it->feature;
+            s.value = it->value.isNull() ? QStringLiteral("") : it->value;
+        }
+        s.delta = it->contribution;
+        w.steps.push_back(s);
     }
-    if (order.size() > shown) {
-        WaterfallStep other;
-        other.feature = QStringLiteral("other");
-        other.features = int(order.size() - shown);
-        for (size_t i = shown; i < order.size(); ++i)
-            other.delta += contributions[size_t(order[i])];
-        w.steps.push_back(other);
-    }
-    for (auto it = chosen.rbegin(); it != chosen.rend(); ++it)
-        w.steps.push_back(*it);
     double at = base;
     for (WaterfallStep &s : w.steps) {
         s.start = at;

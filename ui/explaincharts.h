@@ -5,6 +5,7 @@
 // themes; ExplainChartView rebuilds its chart when the palette changes and exports it to PNG or SVG (in the light
 // palette, as exported images should be).
 
+#include "explain/explanation.h"
 #include "explain/fairness.h"
 #include "explain/global.h"
 #include "util/result.h"
@@ -99,7 +100,7 @@ struct Waterfall {
 /// The waterfall of one row: the `top` features by |contribution| as steps of their own, the rest summed into
 /// "other" (left out when there is none). `values` are the features' raw values (may be empty).
 Waterfall makeWaterfall(const QStringList &features, std::span<const double> contributions, const QStringList &values,
-                        double base, int top = 10);
+                        double base, int top = explain::kTopContributions);
 
 /// Horizontal waterfall bars (one QAreaSeries rectangle per step, green up and red down, labelled "feature = value"
 /// on the left axis) with dotted connectors and vertical lines at the base value, the output and the reference (when

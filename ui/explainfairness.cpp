@@ -289,9 +289,9 @@ void ExplainFairnessView::start(const QString &column)
                 emit reportShown(column);
                 return;
             }
-            auto report = explain::FairnessReport::fromJson(result->report.value(QStringLiteral("fairness")).toObject());
+            const std::optional<explain::FairnessReport> &report = result->report.fairness;
             if (!report) {
-                setMessage(QStringLiteral("The fairness report does not parse: ") + report.error().toString());
+                setMessage(QStringLiteral("The explanation has no fairness report"));
                 emit reportShown(column);
                 return;
             }

@@ -166,58 +166,33 @@ void ExplainGlobalView::start()
     emit taskStarted(m_taskId);
 }
 
-Status ExplainGlobalView::showReport(const QJsonObject &report)
+Status ExplainGlobalView::showReport(const explain::ExplanationReport &report)
 {
-    const QJsonObject global = report.value(QStringLiteral("global")).toObject();
-    if (global.isEmpty())
+    if (!report.global)
         return makeError(QStringLiteral("the report has no global explanation"), {}, -1, QStringLiteral("global"));
-    auto summary = explain::ShapSummary::fromJson(global.value(QStringLiteral("summary")).toObject());
-    if (!summary)
-        return summary.error();
-    auto permutation = explain::PermutationImportance::fromJson(global.value(QStringLiteral("permutation")).toObject());
-    if (!permutation)
-        return permutation.error();
-    std::optional<explain::PartialDependence> pdp;
-    if (global.contains(QStringLiteral("pdp"))) {
-        auto p = explain::PartialDependence::fromJson(global.value(QStringLiteral("pdp")).toObject());
-        if (!p)
-            return p.error();
-        pdp = std::move(*p);
-    }
-    QStringList order;
+    const explain::GlobalExplanation &global = *report.global;
+    if (!global.permutation)
+        return makeError(QStringLiteral("the report has no permutation importance"), {}, -1, QStringLiteral("global.permutation"));
+    const QStringList order = global.order();
     std::vector<double> importance;
-    const QJsonArray list = global.value(QStringLiteral("importance")).toArray();
-    for (const QJsonValue &v : list) {
-        const QJsonObject o = v.toObject();
-        order << o.value(QStringLiteral("feature")).toString();
-        importance.push_back(explain::numberFromJson(o.value(QStringLiteral("mean_abs_shap"))));
-    }
-    if (order.isEmpty())
-        return makeError(QStringLiteral("the report lists no feature importance"), {}, -1, QStringLiteral("global.importance"));
+    for (const explain::FeatureImportance &f : global.importance)
+        importance.push_back(f.meanAbsShap);
 
     m_report = report;
     m_order = order;
     m_importance = importance;
-    m_summary = std::move(*summary);
-    m_permutation = std::move(*permutation);
+    m_summary = global.summary;
+    m_permutation = *global.permutation;
     m_pdpCache.clear();
-    if (pdp)
-        m_pdpCache[pdp->feature] = *pdp;
+    if (global.pdp)
+        m_pdpCache[global.pdp->feature] = *global.pdp;
 
-    const double base = explain::numberFromJson(global.value(QStringLiteral("base")));
-    const double residual = explain::numberFromJson(global.value(QStringLiteral("max_abs_residual")));
-    const QString task = report.value(QStringLiteral("task")).toString();
-    const QString marginWord = task == u"binary"       ? QStringLiteral("log-odds")
-                               : task == u"multiclass" ? QStringLiteral("class score")
-                                                        : QStringLiteral("prediction");
+    const QString marginWord = explain::marginUnit(report.task);
     m_info->setText(QStringLiteral("<b>%1</b> of <b>%2</b> on <b>%3</b> (%4 rows; %5 sampled) \u00b7 base value %6 (%7) "
                                    "\u00b7 largest additivity residual %8 \u00b7 permutation metric %9")
-                        .arg(m_summary->method.toHtmlEscaped(),
-                             report.value(QStringLiteral("run_name")).toString().toHtmlEscaped(),
-                             report.value(QStringLiteral("data")).toString().toHtmlEscaped(),
-                             QString::number(report.value(QStringLiteral("data_rows")).toInteger()),
-                             QString::number(global.value(QStringLiteral("rows")).toInteger()), num(base, 4), marginWord,
-                             num(residual, 2), m_permutation->metric));
+                        .arg(m_summary->method.toHtmlEscaped(), report.runName.toHtmlEscaped(), report.data.toHtmlEscaped(),
+                             QString::number(report.populationRows), QString::number(global.rows), num(global.base, 4),
+                             marginWord, num(global.maxAbsResidual, 2), m_permutation->metric));
 
     const QStringList features = order;
     m_importanceChart->setBuilder([features, importance, marginWord](const QPalette &p) {
@@ -230,8 +205,8 @@ Status ExplainGlobalView::showReport(const QJsonObject &report)
     const explain::PermutationImportance perm = *m_permutation;
     m_permutationChart->setBuilder([perm](const QPalette &p) { return makePermutationChart(perm, p); });
 
-    QString colour = global.value(QStringLiteral("dependence")).toObject().value(QStringLiteral("colour_feature")).toString();
-    const QString feature = pdp ? pdp->feature : order.front();
+    const QString colour = global.dependence ? global.dependence->colourFeature : QString();
+    const QString feature = global.pdp ? global.pdp->feature : order.front();
     m_updatingPickers = true;
     m_featurePicker->clear();
     m_featurePicker->addItems(order);

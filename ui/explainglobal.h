@@ -3,6 +3,7 @@
 // dependence with ICE curves for a picked feature, and permutation importance with its spread, all from the
 // explanation report explainRun() stores for the run (computed in a task, cached by the core).
 
+#include "explain/explanation.h"
 #include "explain/global.h"
 #include "explainsession.h"
 
@@ -34,8 +35,8 @@ public:
     void setSession(std::shared_ptr<const ExplainSession> session);
     /// Shows a message in every chart (no model, loading failed).
     void setMessage(const QString &message);
-    /// Shows the report's "global" part; errors name the part that does not parse.
-    Status showReport(const QJsonObject &report);
+    /// Shows the report's global part; a report without one is an error.
+    Status showReport(const explain::ExplanationReport &report);
     /// Shows SHAP dependence and partial dependence of `feature` (PDP/ICE of a feature other than the report's is
     /// computed in a task). False for unknown features.
     bool showFeature(const QString &feature);
@@ -43,7 +44,7 @@ public:
     bool setColourFeature(const QString &feature);
 
     /// The report shown (empty before one arrived).
-    const QJsonObject &report() const { return m_report; }
+    const std::optional<explain::ExplanationReport> &report() const { return m_report; }
     /// Features by mean |SHAP| as the report lists them, largest first.
     QStringList importanceOrder() const { return m_order; }
     std::vector<double> importanceValues() const { return m_importance; }
@@ -85,7 +86,7 @@ private:
     QString m_group;
     std::shared_ptr<const ExplainSession> m_session;
     bool m_computing = false;
-    QJsonObject m_report;
+    std::optional<explain::ExplanationReport> m_report;
     QStringList m_order;
     std::vector<double> m_importance;
     std::optional<explain::ShapSummary> m_summary;

@@ -352,31 +352,27 @@ void ExplainPredictionView::explainRow(qint64 row)
                 emit rowExplained(row);
                 return;
             }
-            const QJsonObject local = result->report.value(QStringLiteral("local")).toObject();
-            auto a = explain::attributionFromJson(local.value(QStringLiteral("attribution")).toObject());
-            if (!a || a->rows < 1) {
-                m_prediction->setText(QStringLiteral("The explanation of row %1 does not parse: %2")
-                                          .arg(row + 1)
-                                          .arg(a ? QStringLiteral("no rows") : a.error().toString()));
+            if (!result->report.local || result->report.local->count() < 1) {
+                m_prediction->setText(QStringLiteral("The explanation of row %1 has no row in it").arg(row + 1));
                 emit rowExplained(row);
                 return;
             }
+            const explain::LocalExplanations &local = *result->report.local;
+            const explain::Attribution &a = local.attribution;
             LocalExplanation e;
             e.row = row;
-            e.method = a->method;
-            e.features = a->features;
-            e.prediction = explain::numbersFromJson(local.value(QStringLiteral("prediction")).toArray());
-            e.output = session->outputFor(e.prediction);
-            for (int f = 0; f < a->featureCount(); ++f)
-                e.contributions.push_back(a->value(0, e.output, f));
-            const QJsonArray values = local.value(QStringLiteral("values")).toArray().at(0).toArray();
-            for (const QJsonValue &v : values)
-                e.values << v.toString();
-            e.base = a->base[size_t(e.output)];
-            const std::vector<double> margins = explain::numbersFromJson(local.value(QStringLiteral("margin")).toArray());
-            e.margin = size_t(e.output) < margins.size() ? margins[size_t(e.output)] : std::nan("");
-            e.residual = a->residual.empty() ? std::nan("") : a->residual[size_t(e.output)];
-            e.actual = local.value(QStringLiteral("actual")).toArray().at(0).toString();
+            e.method = a.method;
+            e.features = a.features;
+            const auto prediction = local.predictionOf(0);
+            e.prediction.assign(prediction.begin(), prediction.end());
+            e.output = explain::explainedOutput(result->report.task, prediction);
+            for (int f = 0; f < a.featureCount(); ++f)
+                e.contributions.push_back(a.value(0, e.output, f));
+            e.values = local.values.front();
+            e.base = a.base[size_t(e.output)];
+            e.margin = size_t(e.output) < local.margin.size() ? local.margin[size_t(e.output)] : std::nan("");
+            e.residual = a.residual.empty() ? std::nan("") : a.residual[size_t(e.output)];
+            e.actual = local.actual.value(0);
             m_local = std::move(e);
             if (edits().isEmpty()) {
                 showLocal();
@@ -389,37 +385,25 @@ void ExplainPredictionView::explainRow(qint64 row)
     emit taskStarted(m_rowTask);
 }
 
-QString ExplainPredictionView::probabilityText(const std::vector<double> &prediction, int output) const
+QString ExplainPredictionView::probabilityText(const std::vector<double> &prediction) const
 {
     if (!m_session || prediction.empty())
         return QString();
     const explain::ModelContext &ctx = m_session->model.ctx;
-    const QStringList classes = ctx.classes();
-    switch (ctx.task()) {
-    case ml::Task::BinaryClassification: {
-        const double p = prediction.front();
-        return QStringLiteral("%1 = <b>%2</b> \u2192 %3")
-            .arg(m_session->outputLabel(1).toHtmlEscaped(), num(p), classes.value(p >= 0.5 ? 1 : 0).toHtmlEscaped());
-    }
-    case ml::Task::MulticlassClassification:
-        return QStringLiteral("%1 = <b>%2</b> (the predicted class)")
-            .arg(m_session->outputLabel(output).toHtmlEscaped(), num(prediction[size_t(output)]));
-    case ml::Task::Regression: break;
-    }
-    return QStringLiteral("prediction = <b>%1</b>").arg(num(prediction.front(), 5));
+    const explain::PredictionText t = explain::describePrediction(ctx.task(), ctx.classes(), prediction);
+    if (t.predictedLabel.isEmpty())
+        return QStringLiteral("%1 = <b>%2</b>").arg(t.quantity.toHtmlEscaped(), num(t.value, 5));
+    // The same words as explain::PredictionText::text(), with the number in bold.
+    const QString plain = t.text();
+    const QString number = num(t.value);
+    return plain.toHtmlEscaped().replace(QStringLiteral("= ") + number, QStringLiteral("= <b>%1</b>").arg(number));
 }
 
 QString ExplainPredictionView::outputName(int output) const
 {
     if (!m_session)
         return QString();
-    const QStringList classes = m_session->model.ctx.classes();
-    switch (m_session->model.ctx.task()) {
-    case ml::Task::BinaryClassification: return QStringLiteral("log-odds of %1").arg(classes.value(1));
-    case ml::Task::MulticlassClassification: return QStringLiteral("score of %1").arg(classes.value(output));
-    case ml::Task::Regression: break;
-    }
-    return QStringLiteral("prediction");
+    return explain::marginName(m_session->model.ctx.task(), m_session->model.ctx.classes(), output);
 }
 
 void ExplainPredictionView::showLocal()
@@ -446,7 +430,7 @@ void ExplainPredictionView::updatePredictionLabel()
     QString text = QStringLiteral("<b>Row %1</b>").arg(m_local->row + 1);
     if (!m_local->actual.isEmpty())
         text += QStringLiteral(" \u00b7 actual %1").arg(m_local->actual.toHtmlEscaped());
-    text += QStringLiteral(" \u00b7 ") + probabilityText(m_local->prediction, m_local->output);
+    text += QStringLiteral(" \u00b7 ") + probabilityText(m_local->prediction);
     const bool regression = m_session->model.ctx.task() == ml::Task::Regression;
     text += regression ? QStringLiteral(" \u00b7 base value %1").arg(num(m_local->base, 4))
                        : QStringLiteral(" \u00b7 %1 %2 (base value %3)").arg(outputName(m_local->output), num(m_local->margin, 4),
@@ -454,8 +438,8 @@ void ExplainPredictionView::updatePredictionLabel()
     if (m_whatIf) {
         QStringList changed = m_whatIf->edits.keys();
         text += QStringLiteral("<br><b>What-if</b> (%1): ").arg(changed.join(QStringLiteral(", ")).toHtmlEscaped()) +
-                probabilityText(m_whatIf->editedPrediction, m_session->outputFor(m_whatIf->editedPrediction));
-        const int k = m_session->outputFor(m_whatIf->editedPrediction);
+                probabilityText(m_whatIf->editedPrediction);
+        const int k = explain::explainedOutput(m_session->model.ctx.task(), m_whatIf->editedPrediction);
         if (!regression && size_t(k) < m_whatIf->editedMargin.size())
             text += QStringLiteral(" \u00b7 %1 %2").arg(outputName(k), num(m_whatIf->editedMargin[size_t(k)], 4));
     }
@@ -770,7 +754,7 @@ void ExplainPredictionView::runWhatIf()
             m_whatIf = outcome->result;
             m_whatIfAttribution = outcome->attribution;
             const explain::Attribution &a = outcome->attribution;
-            const int k = session->outputFor(outcome->result.editedPrediction);
+            const int k = explain::explainedOutput(session->model.ctx.task(), outcome->result.editedPrediction);
             std::vector<double> contributions;
             for (int f = 0; f < a.featureCount(); ++f)
                 contributions.push_back(a.value(0, k, f));

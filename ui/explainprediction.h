@@ -147,7 +147,7 @@ private:
     void updatePredictionLabel();
     void updateEditedMarks();
     void showCounterfactual();
-    QString probabilityText(const std::vector<double> &prediction, int output) const;
+    QString probabilityText(const std::vector<double> &prediction) const;
     /// What the waterfall adds up to for `output`: "log-odds of >50K", "score of setosa", "prediction".
     QString outputName(int output) const;
 

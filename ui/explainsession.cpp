@@ -80,27 +80,6 @@ const explain::FeatureValues *ExplainSession::input(const QString &feature) cons
     return nullptr;
 }
 
-int ExplainSession::outputFor(const std::vector<double> &prediction) const
-{
-    if (model.ctx.task() != ml::Task::MulticlassClassification || prediction.empty())
-        return 0;
-    return int(std::max_element(prediction.begin(), prediction.end()) - prediction.begin());
-}
-
-QString ExplainSession::outputLabel(int k) const
-{
-    const QStringList classes = model.ctx.classes();
-    switch (model.ctx.task()) {
-    case ml::Task::BinaryClassification:
-        return QStringLiteral("P(%1)").arg(classes.value(1, QStringLiteral("class 1")));
-    case ml::Task::MulticlassClassification:
-        return QStringLiteral("P(%1)").arg(classes.value(k, QStringLiteral("class %1").arg(k)));
-    case ml::Task::Regression:
-        break;
-    }
-    return QStringLiteral("prediction");
-}
-
 Expected<std::shared_ptr<const ExplainSession>> loadExplainSession(const QString &root, const QString &runId,
                                                                    const QString &dataRef, Feedback *feedback)
 {

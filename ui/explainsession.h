@@ -67,11 +67,6 @@ struct ExplainSession {
 
     /// The input FeatureValues named `feature`, or null.
     const explain::FeatureValues *input(const QString &feature) const;
-    /// Index of the model output a row's explanation shows: the predicted class of a multiclass model (from
-    /// `prediction`, one row of Model::predict), else 0.
-    int outputFor(const std::vector<double> &prediction) const;
-    /// Label of output `k`: "P(>50K)" for binary, "score of class" for multiclass, "prediction" for regression.
-    QString outputLabel(int k) const;
 };
 
 /// Loads run `runId` and the version `dataRef` (empty: the run's default) from the workspace at `root`. Cancel gives

@@ -1,8 +1,7 @@
 // keel explain RUN: global and per-prediction explanations, fairness across groups — stored as run artifacts.
 #include "commands.h"
 
-#include "explain/fairness.h"
-#include "explain/global.h"
+#include "explain/explanation.h"
 #include "explain/report.h"
 #include "workspace/datasets.h"
 #include "workspace/workspace.h"
@@ -13,7 +12,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <numeric>
 #include <type_traits>
 
 namespace keel::cli {
@@ -23,129 +21,72 @@ namespace {
 QString num(double v) { return std::isnan(v) ? QStringLiteral("-") : QString::number(v, 'g', 4); }
 QString signedNum(double v) { return (v >= 0 ? QStringLiteral("+") : QString()) + QString::number(v, 'g', 4); }
 
-QString interval(const QJsonObject &e)
+QString interval(const explain::Estimate &e)
 {
-    const double v = explain::numberFromJson(e.value(QStringLiteral("value")));
-    const double lo = explain::numberFromJson(e.value(QStringLiteral("low")));
-    const double hi = explain::numberFromJson(e.value(QStringLiteral("high")));
-    if (std::isnan(lo) || std::isnan(hi))
-        return num(v);
-    return QStringLiteral("%1 [%2, %3]").arg(num(v), num(lo), num(hi));
+    if (std::isnan(e.low) || std::isnan(e.high))
+        return num(e.value);
+    return QStringLiteral("%1 [%2, %3]").arg(num(e.value), num(e.low), num(e.high));
 }
 
-void printLocal(Context &ctx, const QJsonObject &report, const QJsonObject &local)
+void printLocal(Context &ctx, const explain::ExplanationReport &report, const explain::LocalExplanations &local)
 {
-    auto a = explain::attributionFromJson(local.value(QStringLiteral("attribution")).toObject());
-    if (!a)
-        return;
-    const QJsonArray rows = local.value(QStringLiteral("rows")).toArray();
-    const QJsonArray values = local.value(QStringLiteral("values")).toArray();
-    const QJsonArray prediction = local.value(QStringLiteral("prediction")).toArray();
-    const QJsonArray actual = local.value(QStringLiteral("actual")).toArray();
-    const QStringList classes = [&] {
-        QStringList c;
-        for (const QJsonValue &v : report.value(QStringLiteral("classes")).toArray())
-            c << v.toString();
-        return c;
-    }();
-    const int outputs = a->outputs;
-    const int perRow = int(prediction.size() / std::max<qsizetype>(rows.size(), 1));
-    for (qsizetype i = 0; i < rows.size(); ++i) {
-        // The output explained for a row: binary/regression the only one; multiclass the predicted class.
-        int k = 0;
-        if (outputs > 1) {
-            double best = -1;
-            for (int c = 0; c < perRow; ++c)
-                if (prediction[i * perRow + c].toDouble() > best) {
-                    best = prediction[i * perRow + c].toDouble();
-                    k = c;
-                }
-        }
-        QString predicted;
-        if (classes.isEmpty())
-            predicted = num(prediction[i].toDouble());
-        else if (classes.size() == 2)
-            predicted = QStringLiteral("P(%1) = %2").arg(classes.value(1), num(prediction[i].toDouble()));
-        else
-            predicted = QStringLiteral("%1 (P = %2)").arg(classes.value(k), num(prediction[i * perRow + k].toDouble()));
-        ctx.out << "row " << rows[i].toInteger() << ": " << predicted;
-        if (!actual.isEmpty())
-            ctx.out << ", actual " << actual[i].toString();
+    const explain::Attribution &a = local.attribution;
+    for (qint64 i = 0; i < local.count(); ++i) {
+        const explain::PredictionText predicted = explain::describePrediction(report.task, report.classes, local.predictionOf(i));
+        const int k = predicted.output;
+        ctx.out << "row " << local.rows[size_t(i)] << ": " << predicted.text();
+        if (!local.actual.isEmpty())
+            ctx.out << ", actual " << local.actual[i];
         ctx.out << '\n';
-        double sum = a->base[size_t(k)];
-        std::vector<int> order(size_t(a->featureCount()));
-        std::iota(order.begin(), order.end(), 0);
-        for (int f = 0; f < a->featureCount(); ++f)
-            sum += a->value(i, k, f);
-        std::stable_sort(order.begin(), order.end(),
-                         [&](int x, int y) { return std::abs(a->value(i, k, x)) > std::abs(a->value(i, k, y)); });
-        std::vector<QStringList> table;
-        table.push_back({QStringLiteral("base value"), QString(), num(a->base[size_t(k)])});
-        const QJsonArray rowValues = values[i].toArray();
-        int shown = 0;
-        double rest = 0;
-        for (int f : order) {
-            if (shown < 8) {
-                table.push_back({a->features[f], rowValues[f].toString(), signedNum(a->value(i, k, f))});
-                ++shown;
-            } else {
-                rest += a->value(i, k, f);
-            }
+        std::vector<double> contributions(size_t(a.featureCount()));
+        double sum = a.base[size_t(k)];
+        for (int f = 0; f < a.featureCount(); ++f) {
+            contributions[size_t(f)] = a.value(i, k, f);
+            sum += contributions[size_t(f)];
         }
-        if (a->featureCount() > 8)
-            table.push_back({QStringLiteral("%1 other features").arg(a->featureCount() - 8), QString(), signedNum(rest)});
-        table.push_back({QStringLiteral("= margin"), QString(), num(sum)});
+        std::vector<QStringList> table;
+        table.push_back({QStringLiteral("base value"), QString(), num(a.base[size_t(k)])});
+        for (const explain::ContributionLine &l :
+             explain::topContributions(a.features, contributions, local.values[size_t(i)], explain::kTopContributions))
+            table.push_back(l.isOther() ? QStringList{QStringLiteral("%1 other features").arg(l.features), QString(), signedNum(l.contribution)}
+                                        : QStringList{l.feature, l.value, signedNum(l.contribution)});
+        table.push_back({QStringLiteral("= ") + explain::marginName(report.task, report.classes, k), QString(), num(sum)});
         ctx.out << formatTable({QStringLiteral("feature"), QStringLiteral("value"), QStringLiteral("contribution")}, table, {2});
-        const double residual = a->residual.empty() ? 0.0 : a->residual[size_t(i * outputs + k)];
+        const double residual = a.residual.empty() ? 0.0 : a.residual[size_t(i * a.outputs + k)];
         ctx.out << "additivity residual " << QString::number(residual, 'g', 3) << '\n';
-        const QJsonObject in = local.value(QStringLiteral("interactions")).toObject();
-        if (!in.isEmpty()) {
+        if (local.interactions) {
             // The strongest pairwise interactions of this row (design columns, symmetric halves added).
-            const QJsonArray names = in.value(QStringLiteral("features")).toArray();
-            const int kk = int(names.size()), outs = in.value(QStringLiteral("outputs")).toInt(1);
-            const std::vector<double> v = explain::numbersFromJson(in.value(QStringLiteral("values")).toArray());
-            std::vector<std::pair<double, QString>> pairs;
-            for (int x = 0; x < kk; ++x)
-                for (int y = x + 1; y < kk; ++y) {
-                    const size_t base = size_t((i * outs + k) * kk);
-                    const double val = v[(base + size_t(x)) * size_t(kk) + size_t(y)] + v[(base + size_t(y)) * size_t(kk) + size_t(x)];
-                    pairs.push_back({val, names[x].toString() + QStringLiteral(" x ") + names[y].toString()});
-                }
-            std::stable_sort(pairs.begin(), pairs.end(), [](const auto &p, const auto &q) { return std::abs(p.first) > std::abs(q.first); });
             ctx.out << "strongest interactions:";
-            for (size_t j = 0; j < std::min<size_t>(pairs.size(), 3); ++j)
-                ctx.out << "  " << pairs[j].second << ' ' << signedNum(pairs[j].first);
+            for (const explain::InteractionPair &p : explain::strongestInteractions(*local.interactions, i, k, 3))
+                ctx.out << "  " << p.first << " x " << p.second << ' ' << signedNum(p.value);
             ctx.out << '\n';
         }
         ctx.out << '\n';
     }
 }
 
-void printGlobal(Context &ctx, const QJsonObject &global)
+void printGlobal(Context &ctx, const explain::GlobalExplanation &global)
 {
-    ctx.out << "global, on " << global.value(QStringLiteral("rows")).toInteger() << " rows (mean |SHAP| on the margin; "
+    ctx.out << "global, on " << global.rows << " rows (mean |SHAP| on the margin; "
             << "permutation importance: metric drop, mean ± std over repeats)\n";
-    const QJsonArray importance = global.value(QStringLiteral("importance")).toArray();
-    auto perm = explain::PermutationImportance::fromJson(global.value(QStringLiteral("permutation")).toObject());
+    const auto &perm = global.permutation;
     std::vector<QStringList> rows;
-    for (qsizetype i = 0; i < std::min<qsizetype>(importance.size(), 15); ++i) {
-        const QJsonObject o = importance[i].toObject();
-        const QString f = o.value(QStringLiteral("feature")).toString();
+    for (size_t i = 0; i < std::min<size_t>(global.importance.size(), 15); ++i) {
+        const explain::FeatureImportance &f = global.importance[i];
         QString p = QStringLiteral("-");
         if (perm) {
-            const qsizetype j = perm->features.indexOf(f);
+            const qsizetype j = perm->features.indexOf(f.feature);
             if (j >= 0)
                 p = num(perm->mean[size_t(j)]) + QStringLiteral(" ± ") + num(perm->std[size_t(j)]);
         }
-        rows.push_back({QString::number(i + 1), f, num(explain::numberFromJson(o.value(QStringLiteral("mean_abs_shap")))), p});
+        rows.push_back({QString::number(i + 1), f.feature, num(f.meanAbsShap), p});
     }
     ctx.out << formatTable({QStringLiteral("#"), QStringLiteral("feature"), QStringLiteral("mean |SHAP|"),
                             QStringLiteral("permutation") + (perm ? QStringLiteral(" (") + perm->metric + QLatin1Char(')') : QString())},
                            rows, {0, 2, 3});
-    if (importance.size() > 15)
-        ctx.out << "(" << importance.size() - 15 << " more features in --json)\n";
-    auto pdp = explain::PartialDependence::fromJson(global.value(QStringLiteral("pdp")).toObject());
-    if (pdp) {
+    if (global.importance.size() > 15)
+        ctx.out << "(" << global.importance.size() - 15 << " more features in --json)\n";
+    if (const auto &pdp = global.pdp) {
         ctx.out << "\npartial dependence of " << pdp->scale << (pdp->className.isEmpty() ? QString() : QStringLiteral(" (") + pdp->className + QLatin1Char(')'))
                 << " on " << pdp->feature << " (" << pdp->rows << " rows, " << pdp->iceRows.size() << " ICE curves):\n";
         std::vector<QStringList> pr;
@@ -156,24 +97,21 @@ void printGlobal(Context &ctx, const QJsonObject &global)
     ctx.out << '\n';
 }
 
-void printFairness(Context &ctx, const QJsonObject &fairnessJson)
+void printFairness(Context &ctx, const explain::FairnessReport &f)
 {
-    auto f = explain::FairnessReport::fromJson(fairnessJson);
-    if (!f)
-        return;
-    ctx.out << "fairness by " << f->sensitive << " (positive class " << f->positiveClass << ", threshold " << num(f->threshold)
-            << ", " << f->bootstrap << " bootstrap resamples, " << qRound(f->confidence * 100) << "% intervals)\n";
+    ctx.out << "fairness by " << f.sensitive << " (positive class " << f.positiveClass << ", threshold " << num(f.threshold)
+            << ", " << f.bootstrap << " bootstrap resamples, " << qRound(f.confidence * 100) << "% intervals)\n";
     std::vector<QStringList> rows;
-    for (const explain::GroupFairness &g : f->groups)
-        rows.push_back({g.group, QString::number(g.count), interval(g.selectionRate.toJson()), interval(g.truePositiveRate.toJson()),
-                        interval(g.falsePositiveRate.toJson()), interval(g.precision.toJson()), interval(g.calibrationGap.toJson())});
+    for (const explain::GroupFairness &g : f.groups)
+        rows.push_back({g.group, QString::number(g.count), interval(g.selectionRate), interval(g.truePositiveRate),
+                        interval(g.falsePositiveRate), interval(g.precision), interval(g.calibrationGap)});
     ctx.out << formatTable({QStringLiteral("group"), QStringLiteral("rows"), QStringLiteral("selection rate"), QStringLiteral("TPR"),
                             QStringLiteral("FPR"), QStringLiteral("precision"), QStringLiteral("calibration gap")},
                            rows, {1});
-    ctx.out << "demographic parity difference " << interval(f->demographicParityDifference.toJson()) << ", ratio "
-            << interval(f->demographicParityRatio.toJson()) << "\nequalized odds difference "
-            << interval(f->equalizedOddsDifference.toJson()) << " (TPR difference " << interval(f->truePositiveRateDifference.toJson())
-            << ", FPR difference " << interval(f->falsePositiveRateDifference.toJson()) << ")\n\n";
+    ctx.out << "demographic parity difference " << interval(f.demographicParityDifference) << ", ratio "
+            << interval(f.demographicParityRatio) << "\nequalized odds difference "
+            << interval(f.equalizedOddsDifference) << " (TPR difference " << interval(f.truePositiveRateDifference)
+            << ", FPR difference " << interval(f.falsePositiveRateDifference) << ")\n\n";
 }
 
 int cmdExplain(Context &ctx)
@@ -238,31 +176,27 @@ int cmdExplain(Context &ctx)
         }
         return ctx.fail(result.error());
     }
+    const explain::ExplanationReport &r = result->report;
     if (ctx.json()) {
-        QJsonObject o = result->report;
+        QJsonObject o = r.toJson();
         o.insert(QStringLiteral("object"), result->objectId);
         o.insert(QStringLiteral("artifact"), result->artifactName);
         o.insert(QStringLiteral("cached"), result->cached);
         ctx.printJson(o);
         return 0;
     }
-    const QJsonObject &r = result->report;
-    ctx.out << "model " << r.value(QStringLiteral("model_kind")).toString() << " of run " << model->runId.left(8) << " ("
-            << model->runName << "), explained on " << r.value(QStringLiteral("data")).toString()
-            << (r.value(QStringLiteral("population")).toString() == u"the run's test rows"
-                    ? QStringLiteral(" (global views and fairness on its %1 test rows)").arg(r.value(QStringLiteral("population_rows")).toInteger())
-                    : QString())
-            << " with "
-            << r.value(QStringLiteral("method")).toString() << " SHAP, on the margin"
-            << (result->cached ? QString(QStringLiteral(" (stored result from ") + r.value(QStringLiteral("created")).toString() + QLatin1Char(')'))
-                               : QString())
+    ctx.out << "model " << r.modelKind << " of run " << model->runId.left(8) << " (" << model->runName << "), explained on "
+            << r.data
+            << (r.testRows ? QStringLiteral(" (global views and fairness on its %1 test rows)").arg(r.populationRows) : QString())
+            << " with " << r.method << " SHAP, on the margin"
+            << (result->cached ? QStringLiteral(" (stored result from %1)").arg(r.created.toString(Qt::ISODateWithMs)) : QString())
             << "\n\n";
-    if (r.contains(QStringLiteral("local")))
-        printLocal(ctx, r, r.value(QStringLiteral("local")).toObject());
-    if (r.contains(QStringLiteral("global")))
-        printGlobal(ctx, r.value(QStringLiteral("global")).toObject());
-    if (r.contains(QStringLiteral("fairness")))
-        printFairness(ctx, r.value(QStringLiteral("fairness")).toObject());
+    if (r.local)
+        printLocal(ctx, r, *r.local);
+    if (r.global)
+        printGlobal(ctx, *r.global);
+    if (r.fairness)
+        printFairness(ctx, *r.fairness);
     ctx.out << "stored as artifact " << result->artifactName << " of run " << model->runId << " (object " << result->objectId.left(16) << ")\n";
     return 0;
 }

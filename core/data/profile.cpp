@@ -1,4 +1,5 @@
 #include "data/profileyaml.h"
+#include "data/distribution.h"
 #include "util/yaml.h"
 
 #include <QDateTime>
@@ -127,16 +128,7 @@ void numericSummary(const std::vector<uint64_t> &keys, Decode decode, ColumnProf
     if (first >= last)
         return;
     const double lo = decode(keys[first]), hi = decode(keys[last - 1]);
-    const bool datetime = p.type == ColumnType::Datetime;
-    auto edgeValue = [datetime](double v) { return datetime ? double(std::llround(v)) : v; };
-    std::vector<double> edges;
-    if (lo == hi) {
-        edges = {lo, hi};
-    } else {
-        for (int i = 0; i < kProfileHistogramBins; ++i)
-            edges.push_back(edgeValue(lo + (hi - lo) * double(i) / kProfileHistogramBins));
-        edges.push_back(hi);
-    }
+    std::vector<double> edges = equalWidthEdges(lo, hi, kProfileHistogramBins, p.type == ColumnType::Datetime);
     const size_t bins = edges.size() - 1;
     std::vector<size_t> pos(bins + 1, 0);
     pos[bins] = m;

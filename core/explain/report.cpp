@@ -24,11 +24,24 @@ namespace keel::explain {
 
 namespace {
 
-QJsonObject parseJsonObject(const QByteArray &bytes, const QString &what)
+/// A stored explanation document, read back. Errors name the object.
+Expected<ExplanationReport> readStoredReport(workspace::Workspace &ws, const QString &objectId)
 {
+    auto bytes = ws.store().readAll(objectId);
+    if (!bytes)
+        return bytes.error();
     QJsonParseError err;
-    const QJsonDocument doc = QJsonDocument::fromJson(bytes, &err);
-    return err.error == QJsonParseError::NoError && doc.isObject() ? doc.object() : QJsonObject{{QStringLiteral("_error"), what}};
+    const QJsonDocument doc = QJsonDocument::fromJson(*bytes, &err);
+    if (err.error != QJsonParseError::NoError || !doc.isObject())
+        return makeError(ErrorKind::Corrupt, QStringLiteral("stored explanation %1 is not a JSON object").arg(objectId));
+    auto report = ExplanationReport::fromJson(doc.object());
+    if (!report) {
+        Error e = report.error();
+        e.message = QStringLiteral("stored explanation %1: %2").arg(objectId, e.message);
+        e.kind = ErrorKind::Corrupt;
+        return e;
+    }
+    return report;
 }
 
 QString methodFor(const QString &kind, const QString &requested, QString *error)
@@ -118,7 +131,7 @@ Expected<Attribution> RowAttributor::explain(const data::Table &rows, Feedback *
     return toSourceFeatures(*a, m_ctx);
 }
 
-Expected<QJsonObject> RowAttributor::interactions(const data::Table &rows, int topK, Feedback *feedback) const
+Expected<InteractionValues> RowAttributor::interactions(const data::Table &rows, int topK, Feedback *feedback) const
 {
     if (m_method != u"tree")
         return makeError(QStringLiteral("interaction values need a tree model (method tree)"), {}, -1,
@@ -133,14 +146,13 @@ Expected<QJsonObject> RowAttributor::interactions(const data::Table &rows, int t
     auto in = treeShapInteractions(*m_ensemble, *x, all, topK, to, feedback);
     if (!in)
         return in.error();
-    return QJsonObject{{QStringLiteral("method"), in->method},
-                       {QStringLiteral("features"), QJsonArray::fromStringList(in->features)},
-                       {QStringLiteral("outputs"), in->outputs},
-                       {QStringLiteral("values"), jsonNumbers(in->values)},
-                       {QStringLiteral("rest"), jsonNumbers(in->rest)},
-                       {QStringLiteral("note"), QStringLiteral("design-matrix columns; values[row][output][i][j], "
-                                                               "i == j the main effect, rest = interactions with "
-                                                               "the columns outside the top k")}};
+    InteractionValues out;
+    out.method = in->method;
+    out.features = in->features;
+    out.outputs = in->outputs;
+    out.values = std::move(in->values);
+    out.rest = std::move(in->rest);
+    return out;
 }
 
 QJsonObject ExplainRequest::toJson() const
@@ -342,12 +354,10 @@ Expected<ExplainResult> explainRun(workspace::Workspace &ws, const RunModel &mod
     for (const tracking::ArtifactRecord &a : *artifacts) {
         if (a.name != result.artifactName)
             continue;
-        auto bytes = ws.store().readAll(a.objectId);
-        if (!bytes)
-            return bytes.error();
-        result.report = parseJsonObject(*bytes, QStringLiteral("unreadable"));
-        if (result.report.contains(QStringLiteral("_error")))
-            return makeError(QStringLiteral("stored explanation %1 of run %2 is not JSON").arg(a.objectId, model.runId));
+        auto stored = readStoredReport(ws, a.objectId);
+        if (!stored)
+            return stored.error();
+        result.report = std::move(*stored);
         result.objectId = a.objectId;
         result.cached = true;
         return result;
@@ -362,28 +372,24 @@ Expected<ExplainResult> explainRun(workspace::Workspace &ws, const RunModel &mod
         return populationTable.error();
     const data::Table *table = &*populationTable;
     const ModelContext &ctx = model.ctx;
-    QJsonObject report{{QStringLiteral("format"), QStringLiteral("keel-explanation")},
-                       {QStringLiteral("version"), 2},
-                       {QStringLiteral("run"), model.runId},
-                       {QStringLiteral("run_name"), model.runName},
-                       {QStringLiteral("model"), model.modelObjectId},
-                       {QStringLiteral("model_kind"), model.modelKind},
-                       {QStringLiteral("recipe"), model.recipeObjectId},
-                       {QStringLiteral("task"), ml::taskName(ctx.task())},
-                       {QStringLiteral("classes"), QJsonArray::fromStringList(ctx.classes())},
-                       {QStringLiteral("features"), QJsonArray::fromStringList(ctx.features())},
-                       {QStringLiteral("data"), version->ref()},
-                       {QStringLiteral("data_content_id"), version->record.contentId},
-                       {QStringLiteral("data_rows"), fullTable->rowCount()},
-                       {QStringLiteral("population"), population.empty() ? QStringLiteral("all rows")
-                                                                         : QStringLiteral("the run's test rows")},
-                       {QStringLiteral("population_rows"), table->rowCount()},
-                       {QStringLiteral("row_numbers"), QStringLiteral("1-based data rows of the version")},
-                       {QStringLiteral("method"), method},
-                       {QStringLiteral("scale"), QStringLiteral("margin")},
-                       {QStringLiteral("request"), keyed.toJson()},
-                       {QStringLiteral("created"), QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs)},
-                       {QStringLiteral("keel_version"), QStringLiteral(KEEL_VERSION_STRING)}};
+    ExplanationReport report;
+    report.runId = model.runId;
+    report.runName = model.runName;
+    report.modelId = model.modelObjectId;
+    report.modelKind = model.modelKind;
+    report.recipeId = model.recipeObjectId;
+    report.task = ctx.task();
+    report.classes = ctx.classes();
+    report.features = ctx.features();
+    report.data = version->ref();
+    report.dataContentId = version->record.contentId;
+    report.dataRows = fullTable->rowCount();
+    report.testRows = !population.empty();
+    report.populationRows = table->rowCount();
+    report.method = method;
+    report.request = keyed.toJson();
+    report.created = QDateTime::currentDateTimeUtc();
+    report.keelVersion = QStringLiteral(KEEL_VERSION_STRING);
 
     std::optional<RowAttributor> attributor;
     if (!request.rows.empty() || request.global) {
@@ -416,34 +422,28 @@ Expected<ExplainResult> explainRun(workspace::Workspace &ws, const RunModel &mod
         auto values = ctx.featureValues(*sub);
         if (!values)
             return values.error();
-        QJsonArray rowsJson, valuesJson;
+        LocalExplanations local;
         for (size_t i = 0; i < request.rows.size(); ++i) {
-            rowsJson.append(request.rows[i] + 1);
-            QJsonArray v;
+            local.rows.push_back(request.rows[i] + 1);
+            QStringList v;
             for (const FeatureValues &f : *values)
-                v.append(f.display(qint64(i)));
-            valuesJson.append(v);
+                v << f.display(qint64(i));
+            local.values.push_back(v);
         }
-        QJsonObject local{{QStringLiteral("rows"), rowsJson},
-                          {QStringLiteral("attribution"), attributionToJson(*a)},
-                          {QStringLiteral("prediction"), jsonNumbers(*prediction)},
-                          {QStringLiteral("margin"), jsonNumbers(*margin)},
-                          {QStringLiteral("values"), valuesJson},
-                          {QStringLiteral("max_abs_residual"), jsonNumber(a->maxAbsResidual())}};
+        local.attribution = std::move(*a);
+        local.prediction = std::move(*prediction);
+        local.margin = std::move(*margin);
         const int targetColumn = sub->indexOf(ctx.recipe->spec().target);
-        if (targetColumn >= 0) {
-            QJsonArray actual;
+        if (targetColumn >= 0)
             for (qint64 r = 0; r < sub->rowCount(); ++r)
-                actual.append(sub->column(targetColumn).displayAt(r));
-            local.insert(QStringLiteral("actual"), actual);
-        }
+                local.actual << sub->column(targetColumn).displayAt(r);
         if (request.interactions > 0) {
             auto in = attributor->interactions(*sub, request.interactions, feedback);
             if (!in)
                 return in.error();
-            local.insert(QStringLiteral("interactions"), *in);
+            local.interactions = std::move(*in);
         }
-        report.insert(QStringLiteral("local"), local);
+        report.local = std::move(local);
     }
     if (isCancelled(feedback))
         return cancelledError();
@@ -469,18 +469,16 @@ Expected<ExplainResult> explainRun(workspace::Workspace &ws, const RunModel &mod
         std::vector<int> order(importance.size());
         std::iota(order.begin(), order.end(), 0);
         std::stable_sort(order.begin(), order.end(), [&](int x, int y) { return importance[size_t(x)] > importance[size_t(y)]; });
-        QJsonArray importanceJson;
+        GlobalExplanation global;
         for (int f : order)
-            importanceJson.append(QJsonObject{{QStringLiteral("feature"), a->features[f]},
-                                              {QStringLiteral("mean_abs_shap"), jsonNumber(importance[size_t(f)])}});
+            global.importance.push_back({a->features[f], importance[size_t(f)]});
         auto summary = shapSummary(*a, ctx, *sub, request.output);
         if (!summary)
             return summary.error();
-        QJsonObject global{{QStringLiteral("rows"), qint64(sample.size())},
-                           {QStringLiteral("base"), jsonNumber(a->base[size_t(request.output)])},
-                           {QStringLiteral("max_abs_residual"), jsonNumber(a->maxAbsResidual())},
-                           {QStringLiteral("importance"), importanceJson},
-                           {QStringLiteral("summary"), summary->toJson()}};
+        global.rows = qint64(sample.size());
+        global.base = a->base[size_t(request.output)];
+        global.maxAbsResidual = a->maxAbsResidual();
+        global.summary = std::move(*summary);
         if (isCancelled(feedback))
             return cancelledError();
         PermutationOptions po;
@@ -491,7 +489,7 @@ Expected<ExplainResult> explainRun(workspace::Workspace &ws, const RunModel &mod
         auto permutation = permutationImportance(ctx, *table, po, feedback);
         if (!permutation)
             return permutation.error();
-        global.insert(QStringLiteral("permutation"), permutation->toJson());
+        global.permutation = std::move(*permutation);
         const QString feature = !request.pdpFeature.isEmpty() ? request.pdpFeature
                                 : order.empty()               ? QString()
                                                               : a->features[order.front()];
@@ -509,7 +507,7 @@ Expected<ExplainResult> explainRun(workspace::Workspace &ws, const RunModel &mod
             auto pdp = partialDependence(ctx, *table, pd, feedback);
             if (!pdp)
                 return pdp.error();
-            global.insert(QStringLiteral("pdp"), pdp->toJson());
+            global.pdp = std::move(*pdp);
             QString colour;
             for (int f : order)
                 if (a->features[f] != feature) {
@@ -519,9 +517,9 @@ Expected<ExplainResult> explainRun(workspace::Workspace &ws, const RunModel &mod
             auto dependence = shapDependence(*a, ctx, *sub, feature, colour.isEmpty() ? feature : colour, request.output);
             if (!dependence)
                 return dependence.error();
-            global.insert(QStringLiteral("dependence"), dependence->toJson());
+            global.dependence = std::move(*dependence);
         }
-        report.insert(QStringLiteral("global"), global);
+        report.global = std::move(global);
     }
     if (isCancelled(feedback))
         return cancelledError();
@@ -535,13 +533,13 @@ Expected<ExplainResult> explainRun(workspace::Workspace &ws, const RunModel &mod
         auto f = fairness(ctx, *table, fo, feedback);
         if (!f)
             return f.error();
-        report.insert(QStringLiteral("fairness"), f->toJson());
+        report.fairness = std::move(*f);
     }
     if (isCancelled(feedback))
         return cancelledError();
 
     // Store: the document in the object store, indexed as an artifact of the run, and an audit event.
-    const QByteArray bytes = QJsonDocument(report).toJson(QJsonDocument::Compact);
+    const QByteArray bytes = QJsonDocument(report.toJson()).toJson(QJsonDocument::Compact);
     auto added = workspace::storeRunArtifact(ws, **ts, model.runId, result.artifactName,
                                              QStringLiteral("explanation-json"), bytes);
     if (!added) {
@@ -552,10 +550,10 @@ Expected<ExplainResult> explainRun(workspace::Workspace &ws, const RunModel &mod
             for (const tracking::ArtifactRecord &a : *again) {
                 if (a.name != result.artifactName)
                     continue;
-                auto bytes = ws.store().readAll(a.objectId);
-                if (!bytes)
-                    return bytes.error();
-                result.report = parseJsonObject(*bytes, QStringLiteral("unreadable"));
+                auto stored = readStoredReport(ws, a.objectId);
+                if (!stored)
+                    return stored.error();
+                result.report = std::move(*stored);
                 result.objectId = a.objectId;
                 result.cached = true;
                 return result;
@@ -570,7 +568,7 @@ Expected<ExplainResult> explainRun(workspace::Workspace &ws, const RunModel &mod
                              {QStringLiteral("method"), method}});
         !s)
         return s.error();
-    result.report = report;
+    result.report = std::move(report);
     result.objectId = added->objectId;
     return result;
 }

@@ -5,6 +5,7 @@
 // so asking again returns exactly what was shown the first time.
 
 #include "explain/explainer.h"
+#include "explain/explanation.h"
 #include "explain/kernelshap.h"
 #include "explain/treeshap.h"
 #include "util/feedback.h"
@@ -77,7 +78,7 @@ public:
     /// Base value, contributions and residual of every row of `rows` (raw rows), per recipe feature.
     Expected<Attribution> explain(const data::Table &rows, Feedback *feedback = nullptr) const;
     /// Tree models only: SHAP interaction values of every row of `rows` among the `topK` strongest design columns.
-    Expected<QJsonObject> interactions(const data::Table &rows, int topK, Feedback *feedback = nullptr) const;
+    Expected<InteractionValues> interactions(const data::Table &rows, int topK, Feedback *feedback = nullptr) const;
 
 private:
     ModelContext m_ctx;
@@ -92,7 +93,7 @@ private:
 
 /// An explanation document (see explainRun) and where it is stored.
 struct ExplainResult {
-    QJsonObject report;           ///< {"format": "keel-explanation", "version": 1, ...}
+    ExplanationReport report;     ///< stored as ExplanationReport::toJson()
     QString objectId;             ///< its object-store id
     QString artifactName;         ///< the run artifact that indexes it ("explanation-<key>")
     bool cached = false;          ///< true when an identical request had been answered before

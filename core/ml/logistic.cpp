@@ -22,16 +22,6 @@ using RowMatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::R
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
 
-QString taskString(Task t)
-{
-    switch (t) {
-    case Task::Regression: return QStringLiteral("regression");
-    case Task::BinaryClassification: return QStringLiteral("binary");
-    case Task::MulticlassClassification: return QStringLiteral("multiclass");
-    }
-    return {};
-}
-
 double sigmoid(double z)
 {
     if (z >= 0)
@@ -456,7 +446,7 @@ QByteArray LogisticModel::serialize() const
     QJsonObject o;
     o.insert(QStringLiteral("format"), QStringLiteral("keel-logistic"));
     o.insert(QStringLiteral("version"), 1);
-    o.insert(QStringLiteral("task"), taskString(m_task));
+    o.insert(QStringLiteral("task"), taskName(m_task));
     o.insert(QStringLiteral("classes"), QJsonArray::fromStringList(m_classes));
     o.insert(QStringLiteral("columns"), QJsonArray::fromStringList(m_columnNames));
     o.insert(QStringLiteral("weights"), weights);
@@ -472,13 +462,10 @@ Expected<std::unique_ptr<LogisticModel>> LogisticModel::fromJson(const QByteArra
         return parsed.error();
     const QJsonObject o = *parsed;
     const QString taskStr = o.value(QStringLiteral("task")).toString();
-    Task task;
-    if (taskStr == QLatin1String("binary"))
-        task = Task::BinaryClassification;
-    else if (taskStr == QLatin1String("multiclass"))
-        task = Task::MulticlassClassification;
-    else
+    const std::optional<Task> parsedTask = taskFromName(taskStr);
+    if (!parsedTask || *parsedTask == Task::Regression)
         return makeError(QStringLiteral("unknown task '") + taskStr + QLatin1Char('\''), {}, -1, QStringLiteral("task"));
+    const Task task = *parsedTask;
     QStringList classes, columns;
     for (const QJsonValue &v : o.value(QStringLiteral("classes")).toArray())
         classes.append(v.toString());

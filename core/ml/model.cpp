@@ -30,6 +30,14 @@ QString taskName(Task t)
     return QStringLiteral("unknown");
 }
 
+std::optional<Task> taskFromName(QStringView name)
+{
+    for (Task t : {Task::Regression, Task::BinaryClassification, Task::MulticlassClassification})
+        if (name == taskName(t))
+            return t;
+    return std::nullopt;
+}
+
 namespace {
 
 std::optional<double> toNumber(const QVariant &v)

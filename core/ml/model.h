@@ -14,6 +14,7 @@
 #include <cmath>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace keel::ml {
@@ -37,6 +38,8 @@ QString exportedFeatureName(const QString &name);
 
 enum class Task { Regression, BinaryClassification, MulticlassClassification };
 QString taskName(Task t);
+/// Inverse of taskName(): "regression", "binary" or "multiclass"; anything else is nullopt.
+std::optional<Task> taskFromName(QStringView name);
 
 /// Target values: for regression the values themselves; for classification class indices 0..K-1 into `classes`.
 struct Target {

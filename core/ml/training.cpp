@@ -901,13 +901,7 @@ Expected<TrainingResult> RunExecutor::run()
 
     // Split (stratified on the target as the recipe will encode it). Classification classes are fixed from the
     // whole dataset so every fold's model numbers the classes the same way.
-    std::optional<Task> task;
-    if (m_c.recipe.task == u"regression")
-        task = Task::Regression;
-    else if (m_c.recipe.task == u"binary")
-        task = Task::BinaryClassification;
-    else if (m_c.recipe.task == u"multiclass")
-        task = Task::MulticlassClassification;
+    const std::optional<Task> task = taskFromName(m_c.recipe.task);   // nullopt for auto and classification
     auto fullTarget = makeTarget(table, m_c.recipe.target, task, m_c.recipe.classes, m_c.recipe.labelMap);
     if (!fullTarget)
         return fullTarget.error();

@@ -1,6 +1,6 @@
 // Row orders, filters, search and distribution comparisons for the table and diff views, checked against
 // brute-force references on generated tables.
-#include "distribution.h"
+#include "data/distribution.h"
 #include "tableorder.h"
 
 #include <QDateTime>
@@ -357,7 +357,7 @@ void TestTableOrder::distributionNumeric()
 {
     const Column a = randomColumn(ColumnType::Float64, 5000, 0.1, 21u);
     const Column b = randomColumn(ColumnType::Int64, 3000, 0.05, 22u);
-    auto cmp = compareDistributions(&a, &b, 17);
+    auto cmp = data::compareDistributions(&a, &b, 17);
     QVERIFY(cmp);
     QVERIFY(cmp->numeric);
     QCOMPARE(cmp->edges.size(), size_t(18));
@@ -400,7 +400,7 @@ void TestTableOrder::distributionCategories()
 {
     const Column a = randomColumn(ColumnType::Categorical, 4000, 0.1, 31u);
     const Column b = randomColumn(ColumnType::String, 2000, 0.2, 32u);
-    auto cmp = compareDistributions(&a, &b, 30, 8);
+    auto cmp = data::compareDistributions(&a, &b, 30, 8);
     QVERIFY(cmp);
     QVERIFY(!cmp->numeric);
     QHash<QString, std::pair<qint64, qint64>> ref;
@@ -432,7 +432,7 @@ void TestTableOrder::distributionCategories()
 void TestTableOrder::distributionOneSided()
 {
     const Column a = randomColumn(ColumnType::Int64, 100, 0.0, 41u);
-    auto cmp = compareDistributions(&a, nullptr, 10);
+    auto cmp = data::compareDistributions(&a, nullptr, 10);
     QVERIFY(cmp);
     QCOMPARE(cmp->valuesA, qint64(100));
     QCOMPARE(cmp->valuesB, qint64(0));
@@ -441,7 +441,7 @@ void TestTableOrder::distributionOneSided()
     for (int i = 0; i < 5; ++i)
         same.appendFloat64(2.5);
     const Column s = same.finish(QStringLiteral("s"));
-    auto one = compareDistributions(&s, &s, 10);
+    auto one = data::compareDistributions(&s, &s, 10);
     QVERIFY(one);
     QCOMPARE(one->countsA, std::vector<qint64>{5});
 }

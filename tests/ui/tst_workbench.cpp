@@ -456,7 +456,7 @@ void TestWorkbench::diffTwoVersions()
     QSignalSpy compared(diff, &DiffView::comparisonFinished);
     diff->showColumn(QStringLiteral("age"));
     QTRY_VERIFY_WITH_TIMEOUT(compared.count() >= 1 && diff->currentColumn() == u"age", 30000);
-    const DistributionComparison &cmp = *diff->currentComparison();
+    const data::DistributionComparison &cmp = *diff->currentComparison();
     QVERIFY(cmp.numeric);
     QCOMPARE(std::accumulate(cmp.countsA.begin(), cmp.countsA.end(), qint64(0)), qint64(32561));
     QCOMPARE(std::accumulate(cmp.countsB.begin(), cmp.countsB.end(), qint64(0)), qint64(33561));

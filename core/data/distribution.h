@@ -1,6 +1,7 @@
 #pragma once
-// Two columns' distributions over common bins, for the diff view's overlay chart: equal-width histogram bins over
-// the joint range of two numeric columns, or category counts over the union of two columns' values.
+// Equal-width binning (the one rule behind profile histograms and distribution comparisons), and two columns'
+// distributions over common bins for the diff view's overlay chart: equal-width histogram bins over the joint range
+// of two numeric columns, or category counts over the union of two columns' values.
 
 #include "data/table.h"
 #include "util/feedback.h"
@@ -10,7 +11,14 @@
 
 #include <vector>
 
-namespace keel::ui {
+namespace keel::data {
+
+/// `bins` equal-width bins over [lo, hi]: bins + 1 edges, the last exactly `hi`; one bin [lo, hi] when lo == hi.
+/// Datetime edges (ms since the epoch) are rounded to whole milliseconds.
+std::vector<double> equalWidthEdges(double lo, double hi, int bins, bool datetime = false);
+/// The bin of `v` among `edges` (bin i is [edges[i], edges[i+1]), the last also holds edges.back()); values
+/// outside the range go to the outer bins. `edges` must have at least two entries.
+int binOf(const std::vector<double> &edges, double v);
 
 /// Counts of A and B over the same bins (numeric) or categories (text). Plain value.
 struct DistributionComparison {
@@ -29,7 +37,7 @@ struct DistributionComparison {
 /// (one bin when min == max). Otherwise each value's displayed text is a category; the `maxCategories` most
 /// frequent (by A + B, ties by text) are kept and the rest summed into "(other)". Progress stage "distribution";
 /// cancel gives "cancelled". Reads the columns only; safe from any thread.
-Expected<DistributionComparison> compareDistributions(const data::Column *a, const data::Column *b, int bins = 30,
+Expected<DistributionComparison> compareDistributions(const Column *a, const Column *b, int bins = 30,
                                                       int maxCategories = 12, Feedback *feedback = nullptr);
 
-} // namespace keel::ui
+} // namespace keel::data

@@ -1,4 +1,4 @@
-#include "distribution.h"
+#include "data/distribution.h"
 
 #include <QHash>
 
@@ -6,10 +6,7 @@
 #include <cmath>
 #include <limits>
 
-namespace keel::ui {
-
-using data::Column;
-using data::ColumnType;
+namespace keel::data {
 
 namespace {
 
@@ -23,6 +20,28 @@ bool missingOrNan(const Column &c, qint64 r)
 }
 
 } // namespace
+
+std::vector<double> equalWidthEdges(double lo, double hi, int bins, bool datetime)
+{
+    if (!(hi > lo))
+        return {lo, lo};
+    const int n = std::max(1, bins);
+    std::vector<double> edges(size_t(n) + 1);
+    for (int i = 0; i < n; ++i) {
+        const double e = lo + (hi - lo) * double(i) / double(n);
+        edges[size_t(i)] = datetime ? double(std::llround(e)) : e;
+    }
+    edges[size_t(n)] = hi;
+    return edges;
+}
+
+int binOf(const std::vector<double> &edges, double v)
+{
+    const int n = int(edges.size()) - 1;
+    // The first edge above v, minus one: bins are closed on the left; the last bin also holds the maximum.
+    const auto it = std::upper_bound(edges.begin() + 1, edges.end() - 1, v);
+    return std::clamp(int(it - edges.begin()) - 1, 0, n - 1);
+}
 
 Expected<DistributionComparison> compareDistributions(const Column *a, const Column *b, int bins, int maxCategories,
                                                       Feedback *feedback)
@@ -71,10 +90,8 @@ Expected<DistributionComparison> compareDistributions(const Column *a, const Col
             lo = 0;
             hi = 0;
         }
-        const int n = hi > lo ? std::max(1, bins) : 1;
-        out.edges.resize(size_t(n) + 1);
-        for (int i = 0; i <= n; ++i)
-            out.edges[size_t(i)] = i == n ? hi : lo + (hi - lo) * double(i) / double(n);
+        out.edges = equalWidthEdges(lo, hi, bins, datetime);
+        const int n = int(out.edges.size()) - 1;
         out.countsA.assign(size_t(n), 0);
         out.countsB.assign(size_t(n), 0);
         for (int side = 0; side < 2; ++side) {
@@ -96,14 +113,7 @@ Expected<DistributionComparison> compareDistributions(const Column *a, const Col
                     ++missing;
                     continue;
                 }
-                int bin = hi > lo ? int((v - lo) / (hi - lo) * double(n)) : 0;
-                bin = std::clamp(bin, 0, n - 1);
-                // Guard against rounding putting a value just below an edge into the next bin.
-                while (bin > 0 && v < out.edges[size_t(bin)])
-                    --bin;
-                while (bin < n - 1 && v >= out.edges[size_t(bin) + 1])
-                    ++bin;
-                ++counts[size_t(bin)];
+                ++counts[size_t(binOf(out.edges, v))];
                 ++values;
             }
             done += c->size();
@@ -189,4 +199,4 @@ Expected<DistributionComparison> compareDistributions(const Column *a, const Col
     return out;
 }
 
-} // namespace keel::ui
+} // namespace keel::data
