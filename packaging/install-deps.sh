@@ -10,6 +10,8 @@ packages=(
   libboost-math-dev fonts-dejavu-core
   # Test references: Python xgboost loads what Keel exports; SciPy checks the statistics.
   python3-xgboost python3-numpy python3-scipy
+  # The screenshot test also runs on a real X server (font metrics differ from the offscreen platform's).
+  xvfb xauth
 )
 # Optional extras: KEEL_BENCH=1 adds the benchmark peers (pandas, xgboost, scikit-learn).
 if [[ "${KEEL_BENCH:-0}" == 1 ]]; then

@@ -3,6 +3,7 @@
 #include <QtCharts/QAreaSeries>
 #include <QtCharts/QBarCategoryAxis>
 #include <QtCharts/QBarSet>
+#include <QtCharts/QCategoryAxis>
 #include <QtCharts/QChart>
 #include <QtCharts/QDateTimeAxis>
 #include <QtCharts/QHorizontalBarSeries>
@@ -11,6 +12,10 @@
 #include <QtCharts/QValueAxis>
 
 #include <QDateTime>
+#include <QFontMetricsF>
+#include <QGraphicsSimpleTextItem>
+#include <QGraphicsTextItem>
+#include <QSet>
 #include <QLocale>
 
 #include <algorithm>
@@ -219,6 +224,7 @@ QChart *makeCategoryChart(const std::vector<data::CategoryCount> &categories, qi
     chart->addAxis(x, Qt::AlignBottom);
     series->attachAxis(y);
     series->attachAxis(x);
+    drawCategoryLabels(chart, y, series);
     applyPalette(chart, palette);
     return chart;
 }
@@ -295,9 +301,171 @@ QChart *makeComparisonChart(const data::DistributionComparison &cmp, const QStri
         chart->addAxis(x, Qt::AlignBottom);
         series->attachAxis(y);
         series->attachAxis(x);
+        drawCategoryLabels(chart, y, series);
     }
     applyPalette(chart, palette);
     return chart;
+}
+
+namespace {
+
+/// The labels of one category axis, drawn by us (see drawCategoryLabels). Child of the chart.
+class CategoryLabels : public QObject {
+public:
+    CategoryLabels(QChart *chart, QAbstractAxis *axis, QAbstractSeries *series, QStringList labels,
+                   std::vector<double> centres, QString title)
+        : QObject(chart), m_chart(chart), m_axis(axis), m_series(series), m_centres(std::move(centres)), m_title(std::move(title))
+    {
+        for (const QString &l : labels) {
+            auto *item = new QGraphicsSimpleTextItem(l, chart);
+            item->setZValue(10);
+            m_items.push_back(item);
+        }
+        if (!m_title.isEmpty()) {
+            m_titleItem = new QGraphicsSimpleTextItem(m_title, chart);
+            m_titleItem->setRotation(-90);
+            m_titleItem->setZValue(10);
+        }
+        // Room for the longest label (and the title) in the axis' label font.
+        const QFontMetricsF fm(axis->labelsFont());
+        qreal widest = 0;
+        for (const QString &l : labels)
+            widest = std::max(widest, fm.horizontalAdvance(l));
+        m_reserved = int(std::ceil(widest)) + kGap + (m_titleItem ? int(std::ceil(QFontMetricsF(axis->titleFont()).height())) + kGap : 0);
+        QMargins m = chart->margins();
+        m.setLeft(m.left() + m_reserved);
+        chart->setMargins(m);
+        connect(chart, &QChart::plotAreaChanged, this, &CategoryLabels::layout);
+    }
+
+private:
+    static constexpr int kGap = 8;
+
+    void layout()
+    {
+        const QRectF plot = m_chart->plotArea();
+        if (plot.isEmpty() || m_items.empty())
+            return;
+        QFont font = m_axis->labelsFont();
+        const QBrush brush = m_axis->labelsBrush();
+        std::vector<qreal> y(m_centres.size());
+        for (size_t i = 0; i < m_centres.size(); ++i)
+            y[i] = m_chart->mapToPosition(QPointF(0, m_centres[i]), m_series).y();
+        qreal spacing = plot.height();
+        for (size_t i = 1; i < y.size(); ++i)
+            spacing = std::min(spacing, std::abs(y[i] - y[i - 1]));
+        const qreal natural = QFontMetricsF(font).height();
+        int every = 1;
+        if (spacing < natural) {
+            const int px = int(std::floor(spacing * 0.95));
+            font.setPixelSize(std::max(7, px));
+            if (px < 7)
+                every = int(std::ceil(8.0 / std::max<qreal>(spacing, 0.5)));
+        }
+        const QFontMetricsF fm(font);
+        const qreal right = plot.left() - kGap;
+        for (size_t i = 0; i < m_items.size(); ++i) {
+            QGraphicsSimpleTextItem *item = m_items[i];
+            // Rows denser than the smallest font: every k-th label, counted from the top (the most important).
+            const bool shown = (m_items.size() - 1 - i) % size_t(every) == 0 && i < y.size();
+            item->setVisible(shown);
+            if (!shown)
+                continue;
+            item->setFont(font);
+            item->setBrush(brush);
+            const qreal w = fm.horizontalAdvance(item->text());
+            item->setPos(right - w, y[i] - fm.height() / 2);
+        }
+        if (m_titleItem) {
+            m_titleItem->setFont(m_axis->titleFont());
+            m_titleItem->setBrush(m_axis->titleBrush());
+            const QFontMetricsF tf(m_axis->titleFont());
+            const qreal w = tf.horizontalAdvance(m_title);
+            m_titleItem->setPos(right - m_reserved + kGap, plot.center().y() + w / 2);
+        }
+    }
+
+    QChart *m_chart;
+    QAbstractAxis *m_axis;
+    QAbstractSeries *m_series;
+    std::vector<double> m_centres;
+    QString m_title;
+    std::vector<QGraphicsSimpleTextItem *> m_items;
+    QGraphicsSimpleTextItem *m_titleItem = nullptr;
+    int m_reserved = 0;
+};
+
+QString plainText(const QString &html)
+{
+    QString t = html;
+    t.replace(QStringLiteral("&lt;"), QStringLiteral("<")).replace(QStringLiteral("&gt;"), QStringLiteral(">"));
+    t.replace(QStringLiteral("&quot;"), QStringLiteral("\"")).replace(QStringLiteral("&amp;"), QStringLiteral("&"));
+    return t;
+}
+
+} // namespace
+
+void drawCategoryLabels(QChart *chart, QAbstractAxis *axis, QAbstractSeries *series)
+{
+    QStringList labels;
+    std::vector<double> centres;
+    if (auto *bars = qobject_cast<QBarCategoryAxis *>(axis)) {
+        const QStringList c = bars->categories();
+        for (qsizetype i = 0; i < c.size(); ++i) {
+            labels << plainText(c[i]);
+            centres.push_back(double(i));
+        }
+    } else if (auto *cats = qobject_cast<QCategoryAxis *>(axis)) {
+        double start = cats->startValue();
+        for (const QString &l : cats->categoriesLabels()) {
+            const double end = cats->endValue(l);
+            labels << plainText(l);
+            centres.push_back((start + end) / 2);
+            start = end;
+        }
+    } else {
+        return;
+    }
+    const QString title = plainText(axis->titleText());
+    axis->setLabelsVisible(false);
+    axis->setTitleVisible(false);
+    new CategoryLabels(chart, axis, series, labels, std::move(centres), title);
+}
+
+QStringList truncatedAxisLabels(const QChart *chart)
+{
+    QStringList out;
+    if (!chart)
+        return out;
+    QSet<QString> given;
+    for (const QAbstractAxis *axis : chart->axes()) {
+        if (auto *bars = qobject_cast<QBarCategoryAxis *>(const_cast<QAbstractAxis *>(axis)))   // categories() is not const
+            for (const QString &c : bars->categories())
+                given.insert(plainText(c));
+        if (auto *cats = qobject_cast<QCategoryAxis *>(const_cast<QAbstractAxis *>(axis)))
+            for (const QString &c : cats->categoriesLabels())
+                given.insert(plainText(c));
+        given.insert(plainText(axis->titleText()));
+    }
+    const QList<QGraphicsItem *> top = chart->childItems();
+    std::vector<const QGraphicsItem *> stack(top.begin(), top.end());
+    while (!stack.empty()) {
+        const QGraphicsItem *item = stack.back();
+        stack.pop_back();
+        if (!item->isVisible())
+            continue;
+        for (const QGraphicsItem *child : item->childItems())
+            stack.push_back(child);
+        const auto *text = dynamic_cast<const QGraphicsTextItem *>(item);
+        if (!text)
+            continue;
+        const QString shown = text->toPlainText();
+        if (given.contains(shown))
+            continue;
+        if (shown.contains(QStringLiteral("...")) || shown.contains(QChar(0x2026)))
+            out << shown;
+    }
+    return out;
 }
 
 } // namespace keel::ui

@@ -7,10 +7,13 @@
 
 #include <QPalette>
 #include <QString>
+#include <QStringList>
 
 #include <vector>
 
 QT_BEGIN_NAMESPACE
+class QAbstractAxis;
+class QAbstractSeries;
 class QChart;
 QT_END_NAMESPACE
 
@@ -33,6 +36,19 @@ QChart *makeComparisonChart(const data::DistributionComparison &comparison, cons
                             const QString &title, const QPalette &palette);
 /// An empty chart carrying a title that says why there is nothing to draw. Caller owns the chart.
 QChart *makeMessageChart(const QString &message, const QPalette &palette);
+
+/// Draws the labels of the category axis `axis` on the left of `chart` itself: a QBarCategoryAxis (categories at
+/// 0..n-1) or a QCategoryAxis with centred labels. QtCharts replaces a label taller than its row with "..." and
+/// elides one wider than 40% of the chart, which on a real display hides every feature name of a dense chart.
+/// Here each label is drawn in full beside its row, in a font shrunk to the row height when rows are dense (never
+/// below 7 px; rows denser still label every k-th row), in space reserved on the left for the longest label; the
+/// axis title moves beside them. Call once the axis is added and attached to `series`; follows resizes.
+void drawCategoryLabels(QChart *chart, QAbstractAxis *axis, QAbstractSeries *series);
+
+/// Text QtCharts drew shortened because it did not fit: axis labels (it elides one that is too wide and replaces
+/// one too tall for its row with "..."), axis and chart titles, legend entries. Returns the drawn text of each;
+/// empty when everything shows as given. Labels we shorten ourselves are given that way and do not count.
+QStringList truncatedAxisLabels(const QChart *chart);
 
 /// Short number text for axes and labels ("1.2k", "3.4M", "0.25").
 QString compactNumber(double v);

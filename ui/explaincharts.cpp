@@ -90,15 +90,16 @@ void hideFromLegend(QChart *chart, QAbstractSeries *series)
 /// Round tick values (1, 2 or 5 times a power of ten) and labels with just the decimals they need.
 void niceAxis(QValueAxis *axis)
 {
-    // The smallest step of 1, 2 or 5 times a power of ten that covers the range with at most 8 ticks.
+    // The smallest step of 1, 2 or 5 times a power of ten that covers the range with at most 6 ticks (their labels
+    // must fit a chart a third of the window wide).
     const double lo = axis->min(), hi = axis->max();
     if (std::isfinite(lo) && std::isfinite(hi) && hi > lo) {
-        const double base = std::pow(10.0, std::floor(std::log10((hi - lo) / 8)));
+        const double base = std::pow(10.0, std::floor(std::log10((hi - lo) / 6)));
         for (const double m : {1.0, 2.0, 5.0, 10.0, 20.0, 50.0}) {
             const double step = m * base;
             const double a = std::floor(lo / step + 1e-9) * step, b = std::ceil(hi / step - 1e-9) * step;
             const int ticks = int(std::lround((b - a) / step)) + 1;
-            if (ticks <= 8) {
+            if (ticks <= 6) {
                 axis->setRange(a, b);
                 axis->setTickCount(ticks);
                 break;
@@ -329,6 +330,7 @@ QChart *makeImportanceChart(const QStringList &features, const std::vector<doubl
     chart->addAxis(x, Qt::AlignBottom);
     series->attachAxis(y);
     series->attachAxis(x);
+    drawCategoryLabels(chart, y, series);
     applyPalette(chart, palette);
     return chart;
 }
@@ -340,8 +342,7 @@ QChart *makePermutationChart(const explain::PermutationImportance &p, const QPal
         return makeMessageChart(QStringLiteral("No permutation importance to draw"), palette);
     const bool accuracy = p.metric == u"accuracy";
     const QString metric = p.metric == u"log_loss" ? QStringLiteral("log loss") : p.metric;
-    QChart *chart = newChart(QStringLiteral("Permutation importance (%1 repeats, %2 rows)").arg(p.repeats).arg(p.rows),
-                             palette);
+    QChart *chart = newChart(QStringLiteral("Permutation importance (%1 repeats)").arg(p.repeats), palette);
     chart->legend()->hide();
     auto *set = new QBarSet(QStringLiteral("mean"));
     const QColor bar = groupColor(palette, 1);
@@ -364,7 +365,7 @@ QChart *makePermutationChart(const explain::PermutationImportance &p, const QPal
     y->append(labels);
     y->setGridLineVisible(false);
     QValueAxis *x = valueAxis(lo, hi, 0.04);
-    x->setTitleText(QStringLiteral("%1 %2 when shuffled (mean \u00b1 std)")
+    x->setTitleText(QStringLiteral("%1 %2 when shuffled")
                         .arg(metric, accuracy ? QStringLiteral("drop") : QStringLiteral("increase")));
     chart->addAxis(y, Qt::AlignLeft);
     chart->addAxis(x, Qt::AlignBottom);
@@ -378,6 +379,7 @@ QChart *makePermutationChart(const explain::PermutationImportance &p, const QPal
         w->setName(QStringLiteral("\u00b1 std"));
         attach(chart, w, x, y);
     }
+    drawCategoryLabels(chart, y, series);
     applyPalette(chart, palette);
     return chart;
 }
@@ -505,6 +507,7 @@ QChart *makeBeeswarmChart(const explain::ShapSummary &summary, const QString &ou
         if (points[b].isEmpty() && b == size_t(kColourBins))
             hideFromLegend(chart, bins[b]);
     }
+    drawCategoryLabels(chart, y, zeroLine);
     applyPalette(chart, palette);
     return chart;
 }
@@ -519,8 +522,8 @@ QChart *makeDependenceChart(const explain::ShapSummary &summary, const QString &
     const bool perCategory = c && c->categorical && c->categories.size() <= kColourBins && !c->categories.isEmpty();
     // Categories go on the vertical axis (one row each, like the beeswarm), where their names have room.
     const bool rows = f->categorical;
-    QChart *chart = newChart(c ? QStringLiteral("SHAP dependence of %1 (colour: %2)").arg(feature, c->name)
-                               : QStringLiteral("SHAP dependence of %1").arg(feature),
+    // The feature is named on its axis and in the view's picker; the title stays short enough for a narrow chart.
+    QChart *chart = newChart(c ? QStringLiteral("SHAP dependence (colour: %1)").arg(c->name) : QStringLiteral("SHAP dependence"),
                              palette);
     chart->legend()->setAlignment(Qt::AlignBottom);
     chart->legend()->setMarkerShape(QLegend::MarkerShapeFromSeries);
@@ -538,7 +541,7 @@ QChart *makeDependenceChart(const explain::ShapSummary &summary, const QString &
             series.push_back(s);
         }
     } else {
-        series = colourBinSeries(c ? QStringLiteral("%1: low").arg(c->name) : QStringLiteral("low"), QStringLiteral("high"), 6);
+        series = colourBinSeries(QStringLiteral("low"), QStringLiteral("high"), 6);
     }
     std::vector<QList<QPointF>> points(series.size());
     double vlo = INFINITY, vhi = -INFINITY, slo = INFINITY, shi = -INFINITY;
@@ -597,6 +600,8 @@ QChart *makeDependenceChart(const explain::ShapSummary &summary, const QString &
     }
     if (!c)
         chart->legend()->hide();
+    if (rows && !series.empty())
+        drawCategoryLabels(chart, y, series.front());
     applyPalette(chart, palette);
     return chart;
 }
@@ -613,7 +618,7 @@ QChart *makePdpChart(const explain::PartialDependence &pd, const QPalette &palet
     const QString outputTitle = !prediction             ? QStringLiteral("margin")
                                 : pd.className.isEmpty() ? QStringLiteral("prediction")
                                                          : QStringLiteral("P(%1)").arg(pd.className);
-    QChart *chart = newChart(QStringLiteral("Partial dependence on %1").arg(pd.feature), palette);
+    QChart *chart = newChart(QStringLiteral("Partial dependence"), palette);
     chart->legend()->setAlignment(Qt::AlignTop);
     // Categories go on the vertical axis (one row each), where their names have room; the output runs along x.
     const bool rows = pd.categorical;
@@ -670,7 +675,7 @@ QChart *makePdpChart(const explain::PartialDependence &pd, const QPalette &palet
             if (std::isfinite(curve[i]))
                 s->append(point(i, curve[i]));
         s->setPen(icePen);
-        s->setName(QStringLiteral("ICE (%1 rows)").arg(pd.ice.size()));
+        s->setName(QStringLiteral("%1 ICE").arg(pd.ice.size()));
         attach(chart, s, x, y);
         if (!first)
             hideFromLegend(chart, s);
@@ -682,8 +687,10 @@ QChart *makePdpChart(const explain::PartialDependence &pd, const QPalette &palet
             avg->append(point(i, pd.average[i]));
     avg->setPen(QPen(groupColor(palette, 1), 3.5));
     avg->setPointsVisible(rows || n <= 3);
-    avg->setName(QStringLiteral("average of %1 rows (PDP)").arg(pd.rows));
+    avg->setName(QStringLiteral("PDP (%1 rows)").arg(pd.rows));
     attach(chart, avg, x, y);
+    if (rows)
+        drawCategoryLabels(chart, y, avg);
     applyPalette(chart, palette);
     return chart;
 }
@@ -804,6 +811,7 @@ QChart *makeWaterfallChart(const Waterfall &w, const QPalette &palette)
         ref->setName(QStringLiteral("%1 %2").arg(w.referenceLabel.toHtmlEscaped(), number(w.reference, 4)));
         attach(chart, ref, x, y);
     }
+    drawCategoryLabels(chart, y, baseLine);
     applyPalette(chart, palette);
     return chart;
 }

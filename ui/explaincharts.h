@@ -64,8 +64,8 @@ QChart *makeBeeswarmChart(const explain::ShapSummary &summary, const QString &ou
 QChart *makeDependenceChart(const explain::ShapSummary &summary, const QString &feature, const QString &colourFeature,
                             const QPalette &palette);
 
-/// Partial dependence (thick line, named "average of N rows (PDP)", the last series) over ICE curves (thin
-/// translucent lines, the first named "ICE (M rows)", the rest hidden from the legend). Numeric and date features run along x with
+/// Partial dependence (thick line, named "PDP (N rows)", the last series) over ICE curves (thin
+/// translucent lines, the first named "M ICE", the rest hidden from the legend). Numeric and date features run along x with
 /// the output on y; a categorical feature gets one row per category on y with the output on x. Caller owns the chart.
 QChart *makePdpChart(const explain::PartialDependence &pd, const QPalette &palette);
 

@@ -1,10 +1,15 @@
 #include "screenshots.h"
 
+#include "charts.h"
 #include "compareview.h"
 #include "datasetsarea.h"
 #include "datatablewidget.h"
 #include "diffview.h"
 #include "experimentsarea.h"
+#include "explainarea.h"
+#include "explainfairness.h"
+#include "explainglobal.h"
+#include "explainprediction.h"
 #include "importdialog.h"
 #include "mainwindow.h"
 #include "newrundialog.h"
@@ -19,6 +24,7 @@
 #include "workspacejobs.h"
 
 #include <QApplication>
+#include <QtCharts/QChartView>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QEventLoop>
@@ -90,6 +96,17 @@ Status renderScreenshots(const QString &outDir, const QString &examplesDir, QStr
 
     const auto save = [&](QWidget *w, const QString &name) -> Status {
         pump(150);
+        // A screenshot shows its view, not an error dialog over it, and every chart label in full.
+        if (QWidget *modal = QApplication::activeModalWidget(); modal && modal != w && modal != w->window())
+            return makeError(QStringLiteral("%1: a dialog is open over the view: %2").arg(name, modal->windowTitle()));
+        for (const QChartView *view : w->findChildren<QChartView *>()) {
+            if (!view->isVisible())
+                continue;
+            const QStringList cut = truncatedAxisLabels(view->chart());
+            if (!cut.isEmpty())
+                return makeError(QStringLiteral("%1: chart '%2' shows shortened axis labels: %3")
+                                     .arg(name, view->chart()->title(), cut.join(QStringLiteral(", "))));
+        }
         const QString path = QDir(outDir).filePath(name);
         if (!w->grab().save(path, "PNG"))
             return makeError(QStringLiteral("cannot write the screenshot"), path);
@@ -285,6 +302,37 @@ Status renderScreenshots(const QString &outDir, const QString &examplesDir, QStr
     if (!settle(tasks, [&] { return !ex->isBusy() && int(ex->compareView()->runs().size()) == int(adult.size()); }))
         return fail(QStringLiteral("compare runs"));
     if (Status s = save(&window, QStringLiteral("experiments-compare.png")); !s)
+        return s;
+
+    // Models: the boosted run explained on its test rows - global importance and beeswarm, one prediction's
+    // waterfall, fairness by sex.
+    ExplainArea *models = window.explain();
+    window.showArea(MainWindow::Models);
+    models->showRun(gbdtId);
+    if (!settle(tasks, [&] { return models->globalView()->report().has_value(); }))
+        return fail(QStringLiteral("global explanation"));
+    if (!models->session()
+        || models->globalView()->importanceOrder().size() != models->session()->model.ctx.features().size())
+        return makeError(QStringLiteral("models-global.png: the importance lists %1 features, not the model's")
+                             .arg(models->globalView()->importanceOrder().size()));
+    if (Status s = save(&window, QStringLiteral("models-global.png")); !s)
+        return s;
+    models->showRow(0);
+    if (!settle(tasks, [&] { return models->predictionView()->local().has_value(); }))
+        return fail(QStringLiteral("explain a prediction"));
+    if (models->predictionView()->waterfall().steps.empty())
+        return makeError(QStringLiteral("models-prediction.png: the waterfall has no steps"));
+    if (Status s = save(&window, QStringLiteral("models-prediction.png")); !s)
+        return s;
+    models->tabs()->setCurrentWidget(models->fairnessView());
+    models->fairnessView()->setSensitiveColumn(QStringLiteral("sex"));
+    if (!settle(tasks, [&] {
+            return models->fairnessView()->report() && models->fairnessView()->report()->sensitive == u"sex";
+        }))
+        return fail(QStringLiteral("fairness"));
+    if (models->fairnessView()->report()->groups.size() != 2)
+        return makeError(QStringLiteral("models-fairness.png: %1 groups of sex, not 2").arg(models->fairnessView()->report()->groups.size()));
+    if (Status s = save(&window, QStringLiteral("models-fairness.png")); !s)
         return s;
 
     // Dark theme: the same widgets, colours from the palette.

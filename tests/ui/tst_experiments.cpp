@@ -2,7 +2,7 @@
 // orders, the event stream of `keel train --events`, the curves artifact, the child-process runner with fake
 // runners (crash, ignored SIGTERM, config error), the New Run dialog generated from learner declarations, an end to
 // end run trained from the dialog's code path in a child keel (table, run view, branch, compare, cancel), and the
-// table at 10,000 runs (load time and UI-thread stalls are printed, not asserted).
+// table at 10,000 runs (loaded, sorted and filtered to the computed answer; its speed is measured in bench/).
 #include "compareview.h"
 #include "emptystate.h"
 #include "experimentsarea.h"
@@ -213,29 +213,6 @@ bool waitUntil(const std::function<bool()> &done, int timeoutMs)
     }
     return true;
 }
-
-/// Measures the longest time the UI thread did not process a 5 ms timer while `work` ran to `done`.
-struct StallProbe {
-    QElapsedTimer clock;
-    qint64 last = 0;
-    qint64 worst = 0;
-    int over50 = 0;
-    QTimer timer;
-    StallProbe()
-    {
-        timer.setInterval(5);
-        QObject::connect(&timer, &QTimer::timeout, [this] {
-            const qint64 now = clock.elapsed();
-            const qint64 gap = now - last;
-            worst = std::max(worst, gap);
-            if (gap > 50)
-                ++over50;
-            last = now;
-        });
-        clock.start();
-        timer.start();
-    }
-};
 
 } // namespace
 
@@ -1065,38 +1042,25 @@ void TestExperiments::tenThousandRuns()
     }
 
     // The bulk read alone (what the load task runs off the UI thread).
-    QElapsedTimer clock;
-    clock.start();
     auto set = loadRunSet(dir.path());
-    const qint64 readMs = clock.elapsed();
     QVERIFY2(set, qPrintable(set.message()));
     QCOMPARE(int((*set)->runs.size()), kRuns);
-    clock.restart();
     auto layout = layoutRuns(**set, RunColumn{RunColumn::Kind::Metric, QStringLiteral("test.accuracy")}, Qt::DescendingOrder, {});
-    const qint64 layoutMs = clock.elapsed();
     QVERIFY(layout);
 
-    // The area: load, sort and filter with the UI thread probed every 5 ms.
+    // The area: load, sort and filter (in tasks), each ending at the computed answer.
     TaskManager tasks;
     ExperimentsArea area(&tasks);
     area.resize(1300, 800);
     area.show();
     QVERIFY(QTest::qWaitForWindowExposed(&area));
-    StallProbe probe;
-    clock.restart();
     area.setWorkspace(dir.path(), {});
     QVERIFY(waitUntil([&] { return !area.isBusy() && area.model()->runSet() && tasks.activeCount() == 0; }, 60000));
-    const qint64 loadMs = clock.elapsed();
-    const qint64 loadStall = probe.worst;
     QCOMPARE(area.model()->runLayout()->shownRuns, kRuns);
     QCOMPARE(area.model()->rowCount(), 5);
 
-    probe.worst = 0;
-    clock.restart();
     area.sortBy(QStringLiteral("metric:test.accuracy"), Qt::DescendingOrder);
     QVERIFY(waitUntil([&] { return !area.isBusy() && tasks.activeCount() == 0; }, 60000));
-    const qint64 sortMs = clock.elapsed();
-    const qint64 sortStall = probe.worst;
     // The first experiment's runs, best accuracy first, as computed from what was written.
     std::vector<int> exp0;
     for (int i = 0; i < kRuns; i += 5)
@@ -1109,20 +1073,10 @@ void TestExperiments::tenThousandRuns()
         QCOMPARE(area.model()->index(r, 0, e0).data(RunTableModel::RunIdRole).toString(),
                  QStringLiteral("run-%1").arg(exp0[size_t(r)], 5, 10, QLatin1Char('0')));
 
-    probe.worst = 0;
-    clock.restart();
     area.setFilterText(QStringLiteral("test.accuracy > 0.99"));
     QVERIFY(waitUntil([&] { return !area.isBusy() && tasks.activeCount() == 0; }, 60000));
-    const qint64 filterMs = clock.elapsed();
-    const qint64 filterStall = probe.worst;
     const int expectedShown = int(std::count_if(accuracy.begin(), accuracy.end(), [](double a) { return a > 0.99; }));
     QCOMPARE(area.model()->runLayout()->shownRuns, expectedShown);
-
-    qInfo("10,000 runs (12 params, 4 final metrics, 20 curve points each):");
-    qInfo("  runSummaries + indexes (worker): %lld ms; layout (group + sort): %lld ms", readMs, layoutMs);
-    qInfo("  area load: %lld ms wall, longest UI-thread stall %lld ms", loadMs, loadStall);
-    qInfo("  sort by test.accuracy: %lld ms wall, longest stall %lld ms", sortMs, sortStall);
-    qInfo("  filter test.accuracy > 0.99 (%d runs): %lld ms wall, longest stall %lld ms", expectedShown, filterMs, filterStall);
 }
 
 QTEST_MAIN(TestExperiments)

@@ -419,7 +419,7 @@ void TestExplain::globalChartsHoldTheData()
     const auto lines = seriesOf<QLineSeries>(chartOf(g->pdpChart()));
     QCOMPARE(lines.size(), int(g->partialDependence()->ice.size()) + 1);
     const QLineSeries *average = lines.last();
-    QVERIFY(average->name().endsWith(QStringLiteral("(PDP)")));
+    QCOMPARE(average->name(), QStringLiteral("PDP (%1 rows)").arg(g->partialDependence()->rows));
     QCOMPARE(average->count(), int(g->partialDependence()->grid.size()));
     for (int i = 0; i < average->count(); ++i) {
         // Categorical features are drawn with their categories as rows, the output along x.

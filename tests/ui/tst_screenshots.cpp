@@ -50,6 +50,8 @@ void TestScreenshots::rendersEveryView()
                                   QStringLiteral("experiments-new-run.png"), QStringLiteral("experiments-run.png"),
                                   QStringLiteral("experiments-curves.png"),  QStringLiteral("experiments-evaluation.png"),
                                   QStringLiteral("experiments-sweep.png"),   QStringLiteral("experiments-compare.png"),
+                                  QStringLiteral("models-global.png"),       QStringLiteral("models-prediction.png"),
+                                  QStringLiteral("models-fairness.png"),
                                   QStringLiteral("experiments-dark-curves.png"),
                                   QStringLiteral("experiments-dark-evaluation.png")};
     QCOMPARE(files.size(), expected.size());
