@@ -90,28 +90,7 @@ int cmdSweep(Context &ctx)
         return ctx.fail(result.error());
     const std::vector<int> order = result->ranking();
     if (json) {
-        QJsonArray arr;
-        for (int i : order) {
-            const ml::SweepTrial &t = result->trials[size_t(i)];
-            QJsonObject params;
-            for (const QString &o : t.overrides)
-                params.insert(o.section(QLatin1Char('='), 0, 0).mid(7), o.section(QLatin1Char('='), 1));
-            QJsonObject o{{QStringLiteral("trial"), t.index + 1}, {QStringLiteral("run"), t.runId},
-                          {QStringLiteral("status"), t.status}, {QStringLiteral("params"), params}};
-            o.insert(QStringLiteral("value"), t.value ? QJsonValue(*t.value) : QJsonValue());
-            if (!t.message.isEmpty())
-                o.insert(QStringLiteral("message"), t.message);
-            arr.append(o);
-        }
-        QJsonObject out{{QStringLiteral("sweep"), result->sweepId}, {QStringLiteral("metric"), result->metric},
-                        {QStringLiteral("goal"), result->maximize ? QStringLiteral("maximize") : QStringLiteral("minimize")},
-                        {QStringLiteral("status"), tracking::runStatusName(result->status)}, {QStringLiteral("trials"), arr}};
-        if (result->best) {
-            const ml::SweepTrial &b = result->trials[size_t(*result->best)];
-            out.insert(QStringLiteral("best"), QJsonObject{{QStringLiteral("run"), b.runId}, {QStringLiteral("value"), *b.value},
-                                                            {QStringLiteral("trial"), b.index + 1}});
-        }
-        ctx.printJson(out);
+        ctx.printJson(result->toJson());
     } else {
         std::vector<QStringList> rows;
         int rank = 0;
@@ -136,9 +115,7 @@ int cmdSweep(Context &ctx)
     }
     if (result->status == tracking::RunStatus::Killed)
         return 130;
-    const bool allFinished = std::all_of(result->trials.begin(), result->trials.end(),
-                                         [](const ml::SweepTrial &t) { return t.status == u"finished"; });
-    return allFinished ? 0 : 1;
+    return result->allFinished() ? 0 : 1;
 }
 
 } // namespace

@@ -44,6 +44,29 @@ Expected<ExplanationReport> readStoredReport(workspace::Workspace &ws, const QSt
     return report;
 }
 
+/// The explanation stored as run artifact `artifactName`, if there is one.
+Expected<std::optional<ExplainResult>> findStoredExplanation(workspace::Workspace &ws, tracking::TrackingStore &ts,
+                                                             const QString &runId, const QString &artifactName)
+{
+    auto artifacts = ts.artifacts(runId);
+    if (!artifacts)
+        return artifacts.error();
+    for (const tracking::ArtifactRecord &a : *artifacts) {
+        if (a.name != artifactName)
+            continue;
+        auto stored = readStoredReport(ws, a.objectId);
+        if (!stored)
+            return stored.error();
+        ExplainResult result;
+        result.report = std::move(*stored);
+        result.objectId = a.objectId;
+        result.artifactName = artifactName;
+        result.cached = true;
+        return std::optional<ExplainResult>(std::move(result));
+    }
+    return std::optional<ExplainResult>();
+}
+
 QString methodFor(const QString &kind, const QString &requested, QString *error)
 {
     const bool tree = kind.startsWith(u"xgboost");
@@ -296,6 +319,136 @@ Expected<RunModel> loadRunModel(workspace::Workspace &ws, const QString &runIdOr
     return m;
 }
 
+namespace {
+
+/// The requested rows (0-based in `fullTable`), explained one by one: attributions, predictions, margins, raw values
+/// and the target's value when the data has it.
+Expected<LocalExplanations> explainRows(const ModelContext &ctx, const RowAttributor &attributor, const data::Table &fullTable,
+                                        const ExplainRequest &request, Feedback *feedback)
+{
+    for (qint64 r : request.rows)
+        if (r < 0 || r >= fullTable.rowCount())
+            return makeError(ErrorKind::InvalidInput,
+                             QStringLiteral("row %1 is past the end (rows 1 to %2)").arg(r + 1).arg(fullTable.rowCount()),
+                             {}, -1, QStringLiteral("rows"));
+    auto sub = selectRows(fullTable, request.rows);
+    if (!sub)
+        return sub.error();
+    auto a = attributor.explain(*sub, feedback);
+    if (!a)
+        return a.error();
+    auto prediction = ctx.predict(*sub);
+    if (!prediction)
+        return prediction.error();
+    auto margin = ctx.margin(*sub);
+    if (!margin)
+        return margin.error();
+    auto values = ctx.featureValues(*sub);
+    if (!values)
+        return values.error();
+    LocalExplanations local;
+    for (size_t i = 0; i < request.rows.size(); ++i) {
+        local.rows.push_back(request.rows[i] + 1);
+        QStringList v;
+        for (const FeatureValues &f : *values)
+            v << f.display(qint64(i));
+        local.values.push_back(v);
+    }
+    local.attribution = std::move(*a);
+    local.prediction = std::move(*prediction);
+    local.margin = std::move(*margin);
+    const int targetColumn = sub->indexOf(ctx.recipe->spec().target);
+    if (targetColumn >= 0)
+        for (qint64 r = 0; r < sub->rowCount(); ++r)
+            local.actual << sub->column(targetColumn).displayAt(r);
+    if (request.interactions > 0) {
+        auto in = attributor.interactions(*sub, request.interactions, feedback);
+        if (!in)
+            return in.error();
+        local.interactions = std::move(*in);
+    }
+    return local;
+}
+
+/// The global views on a seeded sample of `table` (the population): importance, beeswarm data, permutation
+/// importance, PDP/ICE and SHAP dependence of the requested (else the top) feature.
+Expected<GlobalExplanation> explainGlobally(const ModelContext &ctx, const RowAttributor &attributor, const data::Table &table,
+                                            const ExplainRequest &request, Feedback *feedback)
+{
+    std::vector<qint64> sample(size_t(table.rowCount()));
+    std::iota(sample.begin(), sample.end(), qint64(0));
+    if (table.rowCount() > request.globalRows) {
+        Rng rng(request.seed);
+        rng.shuffle(sample);
+        sample.resize(size_t(std::max<qint64>(request.globalRows, 1)));
+        std::sort(sample.begin(), sample.end());
+    }
+    auto sub = selectRows(table, sample);
+    if (!sub)
+        return sub.error();
+    reportProgress(feedback, 0, 1, QStringLiteral("shap"));
+    auto a = attributor.explain(*sub, feedback);
+    if (!a)
+        return a.error();
+    const std::vector<double> importance = meanAbsImportance(*a, request.output);
+    std::vector<int> order(importance.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int x, int y) { return importance[size_t(x)] > importance[size_t(y)]; });
+    GlobalExplanation global;
+    for (int f : order)
+        global.importance.push_back({a->features[f], importance[size_t(f)]});
+    auto summary = shapSummary(*a, ctx, *sub, request.output);
+    if (!summary)
+        return summary.error();
+    global.rows = qint64(sample.size());
+    global.base = a->base[size_t(request.output)];
+    global.maxAbsResidual = a->maxAbsResidual();
+    global.summary = std::move(*summary);
+    if (isCancelled(feedback))
+        return cancelledError();
+    PermutationOptions po;
+    po.repeats = request.permutationRepeats;
+    po.seed = request.seed;
+    po.maxRows = request.globalRows;
+    po.threads = request.threads;
+    auto permutation = permutationImportance(ctx, table, po, feedback);
+    if (!permutation)
+        return permutation.error();
+    global.permutation = std::move(*permutation);
+    const QString feature = !request.pdpFeature.isEmpty() ? request.pdpFeature
+                            : order.empty()               ? QString()
+                                                          : a->features[order.front()];
+    if (!feature.isEmpty()) {
+        if (ctx.featureIndex(feature) < 0)
+            return makeError(QStringLiteral("unknown feature '%1' (features: %2)").arg(feature, ctx.features().join(QStringLiteral(", "))),
+                             {}, -1, QStringLiteral("pdp_feature"));
+        PartialDependenceOptions pd;
+        pd.feature = feature;
+        pd.maxRows = request.globalRows;
+        pd.seed = request.seed;
+        pd.threads = request.threads;
+        if (ctx.task() == ml::Task::MulticlassClassification)
+            pd.classIndex = request.output;
+        auto pdp = partialDependence(ctx, table, pd, feedback);
+        if (!pdp)
+            return pdp.error();
+        global.pdp = std::move(*pdp);
+        QString colour;
+        for (int f : order)
+            if (a->features[f] != feature) {
+                colour = a->features[f];
+                break;
+            }
+        auto dependence = shapDependence(*a, ctx, *sub, feature, colour.isEmpty() ? feature : colour, request.output);
+        if (!dependence)
+            return dependence.error();
+        global.dependence = std::move(*dependence);
+    }
+    return global;
+}
+
+} // namespace
+
 Expected<ExplainResult> explainRun(workspace::Workspace &ws, const RunModel &model, const ExplainRequest &request,
                                    Feedback *feedback)
 {
@@ -348,20 +501,11 @@ Expected<ExplainResult> explainRun(workspace::Workspace &ws, const RunModel &mod
     const QString key = toHex(sha256(QJsonDocument(keyJson).toJson(QJsonDocument::Compact))).left(16);
     ExplainResult result;
     result.artifactName = QStringLiteral("explanation-") + key;
-    auto artifacts = (*ts)->artifacts(model.runId);
-    if (!artifacts)
-        return artifacts.error();
-    for (const tracking::ArtifactRecord &a : *artifacts) {
-        if (a.name != result.artifactName)
-            continue;
-        auto stored = readStoredReport(ws, a.objectId);
-        if (!stored)
-            return stored.error();
-        result.report = std::move(*stored);
-        result.objectId = a.objectId;
-        result.cached = true;
-        return result;
-    }
+    auto stored = findStoredExplanation(ws, **ts, model.runId, result.artifactName);
+    if (!stored)
+        return stored.error();
+    if (*stored)
+        return std::move(**stored);
 
     auto fullTable = workspace::loadDataset(ws, *version, nullptr);
     if (!fullTable)
@@ -400,126 +544,20 @@ Expected<ExplainResult> explainRun(workspace::Workspace &ws, const RunModel &mod
         attributor = std::move(*prepared);
     }
 
-    // Local: the requested rows.
     if (!request.rows.empty()) {
-        for (qint64 r : request.rows)
-            if (r < 0 || r >= fullTable->rowCount())
-                return makeError(ErrorKind::InvalidInput,
-                                 QStringLiteral("row %1 is past the end (rows 1 to %2)").arg(r + 1).arg(fullTable->rowCount()),
-                                 {}, -1, QStringLiteral("rows"));
-        auto sub = selectRows(*fullTable, request.rows);
-        if (!sub)
-            return sub.error();
-        auto a = attributor->explain(*sub, feedback);
-        if (!a)
-            return a.error();
-        auto prediction = ctx.predict(*sub);
-        if (!prediction)
-            return prediction.error();
-        auto margin = ctx.margin(*sub);
-        if (!margin)
-            return margin.error();
-        auto values = ctx.featureValues(*sub);
-        if (!values)
-            return values.error();
-        LocalExplanations local;
-        for (size_t i = 0; i < request.rows.size(); ++i) {
-            local.rows.push_back(request.rows[i] + 1);
-            QStringList v;
-            for (const FeatureValues &f : *values)
-                v << f.display(qint64(i));
-            local.values.push_back(v);
-        }
-        local.attribution = std::move(*a);
-        local.prediction = std::move(*prediction);
-        local.margin = std::move(*margin);
-        const int targetColumn = sub->indexOf(ctx.recipe->spec().target);
-        if (targetColumn >= 0)
-            for (qint64 r = 0; r < sub->rowCount(); ++r)
-                local.actual << sub->column(targetColumn).displayAt(r);
-        if (request.interactions > 0) {
-            auto in = attributor->interactions(*sub, request.interactions, feedback);
-            if (!in)
-                return in.error();
-            local.interactions = std::move(*in);
-        }
-        report.local = std::move(local);
+        auto local = explainRows(ctx, *attributor, *fullTable, request, feedback);
+        if (!local)
+            return local.error();
+        report.local = std::move(*local);
     }
     if (isCancelled(feedback))
         return cancelledError();
 
-    // Global views on a seeded sample.
     if (request.global) {
-        std::vector<qint64> sample(size_t(table->rowCount()));
-        std::iota(sample.begin(), sample.end(), qint64(0));
-        if (table->rowCount() > request.globalRows) {
-            Rng rng(request.seed);
-            rng.shuffle(sample);
-            sample.resize(size_t(std::max<qint64>(request.globalRows, 1)));
-            std::sort(sample.begin(), sample.end());
-        }
-        auto sub = selectRows(*table, sample);
-        if (!sub)
-            return sub.error();
-        reportProgress(feedback, 0, 1, QStringLiteral("shap"));
-        auto a = attributor->explain(*sub, feedback);
-        if (!a)
-            return a.error();
-        const std::vector<double> importance = meanAbsImportance(*a, request.output);
-        std::vector<int> order(importance.size());
-        std::iota(order.begin(), order.end(), 0);
-        std::stable_sort(order.begin(), order.end(), [&](int x, int y) { return importance[size_t(x)] > importance[size_t(y)]; });
-        GlobalExplanation global;
-        for (int f : order)
-            global.importance.push_back({a->features[f], importance[size_t(f)]});
-        auto summary = shapSummary(*a, ctx, *sub, request.output);
-        if (!summary)
-            return summary.error();
-        global.rows = qint64(sample.size());
-        global.base = a->base[size_t(request.output)];
-        global.maxAbsResidual = a->maxAbsResidual();
-        global.summary = std::move(*summary);
-        if (isCancelled(feedback))
-            return cancelledError();
-        PermutationOptions po;
-        po.repeats = request.permutationRepeats;
-        po.seed = request.seed;
-        po.maxRows = request.globalRows;
-        po.threads = request.threads;
-        auto permutation = permutationImportance(ctx, *table, po, feedback);
-        if (!permutation)
-            return permutation.error();
-        global.permutation = std::move(*permutation);
-        const QString feature = !request.pdpFeature.isEmpty() ? request.pdpFeature
-                                : order.empty()               ? QString()
-                                                              : a->features[order.front()];
-        if (!feature.isEmpty()) {
-            if (ctx.featureIndex(feature) < 0)
-                return makeError(QStringLiteral("unknown feature '%1' (features: %2)").arg(feature, ctx.features().join(QStringLiteral(", "))),
-                                 {}, -1, QStringLiteral("pdp_feature"));
-            PartialDependenceOptions pd;
-            pd.feature = feature;
-            pd.maxRows = request.globalRows;
-            pd.seed = request.seed;
-            pd.threads = request.threads;
-            if (ctx.task() == ml::Task::MulticlassClassification)
-                pd.classIndex = request.output;
-            auto pdp = partialDependence(ctx, *table, pd, feedback);
-            if (!pdp)
-                return pdp.error();
-            global.pdp = std::move(*pdp);
-            QString colour;
-            for (int f : order)
-                if (a->features[f] != feature) {
-                    colour = a->features[f];
-                    break;
-                }
-            auto dependence = shapDependence(*a, ctx, *sub, feature, colour.isEmpty() ? feature : colour, request.output);
-            if (!dependence)
-                return dependence.error();
-            global.dependence = std::move(*dependence);
-        }
-        report.global = std::move(global);
+        auto global = explainGlobally(ctx, *attributor, *table, request, feedback);
+        if (!global)
+            return global.error();
+        report.global = std::move(*global);
     }
     if (isCancelled(feedback))
         return cancelledError();
@@ -545,20 +583,9 @@ Expected<ExplainResult> explainRun(workspace::Workspace &ws, const RunModel &mod
     if (!added) {
         const Error s = added.error();
         // Another process (or a second view) answered the same request first: return its stored document.
-        auto again = (*ts)->artifacts(model.runId);
-        if (again) {
-            for (const tracking::ArtifactRecord &a : *again) {
-                if (a.name != result.artifactName)
-                    continue;
-                auto stored = readStoredReport(ws, a.objectId);
-                if (!stored)
-                    return stored.error();
-                result.report = std::move(*stored);
-                result.objectId = a.objectId;
-                result.cached = true;
-                return result;
-            }
-        }
+        auto again = findStoredExplanation(ws, **ts, model.runId, result.artifactName);
+        if (again && *again)
+            return std::move(**again);
         return s;
     }
     if (Status s = ws.audit(QStringLiteral("explain"), QStringLiteral("run:") + model.runId,

@@ -7,6 +7,7 @@
 #include "workspace/workspace.h"
 
 #include <QDir>
+#include <QJsonArray>
 #include <QRegularExpression>
 #include <QThread>
 #include <QUuid>
@@ -35,6 +36,37 @@ std::vector<int> SweepResult::ranking() const
         return maximize ? *x > *y : *x < *y;
     });
     return order;
+}
+
+bool SweepResult::allFinished() const
+{
+    return std::all_of(trials.begin(), trials.end(), [](const SweepTrial &t) { return t.status == u"finished"; });
+}
+
+QJsonObject SweepResult::toJson() const
+{
+    QJsonArray arr;
+    for (int i : ranking()) {
+        const SweepTrial &t = trials[size_t(i)];
+        QJsonObject params;
+        for (const QString &o : t.overrides)
+            params.insert(o.section(QLatin1Char('='), 0, 0).mid(7), o.section(QLatin1Char('='), 1));
+        QJsonObject o{{QStringLiteral("trial"), t.index + 1}, {QStringLiteral("run"), t.runId},
+                      {QStringLiteral("status"), t.status}, {QStringLiteral("params"), params}};
+        o.insert(QStringLiteral("value"), t.value ? QJsonValue(*t.value) : QJsonValue());
+        if (!t.message.isEmpty())
+            o.insert(QStringLiteral("message"), t.message);
+        arr.append(o);
+    }
+    QJsonObject out{{QStringLiteral("sweep"), sweepId}, {QStringLiteral("metric"), metric},
+                    {QStringLiteral("goal"), maximize ? QStringLiteral("maximize") : QStringLiteral("minimize")},
+                    {QStringLiteral("status"), tracking::runStatusName(status)}, {QStringLiteral("trials"), arr}};
+    if (best) {
+        const SweepTrial &b = trials[size_t(*best)];
+        out.insert(QStringLiteral("best"), QJsonObject{{QStringLiteral("run"), b.runId}, {QStringLiteral("value"), *b.value},
+                                                        {QStringLiteral("trial"), b.index + 1}});
+    }
+    return out;
 }
 
 QString shortOverrides(const QStringList &overrides)

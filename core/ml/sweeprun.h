@@ -8,6 +8,7 @@
 #include "util/feedback.h"
 #include "util/result.h"
 
+#include <QJsonObject>
 #include <QString>
 #include <QStringList>
 
@@ -55,6 +56,11 @@ struct SweepResult {
     std::optional<int> best;        ///< index into trials of the best value
     /// Trials ranked: best first, those without a value last.
     std::vector<int> ranking() const;
+    /// True when every trial finished.
+    bool allFinished() const;
+    /// The result as `keel sweep --json` prints it: sweep, metric, goal, status, trials (ranked, each with trial,
+    /// run, status, params, value and any message) and best {run, value, trial}.
+    QJsonObject toJson() const;
 };
 
 /// "max_depth=4 learning_rate=0.1" from "params.max_depth=4" overrides.

@@ -617,6 +617,38 @@ private:
     /// Logs metrics(task, y, predictions) as "<prefix><name>" at `step`; list-valued metrics become tags at step 0.
     Status logEvaluation(const QVariantMap &metrics, const QString &prefix, qint64 step, QVariantMap *scalars);
 
+    /// What the fitting steps work on, prepared by run().
+    struct Inputs {
+        const Learner *learner = nullptr;
+        RecipeSpec spec;                 ///< the config's recipe with classes fixed from the whole dataset
+        data::Table table;               ///< the training version's rows that have a target
+        UsableRows usable;
+        std::optional<Target> fullTarget;
+        std::vector<Split> splits;
+        bool earlyStopping = false;
+        bool testElsewhere = false;      ///< an evaluate dataset is the test set
+    };
+    /// The kept model and what test.* is computed from.
+    struct Outcome {
+        Fitted final;
+        std::optional<Target> yTest;
+        std::vector<double> predictions;
+        PredictionRows rows;
+    };
+    /// Records the run's params (config, data ids, split) and its lineage.
+    Status recordInputs(const workspace::DatasetVersion &train, const workspace::DatasetVersion *evaluate);
+    /// Holdout and time splits: one model; validation.* on the validation part; the test part scored unless
+    /// another dataset is the test set.
+    Status fitHoldout(const Inputs &in, TrainingResult &result, Outcome &out);
+    /// K-fold: one model per fold (cv.* per fold, with mean and std), out-of-fold predictions, then the kept model
+    /// on every row with the folds' mean number of rounds.
+    Status fitCrossValidated(const Inputs &in, TrainingResult &result, Outcome &out);
+    /// Scores the kept model on the evaluate dataset (rows with a missing target dropped as in training).
+    Status scoreEvaluateSet(const workspace::DatasetVersion &evaluate, Outcome &out, std::optional<UsableRows> &usable);
+    /// Model, recipe, predictions, split and (classification) curves artifacts, and the model's diagnostics tags.
+    Status storeArtifacts(const Inputs &in, const workspace::DatasetVersion &train, const workspace::DatasetVersion *evaluate,
+                          const std::optional<UsableRows> &evalUsable, Outcome &out, TrainingResult &result);
+
     workspace::Workspace &m_ws;
     tracking::TrackingStore &m_ts;
     const TrainingConfig &m_c;
@@ -804,43 +836,17 @@ Expected<Fitted> RunExecutor::fit(const Learner &learner, const RecipeSpec &spec
     return out;
 }
 
-Expected<TrainingResult> RunExecutor::run()
+Status RunExecutor::recordInputs(const workspace::DatasetVersion &train, const workspace::DatasetVersion *evaluate)
 {
-    TrainingResult result;
-    result.runId = m_runId;
-    result.experiment = m_c.experiment;
-    const Learner *learner = findLearner(m_c.learner);
-    if (!learner)
-        return makeError(QStringLiteral("unknown learner '%1'").arg(m_c.learner), m_c.sourceName, -1,
-                         QStringLiteral("learner"));
-
-    // Data.
-    reportProgress(m_feedback, 0, 1, QStringLiteral("load"));
-    auto trainVersion = workspace::resolveDataset(m_ws, m_c.data);
-    if (!trainVersion) {
-        Error e = trainVersion.error();
-        e.field = QStringLiteral("data");
-        return e;
-    }
-    std::optional<workspace::DatasetVersion> evalVersion;
-    if (!m_c.evaluate.isEmpty()) {
-        auto v = workspace::resolveDataset(m_ws, m_c.evaluate);
-        if (!v) {
-            Error e = v.error();
-            e.field = QStringLiteral("evaluate");
-            return e;
-        }
-        evalVersion = *v;
-    }
     std::vector<std::pair<QString, QString>> params;
     for (auto it = m_c.params.cbegin(); it != m_c.params.cend(); ++it)
         params.emplace_back(QStringLiteral("params.") + it.key(), paramText(it.value()));
     params.emplace_back(QStringLiteral("learner"), m_c.learner);
-    params.emplace_back(QStringLiteral("data"), trainVersion->ref());
-    params.emplace_back(QStringLiteral("data.content_id"), trainVersion->record.contentId);
-    if (evalVersion) {
-        params.emplace_back(QStringLiteral("evaluate"), evalVersion->ref());
-        params.emplace_back(QStringLiteral("evaluate.content_id"), evalVersion->record.contentId);
+    params.emplace_back(QStringLiteral("data"), train.ref());
+    params.emplace_back(QStringLiteral("data.content_id"), train.record.contentId);
+    if (evaluate) {
+        params.emplace_back(QStringLiteral("evaluate"), evaluate->ref());
+        params.emplace_back(QStringLiteral("evaluate.content_id"), evaluate->record.contentId);
     }
     params.emplace_back(QStringLiteral("split.kind"), splitKindName(m_c.split.kind));
     if (m_c.split.kind == SplitKind::KFold)
@@ -860,26 +866,230 @@ Expected<TrainingResult> RunExecutor::run()
     if (!m_c.idColumn.isEmpty())
         params.emplace_back(QStringLiteral("id_column"), m_c.idColumn);
     if (Status s = m_ts.setParams(m_runId, params); !s)
-        return s.error();
-    if (Status s = m_ts.addLineage({QStringLiteral("dataset"), trainVersion->record.contentId, QStringLiteral("run"),
+        return s;
+    if (Status s = m_ts.addLineage({QStringLiteral("dataset"), train.record.contentId, QStringLiteral("run"),
                                     m_runId, QStringLiteral("trained_on"), {}});
         !s)
-        return s.error();
-    if (evalVersion) {
-        if (Status s = m_ts.addLineage({QStringLiteral("dataset"), evalVersion->record.contentId, QStringLiteral("run"),
+        return s;
+    if (evaluate) {
+        if (Status s = m_ts.addLineage({QStringLiteral("dataset"), evaluate->record.contentId, QStringLiteral("run"),
                                         m_runId, QStringLiteral("evaluated_on"), {}});
             !s)
-            return s.error();
+            return s;
     }
-    if (!m_c.parentRunId.isEmpty()) {
-        if (Status s = m_ts.addLineage({QStringLiteral("run"), m_c.parentRunId, QStringLiteral("run"), m_runId,
-                                        m_c.sweepId == m_c.parentRunId ? QStringLiteral("trial_of")
-                                                                       : QStringLiteral("branched_from"),
-                                        {}});
-            !s)
-            return s.error();
-    }
+    if (!m_c.parentRunId.isEmpty())
+        return m_ts.addLineage({QStringLiteral("run"), m_c.parentRunId, QStringLiteral("run"), m_runId,
+                                m_c.sweepId == m_c.parentRunId ? QStringLiteral("trial_of") : QStringLiteral("branched_from"),
+                                {}});
+    return {};
+}
 
+Status RunExecutor::fitHoldout(const Inputs &in, TrainingResult &result, Outcome &out)
+{
+    const Split &split = in.splits.front();
+    const data::Table trainTable = in.table.rows(split.train);
+    const data::Table validTable = in.table.rows(split.validation);
+    const bool validated = !split.validation.empty();
+    auto fitted = fit(*in.learner, in.spec, trainTable, validated ? &validTable : nullptr, m_c.params, true);
+    if (!fitted)
+        return fitted.error();
+    out.final = std::move(*fitted);
+    result.trainRows = qint64(split.train.size());
+    result.validationRows = qint64(split.validation.size());
+    if (validated) {
+        // Final metrics on the validation part: what sweeps select on (test.* never picks anything).
+        auto scored = score(out.final, validTable);
+        if (!scored)
+            return scored.error();
+        const QVariantMap metrics = evaluate(out.final.recipe->task(), scored->first, scored->second, out.final.model->numClasses());
+        if (Status s = logEvaluation(metrics, QStringLiteral("validation."), 0, &result.metrics); !s)
+            return s;
+    }
+    if (in.testElsewhere)
+        return {};
+    reportProgress(m_feedback, 0, 1, QStringLiteral("evaluate"));
+    const data::Table testTable = in.table.rows(split.test);
+    auto scored = score(out.final, testTable);
+    if (!scored)
+        return scored.error();
+    out.yTest = std::move(scored->first);
+    out.predictions = std::move(scored->second);
+    return describeRows(testTable, split.test, in.usable.kept, out.rows);
+}
+
+Status RunExecutor::fitCrossValidated(const Inputs &in, TrainingResult &result, Outcome &out)
+{
+    // One model per fold (early stopping on an inner validation part of its training rows, never on its own fold),
+    // out-of-fold predictions over every row.
+    const data::Table &table = in.table;
+    const int folds = int(in.splits.size());
+    const int width = in.fullTarget->task == Task::MulticlassClassification ? in.fullTarget->numClasses() : 1;
+    std::vector<double> oof(size_t(table.rowCount()) * size_t(width), std::nan(""));
+    std::vector<int> usedRounds;
+    for (int k = 0; k < folds; ++k) {
+        reportProgress(m_feedback, k, folds, QStringLiteral("fold"));
+        const Split &split = in.splits[size_t(k)];
+        const data::Table trainTable = table.rows(split.train);
+        const data::Table validTable = table.rows(split.validation);
+        const data::Table testTable = table.rows(split.test);
+        auto fitted = fit(*in.learner, in.spec, trainTable, split.validation.empty() ? nullptr : &validTable, m_c.params, k == 0);
+        if (!fitted)
+            return fitted.error();
+        auto scored = score(*fitted, testTable);
+        if (!scored)
+            return scored.error();
+        const std::vector<double> &p = scored->second;
+        for (size_t i = 0; i < split.test.size(); ++i)
+            for (int c = 0; c < width; ++c)
+                oof[size_t(split.test[i]) * size_t(width) + size_t(c)] = p[i * size_t(width) + size_t(c)];
+        const QVariantMap foldMetrics = evaluate(fitted->recipe->task(), scored->first, p, fitted->model->numClasses());
+        if (Status s = logEvaluation(foldMetrics, QStringLiteral("cv."), k, nullptr); !s)
+            return s;
+        usedRounds.push_back(fitted->usedRounds);
+    }
+    reportProgress(m_feedback, folds, folds, QStringLiteral("fold"));
+    // Mean and standard deviation of each fold metric.
+    auto points = m_ts.metrics(m_runId);
+    if (!points)
+        return points.error();
+    std::map<QString, std::vector<double>> perKey;
+    for (const tracking::MetricPoint &pt : *points)
+        if (pt.key.startsWith(u"cv."))
+            perKey[pt.key].push_back(pt.value);
+    for (const auto &[key, values] : perKey) {
+        double mean = 0, var = 0;
+        for (double v : values)
+            mean += v / double(values.size());
+        for (double v : values)
+            var += (v - mean) * (v - mean) / double(std::max<size_t>(values.size() - 1, 1));
+        logPoint(key + QStringLiteral(".mean"), 0, mean);
+        logPoint(key + QStringLiteral(".std"), 0, std::sqrt(var));
+        result.metrics.insert(key + QStringLiteral(".mean"), mean);
+    }
+    if (Status s = flushMetrics(); !s)
+        return s;
+
+    // The model that is kept: every row, as many rounds as the folds used on average.
+    Params finalParams = m_c.params;
+    if (in.earlyStopping && !usedRounds.empty()) {
+        double mean = 0;
+        for (int r : usedRounds)
+            mean += double(r) / double(usedRounds.size());
+        finalParams.insert(QStringLiteral("n_estimators"), std::max(1, int(std::lround(mean))));
+        finalParams.insert(QStringLiteral("early_stopping_rounds"), 0);
+        if (Status s = m_ts.setTag(m_runId, QStringLiteral("final.n_estimators"),
+                                   finalParams.value(QStringLiteral("n_estimators")).toString());
+            !s)
+            return s;
+    }
+    auto fitted = fit(*in.learner, in.spec, table, nullptr, finalParams, false);
+    if (!fitted)
+        return fitted.error();
+    out.final = std::move(*fitted);
+    result.trainRows = table.rowCount();
+    if (in.testElsewhere)
+        return {};
+    auto y = out.final.recipe->target(table);
+    if (!y)
+        return y.error();
+    out.yTest = std::move(*y);
+    out.predictions = std::move(oof);
+    std::vector<qint64> all(size_t(table.rowCount()));
+    std::iota(all.begin(), all.end(), qint64(0));
+    return describeRows(table, all, in.usable.kept, out.rows);
+}
+
+Status RunExecutor::scoreEvaluateSet(const workspace::DatasetVersion &evaluate, Outcome &out, std::optional<UsableRows> &usable)
+{
+    auto loaded = workspace::loadDataset(m_ws, evaluate, nullptr);
+    if (!loaded)
+        return loaded.error();
+    auto u = usableRows(*loaded, QStringLiteral("evaluate"));
+    if (!u)
+        return u.error();
+    usable = std::move(*u);
+    const data::Table table = usable->dropped.empty() ? std::move(*loaded) : loaded->rows(usable->kept);
+    if (!usable->dropped.empty()) {
+        if (Status s = m_ts.setTag(m_runId, QStringLiteral("evaluate.dropped_missing_target"),
+                                   QString::number(usable->dropped.size()));
+            !s)
+            return s;
+    }
+    auto scored = score(out.final, table);
+    if (!scored)
+        return scored.error();
+    out.yTest = std::move(scored->first);
+    out.predictions = std::move(scored->second);
+    std::vector<qint64> all(size_t(table.rowCount()));
+    std::iota(all.begin(), all.end(), qint64(0));
+    return describeRows(table, all, usable->kept, out.rows);
+}
+
+Status RunExecutor::storeArtifacts(const Inputs &in, const workspace::DatasetVersion &train, const workspace::DatasetVersion *evaluate,
+                                   const std::optional<UsableRows> &evalUsable, Outcome &out, TrainingResult &result)
+{
+    const Fitted &final = out.final;
+    if (Status s = storeArtifact(QStringLiteral("model"), result.modelKind, final.model->serialize(), result.modelObjectId); !s)
+        return s;
+    const QByteArray recipeJson = QJsonDocument(final.recipe->toJson()).toJson(QJsonDocument::Compact);
+    if (Status s = storeArtifact(QStringLiteral("recipe"), QStringLiteral("recipe-json"), recipeJson, result.recipeObjectId); !s)
+        return s;
+    if (Status s = storeArtifact(QStringLiteral("predictions"), QStringLiteral("csv"),
+                                 predictionsCsv(out.rows, final.recipe->task(), out.yTest->classes, out.predictions, &*out.yTest),
+                                 result.predictionsObjectId);
+        !s)
+        return s;
+    const QJsonObject splitDoc = splitDocument(train, in.usable, in.splits, m_c.split.kind, evaluate,
+                                               evalUsable ? &*evalUsable : nullptr);
+    if (Status s = storeArtifact(QStringLiteral("split"), QStringLiteral("split-json"),
+                                 QJsonDocument(splitDoc).toJson(QJsonDocument::Compact), result.splitObjectId);
+        !s)
+        return s;
+    if (final.recipe->task() != Task::Regression) {
+        const QByteArray curves =
+            QJsonDocument(curvesJson(*out.yTest, out.predictions, final.model->numClasses())).toJson(QJsonDocument::Compact);
+        if (Status s = storeArtifact(QStringLiteral("curves"), QStringLiteral("curves-json"), curves, result.curvesObjectId); !s)
+            return s;
+    }
+    const QVariantMap diag = final.model->diagnostics();
+    for (auto it = diag.cbegin(); it != diag.cend(); ++it)
+        if (Status s = m_ts.setTag(m_runId, QStringLiteral("model.") + it.key(), paramText(it.value())); !s)
+            return s;
+    return {};
+}
+
+Expected<TrainingResult> RunExecutor::run()
+{
+    TrainingResult result;
+    result.runId = m_runId;
+    result.experiment = m_c.experiment;
+    Inputs in;
+    in.learner = findLearner(m_c.learner);
+    if (!in.learner)
+        return makeError(QStringLiteral("unknown learner '%1'").arg(m_c.learner), m_c.sourceName, -1,
+                         QStringLiteral("learner"));
+
+    // Data, params and lineage.
+    reportProgress(m_feedback, 0, 1, QStringLiteral("load"));
+    auto trainVersion = workspace::resolveDataset(m_ws, m_c.data);
+    if (!trainVersion) {
+        Error e = trainVersion.error();
+        e.field = QStringLiteral("data");
+        return e;
+    }
+    std::optional<workspace::DatasetVersion> evalVersion;
+    if (!m_c.evaluate.isEmpty()) {
+        auto v = workspace::resolveDataset(m_ws, m_c.evaluate);
+        if (!v) {
+            Error e = v.error();
+            e.field = QStringLiteral("evaluate");
+            return e;
+        }
+        evalVersion = *v;
+    }
+    const workspace::DatasetVersion *evaluatePtr = evalVersion ? &*evalVersion : nullptr;
+    if (Status s = recordInputs(*trainVersion, evaluatePtr); !s)
+        return s.error();
     auto loaded = workspace::loadDataset(m_ws, *trainVersion, nullptr);
     if (!loaded)
         return loaded.error();
@@ -890,8 +1100,9 @@ Expected<TrainingResult> RunExecutor::run()
     auto usable = usableRows(*loaded, QStringLiteral("data"));
     if (!usable)
         return usable.error();
-    const data::Table table = usable->dropped.empty() ? std::move(*loaded) : loaded->rows(usable->kept);
-    result.droppedMissingTarget = qint64(usable->dropped.size());
+    in.usable = std::move(*usable);
+    in.table = in.usable.dropped.empty() ? std::move(*loaded) : loaded->rows(in.usable.kept);
+    result.droppedMissingTarget = qint64(in.usable.dropped.size());
     if (result.droppedMissingTarget > 0) {
         if (Status s = m_ts.setTag(m_runId, QStringLiteral("data.dropped_missing_target"),
                                    QString::number(result.droppedMissingTarget));
@@ -902,208 +1113,51 @@ Expected<TrainingResult> RunExecutor::run()
     // Split (stratified on the target as the recipe will encode it). Classification classes are fixed from the
     // whole dataset so every fold's model numbers the classes the same way.
     const std::optional<Task> task = taskFromName(m_c.recipe.task);   // nullopt for auto and classification
-    auto fullTarget = makeTarget(table, m_c.recipe.target, task, m_c.recipe.classes, m_c.recipe.labelMap);
+    auto fullTarget = makeTarget(in.table, m_c.recipe.target, task, m_c.recipe.classes, m_c.recipe.labelMap);
     if (!fullTarget)
         return fullTarget.error();
-    if (task == std::nullopt && m_c.recipe.task == u"classification"
-        && fullTarget->task == Task::Regression)
+    if (task == std::nullopt && m_c.recipe.task == u"classification" && fullTarget->task == Task::Regression)
         return makeError(QStringLiteral("target is not categorical"), m_c.sourceName, -1, QStringLiteral("task"));
-    RecipeSpec spec = m_c.recipe;
-    if (fullTarget->task != Task::Regression && spec.classes.isEmpty())
-        spec.classes = fullTarget->classes;
+    in.fullTarget = std::move(*fullTarget);
+    in.spec = m_c.recipe;
+    if (in.fullTarget->task != Task::Regression && in.spec.classes.isEmpty())
+        in.spec.classes = in.fullTarget->classes;
     if (!m_c.idColumn.isEmpty()) {
-        if (table.indexOf(m_c.idColumn) < 0)
+        if (in.table.indexOf(m_c.idColumn) < 0)
             return makeError(ErrorKind::InvalidInput, QStringLiteral("no column '%1' in %2").arg(m_c.idColumn, trainVersion->ref()),
                              {}, -1, QStringLiteral("id_column"));
         // An identifier joins predictions to inputs; it is never a feature unless the recipe lists it as one.
-        if (!spec.features.contains(m_c.idColumn) && !spec.exclude.contains(m_c.idColumn))
-            spec.exclude << m_c.idColumn;
+        if (!in.spec.features.contains(m_c.idColumn) && !in.spec.exclude.contains(m_c.idColumn))
+            in.spec.exclude << m_c.idColumn;
     }
-    const bool earlyStopping = m_c.params.value(QStringLiteral("early_stopping_rounds")).toInt() > 0;
-    auto splits = planSplits(m_c.split, table, m_c.split.stratify ? &*fullTarget : nullptr, evalVersion.has_value(),
-                             earlyStopping);
+    in.earlyStopping = m_c.params.value(QStringLiteral("early_stopping_rounds")).toInt() > 0;
+    in.testElsewhere = evalVersion.has_value();
+    auto splits = planSplits(m_c.split, in.table, m_c.split.stratify ? &*in.fullTarget : nullptr, in.testElsewhere,
+                             in.earlyStopping);
     if (!splits)
         return splits.error();
+    in.splits = std::move(*splits);
 
-    Fitted final;
-    std::optional<Target> yEval;
-    std::vector<double> predictions;
-    PredictionRows predictionRows;
-    predictionRows.idColumn = m_c.idColumn;
-    if (m_c.split.kind != SplitKind::KFold) {
-        const Split &split = splits->front();
-        const data::Table trainTable = table.rows(split.train);
-        const data::Table validTable = table.rows(split.validation);
-        const bool validated = !split.validation.empty();
-        auto fitted = fit(*learner, spec, trainTable, validated ? &validTable : nullptr, m_c.params, true);
-        if (!fitted)
-            return fitted.error();
-        final = std::move(*fitted);
-        result.trainRows = qint64(split.train.size());
-        result.validationRows = qint64(split.validation.size());
-        if (validated) {
-            // Final metrics on the validation part: what sweeps select on (test.* never picks anything).
-            auto scored = score(final, validTable);
-            if (!scored)
-                return scored.error();
-            const QVariantMap metrics = evaluate(final.recipe->task(), scored->first, scored->second, final.model->numClasses());
-            if (Status s = logEvaluation(metrics, QStringLiteral("validation."), 0, &result.metrics); !s)
-                return s.error();
-        }
-        if (!evalVersion) {
-            reportProgress(m_feedback, 0, 1, QStringLiteral("evaluate"));
-            const data::Table testTable = table.rows(split.test);
-            auto scored = score(final, testTable);
-            if (!scored)
-                return scored.error();
-            yEval = std::move(scored->first);
-            predictions = std::move(scored->second);
-            if (Status s = describeRows(testTable, split.test, usable->kept, predictionRows); !s)
-                return s.error();
-        }
-    } else {
-        // Cross-validation: one model per fold (early stopping on an inner validation part of its training rows,
-        // never on its own fold), out-of-fold predictions over every row.
-        const int folds = int(splits->size());
-        const int width = fullTarget->task == Task::MulticlassClassification ? fullTarget->numClasses() : 1;
-        std::vector<double> oof(size_t(table.rowCount()) * size_t(width), std::nan(""));
-        std::vector<int> usedRounds;
-        for (int k = 0; k < folds; ++k) {
-            reportProgress(m_feedback, k, folds, QStringLiteral("fold"));
-            const Split &split = (*splits)[size_t(k)];
-            const data::Table trainTable = table.rows(split.train);
-            const data::Table validTable = table.rows(split.validation);
-            const data::Table testTable = table.rows(split.test);
-            auto fitted = fit(*learner, spec, trainTable, split.validation.empty() ? nullptr : &validTable, m_c.params, k == 0);
-            if (!fitted)
-                return fitted.error();
-            auto scored = score(*fitted, testTable);
-            if (!scored)
-                return scored.error();
-            const std::vector<double> &p = scored->second;
-            for (size_t i = 0; i < split.test.size(); ++i)
-                for (int c = 0; c < width; ++c)
-                    oof[size_t(split.test[i]) * size_t(width) + size_t(c)] = p[i * size_t(width) + size_t(c)];
-            const QVariantMap foldMetrics = evaluate(fitted->recipe->task(), scored->first, p, fitted->model->numClasses());
-            if (Status s = logEvaluation(foldMetrics, QStringLiteral("cv."), k, nullptr); !s)
-                return s.error();
-            usedRounds.push_back(fitted->usedRounds);
-        }
-        reportProgress(m_feedback, folds, folds, QStringLiteral("fold"));
-        // Mean and standard deviation of each fold metric.
-        auto points = m_ts.metrics(m_runId);
-        if (!points)
-            return points.error();
-        std::map<QString, std::vector<double>> perKey;
-        for (const tracking::MetricPoint &pt : *points)
-            if (pt.key.startsWith(u"cv."))
-                perKey[pt.key].push_back(pt.value);
-        for (const auto &[key, values] : perKey) {
-            double mean = 0, var = 0;
-            for (double v : values)
-                mean += v / double(values.size());
-            for (double v : values)
-                var += (v - mean) * (v - mean) / double(std::max<size_t>(values.size() - 1, 1));
-            logPoint(key + QStringLiteral(".mean"), 0, mean);
-            logPoint(key + QStringLiteral(".std"), 0, std::sqrt(var));
-            result.metrics.insert(key + QStringLiteral(".mean"), mean);
-        }
-        if (Status s = flushMetrics(); !s)
-            return s.error();
-
-        // The model that is kept: every row, as many rounds as the folds used on average.
-        Params finalParams = m_c.params;
-        if (earlyStopping && !usedRounds.empty()) {
-            double mean = 0;
-            for (int r : usedRounds)
-                mean += double(r) / double(usedRounds.size());
-            finalParams.insert(QStringLiteral("n_estimators"), std::max(1, int(std::lround(mean))));
-            finalParams.insert(QStringLiteral("early_stopping_rounds"), 0);
-            if (Status s = m_ts.setTag(m_runId, QStringLiteral("final.n_estimators"),
-                                       finalParams.value(QStringLiteral("n_estimators")).toString());
-                !s)
-                return s.error();
-        }
-        auto fitted = fit(*learner, spec, table, nullptr, finalParams, false);
-        if (!fitted)
-            return fitted.error();
-        final = std::move(*fitted);
-        result.trainRows = table.rowCount();
-        if (!evalVersion) {
-            auto y = final.recipe->target(table);
-            if (!y)
-                return y.error();
-            yEval = std::move(*y);
-            predictions = std::move(oof);
-            std::vector<qint64> all(size_t(table.rowCount()));
-            std::iota(all.begin(), all.end(), qint64(0));
-            if (Status s = describeRows(table, all, usable->kept, predictionRows); !s)
-                return s.error();
-        }
-    }
-    result.rounds = final.rounds;
-    result.modelKind = final.model->kind();
-
-    // Evaluate on another dataset: the test part is all of it (rows with a missing target dropped as above).
+    // Fit, then test: on the held-out part, the out-of-fold predictions or the evaluate dataset.
+    Outcome out;
+    out.rows.idColumn = m_c.idColumn;
+    if (Status s = m_c.split.kind == SplitKind::KFold ? fitCrossValidated(in, result, out) : fitHoldout(in, result, out); !s)
+        return s.error();
+    result.rounds = out.final.rounds;
+    result.modelKind = out.final.model->kind();
     std::optional<UsableRows> evalUsable;
     reportProgress(m_feedback, 0, 1, QStringLiteral("evaluate"));
     if (evalVersion) {
-        auto evalLoaded = workspace::loadDataset(m_ws, *evalVersion, nullptr);
-        if (!evalLoaded)
-            return evalLoaded.error();
-        auto u = usableRows(*evalLoaded, QStringLiteral("evaluate"));
-        if (!u)
-            return u.error();
-        evalUsable = std::move(*u);
-        const data::Table evalTable = evalUsable->dropped.empty() ? std::move(*evalLoaded) : evalLoaded->rows(evalUsable->kept);
-        if (!evalUsable->dropped.empty()) {
-            if (Status s = m_ts.setTag(m_runId, QStringLiteral("evaluate.dropped_missing_target"),
-                                       QString::number(evalUsable->dropped.size()));
-                !s)
-                return s.error();
-        }
-        auto scored = score(final, evalTable);
-        if (!scored)
-            return scored.error();
-        yEval = std::move(scored->first);
-        predictions = std::move(scored->second);
-        std::vector<qint64> all(size_t(evalTable.rowCount()));
-        std::iota(all.begin(), all.end(), qint64(0));
-        if (Status s = describeRows(evalTable, all, evalUsable->kept, predictionRows); !s)
+        if (Status s = scoreEvaluateSet(*evalVersion, out, evalUsable); !s)
             return s.error();
     }
-    result.evaluationRows = qint64(yEval->values.size());
-    const int numClasses = final.model->numClasses();
-    const QVariantMap metrics = evaluate(final.recipe->task(), *yEval, predictions, numClasses);
+    result.evaluationRows = qint64(out.yTest->values.size());
+    const QVariantMap metrics = evaluate(out.final.recipe->task(), *out.yTest, out.predictions, out.final.model->numClasses());
     if (Status s = logEvaluation(metrics, QStringLiteral("test."), 0, &result.metrics); !s)
         return s.error();
 
-    // Artifacts.
-    if (Status s = storeArtifact(QStringLiteral("model"), result.modelKind, final.model->serialize(), result.modelObjectId); !s)
+    if (Status s = storeArtifacts(in, *trainVersion, evaluatePtr, evalUsable, out, result); !s)
         return s.error();
-    const QByteArray recipeJson = QJsonDocument(final.recipe->toJson()).toJson(QJsonDocument::Compact);
-    if (Status s = storeArtifact(QStringLiteral("recipe"), QStringLiteral("recipe-json"), recipeJson, result.recipeObjectId); !s)
-        return s.error();
-    if (Status s = storeArtifact(QStringLiteral("predictions"), QStringLiteral("csv"),
-                                 predictionsCsv(predictionRows, final.recipe->task(), yEval->classes, predictions, &*yEval),
-                                 result.predictionsObjectId);
-        !s)
-        return s.error();
-    const QJsonObject splitDoc = splitDocument(*trainVersion, *usable, *splits, m_c.split.kind, evalVersion ? &*evalVersion : nullptr,
-                                               evalUsable ? &*evalUsable : nullptr);
-    if (Status s = storeArtifact(QStringLiteral("split"), QStringLiteral("split-json"),
-                                 QJsonDocument(splitDoc).toJson(QJsonDocument::Compact), result.splitObjectId);
-        !s)
-        return s.error();
-    if (final.recipe->task() != Task::Regression) {
-        const QByteArray curves = QJsonDocument(curvesJson(*yEval, predictions, numClasses)).toJson(QJsonDocument::Compact);
-        if (Status s = storeArtifact(QStringLiteral("curves"), QStringLiteral("curves-json"), curves, result.curvesObjectId); !s)
-            return s.error();
-    }
-    const QVariantMap diag = final.model->diagnostics();
-    for (auto it = diag.cbegin(); it != diag.cend(); ++it)
-        if (Status s = m_ts.setTag(m_runId, QStringLiteral("model.") + it.key(), paramText(it.value())); !s)
-            return s.error();
     return result;
 }
 
