@@ -206,7 +206,8 @@ std::vector<Command> workspaceCommands()
                  QStringLiteral("Creates a Keel workspace in DIR (default: the current folder): a git repository with keel.yaml,\n"
                                 "datasets/, models/, pipelines/ and a local .keel/ folder (object store, cache, tracking database)\n"
                                 "that git ignores. With --example, adds the bundled example datasets adult_train, adult_test,\n"
-                                "diamonds and bike as first versions."),
+                                "diamonds and bike, a second version of adult_train (a refresh: 1,000 rows leave, 2,000 arrive)\n"
+                                "and training configs in configs/ - the same workspace the workbench's New Example Workspace makes."),
                  0, 1,
                  [](QCommandLineParser &p) {
                      p.addOption({QStringLiteral("example"), QStringLiteral("Add the bundled example datasets.")});

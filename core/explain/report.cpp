@@ -358,9 +358,13 @@ Expected<LocalExplanations> explainRows(const ModelContext &ctx, const RowAttrib
     local.prediction = std::move(*prediction);
     local.margin = std::move(*margin);
     const int targetColumn = sub->indexOf(ctx.recipe->spec().target);
-    if (targetColumn >= 0)
-        for (qint64 r = 0; r < sub->rowCount(); ++r)
-            local.actual << sub->column(targetColumn).displayAt(r);
+    if (targetColumn >= 0) {
+        // In the model's terms: the config's label_map applied, as training saw the labels.
+        for (qint64 r = 0; r < sub->rowCount(); ++r) {
+            const QString raw = sub->column(targetColumn).displayAt(r);
+            local.actual << ctx.recipe->spec().labelMap.value(raw, raw);
+        }
+    }
     if (request.interactions > 0) {
         auto in = attributor.interactions(*sub, request.interactions, feedback);
         if (!in)
