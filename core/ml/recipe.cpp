@@ -341,35 +341,6 @@ StepSpec merged(const StepSpec &column, const StepSpec &defaults)
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// JSON -> YAML
-
-void emitJson(YAML::Emitter &out, const QJsonValue &v)
-{
-    if (v.isObject()) {
-        const QJsonObject o = v.toObject();
-        out << YAML::BeginMap;
-        for (auto it = o.begin(); it != o.end(); ++it) {
-            out << YAML::Key << YAML::DoubleQuoted << toStd(it.key()) << YAML::Value;
-            emitJson(out, it.value());
-        }
-        out << YAML::EndMap;
-    } else if (v.isArray()) {
-        out << YAML::BeginSeq;
-        for (const QJsonValue &item : v.toArray())
-            emitJson(out, item);
-        out << YAML::EndSeq;
-    } else if (v.isBool()) {
-        out << (v.toBool() ? "true" : "false");
-    } else if (v.isDouble()) {
-        out << toStd(shortest(v.toDouble()));
-    } else if (v.isString()) {
-        out << YAML::DoubleQuoted << toStd(v.toString());
-    } else {
-        out << YAML::Null;
-    }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
 // Dates (proleptic Gregorian, UTC): data/calendar.h
 
 int64_t floorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0 && ((a < 0) != (b < 0))) ? 1 : 0); }
@@ -802,9 +773,7 @@ Expected<RecipeSpec> RecipeSpec::fromYaml(const QString &yaml, const QString &so
 
 QString RecipeSpec::toYaml() const
 {
-    YAML::Emitter out;
-    emitJson(out, toJson());
-    return QString::fromUtf8(out.c_str()) + QLatin1Char('\n');
+    return QString::fromUtf8(yaml::emitJson(toJson()));
 }
 
 // ---------------------------------------------------------------------------------------------------------------

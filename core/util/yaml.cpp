@@ -163,6 +163,43 @@ Expected<JsonDocument> parseAsJson(QByteArrayView text, const QString &source, c
     });
 }
 
+namespace {
+
+void emitValue(YAML::Emitter &out, const QJsonValue &v)
+{
+    if (v.isObject()) {
+        const QJsonObject o = v.toObject();
+        out << YAML::BeginMap;
+        for (auto it = o.begin(); it != o.end(); ++it) {
+            out << YAML::Key << YAML::DoubleQuoted << toStd(it.key()) << YAML::Value;
+            emitValue(out, it.value());
+        }
+        out << YAML::EndMap;
+    } else if (v.isArray()) {
+        out << YAML::BeginSeq;
+        for (const QJsonValue &item : v.toArray())
+            emitValue(out, item);
+        out << YAML::EndSeq;
+    } else if (v.isBool()) {
+        out << (v.toBool() ? "true" : "false");
+    } else if (v.isDouble()) {
+        out << toStd(QString::number(v.toDouble(), 'g', QLocale::FloatingPointShortest));
+    } else if (v.isString()) {
+        out << YAML::DoubleQuoted << toStd(v.toString());
+    } else {
+        out << YAML::Null;
+    }
+}
+
+} // namespace
+
+QByteArray emitJson(const QJsonValue &value)
+{
+    YAML::Emitter out;
+    emitValue(out, value);
+    return QByteArray(out.c_str()) + '\n';
+}
+
 Expected<YAML::Node> parseFile(const QString &path, const Limits &limits)
 {
     auto bytes = readFile(path);

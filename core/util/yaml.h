@@ -55,6 +55,10 @@ struct JsonDocument {
 /// Parses (bounded and strict, as parse()) and converts. Errors name `source` and the line.
 Expected<JsonDocument> parseAsJson(QByteArrayView text, const QString &source, const Limits &limits = {});
 
+/// A JSON value written as a YAML document (block style; keys and strings double-quoted, numbers in shortest
+/// round-trip form), ending in a newline. parseAsJson() reads it back with every scalar as a string.
+QByteArray emitJson(const QJsonValue &value);
+
 /// Runs `body` (a callable returning Expected<T> or Status) and turns an exception escaping it (a yaml-cpp
 /// conversion such as `as<int>()` on a non-number, with its line) into an InvalidInput Error naming `source`.
 template <class F>
