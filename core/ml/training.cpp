@@ -1,5 +1,6 @@
 #include "ml/training.h"
 
+#include "data/csvwriter.h"
 #include "ml/learners.h"
 #include "ml/metrics.h"
 #include "ml/sweep.h"
@@ -182,15 +183,7 @@ private:
 };
 
 
-QString csvField(const QString &s)
-{
-    if (!s.contains(QLatin1Char(',')) && !s.contains(QLatin1Char('"')) && !s.contains(QLatin1Char('\n'))
-        && !s.contains(QLatin1Char('\r')))
-        return s;
-    QString q = s;
-    q.replace(QLatin1Char('"'), QStringLiteral("\"\""));
-    return QLatin1Char('"') + q + QLatin1Char('"');
-}
+using data::csvField;
 
 QString paramText(const QVariant &v)
 {

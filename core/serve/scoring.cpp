@@ -1,5 +1,6 @@
 #include "serve/scoring.h"
 
+#include "data/csvwriter.h"
 #include "explain/report.h"
 #include "ml/training.h"
 #include "store/objectstore.h"
@@ -21,15 +22,7 @@ namespace {
 
 QString num(double v) { return QString::number(v, 'g', QLocale::FloatingPointShortest); }
 
-QString csvField(const QString &s)
-{
-    if (!s.contains(QLatin1Char(',')) && !s.contains(QLatin1Char('"')) && !s.contains(QLatin1Char('\n'))
-        && !s.contains(QLatin1Char('\r')))
-        return s;
-    QString q = s;
-    q.replace(QLatin1Char('"'), QStringLiteral("\"\""));
-    return QLatin1Char('"') + q + QLatin1Char('"');
-}
+using data::csvField;
 
 /// The data to score: a table and the 1-based row number of each of its rows in the source.
 struct Scored {

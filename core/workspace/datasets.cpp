@@ -177,19 +177,21 @@ Expected<DatasetRecord> datasetRecordFromYaml(const QByteArray &yaml, const QStr
     });
 }
 
-Status validateDatasetName(const QString &name)
+Status validateName(const QString &name, const QString &kind, const QString &option)
 {
     static const QRegularExpression valid(QRegularExpression::anchoredPattern(QStringLiteral("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")));
     if (name.isEmpty())
-        return makeError(QStringLiteral("a dataset needs a name (--name)"));
+        return makeError(ErrorKind::InvalidInput, QStringLiteral("a %1 needs a name (%2)").arg(kind, option));
     if (name.contains(QLatin1Char('/')) || name.contains(QLatin1Char('\\')) || name.contains(QStringLiteral("..")))
-        return makeError(QStringLiteral("dataset name '%1' must not contain '/', '\\' or '..'").arg(name));
+        return makeError(ErrorKind::InvalidInput, QStringLiteral("%1 name '%2' must not contain '/', '\\' or '..'").arg(kind, name));
     if (!valid.match(name).hasMatch())
-        return makeError(QStringLiteral("dataset name '%1' must start with a letter or digit and use only letters, "
-                                        "digits, '.', '_' and '-' (at most 128)")
-                             .arg(name));
+        return makeError(ErrorKind::InvalidInput, QStringLiteral("%1 name '%2' must start with a letter or digit and use only letters, "
+                                                                 "digits, '.', '_' and '-' (at most 128)")
+                                                      .arg(kind, name));
     return {};
 }
+
+Status validateDatasetName(const QString &name) { return validateName(name, QStringLiteral("dataset"), QStringLiteral("--name")); }
 
 Expected<AddOutcome> addDataset(Workspace &ws, const QString &file, const QString &name, const QString &message,
                                 const data::ReadOptions &options, Feedback *feedback)

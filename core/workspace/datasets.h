@@ -49,6 +49,10 @@ struct DatasetVersion {
     QString ref() const { return record.name + QStringLiteral("@v") + QString::number(version); }
 };
 
+/// Names of datasets, models and deployments: a letter or digit, then letters, digits, '.', '_' and '-', at most 128;
+/// never '/', '\\' or '..'. Errors say which kind of name and the option that gives it.
+Status validateName(const QString &name, const QString &kind, const QString &option);
+
 /// Letters, digits, '.', '_', '-'; no '/', no "..", at most 128 characters.
 Status validateDatasetName(const QString &name);
 

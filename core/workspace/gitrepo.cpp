@@ -183,6 +183,14 @@ Expected<QString> GitRepo::headCommit() const
     return oidHex(&oid);
 }
 
+Expected<QString> GitRepo::signature() const
+{
+    auto sig = defaultSignature(m_repo);
+    if (!sig)
+        return sig.error();
+    return QString(QString::fromUtf8((*sig)->name) + QStringLiteral(" <") + QString::fromUtf8((*sig)->email) + QLatin1Char('>'));
+}
+
 Expected<QString> GitRepo::currentBranch() const
 {
     git_reference *ref = nullptr;

@@ -65,6 +65,8 @@ public:
     QString blobIdAt(const QString &commitId, const QString &path) const;
     /// Entries (file names) of the folder `dir` at `commitId`.
     QStringList listDirAt(const QString &commitId, const QString &dir) const;
+    /// Who commits here: "Name <email>" from git config, else the OS user at this host (as commits record it).
+    Expected<QString> signature() const;
     /// Commits reachable from HEAD that changed `path`, oldest first.
     Expected<std::vector<CommitInfo>> historyOf(const QString &path) const;
     /// All commits reachable from branches, tags and remote-tracking refs (and from `extraTips`, commit ids).

@@ -5,14 +5,44 @@
 #include "workspace/workspace.h"
 
 #include <QJsonObject>
+#include <QRegularExpression>
 
 #include <algorithm>
 
 namespace keel::workspace {
 
+QSet<QString> registryCardObjects(const QByteArray &card)
+{
+    // Every "bundle: <id>" line of the card; the card format is registry::RegisteredModel::toYaml.
+    static const QRegularExpression bundle(QStringLiteral("\"bundle\":\\s*\"([0-9a-f]{64})\""));
+    QSet<QString> ids;
+    for (auto it = bundle.globalMatch(QString::fromUtf8(card)); it.hasNext();)
+        ids.insert(it.next().captured(1));
+    return ids;
+}
+
+namespace {
+
+Expected<QSet<QString>> registryObjects(Workspace &ws)
+{
+    auto blobs = ws.git().allBlobsUnder(QStringLiteral("models"), QStringLiteral(".yaml"), {});
+    if (!blobs)
+        return blobs.error();
+    QSet<QString> ids;
+    for (const QByteArray &b : *blobs)
+        ids |= registryCardObjects(b);
+    return ids;
+}
+
+} // namespace
+
 Expected<LiveObjects> liveObjects(Workspace &ws)
 {
     LiveObjects live;
+    auto registry = registryObjects(ws);
+    if (!registry)
+        return registry.error();
+    live.registryObjects = std::move(*registry);
     auto datasets = referencedObjects(ws);
     if (!datasets)
         return datasets.error();
@@ -42,6 +72,14 @@ Expected<StoreCheck> checkStore(Workspace &ws, Feedback *feedback)
     for (const QString &id : ids)
         if (!ws.store().contains(id))
             check.missing.push_back({id, QStringLiteral("dataset version")});
+    auto registry = registryObjects(ws);
+    if (!registry)
+        return registry.error();
+    QStringList bundles(registry->begin(), registry->end());
+    bundles.sort();
+    for (const QString &id : bundles)
+        if (!ws.store().contains(id))
+            check.missing.push_back({id, QStringLiteral("registered model bundle")});
     auto ts = ws.tracking();
     if (!ts)
         return ts.error();

@@ -27,10 +27,14 @@ class Workspace;
 struct LiveObjects {
     QSet<QString> datasetObjects;    ///< content ids of dataset versions in any reachable commit
     QSet<QString> trackedObjects;    ///< objects of run artifacts (models, recipes, predictions, explanations, ...)
-    QSet<QString> all() const { return datasetObjects | trackedObjects; }
+    QSet<QString> registryObjects;   ///< bundles of registered model versions, in any reachable commit of models/
+    QSet<QString> all() const { return datasetObjects | trackedObjects | registryObjects; }
 };
 
-/// Reads both kinds of references. An unreadable tracking database is an error, never "no references".
+/// Object ids a registry card (models/NAME.yaml) references: its versions' bundles.
+QSet<QString> registryCardObjects(const QByteArray &card);
+
+/// Reads every kind of reference. An unreadable tracking database is an error, never "no references".
 Expected<LiveObjects> liveObjects(Workspace &ws);
 
 /// A reference to an object the store lacks (or holds damaged).

@@ -143,10 +143,26 @@ void TstInterop::pythonXgboostReadsWhatKeelExports()
     QVERIFY(art.open(QIODevice::ReadOnly));
     QVERIFY(again.out == art.readAll());
 
+    // The registry's bundle carries the same model: register the run, export the bundle, and let Python read the
+    // model member out of the tar file; that member is what Python xgboost loads below.
+    const QString name = S("interop%1").arg(QString::number(qHash(QByteArray(QTest::currentDataTag()))));
+    RUN_OK(keel({S("models"), S("register"), run, S("--name"), name}, m_ws));
+    const QString bundle = m_dir.filePath(S("model.keel")), member = m_dir.filePath(S("bundle-model.json"));
+    RUN_OK(keel({S("models"), S("export"), name, S("-o"), bundle, S("--force")}, m_ws));
+    QProcess extract;
+    extract.start(QString::fromLatin1(kPython),
+                  {S("-c"), S("import sys, tarfile; open(sys.argv[2], 'wb').write(tarfile.open(sys.argv[1]).extractfile('keel-bundle/model').read())"),
+                   bundle, member});
+    QVERIFY(extract.waitForFinished(60000));
+    QVERIFY2(extract.exitCode() == 0, extract.readAllStandardError().constData());
+    QFile exported(model), fromBundle(member);
+    QVERIFY(exported.open(QIODevice::ReadOnly) && fromBundle.open(QIODevice::ReadOnly));
+    QVERIFY(exported.readAll() == fromBundle.readAll());
+
     const QString script = m_dir.filePath(S("compare.py"));
     writeFile(script, kScript);
     QProcess py;
-    py.start(QString::fromLatin1(kPython), {script, model, features, predictions, explained});
+    py.start(QString::fromLatin1(kPython), {script, member, features, predictions, explained});
     QVERIFY(py.waitForFinished(300000));
     QVERIFY2(py.exitCode() == 0, py.readAllStandardError().constData());
     const QJsonObject r = QJsonDocument::fromJson(py.readAllStandardOutput()).object();
