@@ -463,6 +463,38 @@ Expected<QSet<QString>> referencedObjects(Workspace &ws, const QStringList &extr
     return ids;
 }
 
+QSet<QString> registryCardObjects(const QByteArray &card)
+{
+    // Every "bundle": "<id>" entry of the card (the card format is registry::RegisteredModel::toYaml).
+    static const QRegularExpression bundle(QStringLiteral("\"bundle\":\\s*\"([0-9a-f]{64})\""));
+    QSet<QString> ids;
+    for (auto it = bundle.globalMatch(QString::fromUtf8(card)); it.hasNext();)
+        ids.insert(it.next().captured(1));
+    return ids;
+}
+
+Expected<QSet<QString>> registryObjects(Workspace &ws, const QStringList &extraTips)
+{
+    auto blobs = ws.git().allBlobsUnder(QStringLiteral("models"), QStringLiteral(".yaml"), extraTips);
+    if (!blobs)
+        return blobs.error();
+    QSet<QString> ids;
+    for (const QByteArray &b : *blobs)
+        ids |= registryCardObjects(b);
+    return ids;
+}
+
+Expected<QSet<QString>> historyObjects(Workspace &ws, const QStringList &extraTips)
+{
+    auto datasets = referencedObjects(ws, extraTips);
+    if (!datasets)
+        return datasets.error();
+    auto registry = registryObjects(ws, extraTips);
+    if (!registry)
+        return registry.error();
+    return *datasets | *registry;
+}
+
 Expected<ExampleWorkspace> createExampleWorkspace(const QString &dir, Feedback *feedback, const QString &examplesDir)
 {
     struct Example {
@@ -571,7 +603,7 @@ Status pushWorkspace(Workspace &ws, const QString &remoteName, Feedback *feedbac
     auto remoteStore = store::ObjectStore::open(remote->path + QStringLiteral("/objects"), true);
     if (!remoteStore)
         return remoteStore.error();
-    auto ids = referencedObjects(ws);
+    auto ids = historyObjects(ws);
     if (!ids)
         return ids.error();
     QSet<QString> present;
@@ -614,7 +646,7 @@ Expected<QString> pullWorkspace(Workspace &ws, const QString &remoteName, Feedba
     auto fetched = ws.git().fetch(gitPath, remote->name);
     if (!fetched)
         return fetched.error();
-    auto ids = referencedObjects(ws, fetched->isEmpty() ? QStringList() : QStringList{*fetched});
+    auto ids = historyObjects(ws, fetched->isEmpty() ? QStringList() : QStringList{*fetched});
     Status copied = ids ? copyMissingObjects(**remoteStore, ws.store(), *ids, feedback) : ids.status();
     if (!copied) {
         ws.git().discardFetched(remote->name);
@@ -668,7 +700,7 @@ Expected<std::unique_ptr<Workspace>> cloneInto(const QString &source, const QStr
     auto ws = Workspace::open(dir);
     if (!ws)
         return ws.error();
-    auto ids = referencedObjects(**ws);
+    auto ids = historyObjects(**ws);
     if (!ids)
         return ids.error();
     if (Status s = copyMissingObjects(**remoteStore, (*ws)->store(), *ids, feedback); !s)

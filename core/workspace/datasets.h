@@ -92,6 +92,12 @@ Expected<data::ValidationReport> validateDataset(Workspace &ws, const DatasetVer
 /// Content ids that any dataset version in any commit of the history references (plus the history of `extraTips`,
 /// commit ids such as a fetched but not yet accepted remote head).
 Expected<QSet<QString>> referencedObjects(Workspace &ws, const QStringList &extraTips = {});
+/// Object ids a registry card (models/NAME.yaml) references: its versions' bundles.
+QSet<QString> registryCardObjects(const QByteArray &card);
+/// Registered model bundles that models/*.yaml reference in any reachable commit (and in `extraTips`).
+Expected<QSet<QString>> registryObjects(Workspace &ws, const QStringList &extraTips = {});
+/// Everything git history references: dataset versions and registered bundles (what push, pull and clone copy).
+Expected<QSet<QString>> historyObjects(Workspace &ws, const QStringList &extraTips = {});
 
 /// What createExampleWorkspace() made.
 struct ExampleWorkspace {

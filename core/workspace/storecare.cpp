@@ -5,36 +5,10 @@
 #include "workspace/workspace.h"
 
 #include <QJsonObject>
-#include <QRegularExpression>
 
 #include <algorithm>
 
 namespace keel::workspace {
-
-QSet<QString> registryCardObjects(const QByteArray &card)
-{
-    // Every "bundle: <id>" line of the card; the card format is registry::RegisteredModel::toYaml.
-    static const QRegularExpression bundle(QStringLiteral("\"bundle\":\\s*\"([0-9a-f]{64})\""));
-    QSet<QString> ids;
-    for (auto it = bundle.globalMatch(QString::fromUtf8(card)); it.hasNext();)
-        ids.insert(it.next().captured(1));
-    return ids;
-}
-
-namespace {
-
-Expected<QSet<QString>> registryObjects(Workspace &ws)
-{
-    auto blobs = ws.git().allBlobsUnder(QStringLiteral("models"), QStringLiteral(".yaml"), {});
-    if (!blobs)
-        return blobs.error();
-    QSet<QString> ids;
-    for (const QByteArray &b : *blobs)
-        ids |= registryCardObjects(b);
-    return ids;
-}
-
-} // namespace
 
 Expected<LiveObjects> liveObjects(Workspace &ws)
 {

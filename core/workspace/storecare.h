@@ -31,9 +31,6 @@ struct LiveObjects {
     QSet<QString> all() const { return datasetObjects | trackedObjects | registryObjects; }
 };
 
-/// Object ids a registry card (models/NAME.yaml) references: its versions' bundles.
-QSet<QString> registryCardObjects(const QByteArray &card);
-
 /// Reads every kind of reference. An unreadable tracking database is an error, never "no references".
 Expected<LiveObjects> liveObjects(Workspace &ws);
 

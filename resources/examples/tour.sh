@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The headless tour: builds the example workspace (four datasets, one with a second version), and shows a
-# dataset's log, diff, validation, training runs (branch, compare, reproduce), explanations, exports and batch
+# dataset's log, diff, validation, the model registry (champion, history, comparison, bundles), training runs (branch, compare, reproduce), explanations, exports and batch
 # predictions, and the object store's dedup; then opens the workbench
 # on it when a display is available.
 # Usage: resources/examples/tour.sh [WORKSPACE_DIR]   (KEEL=path/to/keel to pick the binary)
@@ -43,6 +43,43 @@ step "$keel" predict "$gbdt" --data adult_test --rows 1-5 --explain
 step "$keel" predict "$gbdt" --rows test -o "$ws/exports/adult-gbdt.test-predictions.csv"
 "$keel" runs get "$gbdt" predictions -o - | cmp - "$ws/exports/adult-gbdt.test-predictions.csv" \
   && echo "(keel predict on the run's test rows equals its predictions artifact, byte for byte)"
+# The registry: two versions of a credit model, a champion with a history, a significance-tested comparison, and a
+# bundle that travels to a fresh clone of the workspace (a tampered copy is refused, naming the changed member).
+step "$keel" train configs/adult-logistic.yaml
+logistic=$("$keel" --json runs list --experiment adult | sed -n 's/.*"id": *"\([0-9a-f-]*\)".*/\1/p' | tail -n 1)
+step "$keel" models register "$logistic" --name credit -m "logistic regression baseline"
+step "$keel" models register "$gbdt" --name credit -m "boosted trees"
+step "$keel" models alias credit@v1 champion -m "first model in production"
+sleep 1; before_switch=$(date -u +%Y-%m-%dT%H:%M:%SZ); sleep 1
+step "$keel" models compare credit@v1 credit@v2
+step "$keel" models approve credit@v2 -m "comparison and fairness by sex reviewed"
+step "$keel" models alias credit@v2 champion -m "boosted trees beat the baseline (models compare)"
+step "$keel" models history credit
+step "$keel" models history credit --alias champion --at "$before_switch"
+step "$keel" models show credit@champion
+step "$keel" models export credit@champion -o "$ws/exports/credit-champion.keel"
+remote=$(mktemp -d)/keel-remote
+step "$keel" remote add origin "$remote"
+step "$keel" push
+fresh=$(mktemp -d)/keel-clone
+step "$keel" clone "$remote" "$fresh"
+(cd "$fresh" && step "$keel" models import "$ws/exports/credit-champion.keel" --name credit-from-file \
+   && step "$keel" models list)
+/usr/bin/python3 - "$ws/exports/credit-champion.keel" "$ws/exports/credit-tampered.keel" <<'PY'
+import io, sys, tarfile
+src, dst = tarfile.open(sys.argv[1]), tarfile.open(sys.argv[2], "w", format=tarfile.PAX_FORMAT)
+for m in src.getmembers():
+    data = src.extractfile(m).read()
+    if m.name.endswith("/recipe.json"):
+        data = data.replace(b'"max_categories":30', b'"max_categories":31')
+    m.size = len(data)
+    dst.addfile(m, io.BytesIO(data))
+dst.close()
+PY
+if (cd "$fresh" && step "$keel" models import "$ws/exports/credit-tampered.keel" --name credit-tampered); then
+  echo "tour: a tampered bundle was accepted" >&2; exit 1
+fi
+echo "(the tampered bundle was refused: its recipe no longer matches the manifest)"
 step "$keel" runs list
 step "$keel" store stats
 step "$keel" store fsck

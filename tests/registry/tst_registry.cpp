@@ -19,6 +19,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QProcess>
+#include <QFileInfo>
 #include <QTemporaryDir>
 #include <QTimeZone>
 #include <QTest>
@@ -275,6 +276,22 @@ private slots:
         QVERIFY(loadVersion(*m_ws, *v));
         auto check = workspace::checkStore(*m_ws);
         QVERIFY(check && check->ok());
+    }
+
+    void pushAndCloneCarryBundles()
+    {
+        const QString remote = m_dir.filePath(QStringLiteral("remote"));
+        if (!QFileInfo::exists(remote))
+            QVERIFY(m_ws->addRemote(QStringLiteral("origin"), remote));
+        QVERIFY(workspace::pushWorkspace(*m_ws, QStringLiteral("origin")));
+        const QString dir = m_dir.filePath(QStringLiteral("clone-%1").arg(QDateTime::currentMSecsSinceEpoch()));
+        auto clone = workspace::cloneWorkspace(remote, dir);
+        QVERIFY2(clone, qPrintable(clone.message()));
+        auto v = resolveVersion(**clone, QStringLiteral("churn@v1"));
+        QVERIFY2(v, qPrintable(v.message()));
+        auto loaded = loadVersion(**clone, *v);   // the bundle came along, and verifies
+        QVERIFY2(loaded, qPrintable(loaded.message()));
+        QCOMPARE(loaded->modelBytes, loadVersion(*m_ws, *v)->modelBytes);
     }
 
     void compareSeesThePlantedSignal()
