@@ -253,7 +253,7 @@ TestResult wilcoxonSignedRank(std::span<const double> d)
 }
 
 Status bootstrapResamples(qint64 n, int resamples, quint64 seed, int threads,
-                          const std::function<void(int r, const std::vector<quint32> &counts)> &body, Feedback *feedback)
+                          const std::function<void(int r, const std::vector<quint8> &counts)> &body, Feedback *feedback)
 {
     if (n <= 0 || resamples <= 0)
         return {};
@@ -263,6 +263,7 @@ Status bootstrapResamples(qint64 n, int resamples, quint64 seed, int threads,
     data::detail::ProgressCounter progress;
     progress.total = resamples;
     std::atomic<bool> stopped{false};
+    std::atomic<bool> overflow{false};
     Status s = data::detail::runTasks(
         resamples, workers,
         [&](int r) {
@@ -270,17 +271,27 @@ Status bootstrapResamples(qint64 n, int resamples, quint64 seed, int threads,
                 stopped = true;
                 return;
             }
-            thread_local std::vector<quint32> counts;
+            thread_local std::vector<quint8> counts;
             counts.assign(size_t(n), 0);
             Xoshiro rng(seed ^ (quint64(r) * 0xd1342543de82ef95ULL));   // seeded through SplitMix64
-            for (qint64 i = 0; i < n; ++i)
-                ++counts[rng.below(quint32(n))];
+            quint8 *c = counts.data();
+            for (qint64 i = 0; i < n; ++i) {
+                quint8 &slot = c[rng.below(quint32(n))];
+                if (slot == 255) {
+                    overflow = true;
+                    stopped = true;
+                    return;
+                }
+                ++slot;
+            }
             body(r, counts);
             progress.done.fetch_add(1, std::memory_order_relaxed);
         },
         feedback, &progress, QStringLiteral("bootstrap"));
     if (!s)
         return s;
+    if (overflow)
+        return makeError(QStringLiteral("a bootstrap resample drew one row 256 times (this should never happen)"));
     if (stopped || isCancelled(feedback))
         return cancelledError();
     return {};
@@ -311,7 +322,7 @@ Expected<PairedBootstrap> pairedBootstrap(std::span<const double> d, int resampl
     out.mean = std::accumulate(d.begin(), d.end(), 0.0) / double(d.size());
     std::vector<double> means(size_t(std::max(resamples, 0)), std::nan(""));
     Status s = bootstrapResamples(qint64(d.size()), resamples, seed, threads,
-                                  [&](int r, const std::vector<quint32> &counts) {
+                                  [&](int r, const std::vector<quint8> &counts) {
                                       double sum = 0;
                                       for (size_t i = 0; i < d.size(); ++i)
                                           sum += double(counts[i]) * d[i];

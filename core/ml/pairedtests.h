@@ -49,11 +49,13 @@ Expected<DelongResult> delong(std::span<const double> y, std::span<const double>
 TestResult wilcoxonSignedRank(std::span<const double> d);
 
 /// Bootstrap resampling of n rows: resample r gets multinomial counts (n draws with replacement), seeded by
-/// (seed, r) so every resample is reproducible whatever the number of threads. `body(r, counts)` runs for r in
+/// (seed, r) so every resample is reproducible whatever the number of threads. Counts are bytes (one row drawn 256
+/// times in one resample has a probability far below 1e-300 for any n; it would be reported as an error), so the
+/// counts of a million rows stay in a core's cache. `body(r, counts)` runs for r in
 /// [0, resamples) on up to `threads` threads (0 = all cores); it must be safe to call concurrently. Cancel gives an
 /// error; progress counts resamples (stage "bootstrap").
 Status bootstrapResamples(qint64 n, int resamples, quint64 seed, int threads,
-                          const std::function<void(int r, const std::vector<quint32> &counts)> &body,
+                          const std::function<void(int r, const std::vector<quint8> &counts)> &body,
                           Feedback *feedback = nullptr);
 
 /// The (1 - level) / 2 and (1 + level) / 2 percentiles of `values` (NaNs ignored; linear interpolation as

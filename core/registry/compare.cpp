@@ -106,7 +106,10 @@ struct Scored {
     std::vector<double> loss;         ///< classification: log loss; regression: squared error
     std::vector<double> absError;     ///< regression
     std::vector<double> score;        ///< binary: P(class 1)
-    std::vector<size_t> order;        ///< binary: rows by ascending score (for the weighted AUC)
+    // For the weighted AUC (binary), laid out for one sequential pass per resample:
+    std::vector<quint32> order;       ///< rows by ascending score
+    std::vector<quint8> positive;     ///< positive[j]: the label of row order[j] is 1
+    std::vector<quint32> groupEnd;    ///< end (exclusive) of each run of equal scores in `order`
 };
 
 Scored scoreRows(ml::Task task, int classes, const std::vector<double> &p, const std::vector<double> &y)
@@ -137,66 +140,106 @@ Scored scoreRows(ml::Task task, int classes, const std::vector<double> &p, const
     if (task == ml::Task::BinaryClassification) {
         s.score = p;
         s.order.resize(n);
-        std::iota(s.order.begin(), s.order.end(), size_t(0));
-        std::stable_sort(s.order.begin(), s.order.end(), [&](size_t a, size_t b) { return p[a] < p[b]; });
+        std::iota(s.order.begin(), s.order.end(), quint32(0));
+        std::stable_sort(s.order.begin(), s.order.end(), [&](quint32 a, quint32 b) { return p[a] < p[b]; });
+        s.positive.resize(n);
+        for (size_t j = 0; j < n; ++j) {
+            s.positive[j] = y[s.order[j]] == 1.0 ? 1 : 0;
+            if (j + 1 == n || p[s.order[j + 1]] != p[s.order[j]])
+                s.groupEnd.push_back(quint32(j + 1));
+        }
     }
     return s;
 }
 
 /// Weighted ROC AUC (Mann-Whitney with ties counted half) over rows pre-sorted by score; w = null means weight 1.
-double weightedAuc(const Scored &s, const std::vector<double> &y, const std::vector<quint32> *w)
+/// Weighted ROC AUC (Mann-Whitney, ties counted half) from the score order prepared by scoreRows; w = null means
+/// weight 1. Counts are integers, so the sums are exact.
+double weightedAuc(const Scored &s, const std::vector<quint8> *w)
 {
-    double negBelow = 0, num = 0, pos = 0, neg = 0;
-    const size_t n = s.order.size();
-    size_t i = 0;
-    while (i < n) {
-        size_t j = i;
-        double gp = 0, gn = 0;
-        while (j < n && s.score[s.order[j]] == s.score[s.order[i]]) {
-            const size_t r = s.order[j];
-            const double wt = w ? double((*w)[r]) : 1.0;
-            (y[r] == 1.0 ? gp : gn) += wt;
-            ++j;
+    quint64 negBelow = 0, pos = 0, neg = 0;
+    double num = 0;   // twice the Mann-Whitney sum, accumulated per run of equal scores
+    size_t j = 0;
+    const quint8 *weights = w ? w->data() : nullptr;
+    for (const quint32 end : s.groupEnd) {
+        quint64 gp = 0, gn = 0;
+        for (; j < end; ++j) {
+            const quint64 wt = weights ? weights[s.order[j]] : 1;
+            const quint64 p = wt * s.positive[j];
+            gp += p;
+            gn += wt - p;
         }
-        num += gp * (negBelow + 0.5 * gn);
+        num += double(gp) * double(2 * negBelow + gn);
         negBelow += gn;
         pos += gp;
         neg += gn;
-        i = j;
     }
-    return pos > 0 && neg > 0 ? num / (pos * neg) : std::nan("");
+    return pos > 0 && neg > 0 ? num / (2.0 * double(pos) * double(neg)) : std::nan("");
 }
 
-double weightedMean(const std::vector<double> &v, const std::vector<quint32> *w)
+/// Every metric of both models on one (re)sample of the rows, from one pass over the rows (plus one pass per model
+/// over its score order for the AUC). `w` null: every row once.
+struct Sample {
+    double accuracyA = 0, accuracyB = 0, lossA = 0, lossB = 0, absA = 0, absB = 0;
+    double aucA = std::nan(""), aucB = std::nan("");
+    double lossDiff = 0;   ///< mean of (loss B - loss A) per row
+};
+
+Sample measure(ml::Task task, const Scored &a, const Scored &b, const std::vector<quint8> *w)
 {
-    double sum = 0, total = 0;
-    for (size_t i = 0; i < v.size(); ++i) {
-        const double wt = w ? double((*w)[i]) : 1.0;
-        sum += wt * v[i];
+    Sample s;
+    double total = 0;
+    const size_t n = a.loss.size();
+    const bool regression = task == ml::Task::Regression;
+    const quint8 *weights = w ? w->data() : nullptr;
+    // Branch-free sums (a zero weight adds zero), so the loop vectorises; one loop per task.
+    const double *la = a.loss.data(), *lb = b.loss.data();
+    const double *xa = regression ? a.absError.data() : a.correct.data();
+    const double *xb = regression ? b.absError.data() : b.correct.data();
+    double sumLa = 0, sumLb = 0, sumXa = 0, sumXb = 0;
+    for (size_t i = 0; i < n; ++i) {
+        const double wt = weights ? double(weights[i]) : 1.0;
         total += wt;
+        sumLa += wt * la[i];
+        sumLb += wt * lb[i];
+        sumXa += wt * xa[i];
+        sumXb += wt * xb[i];
     }
-    return total > 0 ? sum / total : std::nan("");
+    s.lossA = sumLa;
+    s.lossB = sumLb;
+    (regression ? s.absA : s.accuracyA) = sumXa;
+    (regression ? s.absB : s.accuracyB) = sumXb;
+    if (total > 0) {
+        s.lossDiff = (s.lossB - s.lossA) / total;
+        for (double *v : {&s.accuracyA, &s.accuracyB, &s.lossA, &s.lossB, &s.absA, &s.absB})
+            *v /= total;
+    }
+    if (task == ml::Task::BinaryClassification) {
+        s.aucA = weightedAuc(a, w);
+        s.aucB = weightedAuc(b, w);
+    }
+    return s;
 }
 
 struct MetricDef {
     QString name;
     bool higherIsBetter;
-    std::function<double(const Scored &, const std::vector<quint32> *)> value;
+    double (*a)(const Sample &);
+    double (*b)(const Sample &);
 };
 
-std::vector<MetricDef> metricsFor(ml::Task task, const std::vector<double> &y)
+std::vector<MetricDef> metricsFor(ml::Task task)
 {
     if (task == ml::Task::Regression)
-        return {{QStringLiteral("rmse"), false, [](const Scored &s, const std::vector<quint32> *w) { return std::sqrt(weightedMean(s.loss, w)); }},
-                {QStringLiteral("mae"), false, [](const Scored &s, const std::vector<quint32> *w) { return weightedMean(s.absError, w); }}};
+        return {{QStringLiteral("rmse"), false, [](const Sample &s) { return std::sqrt(s.lossA); }, [](const Sample &s) { return std::sqrt(s.lossB); }},
+                {QStringLiteral("mae"), false, [](const Sample &s) { return s.absA; }, [](const Sample &s) { return s.absB; }}};
     std::vector<MetricDef> m = {
-        {QStringLiteral("accuracy"), true, [](const Scored &s, const std::vector<quint32> *w) { return weightedMean(s.correct, w); }},
-        {QStringLiteral("log_loss"), false, [](const Scored &s, const std::vector<quint32> *w) { return weightedMean(s.loss, w); }}};
+        {QStringLiteral("accuracy"), true, [](const Sample &s) { return s.accuracyA; }, [](const Sample &s) { return s.accuracyB; }},
+        {QStringLiteral("log_loss"), false, [](const Sample &s) { return s.lossA; }, [](const Sample &s) { return s.lossB; }}};
     if (task == ml::Task::BinaryClassification)
-        m.push_back({QStringLiteral("roc_auc"), true, [&y](const Scored &s, const std::vector<quint32> *w) { return weightedAuc(s, y, w); }});
+        m.push_back({QStringLiteral("roc_auc"), true, [](const Sample &s) { return s.aucA; }, [](const Sample &s) { return s.aucB; }});
     return m;
 }
-
 
 /// "p = 0.031", or a bound when the p-value is below what the method resolves (1/resamples for a bootstrap,
 /// the smallest double for a normal tail).
@@ -431,32 +474,35 @@ Expected<Comparison> compareVersions(workspace::Workspace &ws, const CompareRequ
 
     // Metrics with paired bootstrap intervals.
     reportProgress(feedback, 2, 4, QStringLiteral("bootstrap"));
-    const std::vector<MetricDef> defs = metricsFor(c.task, y->values);
+    const std::vector<MetricDef> defs = metricsFor(c.task);
     const int resamples = request.bootstrap;
     c.resamples = resamples;
-    std::vector<std::vector<double>> ra(defs.size(), std::vector<double>(size_t(resamples))), rb = ra, rd = ra;
+    // One set of resamples serves every interval and the paired bootstrap of the per-row loss.
+    std::vector<Sample> samples(static_cast<size_t>(resamples));
     if (Status s = ml::bootstrapResamples(c.rows, resamples, request.seed, request.threads,
-                                          [&](int r, const std::vector<quint32> &counts) {
-                                              for (size_t m = 0; m < defs.size(); ++m) {
-                                                  const double a = defs[m].value(sa, &counts), b = defs[m].value(sb, &counts);
-                                                  ra[m][size_t(r)] = a;
-                                                  rb[m][size_t(r)] = b;
-                                                  rd[m][size_t(r)] = b - a;
-                                              }
+                                          [&](int r, const std::vector<quint8> &counts) {
+                                              samples[size_t(r)] = measure(c.task, sa, sb, &counts);
                                           },
                                           feedback);
         !s)
         return s.error();
-    for (size_t m = 0; m < defs.size(); ++m) {
+    const Sample point = measure(c.task, sa, sb, nullptr);
+    for (const MetricDef &d : defs) {
         MetricComparison mc;
-        mc.metric = defs[m].name;
-        mc.higherIsBetter = defs[m].higherIsBetter;
-        mc.a = defs[m].value(sa, nullptr);
-        mc.b = defs[m].value(sb, nullptr);
+        mc.metric = d.name;
+        mc.higherIsBetter = d.higherIsBetter;
+        mc.a = d.a(point);
+        mc.b = d.b(point);
         mc.diff = mc.b - mc.a;
-        std::tie(mc.aLow, mc.aHigh) = ml::percentileInterval(ra[m], request.level);
-        std::tie(mc.bLow, mc.bHigh) = ml::percentileInterval(rb[m], request.level);
-        std::tie(mc.diffLow, mc.diffHigh) = ml::percentileInterval(rd[m], request.level);
+        std::vector<double> ra, rb, rd;
+        for (const Sample &smp : samples) {
+            ra.push_back(d.a(smp));
+            rb.push_back(d.b(smp));
+            rd.push_back(d.b(smp) - d.a(smp));
+        }
+        std::tie(mc.aLow, mc.aHigh) = ml::percentileInterval(ra, request.level);
+        std::tie(mc.bLow, mc.bHigh) = ml::percentileInterval(rb, request.level);
+        std::tie(mc.diffLow, mc.diffHigh) = ml::percentileInterval(rd, request.level);
         c.metrics.push_back(mc);
     }
     auto metricOf = [&](const QString &name) -> const MetricComparison * {
@@ -494,16 +540,26 @@ Expected<Comparison> compareVersions(workspace::Workspace &ws, const CompareRequ
     for (size_t i = 0; i < lossDiff.size(); ++i)
         lossDiff[i] = sb.loss[i] - sa.loss[i];
     const QString lossName = c.task == ml::Task::Regression ? QStringLiteral("squared error per row") : QStringLiteral("log loss per row");
-    auto boot = ml::pairedBootstrap(lossDiff, resamples, request.seed + 1, request.level, request.threads, feedback);
-    if (!boot)
-        return boot.error();
+    // The paired bootstrap of the mean per-row loss difference, from the same resamples as the intervals.
+    ml::PairedBootstrap boot;
+    boot.mean = point.lossDiff;
+    boot.resamples = resamples;
+    {
+        std::vector<double> means;
+        for (const Sample &smp : samples)
+            means.push_back(smp.lossDiff);
+        std::tie(boot.low, boot.high) = ml::percentileInterval(means, request.level);
+        const double atMostZero = double(std::count_if(means.begin(), means.end(), [](double m) { return m <= 0; }));
+        const double atLeastZero = double(std::count_if(means.begin(), means.end(), [](double m) { return m >= 0; }));
+        boot.pvalue = resamples > 0 ? std::min(1.0, 2 * std::min(atMostZero, atLeastZero) / double(resamples)) : std::nan("");
+    }
     if (resamples > 0)
-        c.tests.push_back({QStringLiteral("paired bootstrap"), lossName, boot->mean, boot->pvalue,
+        c.tests.push_back({QStringLiteral("paired bootstrap"), lossName, boot.mean, boot.pvalue,
                            QStringLiteral("paired bootstrap of the mean difference (%1 resamples)").arg(resamples),
                            QStringLiteral("B's mean %1 is %2 by %3 (%4% interval %5 to %6); %7")
-                               .arg(lossName, boot->mean <= 0 ? QStringLiteral("lower") : QStringLiteral("higher"),
-                                    num(std::abs(boot->mean)), QString::number(qRound(request.level * 100)), num(boot->low), num(boot->high),
-                                    verdict(boot->pvalue, QStringLiteral("paired bootstrap"), resamples))});
+                               .arg(lossName, boot.mean <= 0 ? QStringLiteral("lower") : QStringLiteral("higher"),
+                                    num(std::abs(boot.mean)), QString::number(qRound(request.level * 100)), num(boot.low), num(boot.high),
+                                    verdict(boot.pvalue, QStringLiteral("paired bootstrap"), resamples))});
     const ml::TestResult w = ml::wilcoxonSignedRank(lossDiff);
     if (!std::isnan(w.pvalue))
         c.tests.push_back({QStringLiteral("Wilcoxon signed-rank"), lossName, w.statistic, w.pvalue, w.method,
