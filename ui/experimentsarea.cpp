@@ -3,10 +3,13 @@
 #include "compareview.h"
 #include "emptystate.h"
 #include "newrundialog.h"
+#include "registry/registry.h"
+#include "registryview.h"
 #include "rundetails.h"
 #include "runview.h"
 #include "taskmanager.h"
 #include "trainingprocess.h"
+#include "workspace/workspace.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -166,6 +169,7 @@ ExperimentsArea::ExperimentsArea(TaskManager *tasks, QWidget *parent)
     m_detailStack->addWidget(m_runView);
     m_detailStack->addWidget(m_compare);
     connect(m_runView, &RunView::branchRequested, this, &ExperimentsArea::branchFrom);
+    connect(m_runView, &RunView::registerRequested, this, &ExperimentsArea::registerRun);
     connect(m_runView, &RunView::cancelRequested, this, [this](const QString &runId) {
         if (TrainingProcess *p = trainingOf(runId))
             p->cancel();
@@ -675,6 +679,44 @@ NewRunDialog *ExperimentsArea::showNewRunDialog()
     });
     m_dialog->show();
     return m_dialog;
+}
+
+RegisterDialog *ExperimentsArea::registerRun(const QString &runId)
+{
+    if (m_root.isEmpty())
+        return nullptr;
+    QStringList models;
+    if (auto ws = workspace::Workspace::open(m_root))
+        if (auto names = registry::listModels(**ws))
+            models = *names;
+    QString label = runId.left(8);
+    if (const auto runs = m_model->runSet())
+        if (const tracking::RunSummary *s = runs->find(runId))
+            label = QStringLiteral("%1 (%2, experiment %3)").arg(runId.left(8), s->run.name, s->run.experiment);
+    auto *dialog = new RegisterDialog(label, models, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QDialog::accepted, this, [this, dialog, runId] { registerRunAs(runId, dialog->name(), dialog->message()); });
+    dialog->open();
+    return dialog;
+}
+
+void ExperimentsArea::registerRunAs(const QString &runId, const QString &model, const QString &message)
+{
+    const QString root = m_root;
+    m_tasks->start<registry::ModelVersion>(
+        QStringLiteral("Register run %1 as %2").arg(runId.left(8), model), taskGroup("register"),
+        [root, runId, model, message](Feedback &fb) -> Expected<registry::ModelVersion> {
+            auto ws = workspace::Workspace::open(root);
+            if (!ws)
+                return ws.error();
+            return registry::registerRun(**ws, runId, model, message, &fb);
+        },
+        this,
+        [this](Expected<registry::ModelVersion> &&v) {
+            const QString text = v ? QStringLiteral("Registered %1 from run %2").arg(v->ref(), v->runId.left(8)) : v.error().toString();
+            emit statusMessage(text);
+            emit modelRegistered(v ? v->ref() : QString(), text);
+        });
 }
 
 void ExperimentsArea::branchFrom(const QString &runId)

@@ -23,6 +23,8 @@ class QTreeView;
 
 namespace keel::ui {
 
+class RegisterDialog;
+
 class CompareView;
 class EmptyState;
 class NewRunDialog;
@@ -54,6 +56,10 @@ public:
     NewRunDialog *showNewRunDialog();
     /// Opens the New Run dialog pre-filled from run `runId` (its details are read first, as a task).
     void branchFrom(const QString &runId);
+    /// Asks for a model name (RegisterDialog) and registers finished run `runId` as its next version (a task).
+    RegisterDialog *registerRun(const QString &runId);
+    /// Registers without asking (what the dialog's OK does).
+    void registerRunAs(const QString &runId, const QString &model, const QString &message);
     /// Starts the child for an accepted dialog's request; null (with a status message) when too many runs train.
     TrainingProcess *startTraining(const NewRunRequest &request);
     /// Trainings started here that have not ended.
@@ -95,6 +101,8 @@ signals:
     void detailsShown();
     void statusMessage(const QString &text);
     void openDatasetRequested(const QString &ref);
+    /// A run was registered as `ref` (NAME@vN), or registering it failed (`ref` empty, `message` says why).
+    void modelRegistered(const QString &ref, const QString &message);
     void columnsChanged();
 
 private:

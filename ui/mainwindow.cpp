@@ -6,6 +6,8 @@
 #include "emptystate.h"
 #include "experimentsarea.h"
 #include "explainarea.h"
+#include "modelsarea.h"
+#include "registryview.h"
 #include "importdialog.h"
 #include "taskdock.h"
 #include "taskmanager.h"
@@ -106,7 +108,7 @@ QString MainWindow::aboutText()
 MainWindow::MainWindow(bool useSettings, QWidget *parent)
     : QMainWindow(parent), m_useSettings(useSettings), m_tasks(new TaskManager(this)), m_nav(new QListWidget(this)),
       m_areas(new QStackedWidget(this)), m_datasets(new DatasetsArea(m_tasks, this)),
-      m_experiments(new ExperimentsArea(m_tasks, this)), m_explain(new ExplainArea(m_tasks, this)), m_audit(new AuditView(m_tasks, this)),
+      m_experiments(new ExperimentsArea(m_tasks, this)), m_models(new ModelsArea(m_tasks, this)), m_audit(new AuditView(m_tasks, this)),
       m_taskDock(new QDockWidget(QStringLiteral("Tasks"), this)), m_taskWidget(new TaskDockWidget(m_tasks, m_taskDock)),
       m_taskCount(new QLabel(this)), m_workspaceLabel(new QLabel(this))
 {
@@ -146,7 +148,14 @@ MainWindow::MainWindow(bool useSettings, QWidget *parent)
     connect(m_datasets, &DatasetsArea::catalogLoaded, m_experiments,
             [this] { m_experiments->setDatasets(m_datasets->catalogModel()->datasets()); });
     connect(m_experiments, &ExperimentsArea::statusMessage, this, [this](const QString &t) { statusBar()->showMessage(t, 10000); });
-    connect(m_explain, &ExplainArea::statusMessage, this, [this](const QString &t) { statusBar()->showMessage(t, 10000); });
+    connect(m_models, &ModelsArea::statusMessage, this, [this](const QString &t) { statusBar()->showMessage(t, 10000); });
+    // A run registered from the Experiments area appears in the registry at once.
+    connect(m_experiments, &ExperimentsArea::modelRegistered, this, [this](const QString &ref) {
+        if (ref.isEmpty())
+            return;
+        m_models->registry()->refresh();
+        m_models->registry()->selectVersion(ref);
+    });
     connect(m_experiments, &ExperimentsArea::openDatasetRequested, this, [this](const QString &ref) {
         showArea(Datasets);
         m_datasets->openVersion(ref);
@@ -189,7 +198,7 @@ void MainWindow::buildAreas()
         } else if (a == Experiments) {
             page = m_experiments;
         } else if (a == Models) {
-            page = m_explain;
+            page = m_models;
         } else if (a == Audit) {
             page = m_audit;
         } else {
@@ -202,7 +211,7 @@ void MainWindow::buildAreas()
     // Runs trained since the Models area was last shown appear when it is shown again.
     connect(m_nav, &QListWidget::currentRowChanged, this, [this](int row) {
         if (row == Models && !m_root.isEmpty())
-            m_explain->refresh();
+            m_models->refresh();
     });
     m_nav->setCurrentRow(0);
 
@@ -265,7 +274,7 @@ void MainWindow::buildMenus()
     QAction *refresh = view->addAction(QStringLiteral("&Refresh"), this, [this] {
         m_datasets->refresh();
         m_experiments->refresh();
-        m_explain->refresh();
+        m_models->refresh();
         m_audit->refresh();
     });
     refresh->setShortcut(QKeySequence::Refresh);
@@ -380,7 +389,7 @@ void MainWindow::openWorkspace(const QString &dir)
             m_root = c->root;
             m_datasets->setCatalog(*c);
             m_experiments->setWorkspace(m_root, c->datasets);
-            m_explain->setWorkspaceRoot(m_root);
+            m_models->setWorkspaceRoot(m_root);
             m_audit->setWorkspace(m_root);
             addRecent(m_root);
             updateTitle();
@@ -424,13 +433,15 @@ void MainWindow::createExampleWorkspace(const QString &dir)
         });
 }
 
+ExplainArea *MainWindow::explain() const { return m_models->explain(); }
+
 void MainWindow::closeWorkspace()
 {
     m_tasks->cancelAll();
     m_root.clear();
     m_datasets->setCatalog(jobs::Catalog{});
     m_experiments->setWorkspace({}, {});
-    m_explain->setWorkspaceRoot({});
+    m_models->setWorkspaceRoot({});
     m_audit->setWorkspace({});
     updateTitle();
 }

@@ -22,6 +22,7 @@ namespace keel::ui {
 class AuditView;
 class DatasetsArea;
 class ExplainArea;
+class ModelsArea;
 class EmptyState;
 class ExperimentsArea;
 class ImportDialog;
@@ -61,7 +62,9 @@ public:
     DatasetsArea *datasets() const { return m_datasets; }
     ExperimentsArea *experiments() const { return m_experiments; }
     /// The Models area: explanations of trained models (global, per prediction, fairness).
-    ExplainArea *explain() const { return m_explain; }
+    ExplainArea *explain() const;
+    /// The Models area: registry, comparison and explanations.
+    ModelsArea *models() const { return m_models; }
     AuditView *audit() const { return m_audit; }
     QDockWidget *taskDock() const { return m_taskDock; }
     /// The empty-state page of an area that later releases fill (nullptr for Datasets, Experiments and Audit).
@@ -104,7 +107,7 @@ private:
     QStackedWidget *m_areas;
     DatasetsArea *m_datasets;
     ExperimentsArea *m_experiments;
-    ExplainArea *m_explain;
+    ModelsArea *m_models;
     AuditView *m_audit;
     EmptyState *m_empty[AreaCount] = {};
     QDockWidget *m_taskDock;

@@ -114,6 +114,7 @@ RunView::RunView(QWidget *parent)
                              this)),
       m_title(new QLabel(this)), m_subtitle(new QLabel(this)), m_error(new QLabel(this)), m_progress(new QProgressBar(this)),
       m_branch(new QPushButton(QStringLiteral("Branch from This Run\u2026"), this)),
+      m_register(new QPushButton(QStringLiteral("Register as Model\u2026"), this)),
       m_cancel(new QPushButton(QStringLiteral("Cancel Run"), this)), m_tabs(new QTabWidget(this)),
       m_params(makeTable({QStringLiteral("Parameter"), QStringLiteral("Value")}, this, QStringLiteral("runParams"))),
       m_metrics(makeTable({QStringLiteral("Final metric"), QStringLiteral("Value")}, this, QStringLiteral("runMetrics"))),
@@ -149,6 +150,12 @@ RunView::RunView(QWidget *parent)
         if (m_details)
             emit branchRequested(m_details->run.id);
     });
+    m_register->setObjectName(QStringLiteral("registerButton"));
+    m_register->setToolTip(QStringLiteral("Register this finished run as the next version of a model in the registry"));
+    connect(m_register, &QPushButton::clicked, this, [this] {
+        if (m_details)
+            emit registerRequested(m_details->run.id);
+    });
     connect(m_cancel, &QPushButton::clicked, this, [this] {
         if (m_details)
             emit cancelRequested(m_details->run.id);
@@ -157,6 +164,7 @@ RunView::RunView(QWidget *parent)
     auto *titleRow = new QHBoxLayout;
     titleRow->addWidget(m_title, 1);
     titleRow->addWidget(m_cancel);
+    titleRow->addWidget(m_register);
     titleRow->addWidget(m_branch);
 
     // Overview: params on the left; final metrics, lineage and tags on the right.
@@ -354,6 +362,7 @@ void RunView::updateHeader()
     m_error->setVisible(showError);
 
     m_cancel->setVisible(live);
+    m_register->setEnabled(status == tracking::RunStatus::Finished && !live);
     m_progress->setVisible(live);
     if (live) {
         const qint64 total = m_process->total();

@@ -66,6 +66,7 @@ public:
     QLabel *headerLabel() const { return m_title; }
     QLabel *lineageLabel() const { return m_lineage; }
     QPushButton *branchButton() const { return m_branch; }
+    QPushButton *registerButton() const { return m_register; }
     QPushButton *cancelButton() const { return m_cancel; }
     ConfusionMatrixWidget *confusionMatrix() const { return m_confusion; }
     /// Metric names with a curve chart ("logloss", "rmse"...), in display order.
@@ -79,6 +80,8 @@ public:
 
 signals:
     void branchRequested(const QString &runId);
+    /// "Register as Model…" on a finished run.
+    void registerRequested(const QString &runId);
     void cancelRequested(const QString &runId);
     void openDatasetRequested(const QString &ref);
     void openRunRequested(const QString &runId);
@@ -115,6 +118,7 @@ private:
     QLabel *m_error;
     QProgressBar *m_progress;
     QPushButton *m_branch;
+    QPushButton *m_register;
     QPushButton *m_cancel;
     QTabWidget *m_tabs;
     QTableWidget *m_params;

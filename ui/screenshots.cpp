@@ -13,6 +13,9 @@
 #include "importdialog.h"
 #include "mainwindow.h"
 #include "newrundialog.h"
+#include "modelcompareview.h"
+#include "modelsarea.h"
+#include "registryview.h"
 #include "profilepanel.h"
 #include "runview.h"
 #include "tablemodel.h"
@@ -34,6 +37,7 @@
 #include <QSortFilterProxyModel>
 #include <QTabWidget>
 #include <QTableView>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTimer>
 #include <QTreeView>
@@ -218,10 +222,10 @@ Status renderScreenshots(const QString &outDir, const QString &examplesDir, QStr
     if (Status s = finished(gbdt, QStringLiteral("training adult-gbdt")); !s)
         return s;
     const QString gbdtId = gbdt->runId();
-    if (Status s = finished(train(QStringLiteral("adult-logistic.yaml"), QStringLiteral("adult-logistic")),
-                            QStringLiteral("training adult-logistic"));
-        !s)
+    TrainingProcess *logistic = train(QStringLiteral("adult-logistic.yaml"), QStringLiteral("adult-logistic"));
+    if (Status s = finished(logistic, QStringLiteral("training adult-logistic")); !s)
         return s;
+    const QString logisticId = logistic->runId();
     if (Status s = finished(train(QStringLiteral("diamonds-ridge.yaml"), QStringLiteral("diamonds-ridge")),
                             QStringLiteral("training diamonds-ridge"));
         !s)
@@ -308,6 +312,7 @@ Status renderScreenshots(const QString &outDir, const QString &examplesDir, QStr
     // waterfall, fairness by sex.
     ExplainArea *models = window.explain();
     window.showArea(MainWindow::Models);
+    window.models()->tabs()->setCurrentWidget(models);
     models->showRun(gbdtId);
     if (!settle(tasks, [&] { return models->globalView()->report().has_value(); }))
         return fail(QStringLiteral("global explanation"));
@@ -333,6 +338,61 @@ Status renderScreenshots(const QString &outDir, const QString &examplesDir, QStr
     if (models->fairnessView()->report()->groups.size() != 2)
         return makeError(QStringLiteral("models-fairness.png: %1 groups of sex, not 2").arg(models->fairnessView()->report()->groups.size()));
     if (Status s = save(&window, QStringLiteral("models-fairness.png")); !s)
+        return s;
+
+    // The registry: the logistic baseline and the boosted trees registered from the Experiments area, the champion
+    // moved from one to the other after an approval; then the two compared with paired tests.
+    RegistryView *reg = window.models()->registry();
+    for (const auto &[run, why] : {std::pair(logisticId, QStringLiteral("logistic baseline")), std::pair(gbdtId, QStringLiteral("boosted trees"))}) {
+        QString registered;
+        QMetaObject::Connection c = QObject::connect(ex, &ExperimentsArea::modelRegistered, [&](const QString &ref, const QString &message) {
+            registered = ref.isEmpty() ? QStringLiteral("!") + message : ref;
+        });
+        ex->registerRunAs(run, QStringLiteral("credit"), why);
+        const bool done = waitFor([&] { return !registered.isEmpty(); });
+        QObject::disconnect(c);
+        if (!done || registered.startsWith(QLatin1Char('!')))
+            return makeError(QStringLiteral("registering %1: %2").arg(run.left(8), registered));
+    }
+    window.models()->tabs()->setCurrentWidget(reg);
+    const auto change = [&](const std::function<void()> &act, const QString &what) -> Status {
+        bool ok = false, finishedChange = false;
+        QMetaObject::Connection c = QObject::connect(reg, &RegistryView::changeFinished, [&](bool success, const QString &) {
+            ok = success;
+            finishedChange = true;
+        });
+        act();
+        const bool done = waitFor([&] { return finishedChange; });
+        QObject::disconnect(c);
+        if (!done || !ok)
+            return makeError(QStringLiteral("registry step failed: ") + what);
+        return settle(tasks, [&] { return !reg->isBusy(); }) ? Status::ok() : fail(what);
+    };
+    if (Status s = change([&] { reg->moveAlias(QStringLiteral("credit@v1"), QStringLiteral("champion"), QStringLiteral("first model in production")); },
+                          QStringLiteral("champion -> v1"));
+        !s)
+        return s;
+    if (Status s = change([&] { reg->approve(QStringLiteral("credit@v2"), QStringLiteral("comparison and fairness by sex reviewed")); },
+                          QStringLiteral("approve v2"));
+        !s)
+        return s;
+    if (Status s = change([&] { reg->moveAlias(QStringLiteral("credit@v2"), QStringLiteral("champion"), QStringLiteral("boosted trees beat the baseline")); },
+                          QStringLiteral("champion -> v2"));
+        !s)
+        return s;
+    reg->selectVersion(QStringLiteral("credit@v2"));
+    if (reg->snapshot().models.size() != 1 || reg->snapshot().models.front().versions.size() != 2
+        || reg->timelineTable()->rowCount() != 2)
+        return makeError(QStringLiteral("models-registry.png: the registry does not show two versions and two alias moves"));
+    if (Status s = save(&window, QStringLiteral("models-registry.png")); !s)
+        return s;
+    ModelCompareView *cmp = window.models()->compareView();
+    window.models()->compare(QStringLiteral("credit@v1"), QStringLiteral("credit@v2"));
+    if (!settle(tasks, [&] { return !cmp->isBusy() && cmp->comparison().has_value(); }))
+        return fail(QStringLiteral("compare credit@v1 with credit@v2"));
+    if (cmp->metricsTable()->rowCount() != 3 || cmp->comparison()->tests.size() != 4)
+        return makeError(QStringLiteral("models-compare.png: expected 3 metrics and 4 paired tests"));
+    if (Status s = save(&window, QStringLiteral("models-compare.png")); !s)
         return s;
 
     // Dark theme: the same widgets, colours from the palette.
@@ -362,6 +422,15 @@ Status renderScreenshots(const QString &outDir, const QString &examplesDir, QStr
     if (dark) {
         rv->tabs()->setCurrentIndex(RunView::EvaluationTab);
         dark = save(&window, QStringLiteral("experiments-dark-evaluation.png"));
+    }
+    if (dark) {
+        window.showArea(MainWindow::Models);
+        window.models()->tabs()->setCurrentWidget(reg);
+        dark = save(&window, QStringLiteral("models-dark-registry.png"));
+    }
+    if (dark) {
+        window.models()->tabs()->setCurrentWidget(cmp);
+        dark = save(&window, QStringLiteral("models-dark-compare.png"));
     }
     applyTheme(Theme::Light);
     window.close();

@@ -51,7 +51,9 @@ void TestScreenshots::rendersEveryView()
                                   QStringLiteral("experiments-curves.png"),  QStringLiteral("experiments-evaluation.png"),
                                   QStringLiteral("experiments-sweep.png"),   QStringLiteral("experiments-compare.png"),
                                   QStringLiteral("models-global.png"),       QStringLiteral("models-prediction.png"),
-                                  QStringLiteral("models-fairness.png"),
+                                  QStringLiteral("models-fairness.png"),     QStringLiteral("models-registry.png"),
+                                  QStringLiteral("models-compare.png"),      QStringLiteral("models-dark-registry.png"),
+                                  QStringLiteral("models-dark-compare.png"),
                                   QStringLiteral("experiments-dark-curves.png"),
                                   QStringLiteral("experiments-dark-evaluation.png")};
     QCOMPARE(files.size(), expected.size());
