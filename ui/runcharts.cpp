@@ -2,6 +2,8 @@
 
 #include "charts.h"
 
+#include "ml/metrics.h"
+
 #include <QtCharts/QChart>
 #include <QtCharts/QLegend>
 #include <QtCharts/QLegendMarker>
@@ -9,7 +11,9 @@
 #include <QtCharts/QScatterSeries>
 #include <QtCharts/QValueAxis>
 
+#include <QHelpEvent>
 #include <QLocale>
+#include <QToolTip>
 #include <QPainter>
 #include <QPainterPath>
 
@@ -95,14 +99,14 @@ void niceRange(QValueAxis *axis, double lo, double hi, int ticks, double minStep
     axis->setTickCount(int(std::lround((std::max(niceHi, niceLo + step) - niceLo) / step)) + 1);
 }
 
+} // namespace
+
 QString aucTitle(const QString &base, const QString &label, std::optional<double> auc)
 {
     if (!auc || std::isnan(*auc))
         return base;
     return QStringLiteral("%1 \u2014 %2 %3").arg(base, label, QLocale::c().toString(*auc, 'f', 3));
 }
-
-} // namespace
 
 QColor runSeriesColor(const QPalette &palette, int i)
 {
@@ -228,29 +232,33 @@ void CurvePlot::fit()
 
 // ---- evaluation charts ----
 
-QChart *makeRocChart(const EvaluationCurves &c, std::optional<double> auc, const QPalette &palette)
+QChart *makeRocChart(const CurveSet &c, const QString &name, const QString &title, const QPalette &palette,
+                     const CurveSet *average, const QString &averageName)
 {
     if (c.rocFpr.empty())
-        return makeMessageChart(QStringLiteral("ROC curves are drawn for binary classification runs"), palette);
-    auto *roc = line(c.rocFpr, c.rocTpr, QStringLiteral("model"), runSeriesColor(palette, 0));
-    auto *chance = line({0, 1}, {0, 1}, QStringLiteral("chance"), referenceColour(palette), Qt::DashLine, 1);
-    return unitChart(aucTitle(QStringLiteral("ROC curve"), QStringLiteral("AUC"), auc), QStringLiteral("false positive rate"),
-                     QStringLiteral("true positive rate"), {roc, chance}, palette);
+        return makeMessageChart(QStringLiteral("No ROC curve: the evaluated rows hold only one of the two sides"), palette);
+    std::vector<QAbstractSeries *> series{line(c.rocFpr, c.rocTpr, name, runSeriesColor(palette, 0))};
+    if (average && !average->rocFpr.empty())
+        series.push_back(line(average->rocFpr, average->rocTpr, averageName, runSeriesColor(palette, 1), Qt::DashLine, 1.5));
+    series.push_back(line({0, 1}, {0, 1}, QStringLiteral("chance"), referenceColour(palette), Qt::DotLine, 1));
+    return unitChart(title, QStringLiteral("false positive rate"), QStringLiteral("true positive rate"), series, palette);
 }
 
-QChart *makePrChart(const EvaluationCurves &c, std::optional<double> auc, const QPalette &palette)
+QChart *makePrChart(const CurveSet &c, const QString &name, const QString &title, const QPalette &palette,
+                    const CurveSet *average, const QString &averageName)
 {
     if (c.prRecall.empty())
-        return makeMessageChart(QStringLiteral("Precision-recall curves are drawn for binary classification runs"), palette);
-    auto *pr = line(c.prRecall, c.prPrecision, QStringLiteral("model"), runSeriesColor(palette, 0));
-    return unitChart(aucTitle(QStringLiteral("Precision-recall"), QStringLiteral("PR AUC"), auc), QStringLiteral("recall"),
-                     QStringLiteral("precision"), {pr}, palette);
+        return makeMessageChart(QStringLiteral("No precision-recall curve: the evaluated rows hold no positive"), palette);
+    std::vector<QAbstractSeries *> series{line(c.prRecall, c.prPrecision, name, runSeriesColor(palette, 0))};
+    if (average && !average->prRecall.empty())
+        series.push_back(line(average->prRecall, average->prPrecision, averageName, runSeriesColor(palette, 1), Qt::DashLine, 1.5));
+    return unitChart(title, QStringLiteral("recall"), QStringLiteral("precision"), series, palette);
 }
 
-QChart *makeCalibrationChart(const EvaluationCurves &c, const QPalette &palette)
+QChart *makeCalibrationChart(const CurveSet &c, const QString &title, const QPalette &palette)
 {
     if (c.calibrationPredicted.empty())
-        return makeMessageChart(QStringLiteral("Calibration is drawn for binary classification runs"), palette);
+        return makeMessageChart(QStringLiteral("No calibration curve was recorded"), palette);
     auto *curve = line(c.calibrationPredicted, c.calibrationObserved, QStringLiteral("model"), runSeriesColor(palette, 0));
     auto *points = new QScatterSeries;
     points->setName(QStringLiteral("bins"));
@@ -261,7 +269,7 @@ QChart *makeCalibrationChart(const EvaluationCurves &c, const QPalette &palette)
         if (std::isfinite(c.calibrationPredicted[i]) && std::isfinite(c.calibrationObserved[i]))
             points->append(c.calibrationPredicted[i], c.calibrationObserved[i]);
     auto *ideal = line({0, 1}, {0, 1}, QStringLiteral("perfectly calibrated"), referenceColour(palette), Qt::DashLine, 1);
-    QChart *chart = unitChart(QStringLiteral("Calibration"), QStringLiteral("mean predicted probability"),
+    QChart *chart = unitChart(title, QStringLiteral("mean predicted probability"),
                               QStringLiteral("observed positive rate"), {curve, points, ideal}, palette);
     // The scatter repeats the line's points; one legend entry for the model is enough.
     const auto markers = chart->legend()->markers(points);
@@ -272,11 +280,16 @@ QChart *makeCalibrationChart(const EvaluationCurves &c, const QPalette &palette)
 
 // ---- confusion matrix ----
 
+namespace {
+constexpr int kMinZoom = 8, kMaxZoom = 96, kMargin = 4;
+}
+
 ConfusionMatrixWidget::ConfusionMatrixWidget(QWidget *parent) : QWidget(parent)
 {
     setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
     setBackgroundRole(QPalette::Base);
     setAutoFillBackground(true);
+    setMouseTracking(true);
 }
 
 void ConfusionMatrixWidget::setMatrix(const QStringList &classes, const std::vector<std::vector<qint64>> &matrix)
@@ -285,31 +298,140 @@ void ConfusionMatrixWidget::setMatrix(const QStringList &classes, const std::vec
     m_matrix = matrix;
     while (m_classes.size() < qsizetype(m_matrix.size()))
         m_classes << QStringLiteral("class %1").arg(m_classes.size());
+    m_maxCell = 0;
+    for (const auto &row : m_matrix)
+        for (qint64 v : row)
+            m_maxCell = std::max(m_maxCell, v);
     updateGeometry();
     update();
+}
+
+void ConfusionMatrixWidget::setMode(Mode mode)
+{
+    m_mode = mode;
+    update();
+}
+
+void ConfusionMatrixWidget::setZoom(int cellPixels)
+{
+    m_zoom = std::clamp(cellPixels, kMinZoom, kMaxZoom);
+    updateGeometry();
+    update();
+}
+
+qint64 ConfusionMatrixWidget::rowTotal(int actual) const
+{
+    qint64 total = 0;
+    for (qint64 v : m_matrix[size_t(actual)])
+        total += v;
+    return total;
+}
+
+ConfusionMatrixWidget::Layout ConfusionMatrixWidget::layoutFor(QSize size) const
+{
+    Layout l;
+    const QFontMetrics fm(font());
+    const int lineH = fm.height();
+    const int k = std::max<int>(1, int(m_matrix.size()));
+    int labelW = 0;
+    for (const QString &c : m_classes)
+        labelW = std::max(labelW, fm.horizontalAdvance(c));
+    l.labelW = std::min(labelW, 16 * fm.averageCharWidth()) + 8;
+    const int top0 = kMargin + lineH + 6 + lineH + 4;            // title, "predicted"
+    const int left = kMargin + lineH + 6 + l.labelW;               // rotated "actual", row labels
+    // Column labels run horizontally while the widest fits a cell at the minimum zoom, else they are rotated.
+    const int fillCell = std::min((size.width() - left - kMargin) / k, (size.height() - top0 - lineH - kMargin) / k);
+    l.cell = std::clamp(std::max(m_zoom, fillCell), m_zoom, std::max(m_zoom, 140));
+    l.rotated = labelW + 4 > l.cell;
+    l.colLabelH = l.rotated ? l.labelW : lineH + 2;
+    if (l.rotated) {
+        const int fill = std::min((size.width() - left - kMargin) / k, (size.height() - top0 - l.colLabelH - kMargin) / k);
+        l.cell = std::clamp(std::max(m_zoom, fill), m_zoom, std::max(m_zoom, 140));
+    }
+    l.left = left;
+    l.top = top0 + l.colLabelH + 4;
+    return l;
+}
+
+ConfusionMatrixWidget::Layout ConfusionMatrixWidget::layout() const { return layoutFor(size()); }
+
+int ConfusionMatrixWidget::cellSize() const { return layout().cell; }
+
+QPoint ConfusionMatrixWidget::cellAt(QPoint pos) const
+{
+    const Layout l = layout();
+    const int k = int(m_matrix.size());
+    if (k == 0 || pos.x() < l.left || pos.y() < l.top)
+        return {-1, -1};
+    const int c = (pos.x() - l.left) / l.cell, a = (pos.y() - l.top) / l.cell;
+    if (a >= k || c >= k)
+        return {-1, -1};
+    return {a, c};
+}
+
+QString ConfusionMatrixWidget::cellDescription(int actual, int predicted) const
+{
+    if (actual < 0 || actual >= int(m_matrix.size()) || predicted < 0 || predicted >= int(m_matrix[size_t(actual)].size()))
+        return {};
+    const qint64 count = m_matrix[size_t(actual)][size_t(predicted)];
+    const qint64 total = rowTotal(actual);
+    const double share = total > 0 ? 100.0 * double(count) / double(total) : 0.0;
+    return QStringLiteral("actual %1, predicted %2: %3 of %4 rows (%5%)%6")
+        .arg(m_classes.value(actual), m_classes.value(predicted), QLocale().toString(count), QLocale().toString(total),
+             QLocale::c().toString(share, 'f', 1), actual == predicted ? QStringLiteral(", correct") : QString());
 }
 
 QString ConfusionMatrixWidget::cellText(int actual, int predicted) const
 {
     if (actual < 0 || actual >= int(m_matrix.size()) || predicted < 0 || predicted >= int(m_matrix[size_t(actual)].size()))
         return {};
-    const auto &row = m_matrix[size_t(actual)];
-    qint64 total = 0;
-    for (qint64 v : row)
-        total += v;
-    const qint64 count = row[size_t(predicted)];
+    const qint64 count = m_matrix[size_t(actual)][size_t(predicted)];
+    const qint64 total = rowTotal(actual);
     const double share = total > 0 ? 100.0 * double(count) / double(total) : 0.0;
-    return QStringLiteral("%1\n%2%").arg(QLocale().toString(count), QLocale::c().toString(share, 'f', 1));
+    const QString countText = QLocale().toString(count);
+    const QString shareText = QLocale::c().toString(share, 'f', share > 0 && share < 10 ? 1 : 0) + QLatin1Char('%');
+    const QFontMetrics fm(font());
+    const int cell = cellSize() - 4;
+    const bool countFits = fm.horizontalAdvance(countText) <= cell && fm.height() <= cell;
+    const bool shareFits = fm.horizontalAdvance(shareText) <= cell && fm.height() <= cell;
+    if (countFits && shareFits && 2 * fm.height() <= cell)
+        return m_mode == Mode::Counts ? countText + QLatin1Char('\n') + shareText : shareText + QLatin1Char('\n') + countText;
+    if (m_mode == Mode::Counts)
+        return countFits ? countText : QString();
+    return shareFits ? shareText : QString();
 }
 
-QSize ConfusionMatrixWidget::sizeHint() const { return QSize(360, 300); }
+QSize ConfusionMatrixWidget::sizeHint() const
+{
+    const Layout l = layoutFor(QSize(0, 0));
+    const int k = std::max<int>(1, int(m_matrix.size()));
+    return QSize(std::max(360, l.left + k * std::max(m_zoom, 28) + kMargin), std::max(300, l.top + k * std::max(m_zoom, 28) + kMargin));
+}
 
-QSize ConfusionMatrixWidget::minimumSizeHint() const { return QSize(200, 160); }
+QSize ConfusionMatrixWidget::minimumSizeHint() const
+{
+    const Layout l = layoutFor(QSize(0, 0));
+    const int k = std::max<int>(1, int(m_matrix.size()));
+    return QSize(l.left + k * m_zoom + kMargin, l.top + k * m_zoom + kMargin);
+}
+
+bool ConfusionMatrixWidget::event(QEvent *e)
+{
+    if (e->type() == QEvent::ToolTip) {
+        auto *help = static_cast<QHelpEvent *>(e);
+        const QPoint cell = cellAt(help->pos());
+        if (cell.x() >= 0)
+            QToolTip::showText(help->globalPos(), cellDescription(cell.x(), cell.y()), this);
+        else
+            QToolTip::hideText();
+        return true;
+    }
+    return QWidget::event(e);
+}
 
 void ConfusionMatrixWidget::paintEvent(QPaintEvent *)
 {
     QPainter p(this);
-    p.setRenderHint(QPainter::Antialiasing);
     const QPalette pal = palette();
     const QColor text = pal.color(QPalette::Text);
     QColor muted = text;
@@ -321,7 +443,10 @@ void ConfusionMatrixWidget::paintEvent(QPaintEvent *)
     p.setPen(text);
     const QFontMetrics fm(font());
     const int lineH = fm.height();
-    p.drawText(QRect(0, 4, width(), lineH + 2), Qt::AlignHCenter, QStringLiteral("Confusion matrix"));
+    const Layout l = layout();
+    const int gridW = l.cell * std::max(k, 1);
+    p.drawText(QRect(l.left, kMargin, std::max(gridW, width() - l.left), lineH + 2), Qt::AlignLeft,
+               m_mode == Mode::Counts ? QStringLiteral("Confusion matrix (rows)") : QStringLiteral("Confusion matrix (share of each actual class)"));
     if (k == 0) {
         p.setFont(font());
         p.setPen(muted);
@@ -329,30 +454,32 @@ void ConfusionMatrixWidget::paintEvent(QPaintEvent *)
         return;
     }
 
-    int labelW = 0;
-    for (const QString &c : m_classes)
-        labelW = std::max(labelW, fm.horizontalAdvance(c));
-    labelW = std::min(labelW + 10, width() / 3);
-    const int left = lineH + 8 + labelW;                 // rotated "actual" title, then row labels
-    const int top = 4 + lineH + 8 + lineH + 4 + lineH + 4;   // title, "predicted", column labels
-    const int cell = std::max(24, std::min({(width() - left - 8) / k, (height() - top - 8) / k, 140}));
-    const int gridW = cell * k;
-
     p.setFont(font());
     p.setPen(muted);
-    p.drawText(QRect(left, 4 + lineH + 6, gridW, lineH + 2), Qt::AlignHCenter, QStringLiteral("predicted"));
+    p.drawText(QRect(l.left, kMargin + lineH + 6, gridW, lineH + 2), Qt::AlignHCenter, QStringLiteral("predicted"));
     p.save();
-    p.translate(4 + lineH, top + gridW / 2);
+    p.translate(kMargin + lineH, l.top + gridW / 2);
     p.rotate(-90);
     p.drawText(QRect(-gridW / 2, -lineH, gridW, lineH + 2), Qt::AlignHCenter, QStringLiteral("actual"));
     p.restore();
 
+    // Labels: every class while the font fits a cell, else every n-th (the hover names every cell).
+    const int every = std::max(1, (lineH + l.cell - 1) / l.cell);
     p.setPen(text);
-    for (int c = 0; c < k; ++c) {
-        const QString label = fm.elidedText(m_classes.value(c), Qt::ElideRight, cell - 4);
-        p.drawText(QRect(left + c * cell, top - lineH - 4, cell, lineH + 2), Qt::AlignHCenter | Qt::AlignBottom, label);
-        const QString rowLabel = fm.elidedText(m_classes.value(c), Qt::ElideRight, labelW - 8);
-        p.drawText(QRect(left - labelW, top + c * cell, labelW - 8, cell), Qt::AlignRight | Qt::AlignVCenter, rowLabel);
+    for (int c = 0; c < k; c += every) {
+        const QString rowLabel = fm.elidedText(m_classes.value(c), Qt::ElideRight, l.labelW - 8);
+        p.drawText(QRect(l.left - l.labelW, l.top + c * l.cell, l.labelW - 6, l.cell), Qt::AlignRight | Qt::AlignVCenter, rowLabel);
+        if (l.rotated) {
+            const QString label = fm.elidedText(m_classes.value(c), Qt::ElideRight, l.colLabelH - 4);
+            p.save();
+            p.translate(l.left + c * l.cell + l.cell / 2 + lineH / 2 - 2, l.top - 4);
+            p.rotate(-90);
+            p.drawText(QRect(0, -lineH, l.colLabelH, lineH + 2), Qt::AlignLeft | Qt::AlignVCenter, label);
+            p.restore();
+        } else {
+            p.drawText(QRect(l.left + c * l.cell, l.top - l.colLabelH - 4, l.cell, l.colLabelH), Qt::AlignHCenter | Qt::AlignBottom,
+                       m_classes.value(c));
+        }
     }
 
     const QColor base = pal.color(QPalette::Base);
@@ -360,27 +487,48 @@ void ConfusionMatrixWidget::paintEvent(QPaintEvent *)
     QFont bold = font();
     bold.setBold(true);
     for (int a = 0; a < k; ++a) {
-        qint64 total = 0;
-        for (qint64 v : m_matrix[size_t(a)])
-            total += v;
+        const qint64 total = rowTotal(a);
         for (int c = 0; c < k && c < int(m_matrix[size_t(a)].size()); ++c) {
-            const double share = total > 0 ? double(m_matrix[size_t(a)][size_t(c)]) / double(total) : 0.0;
+            const qint64 count = m_matrix[size_t(a)][size_t(c)];
+            const double share = m_mode == Mode::Counts ? (m_maxCell > 0 ? double(count) / double(m_maxCell) : 0.0)
+                                                        : (total > 0 ? double(count) / double(total) : 0.0);
             const double t = share > 0 ? 0.12 + 0.88 * share : 0.0;
             const QColor fill = QColor::fromRgbF(float(base.redF() + (accent.redF() - base.redF()) * t),
                                                  float(base.greenF() + (accent.greenF() - base.greenF()) * t),
                                                  float(base.blueF() + (accent.blueF() - base.blueF()) * t));
-            const QRect r(left + c * cell, top + a * cell, cell, cell);
-            p.fillRect(r.adjusted(1, 1, -1, -1), fill);
-            QColor edge = text;
-            edge.setAlpha(a == c ? 160 : 40);
-            p.setPen(QPen(edge, a == c ? 1.5 : 1));
-            p.setBrush(Qt::NoBrush);
-            p.drawRect(QRectF(r).adjusted(1, 1, -1, -1));
-            p.setPen(qGray(fill.rgb()) > 140 ? QColor(0x1a, 0x1a, 0x1a) : QColor(0xf5, 0xf5, 0xf5));
-            p.setFont(a == c ? bold : font());
-            p.drawText(r, Qt::AlignCenter, cellText(a, c));
+            const QRect r(l.left + c * l.cell, l.top + a * l.cell, l.cell, l.cell);
+            const int inset = l.cell >= 16 ? 1 : 0;
+            p.fillRect(r.adjusted(inset, inset, -inset, -inset), fill);
+            if (a == c || l.cell >= 16) {
+                QColor edge = text;
+                edge.setAlpha(a == c ? 160 : 40);
+                p.setPen(QPen(edge, 1));
+                p.setBrush(Qt::NoBrush);
+                p.drawRect(QRectF(r).adjusted(0.5, 0.5, -0.5, -0.5));
+            }
+            const QString cellLabel = cellText(a, c);
+            if (!cellLabel.isEmpty()) {
+                p.setPen(qGray(fill.rgb()) > 140 ? QColor(0x1a, 0x1a, 0x1a) : QColor(0xf5, 0xf5, 0xf5));
+                p.setFont(a == c ? bold : font());
+                p.drawText(r, Qt::AlignCenter, cellLabel);
+                p.setFont(font());
+            }
         }
     }
+}
+
+QStringList describeConfusions(const QStringList &classes, const std::vector<std::vector<qint64>> &matrix, int n)
+{
+    QStringList out;
+    for (const ml::Confusion &c : ml::largestConfusions(matrix, n)) {
+        qint64 total = 0;
+        for (qint64 v : matrix[size_t(c.actual)])
+            total += v;
+        out << QStringLiteral("%1 of %2 actual %3 (%4%) predicted as %5")
+                   .arg(QLocale().toString(c.count), QLocale().toString(total), classes.value(c.actual),
+                        QLocale::c().toString(100.0 * c.shareOfActual, 'f', 1), classes.value(c.predicted));
+    }
+    return out;
 }
 
 } // namespace keel::ui

@@ -150,32 +150,64 @@ Expected<EvaluationCurves> parseEvaluationCurves(const QByteArray &json)
     if (c.classes.size() != qsizetype(c.confusion.size()))
         return fieldError(QStringLiteral("%1 classes but a %2 x %2 confusion matrix").arg(c.classes.size()).arg(c.confusion.size()),
                           QStringLiteral("classes"));
-    if (!o.contains(QStringLiteral("roc")))
-        return c;
-
-    const auto pair = [&](const char *group, const char *a, const char *b, std::vector<double> &x,
-                          std::vector<double> &y) -> Status {
-        auto xs = numbers(o, QLatin1String(group), QLatin1String(a));
-        if (!xs)
-            return xs.error();
-        auto ys = numbers(o, QLatin1String(group), QLatin1String(b));
-        if (!ys)
-            return ys.error();
-        if (xs->size() != ys->size())
-            return fieldError(QStringLiteral("%1 and %2 differ in length").arg(QLatin1String(a), QLatin1String(b)),
-                              QLatin1String(group));
-        x = std::move(*xs);
-        y = std::move(*ys);
+    // ROC, PR and (when `withCalibration`) calibration of one score, from the object `from`; fields named under `path`.
+    const auto curveSet = [](const QJsonObject &from, const QString &path, bool withCalibration, CurveSet &out) -> Status {
+        const auto pair = [&](const char *group, const char *a, const char *b, std::vector<double> &x,
+                              std::vector<double> &y) -> Status {
+            const QString where = path + QLatin1String(group);
+            auto xs = numbers(from, QLatin1String(group), QLatin1String(a));
+            if (!xs)
+                return fieldError(xs.error().message, path + xs.error().field);
+            auto ys = numbers(from, QLatin1String(group), QLatin1String(b));
+            if (!ys)
+                return fieldError(ys.error().message, path + ys.error().field);
+            if (xs->size() != ys->size())
+                return fieldError(QStringLiteral("%1 and %2 differ in length").arg(QLatin1String(a), QLatin1String(b)), where);
+            x = std::move(*xs);
+            y = std::move(*ys);
+            return Status::ok();
+        };
+        if (Status s = pair("roc", "fpr", "tpr", out.rocFpr, out.rocTpr); !s)
+            return s;
+        if (Status s = pair("pr", "recall", "precision", out.prRecall, out.prPrecision); !s)
+            return s;
+        if (!withCalibration)
+            return Status::ok();
+        if (Status s = pair("calibration", "predicted", "observed", out.calibrationPredicted, out.calibrationObserved); !s)
+            return s;
+        for (const QJsonValue &v : from.value(QStringLiteral("calibration")).toObject().value(QStringLiteral("count")).toArray())
+            out.calibrationCount.push_back(qint64(v.toDouble()));
         return Status::ok();
     };
-    if (Status s = pair("roc", "fpr", "tpr", c.rocFpr, c.rocTpr); !s)
+    const auto number = [](const QJsonValue &v) { return v.isDouble() ? v.toDouble() : std::nan(""); };
+    if (o.contains(QStringLiteral("one_vs_rest"))) {
+        const QJsonObject ovr = o.value(QStringLiteral("one_vs_rest")).toObject();
+        const QJsonArray perClass = ovr.value(QStringLiteral("classes")).toArray();
+        if (perClass.size() != c.classes.size())
+            return fieldError(QStringLiteral("%1 classes but %2 one-vs-rest entries").arg(c.classes.size()).arg(perClass.size()),
+                              QStringLiteral("one_vs_rest.classes"));
+        c.rocAucMacro = number(ovr.value(QStringLiteral("roc_auc_macro")));
+        c.rocAucMicro = number(ovr.value(QStringLiteral("roc_auc_micro")));
+        c.prAucMacro = number(ovr.value(QStringLiteral("pr_auc_macro")));
+        c.prAucMicro = number(ovr.value(QStringLiteral("pr_auc_micro")));
+        if (Status s = curveSet(ovr.value(QStringLiteral("micro")).toObject(), QStringLiteral("one_vs_rest.micro."), false, c.micro); !s)
+            return s.error();
+        for (qsizetype i = 0; i < perClass.size(); ++i) {
+            const QJsonObject one = perClass[i].toObject();
+            ClassCurves cc;
+            cc.support = qint64(one.value(QStringLiteral("support")).toDouble());
+            cc.rocAuc = number(one.value(QStringLiteral("roc_auc")));
+            cc.prAuc = number(one.value(QStringLiteral("pr_auc")));
+            if (Status s = curveSet(one, QStringLiteral("one_vs_rest.classes[%1].").arg(i), true, cc); !s)
+                return s.error();
+            c.perClass.push_back(std::move(cc));
+        }
+        return c;
+    }
+    if (!o.contains(QStringLiteral("roc")))
+        return c;
+    if (Status s = curveSet(o, QString(), true, c); !s)
         return s.error();
-    if (Status s = pair("pr", "recall", "precision", c.prRecall, c.prPrecision); !s)
-        return s.error();
-    if (Status s = pair("calibration", "predicted", "observed", c.calibrationPredicted, c.calibrationObserved); !s)
-        return s.error();
-    for (const QJsonValue &v : o.value(QStringLiteral("calibration")).toObject().value(QStringLiteral("count")).toArray())
-        c.calibrationCount.push_back(qint64(v.toDouble()));
     return c;
 }
 

@@ -11,23 +11,40 @@
 #include <QPointF>
 #include <QStringList>
 
+#include <cmath>
 #include <map>
 #include <optional>
 #include <vector>
 
 namespace keel::ui {
 
-/// The "curves" artifact of a classification run: confusion matrix for any number of classes; ROC, PR and
-/// calibration for binary tasks. Plain value.
-struct EvaluationCurves {
-    QStringList classes;
-    std::vector<std::vector<qint64>> confusion;   ///< [actual][predicted]
+/// ROC, precision-recall and calibration points of one score against one class. Plain value.
+struct CurveSet {
     std::vector<double> rocFpr, rocTpr;
     std::vector<double> prRecall, prPrecision;
     std::vector<double> calibrationPredicted, calibrationObserved;
     std::vector<qint64> calibrationCount;
+};
+
+/// One class of a multiclass run against the rest (ml::oneVsRest). Plain value.
+struct ClassCurves : CurveSet {
+    qint64 support = 0;
+    double rocAuc = std::nan(""), prAuc = std::nan("");
+};
+
+/// The "curves" artifact of a classification run: confusion matrix for any number of classes; ROC, PR and
+/// calibration of P(class 1) for binary tasks (the CurveSet base), and one-vs-rest per class with macro and micro
+/// averages for multiclass tasks. Plain value.
+struct EvaluationCurves : CurveSet {
+    QStringList classes;
+    std::vector<std::vector<qint64>> confusion;   ///< [actual][predicted]
+    std::vector<ClassCurves> perClass;            ///< multiclass: one per class, in class order
+    CurveSet micro;                               ///< multiclass: micro-average ROC and PR
+    double rocAucMacro = std::nan(""), rocAucMicro = std::nan("");
+    double prAucMacro = std::nan(""), prAucMicro = std::nan("");
 
     bool isBinary() const { return !rocFpr.empty(); }
+    bool isMulticlass() const { return !perClass.empty(); }
 };
 
 /// Parses the curves JSON ({"classes", "confusion_matrix", "roc": {fpr, tpr}, "pr": {recall, precision},

@@ -10,6 +10,7 @@
 #include <QtCharts/QChart>
 #include <QtCharts/QChartView>
 
+#include <QComboBox>
 #include <QEvent>
 #include <QGridLayout>
 #include <QHBoxLayout>
@@ -20,6 +21,8 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QSignalBlocker>
+#include <QSlider>
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QTabWidget>
@@ -123,7 +126,9 @@ RunView::RunView(QWidget *parent)
       m_noCurves(new EmptyState(QStringLiteral("No training curves"), QString(), this)), m_curvesPage(new QWidget(this)),
       m_curvesGrid(new QGridLayout(m_curvesPage)), m_evaluationStack(new QStackedWidget(this)),
       m_noEvaluation(new EmptyState(QStringLiteral("No evaluation curves"), QString(), this)),
-      m_confusion(new ConfusionMatrixWidget(this)), m_roc(makeChartView(this)), m_pr(makeChartView(this)),
+      m_confusion(new ConfusionMatrixWidget(this)), m_confusionMode(new QComboBox(this)),
+      m_zoom(new QSlider(Qt::Horizontal, this)), m_confusions(new QLabel(this)), m_classBar(new QWidget(this)),
+      m_classPicker(new QComboBox(this)), m_ovrSummary(new QLabel(this)), m_roc(makeChartView(this)), m_pr(makeChartView(this)),
       m_calibration(makeChartView(this)), m_config(new QPlainTextEdit(this)),
       m_artifacts(makeTable({QStringLiteral("Artifact"), QStringLiteral("Kind"), QStringLiteral("Size"), QStringLiteral("Object")},
                             this, QStringLiteral("runArtifacts")))
@@ -206,13 +211,62 @@ RunView::RunView(QWidget *parent)
 
     // Evaluation: confusion matrix, ROC, precision-recall and calibration.
     m_confusion->setObjectName(QStringLiteral("confusionMatrix"));
+    m_confusionMode->setObjectName(QStringLiteral("confusionMode"));
+    m_confusionMode->addItem(QStringLiteral("Share of actual class"));
+    m_confusionMode->addItem(QStringLiteral("Counts"));
+    m_confusionMode->setToolTip(QStringLiteral("Shade and label cells by their share of the actual class's rows, or by count"));
+    m_zoom->setObjectName(QStringLiteral("confusionZoom"));
+    m_zoom->setRange(8, 96);
+    m_zoom->setValue(m_confusion->zoom());
+    m_zoom->setMaximumWidth(140);
+    m_zoom->setToolTip(QStringLiteral("Smallest cell size: larger cells show their numbers, the matrix scrolls"));
+    m_confusions->setObjectName(QStringLiteral("largestConfusions"));
+    m_confusions->setWordWrap(true);
+    m_confusions->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    auto *confusionScroll = new QScrollArea(this);
+    confusionScroll->setWidget(m_confusion);
+    confusionScroll->setWidgetResizable(true);
+    confusionScroll->setFrameShape(QFrame::NoFrame);
+    auto *confusionPanel = new QWidget(this);
+    auto *confusionLayout = new QVBoxLayout(confusionPanel);
+    confusionLayout->setContentsMargins(0, 0, 0, 0);
+    auto *confusionBar = new QHBoxLayout;
+    confusionBar->addWidget(m_confusionMode);
+    confusionBar->addStretch(1);
+    confusionBar->addWidget(new QLabel(QStringLiteral("Zoom"), this));
+    confusionBar->addWidget(m_zoom);
+    confusionLayout->addLayout(confusionBar);
+    confusionLayout->addWidget(confusionScroll, 1);
+    confusionLayout->addWidget(m_confusions);
+    connect(m_confusionMode, &QComboBox::currentIndexChanged, this, [this](int i) {
+        m_confusion->setMode(i == 1 ? ConfusionMatrixWidget::Mode::Counts : ConfusionMatrixWidget::Mode::RowShare);
+    });
+    connect(m_zoom, &QSlider::valueChanged, m_confusion, &ConfusionMatrixWidget::setZoom);
+
+    m_classPicker->setObjectName(QStringLiteral("evaluationClass"));
+    m_classPicker->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    m_classPicker->setToolTip(QStringLiteral("The class whose one-vs-rest ROC, precision-recall and calibration curves are shown"));
+    m_ovrSummary->setObjectName(QStringLiteral("ovrSummary"));
+    m_ovrSummary->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    auto *classLayout = new QHBoxLayout(m_classBar);
+    classLayout->setContentsMargins(0, 0, 0, 0);
+    classLayout->addWidget(new QLabel(QStringLiteral("Class (one vs rest):"), this));
+    classLayout->addWidget(m_classPicker);
+    classLayout->addWidget(m_ovrSummary, 1);
+    connect(m_classPicker, &QComboBox::currentIndexChanged, this, [this] { rebuildClassCharts(); });
+
     auto *evaluation = new QWidget(this);
     auto *evalGrid = new QGridLayout(evaluation);
     evalGrid->setContentsMargins(0, 0, 0, 0);
-    evalGrid->addWidget(m_confusion, 0, 0);
-    evalGrid->addWidget(m_roc, 0, 1);
-    evalGrid->addWidget(m_pr, 1, 0);
-    evalGrid->addWidget(m_calibration, 1, 1);
+    evalGrid->addWidget(m_classBar, 0, 0, 1, 2);
+    evalGrid->addWidget(confusionPanel, 1, 0);
+    evalGrid->addWidget(m_roc, 1, 1);
+    evalGrid->addWidget(m_pr, 2, 0);
+    evalGrid->addWidget(m_calibration, 2, 1);
+    evalGrid->setRowStretch(1, 1);
+    evalGrid->setRowStretch(2, 1);
+    evalGrid->setColumnStretch(0, 1);
+    evalGrid->setColumnStretch(1, 1);
     m_evaluationStack->addWidget(m_noEvaluation);
     m_evaluationStack->addWidget(evaluation);
 
@@ -588,18 +642,66 @@ void RunView::rebuildEvaluation()
     }
     const EvaluationCurves &e = *d.evaluation;
     m_confusion->setMatrix(e.classes, e.confusion);
+    const QStringList words = describeConfusions(e.classes, e.confusion, 5);
+    m_confusions->setText(words.isEmpty() ? QStringLiteral("No row was confused with another class.")
+                                          : QStringLiteral("Largest confusions: ") + words.join(QStringLiteral("; ")) + QLatin1Char('.'));
+    // The class picker keeps the picked class across runs with the same labels; by default the most frequent class.
+    const QString picked = m_classPicker->currentData().toString();
+    {
+        const QSignalBlocker block(m_classPicker);
+        m_classPicker->clear();
+        int best = 0;
+        for (size_t i = 0; i < e.perClass.size(); ++i) {
+            const ClassCurves &c = e.perClass[i];
+            m_classPicker->addItem(QStringLiteral("%1  (%2 rows, AUC %3)")
+                                       .arg(e.classes.value(int(i)), QLocale().toString(c.support),
+                                            std::isnan(c.rocAuc) ? QStringLiteral("–") : QLocale::c().toString(c.rocAuc, 'f', 3)),
+                                   e.classes.value(int(i)));
+            if (c.support > e.perClass[size_t(best)].support)
+                best = int(i);
+        }
+        const int keep = m_classPicker->findData(picked);
+        m_classPicker->setCurrentIndex(keep >= 0 ? keep : best);
+    }
+    m_classBar->setVisible(e.isMulticlass());
+    if (e.isMulticlass()) {
+        auto num = [](double v) { return std::isnan(v) ? QStringLiteral("–") : QLocale::c().toString(v, 'f', 3); };
+        m_ovrSummary->setText(QStringLiteral("ROC AUC macro %1 · micro %2 · average precision macro %3 · micro %4")
+                                  .arg(num(e.rocAucMacro), num(e.rocAucMicro), num(e.prAucMacro), num(e.prAucMicro)));
+    }
+    rebuildClassCharts();
+    m_evaluationStack->setCurrentIndex(1);
+}
+
+void RunView::rebuildClassCharts()
+{
+    if (!m_details || !m_details->evaluation)
+        return;
+    const RunDetails &d = *m_details;
+    const EvaluationCurves &e = *d.evaluation;
+    const QPalette pal = palette();
+    if (e.isMulticlass()) {
+        const int k = std::clamp(m_classPicker->currentIndex(), 0, int(e.perClass.size()) - 1);
+        const ClassCurves &c = e.perClass[size_t(k)];
+        const QString name = e.classes.value(k) + QStringLiteral(" vs rest");
+        replaceChart(m_roc, makeRocChart(c, name, aucTitle(QStringLiteral("ROC: ") + name, QStringLiteral("AUC"), c.rocAuc), pal,
+                                         &e.micro, QStringLiteral("micro-average (%1)").arg(QLocale::c().toString(e.rocAucMicro, 'f', 3))));
+        replaceChart(m_pr, makePrChart(c, name, aucTitle(QStringLiteral("Precision-recall: ") + name, QStringLiteral("AP"), c.prAuc), pal,
+                                       &e.micro, QStringLiteral("micro-average (%1)").arg(QLocale::c().toString(e.prAucMicro, 'f', 3))));
+        replaceChart(m_calibration, makeCalibrationChart(c, QStringLiteral("Calibration of P(%1)").arg(e.classes.value(k)), pal));
+        return;
+    }
     std::optional<double> rocAuc, prAuc;
-    for (const auto &[k, v] : d.finalMetrics()) {
-        if (k == u"test.roc_auc")
+    for (const auto &[key, v] : d.finalMetrics()) {
+        if (key == u"test.roc_auc")
             rocAuc = v;
-        else if (k == u"test.pr_auc")
+        else if (key == u"test.pr_auc")
             prAuc = v;
     }
-    const QPalette pal = palette();
-    replaceChart(m_roc, makeRocChart(e, rocAuc, pal));
-    replaceChart(m_pr, makePrChart(e, prAuc, pal));
-    replaceChart(m_calibration, makeCalibrationChart(e, pal));
-    m_evaluationStack->setCurrentIndex(1);
+    const QString positive = e.classes.value(1, QStringLiteral("class 1"));
+    replaceChart(m_roc, makeRocChart(e, QStringLiteral("P(%1)").arg(positive), aucTitle(QStringLiteral("ROC curve"), QStringLiteral("AUC"), rocAuc), pal));
+    replaceChart(m_pr, makePrChart(e, QStringLiteral("P(%1)").arg(positive), aucTitle(QStringLiteral("Precision-recall"), QStringLiteral("PR AUC"), prAuc), pal));
+    replaceChart(m_calibration, makeCalibrationChart(e, QStringLiteral("Calibration of P(%1)").arg(positive), pal));
 }
 
 void RunView::onLinkActivated(const QString &link)

@@ -24,6 +24,8 @@ class QTableWidget;
 class QGridLayout;
 
 QT_BEGIN_NAMESPACE
+class QComboBox;
+class QSlider;
 class QChart;
 class QChartView;
 QT_END_NAMESPACE
@@ -69,6 +71,12 @@ public:
     QPushButton *registerButton() const { return m_register; }
     QPushButton *cancelButton() const { return m_cancel; }
     ConfusionMatrixWidget *confusionMatrix() const { return m_confusion; }
+    /// Counts or share-of-row shading of the confusion matrix.
+    QComboBox *confusionModeBox() const { return m_confusionMode; }
+    /// The largest confusions in words, under the matrix.
+    QLabel *confusionsLabel() const { return m_confusions; }
+    /// Multiclass runs: the class whose one-vs-rest ROC, PR and calibration curves are shown (hidden otherwise).
+    QComboBox *classPicker() const { return m_classPicker; }
     /// Metric names with a curve chart ("logloss", "rmse"...), in display order.
     QStringList curveMetrics() const;
     /// The curves of one metric, or null.
@@ -104,6 +112,8 @@ private:
     void addCurvePoint(const QString &key, qint64 step, double value);
     CurveChart &curveChart(const QString &metric);
     void rebuildEvaluation();
+    /// Redraws ROC, PR and calibration for the picked class (multiclass) or class 1 (binary).
+    void rebuildClassCharts();
     void onLinkActivated(const QString &link);
 
     std::optional<RunDetails> m_details;
@@ -134,6 +144,12 @@ private:
     QStackedWidget *m_evaluationStack;
     EmptyState *m_noEvaluation;
     ConfusionMatrixWidget *m_confusion;
+    QComboBox *m_confusionMode;
+    QSlider *m_zoom;
+    QLabel *m_confusions;
+    QWidget *m_classBar;
+    QComboBox *m_classPicker;
+    QLabel *m_ovrSummary;
     QChartView *m_roc;
     QChartView *m_pr;
     QChartView *m_calibration;

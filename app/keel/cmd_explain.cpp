@@ -28,11 +28,12 @@ QString interval(const explain::Estimate &e)
     return QStringLiteral("%1 [%2, %3]").arg(num(e.value), num(e.low), num(e.high));
 }
 
-void printLocal(Context &ctx, const explain::ExplanationReport &report, const explain::LocalExplanations &local)
+void printLocal(Context &ctx, const explain::ExplanationReport &report, const explain::LocalExplanations &local, int shownClass)
 {
     const explain::Attribution &a = local.attribution;
     for (qint64 i = 0; i < local.count(); ++i) {
-        const explain::PredictionText predicted = explain::describePrediction(report.task, report.classes, local.predictionOf(i));
+        const explain::PredictionText predicted =
+            explain::describePrediction(report.task, report.classes, local.predictionOf(i), shownClass);
         const int k = predicted.output;
         ctx.out << "row " << local.rows[size_t(i)] << ": " << predicted.text();
         if (!local.actual.isEmpty())
@@ -65,10 +66,10 @@ void printLocal(Context &ctx, const explain::ExplanationReport &report, const ex
     }
 }
 
-void printGlobal(Context &ctx, const explain::GlobalExplanation &global)
+void printGlobal(Context &ctx, const explain::ExplanationReport &report, const explain::GlobalExplanation &global)
 {
-    ctx.out << "global, on " << global.rows << " rows (mean |SHAP| on the margin; "
-            << "permutation importance: metric drop, mean ± std over repeats)\n";
+    ctx.out << "global, on " << global.rows << " rows (mean |SHAP| on the " << explain::marginName(report.task, report.classes, global.output)
+            << ", base value " << num(global.base) << "; permutation importance: metric drop, mean ± std over repeats)\n";
     const auto &perm = global.permutation;
     std::vector<QStringList> rows;
     for (size_t i = 0; i < std::min<size_t>(global.importance.size(), 15); ++i) {
@@ -165,6 +166,17 @@ int cmdExplain(Context &ctx)
     }
     if (request.rows.empty() && !request.global && request.fairness.isEmpty())
         return ctx.usage(QStringLiteral("say what to explain: --rows LIST, --global and/or --fairness COLUMN"));
+    int shownClass = -1;   // --rows: the predicted class of each row unless --class names one
+    if (ctx.parser.isSet(QStringLiteral("class"))) {
+        if (ctx.parser.isSet(QStringLiteral("output")))
+            return ctx.usage(QStringLiteral("give --class or --output, not both"));
+        if (model->ctx.task() != ml::Task::MulticlassClassification)
+            return ctx.usage(QStringLiteral("--class is for multiclass models; this one is %1").arg(ml::taskName(model->ctx.task())));
+        auto k = explain::classIndex(model->ctx.classes(), ctx.parser.value(QStringLiteral("class")));
+        if (!k)
+            return ctx.fail(k.error());
+        shownClass = request.output = *k;
+    }
     Feedback *feedback = ctx.feedback();
     cancelOnSignals(feedback);
     auto result = explain::explainRun(*ws, *model, request, feedback);
@@ -192,9 +204,9 @@ int cmdExplain(Context &ctx)
             << (result->cached ? QStringLiteral(" (stored result from %1)").arg(r.created.toString(Qt::ISODateWithMs)) : QString())
             << "\n\n";
     if (r.local)
-        printLocal(ctx, r, *r.local);
+        printLocal(ctx, r, *r.local, shownClass);
     if (r.global)
-        printGlobal(ctx, *r.global);
+        printGlobal(ctx, r, *r.global);
     if (r.fairness)
         printFairness(ctx, *r.fairness);
     ctx.out << "stored as artifact " << result->artifactName << " of run " << model->runId << " (object " << result->objectId.left(16) << ")\n";
@@ -236,7 +248,11 @@ std::vector<Command> explainCommands()
                                   QStringLiteral("n")});
                      p.addOption({QStringLiteral("repeats"), QStringLiteral("Permutation importance repeats (default 5)."), QStringLiteral("n")});
                      p.addOption({QStringLiteral("bootstrap"), QStringLiteral("Fairness bootstrap resamples (default 500)."), QStringLiteral("n")});
-                     p.addOption({QStringLiteral("output"), QStringLiteral("Multiclass: class index for the global views."), QStringLiteral("k")});
+                     p.addOption({QStringLiteral("class"),
+                                  QStringLiteral("Multiclass: the class to explain, exactly as labelled (case matters). Default: each row's\n"
+                                                 "predicted class for --rows, the most frequent class for --global."),
+                                  QStringLiteral("label")});
+                     p.addOption({QStringLiteral("output"), QStringLiteral("Multiclass: class index for the global views (see --class)."), QStringLiteral("k")});
                      p.addOption({QStringLiteral("seed"), QStringLiteral("Seed for every sample (default 1)."), QStringLiteral("seed")});
                      p.addOption({QStringLiteral("interactions"),
                                   QStringLiteral("Tree models: SHAP interaction values of --rows among the top K columns (in --json)."),

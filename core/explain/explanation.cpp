@@ -172,6 +172,7 @@ QJsonObject globalToJson(const GlobalExplanation &g)
         importance.append(QJsonObject{{QStringLiteral("feature"), f.feature},
                                       {QStringLiteral("mean_abs_shap"), jsonNumber(f.meanAbsShap)}});
     QJsonObject o{{QStringLiteral("rows"), g.rows},
+                  {QStringLiteral("output"), g.output},
                   {QStringLiteral("base"), jsonNumber(g.base)},
                   {QStringLiteral("max_abs_residual"), jsonNumber(g.maxAbsResidual)},
                   {QStringLiteral("importance"), importance},
@@ -201,6 +202,9 @@ Expected<GlobalExplanation> globalFromJson(const QJsonObject &o)
 {
     GlobalExplanation g;
     g.rows = o.value(QStringLiteral("rows")).toInteger(0);
+    g.output = o.value(QStringLiteral("output")).toInt(0);
+    if (g.output < 0)
+        return fieldError(QStringLiteral("output"), QStringLiteral("must not be negative"));
     g.base = numberFromJson(o.value(QStringLiteral("base")));
     g.maxAbsResidual = numberFromJson(o.value(QStringLiteral("max_abs_residual")));
     for (const QJsonValue &v : o.value(QStringLiteral("importance")).toArray()) {
@@ -304,6 +308,11 @@ Expected<ExplanationReport> ExplanationReport::fromJson(const QJsonObject &json)
         auto g = globalFromJson(json.value(QStringLiteral("global")).toObject());
         if (!g)
             return within(QStringLiteral("global"), g.error());
+        // Reports written before the explained class was recorded name it only in their request.
+        if (!json.value(QStringLiteral("global")).toObject().contains(QStringLiteral("output")))
+            g->output = std::max(0, r.request.value(QStringLiteral("output")).toInt(0));
+        if (r.task == ml::Task::MulticlassClassification && g->output >= r.classes.size())
+            return fieldError(QStringLiteral("global.output"), QStringLiteral("names class %1 of %2").arg(g->output).arg(r.classes.size()));
         r.global = std::move(*g);
     }
     if (Status s = optionalPart(json, QStringLiteral("fairness"), r.fairness); !s)
@@ -320,11 +329,15 @@ int explainedOutput(ml::Task task, std::span<const double> prediction)
     return int(std::max_element(prediction.begin(), prediction.end()) - prediction.begin());
 }
 
-PredictionText describePrediction(ml::Task task, const QStringList &classes, std::span<const double> prediction)
+PredictionText describePrediction(ml::Task task, const QStringList &classes, std::span<const double> prediction,
+                                  int shownClass)
 {
     PredictionText t;
     t.task = task;
     t.output = explainedOutput(task, prediction);
+    const int predicted = t.output;
+    if (task == ml::Task::MulticlassClassification && shownClass >= 0 && size_t(shownClass) < prediction.size())
+        t.output = shownClass;
     t.value = prediction.empty() ? std::nan("") : prediction[size_t(t.output)];
     switch (task) {
     case ml::Task::BinaryClassification:
@@ -333,18 +346,40 @@ PredictionText describePrediction(ml::Task task, const QStringList &classes, std
         break;
     case ml::Task::MulticlassClassification:
         t.quantity = QStringLiteral("P(%1)").arg(classes.value(t.output, QStringLiteral("class %1").arg(t.output)));
-        t.predictedLabel = classes.value(t.output, QString::number(t.output));
+        t.predictedLabel = classes.value(predicted, QString::number(predicted));
+        t.predictedShown = t.output == predicted;
         break;
     case ml::Task::Regression: t.quantity = QStringLiteral("prediction"); break;
     }
     return t;
 }
 
+Expected<int> classIndex(const QStringList &classes, const QString &name)
+{
+    const qsizetype exact = classes.indexOf(name);
+    if (exact >= 0)
+        return int(exact);
+    QStringList caseOnly;
+    for (const QString &c : classes)
+        if (c.compare(name, Qt::CaseInsensitive) == 0)
+            caseOnly << c;
+    if (!caseOnly.isEmpty())
+        return makeError(ErrorKind::NotFound,
+                         QStringLiteral("no class '%1' (class names are case-sensitive; did you mean %2?)")
+                             .arg(name, QLatin1Char('\'') + caseOnly.join(QStringLiteral("' or '")) + QLatin1Char('\'')),
+                         {}, -1, QStringLiteral("class"));
+    return makeError(ErrorKind::NotFound,
+                     QStringLiteral("no class '%1'; the classes are: %2").arg(name, classes.join(QStringLiteral(", "))), {}, -1,
+                     QStringLiteral("class"));
+}
+
 QString PredictionText::text() const
 {
     switch (task) {
     case ml::Task::BinaryClassification: return QStringLiteral("%1 = %2 \u2192 %3").arg(quantity, num(value), predictedLabel);
-    case ml::Task::MulticlassClassification: return QStringLiteral("%1 = %2 (the predicted class)").arg(quantity, num(value));
+    case ml::Task::MulticlassClassification:
+        return predictedShown ? QStringLiteral("%1 = %2 (the predicted class)").arg(quantity, num(value))
+                              : QStringLiteral("%1 = %2 (predicted: %3)").arg(quantity, num(value), predictedLabel);
     case ml::Task::Regression: break;
     }
     return QStringLiteral("%1 = %2").arg(quantity, num(value, 5));

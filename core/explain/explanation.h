@@ -67,6 +67,7 @@ struct FeatureImportance {
 /// The global views on a seeded sample of the population. Plain value.
 struct GlobalExplanation {
     qint64 rows = 0;                            ///< sampled rows behind importance, beeswarm and dependence
+    int output = 0;                             ///< the explained output (multiclass: the class index)
     double base = 0;                            ///< base value of the explained output
     double maxAbsResidual = 0;
     std::vector<FeatureImportance> importance;  ///< most important first
@@ -116,14 +117,23 @@ int explainedOutput(ml::Task task, std::span<const double> prediction);
 /// What a prediction reads as. Plain value.
 struct PredictionText {
     ml::Task task = ml::Task::Regression;
-    int output = 0;             ///< explainedOutput()
+    int output = 0;             ///< explainedOutput(), or the class asked for
     QString quantity;           ///< "P(>50K)", "P(setosa)" or "prediction"
     double value = 0;           ///< the probability or the predicted value
     QString predictedLabel;     ///< the predicted class; empty for regression
+    bool predictedShown = true; ///< multiclass: `quantity` is the predicted class's probability
     /// "P(>50K) = 0.83 → >50K", "P(setosa) = 0.91 (the predicted class)", "prediction = 12.5".
     QString text() const;
 };
-PredictionText describePrediction(ml::Task task, const QStringList &classes, std::span<const double> prediction);
+/// `shownClass` (multiclass only): explain this class's probability instead of the predicted class's; -1 = the
+/// predicted class. The text then reads "P(hId) = 0.12 (predicted: hid)".
+PredictionText describePrediction(ml::Task task, const QStringList &classes, std::span<const double> prediction,
+                                  int shownClass = -1);
+
+/// The index of class `name` among `classes`, compared exactly (labels that differ only in case are different
+/// classes). A name that matches no class is an error listing the classes; when it matches some only when case is
+/// ignored, the error names those.
+Expected<int> classIndex(const QStringList &classes, const QString &name);
 
 /// The margin output k is on: "log-odds of >50K", "score of setosa" or "prediction".
 QString marginName(ml::Task task, const QStringList &classes, int k);

@@ -405,6 +405,7 @@ Expected<GlobalExplanation> explainGlobally(const ModelContext &ctx, const RowAt
     if (!summary)
         return summary.error();
     global.rows = qint64(sample.size());
+    global.output = request.output;
     global.base = a->base[size_t(request.output)];
     global.maxAbsResidual = a->maxAbsResidual();
     global.summary = std::move(*summary);
@@ -453,6 +454,26 @@ Expected<GlobalExplanation> explainGlobally(const ModelContext &ctx, const RowAt
 
 } // namespace
 
+Expected<int> defaultGlobalClass(const ModelContext &ctx, const data::Table &population, Feedback *feedback)
+{
+    if (ctx.task() != ml::Task::MulticlassClassification)
+        return 0;
+    const int k = ctx.outputs();
+    std::vector<qint64> counts(size_t(std::max(k, 1)), 0);
+    if (auto target = ctx.target(population); target) {
+        for (double v : target->values)
+            if (std::isfinite(v) && v >= 0 && v < k)
+                ++counts[size_t(v)];
+    } else {
+        auto p = ctx.predict(population, feedback);
+        if (!p)
+            return p.error();
+        for (size_t r = 0; r + size_t(k) <= p->size(); r += size_t(k))
+            ++counts[size_t(std::max_element(p->begin() + qsizetype(r), p->begin() + qsizetype(r) + k) - (p->begin() + qsizetype(r)))];
+    }
+    return int(std::max_element(counts.begin(), counts.end()) - counts.begin());
+}
+
 Expected<ExplainResult> explainRun(workspace::Workspace &ws, const RunModel &model, const ExplainRequest &request,
                                    Feedback *feedback)
 {
@@ -463,7 +484,7 @@ Expected<ExplainResult> explainRun(workspace::Workspace &ws, const RunModel &mod
     if (request.rows.empty() && !request.global && request.fairness.isEmpty())
         return makeError(QStringLiteral("nothing to explain: give rows, global or a fairness column"));
     const int outputs = model.ctx.outputs();
-    if (request.output < 0 || request.output >= outputs)
+    if (request.output < -1 || request.output >= outputs)
         return makeError(QStringLiteral("output %1 does not exist (the model has %2)").arg(request.output).arg(outputs), {}, -1,
                          QStringLiteral("output"));
 
@@ -519,6 +540,7 @@ Expected<ExplainResult> explainRun(workspace::Workspace &ws, const RunModel &mod
     if (!populationTable)
         return populationTable.error();
     const data::Table *table = &*populationTable;
+    ExplainRequest resolved = request;   // the default class resolved on the population
     const ModelContext &ctx = model.ctx;
     ExplanationReport report;
     report.runId = model.runId;
@@ -557,8 +579,14 @@ Expected<ExplainResult> explainRun(workspace::Workspace &ws, const RunModel &mod
     if (isCancelled(feedback))
         return cancelledError();
 
+    if (request.global && request.output < 0) {
+        auto k = defaultGlobalClass(ctx, *table, feedback);
+        if (!k)
+            return k.error();
+        resolved.output = *k;
+    }
     if (request.global) {
-        auto global = explainGlobally(ctx, *attributor, *table, request, feedback);
+        auto global = explainGlobally(ctx, *attributor, *table, resolved, feedback);
         if (!global)
             return global.error();
         report.global = std::move(*global);

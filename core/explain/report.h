@@ -54,7 +54,9 @@ struct ExplainRequest {
     QString pdpFeature;           ///< feature for PDP/ICE and dependence; empty = the most important one
     int permutationRepeats = 5;
     int bootstrap = 500;          ///< fairness bootstrap resamples
-    int output = 0;               ///< margin output for the global views (multiclass: class index)
+    /// Margin output for the global views (multiclass: class index); -1 = the default, for multiclass models the
+    /// most frequent class of the population's target (defaultGlobalClass()), else the one output.
+    int output = -1;
     int interactions = 0;         ///< tree models: SHAP interaction values of the rows among this many top features
     quint64 seed = 1;
     int threads = 0;              ///< 0 = all cores (not part of the key: results do not depend on it)
@@ -107,6 +109,10 @@ struct ExplainResult {
 /// cancel gives an Error "cancelled" and stores nothing.
 Expected<ExplainResult> explainRun(workspace::Workspace &ws, const RunModel &model, const ExplainRequest &request,
                                    Feedback *feedback = nullptr);
+
+/// The class the global views explain by default: for a multiclass model the most frequent actual class of
+/// `population` (the most frequent predicted class when it has no target column; the first class on ties), else 0.
+Expected<int> defaultGlobalClass(const ModelContext &ctx, const data::Table &population, Feedback *feedback = nullptr);
 
 /// Parses a row list such as "1-100,120" — data row numbers, 1-based as everywhere users see rows (the CLI, the
 /// workbench, reports, predictions) — against a table of `rowCount` rows; returns 0-based indices. Errors name the

@@ -176,6 +176,69 @@ double rocAucOvr(std::span<const double> yTrue, std::span<const double> probabil
     return scored > 0 ? sum / scored : kNaN;
 }
 
+std::vector<Confusion> largestConfusions(const std::vector<std::vector<qint64>> &matrix, int n)
+{
+    std::vector<Confusion> all;
+    for (size_t a = 0; a < matrix.size(); ++a) {
+        qint64 total = 0;
+        for (qint64 v : matrix[a])
+            total += v;
+        for (size_t p = 0; p < matrix[a].size(); ++p)
+            if (p != a && matrix[a][p] > 0)
+                all.push_back({int(a), int(p), matrix[a][p], double(matrix[a][p]) / double(total)});
+    }
+    std::stable_sort(all.begin(), all.end(), [](const Confusion &x, const Confusion &y) { return x.count > y.count; });
+    if (n >= 0 && all.size() > size_t(n))
+        all.resize(size_t(n));
+    return all;
+}
+
+OneVsRest oneVsRest(std::span<const double> yTrue, std::span<const double> probabilities, int numClasses)
+{
+    const size_t n = yTrue.size();
+    const size_t k = size_t(std::max(numClasses, 0));
+    assert(probabilities.size() == n * k);
+    OneVsRest out;
+    std::vector<double> isClass(n), score(n);
+    double rocSum = 0, apSum = 0;
+    int rocScored = 0, apScored = 0;
+    for (size_t c = 0; c < k; ++c) {
+        OneVsRestClass one;
+        one.cls = int(c);
+        for (size_t i = 0; i < n; ++i) {
+            const bool is = label(yTrue[i]) == int(c);
+            isClass[i] = is ? 1.0 : 0.0;
+            one.support += is ? 1 : 0;
+            score[i] = probabilities[i * k + c];
+        }
+        one.rocAuc = rocAuc(isClass, score);
+        one.averagePrecision = prAuc(isClass, score);
+        one.roc = rocCurve(isClass, score);
+        one.pr = prCurve(isClass, score);
+        one.calibration = calibrationCurve(isClass, score, 10);
+        if (!std::isnan(one.rocAuc)) {
+            rocSum += one.rocAuc;
+            ++rocScored;
+        }
+        if (!std::isnan(one.averagePrecision)) {
+            apSum += one.averagePrecision;
+            ++apScored;
+        }
+        out.classes.push_back(std::move(one));
+    }
+    out.rocAucMacro = rocScored > 0 ? rocSum / rocScored : kNaN;
+    out.averagePrecisionMacro = apScored > 0 ? apSum / apScored : kNaN;
+    std::vector<double> flatTruth(n * k);
+    for (size_t i = 0; i < n; ++i)
+        for (size_t c = 0; c < k; ++c)
+            flatTruth[i * k + c] = label(yTrue[i]) == int(c) ? 1.0 : 0.0;
+    out.rocAucMicro = rocAuc(flatTruth, probabilities);
+    out.averagePrecisionMicro = prAuc(flatTruth, probabilities);
+    out.rocMicro = rocCurve(flatTruth, probabilities);
+    out.prMicro = prCurve(flatTruth, probabilities);
+    return out;
+}
+
 Curve prCurve(std::span<const double> yTrue, std::span<const double> scores)
 {
     const Steps s = rankSteps(yTrue, scores);

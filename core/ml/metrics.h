@@ -10,6 +10,7 @@
 
 #include <QVariantMap>
 
+#include <cmath>
 #include <span>
 #include <vector>
 
@@ -75,6 +76,38 @@ struct CalibrationCurve {
     std::vector<qint64> counts;            ///< rows in the bin
 };
 CalibrationCurve calibrationCurve(std::span<const double> yTrue, std::span<const double> probabilities, int bins = 10);
+
+/// An off-diagonal cell of a confusion matrix: rows of class `actual` predicted as `predicted`.
+struct Confusion {
+    int actual = 0, predicted = 0;
+    qint64 count = 0;
+    double shareOfActual = 0;           ///< count / rows of class `actual`
+};
+/// The `n` largest off-diagonal cells of `matrix` ([actual][predicted]), largest count first (ties: by actual, then
+/// predicted class); empty cells are left out.
+std::vector<Confusion> largestConfusions(const std::vector<std::vector<qint64>> &matrix, int n);
+
+/// One class of a multiclass model read one-vs-rest: the class against every other, scored by its probability.
+struct OneVsRestClass {
+    int cls = 0;
+    qint64 support = 0;                 ///< rows of this class
+    double rocAuc = std::nan("");       ///< NaN when the class is absent or in every row
+    double averagePrecision = std::nan(""); ///< NaN when the class is absent
+    Curve roc, pr;
+    CalibrationCurve calibration;       ///< reliability of this class's probability (10 bins)
+};
+/// Every class one-vs-rest, with the averages scikit-learn reports: macro = unweighted mean over the classes that
+/// can be scored (roc_auc_score(multi_class="ovr") when every class is present; average_precision_score(
+/// average="macro") over present classes); micro = one curve over all rows x classes flattened (label_binarize(y)
+/// .ravel() against the probabilities .ravel()). Plain value.
+struct OneVsRest {
+    std::vector<OneVsRestClass> classes;   ///< one per class, in class order
+    double rocAucMacro = std::nan(""), rocAucMicro = std::nan("");
+    double averagePrecisionMacro = std::nan(""), averagePrecisionMicro = std::nan("");
+    Curve rocMicro, prMicro;
+};
+/// `probabilities` row-major rows x numClasses.
+OneVsRest oneVsRest(std::span<const double> yTrue, std::span<const double> probabilities, int numClasses);
 
 /// Root mean squared error.
 double rmse(std::span<const double> yTrue, std::span<const double> yPred);

@@ -482,8 +482,6 @@ QJsonObject curvesJson(const Target &actual, const std::vector<double> &predicti
         cm.append(a);
     }
     o.insert(QStringLiteral("confusion_matrix"), cm);
-    if (numClasses != 2)
-        return o;
     auto thin = [maxPoints](const std::vector<double> &v) {
         QJsonArray a;
         const size_t n = v.size();
@@ -497,18 +495,45 @@ QJsonObject curvesJson(const Target &actual, const std::vector<double> &predicti
             a.append(v[i * (n - 1) / (m - 1)]);
         return a;
     };
-    const Curve roc = rocCurve(actual.values, predictions);
-    o.insert(QStringLiteral("roc"), QJsonObject{{QStringLiteral("fpr"), thin(roc.x)}, {QStringLiteral("tpr"), thin(roc.y)}});
-    const Curve pr = prCurve(actual.values, predictions);
-    o.insert(QStringLiteral("pr"), QJsonObject{{QStringLiteral("recall"), thin(pr.x)}, {QStringLiteral("precision"), thin(pr.y)}});
-    const CalibrationCurve cal = calibrationCurve(actual.values, predictions, 10);
-    QJsonArray counts;
-    for (qint64 c : cal.counts)
-        counts.append(c);
-    o.insert(QStringLiteral("calibration"),
-             QJsonObject{{QStringLiteral("predicted"), thin(cal.meanPredicted)},
-                         {QStringLiteral("observed"), thin(cal.fractionPositive)},
-                         {QStringLiteral("count"), counts}});
+    auto rocJson = [&](const Curve &c) {
+        return QJsonObject{{QStringLiteral("fpr"), thin(c.x)}, {QStringLiteral("tpr"), thin(c.y)}};
+    };
+    auto prJson = [&](const Curve &c) {
+        return QJsonObject{{QStringLiteral("recall"), thin(c.x)}, {QStringLiteral("precision"), thin(c.y)}};
+    };
+    auto calibrationJson = [&](const CalibrationCurve &cal) {
+        QJsonArray counts;
+        for (qint64 c : cal.counts)
+            counts.append(c);
+        return QJsonObject{{QStringLiteral("predicted"), thin(cal.meanPredicted)},
+                           {QStringLiteral("observed"), thin(cal.fractionPositive)},
+                           {QStringLiteral("count"), counts}};
+    };
+    auto number = [](double v) { return std::isfinite(v) ? QJsonValue(v) : QJsonValue(QJsonValue::Null); };
+    if (numClasses != 2) {
+        // One-vs-rest per class, with scikit-learn's macro and micro averages.
+        const OneVsRest ovr = oneVsRest(actual.values, predictions, numClasses);
+        QJsonArray perClass;
+        for (const OneVsRestClass &c : ovr.classes)
+            perClass.append(QJsonObject{{QStringLiteral("support"), c.support},
+                                        {QStringLiteral("roc_auc"), number(c.rocAuc)},
+                                        {QStringLiteral("pr_auc"), number(c.averagePrecision)},
+                                        {QStringLiteral("roc"), rocJson(c.roc)},
+                                        {QStringLiteral("pr"), prJson(c.pr)},
+                                        {QStringLiteral("calibration"), calibrationJson(c.calibration)}});
+        o.insert(QStringLiteral("one_vs_rest"),
+                 QJsonObject{{QStringLiteral("roc_auc_macro"), number(ovr.rocAucMacro)},
+                             {QStringLiteral("roc_auc_micro"), number(ovr.rocAucMicro)},
+                             {QStringLiteral("pr_auc_macro"), number(ovr.averagePrecisionMacro)},
+                             {QStringLiteral("pr_auc_micro"), number(ovr.averagePrecisionMicro)},
+                             {QStringLiteral("micro"), QJsonObject{{QStringLiteral("roc"), rocJson(ovr.rocMicro)},
+                                                                   {QStringLiteral("pr"), prJson(ovr.prMicro)}}},
+                             {QStringLiteral("classes"), perClass}});
+        return o;
+    }
+    o.insert(QStringLiteral("roc"), rocJson(rocCurve(actual.values, predictions)));
+    o.insert(QStringLiteral("pr"), prJson(prCurve(actual.values, predictions)));
+    o.insert(QStringLiteral("calibration"), calibrationJson(calibrationCurve(actual.values, predictions, 10)));
     return o;
 }
 

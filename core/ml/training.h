@@ -143,7 +143,9 @@ Expected<TrainingResult> runTraining(workspace::Workspace &ws, const QString &co
 
 /// The "curves" artifact of a classification run as JSON: classes, confusion_matrix, and for binary tasks roc {fpr, tpr},
 /// pr {recall, precision} (each thinned to at most `maxPoints` points, keeping the ends) and calibration {predicted,
-/// observed, count} over 10 bins.
+/// observed, count} over 10 bins. Multiclass tasks get "one_vs_rest" (ml::oneVsRest): roc_auc_macro, roc_auc_micro,
+/// pr_auc_macro, pr_auc_micro (null when undefined), micro {roc, pr}, and classes[] in class order, each with support,
+/// roc_auc, pr_auc, roc, pr and calibration.
 QJsonObject curvesJson(const Target &actual, const std::vector<double> &predictions, int numClasses, int maxPoints = 200);
 
 /// The rows a predictions file describes.

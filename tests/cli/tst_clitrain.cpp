@@ -65,6 +65,7 @@ private slots:
     void sweepGrid();
     void killedRuns();
     void explainRuns();
+    void explainMulticlassClass();
 
 private:
     QTemporaryDir m_dir;
@@ -423,4 +424,82 @@ void TstCliTrain::explainRuns()
 }
 
 QTEST_GUILESS_MAIN(TstCliTrain)
+// Multiclass explanations name their class: --global explains the most frequent actual class of the test rows by
+// default (counted here from the run's predictions artifact), --class picks one exactly (vowel's labels differ only in
+// case), and the contributions of the picked class add up to that class's margin.
+void TstCliTrain::explainMulticlassClass()
+{
+    RUN_OK(keel({QStringLiteral("data"), QStringLiteral("add"), QStringLiteral(KEEL_TEST_DATA_DIR "/multiclass/vowel.csv"),
+                 QStringLiteral("--name"), QStringLiteral("vowel")},
+                m_ws));
+    writeFile(m_dir.filePath(QStringLiteral("vowel.yaml")),
+              "data: vowel\ntarget: Class\nrecipe: {exclude: [V1]}\nsplit: {kind: holdout, test_fraction: 0.3, seed: 5}\n"
+              "learner: gbdt\nparams: {n_estimators: 30, max_depth: 3, threads: 2}\n");
+    const QString run = keelJson({QStringLiteral("train"), m_dir.filePath(QStringLiteral("vowel.yaml"))}, m_ws).object()[QStringLiteral("run")].toString();
+    QVERIFY(!run.isEmpty());
+    // The most frequent actual class of the test rows, from the predictions artifact (column "actual").
+    const QString predictions = m_dir.filePath(QStringLiteral("vowel-predictions.csv"));
+    RUN_OK(keel({QStringLiteral("runs"), QStringLiteral("get"), run, QStringLiteral("predictions"), QStringLiteral("-o"), predictions,
+                 QStringLiteral("--force")},
+                m_ws));
+    QFile f(predictions);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QList<QByteArray> lines = f.readAll().trimmed().split('\n');
+    const QList<QByteArray> header = lines.front().split(',');
+    const qsizetype actualColumn = header.indexOf("actual");
+    QVERIFY(actualColumn >= 0);
+    std::map<QString, int> counts;
+    for (qsizetype i = 1; i < lines.size(); ++i)
+        ++counts[QString::fromUtf8(lines[i].split(',')[actualColumn])];
+    QVERIFY(counts.count(QStringLiteral("hid")) && counts.count(QStringLiteral("hId")));
+
+    const QJsonObject global = keelJson({QStringLiteral("explain"), run, QStringLiteral("--global"), QStringLiteral("--global-rows"),
+                                         QStringLiteral("100")},
+                                        m_ws).object();
+    const QJsonArray classes = global[QStringLiteral("classes")].toArray();
+    QCOMPARE(classes.size(), 11);
+    const int defaultClass = global[QStringLiteral("global")].toObject()[QStringLiteral("output")].toInt(-1);
+    QVERIFY(defaultClass >= 0 && defaultClass < 11);
+    int most = 0;
+    for (const auto &[label, n] : counts)
+        most = std::max(most, n);
+    QCOMPARE(counts[classes[defaultClass].toString()], most);
+    for (int c = 0; c < defaultClass; ++c)                       // ties go to the first class
+        QVERIFY(counts[classes[c].toString()] < most);
+
+    // --class picks a class exactly; the global views then explain its score.
+    const int hId = int(QJsonArray(classes).toVariantList().indexOf(QStringLiteral("hId")));
+    QVERIFY(hId >= 0);
+    const QJsonObject picked = keelJson({QStringLiteral("explain"), run, QStringLiteral("--global"), QStringLiteral("--global-rows"),
+                                         QStringLiteral("100"), QStringLiteral("--class"), QStringLiteral("hId")},
+                                        m_ws).object();
+    QCOMPARE(picked[QStringLiteral("global")].toObject()[QStringLiteral("output")].toInt(), hId);
+    const Result text = keel({QStringLiteral("explain"), run, QStringLiteral("--rows"), QStringLiteral("2"), QStringLiteral("--class"),
+                              QStringLiteral("hId")},
+                             m_ws);
+    RUN_OK(text);
+    QVERIFY2(text.out.contains("P(hId) = "), text.out.constData());
+    QVERIFY2(text.out.contains("= score of hId"), text.out.constData());
+    // The text's contributions add up to hId's margin in the stored document.
+    const QJsonObject rowDoc = keelJson({QStringLiteral("explain"), run, QStringLiteral("--rows"), QStringLiteral("2")}, m_ws).object();
+    const QJsonObject local = rowDoc[QStringLiteral("local")].toObject();
+    const double margin = local[QStringLiteral("margin")].toArray()[hId].toDouble();
+    QByteArray sumLine;
+    for (const QByteArray &line : text.out.split('\n'))
+        if (line.startsWith("= score of hId"))
+            sumLine = line;
+    QVERIFY(!sumLine.isEmpty());
+    QVERIFY2(std::abs(sumLine.split(' ').last().toDouble() - margin) < 1e-3 * std::max(1.0, std::abs(margin)), sumLine.constData());
+
+    // A label that differs only in case is refused, naming the classes it could mean.
+    const Result wrongCase = keel({QStringLiteral("explain"), run, QStringLiteral("--global"), QStringLiteral("--class"), QStringLiteral("HID")}, m_ws);
+    QVERIFY(wrongCase.code != 0);
+    QVERIFY2(wrongCase.err.contains("'hId' or 'hid'") || wrongCase.err.contains("'hid' or 'hId'"), wrongCase.err.constData());
+    QCOMPARE(keel({QStringLiteral("explain"), run, QStringLiteral("--global"), QStringLiteral("--class"), QStringLiteral("hid"),
+                   QStringLiteral("--output"), QStringLiteral("1")},
+                  m_ws)
+                 .code,
+             2);
+}
+
 #include "tst_clitrain.moc"

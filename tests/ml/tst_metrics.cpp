@@ -1,5 +1,9 @@
 #include "ml/metrics.h"
 
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTest>
 
 #include <cmath>
@@ -305,6 +309,45 @@ private slots:
         const QVariantMap r = evaluate(Task::Regression, reg, {2.5, 0.0, 2, 8}, 0);
         QCOMPARE(r.value(QStringLiteral("mae")).toDouble(), 0.5);
         QVERIFY(r.contains(QStringLiteral("r2")) && r.contains(QStringLiteral("rmse")) && r.contains(QStringLiteral("mape")));
+    }
+
+    // One-vs-rest per class and its macro and micro averages against scikit-learn (tests/data/stats/
+    // make_ovr_reference.py: roc_auc_score(multi_class="ovr"), average_precision_score per class, macro and micro,
+    // roc_auc_score(average="micro")) on 3, 5, 11 and 26 classes with tied scores.
+    void oneVsRestAgainstScikitLearn()
+    {
+        QFile f(QStringLiteral(KEEL_TEST_DATA_DIR "/stats/ovr_reference.json"));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonArray cases = QJsonDocument::fromJson(f.readAll()).object().value(QStringLiteral("cases")).toArray();
+        QCOMPARE(cases.size(), 4);
+        auto doubles = [](const QJsonValue &v) {
+            std::vector<double> out;
+            for (const QJsonValue &x : v.toArray())
+                out.push_back(x.toDouble());
+            return out;
+        };
+        for (const QJsonValue &cv : cases) {
+            const QJsonObject c = cv.toObject();
+            const int k = c.value(QStringLiteral("classes")).toInt();
+            const std::vector<double> y = doubles(c.value(QStringLiteral("y"))), p = doubles(c.value(QStringLiteral("p")));
+            const keel::ml::OneVsRest ovr = keel::ml::oneVsRest(y, p, k);
+            QCOMPARE(int(ovr.classes.size()), k);
+            const std::vector<double> auc = doubles(c.value(QStringLiteral("roc_auc_per_class")));
+            const std::vector<double> ap = doubles(c.value(QStringLiteral("ap_per_class")));
+            qint64 support = 0;
+            for (int j = 0; j < k; ++j) {
+                QVERIFY2(std::abs(ovr.classes[size_t(j)].rocAuc - auc[size_t(j)]) < 1e-12, qPrintable(QString::number(j)));
+                QVERIFY2(std::abs(ovr.classes[size_t(j)].averagePrecision - ap[size_t(j)]) < 1e-12, qPrintable(QString::number(j)));
+                QVERIFY(!ovr.classes[size_t(j)].roc.x.empty());
+                support += ovr.classes[size_t(j)].support;
+            }
+            QCOMPARE(support, qint64(y.size()));
+            QVERIFY(std::abs(ovr.rocAucMacro - c.value(QStringLiteral("roc_auc_ovr_macro")).toDouble()) < 1e-12);
+            QVERIFY(std::abs(ovr.rocAucMacro - keel::ml::rocAucOvr(y, p, k)) < 1e-15);
+            QVERIFY(std::abs(ovr.rocAucMicro - c.value(QStringLiteral("roc_auc_micro")).toDouble()) < 1e-12);
+            QVERIFY(std::abs(ovr.averagePrecisionMacro - c.value(QStringLiteral("ap_macro")).toDouble()) < 1e-12);
+            QVERIFY(std::abs(ovr.averagePrecisionMicro - c.value(QStringLiteral("ap_micro")).toDouble()) < 1e-12);
+        }
     }
 };
 

@@ -8,6 +8,7 @@
 #include "experimentsarea.h"
 #include "mainwindow.h"
 #include "ml/learners.h"
+#include "ml/metrics.h"
 #include "ml/training.h"
 #include "newrundialog.h"
 #include "rundetails.h"
@@ -229,6 +230,7 @@ private slots:
     void trainingEvents_data();
     void trainingEvents();
     void evaluationCurves();
+    void multiclassEvaluation();
     void runnerCrashIsRecorded();
     void runnerIgnoringTermIsKilled();
     void runnerConfigErrorBeforeRun();
@@ -513,11 +515,18 @@ void TestExperiments::evaluationCurves()
     QCOMPARE(c->calibrationCount, (std::vector<qint64>{70, 80}));
     QVERIFY(c->isBinary());
 
-    // The widget's cells: count and share of the actual class's row.
+    // The widget's cells: share of the actual class's row and count, the mode's number first.
     ConfusionMatrixWidget w;
+    w.resize(600, 500);
     w.setMatrix(c->classes, c->confusion);
-    QCOMPARE(w.cellText(1, 0), QStringLiteral("20\n40.0%"));
-    QCOMPARE(w.cellText(0, 0), QStringLiteral("90\n90.0%"));
+    QCOMPARE(w.cellText(1, 0), QStringLiteral("40%\n20"));
+    QCOMPARE(w.cellText(0, 1), QStringLiteral("10%\n10"));
+    w.setMode(ConfusionMatrixWidget::Mode::Counts);
+    QCOMPARE(w.cellText(0, 0), QStringLiteral("90\n90%"));
+    QCOMPARE(w.cellDescription(1, 0), QStringLiteral("actual >50K, predicted <=50K: 20 of 50 rows (40.0%)"));
+    QCOMPARE(describeConfusions(c->classes, c->confusion, 5),
+             (QStringList{QStringLiteral("20 of 50 actual >50K (40.0%) predicted as <=50K"),
+                          QStringLiteral("10 of 100 actual <=50K (10.0%) predicted as >50K")}));
 
     QJsonObject ragged = o;
     ragged[QStringLiteral("confusion_matrix")] = QJsonArray{QJsonArray{1, 2}, QJsonArray{3}};
@@ -532,14 +541,103 @@ void TestExperiments::evaluationCurves()
     QJsonObject classes = o;
     classes[QStringLiteral("classes")] = QJsonArray{QStringLiteral("a")};
     QVERIFY(!parseEvaluationCurves(QJsonDocument(classes).toJson()));
-    // Multiclass: a matrix and nothing else.
+    // Multiclass with a matrix only (runs trained before one-vs-rest curves were recorded).
     auto multi = parseEvaluationCurves(R"({"classes":["a","b","c"],"confusion_matrix":[[1,0,0],[0,2,0],[0,0,3]]})");
     QVERIFY(multi);
     QVERIFY(!multi->isBinary());
+    QVERIFY(!multi->isMulticlass());
     auto tag = parseConfusionMatrix(QStringLiteral("[[5,1],[2,7]]"));
     QVERIFY(tag);
     QCOMPARE((*tag)[1][1], qint64(7));
     QVERIFY(!parseConfusionMatrix(QStringLiteral("[[5,-1],[2,7]]")));
+}
+
+// 50 classes whose labels differ only in case ("c0"/"C0", ...): the curves artifact from core round-trips with every
+// class's one-vs-rest curve and AUC, and the matrix stays usable: cells scroll at the minimum zoom, text only where it
+// fits, the hover names the exact classes.
+void TestExperiments::multiclassEvaluation()
+{
+    const int k = 50;
+    ml::Target target;
+    target.task = ml::Task::MulticlassClassification;
+    for (int i = 0; i < k / 2; ++i)
+        target.classes << QStringLiteral("c%1").arg(i) << QStringLiteral("C%1").arg(i);
+    std::vector<double> probabilities;
+    for (int r = 0; r < 2000; ++r) {
+        const int y = (r * 7) % k;
+        target.values.push_back(y);
+        // Mostly right; every fifth row leans to the class with the other case.
+        const int lean = (r / 50) % 5 == 0 ? (y ^ 1) : y;
+        double sum = 0;
+        std::vector<double> p(static_cast<size_t>(k));
+        for (int j = 0; j < k; ++j)
+            sum += p[size_t(j)] = (j == lean ? 5.0 : 0.0) + (j == y ? 2.0 : 0.0) + double((r * 13 + j * 7) % 11) / 11.0;
+        for (double v : p)
+            probabilities.push_back(v / sum);
+    }
+    const QByteArray json = QJsonDocument(ml::curvesJson(target, probabilities, k)).toJson(QJsonDocument::Compact);
+    auto c = parseEvaluationCurves(json);
+    QVERIFY2(c, qPrintable(c.message()));
+    QVERIFY(c->isMulticlass());
+    QCOMPARE(c->classes, target.classes);
+    QCOMPARE(int(c->perClass.size()), k);
+    const ml::OneVsRest ovr = ml::oneVsRest(target.values, probabilities, k);
+    for (int j = 0; j < k; ++j) {
+        QCOMPARE(c->perClass[size_t(j)].rocAuc, ovr.classes[size_t(j)].rocAuc);
+        QCOMPARE(c->perClass[size_t(j)].support, qint64(40));
+        QVERIFY(!c->perClass[size_t(j)].rocFpr.empty());
+        QVERIFY(!c->perClass[size_t(j)].calibrationPredicted.empty());
+    }
+    QCOMPARE(c->rocAucMacro, ovr.rocAucMacro);
+    QCOMPARE(c->prAucMicro, ovr.averagePrecisionMicro);
+    QVERIFY(!c->micro.rocFpr.empty());
+    // A malformed per-class entry is named.
+    QJsonObject broken = QJsonDocument::fromJson(json).object();
+    QJsonObject o = broken.value(QStringLiteral("one_vs_rest")).toObject();
+    QJsonArray classes = o.value(QStringLiteral("classes")).toArray();
+    QJsonObject third = classes[3].toObject();
+    third[QStringLiteral("roc")] = QJsonObject{{QStringLiteral("fpr"), QJsonArray{0, 1}}, {QStringLiteral("tpr"), QJsonArray{0}}};
+    classes[3] = third;
+    o[QStringLiteral("classes")] = classes;
+    broken[QStringLiteral("one_vs_rest")] = o;
+    auto bad = parseEvaluationCurves(QJsonDocument(broken).toJson());
+    QVERIFY(!bad);
+    QCOMPARE(bad.error().field, QStringLiteral("one_vs_rest.classes[3].roc"));
+
+    ConfusionMatrixWidget w;
+    w.setMatrix(c->classes, c->confusion);
+    w.resize(800, 600);
+    w.setZoom(8);
+    QVERIFY(w.cellSize() >= 8);
+    QVERIFY(w.cellSize() * k < 600);                              // at the smallest zoom 50 classes fill the widget
+    QVERIFY(w.minimumSizeHint().width() >= 8 * k);
+    QVERIFY(w.cellText(0, 0).isEmpty());                          // "80%" does not fit in an 8-pixel cell
+    QCOMPARE(c->confusion[0][1], qint64(8));                      // every fifth row of c0 leans to C0
+    QVERIFY(w.cellDescription(0, 1).startsWith(QStringLiteral("actual c0, predicted C0: 8 of 40 rows")));
+    QVERIFY(w.cellDescription(1, 0).startsWith(QStringLiteral("actual C0, predicted c0: 8 of 40 rows")));
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    const int cell = w.cellSize();
+    // The cell under a point: find the grid's origin from cell (0, 0) by scanning the first pixels.
+    QPoint origin(-1, -1);
+    for (int y = 0; y < w.height() && origin.x() < 0; ++y)
+        for (int x = 0; x < w.width(); ++x)
+            if (w.cellAt(QPoint(x, y)) == QPoint(0, 0)) {
+                origin = QPoint(x, y);
+                break;
+            }
+    QVERIFY(origin.x() >= 0);
+    QCOMPARE(w.cellAt(origin + QPoint(7 * cell + cell / 2, 3 * cell + cell / 2)), QPoint(3, 7));
+    QCOMPARE(w.cellAt(QPoint(0, 0)), QPoint(-1, -1));
+    w.setZoom(20);
+    QVERIFY(w.minimumSizeHint().height() > 1000);                 // larger cells: the scroll area scrolls
+    w.setZoom(60);
+    QVERIFY(w.minimumSizeHint().width() >= 60 * k);
+    w.resize(w.minimumSizeHint());
+    QCOMPARE(w.cellText(0, 0), QStringLiteral("80%\n32"));
+    const QStringList words = describeConfusions(c->classes, c->confusion, 3);
+    QCOMPARE(words.size(), 3);
+    QCOMPARE(words.front(), QStringLiteral("8 of 40 actual c0 (20.0%) predicted as C0"));
 }
 
 // ---- the child runner ----
