@@ -274,17 +274,20 @@ void ExplainArea::loadSession(const QString &runId, const QString &dataRef)
     setViewsSession(nullptr);
     const int index = runIndex(runId);
     const QString name = index >= 0 ? m_catalog.runs[size_t(index)].name : runId.left(8);
+    // Shown in the picker: the explicit choice, else the run's data; loaded: an explicit choice as it is (every
+    // row), else the default the core chooses (the run's test rows, as `keel explain` does).
     const QString ref = !dataRef.isEmpty() ? dataRef : index >= 0 ? m_catalog.runs[size_t(index)].defaultData() : QString();
     if (!ref.isEmpty()) {
         m_updatingPickers = true;
         m_dataPicker->setCurrentText(ref);
         m_updatingPickers = false;
     }
+    const QString load = dataRef;
     setViewsMessage(QStringLiteral("Loading the model of %1\u2026").arg(name));
     const QString root = m_root;
     const quint64 id = m_tasks->start<std::shared_ptr<const ExplainSession>>(
         QStringLiteral("Load model %1 with %2").arg(name, ref.isEmpty() ? QStringLiteral("its data") : ref), group("session"),
-        [root, runId, ref](Feedback &fb) { return loadExplainSession(root, runId, ref, &fb); }, this,
+        [root, runId, load](Feedback &fb) { return loadExplainSession(root, runId, load, &fb); }, this,
         [this, root, runId](Expected<std::shared_ptr<const ExplainSession>> &&session) {
             if (root != m_root || runId != currentRunId())
                 return;

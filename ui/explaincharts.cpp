@@ -292,7 +292,11 @@ QColor lowerColor() { return QColor(0xdb, 0x3b, 0x3b); }
 QChart *makeImportanceChart(const QStringList &features, const std::vector<double> &values, const QString &title,
                             const QString &axisTitle, const QPalette &palette, int top)
 {
-    const std::vector<int> order = topIndices(values, top);
+    // More features than bars: the top - 1 largest, and the rest summed into one "other" bar at the bottom (for
+    // importances, which are not negative).
+    const bool fold = top > 1 && values.size() > size_t(top)
+                      && std::all_of(values.begin(), values.end(), [](double v) { return !(v < 0); });
+    const std::vector<int> order = topIndices(values, fold ? top - 1 : top);
     if (order.empty() || features.size() != qsizetype(values.size()))
         return makeMessageChart(QStringLiteral("No importance to draw"), palette);
     QChart *chart = newChart(title, palette);
@@ -303,6 +307,22 @@ QChart *makeImportanceChart(const QStringList &features, const std::vector<doubl
     set->setLabelColor(palette.color(QPalette::Text));
     QStringList labels;
     double maxValue = 0, minValue = 0;
+    if (fold) {
+        std::vector<bool> shown(values.size(), false);
+        for (int i : order)
+            shown[size_t(i)] = true;
+        double rest = 0;
+        for (size_t i = 0; i < values.size(); ++i)
+            if (!shown[i] && std::isfinite(values[i]))
+                rest += values[i];
+        *set << rest;
+        labels << QStringLiteral("other (%1 features)").arg(values.size() - order.size());
+        maxValue = rest;
+        QColor muted = palette.color(QPalette::Text);
+        muted.setAlpha(110);
+        set->setSelectedColor(muted);
+        set->selectBar(0);
+    }
     // Horizontal bars are drawn bottom-up: the largest goes last so it is on top.
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
         const double v = values[size_t(*it)];
@@ -450,7 +470,11 @@ QChart *makeBeeswarmChart(const explain::ShapSummary &summary, const QString &ou
     const int n = std::min(int(summary.features.size()), top);
     if (n == 0 || summary.rows == 0)
         return makeMessageChart(QStringLiteral("No SHAP values to draw"), palette);
-    QChart *chart = newChart(QStringLiteral("SHAP values of %1 rows (colour: the feature's value)").arg(summary.rows), palette);
+    QChart *chart = newChart(int(summary.features.size()) > n
+                                 ? QStringLiteral("SHAP values of %1 rows, top %2 of %3 features (colour: value)")
+                                       .arg(summary.rows).arg(n).arg(summary.features.size())
+                                 : QStringLiteral("SHAP values of %1 rows (colour: the feature's value)").arg(summary.rows),
+                             palette);
     chart->legend()->setAlignment(Qt::AlignBottom);
     chart->legend()->setMarkerShape(QLegend::MarkerShapeFromSeries);
 
@@ -577,7 +601,7 @@ QChart *makeDependenceChart(const explain::ShapSummary &summary, const QString &
     const QString valueTitle = missing ? QStringLiteral("%1 (%2 missing not shown)").arg(feature.toHtmlEscaped()).arg(missing)
                                        : feature.toHtmlEscaped();
     QValueAxis *shapAxis = valueAxis(slo, shi, 0.06);
-    shapAxis->setTitleText(QStringLiteral("SHAP value"));
+    shapAxis->setTitleText(QStringLiteral("SHAP"));
     QValueAxis *valueAx = nullptr;
     if (rows) {
         QStringList labels;
@@ -914,6 +938,7 @@ void ExplainChartView::rebuild()
     if (!m_builder || m_rebuilding)
         return;
     m_rebuilding = true;
+    m_fitRows = rowsThatFit(1, 1000);
     QChart *old = chart();
     setChart(m_builder(palette()));
     delete old;
@@ -968,11 +993,20 @@ void ExplainChartView::contextMenuEvent(QContextMenuEvent *event)
     event->accept();
 }
 
+int ExplainChartView::rowsThatFit(int minimum, int maximum) const
+{
+    // Title, legend and value axis take about six lines; each row needs a line of the axis font.
+    const int line = fontMetrics().height() + 2;
+    return std::clamp((height() - 6 * line) / line, minimum, maximum);
+}
+
 void ExplainChartView::resizeEvent(QResizeEvent *event)
 {
     QChartView::resizeEvent(event);
     m_exportButton->move(width() - m_exportButton->width() - 4, 2);
     m_exportButton->raise();
+    if (m_builder && rowsThatFit(1, 1000) != m_fitRows)
+        QMetaObject::invokeMethod(this, [this] { rebuild(); }, Qt::QueuedConnection);
 }
 
 } // namespace keel::ui

@@ -39,7 +39,8 @@ QColor raiseColor();
 QColor lowerColor();
 
 /// Horizontal bars of `values` (one per feature), the `top` largest, the largest on top; `axisTitle` labels the
-/// value axis. Caller owns the chart.
+/// value axis. With more than `top` non-negative values, the `top - 1` largest are drawn and the rest are summed into
+/// a muted "other (N features)" bar at the bottom. Caller owns the chart.
 QChart *makeImportanceChart(const QStringList &features, const std::vector<double> &values, const QString &title,
                             const QString &axisTitle, const QPalette &palette, int top = 15);
 
@@ -131,6 +132,9 @@ public:
     Status exportTo(const QString &path) const;
     /// The corner button with the export menu.
     QToolButton *exportButton() const { return m_exportButton; }
+    /// How many labelled rows (bars, beeswarm rows) fit the view's height at its font, at least `minimum` and at
+    /// most `maximum`. Builders of row charts read it, and the view rebuilds when a resize changes it.
+    int rowsThatFit(int minimum, int maximum) const;
 
 signals:
     /// The chart was (re)built; series pointers taken before are gone.
@@ -147,6 +151,7 @@ private:
     QMenu *exportMenu();
 
     ChartBuilder m_builder;
+    int m_fitRows = -1;                 ///< rowsThatFit(1, 1000) when the chart was last built
     QString m_message;
     QToolButton *m_exportButton;
     QMenu *m_menu = nullptr;

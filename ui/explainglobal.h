@@ -15,6 +15,8 @@
 #include <optional>
 
 class QComboBox;
+class QTableWidget;
+class QTabWidget;
 class QLabel;
 
 namespace keel::ui {
@@ -42,6 +44,8 @@ public:
     bool showFeature(const QString &feature);
     /// Colours the dependence plot by `feature`.
     bool setColourFeature(const QString &feature);
+    /// Features shown by the importance and beeswarm charts; the importance chart sums the rest into one "other" bar.
+    static constexpr int kTopFeatures = 15;
 
     /// The report shown (empty before one arrived).
     const std::optional<explain::ExplanationReport> &report() const { return m_report; }
@@ -63,6 +67,12 @@ public:
     ExplainChartView *permutationChart() const { return m_permutationChart; }
     QComboBox *featurePicker() const { return m_featurePicker; }
     QComboBox *colourPicker() const { return m_colourPicker; }
+    /// Multiclass: the class whose score the global views explain (hidden for other tasks).
+    QComboBox *classPicker() const { return m_classPicker; }
+    /// Every feature with its mean |SHAP| and permutation importance (the charts show the top 15).
+    QTableWidget *featureTable() const { return m_featureTable; }
+    /// The class index the shown report explains (0 for binary and regression).
+    int explainedClass() const { return m_report && m_report->global ? m_report->global->output : -1; }
     QLabel *infoLabel() const { return m_info; }
 
 signals:
@@ -78,6 +88,7 @@ protected:
     void showEvent(QShowEvent *event) override;
 
 private:
+    void fillFeatureTable(const explain::GlobalExplanation &global);
     void start();
     void updateDependence();
     void showPdp(const explain::PartialDependence &pd);
@@ -101,6 +112,11 @@ private:
     QLabel *m_info;
     QComboBox *m_featurePicker;
     QComboBox *m_colourPicker;
+    QComboBox *m_classPicker;
+    QLabel *m_classLabel;
+    QTableWidget *m_featureTable;
+    QTabWidget *m_importanceTabs;
+    int m_requestedClass = -1;          ///< -1: the default class (the most frequent one)
     ExplainChartView *m_importanceChart;
     ExplainChartView *m_beeswarmChart;
     ExplainChartView *m_dependenceChart;

@@ -82,7 +82,8 @@ double niceStep(double span, int decimals)
 } // namespace
 
 ExplainPredictionView::ExplainPredictionView(TaskManager *tasks, const QString &taskGroup, QWidget *parent)
-    : QWidget(parent), m_tasks(tasks), m_group(taskGroup), m_rowSpin(new QSpinBox(this)), m_search(new QLineEdit(this)),
+    : QWidget(parent), m_tasks(tasks), m_group(taskGroup), m_rowSpin(new QSpinBox(this)), m_classPicker(new QComboBox(this)),
+      m_classLabel(new QLabel(QStringLiteral("Explain:"), this)), m_search(new QLineEdit(this)),
       m_searchCount(new QLabel(this)), m_rowTable(new QTableView(this)), m_rowModel(new TableModel(this)),
       m_prediction(new QLabel(this)), m_otherValues(new QLabel(this)), m_waterfallChart(new ExplainChartView(this)),
       m_editorBox(new QWidget), m_editorForm(new QFormLayout), m_resetButton(new QPushButton(QStringLiteral("Reset edits"))),
@@ -115,6 +116,21 @@ ExplainPredictionView::ExplainPredictionView(TaskManager *tasks, const QString &
     bar->addWidget(new QLabel(QStringLiteral("Row:")));
     bar->addWidget(m_rowSpin);
     bar->addSpacing(12);
+    m_classPicker->setObjectName(QStringLiteral("predictionClass"));
+    m_classPicker->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    m_classPicker->setToolTip(QStringLiteral("The class whose probability the waterfall explains (case matters in class labels)"));
+    bar->addWidget(m_classLabel);
+    bar->addWidget(m_classPicker);
+    bar->addSpacing(12);
+    connect(m_classPicker, &QComboBox::currentIndexChanged, this, [this] {
+        if (m_filling || !m_local || !m_session)
+            return;
+        m_local->selectOutput(shownOutput(*m_local));
+        if (m_whatIf)
+            runWhatIf();
+        else
+            showLocal();
+    });
     bar->addWidget(new QLabel(QStringLiteral("Search:")));
     bar->addWidget(m_search, 1);
     bar->addWidget(m_searchCount);
@@ -217,6 +233,27 @@ ExplainPredictionView::ExplainPredictionView(TaskManager *tasks, const QString &
 
 ExplainPredictionView::~ExplainPredictionView() = default;
 
+void LocalExplanation::selectOutput(int k)
+{
+    if (!attribution || k < 0 || k >= attribution->outputs)
+        return;
+    output = k;
+    contributions.clear();
+    for (int f = 0; f < attribution->featureCount(); ++f)
+        contributions.push_back(attribution->value(0, k, f));
+    base = attribution->base[size_t(k)];
+    margin = size_t(k) < margins.size() ? margins[size_t(k)] : std::nan("");
+    residual = attribution->residual.empty() ? std::nan("") : attribution->residual[size_t(k)];
+}
+
+int ExplainPredictionView::shownOutput(const LocalExplanation &e) const
+{
+    const int picked = m_classPicker->currentData().toInt();
+    if (picked >= 0 && e.attribution && picked < e.attribution->outputs)
+        return picked;
+    return m_session ? explain::explainedOutput(m_session->model.ctx.task(), e.prediction) : 0;
+}
+
 void ExplainPredictionView::setSession(std::shared_ptr<const ExplainSession> session)
 {
     for (const char *g : {"row", "whatif", "counterfactual", "search"})
@@ -240,6 +277,16 @@ void ExplainPredictionView::setSession(std::shared_ptr<const ExplainSession> ses
         fitColumnWidths(m_rowTable, m_session->table);
     m_rowSpin->setRange(m_session && m_session->table.rowCount() > 0 ? 1 : 0,
                         m_session ? int(std::min<qint64>(m_session->table.rowCount(), INT_MAX)) : 0);
+    m_classPicker->clear();
+    const bool multiclass = m_session && m_session->model.ctx.task() == ml::Task::MulticlassClassification;
+    if (multiclass) {
+        m_classPicker->addItem(QStringLiteral("the predicted class"), -1);
+        const QStringList classes = m_session->model.ctx.classes();
+        for (qsizetype i = 0; i < classes.size(); ++i)
+            m_classPicker->addItem(QStringLiteral("P(%1)").arg(classes[i]), int(i));
+    }
+    m_classPicker->setVisible(multiclass);
+    m_classLabel->setVisible(multiclass);
     m_filling = false;
     m_cfResult->clear();
     m_cfApply->setVisible(false);
@@ -365,14 +412,11 @@ void ExplainPredictionView::explainRow(qint64 row)
             e.features = a.features;
             const auto prediction = local.predictionOf(0);
             e.prediction.assign(prediction.begin(), prediction.end());
-            e.output = explain::explainedOutput(result->report.task, prediction);
-            for (int f = 0; f < a.featureCount(); ++f)
-                e.contributions.push_back(a.value(0, e.output, f));
             e.values = local.values.front();
-            e.base = a.base[size_t(e.output)];
-            e.margin = size_t(e.output) < local.margin.size() ? local.margin[size_t(e.output)] : std::nan("");
-            e.residual = a.residual.empty() ? std::nan("") : a.residual[size_t(e.output)];
             e.actual = local.actual.value(0);
+            e.attribution = std::make_shared<const explain::Attribution>(a);
+            e.margins.assign(local.margin.begin(), local.margin.begin() + std::min<qsizetype>(qsizetype(local.margin.size()), a.outputs));
+            e.selectOutput(shownOutput(e));
             m_local = std::move(e);
             if (edits().isEmpty()) {
                 showLocal();
@@ -390,7 +434,8 @@ QString ExplainPredictionView::probabilityText(const std::vector<double> &predic
     if (!m_session || prediction.empty())
         return QString();
     const explain::ModelContext &ctx = m_session->model.ctx;
-    const explain::PredictionText t = explain::describePrediction(ctx.task(), ctx.classes(), prediction);
+    const explain::PredictionText t =
+        explain::describePrediction(ctx.task(), ctx.classes(), prediction, m_classPicker->currentData().toInt());
     if (t.predictedLabel.isEmpty())
         return QStringLiteral("%1 = <b>%2</b>").arg(t.quantity.toHtmlEscaped(), num(t.value, 5));
     // The same words as explain::PredictionText::text(), with the number in bold.
@@ -439,7 +484,8 @@ void ExplainPredictionView::updatePredictionLabel()
         QStringList changed = m_whatIf->edits.keys();
         text += QStringLiteral("<br><b>What-if</b> (%1): ").arg(changed.join(QStringLiteral(", ")).toHtmlEscaped()) +
                 probabilityText(m_whatIf->editedPrediction);
-        const int k = explain::explainedOutput(m_session->model.ctx.task(), m_whatIf->editedPrediction);
+        const int picked = m_classPicker->currentData().toInt();
+        const int k = picked >= 0 ? picked : explain::explainedOutput(m_session->model.ctx.task(), m_whatIf->editedPrediction);
         if (!regression && size_t(k) < m_whatIf->editedMargin.size())
             text += QStringLiteral(" \u00b7 %1 %2").arg(outputName(k), num(m_whatIf->editedMargin[size_t(k)], 4));
     }
@@ -754,7 +800,9 @@ void ExplainPredictionView::runWhatIf()
             m_whatIf = outcome->result;
             m_whatIfAttribution = outcome->attribution;
             const explain::Attribution &a = outcome->attribution;
-            const int k = explain::explainedOutput(session->model.ctx.task(), outcome->result.editedPrediction);
+            const int picked = m_classPicker->currentData().toInt();
+            const int k = picked >= 0 && picked < a.outputs ? picked
+                                                           : explain::explainedOutput(session->model.ctx.task(), outcome->result.editedPrediction);
             std::vector<double> contributions;
             for (int f = 0; f < a.featureCount(); ++f)
                 contributions.push_back(a.value(0, k, f));

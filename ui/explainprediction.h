@@ -17,6 +17,7 @@
 #include <optional>
 
 class QCheckBox;
+class QComboBox;
 class QLabel;
 class QLineEdit;
 class QPushButton;
@@ -43,6 +44,12 @@ struct LocalExplanation {
     std::vector<double> prediction;     ///< Model::predict of the row
     QString actual;                     ///< the row's target value, if the data has it
     double residual = 0;                ///< margin - (base + sum of contributions)
+    /// The row's attribution for every output, so that another class can be shown without recomputing.
+    std::shared_ptr<const explain::Attribution> attribution;
+    std::vector<double> margins;        ///< per output
+
+    /// Shows output `k` (contributions, base, margin and residual of that output).
+    void selectOutput(int k);
 };
 
 /// The Prediction tab. UI thread only; `tasks` must outlive it.
@@ -93,6 +100,8 @@ public:
     const std::optional<explain::Counterfactual> &counterfactual() const { return m_counterfactual; }
 
     QSpinBox *rowSpin() const { return m_rowSpin; }
+    /// Multiclass: the class whose probability the waterfall explains (first item: the predicted class).
+    QComboBox *classPicker() const { return m_classPicker; }
     QLineEdit *searchEdit() const { return m_search; }
     QTableView *rowTable() const { return m_rowTable; }
     TableModel *rowModel() const { return m_rowModel; }
@@ -150,6 +159,8 @@ private:
     QString probabilityText(const std::vector<double> &prediction) const;
     /// What the waterfall adds up to for `output`: "log-odds of >50K", "score of setosa", "prediction".
     QString outputName(int output) const;
+    /// The output to show for `e`: the picked class, else the predicted one.
+    int shownOutput(const LocalExplanation &e) const;
 
     TaskManager *m_tasks;
     QString m_group;
@@ -172,6 +183,8 @@ private:
     QTimer m_searchTimer;
 
     QSpinBox *m_rowSpin;
+    QComboBox *m_classPicker;
+    QLabel *m_classLabel;
     QLineEdit *m_search;
     QLabel *m_searchCount;
     QTableView *m_rowTable;

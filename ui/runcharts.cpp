@@ -241,7 +241,7 @@ QChart *makeRocChart(const CurveSet &c, const QString &name, const QString &titl
     if (average && !average->rocFpr.empty())
         series.push_back(line(average->rocFpr, average->rocTpr, averageName, runSeriesColor(palette, 1), Qt::DashLine, 1.5));
     series.push_back(line({0, 1}, {0, 1}, QStringLiteral("chance"), referenceColour(palette), Qt::DotLine, 1));
-    return unitChart(title, QStringLiteral("false positive rate"), QStringLiteral("true positive rate"), series, palette);
+    return unitChart(title, QStringLiteral("false positive rate (FPR)"), QStringLiteral("TPR"), series, palette);
 }
 
 QChart *makePrChart(const CurveSet &c, const QString &name, const QString &title, const QPalette &palette,
@@ -270,7 +270,7 @@ QChart *makeCalibrationChart(const CurveSet &c, const QString &title, const QPal
             points->append(c.calibrationPredicted[i], c.calibrationObserved[i]);
     auto *ideal = line({0, 1}, {0, 1}, QStringLiteral("perfectly calibrated"), referenceColour(palette), Qt::DashLine, 1);
     QChart *chart = unitChart(title, QStringLiteral("mean predicted probability"),
-                              QStringLiteral("observed positive rate"), {curve, points, ideal}, palette);
+                              QStringLiteral("observed"), {curve, points, ideal}, palette);
     // The scatter repeats the line's points; one legend entry for the model is enough.
     const auto markers = chart->legend()->markers(points);
     for (auto *m : markers)
@@ -336,7 +336,7 @@ ConfusionMatrixWidget::Layout ConfusionMatrixWidget::layoutFor(QSize size) const
     int labelW = 0;
     for (const QString &c : m_classes)
         labelW = std::max(labelW, fm.horizontalAdvance(c));
-    l.labelW = std::min(labelW, 16 * fm.averageCharWidth()) + 8;
+    l.labelW = std::min(labelW, 16 * fm.averageCharWidth()) + 14;
     const int top0 = kMargin + lineH + 6 + lineH + 4;            // title, "predicted"
     const int left = kMargin + lineH + 6 + l.labelW;               // rotated "actual", row labels
     // Column labels run horizontally while the widest fits a cell at the minimum zoom, else they are rotated.
@@ -445,8 +445,7 @@ void ConfusionMatrixWidget::paintEvent(QPaintEvent *)
     const int lineH = fm.height();
     const Layout l = layout();
     const int gridW = l.cell * std::max(k, 1);
-    p.drawText(QRect(l.left, kMargin, std::max(gridW, width() - l.left), lineH + 2), Qt::AlignLeft,
-               m_mode == Mode::Counts ? QStringLiteral("Confusion matrix (rows)") : QStringLiteral("Confusion matrix (share of each actual class)"));
+    p.drawText(QRect(l.left, kMargin, std::max(gridW, width() - l.left), lineH + 2), Qt::AlignLeft, QStringLiteral("Confusion matrix"));
     if (k == 0) {
         p.setFont(font());
         p.setPen(muted);

@@ -121,7 +121,7 @@ private:
     QStringList m_classes;
     std::vector<std::vector<qint64>> m_matrix;
     Mode m_mode = Mode::RowShare;
-    int m_zoom = 16;
+    int m_zoom = 8;
     qint64 m_maxCell = 0;
 };
 

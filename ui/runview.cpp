@@ -238,6 +238,9 @@ RunView::RunView(QWidget *parent)
     confusionLayout->addLayout(confusionBar);
     confusionLayout->addWidget(confusionScroll, 1);
     confusionLayout->addWidget(m_confusions);
+    confusionPanel->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Ignored);
+    for (QChartView *v : {m_roc, m_pr, m_calibration})
+        v->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Ignored);
     connect(m_confusionMode, &QComboBox::currentIndexChanged, this, [this](int i) {
         m_confusion->setMode(i == 1 ? ConfusionMatrixWidget::Mode::Counts : ConfusionMatrixWidget::Mode::RowShare);
     });
@@ -255,18 +258,28 @@ RunView::RunView(QWidget *parent)
     classLayout->addWidget(m_ovrSummary, 1);
     connect(m_classPicker, &QComboBox::currentIndexChanged, this, [this] { rebuildClassCharts(); });
 
+    // Matrix and ROC above, precision-recall and calibration below, in splitters the user can drag; the halves
+    // start equal whatever the matrix's size.
     auto *evaluation = new QWidget(this);
-    auto *evalGrid = new QGridLayout(evaluation);
-    evalGrid->setContentsMargins(0, 0, 0, 0);
-    evalGrid->addWidget(m_classBar, 0, 0, 1, 2);
-    evalGrid->addWidget(confusionPanel, 1, 0);
-    evalGrid->addWidget(m_roc, 1, 1);
-    evalGrid->addWidget(m_pr, 2, 0);
-    evalGrid->addWidget(m_calibration, 2, 1);
-    evalGrid->setRowStretch(1, 1);
-    evalGrid->setRowStretch(2, 1);
-    evalGrid->setColumnStretch(0, 1);
-    evalGrid->setColumnStretch(1, 1);
+    auto *evalLayout = new QVBoxLayout(evaluation);
+    evalLayout->setContentsMargins(0, 0, 0, 0);
+    evalLayout->addWidget(m_classBar);
+    auto *upper = new QSplitter(Qt::Horizontal, this);
+    upper->addWidget(confusionPanel);
+    upper->addWidget(m_roc);
+    auto *lower = new QSplitter(Qt::Horizontal, this);
+    lower->addWidget(m_pr);
+    lower->addWidget(m_calibration);
+    auto *halves = new QSplitter(Qt::Vertical, this);
+    halves->addWidget(upper);
+    halves->addWidget(lower);
+    for (QSplitter *sp : {upper, lower, halves}) {
+        sp->setChildrenCollapsible(false);
+        sp->setStretchFactor(0, 1);
+        sp->setStretchFactor(1, 1);
+        sp->setSizes({1000, 1000});
+    }
+    evalLayout->addWidget(halves, 1);
     m_evaluationStack->addWidget(m_noEvaluation);
     m_evaluationStack->addWidget(evaluation);
 
@@ -642,9 +655,11 @@ void RunView::rebuildEvaluation()
     }
     const EvaluationCurves &e = *d.evaluation;
     m_confusion->setMatrix(e.classes, e.confusion);
-    const QStringList words = describeConfusions(e.classes, e.confusion, 5);
+    // The three largest confusions in words under the matrix, the ten largest in its tooltip.
+    const QStringList words = describeConfusions(e.classes, e.confusion, 10);
     m_confusions->setText(words.isEmpty() ? QStringLiteral("No row was confused with another class.")
-                                          : QStringLiteral("Largest confusions: ") + words.join(QStringLiteral("; ")) + QLatin1Char('.'));
+                                          : QStringLiteral("Largest confusions: ") + words.mid(0, 3).join(QStringLiteral("; ")) + QLatin1Char('.'));
+    m_confusions->setToolTip(words.join(QLatin1Char('\n')));
     // The class picker keeps the picked class across runs with the same labels; by default the most frequent class.
     const QString picked = m_classPicker->currentData().toString();
     {
@@ -653,10 +668,7 @@ void RunView::rebuildEvaluation()
         int best = 0;
         for (size_t i = 0; i < e.perClass.size(); ++i) {
             const ClassCurves &c = e.perClass[i];
-            m_classPicker->addItem(QStringLiteral("%1  (%2 rows, AUC %3)")
-                                       .arg(e.classes.value(int(i)), QLocale().toString(c.support),
-                                            std::isnan(c.rocAuc) ? QStringLiteral("–") : QLocale::c().toString(c.rocAuc, 'f', 3)),
-                                   e.classes.value(int(i)));
+            m_classPicker->addItem(e.classes.value(int(i)), e.classes.value(int(i)));
             if (c.support > e.perClass[size_t(best)].support)
                 best = int(i);
         }
@@ -664,11 +676,6 @@ void RunView::rebuildEvaluation()
         m_classPicker->setCurrentIndex(keep >= 0 ? keep : best);
     }
     m_classBar->setVisible(e.isMulticlass());
-    if (e.isMulticlass()) {
-        auto num = [](double v) { return std::isnan(v) ? QStringLiteral("–") : QLocale::c().toString(v, 'f', 3); };
-        m_ovrSummary->setText(QStringLiteral("ROC AUC macro %1 · micro %2 · average precision macro %3 · micro %4")
-                                  .arg(num(e.rocAucMacro), num(e.rocAucMicro), num(e.prAucMacro), num(e.prAucMicro)));
-    }
     rebuildClassCharts();
     m_evaluationStack->setCurrentIndex(1);
 }
@@ -684,6 +691,11 @@ void RunView::rebuildClassCharts()
         const int k = std::clamp(m_classPicker->currentIndex(), 0, int(e.perClass.size()) - 1);
         const ClassCurves &c = e.perClass[size_t(k)];
         const QString name = e.classes.value(k) + QStringLiteral(" vs rest");
+        auto num = [](double v) { return std::isnan(v) ? QStringLiteral("\u2013") : QLocale::c().toString(v, 'f', 3); };
+        m_ovrSummary->setText(QStringLiteral("%1 test rows \u00b7 all classes: ROC AUC macro %2, micro %3 \u00b7 average precision "
+                                             "macro %4, micro %5")
+                                  .arg(QLocale().toString(c.support), num(e.rocAucMacro), num(e.rocAucMicro), num(e.prAucMacro),
+                                       num(e.prAucMicro)));
         replaceChart(m_roc, makeRocChart(c, name, aucTitle(QStringLiteral("ROC: ") + name, QStringLiteral("AUC"), c.rocAuc), pal,
                                          &e.micro, QStringLiteral("micro-average (%1)").arg(QLocale::c().toString(e.rocAucMicro, 'f', 3))));
         replaceChart(m_pr, makePrChart(c, name, aucTitle(QStringLiteral("Precision-recall: ") + name, QStringLiteral("AP"), c.prAuc), pal,

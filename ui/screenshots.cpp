@@ -17,6 +17,7 @@
 #include "modelsarea.h"
 #include "registryview.h"
 #include "profilepanel.h"
+#include "runcharts.h"
 #include "runview.h"
 #include "tablemodel.h"
 #include "taskmanager.h"
@@ -25,8 +26,11 @@
 #include "util/fileutil.h"
 #include "validationview.h"
 #include "workspacejobs.h"
+#include "workspace/datasets.h"
+#include "workspace/workspace.h"
 
 #include <QApplication>
+#include <QComboBox>
 #include <QtCharts/QChartView>
 #include <QDir>
 #include <QElapsedTimer>
@@ -42,6 +46,7 @@
 #include <QTimer>
 #include <QTreeView>
 
+#include <cmath>
 #include <functional>
 
 namespace keel::ui {
@@ -85,6 +90,38 @@ bool waitFor(const std::function<bool()> &done, int timeoutMs = 300000)
     return true;
 }
 
+/// A generated 26-class, 60-feature problem for the multiclass views: classes "A".."M" and "a".."m" (labels that
+/// differ only in case), unbalanced (the first classes most frequent), 20 informative features and 40 of noise.
+/// Deterministic. Writes `path`.
+Status writeLettersCsv(const QString &path)
+{
+    QByteArray csv;
+    for (int j = 0; j < 60; ++j)
+        csv += (j ? "," : "") + QByteArray("f") + QByteArray::number(j + 1);
+    csv += ",letter\n";
+    quint64 state = 0x9E3779B97F4A7C15ull;
+    const auto uniform = [&state] {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        return double(state >> 11) / double(1ull << 53);
+    };
+    for (int r = 0; r < 3000; ++r) {
+        const int k = std::min(25, int(26.0 * std::pow(uniform(), 1.4)));
+        const char label = k < 13 ? char('A' + k) : char('a' + k - 13);
+        for (int j = 0; j < 60; ++j) {
+            const double noise = (uniform() + uniform() + uniform() - 1.5) * 1.4;
+            // Each class's mean on the informative features: a fixed pseudo-random pattern per (class, feature).
+            const quint64 h = (quint64(k) * 0x9E3779B97F4A7C15ull) ^ (quint64(j + 1) * 0xC2B2AE3D27D4EB4Full);
+            const double signal = j < 20 ? (double((h >> 29) % 13) - 6.0) * 0.13 : 0.0;
+            csv += QByteArray::number(signal + noise, 'f', 3) + ',';
+        }
+        csv += label;
+        csv += '\n';
+    }
+    return writeFileAtomic(path, csv);
+}
+
 } // namespace
 
 Status renderScreenshots(const QString &outDir, const QString &examplesDir, QStringList *written)
@@ -97,6 +134,24 @@ Status renderScreenshots(const QString &outDir, const QString &examplesDir, QStr
     auto root = jobs::createExampleWorkspace(tmp.filePath(QStringLiteral("example")), examplesDir);
     if (!root)
         return root.error();
+    // The multiclass views need many classes and features: a generated 26-class, 60-feature dataset and its config.
+    {
+        const QString csv = tmp.filePath(QStringLiteral("letters.csv"));
+        if (Status s = writeLettersCsv(csv); !s)
+            return s;
+        auto ws = workspace::Workspace::open(*root);
+        if (!ws)
+            return ws.error();
+        auto added = workspace::addDataset(**ws, csv, QStringLiteral("letters"), QStringLiteral("26 classes, 60 features"), {});
+        if (!added)
+            return added.error();
+        if (Status s = writeFileAtomic(*root + QStringLiteral("/configs/letters-gbdt.yaml"),
+                                       "experiment: letters\ndata: letters\ntarget: letter\nlearner: gbdt\n"
+                                       "split: {kind: holdout, test_fraction: 0.25, validation_fraction: 0.1, seed: 7}\n"
+                                       "params: {n_estimators: 40, max_depth: 3, learning_rate: 0.3, early_stopping_rounds: 5}\n");
+            !s)
+            return s;
+    }
 
     const auto save = [&](QWidget *w, const QString &name) -> Status {
         pump(150);
@@ -394,6 +449,74 @@ Status renderScreenshots(const QString &outDir, const QString &examplesDir, QStr
         return makeError(QStringLiteral("models-compare.png: expected 3 metrics and 4 paired tests"));
     if (Status s = save(&window, QStringLiteral("models-compare.png")); !s)
         return s;
+
+    // Many classes and features: the 26-class letters run (labels differing only in case) - its confusion matrix
+    // and one-vs-rest curves, then its global explanation (60 features) and one prediction, at 1440x900 and 1280x720.
+    window.showArea(MainWindow::Experiments);
+    const QString lettersId = [&] {
+        TrainingProcess *p = train(QStringLiteral("letters-gbdt.yaml"), QStringLiteral("letters-gbdt"));
+        return finished(p, QStringLiteral("training letters-gbdt")) ? p->runId() : QString();
+    }();
+    if (lettersId.isEmpty())
+        return makeError(QStringLiteral("the letters run did not finish"));
+    settle(tasks, [&] { return !ex->isBusy(); });
+    ex->selectRun(lettersId);
+    if (!settle(tasks, [&] { return !ex->isBusy() && rv->runId() == lettersId; }))
+        return fail(QStringLiteral("open the letters run"));
+    rv->tabs()->setCurrentIndex(RunView::EvaluationTab);
+    if (rv->confusionMatrix()->classes().size() != 26 || rv->classPicker()->count() != 26 || !rv->classPicker()->isVisible())
+        return makeError(QStringLiteral("experiments-multiclass-evaluation.png: %1 classes in the matrix, %2 in the picker")
+                             .arg(rv->confusionMatrix()->classes().size())
+                             .arg(rv->classPicker()->count()));
+    rv->classPicker()->setCurrentIndex(rv->classPicker()->findData(QStringLiteral("a")));
+    if (Status s = save(&window, QStringLiteral("experiments-multiclass-evaluation.png")); !s)
+        return s;
+    window.showArea(MainWindow::Models);
+    window.models()->tabs()->setCurrentWidget(models);
+    models->tabs()->setCurrentWidget(models->globalView());
+    models->showRun(lettersId);
+    if (!settle(tasks, [&] { return models->globalView()->report().has_value() && models->globalView()->report()->runId == lettersId; }))
+        return fail(QStringLiteral("global explanation of letters"));
+    if (models->globalView()->importanceOrder().size() != 60 || models->globalView()->featureTable()->rowCount() != 60
+        || models->globalView()->classPicker()->count() != 26 || models->globalView()->explainedClass() != 0)
+        return makeError(QStringLiteral("models-multiclass-global.png: %1 features, %2 classes, explaining class %3 (expected 60, 26, A)")
+                             .arg(models->globalView()->importanceOrder().size())
+                             .arg(models->globalView()->classPicker()->count())
+                             .arg(models->globalView()->explainedClass()));
+    if (Status s = save(&window, QStringLiteral("models-multiclass-global.png")); !s)
+        return s;
+    models->showRow(0);
+    if (!settle(tasks, [&] { return models->predictionView()->local().has_value(); }))
+        return fail(QStringLiteral("explain a letters prediction"));
+    if (Status s = save(&window, QStringLiteral("models-multiclass-prediction.png")); !s)
+        return s;
+    // The pickers: the prediction's waterfall explains the class asked for ("a", not "A": case matters), and the
+    // global views recompute for it.
+    {
+        ExplainPredictionView *pv = models->predictionView();
+        pv->classPicker()->setCurrentIndex(pv->classPicker()->findText(QStringLiteral("P(a)")));
+        const int a = models->session()->model.ctx.classes().indexOf(QStringLiteral("a"));
+        if (!pv->local() || pv->local()->output != a || !pv->waterfall().title.endsWith(QStringLiteral("score of a")))
+            return makeError(QStringLiteral("the prediction's class picker did not switch the waterfall to class a"));
+        pv->classPicker()->setCurrentIndex(0);
+        models->tabs()->setCurrentWidget(models->globalView());
+        models->globalView()->classPicker()->setCurrentIndex(models->globalView()->classPicker()->findData(a));
+        if (!settle(tasks, [&] { return models->globalView()->explainedClass() == a; }))
+            return fail(QStringLiteral("global explanation of class a"));
+        models->globalView()->classPicker()->setCurrentIndex(0);
+        if (!settle(tasks, [&] { return models->globalView()->explainedClass() == 0; }))
+            return fail(QStringLiteral("global explanation of class A"));
+    }
+    window.resize(1280, 720);
+    pump(200);
+    models->tabs()->setCurrentWidget(models->globalView());
+    if (Status s = save(&window, QStringLiteral("models-multiclass-global-1280x720.png")); !s)
+        return s;
+    window.showArea(MainWindow::Experiments);
+    if (Status s = save(&window, QStringLiteral("experiments-multiclass-evaluation-1280x720.png")); !s)
+        return s;
+    window.resize(1440, 900);
+    pump(200);
 
     // Dark theme: the same widgets, colours from the palette.
     applyTheme(Theme::Dark);

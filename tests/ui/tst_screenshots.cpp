@@ -55,7 +55,12 @@ void TestScreenshots::rendersEveryView()
                                   QStringLiteral("models-compare.png"),      QStringLiteral("models-dark-registry.png"),
                                   QStringLiteral("models-dark-compare.png"),
                                   QStringLiteral("experiments-dark-curves.png"),
-                                  QStringLiteral("experiments-dark-evaluation.png")};
+                                  QStringLiteral("experiments-dark-evaluation.png"),
+                                  QStringLiteral("experiments-multiclass-evaluation.png"),
+                                  QStringLiteral("models-multiclass-global.png"),
+                                  QStringLiteral("models-multiclass-prediction.png"),
+                                  QStringLiteral("models-multiclass-global-1280x720.png"),
+                                  QStringLiteral("experiments-multiclass-evaluation-1280x720.png")};
     QCOMPARE(files.size(), expected.size());
     std::map<QString, double> luminance;
     for (const QString &name : expected) {
