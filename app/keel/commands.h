@@ -85,6 +85,7 @@ std::vector<Command> sweepCommands();
 std::vector<Command> explainCommands();
 std::vector<Command> predictCommands();
 std::vector<Command> modelCommands();
+std::vector<Command> deployCommands();
 
 /// Makes SIGINT and SIGTERM cancel `feedback` (the running core call then stops cleanly and records its state);
 /// a second signal ends the process at once. `feedback` must outlive the command.
