@@ -12,10 +12,12 @@ packages=(
   python3-xgboost python3-numpy python3-scipy
   # The screenshot test also runs on a real X server (font metrics differ from the offscreen platform's).
   xvfb xauth
+  # keel serve's /metrics page is checked with promtool.
+  prometheus
 )
 # Optional extras: KEEL_BENCH=1 adds the benchmark peers (pandas, xgboost, scikit-learn).
 if [[ "${KEEL_BENCH:-0}" == 1 ]]; then
-  packages+=(python3-pandas python3-sklearn bc)
+  packages+=(python3-pandas python3-sklearn bc wrk python3-fastapi python3-uvicorn python3-flask)
 fi
 
 missing=()

@@ -86,6 +86,7 @@ std::vector<Command> explainCommands();
 std::vector<Command> predictCommands();
 std::vector<Command> modelCommands();
 std::vector<Command> deployCommands();
+std::vector<Command> serveCommands();
 
 /// Makes SIGINT and SIGTERM cancel `feedback` (the running core call then stops cleanly and records its state);
 /// a second signal ends the process at once. `feedback` must outlive the command.

@@ -1,0 +1,71 @@
+#pragma once
+// Online scoring of registered model versions: JSON records in, predictions (and explanations) out, with every
+// input checked against the version's input schema. What `keel serve` answers; the HTTP layer (serve/server.h) only
+// parses, calls these and writes responses.
+
+#include "data/table.h"
+#include "deploy/deployment.h"
+#include "explain/report.h"
+#include "ml/model.h"
+#include "registry/registry.h"
+#include "util/result.h"
+
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QString>
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+namespace keel::workspace { class Workspace; }
+
+namespace keel::serve {
+
+/// One registered version, loaded from its bundle (verified by hash) and ready to score. Immutable after load(), so
+/// any thread may use it.
+class ModelRuntime {
+public:
+    static Expected<std::shared_ptr<const ModelRuntime>> load(workspace::Workspace &ws, const QString &versionRef);
+
+    const registry::ModelVersion &version() const { return m_version; }
+    QString ref() const { return m_version.ref(); }
+
+    /// Counts of what the records held that the model had not seen (scored as the recipe says).
+    struct InputNotes {
+        qint64 unseenCategories = 0;
+        qint64 missingValues = 0;
+    };
+    /// The records as a table of the input schema's columns. Errors (kind InvalidInput) name the field:
+    /// "records[3].age: expected a number", a missing or unknown feature, a non-object record.
+    Expected<data::Table> toTable(const QJsonArray &records, InputNotes *notes = nullptr) const;
+    /// Model::predict of the table's rows (binary: P(class 1); multiclass: rows x classes; regression: values).
+    Expected<std::vector<double>> predict(const data::Table &rows) const;
+    /// One row's prediction as the response shows it: {"label", "probabilities": {class: p}} or {"value"}.
+    QJsonObject outputJson(const std::vector<double> &predictions, qint64 row) const;
+    /// The predicted class index of a row (classification), for comparing with a shadow.
+    int predictedClass(const std::vector<double> &predictions, qint64 row) const;
+    /// Per-row attributions (tree SHAP for tree models, linear SHAP for linear ones; background: the bundle's sample).
+    Expected<explain::Attribution> explain(const data::Table &rows) const;
+
+private:
+    registry::ModelVersion m_version;
+    explain::RunModel m_model;
+    std::shared_ptr<const explain::RowAttributor> m_attributor;
+};
+
+/// A deployment as served: its revision and loaded models. Immutable; a switch replaces the whole value.
+struct DeploymentRuntime {
+    deploy::Deployment spec;
+    std::shared_ptr<const ModelRuntime> model, shadow, canary;
+
+    /// Loads every model the deployment names (bundles verified).
+    static Expected<std::shared_ptr<const DeploymentRuntime>> load(workspace::Workspace &ws, const deploy::Deployment &spec);
+    /// The model that answers a request with `key`: the canary for a stable share of keys, else the main model.
+    const ModelRuntime &answering(const QString &key) const;
+};
+
+/// Stable share of `key` in [0, 1) (FNV-1a 64): the canary split.
+double keyShare(const QString &key);
+
+} // namespace keel::serve

@@ -1,0 +1,531 @@
+#include "serve/server.h"
+
+#include "deploy/deployment.h"
+#include "util/fileutil.h"
+#include "util/hash.h"
+#include "workspace/workspace.h"
+
+#include <QCryptographicHash>
+#include <QDir>
+#include <QFile>
+#include <QHttpServer>
+#include <QHttpServerRequest>
+#include <QHttpServerResponse>
+#include <QJsonDocument>
+#include <QFileInfo>
+#include <QRandomGenerator>
+#include <QSet>
+
+#include <openssl/crypto.h>
+
+#include <cmath>
+
+namespace keel::serve {
+
+namespace {
+
+using Status_ = QHttpServerResponse::StatusCode;
+
+/// Latency histogram bucket bounds (seconds).
+constexpr double kBuckets[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+constexpr size_t kBucketCount = sizeof(kBuckets) / sizeof(kBuckets[0]);
+
+QString tokensPath(const QString &root) { return root + QStringLiteral("/.keel/serve/tokens"); }
+
+QByteArray sha256Hex(const QByteArray &bytes) { return QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex(); }
+
+QHttpServerResponse errorResponse(Status_ status, const QString &message, const QString &field = {})
+{
+    QJsonObject o{{QStringLiteral("error"), message}};
+    if (!field.isEmpty())
+        o.insert(QStringLiteral("field"), field);
+    return QHttpServerResponse(o, status);
+}
+
+QHttpServerResponse errorResponse(const Error &e)
+{
+    Status_ status = Status_::InternalServerError;
+    switch (e.kind) {
+    case ErrorKind::InvalidInput: status = Status_::BadRequest; break;
+    case ErrorKind::NotFound: status = Status_::NotFound; break;
+    case ErrorKind::Conflict: status = Status_::Conflict; break;
+    default: break;
+    }
+    return errorResponse(status, e.message, e.field);
+}
+
+QString labelValue(const QString &v) { return QString(v).replace(QLatin1Char('\\'), QStringLiteral("\\\\")).replace(QLatin1Char('"'), QStringLiteral("\\\"")); }
+
+} // namespace
+
+Expected<QString> createAdminToken(const QString &workspaceRoot)
+{
+    QByteArray raw(32, Qt::Uninitialized);
+    QRandomGenerator::system()->fillRange(reinterpret_cast<quint32 *>(raw.data()), raw.size() / 4);
+    const QString token = QString::fromLatin1(raw.toHex());
+    const QString path = tokensPath(workspaceRoot);
+    if (!QDir().mkpath(QFileInfo(path).absolutePath()))
+        return makeError(ErrorKind::Io, QStringLiteral("cannot create the folder"), QFileInfo(path).absolutePath());
+    QByteArray existing;
+    if (QFile::exists(path)) {
+        auto bytes = readFile(path);
+        if (!bytes)
+            return bytes.error();
+        existing = *bytes;
+    }
+    existing += sha256Hex(token.toLatin1()) + ' ' + QDateTime::currentDateTimeUtc().toString(Qt::ISODate).toLatin1() + '\n';
+    if (Status s = writeFileAtomic(path, existing); !s)
+        return s.error();
+    QFile::setPermissions(path, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    return token;
+}
+
+bool checkAdminToken(const QString &workspaceRoot, const QString &token)
+{
+    if (token.isEmpty())
+        return false;
+    auto bytes = readFile(tokensPath(workspaceRoot));
+    if (!bytes)
+        return false;
+    const QByteArray want = sha256Hex(token.toUtf8());
+    bool found = false;
+    for (const QByteArray &line : bytes->split('\n')) {
+        const QByteArray hash = line.left(64);
+        if (hash.size() == want.size() && CRYPTO_memcmp(hash.constData(), want.constData(), size_t(want.size())) == 0)
+            found = true;
+    }
+    return found;
+}
+
+Server::Server(const ServerOptions &options) : m_options(options) {}
+
+Server::~Server()
+{
+    if (Status s = flushLogs(); !s)
+        qWarning("keel serve: %s", qPrintable(s.message()));
+}
+
+Expected<std::unique_ptr<Server>> Server::start(const ServerOptions &options)
+{
+    std::unique_ptr<Server> s(new Server(options));
+    auto ws = workspace::Workspace::open(options.root);
+    if (!ws)
+        return ws.error();
+    s->m_ws = std::move(*ws);
+    s->m_options.root = s->m_ws->root();
+    s->m_idPrefix = QString::number(QRandomGenerator::system()->generate64() & 0xffffffffffull, 36);
+    if (Status st = s->reload(); !st)
+        return st.error();
+    s->m_http = std::make_unique<QHttpServer>();
+    s->addRoutes();
+    s->m_port = s->m_http->listen(options.host, options.port);
+    if (s->m_port == 0)
+        return makeError(ErrorKind::Io, QStringLiteral("cannot listen on %1:%2 (in use, or not an address of this machine)")
+                                            .arg(options.host.toString())
+                                            .arg(options.port));
+    s->m_flushTimer.setInterval(std::max(10, options.flushMs));
+    connect(&s->m_flushTimer, &QTimer::timeout, s.get(), [srv = s.get()] {
+        if (Status st = srv->flushLogs(); !st)
+            qWarning("keel serve: %s", qPrintable(st.message()));
+    });
+    s->m_flushTimer.start();
+    s->m_reloadTimer.setSingleShot(true);
+    s->m_reloadTimer.setInterval(100);
+    connect(&s->m_reloadTimer, &QTimer::timeout, s.get(), [srv = s.get()] {
+        if (Status st = srv->reload(); !st)
+            qWarning("keel serve: keeping the deployments as they were: %s", qPrintable(st.message()));
+    });
+    s->watch();
+    s->m_uptime.start();
+    return s;
+}
+
+void Server::watch()
+{
+    const QString dir = m_options.root + QStringLiteral("/deployments");
+    QDir().mkpath(dir);
+    m_watcher.addPath(dir);
+    for (const QString &f : QDir(dir).entryList({QStringLiteral("*.yaml")}, QDir::Files))
+        m_watcher.addPath(QDir(dir).filePath(f));
+    connect(&m_watcher, &QFileSystemWatcher::directoryChanged, this, [this] { m_reloadTimer.start(); });
+    connect(&m_watcher, &QFileSystemWatcher::fileChanged, this, [this](const QString &path) {
+        if (QFile::exists(path) && !m_watcher.files().contains(path))
+            m_watcher.addPath(path);   // an atomic replace drops the watch
+        m_reloadTimer.start();
+    });
+}
+
+Status Server::reload(const QString &name)
+{
+    auto list = deploy::listDeployments(*m_ws);
+    if (!list)
+        return list.error();
+    QMap<QString, std::shared_ptr<const DeploymentRuntime>> next = m_deployments;
+    QSet<QString> present;
+    for (const deploy::Deployment &d : *list) {
+        present.insert(d.name);
+        if (!name.isEmpty() && d.name != name)
+            continue;
+        const auto it = m_deployments.constFind(d.name);
+        if (it != m_deployments.constEnd() && (*it)->spec.revision == d.revision && (*it)->spec.model.bundle == d.model.bundle)
+            continue;
+        auto rt = DeploymentRuntime::load(*m_ws, d);
+        if (!rt)
+            return Error(rt.error()).withKind(rt.error().kind);
+        next.insert(d.name, *rt);
+        if (!m_logs.count(d.name)) {
+            auto log = PredictionLog::open(predictionLogDir(m_options.root, d.name));
+            if (!log)
+                return log.error();
+            m_logs[d.name] = std::move(*log);
+        }
+        if (!m_counters.count(d.name))
+            m_counters[d.name].buckets.assign(kBucketCount, 0);
+    }
+    for (const QString &n : next.keys())
+        if (!present.contains(n))
+            next.remove(n);
+    QStringList changed;
+    for (auto it = next.constBegin(); it != next.constEnd(); ++it)
+        if (!m_deployments.contains(it.key()) || m_deployments.value(it.key()) != it.value())
+            changed << it.key();
+    for (const QString &n : m_deployments.keys())
+        if (!next.contains(n))
+            changed << n;
+    m_deployments = std::move(next);
+    for (const QString &n : changed)
+        emit deploymentChanged(n, m_deployments.contains(n) ? m_deployments.value(n)->spec.revision : 0);
+    return Status::ok();
+}
+
+Status Server::flushLogs()
+{
+    for (auto &[name, log] : m_logs)
+        if (Status s = log->flush(); !s)
+            return s;
+    return Status::ok();
+}
+
+void Server::addRoutes()
+{
+    using Method = QHttpServerRequest::Method;
+    m_http->route(QStringLiteral("/healthz"), Method::Get, [] { return QHttpServerResponse(QJsonObject{{QStringLiteral("status"), QStringLiteral("ok")}}); });
+    m_http->route(QStringLiteral("/readyz"), Method::Get, [this] {
+        if (m_deployments.isEmpty())
+            return errorResponse(Status_::ServiceUnavailable, QStringLiteral("no deployment to serve (keel deploy NAME --model MODEL@ALIAS)"));
+        return QHttpServerResponse(QJsonObject{{QStringLiteral("status"), QStringLiteral("ready")},
+                                               {QStringLiteral("deployments"), QJsonArray::fromStringList(m_deployments.keys())}});
+    });
+    m_http->route(QStringLiteral("/metrics"), Method::Get,
+                  [this] { return QHttpServerResponse(QByteArrayLiteral("text/plain; version=0.0.4"), metricsText()); });
+    m_http->route(QStringLiteral("/v1/deployments"), Method::Get, [this] { return list(); });
+    m_http->route(QStringLiteral("/v1/deployments/<arg>/predict"), Method::Post,
+                  [this](const QString &name, const QHttpServerRequest &r) { return score(name, r, false); });
+    m_http->route(QStringLiteral("/v1/deployments/<arg>/explain"), Method::Post,
+                  [this](const QString &name, const QHttpServerRequest &r) { return score(name, r, true); });
+    m_http->route(QStringLiteral("/v1/deployments/<arg>/feedback"), Method::Post,
+                  [this](const QString &name, const QHttpServerRequest &r) { return feedback(name, r); });
+    for (const QString &action : {QStringLiteral("reload"), QStringLiteral("deploy"), QStringLiteral("rollback")})
+        m_http->route(QStringLiteral("/v1/deployments/<arg>/") + action, Method::Post,
+                      [this, action](const QString &name, const QHttpServerRequest &r) { return admin(name, action, r); });
+}
+
+QHttpServerResponse Server::list() const
+{
+    QJsonArray arr;
+    for (auto it = m_deployments.constBegin(); it != m_deployments.constEnd(); ++it) {
+        const deploy::Deployment &d = it.value()->spec;
+        QJsonObject o{{QStringLiteral("name"), d.name}, {QStringLiteral("revision"), d.revision},
+                      {QStringLiteral("model"), d.model.version}, {QStringLiteral("requested"), d.model.requested}};
+        if (d.shadow.isSet())
+            o.insert(QStringLiteral("shadow"), d.shadow.version);
+        if (d.canary.isSet())
+            o.insert(QStringLiteral("canary"), QJsonObject{{QStringLiteral("model"), d.canary.version}, {QStringLiteral("share"), d.canaryShare}});
+        arr.append(o);
+    }
+    return QHttpServerResponse(QJsonObject{{QStringLiteral("deployments"), arr}});
+}
+
+void Server::count(const QString &deployment, const QString &version, int status, double seconds)
+{
+    auto it = m_counters.find(deployment);
+    if (it == m_counters.end())
+        return;
+    Counters &c = it->second;
+    ++c.requests[{version, status}];
+    for (size_t b = 0; b < kBucketCount; ++b)
+        if (seconds <= kBuckets[b]) {
+            ++c.buckets[b];
+            break;
+        }
+    c.latencySum += seconds;
+    ++c.latencyCount;
+}
+
+QHttpServerResponse Server::score(const QString &name, const QHttpServerRequest &request, bool explain)
+{
+    QElapsedTimer timer;
+    timer.start();
+    const auto it = m_deployments.constFind(name);
+    if (it == m_deployments.constEnd())
+        return errorResponse(Status_::NotFound, QStringLiteral("no deployment named '%1' is served (deployments: %2)")
+                                                    .arg(name, m_deployments.keys().join(QStringLiteral(", "))));
+    const std::shared_ptr<const DeploymentRuntime> d = *it;   // this request keeps its models, whatever switches
+    const auto finish = [&](QHttpServerResponse response, const QString &version) {
+        count(name, version, int(response.statusCode()), double(timer.nsecsElapsed()) / 1e9);
+        return response;
+    };
+    const QByteArray body = request.body();
+    if (body.size() > m_options.maxBodyBytes)
+        return finish(errorResponse(Status_::PayloadTooLarge, QStringLiteral("the body has %1 bytes; the limit is %2")
+                                                                   .arg(body.size())
+                                                                   .arg(m_options.maxBodyBytes)),
+                      d->model->ref());
+    QJsonParseError pe;
+    const QJsonDocument doc = QJsonDocument::fromJson(body, &pe);
+    if (pe.error != QJsonParseError::NoError || !doc.isObject())
+        return finish(errorResponse(Status_::BadRequest, QStringLiteral("the body is not a JSON object: %1 at byte %2")
+                                                              .arg(pe.error != QJsonParseError::NoError ? pe.errorString()
+                                                                                                        : QStringLiteral("not an object"))
+                                                              .arg(pe.offset)),
+                      d->model->ref());
+    const QJsonObject o = doc.object();
+    for (auto k = o.begin(); k != o.end(); ++k)
+        if (k.key() != u"records" && k.key() != u"key")
+            return finish(errorResponse(Status_::BadRequest, QStringLiteral("unknown field (expected records and optionally key)"), k.key()),
+                          d->model->ref());
+    if (!o.value(QStringLiteral("records")).isArray())
+        return finish(errorResponse(Status_::BadRequest, QStringLiteral("expected an array of records"), QStringLiteral("records")),
+                      d->model->ref());
+    const QJsonArray records = o.value(QStringLiteral("records")).toArray();
+    if (records.isEmpty())
+        return finish(errorResponse(Status_::BadRequest, QStringLiteral("no records to score"), QStringLiteral("records")), d->model->ref());
+    if (records.size() > m_options.maxRecords)
+        return finish(errorResponse(Status_::PayloadTooLarge, QStringLiteral("%1 records; at most %2 per request")
+                                                                   .arg(records.size())
+                                                                   .arg(m_options.maxRecords),
+                                    QStringLiteral("records")),
+                      d->model->ref());
+    const QString firstId = m_idPrefix + QLatin1Char('-') + QString::number(m_nextId, 36);
+    const QString key = o.contains(QStringLiteral("key")) ? o.value(QStringLiteral("key")).toVariant().toString() : firstId;
+    const ModelRuntime &model = d->answering(key);
+    ModelRuntime::InputNotes notes;
+    auto table = model.toTable(records, &notes);
+    if (!table)
+        return finish(errorResponse(table.error()), model.ref());
+    auto predictions = model.predict(*table);
+    if (!predictions)
+        return finish(errorResponse(predictions.error()), model.ref());
+    std::optional<explain::Attribution> attribution;
+    if (explain) {
+        auto a = model.explain(*table);
+        if (!a)
+            return finish(errorResponse(a.error()), model.ref());
+        attribution = std::move(*a);
+    }
+    Counters &counters = m_counters[name];
+    counters.records += records.size();
+    counters.unseenCategories += notes.unseenCategories;
+    const QString now = QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs);
+    const double latencyMs = double(timer.nsecsElapsed()) / 1e6;
+    QJsonArray out;
+    QStringList ids;
+    std::vector<int> classes;
+    std::vector<double> values;
+    PredictionLog *log = m_logs.at(name).get();
+    for (qsizetype r = 0; r < records.size(); ++r) {
+        const QString id = m_idPrefix + QLatin1Char('-') + QString::number(m_nextId++, 36);
+        QJsonObject p = model.outputJson(*predictions, r);
+        p.insert(QStringLiteral("id"), id);
+        p.insert(QStringLiteral("model"), model.ref());
+        if (attribution) {
+            const int k = model.version().task == ml::Task::MulticlassClassification ? model.predictedClass(*predictions, r) : 0;
+            QJsonObject contributions;
+            for (int f = 0; f < attribution->featureCount(); ++f)
+                contributions.insert(attribution->features[f], attribution->value(r, k, f));
+            p.insert(QStringLiteral("base_value"), attribution->base[size_t(k)]);
+            p.insert(QStringLiteral("contributions"), contributions);
+            p.insert(QStringLiteral("explained"), model.version().task == ml::Task::Regression
+                                                      ? QStringLiteral("prediction")
+                                                      : model.version().task == ml::Task::BinaryClassification
+                                                            ? QStringLiteral("log-odds of %1").arg(model.version().classes.value(1))
+                                                            : QStringLiteral("score of %1").arg(model.version().classes.value(k)));
+        }
+        QJsonObject output = model.outputJson(*predictions, r);
+        log->append(QJsonObject{{QStringLiteral("id"), id}, {QStringLiteral("time"), now}, {QStringLiteral("deployment"), name},
+                                {QStringLiteral("revision"), d->spec.revision}, {QStringLiteral("version"), model.ref()},
+                                {QStringLiteral("inputs"), records[r]}, {QStringLiteral("output"), output},
+                                {QStringLiteral("latency_ms"), latencyMs / double(records.size())}});
+        ids << id;
+        classes.push_back(model.predictedClass(*predictions, r));
+        values.push_back(model.version().task == ml::Task::Regression ? (*predictions)[size_t(r)] : 0.0);
+        out.append(p);
+    }
+    if (d->shadow) {
+        // After this response is written: the shadow never delays or changes the answer.
+        QMetaObject::invokeMethod(this, [this, d, records, ids, classes, values] { scoreShadow(d, records, ids, classes, values); },
+                                  Qt::QueuedConnection);
+    }
+    QJsonObject response{{QStringLiteral("deployment"), name}, {QStringLiteral("revision"), d->spec.revision},
+                         {QStringLiteral("predictions"), out}};
+    if (notes.unseenCategories > 0)
+        response.insert(QStringLiteral("unseen_categories"), notes.unseenCategories);
+    return finish(QHttpServerResponse(response), model.ref());
+}
+
+void Server::scoreShadow(std::shared_ptr<const DeploymentRuntime> d, QJsonArray records, QStringList ids, std::vector<int> mainClasses,
+                         std::vector<double> mainValues)
+{
+    const ModelRuntime &shadow = *d->shadow;
+    auto table = shadow.toTable(records);
+    if (!table)
+        return;
+    auto predictions = shadow.predict(*table);
+    if (!predictions)
+        return;
+    Counters &c = m_counters[d->spec.name];
+    PredictionLog *log = m_logs.at(d->spec.name).get();
+    for (qsizetype r = 0; r < records.size(); ++r) {
+        ++c.shadowCompared;
+        const bool differs = shadow.version().task == ml::Task::Regression
+                                 ? std::abs((*predictions)[size_t(r)] - mainValues[size_t(r)]) > 1e-9 * std::max(1.0, std::abs(mainValues[size_t(r)]))
+                                 : shadow.predictedClass(*predictions, r) != mainClasses[size_t(r)];
+        c.shadowDisagreed += differs ? 1 : 0;
+        log->append(QJsonObject{{QStringLiteral("id"), QString(ids[r] + QStringLiteral(".shadow"))}, {QStringLiteral("shadow_of"), ids[r]},
+                                {QStringLiteral("version"), shadow.ref()}, {QStringLiteral("output"), shadow.outputJson(*predictions, r)},
+                                {QStringLiteral("agrees"), !differs}});
+    }
+}
+
+QHttpServerResponse Server::feedback(const QString &name, const QHttpServerRequest &request)
+{
+    const auto it = m_deployments.constFind(name);
+    if (it == m_deployments.constEnd())
+        return errorResponse(Status_::NotFound, QStringLiteral("no deployment named '%1' is served").arg(name));
+    const QByteArray body = request.body();
+    if (body.size() > m_options.maxBodyBytes)
+        return errorResponse(Status_::PayloadTooLarge, QStringLiteral("the body is over the limit"));
+    QJsonParseError pe;
+    const QJsonDocument doc = QJsonDocument::fromJson(body, &pe);
+    if (pe.error != QJsonParseError::NoError || !doc.isObject())
+        return errorResponse(Status_::BadRequest, QStringLiteral("the body is not a JSON object"));
+    const QJsonObject o = doc.object();
+    const QString id = o.value(QStringLiteral("prediction_id")).toString();
+    if (id.isEmpty())
+        return errorResponse(Status_::BadRequest, QStringLiteral("expected the id a prediction returned"), QStringLiteral("prediction_id"));
+    const QJsonValue label = o.value(QStringLiteral("label"));
+    const registry::ModelVersion &v = (*it)->model->version();
+    if (v.task == ml::Task::Regression) {
+        if (!label.isDouble() || !std::isfinite(label.toDouble()))
+            return errorResponse(Status_::BadRequest, QStringLiteral("expected the true value, a number"), QStringLiteral("label"));
+    } else if (!label.isString() || !v.classes.contains(label.toString())) {
+        return errorResponse(Status_::BadRequest,
+                             QStringLiteral("expected one of the classes %1 (case matters)").arg(v.classes.join(QStringLiteral(", "))),
+                             QStringLiteral("label"));
+    }
+    for (auto k = o.begin(); k != o.end(); ++k)
+        if (k.key() != u"prediction_id" && k.key() != u"label")
+            return errorResponse(Status_::BadRequest, QStringLiteral("unknown field (expected prediction_id and label)"), k.key());
+    m_logs.at(name)->appendFeedback(QJsonObject{{QStringLiteral("prediction_id"), id}, {QStringLiteral("label"), label},
+                                                {QStringLiteral("time"), QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs)}});
+    ++m_counters[name].feedback;
+    return QHttpServerResponse(QJsonObject{{QStringLiteral("accepted"), true}, {QStringLiteral("prediction_id"), id}},
+                               Status_::Accepted);
+}
+
+QHttpServerResponse Server::admin(const QString &name, const QString &action, const QHttpServerRequest &request)
+{
+    const QByteArray auth = request.value("Authorization");
+    if (!auth.startsWith("Bearer ") || !checkAdminToken(m_options.root, QString::fromUtf8(auth.mid(7).trimmed())))
+        return errorResponse(Status_::Unauthorized, QStringLiteral("admin calls need \"Authorization: Bearer TOKEN\" (keel serve token create)"));
+    QJsonObject o;
+    if (!request.body().trimmed().isEmpty()) {
+        QJsonParseError pe;
+        const QJsonDocument doc = QJsonDocument::fromJson(request.body(), &pe);
+        if (pe.error != QJsonParseError::NoError || !doc.isObject())
+            return errorResponse(Status_::BadRequest, QStringLiteral("the body is not a JSON object"));
+        o = doc.object();
+    }
+    if (action == u"reload") {
+        if (Status s = reload(name); !s)
+            return errorResponse(s.error());
+        return list();
+    }
+    Expected<deploy::DeployOutcome> outcome = makeError(QStringLiteral("unknown action"));
+    if (action == u"deploy") {
+        deploy::DeployRequest r;
+        r.name = name;
+        r.model = o.value(QStringLiteral("model")).toString();
+        r.shadow = o.value(QStringLiteral("shadow")).toString();
+        r.message = o.value(QStringLiteral("message")).toString();
+        if (o.contains(QStringLiteral("tolerance")))
+            r.tolerance = o.value(QStringLiteral("tolerance")).toDouble(-1);
+        outcome = deploy::deployModel(*m_ws, r);
+    } else {
+        std::optional<int> to;
+        if (o.contains(QStringLiteral("to")))
+            to = o.value(QStringLiteral("to")).toInt();
+        outcome = deploy::rollback(*m_ws, name, to, o.value(QStringLiteral("message")).toString());
+    }
+    if (!outcome)
+        return errorResponse(outcome.error());
+    QJsonArray gates;
+    for (const deploy::GateResult &g : outcome->gates)
+        gates.append(QJsonObject{{QStringLiteral("gate"), g.gate}, {QStringLiteral("passed"), g.passed},
+                                 {QStringLiteral("skipped"), g.skipped}, {QStringLiteral("detail"), g.detail}});
+    if (outcome->deployed)
+        if (Status s = reload(name); !s)
+            return errorResponse(s.error());
+    return QHttpServerResponse(QJsonObject{{QStringLiteral("switched"), outcome->deployed}, {QStringLiteral("revision"), outcome->deployment.revision},
+                                           {QStringLiteral("model"), outcome->deployment.model.version}, {QStringLiteral("gates"), gates}},
+                               outcome->deployed || outcome->unchanged ? Status_::Ok : Status_::Conflict);
+}
+
+QByteArray Server::metricsText() const
+{
+    QByteArray out;
+    auto line = [&out](const QString &s) { out += s.toUtf8() + '\n'; };
+    line(QStringLiteral("# HELP keel_requests_total Scoring requests by deployment, answering model version and HTTP status."));
+    line(QStringLiteral("# TYPE keel_requests_total counter"));
+    for (const auto &[name, c] : m_counters)
+        for (const auto &[key, n] : c.requests)
+            line(QStringLiteral("keel_requests_total{deployment=\"%1\",version=\"%2\",status=\"%3\"} %4")
+                     .arg(labelValue(name), labelValue(key.first))
+                     .arg(key.second)
+                     .arg(n));
+    line(QStringLiteral("# HELP keel_request_duration_seconds Time to answer a scoring request."));
+    line(QStringLiteral("# TYPE keel_request_duration_seconds histogram"));
+    for (const auto &[name, c] : m_counters) {
+        qint64 cumulative = 0;
+        for (size_t b = 0; b < kBucketCount; ++b) {
+            cumulative += c.buckets[b];
+            line(QStringLiteral("keel_request_duration_seconds_bucket{deployment=\"%1\",le=\"%2\"} %3")
+                     .arg(labelValue(name), QString::number(kBuckets[b]))
+                     .arg(cumulative));
+        }
+        line(QStringLiteral("keel_request_duration_seconds_bucket{deployment=\"%1\",le=\"+Inf\"} %2").arg(labelValue(name)).arg(c.latencyCount));
+        line(QStringLiteral("keel_request_duration_seconds_sum{deployment=\"%1\"} %2").arg(labelValue(name)).arg(c.latencySum, 0, 'g', 12));
+        line(QStringLiteral("keel_request_duration_seconds_count{deployment=\"%1\"} %2").arg(labelValue(name)).arg(c.latencyCount));
+    }
+    const auto counter = [&](const char *metric, const char *help, qint64 Counters::*field) {
+        line(QStringLiteral("# HELP %1 %2").arg(QLatin1String(metric), QLatin1String(help)));
+        line(QStringLiteral("# TYPE %1 counter").arg(QLatin1String(metric)));
+        for (const auto &[name, c] : m_counters)
+            line(QStringLiteral("%1{deployment=\"%2\"} %3").arg(QLatin1String(metric), labelValue(name)).arg(c.*field));
+    };
+    counter("keel_records_scored_total", "Records scored (a request may hold many).", &Counters::records);
+    counter("keel_unseen_categories_total", "Categorical values the model did not see in training (scored as its recipe says).",
+            &Counters::unseenCategories);
+    counter("keel_shadow_comparisons_total", "Records scored by a shadow model.", &Counters::shadowCompared);
+    counter("keel_shadow_disagreements_total", "Records where the shadow's decision differs from the served one.", &Counters::shadowDisagreed);
+    counter("keel_feedback_total", "Feedback labels received.", &Counters::feedback);
+    line(QStringLiteral("# HELP keel_deployment_revision The deployment revision being served."));
+    line(QStringLiteral("# TYPE keel_deployment_revision gauge"));
+    for (auto it = m_deployments.constBegin(); it != m_deployments.constEnd(); ++it)
+        line(QStringLiteral("keel_deployment_revision{deployment=\"%1\",version=\"%2\"} %3")
+                 .arg(labelValue(it.key()), labelValue(it.value()->spec.model.version))
+                 .arg(it.value()->spec.revision));
+    return out;
+}
+
+} // namespace keel::serve
