@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev qt6-httpserver-dev qt6-websockets-dev qt6-svg-dev
   libqt6sql6-sqlite libgit2-dev libeigen3-dev libxgboost-dev libyaml-cpp-dev libssl-dev libsqlite3-dev
-  libboost-math-dev libarchive-dev fonts-dejavu-core
+  libboost-math-dev libarchive-dev fonts-dejavu-core curl
   # Test references: Python xgboost loads what Keel exports; SciPy checks the statistics.
   python3-xgboost python3-numpy python3-scipy
   # The screenshot test also runs on a real X server (font metrics differ from the offscreen platform's).

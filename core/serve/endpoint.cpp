@@ -5,8 +5,10 @@
 #include "workspace/workspace.h"
 
 #include <QHash>
+#include <QLocale>
 #include <QSet>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -131,36 +133,54 @@ Expected<std::shared_ptr<const ModelRuntime>> ModelRuntime::load(workspace::Work
     auto attributor = explain::RowAttributor::prepare(rt->m_model, QStringLiteral("auto"), *population, options);
     if (attributor)
         rt->m_attributor = std::make_shared<const explain::RowAttributor>(std::move(*attributor));
+    // Compiled trees, kept only when they reproduce XGBoost exactly on the background rows.
+    if (v->modelKind.startsWith(QLatin1String("xgboost")) && population->rowCount() > 0) {
+        if (auto trees = explain::parseXgboostJson(loaded->modelBytes); trees && trees->validate()) {
+            rt->m_trees = std::make_shared<const explain::TreeEnsemble>(std::move(*trees));
+            auto fast = rt->evaluateTrees(*population);
+            auto reference = rt->m_model.ctx.predict(*population);
+            if (!fast || !reference || *fast != *reference)
+                rt->m_trees.reset();
+        }
+    }
     return std::shared_ptr<const ModelRuntime>(std::move(rt));
 }
 
 Expected<data::Table> ModelRuntime::toTable(const QJsonArray &records, InputNotes *notes) const
 {
+    const size_t width = m_version.schema.size();
     std::vector<data::ColumnBuilder> builders;
-    builders.reserve(m_version.schema.size());
-    QSet<QString> known;
-    for (const registry::FeatureSchema &f : m_version.schema) {
-        builders.emplace_back(*data::columnTypeFromName(f.type));
-        known.insert(f.name);
+    builders.reserve(width);
+    QHash<QString, int> index;
+    for (size_t i = 0; i < width; ++i) {
+        builders.emplace_back(*data::columnTypeFromName(m_version.schema[i].type));
+        index.insert(m_version.schema[i].name, int(i));
     }
+    std::vector<QJsonValue> values(width);
+    std::vector<bool> seen(width);
     for (qsizetype r = 0; r < records.size(); ++r) {
-        if (!records[r].isObject())
+        const QJsonValue record = records[r];
+        if (!record.isObject())
             return makeError(ErrorKind::InvalidInput, QStringLiteral("expected an object of feature values"), {}, -1,
                              QStringLiteral("records[%1]").arg(r));
-        const QJsonObject o = records[r].toObject();
-        for (auto it = o.begin(); it != o.end(); ++it)
-            if (!known.contains(it.key())) {
+        const QJsonObject o = record.toObject();
+        std::fill(seen.begin(), seen.end(), false);
+        // One pass over the record's members: each must be an input, each input must be there.
+        for (auto it = o.begin(); it != o.end(); ++it) {
+            const int i = index.value(it.key(), -1);
+            if (i < 0) {
                 QStringList inputs;
                 for (const registry::FeatureSchema &f : m_version.schema)
                     inputs << f.name;
                 return fieldError(r, it.key(), QStringLiteral("is not an input of %1 (inputs: %2)").arg(ref(), inputs.join(QStringLiteral(", "))));
             }
-        for (size_t i = 0; i < m_version.schema.size(); ++i) {
-            const registry::FeatureSchema &f = m_version.schema[i];
-            const auto it = o.constFind(f.name);
-            if (it == o.constEnd())
-                return fieldError(r, f.name, QStringLiteral("is missing (send null for a missing value)"));
-            if (Status s = appendValue(builders[i], f, *it, r, notes); !s)
+            values[size_t(i)] = it.value();
+            seen[size_t(i)] = true;
+        }
+        for (size_t i = 0; i < width; ++i) {
+            if (!seen[i])
+                return fieldError(r, m_version.schema[i].name, QStringLiteral("is missing (send null for a missing value)"));
+            if (Status s = appendValue(builders[i], m_version.schema[i], values[i], r, notes); !s)
                 return s.error();
         }
     }
@@ -170,7 +190,57 @@ Expected<data::Table> ModelRuntime::toTable(const QJsonArray &records, InputNote
     return data::Table(std::move(columns));
 }
 
-Expected<std::vector<double>> ModelRuntime::predict(const data::Table &rows) const { return m_model.ctx.predict(rows); }
+Expected<std::vector<double>> ModelRuntime::predict(const data::Table &rows) const
+{
+    if (m_trees)
+        return evaluateTrees(rows);
+    return m_model.ctx.predict(rows);
+}
+
+Expected<std::vector<double>> ModelRuntime::evaluateTrees(const data::Table &rows) const
+{
+    auto x = m_model.ctx.design(rows);
+    if (!x)
+        return x.error();
+    const explain::TreeEnsemble &e = *m_trees;
+    if (x->cols != e.numFeatures)
+        return makeError(ErrorKind::Corrupt, QStringLiteral("the recipe makes %1 columns; the trees read %2").arg(x->cols).arg(e.numFeatures));
+    const int k = e.numOutputs;
+    std::vector<float> sums(static_cast<size_t>(k));
+    const ml::Task task = m_version.task;
+    std::vector<double> out(size_t(x->rows) * size_t(task == ml::Task::MulticlassClassification ? k : 1));
+    for (qint64 r = 0; r < x->rows; ++r) {
+        const float *row = x->values.data() + size_t(r) * size_t(x->cols);
+        for (int o = 0; o < k; ++o)
+            sums[size_t(o)] = float(e.baseMargin[size_t(o)]);
+        // Float sums in tree order, as XGBoost's CPU predictor adds them.
+        for (const explain::Tree &t : e.trees) {
+            int n = 0;
+            while (t.nodes[size_t(n)].left >= 0) {
+                const explain::TreeNode &node = t.nodes[size_t(n)];
+                const float v = row[node.feature];
+                n = std::isnan(v) ? (node.defaultLeft ? node.left : node.right) : (v < node.threshold ? node.left : node.right);
+            }
+            sums[size_t(t.output)] += float(t.nodes[size_t(n)].value);
+        }
+        switch (task) {
+        case ml::Task::BinaryClassification:
+            out[size_t(r)] = double(1.0f / (1.0f + std::exp(-sums[0])));
+            break;
+        case ml::Task::MulticlassClassification: {
+            const float top = *std::max_element(sums.begin(), sums.end());
+            float total = 0;
+            for (float &v : sums)
+                total += (v = std::exp(v - top));
+            for (int o = 0; o < k; ++o)
+                out[size_t(r) * size_t(k) + size_t(o)] = double(sums[size_t(o)] / total);
+            break;
+        }
+        case ml::Task::Regression: out[size_t(r)] = double(sums[0]); break;
+        }
+    }
+    return out;
+}
 
 int ModelRuntime::predictedClass(const std::vector<double> &p, qint64 row) const
 {
@@ -210,6 +280,75 @@ QJsonObject ModelRuntime::outputJson(const std::vector<double> &p, qint64 row) c
     }
     return QJsonObject{{QStringLiteral("value"), p[size_t(row)]}};
 }
+
+namespace {
+
+void appendJsonString(QByteArray &out, const QString &s)
+{
+    out += '"';
+    for (const QChar c : s) {
+        const char16_t u = c.unicode();
+        if (u == '"' || u == '\\') {
+            out += '\\';
+            out += char(u);
+        } else if (u < 0x20) {
+            out += "\\u00";
+            out += "0123456789abcdef"[u >> 4];
+            out += "0123456789abcdef"[u & 15];
+        } else if (u < 0x80) {
+            out += char(u);
+        } else {
+            out += QString(c).toUtf8();
+        }
+    }
+    out += '"';
+}
+
+void appendNumber(QByteArray &out, double v) { out += QByteArray::number(v, 'g', QLocale::FloatingPointShortest); }
+
+} // namespace
+
+void ModelRuntime::appendOutput(QByteArray &out, const std::vector<double> &p, qint64 row) const
+{
+    const QStringList &classes = m_version.classes;
+    switch (m_version.task) {
+    case ml::Task::BinaryClassification: {
+        const double p1 = p[size_t(row)];
+        out += "\"label\":";
+        appendJsonString(out, classes.value(p1 >= 0.5 ? 1 : 0));
+        out += ",\"probabilities\":{";
+        appendJsonString(out, classes.value(0));
+        out += ':';
+        appendNumber(out, 1.0 - p1);
+        out += ',';
+        appendJsonString(out, classes.value(1));
+        out += ':';
+        appendNumber(out, p1);
+        out += '}';
+        return;
+    }
+    case ml::Task::MulticlassClassification: {
+        out += "\"label\":";
+        appendJsonString(out, classes.value(predictedClass(p, row)));
+        out += ",\"probabilities\":{";
+        const size_t k = size_t(classes.size());
+        for (size_t c = 0; c < k; ++c) {
+            if (c)
+                out += ',';
+            appendJsonString(out, classes[qsizetype(c)]);
+            out += ':';
+            appendNumber(out, p[size_t(row) * k + c]);
+        }
+        out += '}';
+        return;
+    }
+    case ml::Task::Regression: break;
+    }
+    out += "\"value\":";
+    appendNumber(out, p[size_t(row)]);
+}
+
+void appendJson(QByteArray &out, const QString &s) { appendJsonString(out, s); }
 
 Expected<explain::Attribution> ModelRuntime::explain(const data::Table &rows) const
 {

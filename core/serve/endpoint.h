@@ -6,6 +6,7 @@
 #include "data/table.h"
 #include "deploy/deployment.h"
 #include "explain/report.h"
+#include "explain/treeshap.h"
 #include "ml/model.h"
 #include "registry/registry.h"
 #include "util/result.h"
@@ -43,15 +44,26 @@ public:
     Expected<std::vector<double>> predict(const data::Table &rows) const;
     /// One row's prediction as the response shows it: {"label", "probabilities": {class: p}} or {"value"}.
     QJsonObject outputJson(const std::vector<double> &predictions, qint64 row) const;
+    /// The same members written straight into a JSON object being built (no braces): the fast path for responses.
+    void appendOutput(QByteArray &out, const std::vector<double> &predictions, qint64 row) const;
     /// The predicted class index of a row (classification), for comparing with a shadow.
     int predictedClass(const std::vector<double> &predictions, qint64 row) const;
     /// Per-row attributions (tree SHAP for tree models, linear SHAP for linear ones; background: the bundle's sample).
     Expected<explain::Attribution> explain(const data::Table &rows) const;
 
+    /// Whether predict() evaluates the trees itself (see below) rather than through XGBoost.
+    bool compiledTrees() const { return bool(m_trees); }
+
 private:
+    Expected<std::vector<double>> evaluateTrees(const data::Table &rows) const;
+
     registry::ModelVersion m_version;
     explain::RunModel m_model;
     std::shared_ptr<const explain::RowAttributor> m_attributor;
+    /// Tree models: the trees walked directly (float sums and links as XGBoost computes them), used only when
+    /// load() found them equal to XGBoost's own predictions, bit for bit, on the bundle's background sample. Serving
+    /// one record then costs no DMatrix and no thread pool.
+    std::shared_ptr<const explain::TreeEnsemble> m_trees;
 };
 
 /// A deployment as served: its revision and loaded models. Immutable; a switch replaces the whole value.
@@ -64,6 +76,9 @@ struct DeploymentRuntime {
     /// The model that answers a request with `key`: the canary for a stable share of keys, else the main model.
     const ModelRuntime &answering(const QString &key) const;
 };
+
+/// `s` as a JSON string literal, appended to `out`.
+void appendJson(QByteArray &out, const QString &s);
 
 /// Stable share of `key` in [0, 1) (FNV-1a 64): the canary split.
 double keyShare(const QString &key);

@@ -113,17 +113,20 @@ Status PredictionLog::openSegment(int index)
 
 void PredictionLog::append(const QJsonObject &line)
 {
-    const QByteArray bytes = QJsonDocument(line).toJson(QJsonDocument::Compact) + '\n';
+    appendDeferred(1, [line](QByteArray &out) { out += QJsonDocument(line).toJson(QJsonDocument::Compact) + '\n'; });
+}
+
+void PredictionLog::appendDeferred(qint64 lines, std::function<void(QByteArray &)> write)
+{
     QMutexLocker lock(&m_queueMutex);
-    m_queue += bytes;
-    ++m_queued;
+    m_queue.push_back(std::move(write));
+    m_queued += lines;
 }
 
 void PredictionLog::appendFeedback(const QJsonObject &line)
 {
-    const QByteArray bytes = QJsonDocument(line).toJson(QJsonDocument::Compact) + '\n';
     QMutexLocker lock(&m_queueMutex);
-    m_feedbackQueue += bytes;
+    m_feedbackQueue.push_back(line);
     ++m_queued;
 }
 
@@ -136,13 +139,19 @@ qint64 PredictionLog::pending() const
 Status PredictionLog::flush()
 {
     QMutexLocker writer(&m_writeMutex);
-    QByteArray predictions, feedback;
+    std::vector<std::function<void(QByteArray &)>> writers;
+    std::vector<QJsonObject> feedbackLines;
     {
         QMutexLocker lock(&m_queueMutex);
-        predictions.swap(m_queue);
-        feedback.swap(m_feedbackQueue);
+        writers.swap(m_queue);
+        feedbackLines.swap(m_feedbackQueue);
         m_queued = 0;
     }
+    QByteArray predictions, feedback;
+    for (const auto &write : writers)
+        write(predictions);
+    for (const QJsonObject &o : feedbackLines)
+        feedback += QJsonDocument(o).toJson(QJsonDocument::Compact) + '\n';
     if (!m_predictions)
         return Status::ok();
     if (Status s = writeAndSync(*m_predictions, predictions); !s)

@@ -1,8 +1,9 @@
 #pragma once
 // The prediction log of a deployment: every scored record, shadow outputs and feedback, as JSON Lines under
 // .keel/serve/NAME/ — predictions in segments (predictions-000001.jsonl, ...) that rotate at a size, feedback in
-// feedback.jsonl — joined by prediction id. Writers batch: append() only queues a line; flush() (called by the server
-// every flush interval and on shutdown) writes the queue and fsyncs. A kill loses at most the lines queued since the
+// feedback.jsonl — joined by prediction id. Writers batch: append() only queues the record (no serialization on the
+// caller's path); flush() (called by the server every flush interval, off its request thread, and on shutdown)
+// serializes the queue, writes it and fsyncs. A kill loses at most the lines queued since the
 // last flush; a line cut by a kill (no trailing newline) is cut off when the log is opened again, so readers never
 // see a torn record. Readers skip nothing silently: a line that does not parse is an error naming file and line.
 
@@ -14,7 +15,9 @@
 #include <QMutex>
 #include <QString>
 
+#include <functional>
 #include <memory>
+#include <utility>
 #include <vector>
 
 namespace keel::serve {
@@ -28,6 +31,9 @@ public:
 
     /// Queues one prediction line (any thread).
     void append(const QJsonObject &line);
+    /// Queues `lines` prediction lines that `write` serializes (each ending in a newline) when the log is flushed,
+    /// off the caller's path. `write` runs on the flushing thread: it may only read what it captured.
+    void appendDeferred(qint64 lines, std::function<void(QByteArray &)> write);
     /// Queues one feedback line (any thread).
     void appendFeedback(const QJsonObject &line);
     /// Writes everything queued and syncs it to disk (any thread; one writer at a time).
@@ -49,7 +55,8 @@ private:
     std::unique_ptr<QFile> m_predictions, m_feedback;
     mutable QMutex m_queueMutex;
     QMutex m_writeMutex;
-    QByteArray m_queue, m_feedbackQueue;
+    std::vector<std::function<void(QByteArray &)>> m_queue;
+    std::vector<QJsonObject> m_feedbackQueue;
     qint64 m_queued = 0;
 };
 

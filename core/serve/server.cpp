@@ -12,8 +12,10 @@
 #include <QHttpServerRequest>
 #include <QHttpServerResponse>
 #include <QJsonDocument>
+#include <QLocale>
 #include <QFileInfo>
 #include <QRandomGenerator>
+#include <QtConcurrent/QtConcurrentRun>
 #include <QSet>
 
 #include <openssl/crypto.h>
@@ -101,6 +103,8 @@ Server::Server(const ServerOptions &options) : m_options(options) {}
 
 Server::~Server()
 {
+    m_flushTimer.stop();
+    m_flushing.waitForFinished();
     if (Status s = flushLogs(); !s)
         qWarning("keel serve: %s", qPrintable(s.message()));
 }
@@ -124,9 +128,18 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerOptions &options)
                                             .arg(options.host.toString())
                                             .arg(options.port));
     s->m_flushTimer.setInterval(std::max(10, options.flushMs));
+    // The log is written off the request thread; one flush at a time (a slow disk skips ticks, not requests).
     connect(&s->m_flushTimer, &QTimer::timeout, s.get(), [srv = s.get()] {
-        if (Status st = srv->flushLogs(); !st)
-            qWarning("keel serve: %s", qPrintable(st.message()));
+        if (srv->m_flushing.isRunning())
+            return;
+        std::vector<PredictionLog *> logs;
+        for (auto &[name, log] : srv->m_logs)
+            logs.push_back(log.get());
+        srv->m_flushing = QtConcurrent::run([logs] {
+            for (PredictionLog *log : logs)
+                if (Status st = log->flush(); !st)
+                    qWarning("keel serve: %s", qPrintable(st.message()));
+        });
     });
     s->m_flushTimer.start();
     s->m_reloadTimer.setSingleShot(true);
@@ -236,7 +249,9 @@ QHttpServerResponse Server::list() const
     for (auto it = m_deployments.constBegin(); it != m_deployments.constEnd(); ++it) {
         const deploy::Deployment &d = it.value()->spec;
         QJsonObject o{{QStringLiteral("name"), d.name}, {QStringLiteral("revision"), d.revision},
-                      {QStringLiteral("model"), d.model.version}, {QStringLiteral("requested"), d.model.requested}};
+                      {QStringLiteral("model"), d.model.version}, {QStringLiteral("requested"), d.model.requested},
+                      {QStringLiteral("scoring"), it.value()->model->compiledTrees() ? QStringLiteral("compiled trees")
+                                                                                      : QStringLiteral("model library")}};
         if (d.shadow.isSet())
             o.insert(QStringLiteral("shadow"), d.shadow.version);
         if (d.canary.isSet())
@@ -328,49 +343,72 @@ QHttpServerResponse Server::score(const QString &name, const QHttpServerRequest 
     counters.unseenCategories += notes.unseenCategories;
     const QString now = QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs);
     const double latencyMs = double(timer.nsecsElapsed()) / 1e6;
-    QJsonArray out;
-    QStringList ids;
-    std::vector<int> classes;
-    std::vector<double> values;
-    PredictionLog *log = m_logs.at(name).get();
+    // The response is written straight to bytes; the log lines are serialized later, on the flushing thread.
+    const qint64 firstNumber = qint64(m_nextId);
+    m_nextId += quint64(records.size());
+    const auto idOf = [prefix = m_idPrefix](qint64 n) -> QString { return prefix + QLatin1Char('-') + QString::number(n, 36); };
+    QByteArray out;
+    out.reserve(records.size() * 160 + 128);
+    out += "{\"deployment\":";
+    appendJson(out, name);
+    out += ",\"predictions\":[";
+    QByteArray modelRef;
+    appendJson(modelRef, model.ref());
     for (qsizetype r = 0; r < records.size(); ++r) {
-        const QString id = m_idPrefix + QLatin1Char('-') + QString::number(m_nextId++, 36);
-        QJsonObject p = model.outputJson(*predictions, r);
-        p.insert(QStringLiteral("id"), id);
-        p.insert(QStringLiteral("model"), model.ref());
+        out += r ? ",{\"id\":" : "{\"id\":";
+        appendJson(out, idOf(firstNumber + r));
+        out += ",\"model\":" + modelRef + ',';
+        model.appendOutput(out, *predictions, r);
         if (attribution) {
-            const int k = model.version().task == ml::Task::MulticlassClassification ? model.predictedClass(*predictions, r) : 0;
-            QJsonObject contributions;
-            for (int f = 0; f < attribution->featureCount(); ++f)
-                contributions.insert(attribution->features[f], attribution->value(r, k, f));
-            p.insert(QStringLiteral("base_value"), attribution->base[size_t(k)]);
-            p.insert(QStringLiteral("contributions"), contributions);
-            p.insert(QStringLiteral("explained"), model.version().task == ml::Task::Regression
-                                                      ? QStringLiteral("prediction")
-                                                      : model.version().task == ml::Task::BinaryClassification
-                                                            ? QStringLiteral("log-odds of %1").arg(model.version().classes.value(1))
-                                                            : QStringLiteral("score of %1").arg(model.version().classes.value(k)));
+            const ml::Task task = model.version().task;
+            const int k = task == ml::Task::MulticlassClassification ? model.predictedClass(*predictions, r) : 0;
+            out += ",\"base_value\":" + QByteArray::number(attribution->base[size_t(k)], 'g', QLocale::FloatingPointShortest);
+            out += ",\"contributions\":{";
+            for (int f = 0; f < attribution->featureCount(); ++f) {
+                if (f)
+                    out += ',';
+                appendJson(out, attribution->features[f]);
+                out += ':' + QByteArray::number(attribution->value(r, k, f), 'g', QLocale::FloatingPointShortest);
+            }
+            out += "},\"explained\":";
+            appendJson(out, task == ml::Task::Regression               ? QStringLiteral("prediction")
+                             : task == ml::Task::BinaryClassification ? QStringLiteral("log-odds of %1").arg(model.version().classes.value(1))
+                                                                      : QStringLiteral("score of %1").arg(model.version().classes.value(k)));
         }
-        QJsonObject output = model.outputJson(*predictions, r);
-        log->append(QJsonObject{{QStringLiteral("id"), id}, {QStringLiteral("time"), now}, {QStringLiteral("deployment"), name},
-                                {QStringLiteral("revision"), d->spec.revision}, {QStringLiteral("version"), model.ref()},
-                                {QStringLiteral("inputs"), records[r]}, {QStringLiteral("output"), output},
-                                {QStringLiteral("latency_ms"), latencyMs / double(records.size())}});
-        ids << id;
-        classes.push_back(model.predictedClass(*predictions, r));
-        values.push_back(model.version().task == ml::Task::Regression ? (*predictions)[size_t(r)] : 0.0);
-        out.append(p);
+        out += '}';
     }
+    out += "],\"revision\":" + QByteArray::number(d->spec.revision);
+    if (notes.unseenCategories > 0)
+        out += ",\"unseen_categories\":" + QByteArray::number(notes.unseenCategories);
+    out += '}';
+
+    auto shared = std::make_shared<const std::vector<double>>(std::move(*predictions));
+    std::shared_ptr<const ModelRuntime> answering = &model == d->model.get() ? d->model : d->canary;
+    m_logs.at(name)->appendDeferred(records.size(), [=, revision = d->spec.revision](QByteArray &out) {
+        for (qsizetype r = 0; r < records.size(); ++r) {
+            const QJsonObject line{{QStringLiteral("id"), idOf(firstNumber + r)}, {QStringLiteral("time"), now},
+                                   {QStringLiteral("deployment"), name}, {QStringLiteral("revision"), revision},
+                                   {QStringLiteral("version"), answering->ref()}, {QStringLiteral("inputs"), records[r]},
+                                   {QStringLiteral("output"), answering->outputJson(*shared, r)},
+                                   {QStringLiteral("latency_ms"), latencyMs / double(records.size())}};
+            out += QJsonDocument(line).toJson(QJsonDocument::Compact) + '\n';
+        }
+    });
     if (d->shadow) {
         // After this response is written: the shadow never delays or changes the answer.
-        QMetaObject::invokeMethod(this, [this, d, records, ids, classes, values] { scoreShadow(d, records, ids, classes, values); },
-                                  Qt::QueuedConnection);
+        QMetaObject::invokeMethod(this, [this, d, records, firstNumber, idOf, shared, answering] {
+            QStringList ids;
+            std::vector<int> classes;
+            std::vector<double> values;
+            for (qsizetype r = 0; r < records.size(); ++r) {
+                ids << idOf(firstNumber + r);
+                classes.push_back(answering->predictedClass(*shared, r));
+                values.push_back(answering->version().task == ml::Task::Regression ? (*shared)[size_t(r)] : 0.0);
+            }
+            scoreShadow(d, records, ids, classes, values);
+        }, Qt::QueuedConnection);
     }
-    QJsonObject response{{QStringLiteral("deployment"), name}, {QStringLiteral("revision"), d->spec.revision},
-                         {QStringLiteral("predictions"), out}};
-    if (notes.unseenCategories > 0)
-        response.insert(QStringLiteral("unseen_categories"), notes.unseenCategories);
-    return finish(QHttpServerResponse(response), model.ref());
+    return finish(QHttpServerResponse(QByteArrayLiteral("application/json"), std::move(out)), model.ref());
 }
 
 void Server::scoreShadow(std::shared_ptr<const DeploymentRuntime> d, QJsonArray records, QStringList ids, std::vector<int> mainClasses,

@@ -18,6 +18,7 @@
 
 #include <QElapsedTimer>
 #include <QFileSystemWatcher>
+#include <QFuture>
 #include <QHostAddress>
 #include <QMap>
 #include <QObject>
@@ -100,6 +101,7 @@ private:
     std::map<QString, std::unique_ptr<PredictionLog>> m_logs;
     std::map<QString, Counters> m_counters;
     QTimer m_flushTimer;
+    QFuture<void> m_flushing;           ///< the log flush running on the thread pool, if any
     QTimer m_reloadTimer;
     QFileSystemWatcher m_watcher;
     QString m_idPrefix;

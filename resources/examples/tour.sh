@@ -80,6 +80,30 @@ if (cd "$fresh" && step "$keel" models import "$ws/exports/credit-tampered.keel"
   echo "tour: a tampered bundle was accepted" >&2; exit 1
 fi
 echo "(the tampered bundle was refused: its recipe no longer matches the manifest)"
+# Deployment and serving: the champion goes live through the gates, answers HTTP requests and takes feedback; the
+# challenger (the baseline, here) scores every request in shadow; then a rollback returns to the first revision.
+step "$keel" deploy credit --model credit@champion -m "the boosted trees go live"
+port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$keel" serve --port "$port" --flush-ms 50 > "$ws/exports/serve.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
+record='{"age": 39, "workclass": "State-gov", "education": "Bachelors", "education_num": 13, "marital_status": "Never-married", "occupation": "Adm-clerical", "relationship": "Not-in-family", "race": "White", "sex": "Male", "capital_gain": 2174, "capital_loss": 0, "hours_per_week": 40, "native_country": "United-States"}'
+echo "\$ curl -s -X POST http://127.0.0.1:$port/v1/deployments/credit/predict -d '{\"records\": [...]}'"
+answer=$(curl -sf -X POST "http://127.0.0.1:$port/v1/deployments/credit/predict" -d "{\"records\": [$record]}")
+echo "$answer"
+id=$(echo "$answer" | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
+echo "\$ curl -s -X POST http://127.0.0.1:$port/v1/deployments/credit/feedback -d '{\"prediction_id\": \"$id\", \"label\": \">50K\"}'"
+curl -sf -X POST "http://127.0.0.1:$port/v1/deployments/credit/feedback" -d "{\"prediction_id\": \"$id\", \"label\": \">50K\"}"; echo
+step "$keel" deploy credit --model credit@champion --shadow credit@v1 -m "the baseline in shadow"
+sleep 0.5
+curl -sf -X POST "http://127.0.0.1:$port/v1/deployments/credit/explain" -d "{\"records\": [$record, $record]}"; echo
+sleep 0.3
+step "$keel" rollback credit --to 1 -m "shadow finished"
+step "$keel" deployments history credit
+step "$keel" log show credit
+curl -sf "http://127.0.0.1:$port/metrics" | grep -E '^keel_(requests_total|shadow|feedback)'
+kill "$server"; wait "$server" 2>/dev/null || true
 step "$keel" runs list
 step "$keel" store stats
 step "$keel" store fsck
