@@ -4,6 +4,7 @@
 #include "datatablewidget.h"
 #include "datasetsarea.h"
 #include "emptystate.h"
+#include "deploymentsarea.h"
 #include "experimentsarea.h"
 #include "explainarea.h"
 #include "modelsarea.h"
@@ -63,13 +64,11 @@ const AreaInfo kAreas[MainWindow::AreaCount] = {
     {"Datasets", "", ""},
     {"Experiments", "", ""},
     {"Models", "", ""},
-    {"Deployments", "No deployments yet",
-     "Deployments will show which model version is served where (a running keel serve, a folder or a remote), "
-     "when it was pushed and by whom, with rollback. Serving arrives in a coming release."},
+    {"Deployments", "", ""},
     {"Monitoring", "Nothing to monitor yet",
      "Monitoring will chart prediction volume, input drift against the training data and performance from "
-     "feedback labels for each deployment, with alert rules. It needs deployments, which arrive in a coming "
-     "release."},
+     "feedback labels for each deployment, from the prediction logs keel serve writes, with alert rules. It "
+     "arrives in a coming release; until then, keel log show NAME lists what a deployment answered."},
     {"Audit", "", ""},
 };
 
@@ -109,6 +108,7 @@ MainWindow::MainWindow(bool useSettings, QWidget *parent)
     : QMainWindow(parent), m_useSettings(useSettings), m_tasks(new TaskManager(this)), m_nav(new QListWidget(this)),
       m_areas(new QStackedWidget(this)), m_datasets(new DatasetsArea(m_tasks, this)),
       m_experiments(new ExperimentsArea(m_tasks, this)), m_models(new ModelsArea(m_tasks, this)), m_audit(new AuditView(m_tasks, this)),
+      m_deployments(new DeploymentsArea(m_tasks, this)),
       m_taskDock(new QDockWidget(QStringLiteral("Tasks"), this)), m_taskWidget(new TaskDockWidget(m_tasks, m_taskDock)),
       m_taskCount(new QLabel(this)), m_workspaceLabel(new QLabel(this))
 {
@@ -149,6 +149,11 @@ MainWindow::MainWindow(bool useSettings, QWidget *parent)
             [this] { m_experiments->setDatasets(m_datasets->catalogModel()->datasets()); });
     connect(m_experiments, &ExperimentsArea::statusMessage, this, [this](const QString &t) { statusBar()->showMessage(t, 10000); });
     connect(m_models, &ModelsArea::statusMessage, this, [this](const QString &t) { statusBar()->showMessage(t, 10000); });
+    connect(m_deployments, &DeploymentsArea::statusMessage, this, [this](const QString &t) { statusBar()->showMessage(t, 10000); });
+    connect(m_deployments, &DeploymentsArea::changeFinished, m_audit, [this](bool ok) {
+        if (ok)
+            m_audit->refresh();
+    });
     // A run registered from the Experiments area appears in the registry at once.
     connect(m_experiments, &ExperimentsArea::modelRegistered, this, [this](const QString &ref) {
         if (ref.isEmpty())
@@ -201,6 +206,8 @@ void MainWindow::buildAreas()
             page = m_models;
         } else if (a == Audit) {
             page = m_audit;
+        } else if (a == Deployments) {
+            page = m_deployments;
         } else {
             m_empty[a] = new EmptyState(QLatin1String(kAreas[a].title), QLatin1String(kAreas[a].text), this);
             page = m_empty[a];
@@ -390,6 +397,7 @@ void MainWindow::openWorkspace(const QString &dir)
             m_datasets->setCatalog(*c);
             m_experiments->setWorkspace(m_root, c->datasets);
             m_models->setWorkspaceRoot(m_root);
+            m_deployments->setWorkspaceRoot(m_root);
             m_audit->setWorkspace(m_root);
             addRecent(m_root);
             updateTitle();
@@ -442,6 +450,7 @@ void MainWindow::closeWorkspace()
     m_datasets->setCatalog(jobs::Catalog{});
     m_experiments->setWorkspace({}, {});
     m_models->setWorkspaceRoot({});
+    m_deployments->setWorkspaceRoot({});
     m_audit->setWorkspace({});
     updateTitle();
 }

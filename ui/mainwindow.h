@@ -20,6 +20,7 @@ class QStackedWidget;
 namespace keel::ui {
 
 class AuditView;
+class DeploymentsArea;
 class DatasetsArea;
 class ExplainArea;
 class ModelsArea;
@@ -66,6 +67,7 @@ public:
     /// The Models area: registry, comparison and explanations.
     ModelsArea *models() const { return m_models; }
     AuditView *audit() const { return m_audit; }
+    DeploymentsArea *deployments() const { return m_deployments; }
     QDockWidget *taskDock() const { return m_taskDock; }
     /// The empty-state page of an area that later releases fill (nullptr for Datasets, Experiments and Audit).
     EmptyState *emptyState(Area area) const;
@@ -109,6 +111,7 @@ private:
     ExperimentsArea *m_experiments;
     ModelsArea *m_models;
     AuditView *m_audit;
+    DeploymentsArea *m_deployments;
     EmptyState *m_empty[AreaCount] = {};
     QDockWidget *m_taskDock;
     TaskDockWidget *m_taskWidget;

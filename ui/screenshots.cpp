@@ -4,6 +4,7 @@
 #include "compareview.h"
 #include "datasetsarea.h"
 #include "datatablewidget.h"
+#include "deploymentsarea.h"
 #include "diffview.h"
 #include "experimentsarea.h"
 #include "explainarea.h"
@@ -35,6 +36,11 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QEventLoop>
+#include <QLabel>
+#include <QLineEdit>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QPushButton>
 #include <QPixmap>
 #include <QProcess>
 #include <QRegularExpression>
@@ -449,6 +455,82 @@ Status renderScreenshots(const QString &outDir, const QString &examplesDir, QStr
         return makeError(QStringLiteral("models-compare.png: expected 3 metrics and 4 paired tests"));
     if (Status s = save(&window, QStringLiteral("models-compare.png")); !s)
         return s;
+
+    // Deployments: the champion deployed through the Deploy dialog (its gates checked first), then the baseline added
+    // as shadow; a keel serve child process answers requests, and the area reads its /metrics.
+    {
+        window.showArea(MainWindow::Deployments);
+        DeploymentsArea *dep = window.deployments();
+        dep->refresh();
+        if (!settle(tasks, [&] { return !dep->snapshot().modelRefs.isEmpty(); }))
+            return fail(QStringLiteral("read the deployments"));
+        const auto deployThrough = [&](const QString &model, const QString &shadow, const QString &shot) -> Status {
+            DeployDialog *dialog = dep->openDeployDialog();
+            dialog->nameEdit()->setText(QStringLiteral("credit"));
+            dialog->modelBox()->setCurrentText(model);
+            dialog->shadowBox()->setCurrentIndex(std::max(0, dialog->shadowBox()->findData(shadow)));
+            dialog->checkButton()->click();
+            if (!settle(tasks, [&] { return dialog->outcome().has_value() && dialog->checkButton()->isEnabled(); }))
+                return fail(QStringLiteral("check the gates"));
+            if (!dialog->outcome()->gatesPassed() || !dialog->deployButton()->isEnabled() || dialog->gatesTable()->rowCount() != 4)
+                return makeError(QStringLiteral("%1: the gates of %2 did not all pass").arg(shot, model));
+            if (!shot.isEmpty()) {
+                dialog->resize(1100, 620);
+                if (Status st = save(dialog, shot); !st)
+                    return st;
+            }
+            const int before = dep->historyTable()->rowCount();
+            dialog->deployButton()->click();
+            if (!settle(tasks, [&] { return dep->historyTable()->rowCount() == before + 1; }))
+                return fail(QStringLiteral("deploy %1").arg(model));
+            return Status::ok();
+        };
+        if (Status st = deployThrough(QStringLiteral("credit@champion"), QString(), QString()); !st)
+            return st;
+        if (Status st = deployThrough(QStringLiteral("credit@champion"), QStringLiteral("credit@v1"), QStringLiteral("deployments-deploy.png")); !st)
+            return st;
+        QProcess serve;
+        serve.setWorkingDirectory(*root);
+        serve.start(locateKeelBinary(), {QStringLiteral("serve"), QStringLiteral("--port"), QStringLiteral("0")});
+        if (!serve.waitForStarted(5000) || !waitFor([&] { return serve.canReadLine() || serve.state() != QProcess::Running; }))
+            return makeError(QStringLiteral("keel serve did not start: %1").arg(QString::fromUtf8(serve.readAllStandardError())));
+        const QString line = QString::fromUtf8(serve.readLine());
+        const QString url = line.section(QStringLiteral(" on "), 1).section(QLatin1Char(' '), 0, 0);
+        if (!url.startsWith(QStringLiteral("http://")))
+            return makeError(QStringLiteral("keel serve said: %1").arg(line));
+        dep->serverUrl()->setText(url);
+        QNetworkAccessManager net;
+        const QByteArray record = R"({"records": [{"age": 39, "workclass": "State-gov", "education": "Bachelors", "education_num": 13,
+            "marital_status": "Never-married", "occupation": "Adm-clerical", "relationship": "Not-in-family", "race": "White",
+            "sex": "Male", "capital_gain": 2174, "capital_loss": 0, "hours_per_week": 40, "native_country": "United-States"}]})";
+        const auto post = [&](const QByteArray &body) {
+            QNetworkRequest request(QUrl(url + QStringLiteral("/v1/deployments/credit/predict")));
+            request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+            QNetworkReply *reply = net.post(request, body);
+            waitFor([&] { return reply->isFinished(); });
+            reply->deleteLater();
+        };
+        dep->pollServer();
+        pump(600);
+        for (int i = 0; i < 40; ++i)
+            post(record);
+        post("{\"records\": [{\"age\": \"forty\"}]}");
+        pump(900);
+        dep->pollServer();
+        waitFor([&] { return dep->serverLabel()->text().contains(QStringLiteral("requests/s")); });
+        pump(300);
+        const bool serving = dep->serverLabel()->text().contains(QStringLiteral("<b>serving</b>"));
+        Status st = serving && dep->deploymentsTable()->rowCount() == 1 && dep->historyTable()->rowCount() == 2
+                        ? save(&window, QStringLiteral("deployments.png"))
+                        : makeError(QStringLiteral("deployments.png: %1 deployments, %2 revisions, server: %3")
+                                        .arg(dep->deploymentsTable()->rowCount())
+                                        .arg(dep->historyTable()->rowCount())
+                                        .arg(dep->serverLabel()->text()));
+        serve.terminate();
+        serve.waitForFinished(5000);
+        if (!st)
+            return st;
+    }
 
     // Many classes and features: the 26-class letters run (labels differing only in case) - its confusion matrix
     // and one-vs-rest curves, then its global explanation (60 features) and one prediction, at 1440x900 and 1280x720.

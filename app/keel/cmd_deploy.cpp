@@ -76,7 +76,7 @@ int printOutcome(Context &ctx, const deploy::DeployOutcome &out, const QString &
         ctx.printJson(QJsonObject{{QStringLiteral("deployed"), out.deployed}, {QStringLiteral("unchanged"), out.unchanged},
                                   {QStringLiteral("gates"), gates}, {QStringLiteral("commit"), out.commit},
                                   {QStringLiteral("deployment"), deploymentJson(out.deployment)}});
-        return out.deployed || out.unchanged ? 0 : 1;
+        return out.deployed || out.unchanged || out.gatesPassed() ? 0 : 1;
     }
     if (out.unchanged) {
         ctx.out << out.deployment.name << " already serves " << servedText(out.deployment) << " (revision "
@@ -86,6 +86,10 @@ int printOutcome(Context &ctx, const deploy::DeployOutcome &out, const QString &
     // One line per gate, its detail in full (a table would cut it).
     for (const deploy::GateResult &g : out.gates)
         ctx.out << QStringLiteral("%1 %2 %3\n").arg(g.gate, -12).arg(gateState(g), -8).arg(g.detail);
+    if (!out.deployed && out.gatesPassed()) {
+        ctx.out << "dry run: every gate passes; nothing switched\n";
+        return 0;
+    }
     if (!out.deployed) {
         ctx.err << "keel: error: a gate failed; " << out.deployment.name
                 << (out.deployment.revision > 0 ? QStringLiteral(" still serves %1").arg(servedText(out.deployment))
@@ -124,6 +128,7 @@ int cmdDeploy(Context &ctx)
     if (ctx.parser.isSet(QStringLiteral("rules")))
         r.rules = ctx.path(ctx.parser.value(QStringLiteral("rules")));
     r.message = ctx.parser.value(QStringLiteral("m"));
+    r.dryRun = ctx.parser.isSet(QStringLiteral("dry-run"));
     if (!parseShare(ctx, QStringLiteral("canary-share"), r.canaryShare) || !parseShare(ctx, QStringLiteral("tolerance"), r.tolerance))
         return 2;
     auto *ws = ctx.workspace();
@@ -238,6 +243,7 @@ std::vector<Command> deployCommands()
                      p.addOption({QStringLiteral("tolerance"), QStringLiteral("How much worse the candidate may be (default 0.005)."),
                                   QStringLiteral("x")});
                      p.addOption({QStringLiteral("m"), QStringLiteral("Why (recorded in the commit)."), QStringLiteral("message")});
+                     p.addOption({QStringLiteral("dry-run"), QStringLiteral("Check the gates only; switch nothing.")});
                  },
                  cmdDeploy});
     v.push_back({{QStringLiteral("rollback")}, QStringLiteral("NAME"), QStringLiteral("Return a deployment to an earlier revision"),

@@ -484,9 +484,11 @@ Expected<DeployOutcome> deployModel(workspace::Workspace &ws, const DeployReques
         return cancelledError();
     reportProgress(feedback, 4, 4, QStringLiteral("gates"));
     next.gates = out.gates;
-    if (!out.gatesPassed()) {
+    if (!out.gatesPassed() || request.dryRun) {
         if (current)
             out.deployment = *current;
+        else if (request.dryRun)
+            out.deployment = next;
         return out;
     }
     const QString message = request.message.isEmpty()

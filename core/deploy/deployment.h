@@ -67,6 +67,7 @@ struct DeployRequest {
     double tolerance = 0.005;    ///< how much worse the candidate may be (absolute for AUC and accuracy, relative for RMSE)
     int bootstrap = 200;         ///< resamples behind the comparison's intervals
     QString message;
+    bool dryRun = false;         ///< check the gates only; never switch (the workbench shows them before asking)
 };
 
 /// The result of a deploy or rollback: every gate, and the new revision when they all passed.

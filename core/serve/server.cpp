@@ -15,6 +15,7 @@
 #include <QLocale>
 #include <QFileInfo>
 #include <QRandomGenerator>
+#include <QRegularExpression>
 #include <QtConcurrent/QtConcurrentRun>
 #include <QSet>
 
@@ -97,6 +98,50 @@ bool checkAdminToken(const QString &workspaceRoot, const QString &token)
             found = true;
     }
     return found;
+}
+
+QMap<QString, DeploymentMetrics> parseMetricsText(const QByteArray &text)
+{
+    QMap<QString, DeploymentMetrics> out;
+    static const QRegularExpression line(QStringLiteral("^(\\w+)\\{([^}]*)\\} (\\S+)$"));
+    static const QRegularExpression label(QStringLiteral("(\\w+)=\"((?:[^\"\\\\]|\\\\.)*)\""));
+    for (const QByteArray &raw : text.split('\n')) {
+        const auto m = line.match(QString::fromUtf8(raw));
+        if (!m.hasMatch())
+            continue;
+        QMap<QString, QString> labels;
+        for (auto it = label.globalMatch(m.captured(2)); it.hasNext();) {
+            const auto l = it.next();
+            labels.insert(l.captured(1), l.captured(2));
+        }
+        const QString deployment = labels.value(QStringLiteral("deployment"));
+        if (deployment.isEmpty())
+            continue;
+        DeploymentMetrics &d = out[deployment];
+        const QString name = m.captured(1);
+        const double value = m.captured(3).toDouble();
+        if (name == u"keel_requests_total") {
+            d.requests += qint64(value);
+            if (labels.value(QStringLiteral("status")).toInt() >= 400)
+                d.errors += qint64(value);
+        } else if (name == u"keel_request_duration_seconds_sum") {
+            d.latencySum = value;
+        } else if (name == u"keel_records_scored_total") {
+            d.records = qint64(value);
+        } else if (name == u"keel_unseen_categories_total") {
+            d.unseenCategories = qint64(value);
+        } else if (name == u"keel_shadow_comparisons_total") {
+            d.shadowCompared = qint64(value);
+        } else if (name == u"keel_shadow_disagreements_total") {
+            d.shadowDisagreed = qint64(value);
+        } else if (name == u"keel_feedback_total") {
+            d.feedback = qint64(value);
+        } else if (name == u"keel_deployment_revision") {
+            d.revision = int(value);
+            d.version = labels.value(QStringLiteral("version"));
+        }
+    }
+    return out;
 }
 
 Server::Server(const ServerOptions &options) : m_options(options) {}

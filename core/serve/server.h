@@ -52,6 +52,17 @@ Expected<QString> createAdminToken(const QString &workspaceRoot);
 /// Whether `token` is one of the workspace's admin tokens (constant-time comparison of hashes).
 bool checkAdminToken(const QString &workspaceRoot, const QString &token);
 
+/// What a running server's /metrics page says about one deployment (the counters Server::metricsText() writes).
+struct DeploymentMetrics {
+    qint64 requests = 0, errors = 0;            ///< scoring requests; those answered with a 4xx or 5xx
+    double latencySum = 0;                      ///< seconds, over `requests`
+    qint64 records = 0, unseenCategories = 0, shadowCompared = 0, shadowDisagreed = 0, feedback = 0;
+    int revision = 0;
+    QString version;
+};
+/// Parses a /metrics page of keel serve, by deployment. Lines it does not know are skipped.
+QMap<QString, DeploymentMetrics> parseMetricsText(const QByteArray &text);
+
 class Server : public QObject {
     Q_OBJECT
 public:

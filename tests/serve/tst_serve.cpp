@@ -339,6 +339,15 @@ private slots:
         QVERIFY(text.contains(S("keel_shadow_comparisons_total{deployment=\"credit\"} 2")));
         QVERIFY(text.contains(S("keel_feedback_total{deployment=\"credit\"} 1")));
         QVERIFY2(text.contains(S("keel_unseen_categories_total{deployment=\"credit\"} %1").arg(m_unseen)), qPrintable(QString::number(m_unseen) + text.section(S("keel_unseen_categories_total{"), 1, 1).left(40)));
+        // The workbench reads the page back through the core's parser.
+        const auto parsed = serve::parseMetricsText(m.body);
+        QVERIFY(parsed.contains(S("credit")));
+        QCOMPARE(parsed[S("credit")].errors, qint64(m_badRequests));
+        QCOMPARE(parsed[S("credit")].feedback, qint64(1));
+        QCOMPARE(parsed[S("credit")].revision, 3);
+        QCOMPARE(parsed[S("credit")].version, S("credit@v1"));
+        QVERIFY(parsed[S("credit")].requests > qint64(m_badRequests) + 20);
+        QVERIFY(parsed[S("credit")].latencySum > 0);
         QCOMPARE(send(S("/healthz"), {}, {}, false).status, 200);
         QCOMPARE(send(S("/readyz"), {}, {}, false).status, 200);
         const QString promtool = QStandardPaths::findExecutable(S("promtool"));

@@ -57,6 +57,7 @@ void TestScreenshots::rendersEveryView()
                                   QStringLiteral("experiments-dark-curves.png"),
                                   QStringLiteral("experiments-dark-evaluation.png"),
                                   QStringLiteral("experiments-multiclass-evaluation.png"),
+                                  QStringLiteral("deployments.png"), QStringLiteral("deployments-deploy.png"),
                                   QStringLiteral("models-multiclass-global.png"),
                                   QStringLiteral("models-multiclass-prediction.png"),
                                   QStringLiteral("models-multiclass-global-1280x720.png"),

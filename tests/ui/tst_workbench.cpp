@@ -9,6 +9,7 @@
 #include "diffview.h"
 #include "emptystate.h"
 #include "importdialog.h"
+#include "deploymentsarea.h"
 #include "mainwindow.h"
 #include "profilepanel.h"
 #include "tablemodel.h"
@@ -33,6 +34,7 @@
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTreeView>
+#include <QTableWidget>
 #include <QtTest>
 
 #include <cmath>
@@ -234,11 +236,13 @@ void TestWorkbench::openWorkspaceAndEmptyStates()
     QVERIFY(w.windowTitle().contains(QStringLiteral("ws")));
     QCOMPARE(w.datasets()->catalogModel()->rowCount(), 0);
     // Areas that later releases fill say so, with no made-up content.
-    for (auto area : {MainWindow::Deployments, MainWindow::Monitoring}) {
-        EmptyState *e = w.emptyState(area);
-        QVERIFY(e);
-        QVERIFY(e->text().contains(QStringLiteral("coming release")));
-    }
+    EmptyState *monitoring = w.emptyState(MainWindow::Monitoring);
+    QVERIFY(monitoring);
+    QVERIFY(monitoring->text().contains(QStringLiteral("coming release")));
+    // Deployments is a real area now; with nothing registered it shows its own empty state.
+    QVERIFY(!w.emptyState(MainWindow::Deployments));
+    QVERIFY(w.deployments());
+    QCOMPARE(w.deployments()->deploymentsTable()->rowCount(), 0);
     QVERIFY(!w.emptyState(MainWindow::Datasets));
     QVERIFY(!w.emptyState(MainWindow::Models)); // the explanation views
     w.showArea(MainWindow::Audit);
