@@ -1,0 +1,250 @@
+#include "monitor/drift.h"
+
+#include "deploy/deployment.h"
+#include "registry/registry.h"
+#include "serve/endpoint.h"
+#include "serve/predictionlog.h"
+#include "workspace/datasets.h"
+#include "workspace/workspace.h"
+
+#include <QJsonArray>
+#include <QLocale>
+#include <QTimeZone>
+
+#include <cmath>
+#include <map>
+
+namespace keel::monitor {
+
+namespace {
+
+/// The window a prediction at `t` falls in, for hour/day/week windows (UTC): its start and label.
+std::pair<QDateTime, QString> timeWindow(const QDateTime &t, const QString &kind)
+{
+    const QDateTime utc = t.toUTC();
+    if (kind == u"hour") {
+        const QDateTime start(utc.date(), QTime(utc.time().hour(), 0), Qt::UTC);
+        return {start, start.toString(QStringLiteral("yyyy-MM-dd HH:00"))};
+    }
+    QDate day = utc.date();
+    if (kind == u"week")
+        day = day.addDays(1 - day.dayOfWeek());   // the Monday
+    const QDateTime start(day, QTime(0, 0), Qt::UTC);
+    return {start, kind == u"week" ? QStringLiteral("week of %1").arg(day.toString(Qt::ISODate)) : day.toString(Qt::ISODate)};
+}
+
+/// A prediction column: P(class 1) for binary models, the value for regression, the label for multiclass.
+data::Column predictionColumn(const serve::ModelRuntime &rt, const std::vector<double> &p, qint64 rows)
+{
+    const ml::Task task = rt.version().task;
+    if (task == ml::Task::MulticlassClassification) {
+        data::ColumnBuilder b(data::ColumnType::Categorical);
+        for (qint64 r = 0; r < rows; ++r)
+            b.appendString(rt.version().classes.value(rt.predictedClass(p, r)).toStdString());
+        return b.finish(QStringLiteral("prediction"));
+    }
+    data::ColumnBuilder b(data::ColumnType::Float64);
+    for (qint64 r = 0; r < rows; ++r)
+        b.appendFloat64(p[size_t(r)]);
+    return b.finish(QStringLiteral("prediction"));
+}
+
+data::Column loggedPredictions(const serve::ModelRuntime &rt, const std::vector<const serve::LoggedPrediction *> &window)
+{
+    const ml::Task task = rt.version().task;
+    data::ColumnBuilder b(task == ml::Task::MulticlassClassification ? data::ColumnType::Categorical : data::ColumnType::Float64);
+    for (const serve::LoggedPrediction *p : window) {
+        const QJsonObject out = p->prediction.value(QStringLiteral("output")).toObject();
+        if (task == ml::Task::MulticlassClassification) {
+            b.appendString(out.value(QStringLiteral("label")).toString().toStdString());
+        } else if (task == ml::Task::BinaryClassification) {
+            const QJsonValue v = out.value(QStringLiteral("probabilities")).toObject().value(rt.version().classes.value(1));
+            v.isDouble() ? b.appendFloat64(v.toDouble()) : b.appendNull();
+        } else {
+            const QJsonValue v = out.value(QStringLiteral("value"));
+            v.isDouble() ? b.appendFloat64(v.toDouble()) : b.appendNull();
+        }
+    }
+    return b.finish(QStringLiteral("prediction"));
+}
+
+} // namespace
+
+QJsonObject DriftReport::toJson() const
+{
+    QJsonArray ws;
+    for (const DriftWindow &w : windows) {
+        QJsonArray fs;
+        for (const FeatureDrift &f : w.features) {
+            QJsonObject o{{QStringLiteral("feature"), f.feature}, {QStringLiteral("score"), f.score},
+                          {QStringLiteral("statistic"), f.diff.driftStatistic()}, {QStringLiteral("level"), f.level},
+                          {QStringLiteral("velocity"), f.velocity}, {QStringLiteral("missing_share"), f.missingShare},
+                          {QStringLiteral("unseen_categories"), f.unseenCategories}};
+            const auto put = [&o](const char *key, const std::optional<double> &v) {
+                if (v && std::isfinite(*v))
+                    o.insert(QLatin1String(key), *v);
+            };
+            put("psi", f.diff.psi);
+            put("ks", f.diff.ks);
+            put("ks_pvalue", f.diff.ksPValue);
+            put("wasserstein", f.diff.wasserstein);
+            put("chi2", f.diff.chi2);
+            put("chi2_pvalue", f.diff.chi2PValue);
+            put("js_distance", f.diff.jensenShannonDistance);
+            fs.append(o);
+        }
+        ws.append(QJsonObject{{QStringLiteral("label"), w.label}, {QStringLiteral("start"), w.start.toString(Qt::ISODateWithMs)},
+                              {QStringLiteral("end"), w.end.toString(Qt::ISODateWithMs)}, {QStringLiteral("predictions"), w.predictions},
+                              {QStringLiteral("versions"), QJsonArray::fromStringList(w.versions)}, {QStringLiteral("features"), fs}});
+    }
+    return QJsonObject{{QStringLiteral("deployment"), deployment}, {QStringLiteral("version"), version},
+                       {QStringLiteral("reference"), reference}, {QStringLiteral("reference_rows"), referenceRows},
+                       {QStringLiteral("windows"), ws}};
+}
+
+Expected<DriftReport> driftReport(workspace::Workspace &ws, const DriftRequest &request, Feedback *feedback)
+{
+    qint64 perWindow = 0;
+    if (request.window != u"hour" && request.window != u"day" && request.window != u"week") {
+        bool ok = false;
+        perWindow = request.window.toLongLong(&ok);
+        if (!ok || perWindow < 10 || perWindow > 100'000'000)
+            return makeError(ErrorKind::InvalidInput, QStringLiteral("expected hour, day, week or a number of predictions from 10"), {}, -1,
+                             QStringLiteral("window"));
+    }
+    if (!(request.smoothing > 0 && request.smoothing <= 1))
+        return makeError(ErrorKind::InvalidInput, QStringLiteral("must be in (0, 1]"), {}, -1, QStringLiteral("smoothing"));
+    auto deployment = deploy::loadDeployment(ws, request.deployment);
+    if (!deployment)
+        return deployment.error();
+    auto rt = serve::ModelRuntime::load(ws, deployment->model.version);
+    if (!rt)
+        return rt.error();
+    const registry::ModelVersion &v = (*rt)->version();
+    auto loaded = registry::loadVersion(ws, v);
+    if (!loaded)
+        return loaded.error();
+
+    // The reference: the rows the served version trained on, its inputs and its predictions on them.
+    reportProgress(feedback, 0, 3, QStringLiteral("reference"));
+    auto dataset = workspace::resolveDataset(ws, v.data.train);
+    if (!dataset)
+        return dataset.error();
+    auto full = workspace::loadDataset(ws, *dataset, feedback);
+    if (!full)
+        return full.error();
+    std::vector<qint64> trainRows;
+    for (const QJsonValue &r : loaded->split.value(QStringLiteral("train")).toArray())
+        trainRows.push_back(r.toInteger() - 1);
+    if (trainRows.empty())
+        for (qint64 r = 0; r < full->rowCount(); ++r)
+            trainRows.push_back(r);
+    auto rows = data::selectRows(*full, trainRows);
+    if (!rows)
+        return rows.error();
+    std::vector<data::Column> refColumns;
+    for (const registry::FeatureSchema &f : v.schema) {
+        const int c = rows->indexOf(f.name);
+        if (c < 0)
+            return makeError(ErrorKind::Corrupt, QStringLiteral("the training data has no column '%1'").arg(f.name), dataset->ref());
+        refColumns.push_back(rows->column(c));
+    }
+    data::Table refInputs(refColumns);
+    auto refPredictions = (*rt)->predict(refInputs);
+    if (!refPredictions)
+        return refPredictions.error();
+    refColumns.push_back(predictionColumn(**rt, *refPredictions, refInputs.rowCount()));
+    const data::Table reference(std::move(refColumns));
+
+    DriftReport report;
+    report.deployment = request.deployment;
+    report.version = v.ref();
+    report.referenceRows = reference.rowCount();
+    report.reference = QStringLiteral("the %1 training rows of %2 (%3)").arg(QLocale().toString(reference.rowCount()), dataset->ref(), v.ref());
+
+    // The windows.
+    reportProgress(feedback, 1, 3, QStringLiteral("log"));
+    auto log = serve::readPredictionLog(serve::predictionLogDir(ws.root(), request.deployment), request.since);
+    if (!log)
+        return log.error();
+    std::vector<std::pair<DriftWindow, std::vector<const serve::LoggedPrediction *>>> windows;
+    for (const serve::LoggedPrediction &p : *log) {
+        const QDateTime t = QDateTime::fromString(p.prediction.value(QStringLiteral("time")).toString(), Qt::ISODateWithMs);
+        QString label;
+        if (perWindow > 0) {
+            if (windows.empty() || qint64(windows.back().second.size()) >= perWindow)
+                label = QStringLiteral("#%1").arg(windows.size() + 1);
+            else
+                label = windows.back().first.label;
+        } else {
+            label = timeWindow(t, request.window).second;
+        }
+        if (windows.empty() || windows.back().first.label != label) {
+            DriftWindow w;
+            w.label = label;
+            w.start = t;
+            windows.push_back({w, {}});
+        }
+        windows.back().first.end = t;
+        windows.back().second.push_back(&p);
+        const QString version = p.prediction.value(QStringLiteral("version")).toString();
+        if (!windows.back().first.versions.contains(version))
+            windows.back().first.versions << version;
+    }
+
+    reportProgress(feedback, 2, 3, QStringLiteral("compare"));
+    std::map<QString, std::pair<double, double>> previous;   // feature -> (score, velocity) of the last window
+    for (auto &[window, predictions] : windows) {
+        if (isCancelled(feedback))
+            return cancelledError();
+        window.predictions = qint64(predictions.size());
+        // The window's inputs in the served schema: a feature a record lacks is missing; values are checked as
+        // when they were served.
+        QJsonArray records;
+        std::vector<qint64> missing(v.schema.size(), 0), unseen(v.schema.size(), 0);
+        for (const serve::LoggedPrediction *p : predictions) {
+            const QJsonObject in = p->prediction.value(QStringLiteral("inputs")).toObject();
+            QJsonObject rec;
+            for (size_t i = 0; i < v.schema.size(); ++i) {
+                const registry::FeatureSchema &f = v.schema[i];
+                const QJsonValue value = in.value(f.name);
+                rec.insert(f.name, value.isUndefined() ? QJsonValue(QJsonValue::Null) : value);
+                if (value.isNull() || value.isUndefined())
+                    ++missing[i];
+                else if (value.isString() && !f.categories.isEmpty() && !f.categories.contains(value.toString()))
+                    ++unseen[i];
+            }
+            records.append(rec);
+        }
+        auto inputs = (*rt)->toTable(records);
+        if (!inputs)
+            return makeError(ErrorKind::Corrupt, QStringLiteral("window %1: %2").arg(window.label, inputs.error().toString()));
+        std::vector<data::Column> columns = inputs->columns();
+        columns.push_back(loggedPredictions(**rt, predictions));
+        auto diff = data::diffTables(reference, data::Table(std::move(columns)), {QString(), request.bins}, feedback);
+        if (!diff)
+            return diff.error();
+        for (const data::ColumnDiff &c : diff->columns) {
+            FeatureDrift f;
+            f.feature = c.name;
+            f.diff = c;
+            f.score = c.driftScore();
+            f.level = data::driftLevel(f.score, c.driftStatistic());
+            for (size_t i = 0; i < v.schema.size(); ++i)
+                if (v.schema[i].name == c.name) {
+                    f.missingShare = predictions.empty() ? 0.0 : double(missing[i]) / double(predictions.size());
+                    f.unseenCategories = unseen[i];
+                }
+            const auto it = previous.find(c.name);
+            if (it != previous.end())
+                f.velocity = request.smoothing * (f.score - it->second.first) + (1 - request.smoothing) * it->second.second;
+            previous[c.name] = {f.score, f.velocity};
+            window.features.push_back(std::move(f));
+        }
+        report.windows.push_back(std::move(window));
+    }
+    reportProgress(feedback, 3, 3, QStringLiteral("compare"));
+    return report;
+}
+
+} // namespace keel::monitor

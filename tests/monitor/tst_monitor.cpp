@@ -1,0 +1,146 @@
+// Drift monitoring on a planted shift: a ridge model of diamonds price is deployed, and its prediction log holds four
+// windows of 1,000 real rows — the last two with carat scaled by 1.6. The report must find carat's drift small, then
+// large exactly where it was planted, the prediction drifting with it, the untouched features small throughout, a
+// positive velocity at the jump that halves when the drift holds still (EWMA with a = 0.5), and the missing value
+// and unseen category that were planted in the first window.
+#include "../cli/clitest.h"
+
+#include "data/table.h"
+#include "monitor/drift.h"
+#include "serve/predictionlog.h"
+#include "workspace/datasets.h"
+#include "workspace/workspace.h"
+
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QTemporaryDir>
+
+using namespace clitest;
+namespace data = keel::data;
+namespace monitor = keel::monitor;
+namespace serve = keel::serve;
+namespace workspace = keel::workspace;
+
+namespace {
+QString S(const char *s) { return QString::fromUtf8(s); }
+
+const monitor::FeatureDrift *feature(const monitor::DriftWindow &w, const char *name)
+{
+    for (const monitor::FeatureDrift &f : w.features)
+        if (f.feature == S(name))
+            return &f;
+    return nullptr;
+}
+} // namespace
+
+class TstMonitor : public QObject {
+    Q_OBJECT
+    QTemporaryDir m_dir;
+    QString m_ws;
+
+private slots:
+    void plantedShift()
+    {
+        m_ws = m_dir.filePath(S("ws"));
+        RUN_OK(clitest::keel({S("init"), m_ws}, m_dir.path()));
+        RUN_OK(clitest::keel({S("data"), S("add"), example("diamonds.csv"), S("--name"), S("diamonds")}, m_ws));
+        writeFile(m_ws + S("/r.yaml"), "data: diamonds\ntarget: price\nsplit: {kind: holdout, test_fraction: 0.2, seed: 5}\nlearner: ridge\n");
+        const QString run = keelJson({S("train"), S("r.yaml")}, m_ws).object().value(S("run")).toString();
+        QVERIFY(!run.isEmpty());
+        RUN_OK(clitest::keel({S("models"), S("register"), run, S("--name"), S("price")}, m_ws));
+        RUN_OK(clitest::keel({S("deploy"), S("price"), S("--model"), S("price@v1")}, m_ws));
+        const QJsonArray schema = keelJson({S("models"), S("show"), S("price@v1")}, m_ws).object().value(S("schema")).toArray();
+
+        // The log: 4 x 1,000 rows spread over the data, the last 2,000 with carat x 1.6.
+        auto ws = workspace::Workspace::open(m_ws);
+        QVERIFY(ws);
+        auto version = workspace::resolveDataset(**ws, S("diamonds@v1"));
+        QVERIFY(version);
+        auto table = workspace::loadDataset(**ws, *version);
+        QVERIFY(table);
+        {
+            auto log = serve::PredictionLog::open(serve::predictionLogDir(m_ws, S("price")));
+            QVERIFY(log);
+            for (int i = 0; i < 4000; ++i) {
+                const qint64 r = qint64((quint64(i) * 2654435761ull + 12345) % quint64(table->rowCount()));
+                QJsonObject rec;
+                for (const QJsonValue &f : schema) {
+                    const QString name = f.toObject().value(S("name")).toString();
+                    const data::Column &c = table->column(table->indexOf(name));
+                    if (data::isNumericType(c.type()))
+                        rec.insert(name, c.numberAt(r) * (name == u"carat" && i >= 2000 ? 1.6 : 1.0));
+                    else
+                        rec.insert(name, c.displayAt(r));
+                }
+                if (i == 5) {
+                    rec.insert(S("depth"), QJsonValue::Null);
+                    rec.insert(S("cut"), S("Astonishing"));
+                }
+                (*log)->append(QJsonObject{{S("id"), QString::number(i)},
+                                           {S("time"), QDateTime::fromSecsSinceEpoch(1764547200 + i, Qt::UTC).toString(Qt::ISODateWithMs)},
+                                           {S("deployment"), S("price")}, {S("revision"), 1}, {S("version"), S("price@v1")},
+                                           {S("inputs"), rec}, {S("output"), QJsonObject{{S("value"), 1000.0 + 3000.0 * rec.value(S("carat")).toDouble()}}}});
+            }
+            QVERIFY((*log)->flush());
+        }
+
+        monitor::DriftRequest request;
+        request.deployment = S("price");
+        request.window = S("1000");
+        auto report = monitor::driftReport(**ws, request);
+        QVERIFY2(report, qPrintable(report.message()));
+        QCOMPARE(report->windows.size(), size_t(4));
+        QVERIFY(report->referenceRows > 30000);
+        const auto &w = report->windows;
+        for (int i = 0; i < 4; ++i) {
+            QCOMPARE(w[size_t(i)].predictions, qint64(1000));
+            QVERIFY(feature(w[size_t(i)], "carat") && feature(w[size_t(i)], "cut") && feature(w[size_t(i)], "prediction"));
+            // Untouched features stay small.
+            QVERIFY2(feature(w[size_t(i)], "depth")->score < 0.1, qPrintable(QString::number(feature(w[size_t(i)], "depth")->score)));
+            QVERIFY(feature(w[size_t(i)], "cut")->score < 0.1);
+            QCOMPARE(feature(w[size_t(i)], "cut")->diff.driftStatistic(), S("js_distance"));
+        }
+        const double c1 = feature(w[0], "carat")->score, c2 = feature(w[1], "carat")->score;
+        const double c3 = feature(w[2], "carat")->score, c4 = feature(w[3], "carat")->score;
+        QVERIFY2(c1 < 0.1 && c2 < 0.1, qPrintable(QStringLiteral("%1 %2").arg(c1).arg(c2)));
+        QVERIFY2(c3 > 0.25 && c4 > 0.25, qPrintable(QStringLiteral("%1 %2").arg(c3).arg(c4)));
+        QCOMPARE(feature(w[2], "carat")->level, S("large"));
+        QVERIFY(feature(w[2], "prediction")->score > 0.25);
+        // Velocity: 0 in the first window, the EWMA of first differences after it.
+        QCOMPARE(feature(w[0], "carat")->velocity, 0.0);
+        const double v2 = 0.5 * (c2 - c1), v3 = 0.5 * (c3 - c2) + 0.5 * v2, v4 = 0.5 * (c4 - c3) + 0.5 * v3;
+        QVERIFY(std::abs(feature(w[1], "carat")->velocity - v2) < 1e-12);
+        QVERIFY(std::abs(feature(w[2], "carat")->velocity - v3) < 1e-12);
+        QVERIFY(std::abs(feature(w[3], "carat")->velocity - v4) < 1e-12);
+        QVERIFY(v3 > 0.1);
+        QVERIFY(v4 > 0 && v4 < v3);
+        // The planted missing value and unseen category.
+        QCOMPARE(feature(w[0], "depth")->missingShare, 0.001);
+        QCOMPARE(feature(w[0], "cut")->unseenCategories, qint64(1));
+        QCOMPARE(feature(w[1], "cut")->unseenCategories, qint64(0));
+
+        // Time windows: all 4,000 predictions fall on one day, in two hours.
+        request.window = S("day");
+        auto daily = monitor::driftReport(**ws, request);
+        QVERIFY(daily);
+        QCOMPARE(daily->windows.size(), size_t(1));
+        QCOMPARE(daily->windows[0].label, S("2025-12-01"));
+        request.window = S("hour");
+        auto hourly = monitor::driftReport(**ws, request);
+        QVERIFY(hourly);
+        QCOMPARE(hourly->windows.size(), size_t(2));
+        QCOMPARE(hourly->windows[0].predictions + hourly->windows[1].predictions, qint64(4000));
+        request.window = S("5");
+        QVERIFY(!monitor::driftReport(**ws, request));
+
+        // The CLI prints the same report.
+        ws->reset();
+        const Result cli = clitest::keel({S("monitor"), S("drift"), S("price"), S("--window"), S("1000")}, m_ws);
+        RUN_OK(cli);
+        QVERIFY(cli.out.contains("#3"));
+        QVERIFY(cli.out.contains("carat"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TstMonitor)
+#include "tst_monitor.moc"
