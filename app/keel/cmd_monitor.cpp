@@ -3,6 +3,7 @@
 #include "commands.h"
 
 #include "monitor/drift.h"
+#include "monitor/performance.h"
 #include "workspace/workspace.h"
 
 #include <QJsonObject>
@@ -76,6 +77,56 @@ int cmdDrift(Context &ctx)
     return 0;
 }
 
+int cmdPerformance(Context &ctx)
+{
+    monitor::PerformanceRequest r;
+    r.deployment = ctx.args().at(0);
+    if (ctx.parser.isSet(QStringLiteral("window")))
+        r.window = ctx.parser.value(QStringLiteral("window"));
+    if (ctx.parser.isSet(QStringLiteral("since"))) {
+        r.since = QDateTime::fromString(ctx.parser.value(QStringLiteral("since")), Qt::ISODateWithMs);
+        if (!r.since.isValid())
+            return ctx.usage(QStringLiteral("--since must be an ISO 8601 time such as 2026-12-01T12:00:00Z"));
+    }
+    if (ctx.parser.isSet(QStringLiteral("bootstrap"))) {
+        bool ok = false;
+        r.bootstrap = ctx.parser.value(QStringLiteral("bootstrap")).toInt(&ok);
+        if (!ok)
+            return ctx.usage(QStringLiteral("--bootstrap must be a whole number"));
+    }
+    auto *ws = ctx.workspace();
+    if (!ws)
+        return 1;
+    auto report = monitor::performanceReport(*ws, r, ctx.feedback());
+    ctx.endProgress();
+    if (!report)
+        return ctx.fail(report.error());
+    if (ctx.json()) {
+        ctx.printJson(report->toJson());
+        return 0;
+    }
+    if (report->windows.empty()) {
+        ctx.out << "no predictions logged yet (keel serve logs every scored record)\n";
+        return 0;
+    }
+    std::vector<QStringList> rows;
+    for (const monitor::PerformanceWindow &w : report->windows) {
+        QStringList realised, expected;
+        for (const monitor::MetricValue &m : w.realised)
+            realised << (std::isfinite(m.low) ? QStringLiteral("%1 %2 [%3, %4]").arg(m.metric, num(m.value), num(m.low), num(m.high))
+                                              : QStringLiteral("%1 %2").arg(m.metric, num(m.value)));
+        for (const monitor::MetricValue &m : w.expected)
+            expected << QStringLiteral("%1 %2").arg(m.metric, num(m.value));
+        rows.push_back({w.label, QString::number(w.predictions), QString::number(w.labelled),
+                        w.complete ? QStringLiteral("yes") : QStringLiteral("no"), realised.join(QStringLiteral("; ")),
+                        expected.join(QStringLiteral("; "))});
+    }
+    ctx.out << formatTable({QStringLiteral("window"), QStringLiteral("predictions"), QStringLiteral("labelled"), QStringLiteral("complete"),
+                            QStringLiteral("realised (95% bootstrap)"), QStringLiteral("expected before labels (CBPE)")},
+                           rows, {1, 2});
+    return 0;
+}
+
 } // namespace
 
 std::vector<Command> monitorCommands()
@@ -96,6 +147,20 @@ std::vector<Command> monitorCommands()
                      p.addOption({QStringLiteral("smoothing"), QStringLiteral("Velocity smoothing weight in (0, 1] (default 0.5)."), QStringLiteral("a")});
                  },
                  cmdDrift});
+    v.push_back({{QStringLiteral("monitor"), QStringLiteral("performance")}, QStringLiteral("NAME"),
+                 QStringLiteral("Realised and expected performance of a deployment, window by window"),
+                 QStringLiteral("Per --window (as monitor drift): the metrics on the predictions whose feedback label arrived\n"
+                                "(accuracy, ROC AUC, log loss; RMSE, MAE for regression) with 95% bootstrap intervals\n"
+                                "(--bootstrap, default 200), whether the window is complete (95% of its labels arrived), and for\n"
+                                "binary classifiers the accuracy and ROC AUC expected from the probabilities before any label\n"
+                                "arrives (confidence-based performance estimation; meaningful for calibrated models)."),
+                 1, 1,
+                 [](QCommandLineParser &p) {
+                     p.addOption({QStringLiteral("window"), QStringLiteral("hour, day, week or a number of predictions."), QStringLiteral("w")});
+                     p.addOption({QStringLiteral("since"), QStringLiteral("Only predictions from this time (ISO 8601)."), QStringLiteral("time")});
+                     p.addOption({QStringLiteral("bootstrap"), QStringLiteral("Resamples per interval (default 200)."), QStringLiteral("n")});
+                 },
+                 cmdPerformance});
     return v;
 }
 

@@ -1,5 +1,7 @@
 #include "monitor/drift.h"
 
+#include "monitor/windows.h"
+
 #include "deploy/deployment.h"
 #include "registry/registry.h"
 #include "serve/endpoint.h"
@@ -9,7 +11,6 @@
 
 #include <QJsonArray>
 #include <QLocale>
-#include <QTimeZone>
 
 #include <cmath>
 #include <map>
@@ -17,21 +18,6 @@
 namespace keel::monitor {
 
 namespace {
-
-/// The window a prediction at `t` falls in, for hour/day/week windows (UTC): its start and label.
-std::pair<QDateTime, QString> timeWindow(const QDateTime &t, const QString &kind)
-{
-    const QDateTime utc = t.toUTC();
-    if (kind == u"hour") {
-        const QDateTime start(utc.date(), QTime(utc.time().hour(), 0), Qt::UTC);
-        return {start, start.toString(QStringLiteral("yyyy-MM-dd HH:00"))};
-    }
-    QDate day = utc.date();
-    if (kind == u"week")
-        day = day.addDays(1 - day.dayOfWeek());   // the Monday
-    const QDateTime start(day, QTime(0, 0), Qt::UTC);
-    return {start, kind == u"week" ? QStringLiteral("week of %1").arg(day.toString(Qt::ISODate)) : day.toString(Qt::ISODate)};
-}
 
 /// A prediction column: P(class 1) for binary models, the value for regression, the label for multiclass.
 data::Column predictionColumn(const serve::ModelRuntime &rt, const std::vector<double> &p, qint64 rows)
@@ -104,14 +90,8 @@ QJsonObject DriftReport::toJson() const
 
 Expected<DriftReport> driftReport(workspace::Workspace &ws, const DriftRequest &request, Feedback *feedback)
 {
-    qint64 perWindow = 0;
-    if (request.window != u"hour" && request.window != u"day" && request.window != u"week") {
-        bool ok = false;
-        perWindow = request.window.toLongLong(&ok);
-        if (!ok || perWindow < 10 || perWindow > 100'000'000)
-            return makeError(ErrorKind::InvalidInput, QStringLiteral("expected hour, day, week or a number of predictions from 10"), {}, -1,
-                             QStringLiteral("window"));
-    }
+    if (auto check = windowLog({}, request.window); !check)
+        return check.error();
     if (!(request.smoothing > 0 && request.smoothing <= 1))
         return makeError(ErrorKind::InvalidInput, QStringLiteral("must be in (0, 1]"), {}, -1, QStringLiteral("smoothing"));
     auto deployment = deploy::loadDeployment(ws, request.deployment);
@@ -167,36 +147,21 @@ Expected<DriftReport> driftReport(workspace::Workspace &ws, const DriftRequest &
     auto log = serve::readPredictionLog(serve::predictionLogDir(ws.root(), request.deployment), request.since);
     if (!log)
         return log.error();
-    std::vector<std::pair<DriftWindow, std::vector<const serve::LoggedPrediction *>>> windows;
-    for (const serve::LoggedPrediction &p : *log) {
-        const QDateTime t = QDateTime::fromString(p.prediction.value(QStringLiteral("time")).toString(), Qt::ISODateWithMs);
-        QString label;
-        if (perWindow > 0) {
-            if (windows.empty() || qint64(windows.back().second.size()) >= perWindow)
-                label = QStringLiteral("#%1").arg(windows.size() + 1);
-            else
-                label = windows.back().first.label;
-        } else {
-            label = timeWindow(t, request.window).second;
-        }
-        if (windows.empty() || windows.back().first.label != label) {
-            DriftWindow w;
-            w.label = label;
-            w.start = t;
-            windows.push_back({w, {}});
-        }
-        windows.back().first.end = t;
-        windows.back().second.push_back(&p);
-        const QString version = p.prediction.value(QStringLiteral("version")).toString();
-        if (!windows.back().first.versions.contains(version))
-            windows.back().first.versions << version;
-    }
+    auto windows = windowLog(*log, request.window);
+    if (!windows)
+        return windows.error();
 
     reportProgress(feedback, 2, 3, QStringLiteral("compare"));
     std::map<QString, std::pair<double, double>> previous;   // feature -> (score, velocity) of the last window
-    for (auto &[window, predictions] : windows) {
+    for (const LogWindow &slice : *windows) {
         if (isCancelled(feedback))
             return cancelledError();
+        const std::vector<const serve::LoggedPrediction *> &predictions = slice.predictions;
+        DriftWindow window;
+        window.label = slice.label;
+        window.start = slice.start;
+        window.end = slice.end;
+        window.versions = slice.versions;
         window.predictions = qint64(predictions.size());
         // The window's inputs in the served schema: a feature a record lacks is missing; values are checked as
         // when they were served.

@@ -7,6 +7,8 @@
 
 #include "data/table.h"
 #include "monitor/drift.h"
+#include "monitor/performance.h"
+#include "ml/metrics.h"
 #include "serve/predictionlog.h"
 #include "workspace/datasets.h"
 #include "workspace/workspace.h"
@@ -14,6 +16,8 @@
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QTemporaryDir>
+
+#include <random>
 
 using namespace clitest;
 namespace data = keel::data;
@@ -133,12 +137,91 @@ private slots:
         request.window = S("5");
         QVERIFY(!monitor::driftReport(**ws, request));
 
+        // Performance from feedback: labels for half of window #1 and all of #2; the realised RMSE equals the metric
+        // on those pairs, with an interval around it; only #2 is complete.
+        {
+            auto log = serve::PredictionLog::open(serve::predictionLogDir(m_ws, S("price")));
+            QVERIFY(log);
+            for (int i = 0; i < 2000; ++i) {
+                if (i < 1000 && i % 2)
+                    continue;
+                (*log)->appendFeedback(QJsonObject{{S("prediction_id"), QString::number(i)}, {S("label"), 1000.0 + 10.0 * (i % 97)}});
+            }
+            QVERIFY((*log)->flush());
+        }
+        auto logged = serve::readPredictionLog(serve::predictionLogDir(m_ws, S("price")));
+        QVERIFY(logged);
+        std::vector<double> truth, predicted;
+        for (int i = 0; i < 1000; i += 2) {
+            truth.push_back(1000.0 + 10.0 * (i % 97));
+            predicted.push_back((*logged)[size_t(i)].prediction.value(S("output")).toObject().value(S("value")).toDouble());
+        }
+        monitor::PerformanceRequest perf;
+        perf.deployment = S("price");
+        perf.window = S("1000");
+        auto performance = monitor::performanceReport(**ws, perf);
+        QVERIFY2(performance, qPrintable(performance.message()));
+        QCOMPARE(performance->windows.size(), size_t(4));
+        QCOMPARE(performance->windows[0].labelled, qint64(500));
+        QVERIFY(!performance->windows[0].complete);
+        QVERIFY(performance->windows[1].complete);
+        QVERIFY(!performance->windows[2].complete);
+        QCOMPARE(performance->windows[0].realised[0].metric, S("rmse"));
+        const monitor::MetricValue &rmse = performance->windows[0].realised[0];
+        QVERIFY(std::abs(rmse.value - keel::ml::rmse(truth, predicted)) < 1e-9 * rmse.value);
+        QVERIFY(rmse.low < rmse.value && rmse.value < rmse.high);
+        QVERIFY(performance->windows[0].expected.empty());   // CBPE is for binary classifiers
+
         // The CLI prints the same report.
         ws->reset();
         const Result cli = clitest::keel({S("monitor"), S("drift"), S("price"), S("--window"), S("1000")}, m_ws);
         RUN_OK(cli);
         QVERIFY(cli.out.contains("#3"));
         QVERIFY(cli.out.contains("carat"));
+    }
+
+    // CBPE's expected ROC AUC against the brute-force double sum on small data with ties, and expected against
+    // realised on a simulation where labels are drawn from the probabilities (calibrated by construction).
+    void confidenceBasedEstimation()
+    {
+        std::mt19937_64 rng(7);
+        std::normal_distribution<double> g(0, 1.5);
+        std::vector<double> small;
+        for (int i = 0; i < 300; ++i)
+            small.push_back(std::round(100.0 / (1.0 + std::exp(-g(rng)))) / 100.0);   // two decimals: many ties
+        double num = 0, den = 0;
+        for (size_t i = 0; i < small.size(); ++i)
+            for (size_t j = 0; j < small.size(); ++j) {
+                if (i == j)
+                    continue;
+                const double w = small[i] * (1 - small[j]);
+                den += w;
+                num += w * (small[i] > small[j] ? 1.0 : small[i] == small[j] ? 0.5 : 0.0);
+            }
+        QVERIFY(std::abs(monitor::expectedRocAuc(small) - num / den) < 1e-12);
+        double acc = 0;
+        for (double p : small)
+            acc += std::max(p, 1 - p);
+        QVERIFY(std::abs(monitor::expectedAccuracy(small) - acc / 300.0) < 1e-12);
+
+        std::vector<double> p, y, predicted;
+        std::uniform_real_distribution<double> u(0, 1);
+        for (int i = 0; i < 40000; ++i) {
+            const double pi = 1.0 / (1.0 + std::exp(-g(rng)));
+            p.push_back(pi);
+            y.push_back(u(rng) < pi ? 1.0 : 0.0);
+            predicted.push_back(pi >= 0.5 ? 1.0 : 0.0);
+        }
+        const double realisedAuc = keel::ml::rocAuc(y, p), realisedAcc = keel::ml::accuracy(y, predicted);
+        QVERIFY2(std::abs(monitor::expectedRocAuc(p) - realisedAuc) < 0.01,
+                 qPrintable(QStringLiteral("%1 vs %2").arg(monitor::expectedRocAuc(p)).arg(realisedAuc)));
+        QVERIFY2(std::abs(monitor::expectedAccuracy(p) - realisedAcc) < 0.01,
+                 qPrintable(QStringLiteral("%1 vs %2").arg(monitor::expectedAccuracy(p)).arg(realisedAcc)));
+        // A miscalibrated model (probabilities pushed to the extremes) expects more than it realises.
+        std::vector<double> overconfident;
+        for (double v : p)
+            overconfident.push_back(v >= 0.5 ? 0.5 + (v - 0.5) * 1.9 : 0.5 - (0.5 - v) * 1.9);
+        QVERIFY(monitor::expectedAccuracy(overconfident) > realisedAcc + 0.05);
     }
 };
 

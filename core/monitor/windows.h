@@ -1,0 +1,28 @@
+#pragma once
+// Windows over a prediction log: by time (hour, day or week, in UTC) or by a count of predictions. The one place that
+// decides what a monitoring window is, for drift and performance alike.
+
+#include "serve/predictionlog.h"
+#include "util/result.h"
+
+#include <QDateTime>
+#include <QString>
+#include <QStringList>
+
+#include <vector>
+
+namespace keel::monitor {
+
+/// One window: its predictions, in log order.
+struct LogWindow {
+    QString label;                            ///< "2026-12-01" (day), "2026-12-01 14:00" (hour), "week of 2026-11-30", "#3"
+    QDateTime start, end;                     ///< first and last prediction's time
+    QStringList versions;                     ///< model versions that answered
+    std::vector<const serve::LoggedPrediction *> predictions;
+};
+
+/// Cuts `log` into windows of kind `window`: hour, day, week, or a whole number (from 10) of predictions. Errors name
+/// the field "window". The windows point into `log`.
+Expected<std::vector<LogWindow>> windowLog(const std::vector<serve::LoggedPrediction> &log, const QString &window);
+
+} // namespace keel::monitor
