@@ -102,6 +102,8 @@ sleep 0.3
 step "$keel" rollback credit --to 1 -m "shadow finished"
 step "$keel" deployments history credit
 step "$keel" log show credit
+step "$keel" monitor drift credit --window 10
+step "$keel" monitor performance credit --window 10
 curl -sf "http://127.0.0.1:$port/metrics" | grep -E '^keel_(requests_total|shadow|feedback)'
 kill "$server"; wait "$server" 2>/dev/null || true
 step "$keel" runs list
