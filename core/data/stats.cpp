@@ -72,11 +72,21 @@ double populationStabilityIndex(std::span<const double> reference, std::span<con
     bins = std::max(bins, 1);
     // Cut points: the reference minimum (below it: an open outer bin), the inner quantiles, and just above the
     // reference maximum (above it: the other open outer bin).
+    // A value that several quantiles share (a mass point, e.g. 90% zeros) gets a bin of its own, [v, next double
+    // above v): otherwise the merged cut would put it in one bin with the values above it, and a shift from the
+    // mass point to those values would go unseen.
     std::vector<double> cuts{ref.front()};
+    double previous = ref.front();
     for (int i = 1; i < bins; ++i) {
         const double c = quantileSorted(ref, double(i) / double(bins));
-        if (c > cuts.back())
+        if (c > cuts.back()) {
             cuts.push_back(c);
+        } else if (c == previous) {
+            const double next = std::nextafter(c, std::numeric_limits<double>::infinity());
+            if (next > cuts.back())
+                cuts.push_back(next);
+        }
+        previous = c;
     }
     const double above = std::nextafter(ref.back(), std::numeric_limits<double>::infinity());
     if (above > cuts.back())

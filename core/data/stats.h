@@ -17,8 +17,9 @@ namespace keel::data {
 double quantileSorted(std::span<const double> sorted, double p);
 
 /// Population stability index of `current` against `reference`: Σ (c - r) ln(c / r) over bins that cover both
-/// samples: the reference quantiles at 1/bins, 2/bins, ... cut the reference range (duplicate cut points merged;
-/// bins are left-closed [cut_i, cut_i+1), as numpy.digitize), and two open outer bins hold what lies below the
+/// samples: the reference quantiles at 1/bins, 2/bins, ... cut the reference range (duplicate cut points merged, and
+/// a value two quantiles share gets a bin of its own, [v, next double above v); bins are left-closed
+/// [cut_i, cut_i+1), as numpy.digitize), and two open outer bins hold what lies below the
 /// reference minimum or above its maximum, so a sample that moves out of the reference range entirely scores high
 /// instead of piling into the edge bins. A bin share of 0 is replaced by 1e-4. NaN values are ignored; NaN when
 /// either sample has no values.

@@ -278,6 +278,12 @@ private slots:
         // reference 0 / 0.8 / 0.2, current 0 / 0.25 / 0.75.
         QTest::newRow("duplicate cuts") << vec({0, 0, 0, 0, 0, 0, 0, 0, 1, 2}) << vec({0, 1, 1, 2}) << 5
                                         << (0.25 - 0.8) * std::log(0.25 / 0.8) + (0.75 - 0.2) * std::log(0.75 / 0.2);
+        // A mass point: nine zeros take the quantiles .1 to .8, so 0 gets the bin [0, next double) and values just
+        // above it ([tiny, 0.5)) are told apart from it. Reference 0 / 0.9 / 0 / 0.1 / 0, current 0 / 0 / 1 / 0 / 0
+        // (merging the cuts alone would put 0.2 in the zeros' bin and see almost no drift).
+        QTest::newRow("mass point") << vec({0, 0, 0, 0, 0, 0, 0, 0, 0, 5}) << vec({0.2, 0.2, 0.2, 0.2}) << 10
+                                    << (1e-4 - 0.9) * std::log(1e-4 / 0.9) + (1 - 1e-4) * std::log(1 / 1e-4)
+                                           + (1e-4 - 0.1) * std::log(1e-4 / 0.1);
         QTest::newRow("identical") << ref10 << ref10 << 10 << 0.0;
     }
     void psi()

@@ -56,10 +56,16 @@ def psi(ref, cur, bins=10):
     """PSI as Keel defines it (README, 'Drift statistics'), written independently with numpy."""
     ref = np.sort(ref)
     cuts = [ref[0]]
+    previous = ref[0]
     for i in range(1, bins):
         c = np.quantile(ref, i / bins)      # numpy's default (linear) quantile
         if c > cuts[-1]:
             cuts.append(c)
+        elif c == previous:                 # a value two quantiles share gets its own bin [v, nextafter(v))
+            nxt = np.nextafter(c, np.inf)
+            if nxt > cuts[-1]:
+                cuts.append(nxt)
+        previous = c
     above = np.nextafter(ref[-1], np.inf)
     if above > cuts[-1]:
         cuts.append(above)
