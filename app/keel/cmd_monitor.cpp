@@ -18,17 +18,33 @@ namespace {
 QString num(double v) { return std::isfinite(v) ? QString::number(v, 'f', 3) : QStringLiteral("-"); }
 QString signedNum(double v) { return std::isfinite(v) ? (v >= 0 ? QStringLiteral("+") : QString()) + QString::number(v, 'f', 3) : QStringLiteral("-"); }
 
+/// --window and --since, shared by the monitor commands; false after printing the usage error.
+bool windowOptions(Context &ctx, QString &window, QDateTime &since)
+{
+    if (ctx.parser.isSet(QStringLiteral("window")))
+        window = ctx.parser.value(QStringLiteral("window"));
+    if (ctx.parser.isSet(QStringLiteral("since"))) {
+        since = QDateTime::fromString(ctx.parser.value(QStringLiteral("since")), Qt::ISODateWithMs);
+        if (!since.isValid()) {
+            ctx.usage(QStringLiteral("--since must be an ISO 8601 time such as 2026-12-01T12:00:00Z"));
+            return false;
+        }
+    }
+    return true;
+}
+
+void addWindowOptions(QCommandLineParser &p)
+{
+    p.addOption({QStringLiteral("window"), QStringLiteral("hour, day, week or a number of predictions."), QStringLiteral("w")});
+    p.addOption({QStringLiteral("since"), QStringLiteral("Only predictions from this time (ISO 8601)."), QStringLiteral("time")});
+}
+
 int cmdDrift(Context &ctx)
 {
     monitor::DriftRequest r;
     r.deployment = ctx.args().at(0);
-    if (ctx.parser.isSet(QStringLiteral("window")))
-        r.window = ctx.parser.value(QStringLiteral("window"));
-    if (ctx.parser.isSet(QStringLiteral("since"))) {
-        r.since = QDateTime::fromString(ctx.parser.value(QStringLiteral("since")), Qt::ISODateWithMs);
-        if (!r.since.isValid())
-            return ctx.usage(QStringLiteral("--since must be an ISO 8601 time such as 2026-12-01T12:00:00Z"));
-    }
+    if (!windowOptions(ctx, r.window, r.since))
+        return 2;
     if (ctx.parser.isSet(QStringLiteral("smoothing"))) {
         bool ok = false;
         r.smoothing = ctx.parser.value(QStringLiteral("smoothing")).toDouble(&ok);
@@ -81,13 +97,8 @@ int cmdPerformance(Context &ctx)
 {
     monitor::PerformanceRequest r;
     r.deployment = ctx.args().at(0);
-    if (ctx.parser.isSet(QStringLiteral("window")))
-        r.window = ctx.parser.value(QStringLiteral("window"));
-    if (ctx.parser.isSet(QStringLiteral("since"))) {
-        r.since = QDateTime::fromString(ctx.parser.value(QStringLiteral("since")), Qt::ISODateWithMs);
-        if (!r.since.isValid())
-            return ctx.usage(QStringLiteral("--since must be an ISO 8601 time such as 2026-12-01T12:00:00Z"));
-    }
+    if (!windowOptions(ctx, r.window, r.since))
+        return 2;
     if (ctx.parser.isSet(QStringLiteral("bootstrap"))) {
         bool ok = false;
         r.bootstrap = ctx.parser.value(QStringLiteral("bootstrap")).toInt(&ok);
@@ -142,8 +153,7 @@ std::vector<Command> monitorCommands()
                                 "score from window to window, smoothed (v = a d + (1 - a) v_prev, a = --smoothing, default 0.5)."),
                  1, 1,
                  [](QCommandLineParser &p) {
-                     p.addOption({QStringLiteral("window"), QStringLiteral("hour, day, week or a number of predictions."), QStringLiteral("w")});
-                     p.addOption({QStringLiteral("since"), QStringLiteral("Only predictions from this time (ISO 8601)."), QStringLiteral("time")});
+                     addWindowOptions(p);
                      p.addOption({QStringLiteral("smoothing"), QStringLiteral("Velocity smoothing weight in (0, 1] (default 0.5)."), QStringLiteral("a")});
                  },
                  cmdDrift});
@@ -156,8 +166,7 @@ std::vector<Command> monitorCommands()
                                 "arrives (confidence-based performance estimation; meaningful for calibrated models)."),
                  1, 1,
                  [](QCommandLineParser &p) {
-                     p.addOption({QStringLiteral("window"), QStringLiteral("hour, day, week or a number of predictions."), QStringLiteral("w")});
-                     p.addOption({QStringLiteral("since"), QStringLiteral("Only predictions from this time (ISO 8601)."), QStringLiteral("time")});
+                     addWindowOptions(p);
                      p.addOption({QStringLiteral("bootstrap"), QStringLiteral("Resamples per interval (default 200)."), QStringLiteral("n")});
                  },
                  cmdPerformance});

@@ -246,8 +246,8 @@ bool sameServing(const Deployment &a, const Deployment &b)
            && a.canaryShare == b.canaryShare;
 }
 
-/// Writes `next` as the deployment's next revision: one commit and an audit event.
-Expected<QString> commitRevision(workspace::Workspace &ws, Deployment &next, const QString &action, const QString &message)
+/// Writes `next` as the deployment's next revision (one commit and an audit event) and records the switch in `out`.
+Status commitRevision(workspace::Workspace &ws, Deployment &next, const QString &action, const QString &message, DeployOutcome &out)
 {
     if (auto who = ws.git().signature(); who)
         next.author = *who;
@@ -261,7 +261,14 @@ Expected<QString> commitRevision(workspace::Workspace &ws, Deployment &next, con
                                                             {QStringLiteral("share"), next.canaryShare}});
     if (next.rolledBackTo)
         detail.insert(QStringLiteral("rolled_back_to"), *next.rolledBackTo);
-    return ws.commitAndAudit({{filePath(next.name), next.toYaml()}}, message, action, QStringLiteral("deployment:") + next.name, detail);
+    auto commit = ws.commitAndAudit({{filePath(next.name), next.toYaml()}}, message, action, QStringLiteral("deployment:") + next.name, detail);
+    if (!commit)
+        return commit.error();
+    out.deployed = true;
+    out.commit = *commit;
+    next.commit = *commit;
+    out.deployment = next;
+    return Status::ok();
 }
 
 } // namespace
@@ -494,13 +501,8 @@ Expected<DeployOutcome> deployModel(workspace::Workspace &ws, const DeployReques
     const QString message = request.message.isEmpty()
                                 ? QStringLiteral("Deploy %1 to %2 (revision %3)").arg(next.model.version, next.name).arg(next.revision)
                                 : QStringLiteral("Deploy %1 to %2 (revision %3): %4").arg(next.model.version, next.name).arg(next.revision).arg(request.message);
-    auto commit = commitRevision(ws, next, QStringLiteral("deploy"), message);
-    if (!commit)
-        return commit.error();
-    out.deployed = true;
-    out.commit = *commit;
-    next.commit = *commit;
-    out.deployment = next;
+    if (Status s = commitRevision(ws, next, QStringLiteral("deploy"), message, out); !s)
+        return s.error();
     return out;
 }
 
@@ -547,13 +549,8 @@ Expected<DeployOutcome> rollback(workspace::Workspace &ws, const QString &name, 
     }
     const QString text = QStringLiteral("Roll %1 back to revision %2 (%3)").arg(name).arg(target).arg(next.model.version)
                          + (message.isEmpty() ? QString() : QStringLiteral(": ") + message);
-    auto commit = commitRevision(ws, next, QStringLiteral("rollback"), text);
-    if (!commit)
-        return commit.error();
-    out.deployed = true;
-    out.commit = *commit;
-    next.commit = *commit;
-    out.deployment = next;
+    if (Status s = commitRevision(ws, next, QStringLiteral("rollback"), text, out); !s)
+        return s.error();
     return out;
 }
 

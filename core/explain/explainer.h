@@ -13,6 +13,7 @@
 #include "ml/model.h"
 #include "ml/recipe.h"
 #include "util/feedback.h"
+#include "util/random.h"
 #include "util/result.h"
 
 #include <QJsonArray>
@@ -30,29 +31,7 @@
 
 namespace keel::explain {
 
-/// Deterministic pseudo-random numbers (xoshiro256** seeded through splitmix64): the same sequence on every
-/// platform and standard library, so a seeded explanation is reproducible anywhere. Not thread-safe: one per thread.
-class Rng {
-public:
-    explicit Rng(quint64 seed);
-    /// A generator for stream `stream` of `seed` (e.g. one per row or per repeat), independent of thread layout.
-    static Rng forStream(quint64 seed, quint64 stream);
-    quint64 next();
-    /// Uniform integer in [0, n); n must be > 0.
-    quint64 below(quint64 n);
-    /// Uniform double in [0, 1).
-    double uniform();
-    /// Fisher-Yates shuffle of v.
-    template <class T>
-    void shuffle(std::vector<T> &v)
-    {
-        for (size_t i = v.size(); i > 1; --i)
-            std::swap(v[i - 1], v[size_t(below(i))]);
-    }
-
-private:
-    quint64 m_s[4];
-};
+using keel::Rng;   // util/random.h
 
 /// Raw values of one recipe feature over the rows of a table, in the user's terms (before any recipe step).
 /// Plain value.

@@ -1,5 +1,7 @@
 #include "ml/pairedtests.h"
 
+#include "util/random.h"
+
 #include "data/typeinfer.h"   // runTasks, ProgressCounter
 
 #include <boost/math/distributions/binomial.hpp>
@@ -43,55 +45,6 @@ std::vector<double> midranks(std::span<const double> v)
     }
     return r;
 }
-
-/// SplitMix64: seeds each resample's generator from (seed, resample).
-quint64 splitmix(quint64 &state)
-{
-    quint64 z = (state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-/// xoshiro256** seeded by SplitMix64; unbiased bounded draws by Lemire's multiply-and-reject.
-class Xoshiro {
-public:
-    explicit Xoshiro(quint64 seed)
-    {
-        for (quint64 &w : m_s)
-            w = splitmix(seed);
-    }
-    quint64 next()
-    {
-        const quint64 result = rotl(m_s[1] * 5, 7) * 9;
-        const quint64 t = m_s[1] << 17;
-        m_s[2] ^= m_s[0];
-        m_s[3] ^= m_s[1];
-        m_s[1] ^= m_s[2];
-        m_s[0] ^= m_s[3];
-        m_s[2] ^= t;
-        m_s[3] = rotl(m_s[3], 45);
-        return result;
-    }
-    /// Uniform in [0, bound), bound < 2^32.
-    quint32 below(quint32 bound)
-    {
-        quint64 m = (next() >> 32) * quint64(bound);
-        quint32 low = quint32(m);
-        if (low < bound) {
-            const quint32 threshold = quint32(-bound) % bound;
-            while (low < threshold) {
-                m = (next() >> 32) * quint64(bound);
-                low = quint32(m);
-            }
-        }
-        return quint32(m >> 32);
-    }
-
-private:
-    static quint64 rotl(quint64 x, int k) { return (x << k) | (x >> (64 - k)); }
-    quint64 m_s[4];
-};
 
 } // namespace
 
@@ -273,10 +226,10 @@ Status bootstrapResamples(qint64 n, int resamples, quint64 seed, int threads,
             }
             thread_local std::vector<quint8> counts;
             counts.assign(size_t(n), 0);
-            Xoshiro rng(seed ^ (quint64(r) * 0xd1342543de82ef95ULL));   // seeded through SplitMix64
+            Rng rng(seed ^ (quint64(r) * 0xd1342543de82ef95ULL));   // seeded through SplitMix64
             quint8 *c = counts.data();
             for (qint64 i = 0; i < n; ++i) {
-                quint8 &slot = c[rng.below(quint32(n))];
+                quint8 &slot = c[rng.below32(quint32(n))];
                 if (slot == 255) {
                     overflow = true;
                     stopped = true;
