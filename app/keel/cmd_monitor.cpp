@@ -2,9 +2,13 @@
 // (core/monitor). Parses, calls core, prints.
 #include "commands.h"
 
+#include "monitor/alerts.h"
 #include "monitor/drift.h"
+#include "monitor/replay.h"
 #include "monitor/performance.h"
 #include "workspace/workspace.h"
+
+#include <QJsonArray>
 
 #include <QJsonObject>
 
@@ -138,6 +142,154 @@ int cmdPerformance(Context &ctx)
     return 0;
 }
 
+int cmdCheck(Context &ctx)
+{
+    monitor::CheckOptions options;
+    options.act = !ctx.parser.isSet(QStringLiteral("dry-run"));
+    if (ctx.parser.isSet(QStringLiteral("error-rate"))) {
+        bool ok = false;
+        const double v = ctx.parser.value(QStringLiteral("error-rate")).toDouble(&ok);
+        if (!ok || !(v >= 0 && v <= 1))
+            return ctx.usage(QStringLiteral("--error-rate must be a share from 0 to 1"));
+        options.live.errorRate = v;
+    }
+    auto *ws = ctx.workspace();
+    if (!ws)
+        return 1;
+    QStringList names = ctx.args();
+    if (names.isEmpty()) {
+        auto all = monitor::listMonitors(*ws);
+        if (!all)
+            return ctx.fail(all.error());
+        if (all->isEmpty()) {
+            ctx.out << "no monitors yet (write monitors/NAME.yaml; keel monitor check --help shows the format)\n";
+            return 0;
+        }
+        names = *all;
+    }
+    QJsonArray reports;
+    int firing = 0;
+    for (const QString &name : names) {
+        auto report = monitor::checkMonitor(*ws, name, options, ctx.feedback());
+        ctx.endProgress();
+        if (!report)
+            return ctx.fail(report.error());
+        reports.append(report->toJson());
+        for (const monitor::RuleOutcome &r : report->rules)
+            firing += r.holds ? 1 : 0;
+        if (ctx.json())
+            continue;
+        ctx.out << name << " (" << report->deployment << ")" << (options.act ? "" : " — dry run: nothing recorded, no action run") << '\n';
+        for (const monitor::RuleOutcome &r : report->rules) {
+            ctx.out << "  " << (r.fired ? "FIRED  " : r.holds ? "firing " : "ok     ") << r.rule.name << '\n';
+            ctx.out << "         " << r.sentence << '\n';
+            for (const monitor::ActionOutcome &a : r.actions)
+                ctx.out << "         " << a.kind << (a.target.isEmpty() ? QString() : QStringLiteral(" ") + a.target) << ": "
+                        << (a.ok ? "" : "FAILED ") << a.detail << '\n';
+        }
+    }
+    if (ctx.json())
+        ctx.printJson(QJsonObject{{QStringLiteral("monitors"), reports}, {QStringLiteral("firing"), firing}});
+    // For cron and CI: exit 3 while a rule holds.
+    return firing > 0 ? 3 : 0;
+}
+
+int cmdAlerts(Context &ctx)
+{
+    auto *ws = ctx.workspace();
+    if (!ws)
+        return 1;
+    if (ctx.parser.isSet(QStringLiteral("ack"))) {
+        if (Status s = monitor::acknowledgeAlert(*ws, ctx.parser.value(QStringLiteral("ack"))); !s)
+            return ctx.fail(s.error());
+        if (!ctx.json())
+            ctx.out << "acknowledged " << ctx.parser.value(QStringLiteral("ack")) << '\n';
+        else
+            ctx.printJson(QJsonObject{{QStringLiteral("acknowledged"), ctx.parser.value(QStringLiteral("ack"))}});
+        return 0;
+    }
+    auto alerts = monitor::listAlerts(*ws, ctx.args().value(0));
+    if (!alerts)
+        return ctx.fail(alerts.error());
+    if (ctx.json()) {
+        QJsonArray a;
+        for (const monitor::Alert &x : *alerts)
+            a.append(x.toJson());
+        ctx.printJson(QJsonObject{{QStringLiteral("alerts"), a}});
+        return 0;
+    }
+    if (alerts->empty()) {
+        ctx.out << "no alerts\n";
+        return 0;
+    }
+    std::vector<QStringList> rows;
+    for (const monitor::Alert &a : *alerts) {
+        QStringList actions;
+        for (const QJsonValue &v : a.actions) {
+            const QJsonObject o = v.toObject();
+            if (o.value(QStringLiteral("action")).toString() != u"alert")
+                actions << o.value(QStringLiteral("action")).toString() + (o.value(QStringLiteral("ok")).toBool() ? QString() : QStringLiteral(" (failed)"));
+        }
+        rows.push_back({a.id, a.time.toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")), a.monitor, a.rule,
+                        actions.join(QStringLiteral(", ")),
+                        a.acknowledged.isValid() ? QStringLiteral("by ") + a.acknowledgedBy : QStringLiteral("no")});
+    }
+    ctx.out << formatTable({QStringLiteral("alert"), QStringLiteral("time (UTC)"), QStringLiteral("monitor"), QStringLiteral("rule"),
+                            QStringLiteral("actions"), QStringLiteral("acknowledged")},
+                           rows, {});
+    return 0;
+}
+
+int cmdReplay(Context &ctx)
+{
+    monitor::ReplayRequest r;
+    r.deployment = ctx.args().at(0);
+    r.data = ctx.parser.value(QStringLiteral("data"));
+    r.timeColumn = ctx.parser.value(QStringLiteral("time-column"));
+    if (r.data.isEmpty() || r.timeColumn.isEmpty())
+        return ctx.usage(QStringLiteral("--data NAME@REF and --time-column C are required"));
+    r.from = ctx.parser.value(QStringLiteral("from"));
+    r.target = ctx.parser.value(QStringLiteral("target"));
+    bool ok = true;
+    if (ctx.parser.isSet(QStringLiteral("speed")))
+        r.speed = ctx.parser.value(QStringLiteral("speed")).toDouble(&ok);
+    if (!ok)
+        return ctx.usage(QStringLiteral("--speed must be a number (0: as fast as possible)"));
+    if (ctx.parser.isSet(QStringLiteral("batch")))
+        r.batch = ctx.parser.value(QStringLiteral("batch")).toInt(&ok);
+    if (!ok)
+        return ctx.usage(QStringLiteral("--batch must be a whole number"));
+    if (ctx.parser.isSet(QStringLiteral("limit")))
+        r.limit = ctx.parser.value(QStringLiteral("limit")).toLongLong(&ok);
+    if (!ok)
+        return ctx.usage(QStringLiteral("--limit must be a whole number"));
+    if (ctx.parser.isSet(QStringLiteral("server"))) {
+        r.server = QUrl(ctx.parser.value(QStringLiteral("server")), QUrl::StrictMode);
+        if (!r.server.isValid() || r.server.scheme() != u"http")
+            return ctx.usage(QStringLiteral("--server must be an http:// URL such as http://127.0.0.1:8080"));
+    }
+    auto *ws = ctx.workspace();
+    if (!ws)
+        return 1;
+    r.labelsAfter = ctx.parser.value(QStringLiteral("labels-after"));
+    auto result = monitor::replay(*ws, r, ctx.feedback());
+    ctx.endProgress();
+    if (!result)
+        return ctx.fail(result.error());
+    if (ctx.json()) {
+        ctx.printJson(QJsonObject{{QStringLiteral("rows"), result->rows}, {QStringLiteral("predicted"), result->predicted},
+                                  {QStringLiteral("labelled"), result->labelled}, {QStringLiteral("seconds"), result->seconds},
+                                  {QStringLiteral("first_version"), result->firstVersion}, {QStringLiteral("last_version"), result->lastVersion}});
+        return 0;
+    }
+    ctx.out << "replayed " << result->rows << " rows of " << r.data << " through " << r.deployment << " in "
+            << QString::number(result->seconds, 'f', 1) << " s: " << result->predicted << " predictions, " << result->labelled
+            << " labels sent as feedback\n";
+    if (result->firstVersion != result->lastVersion)
+        ctx.out << "the answering model changed from " << result->firstVersion << " to " << result->lastVersion << '\n';
+    return 0;
+}
+
 } // namespace
 
 std::vector<Command> monitorCommands()
@@ -170,6 +322,59 @@ std::vector<Command> monitorCommands()
                      p.addOption({QStringLiteral("bootstrap"), QStringLiteral("Resamples per interval (default 200)."), QStringLiteral("n")});
                  },
                  cmdPerformance});
+    v.push_back({{QStringLiteral("monitor"), QStringLiteral("check")}, QStringLiteral("[MONITOR...]"),
+                 QStringLiteral("Evaluate monitor rules once; fire alerts, commands, webhooks and rollbacks"),
+                 QStringLiteral("Evaluates the rules of monitors/MONITOR.yaml (every monitor when none is named) on the\n"
+                                "deployment's prediction log. A rule that starts to hold fires once: it is recorded as an alert\n"
+                                "(keel monitor alerts) with an audit event and runs its actions (command, webhook, rollback).\n"
+                                "Exit status 3 while any rule holds (for cron and CI). The file:\n\n"
+                                "  deployment: bikes\n"
+                                "  window: 500                 # hour, day, week or a number of predictions\n"
+                                "  min_predictions: 100        # smaller windows (or fewer labels) are not judged\n"
+                                "  rules:\n"
+                                "    - name: demand drift\n"
+                                "      metric: psi             # drift psi js_distance ks wasserstein chi2_pvalue velocity\n"
+                                "                              # missing_share unseen_categories accuracy roc_auc log_loss\n"
+                                "                              # rmse mae expected_accuracy expected_roc_auc predictions\n"
+                                "                              # latency_p50_ms latency_p99_ms error_rate\n"
+                                "      feature: any            # drift metrics: a feature, prediction, or any\n"
+                                "      above: 0.25             # or below:\n"
+                                "      windows: 2              # in the newest 2 judged windows\n"
+                                "      actions: [alert, rollback, {command: \"...\"}, {webhook: \"http://...\"}]"),
+                 0, -1,
+                 [](QCommandLineParser &p) {
+                     p.addOption({QStringLiteral("dry-run"), QStringLiteral("Evaluate and print only: record nothing, run no action.")});
+                     p.addOption({QStringLiteral("error-rate"), QStringLiteral("The error rate measured elsewhere (error_rate rules)."), QStringLiteral("share")});
+                 },
+                 cmdCheck});
+    v.push_back({{QStringLiteral("monitor"), QStringLiteral("alerts")}, QStringLiteral("[MONITOR]"),
+                 QStringLiteral("Alerts the monitors recorded; acknowledge one"),
+                 QStringLiteral("Lists every alert (of MONITOR), oldest first, with the actions it ran and who acknowledged it.\n"
+                                "--ack ID acknowledges an alert (an audit event)."),
+                 0, 1,
+                 [](QCommandLineParser &p) { p.addOption({QStringLiteral("ack"), QStringLiteral("Acknowledge this alert."), QStringLiteral("ID")}); },
+                 cmdAlerts});
+    v.push_back({{QStringLiteral("monitor"), QStringLiteral("replay")}, QStringLiteral("DEPLOYMENT"),
+                 QStringLiteral("Send a dataset's rows through a running server in time order, labels later"),
+                 QStringLiteral("Sends the rows of --data NAME@REF to keel serve (--server, default http://127.0.0.1:8080) as\n"
+                                "predict requests, in the order of --time-column, and each row's true label (the served model's\n"
+                                "target, or --target) as feedback once --labels-after of data time has passed (90s, 30m, 2h, 1d,\n"
+                                "1w for dates; a number in the column's units otherwise). --speed N plays N units of data time per\n"
+                                "wall unit (dates: N data seconds per second); 0 (default) sends as fast as the server answers.\n"
+                                "--from T starts at time T; --batch K sends up to K rows of the same time per request."),
+                 1, 1,
+                 [](QCommandLineParser &p) {
+                     p.addOption({QStringLiteral("data"), QStringLiteral("Dataset version to replay."), QStringLiteral("NAME@REF")});
+                     p.addOption({QStringLiteral("time-column"), QStringLiteral("Column giving each row's time."), QStringLiteral("C")});
+                     p.addOption({QStringLiteral("from"), QStringLiteral("Only rows at or after this time."), QStringLiteral("T")});
+                     p.addOption({QStringLiteral("speed"), QStringLiteral("Data time per wall time (0: as fast as possible)."), QStringLiteral("N")});
+                     p.addOption({QStringLiteral("labels-after"), QStringLiteral("Delay before each label is sent as feedback."), QStringLiteral("DURATION")});
+                     p.addOption({QStringLiteral("target"), QStringLiteral("Label column (default: the model's target)."), QStringLiteral("C")});
+                     p.addOption({QStringLiteral("server"), QStringLiteral("Server URL (default http://127.0.0.1:8080)."), QStringLiteral("URL")});
+                     p.addOption({QStringLiteral("batch"), QStringLiteral("Rows per request (default 1)."), QStringLiteral("K")});
+                     p.addOption({QStringLiteral("limit"), QStringLiteral("Replay at most this many rows."), QStringLiteral("N")});
+                 },
+                 cmdReplay});
     return v;
 }
 

@@ -50,6 +50,13 @@ int cmdServe(Context &ctx)
         if (!ok || options.flushMs < 10 || options.flushMs > 60000)
             return ctx.usage(QStringLiteral("--flush-ms must be 10 to 60000"));
     }
+    if (ctx.parser.isSet(QStringLiteral("monitor-every"))) {
+        bool ok = false;
+        const double seconds = ctx.parser.value(QStringLiteral("monitor-every")).toDouble(&ok);
+        if (!ok || seconds < 0 || seconds > 86400)
+            return ctx.usage(QStringLiteral("--monitor-every must be 0 (never) to 86400 seconds"));
+        options.monitorMs = int(seconds * 1000);
+    }
     auto server = serve::Server::start(options);
     if (!server)
         return ctx.fail(server.error());
@@ -57,6 +64,12 @@ int cmdServe(Context &ctx)
         ctx.err << "keel serve: " << name << (revision > 0 ? QStringLiteral(" now at revision %1").arg(revision) : QStringLiteral(" removed"))
                 << '\n';
         ctx.err.flush();
+    });
+    QObject::connect(server->get(), &serve::Server::monitorsChecked, [&ctx](int fired) {
+        if (fired > 0) {
+            ctx.err << "keel serve: " << fired << " monitor rule(s) fired (keel monitor alerts)\n";
+            ctx.err.flush();
+        }
     });
     const QStringList names = (*server)->deployments();
     ctx.out << "serving " << (names.isEmpty() ? QStringLiteral("no deployment yet") : names.join(QStringLiteral(", "))) << " on http://"
@@ -260,12 +273,16 @@ std::vector<Command> serveCommands()
                                 "  GET  /v1/deployments, /healthz, /readyz, /metrics (Prometheus text format)\n"
                                 "  POST /v1/deployments/NAME/reload|deploy|rollback  with \"Authorization: Bearer TOKEN\"\n"
                                 "Every scored record is logged under .keel/serve/NAME (keel log show NAME). A deploy or rollback\n"
-                                "from any door is picked up live. Ctrl+C (or SIGTERM) stops after writing the logs."),
+                                "from any door is picked up live. Every --monitor-every seconds (default 60) the monitors\n"
+                                "(monitors/*.yaml, keel monitor check --help) are checked: rules that start to hold fire their\n"
+                                "actions, and /metrics shows drift, performance and rule gauges. Ctrl+C (or SIGTERM) stops\n"
+                                "after writing the logs."),
                  0, 0,
                  [](QCommandLineParser &p) {
                      p.addOption({QStringLiteral("host"), QStringLiteral("Address to listen on (default 127.0.0.1)."), QStringLiteral("ip")});
                      p.addOption({QStringLiteral("port"), QStringLiteral("Port (default 8080; 0: any free port)."), QStringLiteral("port")});
                      p.addOption({QStringLiteral("flush-ms"), QStringLiteral("Prediction log flush interval (default 200)."), QStringLiteral("ms")});
+                     p.addOption({QStringLiteral("monitor-every"), QStringLiteral("Seconds between monitor checks (default 60; 0: never)."), QStringLiteral("s")});
                  },
                  cmdServe});
     v.push_back({{QStringLiteral("serve"), QStringLiteral("token"), QStringLiteral("create")}, QString(),

@@ -261,6 +261,8 @@ Status commitRevision(workspace::Workspace &ws, Deployment &next, const QString 
                                                             {QStringLiteral("share"), next.canaryShare}});
     if (next.rolledBackTo)
         detail.insert(QStringLiteral("rolled_back_to"), *next.rolledBackTo);
+    if (!next.message.isEmpty())
+        detail.insert(QStringLiteral("message"), next.message);
     auto commit = ws.commitAndAudit({{filePath(next.name), next.toYaml()}}, message, action, QStringLiteral("deployment:") + next.name, detail);
     if (!commit)
         return commit.error();

@@ -6,10 +6,14 @@
 #include "registry/registry.h"
 #include "serve/endpoint.h"
 #include "serve/predictionlog.h"
+#include "util/fileutil.h"
 #include "workspace/datasets.h"
 #include "workspace/workspace.h"
 
+#include <QDir>
+#include <QFileInfo>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QLocale>
 
 #include <cmath>
@@ -54,6 +58,51 @@ data::Column loggedPredictions(const serve::ModelRuntime &rt, const std::vector<
     return b.finish(QStringLiteral("prediction"));
 }
 
+QJsonObject statsJson(const data::ColumnDiff &d)
+{
+    QJsonObject o;
+    const auto put = [&o](const char *key, const std::optional<double> &v) {
+        if (v && std::isfinite(*v))
+            o.insert(QLatin1String(key), *v);
+    };
+    put("psi", d.psi);
+    put("ks", d.ks);
+    put("ks_pvalue", d.ksPValue);
+    put("wasserstein", d.wasserstein);
+    put("chi2", d.chi2);
+    put("chi2_pvalue", d.chi2PValue);
+    put("js_distance", d.jensenShannonDistance);
+    return o;
+}
+
+data::ColumnDiff statsFromJson(const QString &name, const QJsonObject &o)
+{
+    data::ColumnDiff d;
+    d.name = name;
+    d.change = data::ColumnDiff::Change::Changed;
+    const auto get = [&o](const char *key) -> std::optional<double> {
+        const QJsonValue v = o.value(QLatin1String(key));
+        return v.isDouble() ? std::optional<double>(v.toDouble()) : std::nullopt;
+    };
+    d.psi = get("psi");
+    d.ks = get("ks");
+    d.ksPValue = get("ks_pvalue");
+    d.wasserstein = get("wasserstein");
+    d.chi2 = get("chi2");
+    d.chi2PValue = get("chi2_pvalue");
+    d.jensenShannonDistance = get("js_distance");
+    return d;
+}
+
+/// What identifies a closed window's comparison: the version compared with, the binning, and the window's contents
+/// (label, size, first and last prediction id). A window that is still filling is never cached.
+QString cacheKey(const QString &version, int bins, const LogWindow &w)
+{
+    const auto id = [](const serve::LoggedPrediction *p) { return p->prediction.value(QStringLiteral("id")).toString(); };
+    return QStringLiteral("%1|%2|%3|%4|%5|%6").arg(version).arg(bins).arg(w.label).arg(w.predictions.size())
+        .arg(w.predictions.empty() ? QString() : id(w.predictions.front()), w.predictions.empty() ? QString() : id(w.predictions.back()));
+}
+
 } // namespace
 
 QJsonObject DriftReport::toJson() const
@@ -66,17 +115,9 @@ QJsonObject DriftReport::toJson() const
                           {QStringLiteral("statistic"), f.diff.driftStatistic()}, {QStringLiteral("level"), f.level},
                           {QStringLiteral("velocity"), f.velocity}, {QStringLiteral("missing_share"), f.missingShare},
                           {QStringLiteral("unseen_categories"), f.unseenCategories}};
-            const auto put = [&o](const char *key, const std::optional<double> &v) {
-                if (v && std::isfinite(*v))
-                    o.insert(QLatin1String(key), *v);
-            };
-            put("psi", f.diff.psi);
-            put("ks", f.diff.ks);
-            put("ks_pvalue", f.diff.ksPValue);
-            put("wasserstein", f.diff.wasserstein);
-            put("chi2", f.diff.chi2);
-            put("chi2_pvalue", f.diff.chi2PValue);
-            put("js_distance", f.diff.jensenShannonDistance);
+            const QJsonObject stats = statsJson(f.diff);
+            for (auto it = stats.begin(); it != stats.end(); ++it)
+                o.insert(it.key(), it.value());
             fs.append(o);
         }
         ws.append(QJsonObject{{QStringLiteral("label"), w.label}, {QStringLiteral("start"), w.start.toString(Qt::ISODateWithMs)},
@@ -151,9 +192,16 @@ Expected<DriftReport> driftReport(workspace::Workspace &ws, const DriftRequest &
     if (!windows)
         return windows.error();
 
+    // Closed windows already compared are read from the cache: only new windows are computed.
+    const QString cachePath = ws.keelDir() + QStringLiteral("/monitor/cache/") + request.deployment + QStringLiteral(".drift.json");
+    QJsonObject cache, nextCache;
+    if (auto bytes = readFile(cachePath); bytes)
+        cache = QJsonDocument::fromJson(*bytes).object();   // a damaged cache is only recomputed
+
     reportProgress(feedback, 2, 3, QStringLiteral("compare"));
     std::map<QString, std::pair<double, double>> previous;   // feature -> (score, velocity) of the last window
-    for (const LogWindow &slice : *windows) {
+    for (size_t wi = 0; wi < windows->size(); ++wi) {
+        const LogWindow &slice = (*windows)[wi];
         if (isCancelled(feedback))
             return cancelledError();
         const std::vector<const serve::LoggedPrediction *> &predictions = slice.predictions;
@@ -163,6 +211,31 @@ Expected<DriftReport> driftReport(workspace::Workspace &ws, const DriftRequest &
         window.end = slice.end;
         window.versions = slice.versions;
         window.predictions = qint64(predictions.size());
+        const bool closed = wi + 1 < windows->size();
+        const QString key = cacheKey(v.ref(), request.bins, slice);
+        const auto velocityOf = [&](FeatureDrift &f) {
+            const auto it = previous.find(f.feature);
+            if (it != previous.end())
+                f.velocity = request.smoothing * (f.score - it->second.first) + (1 - request.smoothing) * it->second.second;
+            previous[f.feature] = {f.score, f.velocity};
+        };
+        if (const QJsonArray cached = cache.value(key).toArray(); closed && !cached.isEmpty()) {
+            for (const QJsonValue &value : cached) {
+                const QJsonObject o = value.toObject();
+                FeatureDrift f;
+                f.feature = o.value(QStringLiteral("feature")).toString();
+                f.diff = statsFromJson(f.feature, o);
+                f.score = f.diff.driftScore();
+                f.level = data::driftLevel(f.score, f.diff.driftStatistic());
+                f.missingShare = o.value(QStringLiteral("missing_share")).toDouble();
+                f.unseenCategories = o.value(QStringLiteral("unseen_categories")).toInteger();
+                velocityOf(f);
+                window.features.push_back(std::move(f));
+            }
+            nextCache.insert(key, cached);
+            report.windows.push_back(std::move(window));
+            continue;
+        }
         // The window's inputs in the served schema: a feature a record lacks is missing; values are checked as
         // when they were served.
         QJsonArray records;
@@ -200,13 +273,27 @@ Expected<DriftReport> driftReport(workspace::Workspace &ws, const DriftRequest &
                     f.missingShare = predictions.empty() ? 0.0 : double(missing[i]) / double(predictions.size());
                     f.unseenCategories = unseen[i];
                 }
-            const auto it = previous.find(c.name);
-            if (it != previous.end())
-                f.velocity = request.smoothing * (f.score - it->second.first) + (1 - request.smoothing) * it->second.second;
-            previous[c.name] = {f.score, f.velocity};
+            velocityOf(f);
             window.features.push_back(std::move(f));
         }
+        if (closed) {
+            QJsonArray entry;
+            for (const FeatureDrift &f : window.features) {
+                QJsonObject o = statsJson(f.diff);
+                o.insert(QStringLiteral("feature"), f.feature);
+                o.insert(QStringLiteral("missing_share"), f.missingShare);
+                o.insert(QStringLiteral("unseen_categories"), f.unseenCategories);
+                entry.append(o);
+            }
+            nextCache.insert(key, entry);
+        }
         report.windows.push_back(std::move(window));
+    }
+    if (nextCache != cache) {
+        QDir().mkpath(QFileInfo(cachePath).absolutePath());
+        if (Status s = writeFileAtomic(cachePath, QJsonDocument(nextCache).toJson(QJsonDocument::Compact)); !s)
+            if (feedback)
+                feedback->warn(QStringLiteral("the drift cache was not written: ") + s.error().toString());
     }
     reportProgress(feedback, 3, 3, QStringLiteral("compare"));
     return report;

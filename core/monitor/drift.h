@@ -4,6 +4,10 @@
 // Kolmogorov-Smirnov, Wasserstein for numbers; chi-square and Jensen-Shannon distance for categories), with data
 // quality (missing share, categories the model never saw) and drift velocity.
 //
+// Incremental: a closed window (every window but the newest) is compared once; its statistics are kept in
+// .keel/monitor/cache/DEPLOYMENT.drift.json, keyed by the served version, the binning and the window's contents, so a
+// later report computes only the windows that are new or still filling.
+//
 // Drift velocity of a feature: how fast its drift score (PSI for numbers, Jensen-Shannon distance for categories)
 // changes from one window to the next — the first difference d_t = s_t - s_(t-1), smoothed as an exponentially
 // weighted moving average v_t = a d_t + (1 - a) v_(t-1) (a = 0.5 by default, v of the first window 0). Its sign says
@@ -34,7 +38,8 @@ struct DriftRequest {
 /// One feature (or "prediction") in one window.
 struct FeatureDrift {
     QString feature;
-    data::ColumnDiff diff;                    ///< reference (A) against the window (B)
+    data::ColumnDiff diff;                    ///< reference (A) against the window (B); the statistics only (no
+                                              ///< profiles) for a closed window read from the cache
     double score = 0;                         ///< diff.driftScore()
     QString level;                            ///< data::driftLevel(): small, moderate, large
     double velocity = 0;                      ///< smoothed first difference of `score` (0 in the first window)

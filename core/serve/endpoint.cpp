@@ -72,29 +72,37 @@ Status appendValue(data::ColumnBuilder &b, const registry::FeatureSchema &f, con
     return fieldError(record, f.name, QStringLiteral("has a type Keel cannot score"));
 }
 
+} // namespace
+
+QJsonObject recordOf(const data::Table &t, qint64 r, const std::vector<registry::FeatureSchema> &schema)
+{
+    QJsonObject o;
+    for (const registry::FeatureSchema &f : schema) {
+        const int c = t.indexOf(f.name);
+        if (c < 0 || t.column(c).isNull(r)) {
+            o.insert(f.name, QJsonValue::Null);
+            continue;
+        }
+        const data::Column &col = t.column(c);
+        const auto type = data::columnTypeFromName(f.type);
+        if (type && (*type == data::ColumnType::Int64 || *type == data::ColumnType::Float64) && data::isNumericType(col.type()))
+            o.insert(f.name, col.numberAt(r));
+        else if (type && *type == data::ColumnType::Bool && col.type() == data::ColumnType::Bool)
+            o.insert(f.name, col.boolAt(r));
+        else
+            o.insert(f.name, col.displayAt(r));
+    }
+    return o;
+}
+
+namespace {
+
 /// The bundle's background rows as JSON records of the schema's types (numbers as numbers).
 QJsonArray tableToRecords(const data::Table &t, const std::vector<registry::FeatureSchema> &schema)
 {
     QJsonArray out;
-    for (qint64 r = 0; r < t.rowCount(); ++r) {
-        QJsonObject o;
-        for (const registry::FeatureSchema &f : schema) {
-            const int c = t.indexOf(f.name);
-            if (c < 0 || t.column(c).isNull(r)) {
-                o.insert(f.name, QJsonValue::Null);
-                continue;
-            }
-            const data::Column &col = t.column(c);
-            const auto type = data::columnTypeFromName(f.type);
-            if (type && (*type == data::ColumnType::Int64 || *type == data::ColumnType::Float64) && data::isNumericType(col.type()))
-                o.insert(f.name, col.numberAt(r));
-            else if (type && *type == data::ColumnType::Bool && col.type() == data::ColumnType::Bool)
-                o.insert(f.name, col.boolAt(r));
-            else
-                o.insert(f.name, col.displayAt(r));
-        }
-        out.append(o);
-    }
+    for (qint64 r = 0; r < t.rowCount(); ++r)
+        out.append(recordOf(t, r, schema));
     return out;
 }
 
@@ -145,6 +153,10 @@ Expected<std::shared_ptr<const ModelRuntime>> ModelRuntime::load(workspace::Work
     }
     return std::shared_ptr<const ModelRuntime>(std::move(rt));
 }
+
+QString ModelRuntime::target() const { return m_model.ctx.recipe->spec().target; }
+
+QString ModelRuntime::mapLabel(const QString &raw) const { return m_model.ctx.recipe->spec().labelMap.value(raw, raw); }
 
 Expected<data::Table> ModelRuntime::toTable(const QJsonArray &records, InputNotes *notes) const
 {

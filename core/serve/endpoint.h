@@ -31,6 +31,9 @@ public:
 
     const registry::ModelVersion &version() const { return m_version; }
     QString ref() const { return m_version.ref(); }
+    /// The column the model predicts and the label map its recipe applies to raw labels.
+    QString target() const;
+    QString mapLabel(const QString &raw) const;
 
     /// Counts of what the records held that the model had not seen (scored as the recipe says).
     struct InputNotes {
@@ -76,6 +79,9 @@ struct DeploymentRuntime {
     /// The model that answers a request with `key`: the canary for a stable share of keys, else the main model.
     const ModelRuntime &answering(const QString &key) const;
 };
+
+/// Row `r` of `t` as a request record of `schema` (numbers as numbers, dates and categories as text, missing as null).
+QJsonObject recordOf(const data::Table &t, qint64 r, const std::vector<registry::FeatureSchema> &schema);
 
 /// `s` as a JSON string literal, appended to `out`.
 void appendJson(QByteArray &out, const QString &s);

@@ -1,10 +1,13 @@
 #include "serve/server.h"
 
+#include "monitor/alerts.h"
+
 #include "deploy/deployment.h"
 #include "util/fileutil.h"
 #include "util/hash.h"
 #include "workspace/workspace.h"
 
+#include <QCoreApplication>
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
@@ -14,6 +17,7 @@
 #include <QJsonDocument>
 #include <QLocale>
 #include <QFileInfo>
+#include <QPointer>
 #include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QtConcurrent/QtConcurrentRun>
@@ -146,8 +150,14 @@ QMap<QString, DeploymentMetrics> parseMetricsText(const QByteArray &text)
 
 Server::Server(const ServerOptions &options) : m_options(options) {}
 
+QString serverInfoPath(const QString &workspaceRoot) { return workspaceRoot + QStringLiteral("/.keel/serve/server.json"); }
+
 Server::~Server()
 {
+    if (m_port != 0)
+        QFile::remove(serverInfoPath(m_options.root));
+    m_monitorTimer.stop();
+    m_monitoring.waitForFinished();
     m_flushTimer.stop();
     m_flushing.waitForFinished();
     if (Status s = flushLogs(); !s)
@@ -195,7 +205,97 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerOptions &options)
     });
     s->watch();
     s->m_uptime.start();
+    // Where the workbench finds a running server (removed when it stops; a stale file names a dead process).
+    const QJsonObject info{{QStringLiteral("pid"), qint64(QCoreApplication::applicationPid())},
+                           {QStringLiteral("url"), QStringLiteral("http://%1:%2").arg(options.host.protocol() == QAbstractSocket::IPv6Protocol
+                                                                                          ? QStringLiteral("[%1]").arg(options.host.toString())
+                                                                                          : options.host.toString()).arg(s->m_port)},
+                           {QStringLiteral("started"), QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs)}};
+    QDir().mkpath(serverInfoPath(s->m_options.root).section(QLatin1Char('/'), 0, -2));
+    if (Status st = writeFileAtomic(serverInfoPath(s->m_options.root), QJsonDocument(info).toJson(QJsonDocument::Compact)); !st)
+        qWarning("keel serve: %s", qPrintable(st.message()));
+    if (options.monitorMs > 0) {
+        s->m_monitorTimer.setInterval(options.monitorMs);
+        connect(&s->m_monitorTimer, &QTimer::timeout, s.get(), &Server::checkMonitors);
+        s->m_monitorTimer.start();
+    }
     return s;
+}
+
+void Server::checkMonitors()
+{
+    if (m_monitoring.isRunning())
+        return;
+    // The error rate of each deployment since the previous check, from the request counters.
+    std::map<QString, std::optional<double>> errorRates;
+    for (const auto &[name, c] : m_counters) {
+        qint64 requests = 0, errors = 0;
+        for (const auto &[key, n] : c.requests) {
+            requests += n;
+            errors += key.second >= 400 ? n : 0;
+        }
+        const auto [lastRequests, lastErrors] = m_checkedCounts[name];
+        if (requests > lastRequests)
+            errorRates[name] = double(errors - lastErrors) / double(requests - lastRequests);
+        m_checkedCounts[name] = {requests, errors};
+    }
+    const QString root = m_options.root;
+    QPointer<Server> self(this);
+    m_monitoring = QtConcurrent::run([root, errorRates, self] {
+        auto ws = workspace::Workspace::open(root);
+        if (!ws) {
+            qWarning("keel serve: monitors not checked: %s", qPrintable(ws.error().toString()));
+            return;
+        }
+        auto names = monitor::listMonitors(**ws);
+        if (!names)
+            return;
+        std::map<QString, MonitorSnapshot> snapshots;
+        int fired = 0;
+        for (const QString &name : *names) {
+            monitor::CheckOptions options;
+            options.gauges = true;
+            options.actor = QStringLiteral("keel serve");
+            auto spec = monitor::loadMonitor(**ws, name);
+            if (spec) {
+                const auto rate = errorRates.find(spec->deployment);
+                if (rate != errorRates.end())
+                    options.live.errorRate = rate->second;
+            }
+            auto report = monitor::checkMonitor(**ws, name, options);
+            if (!report) {
+                qWarning("keel serve: monitor %s: %s", qPrintable(name), qPrintable(report.error().toString()));
+                continue;
+            }
+            MonitorSnapshot snap;
+            snap.deployment = report->deployment;
+            snap.driftWindow = report->driftWindow;
+            snap.performanceWindow = report->performanceWindow;
+            for (const monitor::RuleOutcome &r : report->rules) {
+                snap.rules.push_back({r.rule.name, r.holds});
+                if (r.fired) {
+                    ++fired;
+                    qInfo("keel serve: monitor %s: rule \"%s\" fired: %s", qPrintable(name), qPrintable(r.rule.name), qPrintable(r.sentence));
+                }
+            }
+            for (const monitor::FeatureDrift &f : report->drift)
+                snap.drift.emplace_back(f.feature, f.diff.driftStatistic(), f.score, f.velocity);
+            for (const monitor::MetricValue &m : report->realised)
+                snap.performance.emplace_back(m.metric, QStringLiteral("realised"), m.value);
+            for (const monitor::MetricValue &m : report->expected)
+                snap.performance.emplace_back(m.metric, QStringLiteral("expected"), m.value);
+            snapshots[name] = std::move(snap);
+        }
+        QMetaObject::invokeMethod(
+            self.data(),
+            [self, snapshots = std::move(snapshots), fired] {
+                if (!self)
+                    return;
+                self->m_monitors = snapshots;
+                emit self->monitorsChecked(fired);
+            },
+            Qt::QueuedConnection);
+    });
 }
 
 void Server::watch()
@@ -492,26 +592,44 @@ QHttpServerResponse Server::feedback(const QString &name, const QHttpServerReque
     const QJsonDocument doc = QJsonDocument::fromJson(body, &pe);
     if (pe.error != QJsonParseError::NoError || !doc.isObject())
         return errorResponse(Status_::BadRequest, QStringLiteral("the body is not a JSON object"));
-    const QJsonObject o = doc.object();
-    const QString id = o.value(QStringLiteral("prediction_id")).toString();
-    if (id.isEmpty())
-        return errorResponse(Status_::BadRequest, QStringLiteral("expected the id a prediction returned"), QStringLiteral("prediction_id"));
-    const QJsonValue label = o.value(QStringLiteral("label"));
+    // One label ({"prediction_id", "label"}) or many ({"feedback": [{...}, ...]}): all are checked before any is kept.
+    const QJsonObject object = doc.object();
+    const bool many = object.contains(QStringLiteral("feedback"));
+    if (many && object.size() != 1)
+        return errorResponse(Status_::BadRequest, QStringLiteral("a batch holds only \"feedback\": [...]"), QStringLiteral("feedback"));
+    const QJsonArray items = many ? object.value(QStringLiteral("feedback")).toArray() : QJsonArray{object};
+    if (many && (items.isEmpty() || items.size() > m_options.maxRecords))
+        return errorResponse(items.isEmpty() ? Status_::BadRequest : Status_::PayloadTooLarge,
+                             QStringLiteral("expected 1 to %1 labels").arg(m_options.maxRecords), QStringLiteral("feedback"));
     const registry::ModelVersion &v = (*it)->model->version();
-    if (v.task == ml::Task::Regression) {
-        if (!label.isDouble() || !std::isfinite(label.toDouble()))
-            return errorResponse(Status_::BadRequest, QStringLiteral("expected the true value, a number"), QStringLiteral("label"));
-    } else if (!label.isString() || !v.classes.contains(label.toString())) {
-        return errorResponse(Status_::BadRequest,
-                             QStringLiteral("expected one of the classes %1 (case matters)").arg(v.classes.join(QStringLiteral(", "))),
-                             QStringLiteral("label"));
+    for (qsizetype i = 0; i < items.size(); ++i) {
+        const QString at = many ? QStringLiteral("feedback[%1].").arg(i) : QString();
+        const QJsonObject o = items.at(i).toObject();
+        if (o.value(QStringLiteral("prediction_id")).toString().isEmpty())
+            return errorResponse(Status_::BadRequest, QStringLiteral("expected the id a prediction returned"), at + QStringLiteral("prediction_id"));
+        const QJsonValue label = o.value(QStringLiteral("label"));
+        if (v.task == ml::Task::Regression) {
+            if (!label.isDouble() || !std::isfinite(label.toDouble()))
+                return errorResponse(Status_::BadRequest, QStringLiteral("expected the true value, a number"), at + QStringLiteral("label"));
+        } else if (!label.isString() || !v.classes.contains(label.toString())) {
+            return errorResponse(Status_::BadRequest,
+                                 QStringLiteral("expected one of the classes %1 (case matters)").arg(v.classes.join(QStringLiteral(", "))),
+                                 at + QStringLiteral("label"));
+        }
+        for (auto k = o.begin(); k != o.end(); ++k)
+            if (k.key() != u"prediction_id" && k.key() != u"label")
+                return errorResponse(Status_::BadRequest, QStringLiteral("unknown field (expected prediction_id and label)"), at + k.key());
     }
-    for (auto k = o.begin(); k != o.end(); ++k)
-        if (k.key() != u"prediction_id" && k.key() != u"label")
-            return errorResponse(Status_::BadRequest, QStringLiteral("unknown field (expected prediction_id and label)"), k.key());
-    m_logs.at(name)->appendFeedback(QJsonObject{{QStringLiteral("prediction_id"), id}, {QStringLiteral("label"), label},
-                                                {QStringLiteral("time"), QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs)}});
-    ++m_counters[name].feedback;
+    const QString now = QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs);
+    for (const QJsonValue &item : items) {
+        const QJsonObject o = item.toObject();
+        m_logs.at(name)->appendFeedback(QJsonObject{{QStringLiteral("prediction_id"), o.value(QStringLiteral("prediction_id"))},
+                                                    {QStringLiteral("label"), o.value(QStringLiteral("label"))}, {QStringLiteral("time"), now}});
+        ++m_counters[name].feedback;
+    }
+    if (many)
+        return QHttpServerResponse(QJsonObject{{QStringLiteral("accepted"), items.size()}}, Status_::Accepted);
+    const QString id = object.value(QStringLiteral("prediction_id")).toString();
     return QHttpServerResponse(QJsonObject{{QStringLiteral("accepted"), true}, {QStringLiteral("prediction_id"), id}},
                                Status_::Accepted);
 }
@@ -608,6 +726,39 @@ QByteArray Server::metricsText() const
         line(QStringLiteral("keel_deployment_revision{deployment=\"%1\",version=\"%2\"} %3")
                  .arg(labelValue(it.key()), labelValue(it.value()->spec.model.version))
                  .arg(it.value()->spec.revision));
+    if (m_monitors.empty())
+        return out;
+    line(QStringLiteral("# HELP keel_drift_score Drift of each input and of the prediction in the newest judged window (PSI for numbers, Jensen-Shannon distance for categories)."));
+    line(QStringLiteral("# TYPE keel_drift_score gauge"));
+    for (const auto &[name, m] : m_monitors)
+        for (const auto &[feature, statistic, score, velocity] : m.drift)
+            if (std::isfinite(score))
+                line(QStringLiteral("keel_drift_score{deployment=\"%1\",feature=\"%2\",statistic=\"%3\"} %4")
+                         .arg(labelValue(m.deployment), labelValue(feature), labelValue(statistic))
+                         .arg(score, 0, 'g', 10));
+    line(QStringLiteral("# HELP keel_drift_velocity Smoothed change of the drift score per window (positive: drift grows)."));
+    line(QStringLiteral("# TYPE keel_drift_velocity gauge"));
+    for (const auto &[name, m] : m_monitors)
+        for (const auto &[feature, statistic, score, velocity] : m.drift)
+            if (std::isfinite(velocity))
+                line(QStringLiteral("keel_drift_velocity{deployment=\"%1\",feature=\"%2\"} %3")
+                         .arg(labelValue(m.deployment), labelValue(feature))
+                         .arg(velocity, 0, 'g', 10));
+    line(QStringLiteral("# HELP keel_model_performance Performance in the newest judged window: realised from feedback, or expected before labels (CBPE)."));
+    line(QStringLiteral("# TYPE keel_model_performance gauge"));
+    for (const auto &[name, m] : m_monitors)
+        for (const auto &[metric, kind, value] : m.performance)
+            if (std::isfinite(value))
+                line(QStringLiteral("keel_model_performance{deployment=\"%1\",metric=\"%2\",kind=\"%3\"} %4")
+                         .arg(labelValue(m.deployment), labelValue(metric), labelValue(kind))
+                         .arg(value, 0, 'g', 10));
+    line(QStringLiteral("# HELP keel_monitor_rule_firing Whether a monitor rule holds (1) at the newest check."));
+    line(QStringLiteral("# TYPE keel_monitor_rule_firing gauge"));
+    for (const auto &[name, m] : m_monitors)
+        for (const auto &[rule, holds] : m.rules)
+            line(QStringLiteral("keel_monitor_rule_firing{monitor=\"%1\",deployment=\"%2\",rule=\"%3\"} %4")
+                     .arg(labelValue(name), labelValue(m.deployment), labelValue(rule))
+                     .arg(holds ? 1 : 0));
     return out;
 }
 

@@ -25,6 +25,7 @@
 #include <QTimer>
 
 #include <map>
+#include <tuple>
 #include <memory>
 
 QT_BEGIN_NAMESPACE
@@ -44,6 +45,7 @@ struct ServerOptions {
     int flushMs = 200;                          ///< prediction log flush interval
     qint64 maxBodyBytes = 16ll << 20;           ///< larger bodies get 413
     int maxRecords = 10000;                     ///< more records in one request get 413
+    int monitorMs = 60000;                      ///< how often every monitor (monitors/*.yaml) is checked; 0: never
 };
 
 /// Creates an admin token for the workspace's server: returns it (shown once) and stores only its SHA-256 in
@@ -51,6 +53,9 @@ struct ServerOptions {
 Expected<QString> createAdminToken(const QString &workspaceRoot);
 /// Whether `token` is one of the workspace's admin tokens (constant-time comparison of hashes).
 bool checkAdminToken(const QString &workspaceRoot, const QString &token);
+
+/// .keel/serve/server.json: {"pid", "url", "started"} of the server running on the workspace (absent when none).
+QString serverInfoPath(const QString &workspaceRoot);
 
 /// What a running server's /metrics page says about one deployment (the counters Server::metricsText() writes).
 struct DeploymentMetrics {
@@ -79,10 +84,14 @@ public:
     Status flushLogs();
     /// The /metrics page.
     QByteArray metricsText() const;
+    /// Checks every monitor now (off the request thread); monitorsChecked() follows.
+    void checkMonitors();
 
 signals:
     /// A deployment switched to another revision (or appeared, or went away).
     void deploymentChanged(const QString &name, int revision);
+    /// A monitor check finished; `fired` rules started to hold (their actions ran).
+    void monitorsChecked(int fired);
 
 private:
     explicit Server(const ServerOptions &options);
@@ -104,6 +113,14 @@ private:
         qint64 records = 0, unseenCategories = 0, shadowCompared = 0, shadowDisagreed = 0, feedback = 0;
     };
 
+    /// The newest check of each monitor: rule states and drift and performance gauges for /metrics.
+    struct MonitorSnapshot {
+        QString deployment, driftWindow, performanceWindow;
+        std::vector<std::pair<QString, bool>> rules;                        ///< rule -> holds
+        std::vector<std::tuple<QString, QString, double, double>> drift;   ///< feature, statistic, score, velocity
+        std::vector<std::tuple<QString, QString, double>> performance;     ///< metric, kind (realised, expected), value
+    };
+
     ServerOptions m_options;
     std::unique_ptr<workspace::Workspace> m_ws;
     std::unique_ptr<QHttpServer> m_http;
@@ -118,6 +135,10 @@ private:
     QString m_idPrefix;
     quint64 m_nextId = 0;
     QElapsedTimer m_uptime;
+    QTimer m_monitorTimer;
+    QFuture<void> m_monitoring;                 ///< the monitor check running on the thread pool, if any
+    std::map<QString, MonitorSnapshot> m_monitors;   ///< by monitor name
+    std::map<QString, std::pair<qint64, qint64>> m_checkedCounts;   ///< deployment -> (requests, errors) at the last check
 };
 
 } // namespace keel::serve
