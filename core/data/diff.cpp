@@ -1,12 +1,14 @@
 #include "data/diff.h"
-
 #include "data/stats.h"
 
 #include <QJsonArray>
+#include <QThread>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <string>
+#include <thread>
 #include <unordered_map>
 
 namespace keel::data {
@@ -210,11 +212,11 @@ void compareColumn(ColumnDiff &d, const Column &a, const Column &b, int bins)
         const std::vector<double> x = presentNumbers(a), y = presentNumbers(b);
         if (x.empty() || y.empty())
             return;
-        d.psi = populationStabilityIndex(x, y, bins);
-        const TestResult ks = kolmogorovSmirnov(x, y);
-        d.ks = ks.statistic;
-        d.ksPValue = ks.pValue;
-        d.wasserstein = wasserstein(x, y);
+        const NumericDrift drift = numericDrift(x, y, bins);
+        d.psi = drift.psi;
+        d.ks = drift.ks.statistic;
+        d.ksPValue = drift.ks.pValue;
+        d.wasserstein = drift.wasserstein;
     } else if (isCategoryKind(a.type()) && isCategoryKind(b.type())) {
         std::unordered_map<std::string, std::pair<qint64, qint64>> counts;
         countCategories(a, 0, counts);
@@ -331,10 +333,9 @@ Expected<DiffReport> diffTables(const Table &a, const Table &b, const DiffOption
     for (const QString &n : b.columnNames())
         if (!names.contains(n))
             names << n;
-    int done = 0;
+    // Columns in both tables are compared on a few threads (each column's statistics sort and scan it once).
+    std::vector<size_t> pending;
     for (const QString &name : names) {
-        if (isCancelled(feedback))
-            return cancelledError();
         const int ia = a.indexOf(name), ib = b.indexOf(name);
         ColumnDiff d;
         d.name = name;
@@ -346,12 +347,22 @@ Expected<DiffReport> diffTables(const Table &a, const Table &b, const DiffOption
             d.typeB = b.column(ib).type();
             d.b = profileB->columns[size_t(ib)];
         }
-        if (ia < 0) {
+        if (ia < 0)
             d.change = ColumnDiff::Change::Added;
-        } else if (ib < 0) {
+        else if (ib < 0)
             d.change = ColumnDiff::Change::Removed;
-        } else {
-            const Column &ca = a.column(ia), &cb = b.column(ib);
+        else
+            pending.push_back(report.columns.size());
+        report.columns.push_back(std::move(d));
+    }
+    std::atomic<size_t> next{0};
+    std::atomic<int> done{0};
+    const auto worker = [&] {
+        for (size_t t = next++; t < pending.size(); t = next++) {
+            if (isCancelled(feedback))
+                return;
+            ColumnDiff &d = report.columns[pending[t]];
+            const Column &ca = a.column(a.indexOf(d.name)), &cb = b.column(b.indexOf(d.name));
             if (ca.type() != cb.type())
                 d.change = ColumnDiff::Change::Retyped;
             else if (columnsIdentical(ca, cb, feedback))
@@ -359,12 +370,20 @@ Expected<DiffReport> diffTables(const Table &a, const Table &b, const DiffOption
             else
                 d.change = ColumnDiff::Change::Changed;
             if (isCancelled(feedback))
-                return cancelledError();
+                return;
             compareColumn(d, ca, cb, options.bins);
+            reportProgress(feedback, ++done, qint64(pending.size()), QStringLiteral("compare"));
         }
-        report.columns.push_back(std::move(d));
-        reportProgress(feedback, ++done, names.size(), QStringLiteral("compare"));
-    }
+    };
+    const int threads = std::clamp(QThread::idealThreadCount(), 1, std::max<int>(1, int(pending.size())));
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads; ++t)
+        pool.emplace_back(worker);
+    worker();
+    for (std::thread &t : pool)
+        t.join();
+    if (isCancelled(feedback))
+        return cancelledError();
     if (!options.key.isEmpty()) {
         auto keys = diffKeys(a, b, options.key, feedback);
         if (!keys)

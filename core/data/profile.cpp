@@ -1,5 +1,6 @@
 #include "data/profileyaml.h"
 #include "data/distribution.h"
+#include "data/radixsort.h"
 #include "util/yaml.h"
 
 #include <QDateTime>
@@ -24,57 +25,7 @@ constexpr qsizetype kProfileMaxText = 200;
 
 namespace {
 
-constexpr uint64_t kSignBit = uint64_t(1) << 63;
 constexpr qint64 kCancelStride = qint64(1) << 20;
-
-
-// Order-preserving maps from values to unsigned keys, so one radix sort serves every numeric type and
-// distinct values are counted exactly (int64 beyond 2^53 included).
-uint64_t intKey(int64_t v) { return uint64_t(v) ^ kSignBit; }
-double intFromKey(uint64_t k) { return double(int64_t(k ^ kSignBit)); }
-uint64_t floatKey(double v)
-{
-    if (v == 0)
-        v = 0.0; // -0 and +0 are one value
-    const uint64_t bits = std::bit_cast<uint64_t>(v);
-    return (bits & kSignBit) ? ~bits : (bits | kSignBit);
-}
-double floatFromKey(uint64_t k) { return std::bit_cast<double>((k & kSignBit) ? (k & ~kSignBit) : ~k); }
-
-// LSD radix sort with 11-bit digits; passes where every key has the same digit are skipped.
-bool radixSort(std::vector<uint64_t> &keys, const Feedback *feedback)
-{
-    const size_t n = keys.size();
-    if (n < 2048) {
-        std::sort(keys.begin(), keys.end());
-        return true;
-    }
-    constexpr int kBits = 11, kBuckets = 1 << kBits, kPasses = 6;
-    constexpr uint64_t kMask = kBuckets - 1;
-    std::vector<size_t> hist(size_t(kPasses) * kBuckets, 0);
-    for (uint64_t k : keys)
-        for (int p = 0; p < kPasses; ++p)
-            ++hist[size_t(p) * kBuckets + size_t((k >> (p * kBits)) & kMask)];
-    std::vector<uint64_t> tmp(n);
-    for (int p = 0; p < kPasses; ++p) {
-        size_t *h = hist.data() + size_t(p) * kBuckets;
-        if (std::any_of(h, h + kBuckets, [n](size_t c) { return c == n; }))
-            continue;
-        if (isCancelled(feedback))
-            return false;
-        size_t sum = 0;
-        for (int b = 0; b < kBuckets; ++b) {
-            const size_t c = h[b];
-            h[b] = sum;
-            sum += c;
-        }
-        const int shift = p * kBits;
-        for (uint64_t k : keys)
-            tmp[h[(k >> shift) & kMask]++] = k;
-        keys.swap(tmp);
-    }
-    return true;
-}
 
 // Calls fn(begin, end) over row chunks, polling cancel between chunks; false when cancelled.
 template <class Fn>

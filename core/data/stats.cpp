@@ -1,5 +1,7 @@
 #include "data/stats.h"
 
+#include "data/radixsort.h"
+
 #include <boost/math/distributions/chi_squared.hpp>
 
 #include <algorithm>
@@ -12,31 +14,21 @@ namespace keel::data {
 
 namespace {
 
-std::vector<double> sortedFinite(std::span<const double> values)
-{
-    std::vector<double> out;
-    out.reserve(values.size());
-    for (double v : values)
-        if (!std::isnan(v))
-            out.push_back(v);
-    std::sort(out.begin(), out.end());
-    return out;
-}
+std::vector<double> sortedFinite(std::span<const double> values) { return sortedNumbers(values); }
 
-std::vector<double> binShares(std::span<const double> values, const std::vector<double> &cuts)
+/// Shares of sorted `values` in the bins (-inf, cuts[0]), [cuts[0], cuts[1]), ..., [cuts.back(), inf).
+std::vector<double> binSharesSorted(std::span<const double> sorted, const std::vector<double> &cuts)
 {
-    std::vector<qint64> counts(cuts.size() + 1, 0);
-    qint64 total = 0;
-    for (double v : values) {
-        if (std::isnan(v))
-            continue;
-        const auto bin = std::upper_bound(cuts.begin(), cuts.end(), v) - cuts.begin();
-        ++counts[size_t(bin)];
-        ++total;
+    std::vector<double> shares(cuts.size() + 1, 0.0);
+    if (sorted.empty())
+        return shares;
+    size_t previous = 0;
+    for (size_t i = 0; i < cuts.size(); ++i) {
+        const size_t at = size_t(std::lower_bound(sorted.begin(), sorted.end(), cuts[i]) - sorted.begin());
+        shares[i] = double(at - previous) / double(sorted.size());
+        previous = at;
     }
-    std::vector<double> shares(counts.size(), 0.0);
-    for (size_t i = 0; i < counts.size(); ++i)
-        shares[i] = total ? double(counts[i]) / double(total) : 0.0;
+    shares[cuts.size()] = double(sorted.size() - previous) / double(sorted.size());
     return shares;
 }
 
@@ -58,16 +50,12 @@ double quantileSorted(std::span<const double> sorted, double p)
     return sorted[i] + frac * (sorted[i + 1] - sorted[i]);
 }
 
-double populationStabilityIndex(std::span<const double> reference, std::span<const double> current, int bins)
+namespace {
+
+/// PSI of sorted, NaN-free samples (see populationStabilityIndex).
+double psiSorted(std::span<const double> ref, std::span<const double> cur, int bins)
 {
-    const std::vector<double> ref = sortedFinite(reference);
-    bool anyCurrent = false;
-    for (double v : current)
-        if (!std::isnan(v)) {
-            anyCurrent = true;
-            break;
-        }
-    if (ref.empty() || !anyCurrent)
+    if (ref.empty() || cur.empty())
         return std::nan("");
     bins = std::max(bins, 1);
     // Cut points: the reference minimum (below it: an open outer bin), the inner quantiles, and just above the
@@ -91,8 +79,8 @@ double populationStabilityIndex(std::span<const double> reference, std::span<con
     const double above = std::nextafter(ref.back(), std::numeric_limits<double>::infinity());
     if (above > cuts.back())
         cuts.push_back(above);
-    const std::vector<double> r = binShares(ref, cuts);
-    const std::vector<double> c = binShares(current, cuts);
+    const std::vector<double> r = binSharesSorted(ref, cuts);
+    const std::vector<double> c = binSharesSorted(cur, cuts);
     constexpr double epsilon = 1e-4;
     double psi = 0;
     for (size_t i = 0; i < r.size(); ++i) {
@@ -101,6 +89,16 @@ double populationStabilityIndex(std::span<const double> reference, std::span<con
         psi += (ci - ri) * std::log(ci / ri);
     }
     return psi;
+}
+
+TestResult ksSorted(std::span<const double> x, std::span<const double> y);
+double wassersteinSorted(std::span<const double> x, std::span<const double> y);
+
+} // namespace
+
+double populationStabilityIndex(std::span<const double> reference, std::span<const double> current, int bins)
+{
+    return psiSorted(sortedFinite(reference), sortedFinite(current), bins);
 }
 
 double kolmogorovSurvival(double lambda)
@@ -387,8 +385,13 @@ double kolmogorovSurvivalN(qint64 n, double d)
 
 TestResult kolmogorovSmirnov(std::span<const double> a, std::span<const double> b)
 {
-    const std::vector<double> x = sortedFinite(a);
-    const std::vector<double> y = sortedFinite(b);
+    return ksSorted(sortedFinite(a), sortedFinite(b));
+}
+
+namespace {
+
+TestResult ksSorted(std::span<const double> x, std::span<const double> y)
+{
     if (x.empty() || y.empty())
         return {};
     const qint64 n = qint64(x.size()), m = qint64(y.size());
@@ -416,10 +419,8 @@ TestResult kolmogorovSmirnov(std::span<const double> a, std::span<const double> 
     return {d, kolmogorovSurvivalN(std::llround(en), d)};
 }
 
-double wasserstein(std::span<const double> a, std::span<const double> b)
+double wassersteinSorted(std::span<const double> x, std::span<const double> y)
 {
-    const std::vector<double> x = sortedFinite(a);
-    const std::vector<double> y = sortedFinite(b);
     if (x.empty() || y.empty())
         return std::nan("");
     // Between consecutive distinct values of the pooled sample both empirical CDFs are constant: sum |F_a - F_b|
@@ -438,6 +439,25 @@ double wasserstein(std::span<const double> a, std::span<const double> b)
         prev = v;
     }
     return total;
+}
+
+} // namespace
+
+double wasserstein(std::span<const double> a, std::span<const double> b)
+{
+    return wassersteinSorted(sortedFinite(a), sortedFinite(b));
+}
+
+NumericDrift numericDrift(std::span<const double> a, std::span<const double> b, int bins)
+{
+    const std::vector<double> x = sortedFinite(a), y = sortedFinite(b);
+    NumericDrift out;
+    if (x.empty() || y.empty())
+        return out;
+    out.psi = psiSorted(x, y, bins);
+    out.ks = ksSorted(x, y);
+    out.wasserstein = wassersteinSorted(x, y);
+    return out;
 }
 
 TestResult chiSquare(const std::vector<qint64> &countsA, const std::vector<qint64> &countsB)

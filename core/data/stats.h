@@ -6,6 +6,7 @@
 
 #include <QtGlobal>
 
+#include <cmath>
 #include <span>
 #include <vector>
 
@@ -57,6 +58,16 @@ double smirnovSurvival(qint64 n, double d);
 /// 1-D Wasserstein (earth mover's) distance between the empirical distributions of `a` and `b`:
 /// ∫ |F_a(x) - F_b(x)| dx, as scipy.stats.wasserstein_distance. NaN values are ignored; NaN when a side is empty.
 double wasserstein(std::span<const double> a, std::span<const double> b);
+
+/// PSI (against `a` as the reference), KS and Wasserstein of two samples at once: each sample is sorted once
+/// (what comparing two numeric columns needs). The same values as the three functions above; NaN (KS {0, 1}) when
+/// a side has no values.
+struct NumericDrift {
+    double psi = std::nan("");
+    TestResult ks;
+    double wasserstein = std::nan("");
+};
+NumericDrift numericDrift(std::span<const double> a, std::span<const double> b, int bins = 10);
 
 /// Chi-square test of homogeneity on the 2 x k contingency table formed by two count vectors over the same
 /// categories (the shorter one is padded with zeros). Categories empty in both are dropped; degrees of freedom

@@ -1,0 +1,56 @@
+#include "data/radixsort.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace keel::data {
+
+bool radixSort(std::vector<uint64_t> &keys, const Feedback *feedback)
+{
+    const size_t n = keys.size();
+    if (n < 2048) {
+        std::sort(keys.begin(), keys.end());
+        return true;
+    }
+    constexpr int kBits = 11, kBuckets = 1 << kBits, kPasses = 6;
+    constexpr uint64_t kMask = kBuckets - 1;
+    std::vector<size_t> hist(size_t(kPasses) * kBuckets, 0);
+    for (uint64_t k : keys)
+        for (int p = 0; p < kPasses; ++p)
+            ++hist[size_t(p) * kBuckets + size_t((k >> (p * kBits)) & kMask)];
+    std::vector<uint64_t> tmp(n);
+    for (int p = 0; p < kPasses; ++p) {
+        size_t *h = hist.data() + size_t(p) * kBuckets;
+        if (std::any_of(h, h + kBuckets, [n](size_t c) { return c == n; }))
+            continue;
+        if (isCancelled(feedback))
+            return false;
+        size_t sum = 0;
+        for (int b = 0; b < kBuckets; ++b) {
+            const size_t c = h[b];
+            h[b] = sum;
+            sum += c;
+        }
+        const int shift = p * kBits;
+        for (uint64_t k : keys)
+            tmp[h[(k >> shift) & kMask]++] = k;
+        keys.swap(tmp);
+    }
+    return true;
+}
+
+std::vector<double> sortedNumbers(std::span<const double> values)
+{
+    std::vector<uint64_t> keys;
+    keys.reserve(values.size());
+    for (double v : values)
+        if (!std::isnan(v))
+            keys.push_back(floatKey(v));
+    radixSort(keys);
+    std::vector<double> out(keys.size());
+    for (size_t i = 0; i < keys.size(); ++i)
+        out[i] = floatFromKey(keys[i]);
+    return out;
+}
+
+} // namespace keel::data
