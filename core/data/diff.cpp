@@ -25,20 +25,6 @@ bool isCategoryKind(ColumnType t)
     return t == ColumnType::Categorical || t == ColumnType::String || t == ColumnType::Bool;
 }
 
-std::vector<double> presentNumbers(const Column &c)
-{
-    std::vector<double> out;
-    out.reserve(size_t(c.size() - c.nullCount()));
-    for (qint64 r = 0; r < c.size(); ++r) {
-        if (c.isNull(r))
-            continue;
-        const double v = c.numberAt(r);
-        if (!std::isnan(v))
-            out.push_back(v);
-    }
-    return out;
-}
-
 // Counts per category value, indexed 0 (A) and 1 (B).
 void countCategories(const Column &c, int side, std::unordered_map<std::string, std::pair<qint64, qint64>> &counts)
 {
@@ -206,13 +192,14 @@ Expected<KeyDiff> diffKeys(const Table &a, const Table &b, const QString &key, F
     return out;
 }
 
-void compareColumn(ColumnDiff &d, const Column &a, const Column &b, int bins)
+/// `sortedA`/`sortedB`: the columns' present values in ascending order (what the profile sorted).
+void compareColumn(ColumnDiff &d, const Column &a, const Column &b, int bins, const std::vector<double> &sortedA,
+                   const std::vector<double> &sortedB)
 {
     if (isNumberKind(a.type()) && isNumberKind(b.type())) {
-        const std::vector<double> x = presentNumbers(a), y = presentNumbers(b);
-        if (x.empty() || y.empty())
+        if (sortedA.empty() || sortedB.empty())
             return;
-        const NumericDrift drift = numericDrift(x, y, bins);
+        const NumericDrift drift = numericDriftSorted(sortedA, sortedB, bins);
         d.psi = drift.psi;
         d.ks = drift.ks.statistic;
         d.ksPValue = drift.ks.pValue;
@@ -319,13 +306,6 @@ Expected<DiffReport> diffTables(const Table &a, const Table &b, const DiffOption
         if (b.indexOf(options.key) < 0)
             return makeError(QStringLiteral("key column not found in the second table"), {}, -1, options.key);
     }
-    auto profileA = profileTable(a, feedback);
-    if (!profileA)
-        return profileA.error();
-    auto profileB = profileTable(b, feedback);
-    if (!profileB)
-        return profileB.error();
-
     DiffReport report;
     report.rowsA = a.rowCount();
     report.rowsB = b.rowCount();
@@ -333,56 +313,65 @@ Expected<DiffReport> diffTables(const Table &a, const Table &b, const DiffOption
     for (const QString &n : b.columnNames())
         if (!names.contains(n))
             names << n;
-    // Columns in both tables are compared on a few threads (each column's statistics sort and scan it once).
-    std::vector<size_t> pending;
-    for (const QString &name : names) {
-        const int ia = a.indexOf(name), ib = b.indexOf(name);
-        ColumnDiff d;
-        d.name = name;
-        if (ia >= 0) {
-            d.typeA = a.column(ia).type();
-            d.a = profileA->columns[size_t(ia)];
-        }
-        if (ib >= 0) {
-            d.typeB = b.column(ib).type();
-            d.b = profileB->columns[size_t(ib)];
-        }
-        if (ia < 0)
-            d.change = ColumnDiff::Change::Added;
-        else if (ib < 0)
-            d.change = ColumnDiff::Change::Removed;
-        else
-            pending.push_back(report.columns.size());
-        report.columns.push_back(std::move(d));
-    }
-    std::atomic<size_t> next{0};
+    // One column at a time on every core: profile it on each side (keeping the sorted values the profile makes) and
+    // compare, so each side of a numeric column is sorted once and at most two sorted columns per thread are alive.
+    report.columns.resize(size_t(names.size()));
+    std::atomic<qsizetype> next{0};
     std::atomic<int> done{0};
+    std::atomic<bool> failed{false};
     const auto worker = [&] {
-        for (size_t t = next++; t < pending.size(); t = next++) {
-            if (isCancelled(feedback))
+        std::vector<double> sortedA, sortedB;
+        for (qsizetype t = next++; t < names.size(); t = next++) {
+            if (failed || isCancelled(feedback))
                 return;
-            ColumnDiff &d = report.columns[pending[t]];
-            const Column &ca = a.column(a.indexOf(d.name)), &cb = b.column(b.indexOf(d.name));
-            if (ca.type() != cb.type())
-                d.change = ColumnDiff::Change::Retyped;
-            else if (columnsIdentical(ca, cb, feedback))
-                d.change = ColumnDiff::Change::Unchanged;
-            else
-                d.change = ColumnDiff::Change::Changed;
-            if (isCancelled(feedback))
-                return;
-            compareColumn(d, ca, cb, options.bins);
-            reportProgress(feedback, ++done, qint64(pending.size()), QStringLiteral("compare"));
+            ColumnDiff &d = report.columns[size_t(t)];
+            d.name = names[t];
+            const int ia = a.indexOf(d.name), ib = b.indexOf(d.name);
+            sortedA.clear();
+            sortedB.clear();
+            if (ia >= 0) {
+                auto p = profileColumn(a.column(ia), nullptr, &sortedA);
+                if (!p) {
+                    failed = true;
+                    return;
+                }
+                d.typeA = a.column(ia).type();
+                d.a = std::move(*p);
+            }
+            if (ib >= 0) {
+                auto p = profileColumn(b.column(ib), nullptr, &sortedB);
+                if (!p) {
+                    failed = true;
+                    return;
+                }
+                d.typeB = b.column(ib).type();
+                d.b = std::move(*p);
+            }
+            if (ia < 0) {
+                d.change = ColumnDiff::Change::Added;
+            } else if (ib < 0) {
+                d.change = ColumnDiff::Change::Removed;
+            } else {
+                const Column &ca = a.column(ia), &cb = b.column(ib);
+                if (ca.type() != cb.type())
+                    d.change = ColumnDiff::Change::Retyped;
+                else if (columnsIdentical(ca, cb, feedback))
+                    d.change = ColumnDiff::Change::Unchanged;
+                else
+                    d.change = ColumnDiff::Change::Changed;
+                compareColumn(d, ca, cb, options.bins, sortedA, sortedB);
+            }
+            reportProgress(feedback, ++done, names.size(), QStringLiteral("compare"));
         }
     };
-    const int threads = std::clamp(QThread::idealThreadCount(), 1, std::max<int>(1, int(pending.size())));
+    const int threads = std::clamp(QThread::idealThreadCount(), 1, std::max<int>(1, int(names.size())));
     std::vector<std::thread> pool;
     for (int t = 1; t < threads; ++t)
         pool.emplace_back(worker);
     worker();
     for (std::thread &t : pool)
         t.join();
-    if (isCancelled(feedback))
+    if (failed || isCancelled(feedback))
         return cancelledError();
     if (!options.key.isEmpty()) {
         auto keys = diffKeys(a, b, options.key, feedback);

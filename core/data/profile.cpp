@@ -95,7 +95,7 @@ void numericSummary(const std::vector<uint64_t> &keys, Decode decode, ColumnProf
         p.histogram.counts[i] = qint64(pos[i + 1] - pos[i]);
 }
 
-Status profileNumeric(const Column &c, ColumnProfile &p, const Feedback *feedback)
+Status profileNumeric(const Column &c, ColumnProfile &p, const Feedback *feedback, std::vector<double> *sorted)
 {
     const qint64 rows = c.size();
     const bool nulls = c.nullCount() > 0;
@@ -140,6 +140,12 @@ Status profileNumeric(const Column &c, ColumnProfile &p, const Feedback *feedbac
         numericSummary(keys, floatFromKey, p);
     else
         numericSummary(keys, intFromKey, p);
+    if (sorted) {
+        sorted->resize(keys.size());
+        const bool floats = c.type() == ColumnType::Float64;
+        for (size_t i = 0; i < keys.size(); ++i)
+            (*sorted)[i] = floats ? floatFromKey(keys[i]) : intFromKey(keys[i]);
+    }
     if (c.type() == ColumnType::Datetime) {
         p.mean = double(std::llround(*p.mean));
         for (Quantile &q : p.quantiles)
@@ -224,7 +230,7 @@ Status profileCategories(const Column &c, ColumnProfile &p, const Feedback *feed
     return {};
 }
 
-Expected<ColumnProfile> profileColumnImpl(const Column &column, const Feedback *feedback)
+Expected<ColumnProfile> profileColumnImpl(const Column &column, const Feedback *feedback, std::vector<double> *sorted = nullptr)
 {
     ColumnProfile p;
     p.name = column.name();
@@ -232,7 +238,7 @@ Expected<ColumnProfile> profileColumnImpl(const Column &column, const Feedback *
     p.count = column.size();
     p.missing = column.nullCount();
     if (isNumericType(column.type())) {
-        if (Status s = profileNumeric(column, p, feedback); !s)
+        if (Status s = profileNumeric(column, p, feedback, sorted); !s)
             return s.error();
     }
     if (column.type() == ColumnType::Categorical || column.type() == ColumnType::String
@@ -489,9 +495,11 @@ std::optional<int64_t> parseIsoDatetime(QStringView text)
     return dt.toMSecsSinceEpoch();
 }
 
-Expected<ColumnProfile> profileColumn(const Column &column, Feedback *feedback)
+Expected<ColumnProfile> profileColumn(const Column &column, Feedback *feedback, std::vector<double> *sorted)
 {
-    auto p = profileColumnImpl(column, feedback);
+    if (sorted)
+        sorted->clear();
+    auto p = profileColumnImpl(column, feedback, sorted);
     if (p)
         reportProgress(feedback, 1, 1, QStringLiteral("profile"));
     return p;

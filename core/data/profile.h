@@ -64,8 +64,10 @@ struct TableProfile {
     const ColumnProfile *find(QStringView name) const;
 };
 
-/// Profiles one column. Cancel -> error "cancelled". Reads the column only; safe from any thread.
-Expected<ColumnProfile> profileColumn(const Column &column, Feedback *feedback = nullptr);
+/// Profiles one column. Cancel -> error "cancelled". Reads the column only; safe from any thread. With `sorted`, a
+/// numeric column's present values (NaN left out, -0 read as +0) are also given back in ascending order — the sort
+/// the profile makes anyway, for callers that need one (the drift statistics); empty for other columns.
+Expected<ColumnProfile> profileColumn(const Column &column, Feedback *feedback = nullptr, std::vector<double> *sorted = nullptr);
 
 /// Profiles every column (columns in parallel on std::threads, at most QThread::idealThreadCount()).
 /// Progress is reported as columns done of columns total, stage "profile". Cancel -> error "cancelled".

@@ -12,7 +12,7 @@ bool radixSort(std::vector<uint64_t> &keys, const Feedback *feedback)
         std::sort(keys.begin(), keys.end());
         return true;
     }
-    constexpr int kBits = 11, kBuckets = 1 << kBits, kPasses = 6;
+    constexpr int kBits = 13, kBuckets = 1 << kBits, kPasses = 5;   // 5 x 13 bits cover the 64 (measured fastest here)
     constexpr uint64_t kMask = kBuckets - 1;
     std::vector<size_t> hist(size_t(kPasses) * kBuckets, 0);
     for (uint64_t k : keys)

@@ -390,22 +390,47 @@ TestResult kolmogorovSmirnov(std::span<const double> a, std::span<const double> 
 
 namespace {
 
-TestResult ksSorted(std::span<const double> x, std::span<const double> y)
+/// One walk over the distinct values of both sorted samples: the KS numerator max |i·m - j·n| and the Wasserstein
+/// integral Σ |F_x - F_y| · gap.
+struct MergedWalk {
+    qint64 ksCount = 0;
+    double wasserstein = 0;
+};
+
+MergedWalk mergedWalk(std::span<const double> x, std::span<const double> y)
 {
-    if (x.empty() || y.empty())
-        return {};
     const qint64 n = qint64(x.size()), m = qint64(y.size());
-    // D from integer counts: |i·m - j·n| / (n·m) at every distinct value.
+    const double nx = double(n), ny = double(m);
+    MergedWalk out;
     size_t i = 0, j = 0;
-    qint64 best = 0;
-    while (i < x.size() && j < y.size()) {
-        const double v = std::min(x[i], y[j]);
+    double prev = std::min(x.front(), y.front());
+    while (i < x.size() || j < y.size()) {
+        const double v = j >= y.size() || (i < x.size() && x[i] <= y[j]) ? x[i] : y[j];
+        // Between consecutive distinct values of the pooled sample both empirical CDFs are constant.
+        out.wasserstein += std::abs(double(i) / nx - double(j) / ny) * (v - prev);
         while (i < x.size() && x[i] == v)
             ++i;
         while (j < y.size() && y[j] == v)
             ++j;
-        best = std::max<qint64>(best, std::abs(qint64(i) * m - qint64(j) * n));
+        // Once a sample is used up the difference only shrinks, so the maximum is the same as over the common part.
+        out.ksCount = std::max<qint64>(out.ksCount, std::abs(qint64(i) * m - qint64(j) * n));
+        prev = v;
     }
+    return out;
+}
+
+/// The KS test from the walk's count: D = best / (n·m) and its p-value.
+TestResult ksFromCount(qint64 n, qint64 m, qint64 best);
+
+TestResult ksSorted(std::span<const double> x, std::span<const double> y)
+{
+    if (x.empty() || y.empty())
+        return {};
+    return ksFromCount(qint64(x.size()), qint64(y.size()), mergedWalk(x, y).ksCount);
+}
+
+TestResult ksFromCount(qint64 n, qint64 m, qint64 best)
+{
     const double d = double(best) / (double(n) * double(m));
     if (std::max(n, m) <= 10000) {
         // Exact: D = h / lcm(n, m) with h an integer.
@@ -423,22 +448,7 @@ double wassersteinSorted(std::span<const double> x, std::span<const double> y)
 {
     if (x.empty() || y.empty())
         return std::nan("");
-    // Between consecutive distinct values of the pooled sample both empirical CDFs are constant: sum |F_a - F_b|
-    // times the gap.
-    size_t i = 0, j = 0;
-    double total = 0.0;
-    double prev = std::min(x.front(), y.front());
-    const double nx = double(x.size()), ny = double(y.size());
-    while (i < x.size() || j < y.size()) {
-        const double v = j >= y.size() || (i < x.size() && x[i] <= y[j]) ? x[i] : y[j];
-        total += std::abs(double(i) / nx - double(j) / ny) * (v - prev);
-        while (i < x.size() && x[i] == v)
-            ++i;
-        while (j < y.size() && y[j] == v)
-            ++j;
-        prev = v;
-    }
-    return total;
+    return mergedWalk(x, y).wasserstein;
 }
 
 } // namespace
@@ -450,13 +460,18 @@ double wasserstein(std::span<const double> a, std::span<const double> b)
 
 NumericDrift numericDrift(std::span<const double> a, std::span<const double> b, int bins)
 {
-    const std::vector<double> x = sortedFinite(a), y = sortedFinite(b);
+    return numericDriftSorted(sortedFinite(a), sortedFinite(b), bins);
+}
+
+NumericDrift numericDriftSorted(std::span<const double> x, std::span<const double> y, int bins)
+{
     NumericDrift out;
     if (x.empty() || y.empty())
         return out;
     out.psi = psiSorted(x, y, bins);
-    out.ks = ksSorted(x, y);
-    out.wasserstein = wassersteinSorted(x, y);
+    const MergedWalk walk = mergedWalk(x, y);
+    out.ks = ksFromCount(qint64(x.size()), qint64(y.size()), walk.ksCount);
+    out.wasserstein = walk.wasserstein;
     return out;
 }
 

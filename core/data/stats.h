@@ -68,6 +68,8 @@ struct NumericDrift {
     double wasserstein = std::nan("");
 };
 NumericDrift numericDrift(std::span<const double> a, std::span<const double> b, int bins = 10);
+/// The same for samples already sorted ascending without NaN.
+NumericDrift numericDriftSorted(std::span<const double> a, std::span<const double> b, int bins = 10);
 
 /// Chi-square test of homogeneity on the 2 x k contingency table formed by two count vectors over the same
 /// categories (the shorter one is padded with zeros). Categories empty in both are dropped; degrees of freedom
