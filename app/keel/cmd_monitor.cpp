@@ -139,6 +139,20 @@ int cmdPerformance(Context &ctx)
     ctx.out << formatTable({QStringLiteral("window"), QStringLiteral("predictions"), QStringLiteral("labelled"), QStringLiteral("complete"),
                             QStringLiteral("realised (95% bootstrap)"), QStringLiteral("expected before labels (CBPE)")},
                            rows, {1, 2});
+    // The shadow challenger on the same labelled requests, window by window.
+    for (const monitor::PerformanceWindow &w : report->windows) {
+        if (!w.shadow)
+            continue;
+        QStringList served, shadow;
+        for (const monitor::MetricValue &m : w.shadow->served)
+            served << QStringLiteral("%1 %2").arg(m.metric, num(m.value));
+        for (const monitor::MetricValue &m : w.shadow->shadow)
+            shadow << QStringLiteral("%1 %2").arg(m.metric, num(m.value));
+        ctx.out << '\n' << w.label << ": served " << served.join(QStringLiteral(", ")) << " vs shadow " << w.shadow->version << ' '
+                << shadow.join(QStringLiteral(", ")) << " on " << w.shadow->paired << " labelled requests\n";
+        for (const auto &t : w.shadow->tests)
+            ctx.out << "  " << t.test << ": " << t.sentence << '\n';
+    }
     return 0;
 }
 

@@ -76,11 +76,26 @@ QJsonObject PerformanceReport::toJson() const
         return a;
     };
     QJsonArray ws;
-    for (const PerformanceWindow &w : windows)
-        ws.append(QJsonObject{{QStringLiteral("label"), w.label}, {QStringLiteral("start"), w.start.toString(Qt::ISODateWithMs)},
+    for (const PerformanceWindow &w : windows) {
+        QJsonObject shadow;
+        if (w.shadow) {
+            QJsonArray tests;
+            for (const registry::PairedTestOutcome &t : w.shadow->tests)
+                tests.append(QJsonObject{{QStringLiteral("test"), t.test}, {QStringLiteral("metric"), t.metric},
+                                         {QStringLiteral("statistic"), t.statistic}, {QStringLiteral("pvalue"), t.pvalue},
+                                         {QStringLiteral("method"), t.method}, {QStringLiteral("sentence"), t.sentence}});
+            shadow = QJsonObject{{QStringLiteral("version"), w.shadow->version}, {QStringLiteral("paired"), w.shadow->paired},
+                                 {QStringLiteral("served"), metrics(w.shadow->served)}, {QStringLiteral("shadow"), metrics(w.shadow->shadow)},
+                                 {QStringLiteral("tests"), tests}};
+        }
+        QJsonObject o{{QStringLiteral("label"), w.label}, {QStringLiteral("start"), w.start.toString(Qt::ISODateWithMs)},
                               {QStringLiteral("end"), w.end.toString(Qt::ISODateWithMs)}, {QStringLiteral("predictions"), w.predictions},
                               {QStringLiteral("labelled"), w.labelled}, {QStringLiteral("complete"), w.complete},
-                              {QStringLiteral("realised"), metrics(w.realised)}, {QStringLiteral("expected"), metrics(w.expected)}});
+                              {QStringLiteral("realised"), metrics(w.realised)}, {QStringLiteral("expected"), metrics(w.expected)}};
+        if (!shadow.isEmpty())
+            o.insert(QStringLiteral("shadow"), shadow);
+        ws.append(o);
+    }
     return QJsonObject{{QStringLiteral("deployment"), deployment}, {QStringLiteral("task"), task}, {QStringLiteral("windows"), ws}};
 }
 
@@ -119,9 +134,10 @@ Expected<PerformanceReport> performanceReport(workspace::Workspace &ws, const Pe
         out.predictions = qint64(w.predictions.size());
         // Scores of every prediction (for CBPE) and, where feedback arrived, label and score pairs.
         std::vector<double> allScores, y, scores;
+        std::vector<double> pairedY, pairedServed, pairedShadow;   // labelled requests the shadow also scored
+        QString shadowVersion;
         const int k = int(classes.size());
-        for (const serve::LoggedPrediction *p : w.predictions) {
-            const QJsonObject o = p->prediction.value(QStringLiteral("output")).toObject();
+        const auto scoresOf = [&](const QJsonObject &o) {
             const QJsonObject probs = o.value(QStringLiteral("probabilities")).toObject();
             std::vector<double> s;
             if (task == ml::Task::Regression)
@@ -131,6 +147,11 @@ Expected<PerformanceReport> performanceReport(workspace::Workspace &ws, const Pe
             else
                 for (const QString &c : classes)
                     s.push_back(probs.value(c).toDouble(std::nan("")));
+            return s;
+        };
+        const auto finite = [](const std::vector<double> &v) { return std::all_of(v.begin(), v.end(), [](double x) { return std::isfinite(x); }); };
+        for (const serve::LoggedPrediction *p : w.predictions) {
+            const std::vector<double> s = scoresOf(p->prediction.value(QStringLiteral("output")).toObject());
             if (task == ml::Task::BinaryClassification && std::isfinite(s[0]))
                 allScores.push_back(s[0]);
             if (p->feedback.isEmpty())
@@ -145,6 +166,15 @@ Expected<PerformanceReport> performanceReport(workspace::Workspace &ws, const Pe
                 continue;
             y.push_back(truth);
             scores.insert(scores.end(), s.begin(), s.end());
+            if (!p->shadow.isEmpty()) {
+                const std::vector<double> sh = scoresOf(p->shadow.value(QStringLiteral("output")).toObject());
+                if (finite(sh)) {
+                    shadowVersion = p->shadow.value(QStringLiteral("version")).toString();
+                    pairedY.push_back(truth);
+                    pairedServed.insert(pairedServed.end(), s.begin(), s.end());
+                    pairedShadow.insert(pairedShadow.end(), sh.begin(), sh.end());
+                }
+            }
         }
         out.labelled = qint64(y.size());
         out.complete = out.predictions > 0 && double(out.labelled) >= request.complete * double(out.predictions);
@@ -197,6 +227,17 @@ Expected<PerformanceReport> performanceReport(workspace::Workspace &ws, const Pe
                 }
                 out.realised.push_back(v);
             }
+        }
+        if (pairedY.size() >= 2) {
+            ShadowComparison cmp;
+            cmp.version = shadowVersion;
+            cmp.paired = qint64(pairedY.size());
+            for (const auto &[metric, value] : metricsOf(pairedY, pairedServed))
+                cmp.served.push_back({metric, value, std::nan(""), std::nan("")});
+            for (const auto &[metric, value] : metricsOf(pairedY, pairedShadow))
+                cmp.shadow.push_back({metric, value, std::nan(""), std::nan("")});
+            cmp.tests = registry::pairedTests(task, k, pairedY, pairedServed, pairedShadow);
+            out.shadow = std::move(cmp);
         }
         if (task == ml::Task::BinaryClassification && !allScores.empty()) {
             out.expected.push_back({QStringLiteral("accuracy"), expectedAccuracy(allScores), std::nan(""), std::nan("")});

@@ -8,6 +8,7 @@
 // Expected ROC AUC: the AUC's expectation over labels drawn from the probabilities, as a ratio of expectations,
 //   sum_{i != j} p_i (1 - p_j) [s_i > s_j] (ties 1/2) / sum_{i != j} p_i (1 - p_j), with s the score (= p).
 
+#include "registry/compare.h"
 #include "util/feedback.h"
 #include "util/result.h"
 
@@ -15,6 +16,7 @@
 #include <QJsonObject>
 #include <QString>
 
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -36,6 +38,14 @@ struct MetricValue {
     double value = 0, low = 0, high = 0;      ///< low/high: 95% percentile bootstrap interval (NaN without)
 };
 
+/// The shadow challenger against the served model on the same labelled requests of a window.
+struct ShadowComparison {
+    QString version;                          ///< the shadow's model version
+    qint64 paired = 0;                        ///< labelled predictions both models scored
+    std::vector<MetricValue> served, shadow;  ///< the same metrics on those requests (no intervals)
+    std::vector<registry::PairedTestOutcome> tests;   ///< registry::pairedTests (A: served, B: shadow)
+};
+
 struct PerformanceWindow {
     QString label;
     QDateTime start, end;
@@ -43,6 +53,7 @@ struct PerformanceWindow {
     bool complete = false;
     std::vector<MetricValue> realised;        ///< on the labelled predictions
     std::vector<MetricValue> expected;        ///< CBPE (binary classifiers): accuracy, roc_auc on every prediction
+    std::optional<ShadowComparison> shadow;   ///< when a shadow scored labelled requests of the window
 };
 
 struct PerformanceReport {

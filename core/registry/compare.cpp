@@ -267,6 +267,44 @@ QString betterOrWorse(const MetricComparison &m)
              better ? QStringLiteral("better") : QStringLiteral("worse"));
 }
 
+/// McNemar on correctness (classification), DeLong on ROC AUC (binary) and Wilcoxon signed-rank on per-row loss, from
+/// two models' scored rows; sentences without the "B's metric is ..." opening (the callers add what they compare).
+std::vector<PairedTestOutcome> pairedRowTests(ml::Task task, const std::vector<double> &y, const Scored &sa, const Scored &sb,
+                                              QStringList &warnings)
+{
+    std::vector<PairedTestOutcome> out;
+    if (task != ml::Task::Regression) {
+        qint64 onlyA = 0, onlyB = 0;
+        for (size_t i = 0; i < sa.correct.size(); ++i) {
+            onlyA += sa.correct[i] > sb.correct[i] ? 1 : 0;
+            onlyB += sb.correct[i] > sa.correct[i] ? 1 : 0;
+        }
+        const ml::TestResult t = ml::mcnemar(onlyA, onlyB);
+        out.push_back({QStringLiteral("McNemar"), QStringLiteral("accuracy"), t.statistic, t.pvalue, t.method,
+                       QStringLiteral("%1 rows only A gets right, %2 only B; %3")
+                           .arg(thousands(onlyA), thousands(onlyB), verdict(t.pvalue, QStringLiteral("McNemar")))});
+    }
+    if (task == ml::Task::BinaryClassification) {
+        auto d = ml::delong(y, sa.score, sb.score);
+        if (d)
+            out.push_back({QStringLiteral("DeLong"), QStringLiteral("roc_auc"), d->z, d->pvalue,
+                           QStringLiteral("DeLong test of two correlated ROC AUCs"), verdict(d->pvalue, QStringLiteral("DeLong"))});
+        else
+            warnings << QStringLiteral("DeLong's test was not run: %1").arg(d.message());
+    }
+    std::vector<double> lossDiff(sa.loss.size());
+    for (size_t i = 0; i < lossDiff.size(); ++i)
+        lossDiff[i] = sb.loss[i] - sa.loss[i];
+    const QString lossName = task == ml::Task::Regression ? QStringLiteral("squared error per row") : QStringLiteral("log loss per row");
+    const ml::TestResult w = ml::wilcoxonSignedRank(lossDiff);
+    if (!std::isnan(w.pvalue))
+        out.push_back({QStringLiteral("Wilcoxon signed-rank"), lossName, w.statistic, w.pvalue, w.method,
+                       QStringLiteral("the row-by-row differences in %1 are %2")
+                           .arg(task == ml::Task::Regression ? QStringLiteral("squared error") : QStringLiteral("log loss"),
+                                verdict(w.pvalue, QStringLiteral("Wilcoxon signed-rank")))});
+    return out;
+}
+
 /// Ranks 1..n by descending weight (ties share the mean rank).
 std::vector<double> descendingRanks(const std::vector<double> &w)
 {
@@ -514,31 +552,15 @@ Expected<Comparison> compareVersions(workspace::Workspace &ws, const CompareRequ
 
     // Paired tests.
     reportProgress(feedback, 3, 4, QStringLiteral("tests"));
-    if (c.task != ml::Task::Regression) {
-        qint64 onlyA = 0, onlyB = 0;
-        for (size_t i = 0; i < sa.correct.size(); ++i) {
-            onlyA += sa.correct[i] > sb.correct[i] ? 1 : 0;
-            onlyB += sb.correct[i] > sa.correct[i] ? 1 : 0;
-        }
-        const ml::TestResult t = ml::mcnemar(onlyA, onlyB);
-        c.tests.push_back({QStringLiteral("McNemar"), QStringLiteral("accuracy"), t.statistic, t.pvalue, t.method,
-                           QStringLiteral("%1: %2 rows only A gets right, %3 only B; %4")
-                               .arg(betterOrWorse(*metricOf(QStringLiteral("accuracy"))), thousands(onlyA), thousands(onlyB),
-                                    verdict(t.pvalue, QStringLiteral("McNemar")))});
+    std::vector<PairedTestOutcome> rowTests = pairedRowTests(c.task, y->values, sa, sb, c.warnings);
+    for (PairedTestOutcome &t : rowTests) {
+        if (t.test == u"McNemar")
+            t.sentence = betterOrWorse(*metricOf(QStringLiteral("accuracy"))) + QStringLiteral(": ") + t.sentence;
+        else if (t.test == u"DeLong")
+            t.sentence = betterOrWorse(*metricOf(QStringLiteral("roc_auc"))) + QStringLiteral("; ") + t.sentence;
+        if (t.test != u"Wilcoxon signed-rank")
+            c.tests.push_back(t);
     }
-    if (c.task == ml::Task::BinaryClassification) {
-        auto d = ml::delong(y->values, sa.score, sb.score);
-        if (d)
-            c.tests.push_back({QStringLiteral("DeLong"), QStringLiteral("roc_auc"), d->z, d->pvalue,
-                               QStringLiteral("DeLong test of two correlated ROC AUCs"),
-                               QStringLiteral("%1; %2").arg(betterOrWorse(*metricOf(QStringLiteral("roc_auc"))),
-                                                            verdict(d->pvalue, QStringLiteral("DeLong")))});
-        else
-            c.warnings << QStringLiteral("DeLong's test was not run: %1").arg(d.message());
-    }
-    std::vector<double> lossDiff(sa.loss.size());
-    for (size_t i = 0; i < lossDiff.size(); ++i)
-        lossDiff[i] = sb.loss[i] - sa.loss[i];
     const QString lossName = c.task == ml::Task::Regression ? QStringLiteral("squared error per row") : QStringLiteral("log loss per row");
     // The paired bootstrap of the mean per-row loss difference, from the same resamples as the intervals.
     ml::PairedBootstrap boot;
@@ -560,12 +582,9 @@ Expected<Comparison> compareVersions(workspace::Workspace &ws, const CompareRequ
                                .arg(lossName, boot.mean <= 0 ? QStringLiteral("lower") : QStringLiteral("higher"),
                                     num(std::abs(boot.mean)), QString::number(qRound(request.level * 100)), num(boot.low), num(boot.high),
                                     verdict(boot.pvalue, QStringLiteral("paired bootstrap"), resamples))});
-    const ml::TestResult w = ml::wilcoxonSignedRank(lossDiff);
-    if (!std::isnan(w.pvalue))
-        c.tests.push_back({QStringLiteral("Wilcoxon signed-rank"), lossName, w.statistic, w.pvalue, w.method,
-                           QStringLiteral("the row-by-row differences in %1 are %2")
-                               .arg(c.task == ml::Task::Regression ? QStringLiteral("squared error") : QStringLiteral("log loss"),
-                                    verdict(w.pvalue, QStringLiteral("Wilcoxon signed-rank")))});
+    for (const PairedTestOutcome &t : rowTests)
+        if (t.test == u"Wilcoxon signed-rank")
+            c.tests.push_back(t);
 
     // Decisions that change.
     const QStringList classNames = la->ctx.classes();
@@ -659,6 +678,17 @@ QJsonObject Comparison::toJson() const
                                                                   {QStringLiteral("movers"), movers}}},
                        {QStringLiteral("lineage"), lineageJson},
                        {QStringLiteral("warnings"), QJsonArray::fromStringList(warnings)}};
+}
+
+std::vector<PairedTestOutcome> pairedTests(ml::Task task, int classes, const std::vector<double> &y, const std::vector<double> &pa,
+                                           const std::vector<double> &pb, QStringList *warnings)
+{
+    const Scored sa = scoreRows(task, classes, pa, y), sb = scoreRows(task, classes, pb, y);
+    QStringList w;
+    auto out = pairedRowTests(task, y, sa, sb, w);
+    if (warnings)
+        *warnings << w;
+    return out;
 }
 
 } // namespace keel::registry

@@ -83,4 +83,11 @@ struct Comparison {
 /// target, no test rows to fall back on (k-fold versions need --data). Cancel gives an error; progress by stage.
 Expected<Comparison> compareVersions(workspace::Workspace &ws, const CompareRequest &request, Feedback *feedback = nullptr);
 
+/// The paired tests of two models' outputs on the same labelled rows, without resampling: McNemar on correctness
+/// (classification), DeLong on ROC AUC (binary), Wilcoxon signed-rank on per-row loss (log loss; squared error for
+/// regression) — what compare() runs besides its paired bootstrap. `y`: class indices or values; `pa`, `pb`:
+/// Model::predict layout (binary: P(class 1); multiclass: rows x classes). A is the reference, B the other.
+std::vector<PairedTestOutcome> pairedTests(ml::Task task, int classes, const std::vector<double> &y, const std::vector<double> &pa,
+                                           const std::vector<double> &pb, QStringList *warnings = nullptr);
+
 } // namespace keel::registry

@@ -9,6 +9,7 @@
 #include "monitor/drift.h"
 #include "monitor/performance.h"
 #include "ml/metrics.h"
+#include "registry/compare.h"
 #include "serve/predictionlog.h"
 #include "workspace/datasets.h"
 #include "workspace/workspace.h"
@@ -17,6 +18,8 @@
 #include <QJsonObject>
 #include <QTemporaryDir>
 
+#include <algorithm>
+#include <numeric>
 #include <random>
 
 using namespace clitest;
@@ -178,6 +181,82 @@ private slots:
         RUN_OK(cli);
         QVERIFY(cli.out.contains("#3"));
         QVERIFY(cli.out.contains("carat"));
+    }
+
+    // The shadow challenger on the same labelled requests: its realised RMSE and the served one's equal the metric on
+    // the logged pairs, and the Wilcoxon signed-rank test on per-row squared-error differences equals the exact test
+    // computed here by counting subsets of ranks (40 rows, no ties).
+    void shadowComparedOnTheSameRequests()
+    {
+        RUN_OK(clitest::keel({S("deploy"), S("paired"), S("--model"), S("price@v1"), S("--shadow"), S("price@v1")}, m_ws));
+        std::mt19937_64 rng(11);
+        std::uniform_real_distribution<double> u(-1, 1);
+        std::vector<double> truth, served, shadow;
+        {
+            auto log = serve::PredictionLog::open(serve::predictionLogDir(m_ws, S("paired")));
+            QVERIFY(log);
+            for (int i = 0; i < 40; ++i) {
+                const double t = 3000 + 1000 * u(rng), v = t + 300 * u(rng), sh = t + 200 * u(rng);
+                truth.push_back(t);
+                served.push_back(v);
+                shadow.push_back(sh);
+                const QString id = QStringLiteral("p%1").arg(i);
+                (*log)->append(QJsonObject{{S("id"), id}, {S("time"), QDateTime::fromSecsSinceEpoch(1764547200 + i, Qt::UTC).toString(Qt::ISODateWithMs)},
+                                           {S("deployment"), S("paired")}, {S("revision"), 1}, {S("version"), S("price@v1")},
+                                           {S("inputs"), QJsonObject{}}, {S("output"), QJsonObject{{S("value"), v}}}});
+                (*log)->append(QJsonObject{{S("id"), QString(id + S(".shadow"))}, {S("shadow_of"), id}, {S("version"), S("price@v1")},
+                                           {S("output"), QJsonObject{{S("value"), sh}}}});
+                (*log)->appendFeedback(QJsonObject{{S("prediction_id"), id}, {S("label"), t}});
+            }
+            QVERIFY((*log)->flush());
+        }
+        auto ws = workspace::Workspace::open(m_ws);
+        QVERIFY(ws);
+        monitor::PerformanceRequest perf;
+        perf.deployment = S("paired");
+        perf.window = S("1000");
+        perf.bootstrap = 0;
+        auto report = monitor::performanceReport(**ws, perf);
+        QVERIFY2(report, qPrintable(report.message()));
+        QCOMPARE(report->windows.size(), size_t(1));
+        const auto &cmp = report->windows[0].shadow;
+        QVERIFY(cmp.has_value());
+        QCOMPARE(cmp->paired, qint64(40));
+        QCOMPARE(cmp->served[0].metric, S("rmse"));
+        QVERIFY(std::abs(cmp->served[0].value - keel::ml::rmse(truth, served)) < 1e-9 * cmp->served[0].value);
+        QVERIFY(std::abs(cmp->shadow[0].value - keel::ml::rmse(truth, shadow)) < 1e-9 * cmp->shadow[0].value);
+        // Exact Wilcoxon: ranks of |d|, R+ = sum of ranks of positive d, T = min(R+, R-), p = min(1, 2 P(W <= T)).
+        std::vector<double> d;
+        for (size_t i = 0; i < 40; ++i)
+            d.push_back((shadow[i] - truth[i]) * (shadow[i] - truth[i]) - (served[i] - truth[i]) * (served[i] - truth[i]));
+        std::vector<size_t> order(40);
+        std::iota(order.begin(), order.end(), size_t(0));
+        std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return std::abs(d[a]) < std::abs(d[b]); });
+        int rplus = 0;
+        for (size_t r = 0; r < 40; ++r)
+            rplus += d[order[r]] > 0 ? int(r) + 1 : 0;
+        const int total = 40 * 41 / 2, t = std::min(rplus, total - rplus);
+        std::vector<double> ways(size_t(total) + 1, 0.0);   // subsets of {1..40} by sum
+        ways[0] = 1;
+        for (int k = 1; k <= 40; ++k)
+            for (int sum = total; sum >= k; --sum)
+                ways[size_t(sum)] += ways[size_t(sum - k)];
+        double atMost = 0;
+        for (int sum = 0; sum <= t; ++sum)
+            atMost += ways[size_t(sum)];
+        const double p = std::min(1.0, 2 * atMost / std::ldexp(1.0, 40));
+        const keel::registry::PairedTestOutcome *wilcoxon = nullptr;
+        for (const auto &test : cmp->tests)
+            if (test.test == S("Wilcoxon signed-rank"))
+                wilcoxon = &test;
+        QVERIFY(wilcoxon);
+        QCOMPARE(wilcoxon->statistic, double(t));
+        QVERIFY2(std::abs(wilcoxon->pvalue - p) < 1e-12, qPrintable(QStringLiteral("%1 vs %2").arg(wilcoxon->pvalue).arg(p)));
+        // The CLI shows the comparison.
+        ws->reset();
+        const Result cli = clitest::keel({S("monitor"), S("performance"), S("paired"), S("--window"), S("1000")}, m_ws);
+        RUN_OK(cli);
+        QVERIFY2(cli.out.contains("shadow price@v1") && cli.out.contains("Wilcoxon"), cli.out.constData());
     }
 
     // CBPE's expected ROC AUC against the brute-force double sum on small data with ties, and expected against
