@@ -115,17 +115,6 @@ std::optional<double> driftValue(const FeatureDrift &f, const QString &metric)
     return std::nullopt;
 }
 
-double percentile(std::vector<double> v, double q)
-{
-    if (v.empty())
-        return std::nan("");
-    std::sort(v.begin(), v.end());
-    const double pos = q * double(v.size() - 1);
-    const size_t lo = size_t(std::floor(pos));
-    const size_t hi = std::min(v.size() - 1, lo + 1);
-    return v[lo] + (pos - double(lo)) * (v[hi] - v[lo]);
-}
-
 QJsonObject valueJson(const WindowValue &v)
 {
     QJsonObject o{{QStringLiteral("window"), v.window}, {QStringLiteral("value"), v.value}, {QStringLiteral("holds"), v.holds}};
@@ -549,14 +538,8 @@ Expected<CheckReport> checkMonitor(workspace::Workspace &ws, const QString &name
             for (const LogWindow &w : servingWindows) {
                 if (qint64(w.predictions.size()) < monitor->minPredictions)
                     continue;
-                double v = double(w.predictions.size());
-                if (rule.metric != u"predictions") {
-                    std::vector<double> latency;
-                    for (const serve::LoggedPrediction *p : w.predictions)
-                        latency.push_back(p->prediction.value(QStringLiteral("latency_ms")).toDouble(std::nan("")));
-                    std::erase_if(latency, [](double x) { return !std::isfinite(x); });
-                    v = percentile(latency, rule.metric == u"latency_p50_ms" ? 0.5 : 0.99);
-                }
+                const double v = rule.metric == u"predictions" ? double(w.predictions.size())
+                                                               : latencyQuantile(w, rule.metric == u"latency_p50_ms" ? 0.5 : 0.99);
                 if (std::isfinite(v))
                     out.values.push_back({w.label, v, {}, false});
             }

@@ -58,6 +58,81 @@ data::Column loggedPredictions(const serve::ModelRuntime &rt, const std::vector<
     return b.finish(QStringLiteral("prediction"));
 }
 
+/// The reference of a served version: the rows it trained on (its inputs) and its predictions on them.
+struct Reference {
+    data::Table table;
+    workspace::DatasetVersion dataset;
+};
+
+Expected<Reference> loadReference(workspace::Workspace &ws, const serve::ModelRuntime &rt, Feedback *feedback)
+{
+    const registry::ModelVersion &v = rt.version();
+    auto loaded = registry::loadVersion(ws, v);
+    if (!loaded)
+        return loaded.error();
+    reportProgress(feedback, 0, 3, QStringLiteral("reference"));
+    auto dataset = workspace::resolveDataset(ws, v.data.train);
+    if (!dataset)
+        return dataset.error();
+    auto full = workspace::loadDataset(ws, *dataset, feedback);
+    if (!full)
+        return full.error();
+    std::vector<qint64> trainRows;
+    for (const QJsonValue &r : loaded->split.value(QStringLiteral("train")).toArray())
+        trainRows.push_back(r.toInteger() - 1);
+    if (trainRows.empty())
+        for (qint64 r = 0; r < full->rowCount(); ++r)
+            trainRows.push_back(r);
+    auto rows = data::selectRows(*full, trainRows);
+    if (!rows)
+        return rows.error();
+    std::vector<data::Column> refColumns;
+    for (const registry::FeatureSchema &f : v.schema) {
+        const int c = rows->indexOf(f.name);
+        if (c < 0)
+            return makeError(ErrorKind::Corrupt, QStringLiteral("the training data has no column '%1'").arg(f.name), dataset->ref());
+        refColumns.push_back(rows->column(c));
+    }
+    data::Table refInputs(refColumns);
+    auto refPredictions = rt.predict(refInputs);
+    if (!refPredictions)
+        return refPredictions.error();
+    refColumns.push_back(predictionColumn(rt, *refPredictions, refInputs.rowCount()));
+    return Reference{data::Table(std::move(refColumns)), *dataset};
+}
+
+/// A window's inputs in the served schema plus its logged predictions: a feature a record lacks is missing; values are
+/// checked as when they were served. `missing`/`unseen` count, per schema feature, missing values and categories the
+/// model never saw.
+Expected<data::Table> windowTable(const serve::ModelRuntime &rt, const std::vector<const serve::LoggedPrediction *> &predictions,
+                                  std::vector<qint64> *missing, std::vector<qint64> *unseen)
+{
+    const registry::ModelVersion &v = rt.version();
+    QJsonArray records;
+    missing->assign(v.schema.size(), 0);
+    unseen->assign(v.schema.size(), 0);
+    for (const serve::LoggedPrediction *p : predictions) {
+        const QJsonObject in = p->prediction.value(QStringLiteral("inputs")).toObject();
+        QJsonObject rec;
+        for (size_t i = 0; i < v.schema.size(); ++i) {
+            const registry::FeatureSchema &f = v.schema[i];
+            const QJsonValue value = in.value(f.name);
+            rec.insert(f.name, value.isUndefined() ? QJsonValue(QJsonValue::Null) : value);
+            if (value.isNull() || value.isUndefined())
+                ++(*missing)[i];
+            else if (value.isString() && !f.categories.isEmpty() && !f.categories.contains(value.toString()))
+                ++(*unseen)[i];
+        }
+        records.append(rec);
+    }
+    auto inputs = rt.toTable(records);
+    if (!inputs)
+        return inputs.error();
+    std::vector<data::Column> columns = inputs->columns();
+    columns.push_back(loggedPredictions(rt, predictions));
+    return data::Table(std::move(columns));
+}
+
 QJsonObject statsJson(const data::ColumnDiff &d)
 {
     QJsonObject o;
@@ -142,46 +217,17 @@ Expected<DriftReport> driftReport(workspace::Workspace &ws, const DriftRequest &
     if (!rt)
         return rt.error();
     const registry::ModelVersion &v = (*rt)->version();
-    auto loaded = registry::loadVersion(ws, v);
-    if (!loaded)
-        return loaded.error();
-
-    // The reference: the rows the served version trained on, its inputs and its predictions on them.
-    reportProgress(feedback, 0, 3, QStringLiteral("reference"));
-    auto dataset = workspace::resolveDataset(ws, v.data.train);
-    if (!dataset)
-        return dataset.error();
-    auto full = workspace::loadDataset(ws, *dataset, feedback);
-    if (!full)
-        return full.error();
-    std::vector<qint64> trainRows;
-    for (const QJsonValue &r : loaded->split.value(QStringLiteral("train")).toArray())
-        trainRows.push_back(r.toInteger() - 1);
-    if (trainRows.empty())
-        for (qint64 r = 0; r < full->rowCount(); ++r)
-            trainRows.push_back(r);
-    auto rows = data::selectRows(*full, trainRows);
-    if (!rows)
-        return rows.error();
-    std::vector<data::Column> refColumns;
-    for (const registry::FeatureSchema &f : v.schema) {
-        const int c = rows->indexOf(f.name);
-        if (c < 0)
-            return makeError(ErrorKind::Corrupt, QStringLiteral("the training data has no column '%1'").arg(f.name), dataset->ref());
-        refColumns.push_back(rows->column(c));
-    }
-    data::Table refInputs(refColumns);
-    auto refPredictions = (*rt)->predict(refInputs);
-    if (!refPredictions)
-        return refPredictions.error();
-    refColumns.push_back(predictionColumn(**rt, *refPredictions, refInputs.rowCount()));
-    const data::Table reference(std::move(refColumns));
+    auto ref = loadReference(ws, **rt, feedback);
+    if (!ref)
+        return ref.error();
+    const data::Table &reference = ref->table;
+    const auto &dataset = ref->dataset;
 
     DriftReport report;
     report.deployment = request.deployment;
     report.version = v.ref();
     report.referenceRows = reference.rowCount();
-    report.reference = QStringLiteral("the %1 training rows of %2 (%3)").arg(QLocale().toString(reference.rowCount()), dataset->ref(), v.ref());
+    report.reference = QStringLiteral("the %1 training rows of %2 (%3)").arg(QLocale().toString(reference.rowCount()), dataset.ref(), v.ref());
 
     // The windows.
     reportProgress(feedback, 1, 3, QStringLiteral("log"));
@@ -236,30 +282,11 @@ Expected<DriftReport> driftReport(workspace::Workspace &ws, const DriftRequest &
             report.windows.push_back(std::move(window));
             continue;
         }
-        // The window's inputs in the served schema: a feature a record lacks is missing; values are checked as
-        // when they were served.
-        QJsonArray records;
-        std::vector<qint64> missing(v.schema.size(), 0), unseen(v.schema.size(), 0);
-        for (const serve::LoggedPrediction *p : predictions) {
-            const QJsonObject in = p->prediction.value(QStringLiteral("inputs")).toObject();
-            QJsonObject rec;
-            for (size_t i = 0; i < v.schema.size(); ++i) {
-                const registry::FeatureSchema &f = v.schema[i];
-                const QJsonValue value = in.value(f.name);
-                rec.insert(f.name, value.isUndefined() ? QJsonValue(QJsonValue::Null) : value);
-                if (value.isNull() || value.isUndefined())
-                    ++missing[i];
-                else if (value.isString() && !f.categories.isEmpty() && !f.categories.contains(value.toString()))
-                    ++unseen[i];
-            }
-            records.append(rec);
-        }
-        auto inputs = (*rt)->toTable(records);
-        if (!inputs)
-            return makeError(ErrorKind::Corrupt, QStringLiteral("window %1: %2").arg(window.label, inputs.error().toString()));
-        std::vector<data::Column> columns = inputs->columns();
-        columns.push_back(loggedPredictions(**rt, predictions));
-        auto diff = data::diffTables(reference, data::Table(std::move(columns)), {QString(), request.bins}, feedback);
+        std::vector<qint64> missing, unseen;
+        auto current = windowTable(**rt, predictions, &missing, &unseen);
+        if (!current)
+            return makeError(ErrorKind::Corrupt, QStringLiteral("window %1: %2").arg(window.label, current.error().toString()));
+        auto diff = data::diffTables(reference, *current, {QString(), request.bins}, feedback);
         if (!diff)
             return diff.error();
         for (const data::ColumnDiff &c : diff->columns) {
@@ -297,6 +324,39 @@ Expected<DriftReport> driftReport(workspace::Workspace &ws, const DriftRequest &
     }
     reportProgress(feedback, 3, 3, QStringLiteral("compare"));
     return report;
+}
+
+Expected<data::DistributionComparison> windowDistribution(workspace::Workspace &ws, const DriftRequest &request,
+                                                          const QString &windowLabel, const QString &feature, Feedback *feedback)
+{
+    auto deployment = deploy::loadDeployment(ws, request.deployment);
+    if (!deployment)
+        return deployment.error();
+    auto rt = serve::ModelRuntime::load(ws, deployment->model.version);
+    if (!rt)
+        return rt.error();
+    auto log = serve::readPredictionLog(serve::predictionLogDir(ws.root(), request.deployment), request.since);
+    if (!log)
+        return log.error();
+    auto windows = windowLog(*log, request.window);
+    if (!windows)
+        return windows.error();
+    const auto w = std::find_if(windows->begin(), windows->end(), [&](const LogWindow &x) { return x.label == windowLabel; });
+    if (w == windows->end())
+        return makeError(ErrorKind::NotFound, QStringLiteral("no window '%1' in the log of %2").arg(windowLabel, request.deployment), {}, -1,
+                         QStringLiteral("window"));
+    auto ref = loadReference(ws, **rt, feedback);
+    if (!ref)
+        return ref.error();
+    std::vector<qint64> missing, unseen;
+    auto current = windowTable(**rt, w->predictions, &missing, &unseen);
+    if (!current)
+        return current.error();
+    const int a = ref->table.indexOf(feature), b = current->indexOf(feature);
+    if (a < 0 || b < 0)
+        return makeError(ErrorKind::NotFound, QStringLiteral("%1 has no input '%2'").arg(deployment->model.version, feature), {}, -1,
+                         QStringLiteral("feature"));
+    return data::compareDistributions(&ref->table.column(a), &current->column(b), 30, 12, feedback);
 }
 
 } // namespace keel::monitor

@@ -14,6 +14,7 @@
 // whether drift grows or recedes; a slow creep gives a small steady positive velocity, a sudden jump one large value.
 
 #include "data/diff.h"
+#include "data/distribution.h"
 #include "util/feedback.h"
 #include "util/result.h"
 
@@ -67,5 +68,11 @@ struct DriftReport {
 /// Builds the report from the deployment's prediction log. Errors: unknown deployment, a bad window, a log that
 /// does not parse (naming file and line), the reference data gone from the store.
 Expected<DriftReport> driftReport(workspace::Workspace &ws, const DriftRequest &request, Feedback *feedback = nullptr);
+
+/// The reference's and one window's values of `feature` (an input or "prediction") over common bins, for an overlay
+/// chart: the served version's training rows against the window called `windowLabel` of `request`'s windowing.
+Expected<data::DistributionComparison> windowDistribution(workspace::Workspace &ws, const DriftRequest &request,
+                                                          const QString &windowLabel, const QString &feature,
+                                                          Feedback *feedback = nullptr);
 
 } // namespace keel::monitor

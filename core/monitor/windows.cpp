@@ -2,6 +2,9 @@
 
 #include <QTimeZone>
 
+#include <algorithm>
+#include <cmath>
+
 namespace keel::monitor {
 
 namespace {
@@ -55,6 +58,20 @@ Expected<std::vector<LogWindow>> windowLog(const std::vector<serve::LoggedPredic
             out.back().versions << version;
     }
     return out;
+}
+
+double latencyQuantile(const LogWindow &window, double q)
+{
+    std::vector<double> v;
+    for (const serve::LoggedPrediction *p : window.predictions)
+        if (const double ms = p->prediction.value(QStringLiteral("latency_ms")).toDouble(std::nan("")); std::isfinite(ms))
+            v.push_back(ms);
+    if (v.empty())
+        return std::nan("");
+    std::sort(v.begin(), v.end());
+    const double pos = std::clamp(q, 0.0, 1.0) * double(v.size() - 1);
+    const size_t lo = size_t(std::floor(pos)), hi = std::min(v.size() - 1, lo + 1);
+    return v[lo] + (pos - double(lo)) * (v[hi] - v[lo]);
 }
 
 } // namespace keel::monitor

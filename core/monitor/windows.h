@@ -25,4 +25,8 @@ struct LogWindow {
 /// the field "window". The windows point into `log`.
 Expected<std::vector<LogWindow>> windowLog(const std::vector<serve::LoggedPrediction> &log, const QString &window);
 
+/// The `q` quantile (0..1, linear interpolation) of the logged per-record latency (latency_ms: the request's time shared
+/// among its records) of a window's predictions; NaN when none has one.
+double latencyQuantile(const LogWindow &window, double q);
+
 } // namespace keel::monitor
