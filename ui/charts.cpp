@@ -143,7 +143,10 @@ QColor seriesColor(const QPalette &palette, int i)
 {
     if (i == 0)
         return palette.color(QPalette::Highlight);
-    return QColor(0xe8, 0x87, 0x1e);
+    // Then a qualitative set that reads on light and dark backgrounds: orange, green, purple, red, brown, teal.
+    static const QColor others[] = {QColor(0xe8, 0x87, 0x1e), QColor(0x2c, 0xa0, 0x2c), QColor(0x94, 0x67, 0xbd),
+                                    QColor(0xd6, 0x27, 0x28), QColor(0x8c, 0x56, 0x4b), QColor(0x17, 0xbe, 0xcf)};
+    return others[(i - 1) % 6];
 }
 
 QChart *makeMessageChart(const QString &message, const QPalette &palette)

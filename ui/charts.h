@@ -21,7 +21,7 @@ namespace keel::ui {
 
 /// Background, plot area, title, legend, axis labels and grid lines of `chart` from `palette`.
 void applyPalette(QChart *chart, const QPalette &palette);
-/// Colour of data series `i` (0: the palette's highlight; 1: an orange that reads on light and dark backgrounds).
+/// Colour of data series `i` (0: the palette's highlight; then orange, green, purple, red, brown, teal, repeating).
 QColor seriesColor(const QPalette &palette, int i);
 
 /// A histogram as adjacent bars over a numeric (or, with `datetime`, a date) axis. Caller owns the chart.

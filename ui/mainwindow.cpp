@@ -5,6 +5,7 @@
 #include "datasetsarea.h"
 #include "emptystate.h"
 #include "deploymentsarea.h"
+#include "monitoringarea.h"
 #include "experimentsarea.h"
 #include "explainarea.h"
 #include "modelsarea.h"
@@ -65,10 +66,7 @@ const AreaInfo kAreas[MainWindow::AreaCount] = {
     {"Experiments", "", ""},
     {"Models", "", ""},
     {"Deployments", "", ""},
-    {"Monitoring", "Nothing to monitor yet",
-     "Monitoring will chart prediction volume, input drift against the training data and performance from "
-     "feedback labels for each deployment, from the prediction logs keel serve writes, with alert rules. It "
-     "arrives in a coming release; until then, keel log show NAME lists what a deployment answered."},
+    {"Monitoring", "", ""},
     {"Audit", "", ""},
 };
 
@@ -108,7 +106,7 @@ MainWindow::MainWindow(bool useSettings, QWidget *parent)
     : QMainWindow(parent), m_useSettings(useSettings), m_tasks(new TaskManager(this)), m_nav(new QListWidget(this)),
       m_areas(new QStackedWidget(this)), m_datasets(new DatasetsArea(m_tasks, this)),
       m_experiments(new ExperimentsArea(m_tasks, this)), m_models(new ModelsArea(m_tasks, this)), m_audit(new AuditView(m_tasks, this)),
-      m_deployments(new DeploymentsArea(m_tasks, this)),
+      m_deployments(new DeploymentsArea(m_tasks, this)), m_monitoring(new MonitoringArea(m_tasks, this)),
       m_taskDock(new QDockWidget(QStringLiteral("Tasks"), this)), m_taskWidget(new TaskDockWidget(m_tasks, m_taskDock)),
       m_taskCount(new QLabel(this)), m_workspaceLabel(new QLabel(this))
 {
@@ -150,6 +148,7 @@ MainWindow::MainWindow(bool useSettings, QWidget *parent)
     connect(m_experiments, &ExperimentsArea::statusMessage, this, [this](const QString &t) { statusBar()->showMessage(t, 10000); });
     connect(m_models, &ModelsArea::statusMessage, this, [this](const QString &t) { statusBar()->showMessage(t, 10000); });
     connect(m_deployments, &DeploymentsArea::statusMessage, this, [this](const QString &t) { statusBar()->showMessage(t, 10000); });
+    connect(m_monitoring, &MonitoringArea::statusMessage, this, [this](const QString &t) { statusBar()->showMessage(t, 10000); });
     connect(m_deployments, &DeploymentsArea::changeFinished, m_audit, [this](bool ok) {
         if (ok)
             m_audit->refresh();
@@ -208,6 +207,8 @@ void MainWindow::buildAreas()
             page = m_audit;
         } else if (a == Deployments) {
             page = m_deployments;
+        } else if (a == Monitoring) {
+            page = m_monitoring;
         } else {
             m_empty[a] = new EmptyState(QLatin1String(kAreas[a].title), QLatin1String(kAreas[a].text), this);
             page = m_empty[a];
@@ -398,6 +399,7 @@ void MainWindow::openWorkspace(const QString &dir)
             m_experiments->setWorkspace(m_root, c->datasets);
             m_models->setWorkspaceRoot(m_root);
             m_deployments->setWorkspaceRoot(m_root);
+            m_monitoring->setWorkspaceRoot(m_root);
             m_audit->setWorkspace(m_root);
             addRecent(m_root);
             updateTitle();
@@ -451,6 +453,7 @@ void MainWindow::closeWorkspace()
     m_experiments->setWorkspace({}, {});
     m_models->setWorkspaceRoot({});
     m_deployments->setWorkspaceRoot({});
+    m_monitoring->setWorkspaceRoot({});
     m_audit->setWorkspace({});
     updateTitle();
 }

@@ -21,6 +21,7 @@ namespace keel::ui {
 
 class AuditView;
 class DeploymentsArea;
+class MonitoringArea;
 class DatasetsArea;
 class ExplainArea;
 class ModelsArea;
@@ -68,6 +69,7 @@ public:
     ModelsArea *models() const { return m_models; }
     AuditView *audit() const { return m_audit; }
     DeploymentsArea *deployments() const { return m_deployments; }
+    MonitoringArea *monitoring() const { return m_monitoring; }
     QDockWidget *taskDock() const { return m_taskDock; }
     /// The empty-state page of an area that later releases fill (nullptr for Datasets, Experiments and Audit).
     EmptyState *emptyState(Area area) const;
@@ -112,6 +114,7 @@ private:
     ModelsArea *m_models;
     AuditView *m_audit;
     DeploymentsArea *m_deployments;
+    MonitoringArea *m_monitoring;
     EmptyState *m_empty[AreaCount] = {};
     QDockWidget *m_taskDock;
     TaskDockWidget *m_taskWidget;
