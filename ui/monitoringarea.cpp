@@ -21,6 +21,7 @@
 #include <QtCharts/QValueAxis>
 
 #include <QComboBox>
+#include <QDir>
 #include <QFileInfo>
 #include <QGridLayout>
 #include <QHBoxLayout>
@@ -245,14 +246,18 @@ int DriftHeatMap::labelWidth() const
     return std::min(w, 220);
 }
 
-QSize DriftHeatMap::sizeHint() const { return {labelWidth() + 60 * std::max(4, int(m_windows.size())), 28 + 22 * std::max(4, int(m_features.size()))}; }
+QSize DriftHeatMap::sizeHint() const
+{
+    return {labelWidth() + 60 * std::max(4, int(m_windows.size())), 5 * fontMetrics().height() + 40 + 22 * std::max(4, int(m_features.size()))};
+}
 QSize DriftHeatMap::minimumSizeHint() const { return {300, 160}; }
 
 QRect DriftHeatMap::cellRect(int feature, int window) const
 {
     const int left = labelWidth(), top = fontMetrics().height() + 10;
     const int n = std::max(1, int(m_windows.size())), m = std::max(1, int(m_features.size()));
-    const double cw = double(width() - left - 4) / n, ch = std::min(34.0, double(height() - top - 4) / m);
+    const int footer = 4 * fontMetrics().height() + 20;   // the legend and its note
+    const double cw = double(width() - left - 4) / n, ch = std::clamp(double(height() - top - footer) / m, 12.0, 34.0);
     return QRect(QPoint(left + int(window * cw), top + int(feature * ch)), QPoint(left + int((window + 1) * cw) - 2, top + int((feature + 1) * ch) - 2));
 }
 
@@ -478,11 +483,32 @@ MonitoringArea::MonitoringArea(TaskManager *tasks, QWidget *parent)
     });
     connect(m_ack, &QPushButton::clicked, this, &MonitoringArea::acknowledgeSelected);
     m_poll.setInterval(5000);
+    // While shown: re-read only when the log, the alerts or the deployments changed (a cheap look at file sizes and
+    // times); the live server's counters every time.
     connect(&m_poll, &QTimer::timeout, this, [this] {
-        if (!m_loading)
+        if (m_loading || m_root.isEmpty())
+            return;
+        const QString signature = changeSignature();
+        if (signature != m_signature)
             refresh();
+        else
+            pollServer();
     });
     rebuild();
+}
+
+QString MonitoringArea::changeSignature() const
+{
+    QStringList parts;
+    const auto add = [&parts](const QString &dir) {
+        for (const QFileInfo &f : QDir(dir).entryInfoList(QDir::Files, QDir::Name))
+            parts << f.fileName() + QLatin1Char(':') + QString::number(f.size()) + QLatin1Char(':') + QString::number(f.lastModified().toMSecsSinceEpoch());
+    };
+    add(serve::predictionLogDir(m_root, m_snapshot.deployment.isEmpty() ? m_deployment->currentText() : m_snapshot.deployment));
+    add(m_root + QStringLiteral("/.keel/monitor"));
+    add(m_root + QStringLiteral("/deployments"));
+    add(m_root + QStringLiteral("/monitors"));
+    return parts.join(QLatin1Char('|'));
 }
 
 void MonitoringArea::setWorkspaceRoot(const QString &root)
@@ -516,6 +542,7 @@ void MonitoringArea::refresh()
         return;
     const QString root = m_root, deployment = m_deployment->currentText(), window = m_window->currentData().toString();
     m_loading = true;
+    m_signature = changeSignature();
     m_tasks->start<MonitoringSnapshot>(
         QStringLiteral("Read the monitoring of %1").arg(deployment.isEmpty() ? QStringLiteral("deployments") : deployment),
         QStringLiteral("monitoring"), [=](Feedback &fb) { return readMonitoring(root, deployment, window.isEmpty() ? QStringLiteral("auto") : window, &fb); },
@@ -568,7 +595,10 @@ void MonitoringArea::fillTiles()
         m_tiles[i]->setText(QStringLiteral("<span style='color:palette(placeholder-text)'>%1</span><br><span style='font-size:17pt'><b>%2</b></span><br><small>%3</small>")
                                 .arg(caption.toHtmlEscaped(), value.toHtmlEscaped(), note.toHtmlEscaped()));
     };
-    tile(0, QStringLiteral("Load"), std::isfinite(s.perMinute) ? QStringLiteral("%1/min").arg(num(s.perMinute, s.perMinute >= 100 ? 0 : 1)) : QString::number(s.newestCount),
+    const QString rate = !std::isfinite(s.perMinute) ? QString::number(s.newestCount)
+                         : s.perMinute >= 6000      ? QStringLiteral("%1/s").arg(num(s.perMinute / 60, 0))
+                                                    : QStringLiteral("%1/min").arg(num(s.perMinute, s.perMinute >= 100 ? 0 : 1));
+    tile(0, QStringLiteral("Load"), rate,
          s.newestWindow.isEmpty() ? QStringLiteral("no predictions logged") : QStringLiteral("%1 predictions in window %2").arg(s.newestCount).arg(s.newestWindow));
     tile(1, QStringLiteral("Uptime"), s.serverStarted.isValid() ? duration(s.serverStarted.secsTo(QDateTime::currentDateTimeUtc())) : QStringLiteral("not serving"),
          s.serverUrl.isEmpty() ? QStringLiteral("shown from the prediction log") : s.serverUrl);

@@ -137,6 +137,8 @@ private:
     void rebuild();
     void fillTiles();
     void pollServer();
+    /// Sizes and times of the files a refresh reads: the log, the alerts, the deployments and the monitors.
+    QString changeSignature() const;
 
     TaskManager *m_tasks;
     QString m_root;
@@ -158,6 +160,7 @@ private:
     QNetworkAccessManager *m_net;
     QTimer m_poll;
     QString m_shownCell;
+    QString m_signature;                     ///< changeSignature() at the last refresh
     std::optional<double> m_errorRate;       ///< from the running server's /metrics
     qint64 m_serverRequests = -1;
 };

@@ -5,6 +5,7 @@
 #include "datasetsarea.h"
 #include "datatablewidget.h"
 #include "deploymentsarea.h"
+#include "monitoringarea.h"
 #include "diffview.h"
 #include "experimentsarea.h"
 #include "explainarea.h"
@@ -526,6 +527,63 @@ Status renderScreenshots(const QString &outDir, const QString &examplesDir, QStr
                                         .arg(dep->deploymentsTable()->rowCount())
                                         .arg(dep->historyTable()->rowCount())
                                         .arg(dep->serverLabel()->text()));
+        // Monitoring: the adult test rows replayed through the server in order of age (a planted drift: the traffic
+        // ages), labels arriving a year of age later; a monitor's rules checked once, then the control tower.
+        if (st) {
+            QDir(*root).mkpath(QStringLiteral("monitors"));
+            if (Status w = writeFileAtomic(*root + QStringLiteral("/monitors/credit.yaml"),
+                                           "deployment: credit\nwindow: 1000\nmin_predictions: 500\nrules:\n"
+                                           "  - name: input drift\n    metric: psi\n    above: 0.25\n    windows: 2\n"
+                                           "  - name: auc low\n    metric: roc_auc\n    below: 0.88\n    windows: 2\n");
+                !w)
+                st = w;
+        }
+        const auto keelRun = [&](const QStringList &args) -> Status {
+            QProcess p;
+            p.setWorkingDirectory(*root);
+            p.start(locateKeelBinary(), args);
+            if (!p.waitForFinished(300000) || p.exitStatus() != QProcess::NormalExit || (p.exitCode() != 0 && p.exitCode() != 3))
+                return makeError(QStringLiteral("keel %1: %2").arg(args.join(QLatin1Char(' ')), QString::fromUtf8(p.readAllStandardError())));
+            return Status::ok();
+        };
+        if (st)
+            st = keelRun({QStringLiteral("monitor"), QStringLiteral("replay"), QStringLiteral("credit"), QStringLiteral("--data"),
+                          QStringLiteral("adult_test@v1"), QStringLiteral("--time-column"), QStringLiteral("age"), QStringLiteral("--labels-after"),
+                          QStringLiteral("1"), QStringLiteral("--batch"), QStringLiteral("200"), QStringLiteral("--server"), url});
+        pump(600);
+        if (st)
+            st = keelRun({QStringLiteral("monitor"), QStringLiteral("check"), QStringLiteral("credit")});
+        if (st) {
+            window.showArea(MainWindow::Monitoring);
+            MonitoringArea *mon = window.monitoring();
+            mon->refresh();
+            if (!settle(tasks, [&] { return !mon->isLoading() && mon->snapshot().drift.has_value() && mon->snapshot().predictions > 16000; }))
+                st = fail(QStringLiteral("read the monitoring"));
+            const int age = int(mon->heatMap()->features().indexOf(QStringLiteral("age")));
+            if (st && (age < 0 || mon->heatMap()->windowCount() < 16 || mon->snapshot().alerts.empty()))
+                st = makeError(QStringLiteral("monitoring: age at %1, %2 windows, %3 alerts").arg(age).arg(mon->heatMap()->windowCount()).arg(mon->snapshot().alerts.size()));
+            if (st) {
+                mon->tabs()->setCurrentIndex(MonitoringArea::DriftTab);
+                mon->heatMap()->selectCell(age, mon->heatMap()->windowCount() - 2);
+                settle(tasks, [&] { return mon->distributionChart()->hasData(); });
+                st = save(&window, QStringLiteral("monitoring-drift.png"));
+            }
+            if (st) {
+                mon->tabs()->setCurrentIndex(MonitoringArea::VelocityTab);
+                st = save(&window, QStringLiteral("monitoring-velocity.png"));
+            }
+            if (st) {
+                mon->tabs()->setCurrentIndex(MonitoringArea::PerformanceTab);
+                st = mon->performanceChart()->hasData() ? save(&window, QStringLiteral("monitoring-performance.png"))
+                                                        : makeError(QStringLiteral("monitoring-performance.png: no chart"));
+            }
+            if (st) {
+                mon->tabs()->setCurrentIndex(MonitoringArea::AlertsTab);
+                mon->alertTable()->selectRow(0);
+                st = save(&window, QStringLiteral("monitoring-alerts.png"));
+            }
+            mon->tabs()->setCurrentIndex(MonitoringArea::DriftTab);
+        }
         serve.terminate();
         serve.waitForFinished(5000);
         if (!st)
@@ -636,6 +694,13 @@ Status renderScreenshots(const QString &outDir, const QString &examplesDir, QStr
     if (dark) {
         window.models()->tabs()->setCurrentWidget(cmp);
         dark = save(&window, QStringLiteral("models-dark-compare.png"));
+    }
+    if (dark) {
+        window.showArea(MainWindow::Monitoring);
+        window.monitoring()->refresh();
+        settle(tasks, [&] { return !window.monitoring()->isLoading(); });
+        window.monitoring()->tabs()->setCurrentIndex(MonitoringArea::PerformanceTab);
+        dark = save(&window, QStringLiteral("monitoring-dark-performance.png"));
     }
     applyTheme(Theme::Light);
     window.close();

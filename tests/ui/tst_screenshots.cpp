@@ -61,7 +61,10 @@ void TestScreenshots::rendersEveryView()
                                   QStringLiteral("models-multiclass-global.png"),
                                   QStringLiteral("models-multiclass-prediction.png"),
                                   QStringLiteral("models-multiclass-global-1280x720.png"),
-                                  QStringLiteral("experiments-multiclass-evaluation-1280x720.png")};
+                                  QStringLiteral("experiments-multiclass-evaluation-1280x720.png"),
+                                  QStringLiteral("monitoring-drift.png"), QStringLiteral("monitoring-velocity.png"),
+                                  QStringLiteral("monitoring-performance.png"), QStringLiteral("monitoring-alerts.png"),
+                                  QStringLiteral("monitoring-dark-performance.png")};
     QCOMPARE(files.size(), expected.size());
     std::map<QString, double> luminance;
     for (const QString &name : expected) {
