@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The headless tour: builds the example workspace (four datasets, one with a second version), and shows a
 # dataset's log, diff, validation, the model registry (champion, history, comparison, bundles), training runs (branch, compare, reproduce), explanations, exports and batch
-# predictions, and the object store's dedup; then opens the workbench
+# predictions, deployment, serving, monitoring with an automatic rollback, and the object store's dedup; then opens the workbench
 # on it when a display is available.
 # Usage: resources/examples/tour.sh [WORKSPACE_DIR]   (KEEL=path/to/keel to pick the binary)
 set -euo pipefail
@@ -106,6 +106,45 @@ step "$keel" monitor drift credit --window 10
 step "$keel" monitor performance credit --window 10
 curl -sf "http://127.0.0.1:$port/metrics" | grep -E '^keel_(requests_total|shadow|feedback)'
 kill "$server"; wait "$server" 2>/dev/null || true
+
+# Monitoring a year of change, shortened: a ridge and then a GBDT model of hourly bike rentals trained on 2011 are
+# deployed; four months of 2012 are replayed through the server with each true count a day later. The server checks
+# monitors/bikes.yaml every second: the seasons drift at once, and when the error stays above 140 rentals for two
+# windows the monitor rolls the deployment back to the ridge model, naming the rule in the audit trail.
+for config in bikes-ridge bikes-gbdt; do
+  run=$("$keel" --json train "$here/configs/$config.yaml" | sed -n 's/.*"run": *"\([^"]*\)".*/\1/p' | head -1)
+  step "$keel" models register "$run" --name bikes -m "$config, trained on 2011"
+done
+step "$keel" deploy bikes --model bikes@v1 -m "a first model"
+step "$keel" deploy bikes --model bikes@v2 -m "the boosted trees"
+mkdir -p monitors
+cat > monitors/bikes.yaml <<'YAML'
+deployment: bikes
+window: 720
+min_predictions: 200
+rules:
+  - name: seasonal drift
+    metric: psi
+    above: 0.25
+    windows: 2
+  - name: error too high
+    metric: rmse
+    above: 140
+    windows: 2
+    actions: [rollback]
+YAML
+cat monitors/bikes.yaml
+"$keel" serve --port "$port" --flush-ms 50 --monitor-every 1 > "$ws/exports/serve-bikes.log" 2>&1 &
+server=$!
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
+step "$keel" monitor replay bikes --data bike@v1 --time-column dteday --from 2012-01-01 --limit 2880 \
+  --labels-after 1d --batch 24 --speed 3000000 --server "http://127.0.0.1:$port"
+for _ in $(seq 100); do grep -q "now at revision 3" "$ws/exports/serve-bikes.log" && break; sleep 0.1; done
+curl -sf "http://127.0.0.1:$port/metrics" | grep -E '^keel_(drift_score\{deployment="bikes",feature="(temp|mnth|prediction)"|model_performance|monitor_rule)'
+kill "$server"; wait "$server" 2>/dev/null || true
+step "$keel" monitor alerts
+step "$keel" deployments history bikes
+step "$keel" monitor performance bikes --window 720 --bootstrap 100
 step "$keel" runs list
 step "$keel" store stats
 step "$keel" store fsck

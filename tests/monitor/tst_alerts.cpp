@@ -166,7 +166,7 @@ class TstAlerts : public QObject {
 
     QJsonObject replay(const QStringList &extra)
     {
-        return keelJson(QStringList{S("monitor"), S("replay"), S("bikes"), S("--data"), S("bikes@v1"), S("--time-column"), S("dteday"),
+        return keelJson(QStringList{S("monitor"), S("replay"), S("bikes"), S("--data"), S("bike@v1"), S("--time-column"), S("dteday"),
                                     S("--labels-after"), S("1d"), S("--batch"), S("24"), S("--server"), m_server.url} + extra,
                         m_ws)
             .object();
@@ -177,7 +177,7 @@ private slots:
     {
         m_ws = m_dir.filePath(S("ws"));
         RUN_OK(clitest::keel({S("init"), m_ws}, m_dir.path()));
-        RUN_OK(clitest::keel({S("data"), S("add"), example("bike_hour.csv"), S("--name"), S("bikes")}, m_ws));
+        RUN_OK(clitest::keel({S("data"), S("add"), example("bike_hour.csv"), S("--name"), S("bike")}, m_ws));
         for (const char *config : {"bikes-ridge.yaml", "bikes-gbdt.yaml"}) {
             const QString run = keelJson({S("train"), example("configs/") + S(config)}, m_ws).object().value(S("run")).toString();
             QVERIFY(!run.isEmpty());
