@@ -208,7 +208,7 @@ void TstSweep::exampleConfigs()
     // Every shipped example config is valid; the adult GBDT one carries a 3 x 3 grid.
     const QDir dir(QStringLiteral(KEEL_SOURCE_DIR "/resources/examples/configs"));
     const QStringList files = dir.entryList({QStringLiteral("*.yaml")}, QDir::Files);
-    QCOMPARE(files.size(), 4);
+    QCOMPARE(files.size(), 6);
     for (const QString &f : files) {
         auto c = ml::TrainingConfig::fromFile(dir.filePath(f));
         QVERIFY2(c, qPrintable(c.message()));

@@ -11,6 +11,7 @@
 #include "importdialog.h"
 #include "deploymentsarea.h"
 #include "mainwindow.h"
+#include "monitoringarea.h"
 #include "profilepanel.h"
 #include "tablemodel.h"
 #include "taskmanager.h"
@@ -235,11 +236,14 @@ void TestWorkbench::openWorkspaceAndEmptyStates()
     QCOMPARE(QFileInfo(m_root).canonicalFilePath(), QFileInfo(m_tmp.filePath(QStringLiteral("ws"))).canonicalFilePath());
     QVERIFY(w.windowTitle().contains(QStringLiteral("ws")));
     QCOMPARE(w.datasets()->catalogModel()->rowCount(), 0);
-    // Areas that later releases fill say so, with no made-up content.
-    EmptyState *monitoring = w.emptyState(MainWindow::Monitoring);
-    QVERIFY(monitoring);
-    QVERIFY(monitoring->text().contains(QStringLiteral("coming release")));
-    // Deployments is a real area now; with nothing registered it shows its own empty state.
+    // Monitoring and Deployments are real areas; with nothing deployed each shows its own empty state, which says how
+    // to get something to show.
+    QVERIFY(!w.emptyState(MainWindow::Monitoring));
+    QVERIFY(w.monitoring());
+    QTRY_VERIFY_WITH_TIMEOUT(!w.monitoring()->isLoading(), 60000);
+    QVERIFY(w.monitoring()->snapshot().deployments.isEmpty());
+    auto *monitoringEmpty = w.monitoring()->findChild<EmptyState *>();
+    QVERIFY(monitoringEmpty && monitoringEmpty->text().contains(QStringLiteral("keel serve")));
     QVERIFY(!w.emptyState(MainWindow::Deployments));
     QVERIFY(w.deployments());
     QCOMPARE(w.deployments()->deploymentsTable()->rowCount(), 0);
