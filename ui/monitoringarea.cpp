@@ -331,7 +331,7 @@ void DriftHeatMap::paintEvent(QPaintEvent *)
         p.drawText(QRect(last.left(), y + fm.height() + 6, width() - last.left() - 8, 3 * fm.height()), Qt::TextWordWrap,
                    QStringLiteral("Each cell compares a window's values with the rows the served model trained on (PSI for numbers, "
                                   "Jensen-Shannon distance for categories); a fuller colour is a larger score. Click a cell to see both "
-                                  "distributions; hover for KS, Wasserstein, chi-square, missing values and unseen categories."));
+                                  "distributions; hover for KS, Wasserstein, chi-square, missing values, unseen categories and values out of the rules."));
     }
     if (m_selFeature >= 0 && m_selWindow >= 0) {
         p.setPen(QPen(palette().color(QPalette::Highlight), 3));
@@ -374,6 +374,8 @@ bool DriftHeatMap::event(QEvent *event)
         if (d->diff.chi2)
             lines << QStringLiteral("chi-square %1, p %2").arg(QString::number(*d->diff.chi2, 'g', 4), QString::number(d->diff.chi2PValue.value_or(1), 'g', 3));
         lines << QStringLiteral("missing %1%, unseen categories %2").arg(num(100 * d->missingShare, 1)).arg(d->unseenCategories);
+        if (!m_report->rules.isEmpty())
+            lines << QStringLiteral("%1 values outside %2").arg(d->outOfRules).arg(m_report->rules.toHtmlEscaped());
         QToolTip::showText(help->globalPos(), lines.join(QStringLiteral("<br>")), this);
         return true;
     }

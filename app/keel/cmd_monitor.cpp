@@ -90,10 +90,13 @@ int cmdDrift(Context &ctx)
     std::vector<QStringList> features;
     for (const monitor::FeatureDrift &f : last.features)
         features.push_back({f.feature, f.diff.driftStatistic(), num(f.score), f.level, signedNum(f.velocity),
-                            QString::number(100 * f.missingShare, 'f', 1) + QLatin1Char('%'), QString::number(f.unseenCategories)});
+                            QString::number(100 * f.missingShare, 'f', 1) + QLatin1Char('%'), QString::number(f.unseenCategories),
+                            report->rules.isEmpty() ? QStringLiteral("-") : QString::number(f.outOfRules)});
     ctx.out << formatTable({QStringLiteral("feature"), QStringLiteral("statistic"), QStringLiteral("score"), QStringLiteral("level"),
-                            QStringLiteral("velocity"), QStringLiteral("missing"), QStringLiteral("unseen")},
-                           features, {2, 4, 5, 6});
+                            QStringLiteral("velocity"), QStringLiteral("missing"), QStringLiteral("unseen"), QStringLiteral("out of rules")},
+                           features, {2, 4, 5, 6, 7});
+    if (!report->rules.isEmpty())
+        ctx.out << "out of rules: values outside " << report->rules << " (min, max, allowed, regex)\n";
     return 0;
 }
 
@@ -348,9 +351,10 @@ std::vector<Command> monitorCommands()
                                 "  rules:\n"
                                 "    - name: demand drift\n"
                                 "      metric: psi             # drift psi js_distance ks wasserstein chi2_pvalue velocity\n"
-                                "                              # missing_share unseen_categories accuracy roc_auc log_loss\n"
-                                "                              # rmse mae expected_accuracy expected_roc_auc predictions\n"
-                                "                              # latency_p50_ms latency_p99_ms error_rate\n"
+                                "                              # missing_share unseen_categories out_of_rules accuracy roc_auc\n"
+                                "                              # log_loss rmse mae expected_accuracy expected_roc_auc\n"
+                                "                              # predictions"
+                                " latency_p50_ms latency_p99_ms error_rate\n"
                                 "      feature: any            # drift metrics: a feature, prediction, or any\n"
                                 "      above: 0.25             # or below:\n"
                                 "      windows: 2              # in the newest 2 judged windows\n"

@@ -33,7 +33,8 @@ namespace {
 
 const QStringList kDriftMetrics{QStringLiteral("drift"), QStringLiteral("psi"), QStringLiteral("js_distance"),
                                 QStringLiteral("ks"), QStringLiteral("wasserstein"), QStringLiteral("chi2_pvalue"),
-                                QStringLiteral("velocity"), QStringLiteral("missing_share"), QStringLiteral("unseen_categories")};
+                                QStringLiteral("velocity"), QStringLiteral("missing_share"), QStringLiteral("unseen_categories"),
+                                QStringLiteral("out_of_rules")};
 const QStringList kRealisedMetrics{QStringLiteral("accuracy"), QStringLiteral("roc_auc"), QStringLiteral("log_loss"),
                                    QStringLiteral("rmse"), QStringLiteral("mae")};
 const QStringList kExpectedMetrics{QStringLiteral("expected_accuracy"), QStringLiteral("expected_roc_auc")};
@@ -112,6 +113,8 @@ std::optional<double> driftValue(const FeatureDrift &f, const QString &metric)
         return f.missingShare;
     if (metric == u"unseen_categories")
         return double(f.unseenCategories);
+    if (metric == u"out_of_rules")
+        return double(f.outOfRules);
     return std::nullopt;
 }
 

@@ -45,7 +45,7 @@ struct RuleAction {
 struct Rule {
     QString name;
     /// Drift, per feature (and "prediction"): drift (PSI for numbers, Jensen-Shannon distance for categories), psi,
-    /// js_distance, ks, wasserstein, chi2_pvalue, velocity, missing_share, unseen_categories.
+    /// js_distance, ks, wasserstein, chi2_pvalue, velocity, missing_share, unseen_categories, out_of_rules.
     /// Performance from feedback: accuracy, roc_auc, log_loss, rmse, mae; before labels (binary): expected_accuracy,
     /// expected_roc_auc. Serving, per window from the log: predictions, latency_p50_ms, latency_p99_ms; from a running
     /// server only: error_rate (scoring requests answered with a 4xx or 5xx, since the previous check).

@@ -1,5 +1,7 @@
 #include "monitor/drift.h"
 
+#include "data/rules.h"
+
 #include "monitor/windows.h"
 
 #include "deploy/deployment.h"
@@ -189,7 +191,7 @@ QJsonObject DriftReport::toJson() const
             QJsonObject o{{QStringLiteral("feature"), f.feature}, {QStringLiteral("score"), f.score},
                           {QStringLiteral("statistic"), f.diff.driftStatistic()}, {QStringLiteral("level"), f.level},
                           {QStringLiteral("velocity"), f.velocity}, {QStringLiteral("missing_share"), f.missingShare},
-                          {QStringLiteral("unseen_categories"), f.unseenCategories}};
+                          {QStringLiteral("unseen_categories"), f.unseenCategories}, {QStringLiteral("out_of_rules"), f.outOfRules}};
             const QJsonObject stats = statsJson(f.diff);
             for (auto it = stats.begin(); it != stats.end(); ++it)
                 o.insert(it.key(), it.value());
@@ -201,6 +203,7 @@ QJsonObject DriftReport::toJson() const
     }
     return QJsonObject{{QStringLiteral("deployment"), deployment}, {QStringLiteral("version"), version},
                        {QStringLiteral("reference"), reference}, {QStringLiteral("reference_rows"), referenceRows},
+                       {QStringLiteral("rules"), rules},
                        {QStringLiteral("windows"), ws}};
 }
 
@@ -228,6 +231,19 @@ Expected<DriftReport> driftReport(workspace::Workspace &ws, const DriftRequest &
     report.version = v.ref();
     report.referenceRows = reference.rowCount();
     report.reference = QStringLiteral("the %1 training rows of %2 (%3)").arg(QLocale().toString(reference.rowCount()), dataset.ref(), v.ref());
+    // The training dataset's rules, when the workspace keeps them where the deploy gate looks (rules/DATASET.yaml).
+    std::optional<data::RuleSet> rules;
+    if (const QString path = ws.root() + QStringLiteral("/rules/") + dataset.record.name + QStringLiteral(".yaml"); QFileInfo::exists(path)) {
+        auto loaded = data::loadRules(path);
+        if (!loaded)
+            return loaded.error();
+        for (data::ColumnRules &c : loaded->columns)
+            c.required = false;   // a column the model does not read is not the traffic's fault
+        rules = std::move(*loaded);
+        report.rules = QStringLiteral("rules/") + dataset.record.name + QStringLiteral(".yaml");
+    }
+    const QString rulesStamp = rules ? QString::number(QFileInfo(ws.root() + QLatin1Char('/') + report.rules).lastModified().toMSecsSinceEpoch())
+                                     : QString();
 
     // The windows.
     reportProgress(feedback, 1, 3, QStringLiteral("log"));
@@ -258,7 +274,7 @@ Expected<DriftReport> driftReport(workspace::Workspace &ws, const DriftRequest &
         window.versions = slice.versions;
         window.predictions = qint64(predictions.size());
         const bool closed = wi + 1 < windows->size();
-        const QString key = cacheKey(v.ref(), request.bins, slice);
+        const QString key = cacheKey(v.ref(), request.bins, slice) + (rules ? QStringLiteral("|rules:") + rulesStamp : QString());
         const auto velocityOf = [&](FeatureDrift &f) {
             const auto it = previous.find(f.feature);
             if (it != previous.end())
@@ -275,6 +291,7 @@ Expected<DriftReport> driftReport(workspace::Workspace &ws, const DriftRequest &
                 f.level = data::driftLevel(f.score, f.diff.driftStatistic());
                 f.missingShare = o.value(QStringLiteral("missing_share")).toDouble();
                 f.unseenCategories = o.value(QStringLiteral("unseen_categories")).toInteger();
+                f.outOfRules = o.value(QStringLiteral("out_of_rules")).toInteger();
                 velocityOf(f);
                 window.features.push_back(std::move(f));
             }
@@ -289,6 +306,11 @@ Expected<DriftReport> driftReport(workspace::Workspace &ws, const DriftRequest &
         auto diff = data::diffTables(reference, *current, {QString(), request.bins}, feedback);
         if (!diff)
             return diff.error();
+        std::map<QString, qint64> outOfRules;
+        if (rules)
+            for (const data::Violation &violation : data::validateTable(*current, *rules).violations)
+                if (violation.rule == u"min" || violation.rule == u"max" || violation.rule == u"allowed" || violation.rule == u"regex")
+                    outOfRules[violation.column] += violation.count;
         for (const data::ColumnDiff &c : diff->columns) {
             FeatureDrift f;
             f.feature = c.name;
@@ -300,6 +322,8 @@ Expected<DriftReport> driftReport(workspace::Workspace &ws, const DriftRequest &
                     f.missingShare = predictions.empty() ? 0.0 : double(missing[i]) / double(predictions.size());
                     f.unseenCategories = unseen[i];
                 }
+            if (const auto it = outOfRules.find(c.name); it != outOfRules.end())
+                f.outOfRules = it->second;
             velocityOf(f);
             window.features.push_back(std::move(f));
         }
@@ -310,6 +334,7 @@ Expected<DriftReport> driftReport(workspace::Workspace &ws, const DriftRequest &
                 o.insert(QStringLiteral("feature"), f.feature);
                 o.insert(QStringLiteral("missing_share"), f.missingShare);
                 o.insert(QStringLiteral("unseen_categories"), f.unseenCategories);
+                o.insert(QStringLiteral("out_of_rules"), f.outOfRules);
                 entry.append(o);
             }
             nextCache.insert(key, entry);

@@ -46,6 +46,7 @@ struct FeatureDrift {
     double velocity = 0;                      ///< smoothed first difference of `score` (0 in the first window)
     double missingShare = 0;                  ///< share of the window's records without a value
     qint64 unseenCategories = 0;              ///< values of a categorical input the model never saw
+    qint64 outOfRules = 0;                    ///< values outside the training dataset's rules (min, max, allowed, regex)
 };
 
 struct DriftWindow {
@@ -60,6 +61,7 @@ struct DriftReport {
     QString deployment, version;              ///< the version whose reference is used (the one served now)
     QString reference;                        ///< e.g. "the 23,443 training rows of adult_train@v2"
     qint64 referenceRows = 0;
+    QString rules;                            ///< the rule file values were checked against (rules/DATASET.yaml), if any
     std::vector<DriftWindow> windows;
 
     QJsonObject toJson() const;

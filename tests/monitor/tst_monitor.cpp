@@ -14,6 +14,7 @@
 #include "workspace/datasets.h"
 #include "workspace/workspace.h"
 
+#include <QDir>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QTemporaryDir>
@@ -125,6 +126,32 @@ private slots:
         QCOMPARE(feature(w[0], "depth")->missingShare, 0.001);
         QCOMPARE(feature(w[0], "cut")->unseenCategories, qint64(1));
         QCOMPARE(feature(w[1], "cut")->unseenCategories, qint64(0));
+
+        // Values out of the training dataset's rules (rules/diamonds.yaml, as the deploy gate reads them): carat above
+        // 2.5 or a cut outside the list, counted here from the logged inputs; the cache does not hide the new rules.
+        QDir(m_ws).mkpath(S("rules"));
+        writeFile(m_ws + S("/rules/diamonds.yaml"),
+                  "columns:\n  carat: {max: 2.5}\n  cut: {allowed: [Fair, Good, Very Good, Premium, Ideal]}\n  nosuch: {min: 0}\n");
+        {
+            auto logged = serve::readPredictionLog(serve::predictionLogDir(m_ws, S("price")));
+            QVERIFY(logged);
+            auto withRules = monitor::driftReport(**ws, request);
+            QVERIFY2(withRules, qPrintable(withRules.message()));
+            QCOMPARE(withRules->rules, S("rules/diamonds.yaml"));
+            for (int wi = 0; wi < 4; ++wi) {
+                qint64 carat = 0, cut = 0;
+                for (int i = wi * 1000; i < (wi + 1) * 1000; ++i) {
+                    const QJsonObject in = (*logged)[size_t(i)].prediction.value(S("inputs")).toObject();
+                    carat += in.value(S("carat")).toDouble() > 2.5 ? 1 : 0;
+                    cut += in.value(S("cut")).isString() && in.value(S("cut")).toString() == u"Astonishing" ? 1 : 0;
+                }
+                QCOMPARE(feature(withRules->windows[size_t(wi)], "carat")->outOfRules, carat);
+                QCOMPARE(feature(withRules->windows[size_t(wi)], "cut")->outOfRules, cut);
+                QCOMPARE(feature(withRules->windows[size_t(wi)], "depth")->outOfRules, qint64(0));
+                QVERIFY(wi < 2 || carat > 10);
+            }
+            QVERIFY(QFile::remove(m_ws + S("/rules/diamonds.yaml")));
+        }
 
         // Time windows: all 4,000 predictions fall on one day, in two hours.
         request.window = S("day");
