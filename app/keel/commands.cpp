@@ -145,7 +145,7 @@ const std::vector<Command> &commands()
     static const std::vector<Command> all = [] {
         std::vector<Command> v;
         for (auto part : {workspaceCommands(), dataCommands(), trainCommands(), sweepCommands(), explainCommands(), predictCommands(),
-                          modelCommands(), deployCommands(), serveCommands(), monitorCommands(), storeCommands()})
+                          modelCommands(), deployCommands(), serveCommands(), monitorCommands(), pipelineCommands(), storeCommands()})
             v.insert(v.end(), part.begin(), part.end());
         return v;
     }();

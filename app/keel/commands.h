@@ -88,6 +88,7 @@ std::vector<Command> modelCommands();
 std::vector<Command> deployCommands();
 std::vector<Command> serveCommands();
 std::vector<Command> monitorCommands();
+std::vector<Command> pipelineCommands();
 
 /// Makes SIGINT and SIGTERM cancel `feedback` (the running core call then stops cleanly and records its state);
 /// a second signal ends the process at once. `feedback` must outlive the command.

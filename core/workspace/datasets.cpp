@@ -563,24 +563,29 @@ Expected<ExampleWorkspace> createExampleWorkspace(const QString &dir, Feedback *
         return refreshed.error();
     out.versions.push_back(refreshed->version);
 
-    // The example training configs, versioned with the workspace like any config a user writes.
+    // The example training configs, pipeline and rules, versioned with the workspace like any a user writes.
     reportProgress(feedback, step++, steps, QStringLiteral("configs"));
     QMap<QString, QByteArray> configs;
-    const QDir configDir(source + QStringLiteral("/configs"));
-    for (const QString &f : configDir.entryList({QStringLiteral("*.yaml")}, QDir::Files, QDir::Name)) {
-        auto bytes = readFile(configDir.filePath(f));
-        if (!bytes)
-            return bytes.error();
-        configs.insert(QStringLiteral("configs/") + f, *bytes);
-        out.configs << QStringLiteral("configs/") + f;
+    QStringList others;
+    for (const char *folder : {"configs", "pipelines", "rules"}) {
+        const QString sub = QString::fromLatin1(folder);
+        const QDir dir(source + QLatin1Char('/') + sub);
+        for (const QString &f : dir.entryList({QStringLiteral("*.yaml")}, QDir::Files, QDir::Name)) {
+            auto bytes = readFile(dir.filePath(f));
+            if (!bytes)
+                return bytes.error();
+            configs.insert(sub + QLatin1Char('/') + f, *bytes);
+            (sub == u"configs" ? out.configs : others) << sub + QLatin1Char('/') + f;
+        }
     }
     if (!configs.isEmpty()) {
         auto lock = (*ws)->lock();
         if (!lock)
             return lock.error();
-        auto commit = (*ws)->commitAndAudit(configs, QStringLiteral("Add example training configs"),
+        auto commit = (*ws)->commitAndAudit(configs, QStringLiteral("Add example training configs, pipeline and rules"),
                                             QStringLiteral("configs.add"), (*ws)->root(),
-                                            QJsonObject{{QStringLiteral("configs"), QJsonArray::fromStringList(out.configs)}});
+                                            QJsonObject{{QStringLiteral("configs"), QJsonArray::fromStringList(out.configs)},
+                                                        {QStringLiteral("files"), QJsonArray::fromStringList(others)}});
         if (!commit)
             return commit.error();
     }

@@ -145,6 +145,13 @@ kill "$server"; wait "$server" 2>/dev/null || true
 step "$keel" monitor alerts
 step "$keel" deployments history bikes
 step "$keel" monitor performance bikes --window 720 --bootstrap 100
+# A pipeline: validate -> train -> gate -> register -> deploy (pipelines/income.yaml). The first run runs every stage;
+# the second finds every input unchanged and skips them all.
+cat pipelines/income.yaml
+step "$keel" run income --dry-run
+step "$keel" run income
+step "$keel" run income
+step "$keel" pipelines list
 step "$keel" runs list
 step "$keel" store stats
 step "$keel" store fsck
