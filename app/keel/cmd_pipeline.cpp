@@ -1,9 +1,13 @@
 // keel run PIPELINE, keel pipelines list: parses, calls core/pipeline, prints.
 #include "commands.h"
 
+#include "pipeline/ci.h"
 #include "pipeline/pipeline.h"
+#include "util/fileutil.h"
 #include "workspace/workspace.h"
 
+#include <QDir>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonObject>
 
@@ -31,6 +35,7 @@ int cmdRun(Context &ctx)
     r.dryRun = ctx.parser.isSet(QStringLiteral("dry-run"));
     r.force = ctx.parser.values(QStringLiteral("force"));
     r.from = ctx.parser.value(QStringLiteral("from"));
+    r.without = ctx.parser.values(QStringLiteral("without"));
     auto *ws = ctx.workspace();
     if (!ws)
         return 1;
@@ -107,6 +112,37 @@ int cmdList(Context &ctx)
     return 0;
 }
 
+int cmdCiInit(Context &ctx)
+{
+    auto *ws = ctx.workspace();
+    if (!ws)
+        return 1;
+    auto t = pipeline::ciTemplate(*ws, ctx.args().at(0));
+    if (!t)
+        return ctx.fail(t.error());
+    const QString path = ws->root() + QLatin1Char('/') + t->path;
+    if (QFileInfo::exists(path) && !ctx.parser.isSet(QStringLiteral("force")))
+        return ctx.fail(makeError(ErrorKind::Conflict, QStringLiteral("exists already (--force replaces it)"), path));
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    if (Status s = writeFileAtomic(path, t->text); !s)
+        return ctx.fail(s.error());
+    if (ctx.json()) {
+        QJsonArray jobs;
+        for (const pipeline::CiJob &j : t->jobs)
+            jobs.append(QJsonObject{{QStringLiteral("job"), j.name}, {QStringLiteral("manual"), j.manual},
+                                    {QStringLiteral("commands"), QJsonArray::fromStringList(j.commands)}});
+        ctx.printJson(QJsonObject{{QStringLiteral("path"), t->path}, {QStringLiteral("jobs"), jobs}});
+        return 0;
+    }
+    ctx.out << "wrote " << t->path << '\n';
+    for (const pipeline::CiJob &j : t->jobs) {
+        ctx.out << '\n' << j.name << (j.manual ? " (after approval)" : "") << ":\n";
+        for (const QString &c : j.commands)
+            ctx.out << "  " << c << '\n';
+    }
+    return 0;
+}
+
 } // namespace
 
 std::vector<Command> pipelineCommands()
@@ -132,10 +168,20 @@ std::vector<Command> pipelineCommands()
                      p.addOption({QStringLiteral("dry-run"), QStringLiteral("Print what would run and why; run and record nothing.")});
                      p.addOption({QStringLiteral("force"), QStringLiteral("Run this stage even when cached (repeatable)."), QStringLiteral("STAGE")});
                      p.addOption({QStringLiteral("from"), QStringLiteral("Run this stage and everything after it."), QStringLiteral("STAGE")});
+                     p.addOption({QStringLiteral("without"), QStringLiteral("Leave out this stage or kind (e.g. deploy) and what needs it (repeatable)."),
+                                  QStringLiteral("STAGE|KIND")});
                  },
                  cmdRun});
     v.push_back({{QStringLiteral("pipelines"), QStringLiteral("list")}, QString(), QStringLiteral("Pipelines and the last status of each stage"),
                  QStringLiteral("Lists pipelines/*.yaml with their stages in order and each stage's last recorded status."), 0, 0, {}, cmdList});
+    v.push_back({{QStringLiteral("ci"), QStringLiteral("init")}, QStringLiteral("github|gitlab"), QStringLiteral("Write a CI workflow that runs the pipelines"),
+                 QStringLiteral("Writes .github/workflows/keel.yml (github) or .gitlab-ci.yml (gitlab): a check job that pulls the\n"
+                                "data, validates every dataset that has rules/NAME.yaml, runs each pipeline without its deploy\n"
+                                "stages and compares each candidate alias with its model's champion; and a deploy job that runs\n"
+                                "the pipelines in full only after a person approves (GitHub: the production environment's\n"
+                                "reviewers; GitLab: a manual job). Prints the steps. --force replaces an existing file."),
+                 1, 1, [](QCommandLineParser &p) { p.addOption({QStringLiteral("force"), QStringLiteral("Replace an existing workflow file.")}); },
+                 cmdCiInit});
     return v;
 }
 

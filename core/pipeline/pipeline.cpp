@@ -538,6 +538,16 @@ Expected<RunReport> runPipeline(workspace::Workspace &ws, const RunRequest &requ
     }
     std::set<QString> forced(request.force.begin(), request.force.end());
     forced.insert(downstream.begin(), downstream.end());
+    // --without: stages named (or of a kind named) and everything that needs them.
+    std::set<QString> leftOut;
+    for (const QString &w : request.without)
+        if (!p->find(w) && !stageKinds().contains(w))
+            return makeError(ErrorKind::InvalidInput, QStringLiteral("'%1' is neither a stage of %2 nor a stage kind").arg(w, request.pipeline), {}, -1,
+                             QStringLiteral("without"));
+    for (const Stage &s : p->stages)
+        if (request.without.contains(s.name) || request.without.contains(s.kind)
+            || std::any_of(s.needs.begin(), s.needs.end(), [&](const QString &n) { return leftOut.count(n) > 0; }))
+            leftOut.insert(s.name);
     auto store = ws.tracking();
     if (!store)
         return store.error();
@@ -611,7 +621,10 @@ Expected<RunReport> runPipeline(workspace::Workspace &ws, const RunRequest &requ
             else if (status[n] == u"would run")
                 pendingUpstream = n;
         }
-        if (!blocker.isEmpty()) {
+        if (leftOut.count(s.name)) {
+            r.status = QStringLiteral("left out");
+            r.reason = request.without.contains(s.name) || request.without.contains(s.kind) ? QStringLiteral("--without") : QStringLiteral("it needs a stage left out");
+        } else if (!blocker.isEmpty()) {
             r.status = QStringLiteral("blocked");
             r.reason = QStringLiteral("%1 did not succeed").arg(blocker);
         } else if (!pendingUpstream.isEmpty()) {

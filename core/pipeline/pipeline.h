@@ -64,11 +64,12 @@ struct RunRequest {
     bool dryRun = false;           ///< say what would run and why; run nothing, record nothing
     QStringList force;             ///< stages to run even when cached
     QString from;                  ///< run this stage and everything after it even when cached
+    QStringList without;           ///< stages (or kinds, e.g. "deploy") to leave out, with everything that needs them
 };
 
 struct StageResult {
     QString stage, kind;
-    /// ran, cached, failed, blocked (an upstream stage failed); with dryRun: would run, would skip
+    /// ran, cached, failed, blocked (an upstream stage failed), left out (--without); with dryRun: would run, would skip
     QString status;
     QString reason;                ///< why it ran or was skipped, e.g. "no earlier run on these inputs", "forced"
     QString key;                   ///< cache key (empty when it cannot be known before an upstream stage runs)

@@ -8,6 +8,8 @@
 
 #include <QJsonArray>
 #include <QJsonObject>
+#include <QFileInfo>
+#include <QProcess>
 #include <QTemporaryDir>
 
 using namespace clitest;
@@ -166,6 +168,57 @@ private slots:
         QFile note(m_ws + S("/note.txt"));
         QVERIFY(note.open(QIODevice::ReadOnly));
         QCOMPARE(QString::fromUtf8(note.readAll()), stages.at(0).toObject().value(S("outputs")).toObject().value(S("run")).toString());
+        QVERIFY(QFile::remove(m_ws + S("/pipelines/notify.yaml")));
+    }
+
+    // `keel ci init github` writes a workflow whose steps are keel commands; run in order in a fresh clone of the
+    // workspace (what a CI runner checks out), every step succeeds and the approved deploy job deploys the candidate.
+    void ciTemplateStepsRun()
+    {
+        const QString remote = m_dir.filePath(S("remote"));
+        RUN_OK(clitest::keel({S("models"), S("alias"), S("income@v1"), S("champion"), S("-m"), S("the first one")}, m_ws));
+        RUN_OK(clitest::keel({S("remote"), S("add"), S("origin"), remote}, m_ws));
+        RUN_OK(clitest::keel({S("push")}, m_ws));
+        const QJsonObject ci = keelJson({S("ci"), S("init"), S("github")}, m_ws).object();
+        QCOMPARE(ci.value(S("path")).toString(), S(".github/workflows/keel.yml"));
+        QFile workflow(m_ws + S("/.github/workflows/keel.yml"));
+        QVERIFY(workflow.open(QIODevice::ReadOnly));
+        const QByteArray text = workflow.readAll();
+        QVERIFY(text.contains("environment: production"));
+        // The run lines of the file, in order, as a CI runner would execute them.
+        QStringList commands;
+        for (const QByteArray &line : text.split('\n'))
+            if (line.trimmed().startsWith("- run: "))
+                commands << QJsonDocument::fromJson("[" + line.trimmed().mid(7) + "]").array().at(0).toString();
+        QVERIFY2(commands.size() >= 6, text.constData());
+        QCOMPARE(commands.front(), S("keel pull"));
+        QVERIFY(commands.contains(S("keel data validate adult_train --rules rules/adult_train.yaml")));
+        QVERIFY(commands.contains(S("keel run income --without deploy")));
+        QVERIFY(commands.contains(S("keel models compare income@champion income@candidate")));
+        QCOMPARE(commands.back(), S("keel run income"));
+        // A clean checkout.
+        const QString checkout = m_dir.filePath(S("checkout"));
+        RUN_OK(clitest::keel({S("clone"), remote, checkout}, m_dir.path()));
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(S("PATH"), QFileInfo(S(KEEL_BINARY)).absolutePath() + QLatin1Char(':') + env.value(S("PATH")));
+        for (const QString &c : commands) {
+            QProcess sh;
+            sh.setProcessEnvironment(env);
+            sh.setWorkingDirectory(checkout);
+            sh.start(S("/bin/sh"), {S("-c"), c});
+            QVERIFY(sh.waitForFinished(300000));
+            QVERIFY2(sh.exitStatus() == QProcess::NormalExit && sh.exitCode() == 0,
+                     qPrintable(c + S(": ") + QString::fromUtf8(sh.readAllStandardError() + sh.readAllStandardOutput())));
+        }
+        // The approved job deployed the candidate the check job registered.
+        const QJsonObject models = keelJson({S("models"), S("show"), S("income@candidate")}, checkout).object();
+        const QString candidate = models.value(S("ref")).toString();
+        QVERIFY2(!candidate.isEmpty(), qPrintable(QString::fromUtf8(QJsonDocument(models).toJson())));
+        QCOMPARE(keelJson({S("deployments"), S("list")}, checkout).array().at(0).toObject().value(S("model")).toObject().value(S("version")).toString(),
+                 candidate);
+        QCOMPARE(clitest::keel({S("ci"), S("init"), S("github")}, m_ws).code, 1);   // exists already
+        const Result unknown = clitest::keel({S("ci"), S("init"), S("jenkins")}, m_ws);
+        QVERIFY2(unknown.code == 1 && unknown.err.contains("(github, gitlab)"), unknown.err.constData());
     }
 
     void malformedPipelines_data()
