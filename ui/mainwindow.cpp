@@ -6,6 +6,7 @@
 #include "emptystate.h"
 #include "deploymentsarea.h"
 #include "monitoringarea.h"
+#include "pipelinesarea.h"
 #include "experimentsarea.h"
 #include "explainarea.h"
 #include "modelsarea.h"
@@ -65,6 +66,7 @@ const AreaInfo kAreas[MainWindow::AreaCount] = {
     {"Datasets", "", ""},
     {"Experiments", "", ""},
     {"Models", "", ""},
+    {"Pipelines", "", ""},
     {"Deployments", "", ""},
     {"Monitoring", "", ""},
     {"Audit", "", ""},
@@ -107,6 +109,7 @@ MainWindow::MainWindow(bool useSettings, QWidget *parent)
       m_areas(new QStackedWidget(this)), m_datasets(new DatasetsArea(m_tasks, this)),
       m_experiments(new ExperimentsArea(m_tasks, this)), m_models(new ModelsArea(m_tasks, this)), m_audit(new AuditView(m_tasks, this)),
       m_deployments(new DeploymentsArea(m_tasks, this)), m_monitoring(new MonitoringArea(m_tasks, this)),
+      m_pipelines(new PipelinesArea(m_tasks, this)),
       m_taskDock(new QDockWidget(QStringLiteral("Tasks"), this)), m_taskWidget(new TaskDockWidget(m_tasks, m_taskDock)),
       m_taskCount(new QLabel(this)), m_workspaceLabel(new QLabel(this))
 {
@@ -149,6 +152,8 @@ MainWindow::MainWindow(bool useSettings, QWidget *parent)
     connect(m_models, &ModelsArea::statusMessage, this, [this](const QString &t) { statusBar()->showMessage(t, 10000); });
     connect(m_deployments, &DeploymentsArea::statusMessage, this, [this](const QString &t) { statusBar()->showMessage(t, 10000); });
     connect(m_monitoring, &MonitoringArea::statusMessage, this, [this](const QString &t) { statusBar()->showMessage(t, 10000); });
+    connect(m_pipelines, &PipelinesArea::statusMessage, this, [this](const QString &t) { statusBar()->showMessage(t, 10000); });
+    connect(m_pipelines, &PipelinesArea::runFinished, m_audit, [this] { m_audit->refresh(); });
     connect(m_deployments, &DeploymentsArea::changeFinished, m_audit, [this](bool ok) {
         if (ok)
             m_audit->refresh();
@@ -209,6 +214,8 @@ void MainWindow::buildAreas()
             page = m_deployments;
         } else if (a == Monitoring) {
             page = m_monitoring;
+        } else if (a == Pipelines) {
+            page = m_pipelines;
         } else {
             m_empty[a] = new EmptyState(QLatin1String(kAreas[a].title), QLatin1String(kAreas[a].text), this);
             page = m_empty[a];
@@ -400,6 +407,7 @@ void MainWindow::openWorkspace(const QString &dir)
             m_models->setWorkspaceRoot(m_root);
             m_deployments->setWorkspaceRoot(m_root);
             m_monitoring->setWorkspaceRoot(m_root);
+            m_pipelines->setWorkspaceRoot(m_root);
             m_audit->setWorkspace(m_root);
             addRecent(m_root);
             updateTitle();
@@ -454,6 +462,7 @@ void MainWindow::closeWorkspace()
     m_models->setWorkspaceRoot({});
     m_deployments->setWorkspaceRoot({});
     m_monitoring->setWorkspaceRoot({});
+    m_pipelines->setWorkspaceRoot({});
     m_audit->setWorkspace({});
     updateTitle();
 }

@@ -1,6 +1,6 @@
 #pragma once
 // The workbench's main window: a navigator over the product's areas (Datasets, Experiments, Models,
-// Deployments, Monitoring, Audit), the task dock, menus with standard shortcuts, recent workspaces, drag and drop
+// Pipelines, Deployments, Monitoring, Audit), the task dock, menus with standard shortcuts, recent workspaces, drag and drop
 // of data files, and window/dock/splitter state kept across restarts.
 
 #include "theme.h"
@@ -22,6 +22,7 @@ namespace keel::ui {
 class AuditView;
 class DeploymentsArea;
 class MonitoringArea;
+class PipelinesArea;
 class DatasetsArea;
 class ExplainArea;
 class ModelsArea;
@@ -35,7 +36,7 @@ class TaskManager;
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
-    enum Area { Datasets, Experiments, Models, Deployments, Monitoring, Audit, AreaCount };
+    enum Area { Datasets, Experiments, Models, Pipelines, Deployments, Monitoring, Audit, AreaCount };
 
     /// With `useSettings` false the window neither restores nor saves QSettings (screenshots, tests).
     explicit MainWindow(bool useSettings = true, QWidget *parent = nullptr);
@@ -70,6 +71,7 @@ public:
     AuditView *audit() const { return m_audit; }
     DeploymentsArea *deployments() const { return m_deployments; }
     MonitoringArea *monitoring() const { return m_monitoring; }
+    PipelinesArea *pipelines() const { return m_pipelines; }
     QDockWidget *taskDock() const { return m_taskDock; }
     /// The empty-state page of an area that later releases fill (nullptr for Datasets, Experiments and Audit).
     EmptyState *emptyState(Area area) const;
@@ -115,6 +117,7 @@ private:
     AuditView *m_audit;
     DeploymentsArea *m_deployments;
     MonitoringArea *m_monitoring;
+    PipelinesArea *m_pipelines;
     EmptyState *m_empty[AreaCount] = {};
     QDockWidget *m_taskDock;
     TaskDockWidget *m_taskWidget;

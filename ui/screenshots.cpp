@@ -6,6 +6,7 @@
 #include "datatablewidget.h"
 #include "deploymentsarea.h"
 #include "monitoringarea.h"
+#include "pipelinesarea.h"
 #include "diffview.h"
 #include "experimentsarea.h"
 #include "explainarea.h"
@@ -587,6 +588,23 @@ Status renderScreenshots(const QString &outDir, const QString &examplesDir, QStr
         serve.terminate();
         serve.waitForFinished(5000);
         if (!st)
+            return st;
+    }
+
+    // Pipelines: the example's income pipeline run from the area (every stage runs), then shown current.
+    {
+        window.showArea(MainWindow::Pipelines);
+        PipelinesArea *pipes = window.pipelines();
+        pipes->refresh();
+        if (!settle(tasks, [&] { return pipes->snapshot().pipeline.has_value(); }))
+            return fail(QStringLiteral("read the pipelines"));
+        bool done = false, ok = false;
+        QObject::connect(pipes, &PipelinesArea::runFinished, pipes, [&](bool success) { done = true; ok = success; }, Qt::SingleShotConnection);
+        pipes->run(false);
+        if (!settle(tasks, [&] { return done && !pipes->isBusy(); }) || !ok)
+            return fail(QStringLiteral("run the income pipeline"));
+        settle(tasks);
+        if (Status st = save(&window, QStringLiteral("pipelines.png")); !st)
             return st;
     }
 

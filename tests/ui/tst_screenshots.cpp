@@ -64,7 +64,7 @@ void TestScreenshots::rendersEveryView()
                                   QStringLiteral("experiments-multiclass-evaluation-1280x720.png"),
                                   QStringLiteral("monitoring-drift.png"), QStringLiteral("monitoring-velocity.png"),
                                   QStringLiteral("monitoring-performance.png"), QStringLiteral("monitoring-alerts.png"),
-                                  QStringLiteral("monitoring-dark-performance.png")};
+                                  QStringLiteral("monitoring-dark-performance.png"), QStringLiteral("pipelines.png")};
     QCOMPARE(files.size(), expected.size());
     std::map<QString, double> luminance;
     for (const QString &name : expected) {
