@@ -3,6 +3,8 @@
 
 #include "store/objectstore.h"
 #include "tracking/trackingstore.h"
+#include "util/fileutil.h"
+#include "workspace/audittrail.h"
 #include "workspace/datasets.h"
 #include "workspace/gitrepo.h"
 #include "workspace/workspace.h"
@@ -11,6 +13,8 @@
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonObject>
+
+#include <cstdio>
 
 namespace keel::cli {
 
@@ -159,6 +163,63 @@ int cmdTag(Context &ctx)
     return 0;
 }
 
+int cmdAuditVerify(Context &ctx)
+{
+    auto *ws = ctx.workspace();
+    if (!ws)
+        return 1;
+    auto v = workspace::verifyAudit(*ws);
+    if (!v)
+        return ctx.fail(v.error());
+    if (ctx.json()) {
+        ctx.printJson(QJsonObject{{QStringLiteral("ok"), v->ok}, {QStringLiteral("events"), v->events}, {QStringLiteral("unsealed"), v->unsealed},
+                                  {QStringLiteral("anchors"), v->anchors}, {QStringLiteral("foreign_anchors"), v->foreignAnchors},
+                                  {QStringLiteral("broken_event"), v->brokenEvent}, {QStringLiteral("broken_commit"), v->brokenCommit},
+                                  {QStringLiteral("problem"), v->problem}});
+    } else if (v->ok) {
+        ctx.out << "audit trail intact: " << v->events << " events in an unbroken hash chain, matching the heads recorded in "
+                << v->anchors << " commits";
+        if (v->foreignAnchors)
+            ctx.out << " (" << v->foreignAnchors << " heads from another workspace's trail not checked)";
+        if (v->unsealed)
+            ctx.out << "; " << v->unsealed << " newest events not sealed yet (the next write seals them)";
+        ctx.out << '\n';
+    } else {
+        ctx.err << "keel: audit trail BROKEN: " << v->problem << '\n';
+    }
+    return v->ok ? 0 : 1;
+}
+
+int cmdAuditExport(Context &ctx)
+{
+    const QString out = ctx.parser.value(QStringLiteral("o"));
+    if (out.isEmpty())
+        return ctx.usage(QStringLiteral("give -o FILE (or -o - for standard output)"));
+    QDateTime since;
+    if (ctx.parser.isSet(QStringLiteral("since"))) {
+        since = QDateTime::fromString(ctx.parser.value(QStringLiteral("since")), Qt::ISODateWithMs);
+        if (!since.isValid())
+            return ctx.usage(QStringLiteral("--since must be an ISO 8601 time such as 2026-12-01T00:00:00Z"));
+    }
+    auto *ws = ctx.workspace();
+    if (!ws)
+        return 1;
+    auto bytes = workspace::exportAudit(*ws, since);
+    if (!bytes)
+        return ctx.fail(bytes.error());
+    if (out == u"-") {
+        ctx.out.flush();
+        std::fwrite(bytes->constData(), 1, size_t(bytes->size()), stdout);
+        return 0;
+    }
+    OutputPolicy policy;
+    policy.overwrite = ctx.parser.isSet(QStringLiteral("force"));
+    if (Status s = writeUserFile(ctx.path(out), *bytes, policy); !s)
+        return ctx.fail(s.error());
+    ctx.err << "keel: wrote " << bytes->count('\n') << " events to " << out << '\n';
+    return 0;
+}
+
 int cmdAudit(Context &ctx)
 {
     auto *ws = ctx.workspace();
@@ -248,6 +309,21 @@ std::vector<Command> workspaceCommands()
                                   QStringLiteral("count")});
                  },
                  cmdAudit});
+    v.push_back({{QStringLiteral("audit"), QStringLiteral("verify")}, QString(), QStringLiteral("Check that no audit event was edited, deleted or reordered"),
+                 QStringLiteral("Recomputes the audit trail's hash chain (each event's SHA-256 covers its content and the previous\n"
+                                "event's hash) and checks it against the chain head every commit recorded in audit.head. Names the\n"
+                                "first broken link; exit 1 when the trail was altered."),
+                 0, 0, {}, cmdAuditVerify});
+    v.push_back({{QStringLiteral("audit"), QStringLiteral("export")}, QString(), QStringLiteral("Write the audit trail as JSON Lines, with hashes"),
+                 QStringLiteral("Writes every audit event (from --since) oldest first, one JSON object per line: id, time, user, action,\n"
+                                "subject, detail, commit, prev_hash, hash — for a records system, which can recompute the chain."),
+                 0, 0,
+                 [](QCommandLineParser &p) {
+                     p.addOption({QStringLiteral("o"), QStringLiteral("Output file, or - for standard output."), QStringLiteral("FILE")});
+                     p.addOption({QStringLiteral("since"), QStringLiteral("Only events at or after this time (ISO 8601)."), QStringLiteral("time")});
+                     p.addOption({QStringLiteral("force"), QStringLiteral("Replace an existing file.")});
+                 },
+                 cmdAuditExport});
     return v;
 }
 

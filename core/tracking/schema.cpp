@@ -86,6 +86,11 @@ std::vector<Migration> trackingMigrations(SqlDialect dialect)
     return {
         Migration{1, QStringLiteral("experiments, runs, params, metrics, tags, artifacts, lineage, audit events"),
                   version1(dialect)},
+        // The audit trail as a hash chain: each event's SHA-256 covers its content and the previous event's hash
+        // (tracking/trackingstore.h, auditHash); events written before are sealed by the next write, in id order.
+        Migration{2, QStringLiteral("audit events form a hash chain"),
+                  {QStringLiteral("ALTER TABLE audit_events ADD COLUMN prev_hash TEXT"), QStringLiteral("ALTER TABLE audit_events ADD COLUMN hash TEXT"),
+                   QStringLiteral("CREATE TABLE audit_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")}},
     };
 }
 

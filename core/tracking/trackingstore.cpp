@@ -9,6 +9,8 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QHash>
+#include <QCryptographicHash>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -473,6 +475,130 @@ Status TrackingStore::requireRun(const QString &runId, const QString &purpose) c
 
 // ---- audit events ----
 
+QString auditHash(const StoredAuditEvent &e)
+{
+    const QJsonArray fields{e.prevHash, QString::number(e.id), e.time, e.user, e.action, e.subject, e.detail, e.commit};
+    const QByteArray bytes = QJsonDocument(fields).toJson(QJsonDocument::Compact);
+    return QString::fromLatin1(QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex());
+}
+
+namespace {
+
+StoredAuditEvent storedFrom(const QSqlQuery &q)
+{
+    StoredAuditEvent e;
+    e.id = q.value(0).toLongLong();
+    e.time = q.value(1).toString();
+    e.user = q.value(2).toString();
+    e.action = q.value(3).toString();
+    e.subject = q.value(4).toString();
+    e.detail = q.value(5).toString();
+    e.commit = q.value(6).toString();
+    e.prevHash = q.value(7).toString();
+    e.hash = q.value(8).toString();
+    return e;
+}
+
+const char *const kStoredColumns = "id, time, user_name, action, subject, detail, commit_id, prev_hash, hash";
+
+} // namespace
+
+Status TrackingStore::sealAuditEvents(const QString &purpose)
+{
+    // The chain's identity, made when it starts.
+    QSqlQuery chain(m_db);
+    chain.prepare(QStringLiteral("SELECT value FROM audit_meta WHERE name = 'chain'"));
+    if (Status s = exec(chain, purpose); !s)
+        return s;
+    if (!chain.next()) {
+        QSqlQuery make(m_db);
+        make.prepare(QStringLiteral("INSERT INTO audit_meta (name, value) VALUES ('chain', ?)"));
+        make.addBindValue(QUuid::createUuid().toString(QUuid::WithoutBraces));
+        if (Status s = exec(make, purpose); !s)
+            return s;
+    }
+    chain.finish();
+    QSqlQuery last(m_db);
+    last.prepare(QStringLiteral("SELECT hash FROM audit_events WHERE hash IS NOT NULL AND hash <> '' ORDER BY id DESC LIMIT 1"));
+    if (Status s = exec(last, purpose); !s)
+        return s;
+    QString prev = last.next() ? last.value(0).toString() : QString();
+    last.finish();
+    QSqlQuery pending(m_db);
+    pending.prepare(QStringLiteral("SELECT %1 FROM audit_events WHERE hash IS NULL OR hash = '' ORDER BY id").arg(QLatin1String(kStoredColumns)));
+    if (Status s = exec(pending, purpose); !s)
+        return s;
+    std::vector<StoredAuditEvent> open;
+    while (pending.next())
+        open.push_back(storedFrom(pending));
+    pending.finish();
+    for (StoredAuditEvent &e : open) {
+        e.prevHash = prev;
+        e.hash = auditHash(e);
+        QSqlQuery seal(m_db);
+        seal.prepare(QStringLiteral("UPDATE audit_events SET prev_hash = ?, hash = ? WHERE id = ?"));
+        seal.addBindValue(e.prevHash);
+        seal.addBindValue(e.hash);
+        seal.addBindValue(e.id);
+        if (Status s = exec(seal, purpose); !s)
+            return s;
+        prev = e.hash;
+    }
+    return Status::ok();
+}
+
+Expected<std::vector<StoredAuditEvent>> TrackingStore::auditChain() const
+{
+    QSqlQuery query(m_db);
+    query.setForwardOnly(true);
+    query.prepare(QStringLiteral("SELECT %1 FROM audit_events ORDER BY id").arg(QLatin1String(kStoredColumns)));
+    if (Status s = exec(query, QStringLiteral("reading the audit chain")); !s)
+        return s;
+    std::vector<StoredAuditEvent> out;
+    while (query.next())
+        out.push_back(storedFrom(query));
+    return out;
+}
+
+Expected<QString> TrackingStore::auditChainId() const
+{
+    QSqlQuery q(m_db);
+    q.prepare(QStringLiteral("SELECT value FROM audit_meta WHERE name = 'chain'"));
+    if (Status s = exec(q, QStringLiteral("reading the audit chain's id")); !s)
+        return s;
+    return q.next() ? q.value(0).toString() : QString();
+}
+
+Expected<AuditHead> TrackingStore::auditHead()
+{
+    AuditHead head;
+    const QString purpose = QStringLiteral("reading the audit chain's head");
+    Status s = inTransaction(purpose, [&]() -> Status {
+        QSqlQuery any(m_db);
+        any.prepare(QStringLiteral("SELECT COUNT(*) FROM audit_events"));
+        if (Status e = exec(any, purpose); !e)
+            return e;
+        if (!any.next() || any.value(0).toLongLong() == 0)
+            return Status::ok();
+        any.finish();
+        if (Status e = sealAuditEvents(purpose); !e)
+            return e;
+        QSqlQuery q(m_db);
+        q.prepare(QStringLiteral("SELECT id, hash, (SELECT value FROM audit_meta WHERE name = 'chain') FROM audit_events ORDER BY id DESC LIMIT 1"));
+        if (Status e = exec(q, purpose); !e)
+            return e;
+        if (q.next()) {
+            head.id = q.value(0).toLongLong();
+            head.hash = q.value(1).toString();
+            head.chain = q.value(2).toString();
+        }
+        return Status::ok();
+    });
+    if (!s)
+        return s;
+    return head;
+}
+
 Expected<qint64> TrackingStore::addAuditEvent(const AuditEvent &event)
 {
     if (event.action.isEmpty())
@@ -480,6 +606,8 @@ Expected<qint64> TrackingStore::addAuditEvent(const AuditEvent &event)
     const QString purpose = QStringLiteral("adding audit event '") + event.action + QLatin1Char('\'');
     qint64 id = 0;
     Status s = inTransaction(purpose, [&]() -> Status {
+        if (Status e = sealAuditEvents(purpose); !e)
+            return e;
         QSqlQuery query(m_db);
         query.prepare(QStringLiteral("INSERT INTO audit_events (time, user_name, action, subject, detail, commit_id)"
                                      " VALUES (?, ?, ?, ?, ?, ?) RETURNING id"));
@@ -495,7 +623,7 @@ Expected<qint64> TrackingStore::addAuditEvent(const AuditEvent &event)
             return sqlError(query, purpose + QStringLiteral(" (reading the new id)"));
         id = query.value(0).toLongLong();
         query.finish();
-        return Status::ok();
+        return sealAuditEvents(purpose);   // the new event joins the chain in the same transaction
     });
     if (!s)
         return s;

@@ -32,6 +32,26 @@ struct AuditEvent {
     QString subject;      ///< What was acted on, e.g. "model:churn@v3".
     QJsonObject detail;   ///< Free-form details, stored as compact JSON text.
     QString commit;       ///< Workspace git commit the action produced, if any.
+    QString prevHash;     ///< The previous event's hash ("" for the first); set by the store.
+    QString hash;         ///< auditHash() of this event; set by the store (empty until sealed).
+};
+
+/// An audit event as stored: the texts the chain's hash covers, byte for byte.
+struct StoredAuditEvent {
+    qint64 id = 0;
+    QString time, user, action, subject, detail, commit;   ///< as stored (time: ISO 8601 UTC with milliseconds)
+    QString prevHash, hash;                                 ///< empty when not sealed yet
+};
+
+/// The hash that chains an audit event: SHA-256 (hex) of the compact JSON array
+/// [prevHash, id, time, user, action, subject, detail, commit] of the stored texts.
+QString auditHash(const StoredAuditEvent &event);
+
+/// The newest sealed event: the chain's identity (a random id made when the chain starts), the event id and hash.
+struct AuditHead {
+    QString chain;
+    qint64 id = 0;
+    QString hash;
 };
 
 /// Life-cycle state of a run.
@@ -124,6 +144,12 @@ public:
 
     /// True when an event with this action names this workspace commit.
     Expected<bool> hasAuditEventFor(const QString &action, const QString &commit) const;
+    /// Every audit event in id order as stored — what a verifier recomputes the chain from.
+    Expected<std::vector<StoredAuditEvent>> auditChain() const;
+    /// The chain's identity ("" before the first event is sealed). Read-only.
+    Expected<QString> auditChainId() const;
+    /// The chain's head (seals events written before the chain existed first). Empty chain id: no events yet.
+    Expected<AuditHead> auditHead();
 
     /// Id of the experiment with this name, creating it if needed. Safe against concurrent creators.
     Expected<qint64> ensureExperiment(const QString &name);
@@ -194,6 +220,8 @@ private:
     Status inTransaction(const QString &purpose, const std::function<Status()> &body);
     Expected<qint64> experimentIdInTransaction(const QString &name);
     Status requireRun(const QString &runId, const QString &purpose) const;
+    /// Hashes every unsealed audit event into the chain, in id order (inside the caller's transaction).
+    Status sealAuditEvents(const QString &purpose);
 
     QString m_path;
     QString m_connectionName;

@@ -105,6 +105,16 @@ Expected<Workspace::Lock> Workspace::lockForGc(const std::function<void()> &wait
     return Lock::take(keelDir() + QStringLiteral("/gc.lock"), LOCK_EX, waiting);
 }
 
+QByteArray auditHeadText(const tracking::AuditHead &head)
+{
+    return QStringLiteral("# The audit trail's head when this commit was made (keel audit verify checks the trail against it).\n"
+                          "chain %1\nevent %2\nhash %3\n")
+        .arg(head.chain)
+        .arg(head.id)
+        .arg(head.hash)
+        .toUtf8();
+}
+
 Expected<QString> Workspace::commitAndAudit(const QMap<QString, QByteArray> &files, const QString &message,
                                             const QString &action, const QString &subject, QJsonObject detail)
 {
@@ -112,11 +122,18 @@ Expected<QString> Workspace::commitAndAudit(const QMap<QString, QByteArray> &fil
     auto t = tracking();
     if (!t)
         return t.error();
-    auto commit = m_git->commitFiles(files, message);
+    // The audit chain's head goes into every commit, so an edit of keel.db is caught against git (keel audit verify).
+    auto head = (*t)->auditHead();
+    if (!head)
+        return head.error();
+    QMap<QString, QByteArray> withHead = files;
+    if (!head->chain.isEmpty())
+        withHead.insert(QString::fromLatin1(kAuditHeadFile), auditHeadText(*head));
+    auto commit = m_git->commitFiles(withHead, message);
     if (!commit)
         return commit.error();
     if (Status s = audit(action, subject, detail, *commit); !s) {
-        if (Status undone = m_git->undoCommit(*commit, files.keys()); !undone)
+        if (Status undone = m_git->undoCommit(*commit, withHead.keys()); !undone)
             return makeError(s.error().kind,
                              s.error().toString()
                                  + QStringLiteral(" (commit %1 could not be undone: %2; the next run of the same "

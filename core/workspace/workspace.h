@@ -13,9 +13,14 @@
 #include <vector>
 
 namespace keel::store { class ObjectStore; }
-namespace keel::tracking { class TrackingStore; }
+namespace keel::tracking { class TrackingStore; struct AuditHead; }
 
 namespace keel::workspace {
+
+/// The versioned file that records the audit chain's head at each commit.
+inline constexpr char kAuditHeadFile[] = "audit.head";
+/// Its text for `head`.
+QByteArray auditHeadText(const tracking::AuditHead &head);
 
 class GitRepo;
 
