@@ -311,7 +311,7 @@ std::vector<Command> workspaceCommands()
                  cmdAudit});
     v.push_back({{QStringLiteral("audit"), QStringLiteral("verify")}, QString(), QStringLiteral("Check that no audit event was edited, deleted or reordered"),
                  QStringLiteral("Recomputes the audit trail's hash chain (each event's SHA-256 covers its content and the previous\n"
-                                "event's hash) and checks it against the chain head every commit recorded in audit.head. Names the\n"
+                                "event's hash) and checks it against the chain head every commit recorded in audit/CHAIN.head. Names the\n"
                                 "first broken link; exit 1 when the trail was altered."),
                  0, 0, {}, cmdAuditVerify});
     v.push_back({{QStringLiteral("audit"), QStringLiteral("export")}, QString(), QStringLiteral("Write the audit trail as JSON Lines, with hashes"),

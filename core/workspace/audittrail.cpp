@@ -4,6 +4,8 @@
 #include "workspace/gitrepo.h"
 #include "workspace/workspace.h"
 
+#include <QDir>
+#include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
 
@@ -76,24 +78,31 @@ Expected<AuditVerification> verifyAudit(Workspace &ws)
         prev = e.hash;
     }
     // 2. The heads git recorded: each must still be in the chain with the same hash.
-    auto commits = ws.git().historyOf(QString::fromLatin1(kAuditHeadFile));
-    if (!commits)
-        return commits.error();
     auto own = (*store)->auditChainId();
     if (!own)
         return own.error();
+    // Other trails' heads (workspaces whose commits were pulled): counted, not checked.
+    const QDir folder(ws.root() + QStringLiteral("/audit"));
+    for (const QString &f : folder.entryList({QStringLiteral("*.head")}, QDir::Files))
+        v.foreignAnchors += f != QFileInfo(auditHeadPath(*own)).fileName() ? 1 : 0;
+    if (own->isEmpty())
+        return v;
+    auto commits = ws.git().historyOf(auditHeadPath(*own));
+    if (!commits)
+        return commits.error();
     for (const CommitInfo &c : *commits) {
-        auto bytes = ws.git().readFileAt(c.id, QString::fromLatin1(kAuditHeadFile));
+        auto bytes = ws.git().readFileAt(c.id, auditHeadPath(*own));
         if (!bytes)
             return bytes.error();
         if (!bytes->has_value())
             continue;
         const RecordedHead h = parseHead(**bytes);
+        ++v.anchors;
         if (h.chain != *own) {
-            ++v.foreignAnchors;
+            v.brokenCommit = c.id;
+            fail(h.event, QStringLiteral("the head commit %1 recorded names another trail (%2)").arg(c.id.left(10), h.chain.left(8)));
             continue;
         }
-        ++v.anchors;
         const auto it = hashes.find(h.event);
         if (it == hashes.end()) {
             v.brokenCommit = c.id;
@@ -105,10 +114,6 @@ Expected<AuditVerification> verifyAudit(Workspace &ws)
                               .arg(c.id.left(10)));
         }
     }
-    if (v.ok && v.anchors == 0 && v.foreignAnchors > 0 && !own->isEmpty())
-        fail(0, QStringLiteral("no commit records this trail's head (its chain id %1 appears in none of %2 recorded heads): the trail was replaced")
-                    .arg(own->left(8))
-                    .arg(v.foreignAnchors));
     return v;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // Verifying and exporting the audit trail. Events form a hash chain in the tracking store (each event's SHA-256
 // covers its content and the previous event's hash: tracking::auditHash), and every workspace commit records the
-// chain's head in audit.head, so an event edited, deleted, reordered or rewritten — even by someone with write
+// chain's head in audit/CHAIN.head, so an event edited, deleted, reordered or rewritten — even by someone with write
 // access to .keel/keel.db — is caught: by the chain itself, or against the heads git holds.
 
 #include "util/result.h"
@@ -19,7 +19,7 @@ struct AuditVerification {
     qint64 events = 0;             ///< events checked
     qint64 unsealed = 0;           ///< newest events written by an older Keel, not in the chain yet
     qint64 anchors = 0;            ///< heads recorded in commits of this trail, checked
-    qint64 foreignAnchors = 0;     ///< heads from another workspace's trail (pulled commits), not checked
+    qint64 foreignAnchors = 0;     ///< other trails' head files (workspaces whose commits were pulled), not checked
     qint64 brokenEvent = 0;        ///< the first event at fault (0: none, or a head's event is gone)
     QString brokenCommit;          ///< the commit whose recorded head does not match (if that is the fault)
     QString problem;               ///< the first broken link in words

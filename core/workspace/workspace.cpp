@@ -105,6 +105,8 @@ Expected<Workspace::Lock> Workspace::lockForGc(const std::function<void()> &wait
     return Lock::take(keelDir() + QStringLiteral("/gc.lock"), LOCK_EX, waiting);
 }
 
+QString auditHeadPath(const QString &chain) { return QStringLiteral("audit/") + chain + QStringLiteral(".head"); }
+
 QByteArray auditHeadText(const tracking::AuditHead &head)
 {
     return QStringLiteral("# The audit trail's head when this commit was made (keel audit verify checks the trail against it).\n"
@@ -128,7 +130,7 @@ Expected<QString> Workspace::commitAndAudit(const QMap<QString, QByteArray> &fil
         return head.error();
     QMap<QString, QByteArray> withHead = files;
     if (!head->chain.isEmpty())
-        withHead.insert(QString::fromLatin1(kAuditHeadFile), auditHeadText(*head));
+        withHead.insert(auditHeadPath(head->chain), auditHeadText(*head));
     auto commit = m_git->commitFiles(withHead, message);
     if (!commit)
         return commit.error();

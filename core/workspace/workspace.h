@@ -17,8 +17,9 @@ namespace keel::tracking { class TrackingStore; struct AuditHead; }
 
 namespace keel::workspace {
 
-/// The versioned file that records the audit chain's head at each commit.
-inline constexpr char kAuditHeadFile[] = "audit.head";
+/// The versioned file that records the audit chain's head at each commit: audit/CHAIN.head, one per trail (each
+/// workspace's tracking database has its own chain), so clones that pull each other's commits never conflict on it.
+QString auditHeadPath(const QString &chain);
 /// Its text for `head`.
 QByteArray auditHeadText(const tracking::AuditHead &head);
 

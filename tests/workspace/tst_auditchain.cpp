@@ -160,6 +160,31 @@ private slots:
         restore();
     }
 
+    void clonesKeepTheirOwnTrails()
+    {
+        // Two workspaces that push and pull each other's commits: each trail has its own head file, nothing
+        // conflicts, and each verifies against its own heads.
+        const QString remote = m_dir.filePath(S("remote")), other = m_dir.filePath(S("other"));
+        RUN_OK(clitest::keel({S("remote"), S("add"), S("origin"), remote}, m_ws));
+        RUN_OK(clitest::keel({S("push")}, m_ws));
+        RUN_OK(clitest::keel({S("clone"), remote, other}, m_dir.path()));
+        RUN_OK(clitest::keel({S("tag"), S("from-the-clone")}, other));
+        RUN_OK(clitest::keel({S("data"), S("add"), example("diamonds.csv"), S("--name"), S("gems")}, other));
+        RUN_OK(clitest::keel({S("push")}, other));
+        RUN_OK(clitest::keel({S("data"), S("add"), example("bike_hour.csv"), S("--name"), S("rides")}, m_ws));
+        RUN_OK(clitest::keel({S("pull")}, m_ws));
+        for (const QString &ws : {m_ws, other}) {
+            const QJsonObject v = keelJson({S("audit"), S("verify")}, ws).object();
+            QVERIFY2(v.value(S("ok")).toBool(), qPrintable(v.value(S("problem")).toString()));
+            QVERIFY(v.value(S("anchors")).toInt() >= 1);
+        }
+        QCOMPARE(keelJson({S("audit"), S("verify")}, m_ws).object().value(S("foreign_anchors")).toInt(), 1);
+        // The backup predates these commits.
+        QFile::remove(m_backup);
+        tamper({S("PRAGMA wal_checkpoint(TRUNCATE)")});
+        QVERIFY(QFile::copy(m_db, m_backup));
+    }
+
     void cutOffHeadIsCaught()
     {
         // Remove the newest events, including the one the last commit recorded as the head.

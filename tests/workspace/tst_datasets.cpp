@@ -471,10 +471,13 @@ private slots:
                                    m_peopleCommits[2]}));
         for (int v = 0; v < 3; ++v) {
             const QString id = m_peopleCommits[v];
-            QCOMPARE(git(dir, {QStringLiteral("diff-tree"), QStringLiteral("--no-commit-id"), QStringLiteral("--name-only"),
-                               QStringLiteral("-r"), id})
-                         .text(),
-                     QStringLiteral("datasets/people.yaml"));
+            // (and the audit trail's head, audit/CHAIN.head, which every commit records)
+            const QStringList touched = git(dir, {QStringLiteral("diff-tree"), QStringLiteral("--no-commit-id"), QStringLiteral("--name-only"),
+                                                  QStringLiteral("-r"), id})
+                                            .lines();
+            QCOMPARE(touched.size(), 2);
+            QVERIFY(touched.contains(QStringLiteral("datasets/people.yaml")));
+            QVERIFY2(touched.front().startsWith(QStringLiteral("audit/")) && touched.front().endsWith(QStringLiteral(".head")), qPrintable(touched.join(QLatin1Char(' '))));
             const Cli pointer = git(dir, {QStringLiteral("show"), id + QStringLiteral(":datasets/people.yaml")});
             QCOMPARE(pointer.code, 0);
             QCOMPARE(pointer.out, datasetRecordToYaml(m_outcomes[v].version.record));
