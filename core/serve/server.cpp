@@ -239,6 +239,21 @@ void Server::checkMonitors()
             errorRates[name] = double(errors - lastErrors) / double(requests - lastRequests);
         m_checkedCounts[name] = {requests, errors};
     }
+    // Nothing new since the last check (no prediction logged, no monitor or deployment changed, no request counted):
+    // the same answers again, so skip it rather than recompute on an idle server.
+    QStringList parts;
+    const auto add = [&parts](const QString &dir) {
+        for (const QFileInfo &f : QDir(dir).entryInfoList(QDir::Files, QDir::Name))
+            parts << f.filePath() + QLatin1Char(':') + QString::number(f.size()) + QLatin1Char(':') + QString::number(f.lastModified().toMSecsSinceEpoch());
+    };
+    for (const QString &name : m_deployments.keys())
+        add(predictionLogDir(m_options.root, name));
+    add(m_options.root + QStringLiteral("/monitors"));
+    add(m_options.root + QStringLiteral("/deployments"));
+    const QString signature = parts.join(QLatin1Char('|'));
+    if (signature == m_monitorSignature && errorRates.empty())
+        return;
+    m_monitorSignature = signature;
     const QString root = m_options.root;
     QPointer<Server> self(this);
     m_monitoring = QtConcurrent::run([root, errorRates, self] {

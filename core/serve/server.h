@@ -139,6 +139,7 @@ private:
     QFuture<void> m_monitoring;                 ///< the monitor check running on the thread pool, if any
     std::map<QString, MonitorSnapshot> m_monitors;   ///< by monitor name
     std::map<QString, std::pair<qint64, qint64>> m_checkedCounts;   ///< deployment -> (requests, errors) at the last check
+    QString m_monitorSignature;                 ///< the files a check reads, as of the last check (skip when unchanged)
 };
 
 } // namespace keel::serve
