@@ -156,6 +156,7 @@ step "$keel" runs list
 step "$keel" store stats
 step "$keel" store fsck
 step "$keel" audit -n 10
+step "$keel" audit verify
 echo
 echo "Tour workspace: $ws"
 # With a display, finish in the workbench on the same workspace.
