@@ -1237,6 +1237,17 @@ Expected<TrainingResult> runTraining(workspace::Workspace &ws, const TrainingCon
     }
     if (Status s = (*ts)->finishRun(*runId, tracking::RunStatus::Finished); !s)
         return s.error();
+    // One audit event per finished training, whichever door started it (CLI, workbench, sweep, pipeline).
+    QJsonObject metrics;
+    for (auto it = result->metrics.begin(); it != result->metrics.end(); ++it)
+        metrics.insert(it.key(), it.value().toDouble());
+    if (Status s = ws.audit(QStringLiteral("train"), QStringLiteral("run:") + *runId,
+                            QJsonObject{{QStringLiteral("experiment"), config.experiment}, {QStringLiteral("name"), config.name},
+                                        {QStringLiteral("data"), config.data}, {QStringLiteral("evaluate"), config.evaluate},
+                                        {QStringLiteral("learner"), config.learner}, {QStringLiteral("model"), result->modelKind},
+                                        {QStringLiteral("metrics"), metrics}});
+        !s)
+        return s.error();
     return result;
 }
 

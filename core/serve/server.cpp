@@ -665,6 +665,10 @@ QHttpServerResponse Server::admin(const QString &name, const QString &action, co
     if (action == u"reload") {
         if (Status s = reload(name); !s)
             return errorResponse(s.error());
+        if (Status s = m_ws->audit(QStringLiteral("serve.reload"), QStringLiteral("deployment:") + name,
+                                   QJsonObject{{QStringLiteral("by"), QStringLiteral("keel serve admin call")}});
+            !s)
+            return errorResponse(s.error());
         return list();
     }
     Expected<deploy::DeployOutcome> outcome = makeError(QStringLiteral("unknown action"));
