@@ -58,6 +58,13 @@ int cmdSweep(Context &ctx)
         request.maximize = g == u"maximize";
     }
     request.keelBinary = QCoreApplication::applicationFilePath();
+    request.executor = ctx.parser.isSet(QStringLiteral("executor")) ? ctx.parser.value(QStringLiteral("executor"))
+                                                                     : QStringLiteral("local");
+    if (request.executor != u"local" && request.executor != u"slurm")
+        return ctx.usage(QStringLiteral("--executor must be local or slurm"));
+    request.sbatchArgs = ctx.parser.values(QStringLiteral("sbatch-arg"));
+    if (!request.sbatchArgs.isEmpty() && request.executor != u"slurm")
+        return ctx.usage(QStringLiteral("--sbatch-arg needs --executor slurm"));
 
     Feedback *feedback = ctx.feedback();
     cancelOnSignals(feedback);
@@ -130,7 +137,11 @@ std::vector<Command> sweepCommands()
                                 "a time (bounded by the cores; each trial gets cores/parallel threads unless the config sets\n"
                                 "threads). Each trial is a run whose parent is the sweep's own run; the sweep run records\n"
                                 "the metric of every trial and the best one. Exit code 0 when every trial finished, 1 when\n"
-                                "some failed, 130 when cancelled (Ctrl-C stops the running trials, recorded as killed)."),
+                                "some failed, 130 when cancelled (Ctrl-C stops the running trials, recorded as killed).\n"
+                                "With --executor slurm the trials are one `sbatch --array` job on a Slurm cluster, each task\n"
+                                "running the same `keel train` (so metrics and model bytes match a local run); --parallel\n"
+                                "caps the tasks at once, Ctrl-C runs scancel, and each trial run is tagged with its Slurm job\n"
+                                "and log. The workspace must be at the same path on the nodes (a shared file system)."),
                  1, 1,
                  [](QCommandLineParser &p) {
                      p.addOption({QStringLiteral("grid"), QStringLiteral("Every combination of the listed values / range steps.")});
@@ -142,6 +153,10 @@ std::vector<Command> sweepCommands()
                                   QStringLiteral("key")});
                      p.addOption({QStringLiteral("goal"), QStringLiteral("maximize or minimize (default from the metric's name)."),
                                   QStringLiteral("goal")});
+                     p.addOption({QStringLiteral("executor"), QStringLiteral("local (default) or slurm."), QStringLiteral("name")});
+                     p.addOption({QStringLiteral("sbatch-arg"),
+                                  QStringLiteral("Extra sbatch argument, repeatable (e.g. --sbatch-arg=--partition=batch)."),
+                                  QStringLiteral("arg")});
                  },
                  cmdSweep});
     return v;

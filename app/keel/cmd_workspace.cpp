@@ -56,8 +56,11 @@ int cmdRemoteAdd(Context &ctx)
     auto *ws = ctx.workspace();
     if (!ws)
         return 1;
-    const QString path = ctx.path(ctx.args().at(1));
-    if (Status s = ws->addRemote(ctx.args().at(0), path); !s)
+    const QString given = ctx.args().at(1);
+    const QString path = given.startsWith(QLatin1String("s3://")) ? given : ctx.path(given);
+    if (Status s = ws->addRemote(ctx.args().at(0), path, ctx.parser.value(QStringLiteral("endpoint")),
+                                 ctx.parser.value(QStringLiteral("region")));
+        !s)
         return ctx.fail(s.error());
     if (!ctx.json())
         ctx.out << "remote " << ctx.args().at(0) << " -> " << path << '\n';
@@ -77,13 +80,15 @@ int cmdRemoteList(Context &ctx)
     if (ctx.json()) {
         QJsonArray a;
         for (const auto &r : *remotes)
-            a.append(QJsonObject{{QStringLiteral("name"), r.name}, {QStringLiteral("path"), r.path}});
+            a.append(QJsonObject{{QStringLiteral("name"), r.name}, {QStringLiteral("path"), r.path},
+                                 {QStringLiteral("endpoint"), r.endpoint}, {QStringLiteral("region"), r.region}});
         ctx.printJson(a);
     } else if (remotes->empty()) {
         ctx.out << "No remotes. Add one with: keel remote add NAME PATH\n";
     } else {
         for (const auto &r : *remotes)
-            ctx.out << r.name << '\t' << r.path << '\n';
+            ctx.out << r.name << '\t' << r.path << (r.endpoint.isEmpty() ? QString() : QStringLiteral(" (") + r.endpoint + QLatin1Char(')'))
+                    << '\n';
     }
     return 0;
 }
@@ -130,9 +135,11 @@ int cmdPull(Context &ctx)
 
 int cmdClone(Context &ctx)
 {
-    const QString source = ctx.path(ctx.args().at(0));
+    const QString given = ctx.args().at(0);
+    const QString source = given.startsWith(QLatin1String("s3://")) ? given : ctx.path(given);
     const QString dest = ctx.path(ctx.args().at(1));
-    auto ws = workspace::cloneWorkspace(source, dest, ctx.feedback());
+    auto ws = workspace::cloneWorkspace(source, dest, ctx.feedback(), ctx.parser.value(QStringLiteral("endpoint")),
+                                        ctx.parser.value(QStringLiteral("region")));
     if (!ws)
         return ctx.fail(ws.error());
     ctx.endProgress();
@@ -274,11 +281,21 @@ std::vector<Command> workspaceCommands()
                      p.addOption({QStringLiteral("example"), QStringLiteral("Add the bundled example datasets.")});
                  },
                  cmdInit});
+    const auto s3Options = [](QCommandLineParser &p) {
+        p.addOption({QStringLiteral("endpoint"), QStringLiteral("S3-compatible server address, e.g. http://127.0.0.1:9000."),
+                     QStringLiteral("URL")});
+        p.addOption({QStringLiteral("region"), QStringLiteral("S3 region (default: AWS_REGION, else us-east-1)."),
+                     QStringLiteral("REGION")});
+    };
     v.push_back({{QStringLiteral("remote"), QStringLiteral("add")}, QStringLiteral("NAME PATH"),
-                 QStringLiteral("Add a remote folder to push to and pull from"),
+                 QStringLiteral("Add a remote folder or S3 bucket to push to and pull from"),
                  QStringLiteral("Records a remote in keel.yaml (committed). PATH is a folder, e.g. on a shared or network drive;\n"
-                                "it receives git/ (a bare repository) and objects/ (the object store) on the first push."),
-                 2, 2, {}, cmdRemoteAdd});
+                                "it receives git/ (a bare repository) and objects/ (the object store) on the first push.\n"
+                                "PATH may instead be s3://BUCKET/PREFIX on S3-compatible storage (AWS S3, MinIO, Ceph RGW):\n"
+                                "give --endpoint for a server other than AWS. Credentials come from AWS_ACCESS_KEY_ID and\n"
+                                "AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), else from ~/.aws/credentials (profile\n"
+                                "AWS_PROFILE or default); requests are signed with AWS Signature Version 4 by libcurl."),
+                 2, 2, s3Options, cmdRemoteAdd});
     v.push_back({{QStringLiteral("remote"), QStringLiteral("list")}, QString(), QStringLiteral("List remotes"),
                  QStringLiteral("Lists the remotes recorded in keel.yaml."), 0, 0, {}, cmdRemoteList});
     v.push_back({{QStringLiteral("push")}, QStringLiteral("[REMOTE]"), QStringLiteral("Send versions and their bytes to a remote"),
@@ -291,9 +308,9 @@ std::vector<Command> workspaceCommands()
                                 "(a merge that would change the same file both ways is refused and nothing changes)."),
                  0, 1, {}, cmdPull});
     v.push_back({{QStringLiteral("clone")}, QStringLiteral("PATH DIR"), QStringLiteral("Make a new workspace from a remote"),
-                 QStringLiteral("Creates workspace DIR from the remote folder PATH, with every version's bytes, and records\n"
-                                "PATH as remote 'origin'."),
-                 2, 2, {}, cmdClone});
+                 QStringLiteral("Creates workspace DIR from the remote folder (or s3://BUCKET/PREFIX) PATH, with every\n"
+                                "version's bytes verified, and records PATH as remote 'origin'."),
+                 2, 2, s3Options, cmdClone});
     v.push_back({{QStringLiteral("tag")}, QStringLiteral("NAME"), QStringLiteral("Tag the current workspace state"),
                  QStringLiteral("Creates an annotated git tag on the current commit; versions can then be named NAME@TAG."),
                  1, 1,

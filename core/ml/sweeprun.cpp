@@ -1,6 +1,7 @@
 #include "ml/sweeprun.h"
 
 #include "ml/learners.h"
+#include "ml/slurm.h"
 #include "ml/training.h"
 #include "tracking/trackingstore.h"
 #include "util/fileutil.h"
@@ -77,6 +78,161 @@ QString shortOverrides(const QStringList &overrides)
     return parts.join(QLatin1Char(' '));
 }
 
+namespace {
+
+using TrialEnd = std::function<void(const SweepTrial &, int done, int total)>;
+
+/// Runs the trials as child processes here, `result.parallel` at a time.
+Status runLocalTrials(workspace::Workspace &ws, const SweepRequest &request, SweepResult &result, Feedback *feedback,
+                      const TrialEnd &onTrialEnd)
+{
+    // Run: `parallel` workers take the next trial and supervise its child; the calling thread hears of each end.
+    std::mutex mutex;
+    std::condition_variable ended;
+    std::deque<int> finishedQueue;
+    std::atomic<size_t> next{0};
+    const auto worker = [&] {
+        for (;;) {
+            if (isCancelled(feedback))
+                return;
+            const size_t i = next.fetch_add(1);
+            if (i >= result.trials.size())
+                return;
+            SweepTrial &t = result.trials[i];   // this worker alone touches trial i until it is queued
+            t.status = QStringLiteral("running");
+            Feedback trialFeedback;
+            trialFeedback.setParent(feedback);
+            TrainingRequest tr{ws.root(), t.configPath, result.sweepId, request.keelBinary, result.sweepId};
+            auto outcome = runTrainingProcess(tr, &trialFeedback, [&t](const TrainingEvent &e) {
+                if (e.kind == TrainingEvent::Kind::Started)
+                    t.runId = e.runId;
+            });
+            if (!outcome) {
+                t.status = QStringLiteral("failed");
+                t.message = outcome.error().toString();
+            } else {
+                t.runId = outcome->runId.isEmpty() ? t.runId : outcome->runId;
+                t.status = tracking::runStatusName(outcome->status);
+                t.message = outcome->message;
+                const QVariant v = outcome->metrics.value(result.metric);
+                if (outcome->status == tracking::RunStatus::Finished && v.isValid() && !std::isnan(v.toDouble()))
+                    t.value = v.toDouble();
+            }
+            {
+                std::lock_guard lock(mutex);
+                finishedQueue.push_back(int(i));
+            }
+            ended.notify_one();
+        }
+    };
+    std::vector<std::thread> workers;
+    for (int w = 0; w < result.parallel; ++w)
+        workers.emplace_back(worker);
+    const int total = int(result.trials.size());
+    int done = 0;
+    int started = 0;
+    for (;;) {
+        int index = -1;
+        {
+            std::unique_lock lock(mutex);
+            ended.wait_for(lock, std::chrono::milliseconds(200), [&] { return !finishedQueue.empty(); });
+            if (!finishedQueue.empty()) {
+                index = finishedQueue.front();
+                finishedQueue.pop_front();
+            }
+        }
+        if (index >= 0) {
+            ++done;
+            reportProgress(feedback, done, total, QStringLiteral("sweep"));
+            if (onTrialEnd)
+                onTrialEnd(result.trials[size_t(index)], done, total);
+        }
+        started = int(std::min(next.load(), result.trials.size()));
+        if (done >= started && (started >= total || isCancelled(feedback))) {
+            // Every trial that was taken has ended; nothing more will start.
+            std::lock_guard lock(mutex);
+            if (finishedQueue.empty())
+                break;
+        }
+    }
+    for (std::thread &w : workers)
+        w.join();
+    return {};
+}
+
+/// Runs the trials as one Slurm job array and reads each task's outcome from its log (the same event stream a local
+/// child writes). A task that never created its run still leaves a failed run behind, carrying its Slurm log.
+Status runSlurmTrials(workspace::Workspace &ws, const SweepRequest &request, tracking::TrackingStore &ts, SweepResult &result,
+                      const QString &dir, int threadsPerTrial, const QString &configName, const QString &experiment,
+                      Feedback *feedback,
+                      const TrialEnd &onTrialEnd)
+{
+    SlurmArray job;
+    job.root = ws.root();
+    job.keelBinary = request.keelBinary;
+    for (const SweepTrial &t : result.trials)
+        job.configPaths << t.configPath;
+    job.parentRunId = result.sweepId;
+    job.sweepId = result.sweepId;
+    job.jobName = configName + QStringLiteral("-sweep");
+    job.dir = dir;
+    job.parallel = result.parallel;
+    job.cpusPerTask = threadsPerTrial;
+    job.sbatchArgs = request.sbatchArgs;
+    auto jobId = submitSlurmArray(job);
+    if (!jobId)
+        return jobId.error();
+    if (Status s = ts.setTag(result.sweepId, QStringLiteral("slurm.job"), *jobId); !s)
+        return s;
+    const int total = int(result.trials.size());
+    int done = 0;
+    Status recorded;
+    Status waited = waitForSlurmArray(job, *jobId, feedback, [&](const SlurmTaskEnd &end) {
+        SweepTrial &t = result.trials[size_t(end.task - 1)];
+        const TrainingOutcome outcome = trainingOutcomeFromLog(ws.root(), end.logPath, end.exitCode, isCancelled(feedback));
+        t.runId = outcome.runId;
+        t.status = tracking::runStatusName(outcome.status);
+        t.message = outcome.message;
+        const QVariant v = outcome.metrics.value(result.metric);
+        if (outcome.status == tracking::RunStatus::Finished && v.isValid() && !std::isnan(v.toDouble()))
+            t.value = v.toDouble();
+        if (t.runId.isEmpty()) {   // the task failed before its run existed (a bad node, a config error)
+            tracking::RunRecord failed;
+            failed.experiment = experiment;
+            failed.name = QStringLiteral("%1-trial-%2").arg(configName).arg(end.task);
+            failed.parentRunId = result.sweepId;
+            failed.sweepId = result.sweepId;
+            failed.status = tracking::RunStatus::Failed;
+            auto created = ts.createRun(failed);
+            if (created) {
+                t.runId = *created;
+                if (Status s = ts.setTag(t.runId, QStringLiteral("error"), t.message); !s && recorded)
+                    recorded = s;
+                if (Status s = ts.finishRun(t.runId, outcome.status == tracking::RunStatus::Killed
+                                                         ? tracking::RunStatus::Killed : tracking::RunStatus::Failed);
+                    !s && recorded)
+                    recorded = s;
+            } else if (recorded) {
+                recorded = created.status();
+            }
+        }
+        if (!t.runId.isEmpty()) {
+            for (const auto &[k, v] : {std::pair{QStringLiteral("slurm.job"), QString(*jobId + QLatin1Char('_') + QString::number(end.task))},
+                                       std::pair{QStringLiteral("slurm.log"), end.logPath}})
+                if (Status s = ts.setTag(t.runId, k, v); !s && recorded)
+                    recorded = s;
+        }
+        ++done;
+        if (onTrialEnd)
+            onTrialEnd(t, done, total);
+    });
+    if (!waited)
+        return waited;
+    return recorded;
+}
+
+} // namespace
+
 Expected<SweepResult> runSweep(workspace::Workspace &ws, const SweepRequest &request, Feedback *feedback,
                                const std::function<void(const SweepResult &)> &onStart,
                                const std::function<void(const SweepTrial &, int done, int total)> &onTrialEnd)
@@ -119,8 +275,16 @@ Expected<SweepResult> runSweep(workspace::Workspace &ws, const SweepRequest &req
         return makeError(ErrorKind::InvalidInput,
                          QStringLiteral("the grid has %1 trials; more than 10000 is refused (use a random sweep)").arg(overrides.size()),
                          source);
+    const bool slurm = request.executor == u"slurm";
+    if (!slurm && request.executor != u"local")
+        return makeError(ErrorKind::InvalidInput, QStringLiteral("unknown executor '%1' (local or slurm)").arg(request.executor),
+                         {}, -1, QStringLiteral("executor"));
+    if (slurm) {
+        if (const QString why = slurmUnavailableReason(); !why.isEmpty())
+            return makeError(ErrorKind::NotFound, why);
+    }
     const int cores = std::max(1, QThread::idealThreadCount());
-    if (request.parallel < 0 || request.parallel > cores)
+    if (request.parallel < 0 || (!slurm && request.parallel > cores))
         return makeError(ErrorKind::InvalidInput,
                          QStringLiteral("%1 trials at a time is more than this machine's %2 cores").arg(request.parallel).arg(cores));
     result.parallel = std::min<int>(request.parallel > 0 ? request.parallel : cores, int(overrides.size()));
@@ -196,77 +360,14 @@ Expected<SweepResult> runSweep(workspace::Workspace &ws, const SweepRequest &req
     if (onStart)
         onStart(result);
 
-    // Run: `parallel` workers take the next trial and supervise its child; the calling thread hears of each end.
-    std::mutex mutex;
-    std::condition_variable ended;
-    std::deque<int> finishedQueue;
-    std::atomic<size_t> next{0};
-    const auto worker = [&] {
-        for (;;) {
-            if (isCancelled(feedback))
-                return;
-            const size_t i = next.fetch_add(1);
-            if (i >= result.trials.size())
-                return;
-            SweepTrial &t = result.trials[i];   // this worker alone touches trial i until it is queued
-            t.status = QStringLiteral("running");
-            Feedback trialFeedback;
-            trialFeedback.setParent(feedback);
-            TrainingRequest tr{ws.root(), t.configPath, result.sweepId, request.keelBinary, result.sweepId};
-            auto outcome = runTrainingProcess(tr, &trialFeedback, [&t](const TrainingEvent &e) {
-                if (e.kind == TrainingEvent::Kind::Started)
-                    t.runId = e.runId;
-            });
-            if (!outcome) {
-                t.status = QStringLiteral("failed");
-                t.message = outcome.error().toString();
-            } else {
-                t.runId = outcome->runId.isEmpty() ? t.runId : outcome->runId;
-                t.status = tracking::runStatusName(outcome->status);
-                t.message = outcome->message;
-                const QVariant v = outcome->metrics.value(result.metric);
-                if (outcome->status == tracking::RunStatus::Finished && v.isValid() && !std::isnan(v.toDouble()))
-                    t.value = v.toDouble();
-            }
-            {
-                std::lock_guard lock(mutex);
-                finishedQueue.push_back(int(i));
-            }
-            ended.notify_one();
-        }
-    };
-    std::vector<std::thread> workers;
-    for (int w = 0; w < result.parallel; ++w)
-        workers.emplace_back(worker);
-    const int total = int(result.trials.size());
-    int done = 0;
-    int started = 0;
-    for (;;) {
-        int index = -1;
-        {
-            std::unique_lock lock(mutex);
-            ended.wait_for(lock, std::chrono::milliseconds(200), [&] { return !finishedQueue.empty(); });
-            if (!finishedQueue.empty()) {
-                index = finishedQueue.front();
-                finishedQueue.pop_front();
-            }
-        }
-        if (index >= 0) {
-            ++done;
-            reportProgress(feedback, done, total, QStringLiteral("sweep"));
-            if (onTrialEnd)
-                onTrialEnd(result.trials[size_t(index)], done, total);
-        }
-        started = int(std::min(next.load(), result.trials.size()));
-        if (done >= started && (started >= total || isCancelled(feedback))) {
-            // Every trial that was taken has ended; nothing more will start.
-            std::lock_guard lock(mutex);
-            if (finishedQueue.empty())
-                break;
-        }
+    if (slurm) {
+        if (Status s = runSlurmTrials(ws, request, **ts, result, dir, threadsPerTrial, config->name, config->experiment, feedback,
+                                  onTrialEnd); !s)
+            return fail(s.error());
+    } else {
+        if (Status s = runLocalTrials(ws, request, result, feedback, onTrialEnd); !s)
+            return fail(s.error());
     }
-    for (std::thread &w : workers)
-        w.join();
     const bool cancelled = isCancelled(feedback);
 
     // Results on the parent run: the metric of every trial (step = trial number) and the best one.

@@ -31,6 +31,10 @@ struct SweepRequest {
     QString metric;                 ///< overrides sweep.metric (checked by checkSweepMetric)
     std::optional<bool> maximize;   ///< overrides the goal
     QString keelBinary;             ///< the runner for the trials; empty: locateKeelBinary()
+    /// "local" (child processes here) or "slurm" (one `sbatch --array` job running the same `keel train` per trial;
+    /// ml/slurm.h). With Slurm, `parallel` caps the tasks running at once and is not limited by this machine's cores.
+    QString executor = QStringLiteral("local");
+    QStringList sbatchArgs;         ///< extra sbatch arguments (slurm only), e.g. --partition=batch
 };
 
 /// One trial and how it ended. Plain value.
@@ -72,7 +76,8 @@ QString shortOverrides(const QStringList &overrides);
 /// number), tags and logs the best ("best.run", "best.value", "best.params", metric "best.<metric>") and finishes
 /// the parent run (killed when cancelled, failed when no trial finished). `onStart` is called once the parent run
 /// exists, `onTrialEnd` after each trial, both from the calling thread. Cancel through `feedback` stops the running
-/// trials (recorded as killed) and starts no more. Errors for a bad config or request (nothing is created then).
+/// trials (recorded as killed) and starts no more (with Slurm: `scancel` on the job). A Slurm task that fails is a
+/// failed trial run whatever the reason, tagged with its Slurm log ("slurm.log") and job ("slurm.job"). Errors for a bad config or request (nothing is created then).
 Expected<SweepResult> runSweep(workspace::Workspace &ws, const SweepRequest &request, Feedback *feedback,
                                const std::function<void(const SweepResult &)> &onStart = {},
                                const std::function<void(const SweepTrial &, int done, int total)> &onTrialEnd = {});

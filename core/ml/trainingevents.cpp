@@ -7,6 +7,7 @@
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -66,7 +67,63 @@ void recordEnd(const QString &root, const QString &runId, tracking::RunStatus st
         return;
 }
 
+/// Folds one event into the outcome; returns true for an end event (finished or failed).
+bool applyEvent(TrainingOutcome &out, const TrainingEvent &event)
+{
+    switch (event.kind) {
+    case TrainingEvent::Kind::Started: out.runId = event.runId; return false;
+    case TrainingEvent::Kind::Progress:
+    case TrainingEvent::Kind::Metric: return false;
+    case TrainingEvent::Kind::Finished:
+        out.status = tracking::RunStatus::Finished;
+        out.metrics = event.metrics;
+        out.message.clear();
+        break;
+    case TrainingEvent::Kind::Failed:
+        out.status = event.cancelled ? tracking::RunStatus::Killed : tracking::RunStatus::Failed;
+        out.message = event.message;
+        break;
+    }
+    if (!event.runId.isEmpty())
+        out.runId = event.runId;
+    return true;
+}
+
 } // namespace
+
+TrainingOutcome trainingOutcomeFromLog(const QString &root, const QString &logPath, std::optional<int> exitCode, bool cancelled)
+{
+    TrainingOutcome out;
+    out.exitCode = exitCode.value_or(-1);
+    bool endReported = false;
+    QByteArray other;   // what is not an event: the runner's stderr and Slurm's own messages
+    QFile log(logPath);
+    if (log.open(QIODevice::ReadOnly)) {
+        while (!log.atEnd()) {
+            const QByteArray line = log.readLine().trimmed();
+            if (line.isEmpty())
+                continue;
+            if (auto event = parseTrainingEvent(line))
+                endReported = applyEvent(out, *event) || endReported;
+            else
+                other += line + '\n';
+        }
+    }
+    if (endReported)
+        return out;
+    const QString detail = stderrSummary(other.right(kStderrTail));
+    out.status = cancelled ? tracking::RunStatus::Killed : tracking::RunStatus::Failed;
+    if (cancelled)
+        out.message = QStringLiteral("cancelled");
+    else if (!exitCode)
+        out.message = QStringLiteral("the task ended without finishing its script (killed or cancelled by Slurm)") +
+                      (detail.isEmpty() ? QString() : QString(QStringLiteral(": ") + detail));
+    else
+        out.message = detail.isEmpty() ? QStringLiteral("the keel runner exited with code %1").arg(*exitCode) : detail;
+    if (!out.runId.isEmpty())
+        recordEnd(root, out.runId, out.status, out.message);
+    return out;
+}
 
 QByteArray trainingEventLine(const TrainingEvent &e)
 {
@@ -273,26 +330,9 @@ Expected<TrainingOutcome> runTrainingProcess(const TrainingRequest &request, Fee
             auto event = parseTrainingEvent(line);
             if (!event)
                 continue;   // stray output is not an event; the stream's contract is one JSON object per line
-            switch (event->kind) {
-            case TrainingEvent::Kind::Started: out.runId = event->runId; break;
-            case TrainingEvent::Kind::Progress: reportProgress(feedback, event->done, event->total, event->stage); break;
-            case TrainingEvent::Kind::Metric: break;
-            case TrainingEvent::Kind::Finished:
-                endReported = true;
-                out.status = tracking::RunStatus::Finished;
-                out.metrics = event->metrics;
-                out.message.clear();
-                if (!event->runId.isEmpty())
-                    out.runId = event->runId;
-                break;
-            case TrainingEvent::Kind::Failed:
-                endReported = true;
-                out.status = event->cancelled ? tracking::RunStatus::Killed : tracking::RunStatus::Failed;
-                out.message = event->message;
-                if (!event->runId.isEmpty())
-                    out.runId = event->runId;
-                break;
-            }
+            if (event->kind == TrainingEvent::Kind::Progress)
+                reportProgress(feedback, event->done, event->total, event->stage);
+            endReported = applyEvent(out, *event) || endReported;
             if (onEvent)
                 onEvent(*event);
         }

@@ -20,6 +20,7 @@
 #include <QVariantMap>
 
 #include <functional>
+#include <optional>
 
 namespace keel::workspace { class Workspace; }
 
@@ -90,5 +91,11 @@ QString locateKeelBinary();
 Expected<TrainingOutcome> runTrainingProcess(const TrainingRequest &request, Feedback *feedback,
                                              const std::function<void(const TrainingEvent &)> &onEvent,
                                              int graceMs = 5000);
+
+/// The outcome of a `keel train --events` that ran elsewhere (a Slurm task) and wrote its events, among other output,
+/// to the log at `logPath`: as runTrainingProcess would have reported it. A run that started but never reported its
+/// end is recorded in the store (under `root`) as killed when `cancelled`, else failed, with the log's last lines.
+TrainingOutcome trainingOutcomeFromLog(const QString &root, const QString &logPath, std::optional<int> exitCode,
+                                       bool cancelled);
 
 } // namespace keel::ml

@@ -3,6 +3,8 @@
 #include "data/rules.h"
 #include "deploy/deployment.h"
 #include "explain/report.h"
+#include "ml/slurm.h"
+#include "ml/trainingevents.h"
 #include "ml/training.h"
 #include "registry/registry.h"
 #include "ml/sweep.h"
@@ -14,6 +16,7 @@
 #include "workspace/workspace.h"
 
 #include <QDir>
+#include <QUuid>
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QJsonArray>
@@ -143,8 +146,14 @@ Expected<Pipeline> Pipeline::fromYaml(const QByteArray &yaml, const QString &sou
         for (auto it = o.begin(); it != o.end(); ++it) {
             if (it.key() == u"kind" || it.key() == u"after")
                 continue;
-            if (it.key() == u"executor")
-                return fail(at + QStringLiteral(".executor"), QStringLiteral("stages run on this machine only in this version (no executor)"));
+            if (it.key() == u"executor") {
+                st.executor = it.value().toString();
+                if (st.executor != u"local" && st.executor != u"slurm")
+                    return fail(at + QStringLiteral(".executor"), QStringLiteral("must be local or slurm"));
+                if (st.executor == u"slurm" && st.kind != u"train")
+                    return fail(at + QStringLiteral(".executor"), QStringLiteral("only train stages run on Slurm"));
+                continue;
+            }
             if (!k->required.contains(it.key()) && !k->optional.contains(it.key()))
                 return fail(at + QLatin1Char('.') + it.key(), QStringLiteral("is not a field of a %1 stage (%2)")
                                                                    .arg(st.kind, (k->required + k->optional).join(QStringLiteral(", "))));
@@ -376,6 +385,31 @@ Expected<QJsonObject> execute(workspace::Workspace &ws, const Pipeline &p, const
                                                     .arg(what.mid(0, 5).join(QStringLiteral(", "))));
         }
         return QJsonObject{{QStringLiteral("data"), version->ref()}, {QStringLiteral("rules_checked"), report->rulesChecked}};
+    }
+    if (s.kind == u"train" && s.executor == u"slurm") {
+        const QString rel = spec.value(QStringLiteral("config")).toString();
+        ml::SlurmArray job;
+        job.root = ws.root();
+        job.configPaths << (QDir::isAbsolutePath(rel) ? rel : ws.root() + QLatin1Char('/') + rel);
+        job.jobName = p.name + QLatin1Char('-') + s.name;
+        job.dir = ws.keelDir() + QStringLiteral("/slurm/") + QUuid::createUuid().toString(QUuid::WithoutBraces);
+        auto jobId = ml::submitSlurmArray(job);
+        if (!jobId)
+            return jobId.error();
+        ml::TrainingOutcome outcome;
+        Status waited = ml::waitForSlurmArray(job, *jobId, feedback, [&](const ml::SlurmTaskEnd &end) {
+            outcome = ml::trainingOutcomeFromLog(ws.root(), end.logPath, end.exitCode, isCancelled(feedback));
+        });
+        if (!waited)
+            return waited.error();
+        const QString log = ml::slurmTaskLog(job, *jobId, 1);
+        if (outcome.status != tracking::RunStatus::Finished)
+            return makeError(ErrorKind::Failed, QStringLiteral("Slurm job %1: %2 (log: %3)").arg(*jobId, outcome.message, log));
+        QJsonObject metrics;
+        for (auto it = outcome.metrics.begin(); it != outcome.metrics.end(); ++it)
+            metrics.insert(it.key(), it.value().toDouble());
+        return QJsonObject{{QStringLiteral("run"), outcome.runId}, {QStringLiteral("metrics"), metrics},
+                           {QStringLiteral("slurm_job"), *jobId}};
     }
     if (s.kind == u"train") {
         const QString rel = spec.value(QStringLiteral("config")).toString();

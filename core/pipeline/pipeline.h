@@ -39,6 +39,9 @@ struct Stage {
     QJsonObject spec;              ///< the stage's fields as written (scalars as strings)
     QStringList needs;             ///< stages it depends on: named in its fields, or in `after`
     qint64 line = -1;
+    /// Where a train stage runs: "local" (default) or "slurm" (one Slurm job running the same `keel train`; ml/slurm.h).
+    /// Not part of the cache key: the result is the same either way.
+    QString executor = QStringLiteral("local");
 };
 
 struct Pipeline {

@@ -12,7 +12,9 @@
 #include <algorithm>
 #include <atomic>
 #include <set>
+#include <optional>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace keel::store {
 
@@ -554,6 +556,105 @@ Status ObjectStore::copyObjects(const ObjectStore &from, ObjectStore &to, const 
         return st;
     reportProgress(feedback, total, total, QStringLiteral("copy"));
     return {};
+}
+
+} // namespace keel::store
+
+namespace keel::store {
+
+Expected<std::pair<QByteArray, Manifest>> ObjectStore::manifest(const QString &id) const
+{
+    StoreLock lock;
+    if (Status st = lock.acquire(d->root, false); !st.isOk())
+        return st.error();
+    Expected<QByteArray> bytes = d->readManifestBytes(id);
+    if (!bytes)
+        return bytes.error();
+    Expected<Manifest> m = decodeManifest(*bytes, d->manifestPath(id));
+    if (!m)
+        return m.error();
+    return std::make_pair(std::move(*bytes), std::move(*m));
+}
+
+std::vector<bool> ObjectStore::hasChunks(const std::vector<Sha256> &ids) const
+{
+    std::vector<bool> out(ids.size(), false);
+    StoreLock lock;
+    if (!lock.acquire(d->root, false).isOk())
+        return out;
+    d->syncIndex();
+    for (size_t i = 0; i < ids.size(); ++i)
+        out[i] = d->has(ids[i]);
+    return out;
+}
+
+Status ObjectStore::readChunks(const std::vector<Sha256> &ids,
+                               const std::function<Status(const Sha256 &, QByteArrayView)> &sink) const
+{
+    StoreLock lock;
+    if (Status st = lock.acquire(d->root, false); !st.isOk())
+        return st;
+    d->syncIndex();
+    PackFiles files;
+    std::vector<char> buffer;
+    for (const Sha256 &id : ids) {
+        std::optional<ChunkRef> ref = d->find(id);
+        if (!ref)
+            return makeError(ErrorKind::NotFound, QStringLiteral("the store lacks chunk %1").arg(toHex(id)), d->root);
+        buffer.resize(size_t(ref->length));
+        if (Status st = d->readChunk(files, *ref, id, buffer.data()); !st.isOk())
+            return st;
+        if (Status st = sink(id, QByteArrayView(buffer.data(), ref->length)); !st.isOk())
+            return st;
+    }
+    return {};
+}
+
+Status ObjectStore::addChunks(const std::vector<std::pair<Sha256, QByteArrayView>> &chunks)
+{
+    for (const auto &[id, bytes] : chunks)
+        if (sha256(bytes) != id)
+            return makeError(ErrorKind::Corrupt,
+                             QStringLiteral("chunk %1 does not match its id (its bytes hash to %2); nothing was added")
+                                 .arg(toHex(id), toHex(sha256(bytes))),
+                             d->root);
+    std::lock_guard addLock(d->addMutex);
+    StoreLock lock;
+    if (Status st = lock.acquireForWrite(d->root, [this] { d->removeLeftovers(); }); !st.isOk())
+        return st;
+    d->syncIndex();
+    PackWriter writer(d->root, d->packSizeLimit);
+    std::unordered_set<Sha256, ShaHash> written;
+    for (const auto &[id, bytes] : chunks) {
+        if (d->has(id) || !written.insert(id).second)
+            continue;
+        if (Status st = writer.append(id, bytes.data(), bytes.size()); !st.isOk())
+            return st;
+        d->insertPacks(writer.takeCommitted());
+    }
+    if (Status st = writer.finish(); !st.isOk())
+        return st;
+    d->insertPacks(writer.takeCommitted());
+    return {};
+}
+
+Status ObjectStore::addManifest(const QString &id, const QByteArray &bytes)
+{
+    if (toHex(sha256(bytes)) != id)
+        return makeError(ErrorKind::Corrupt, QStringLiteral("the manifest received for object %1 does not match its id").arg(id),
+                         d->root);
+    Expected<Manifest> m = decodeManifest(bytes, id);
+    if (!m)
+        return m.status();
+    std::lock_guard addLock(d->addMutex);
+    StoreLock lock;
+    if (Status st = lock.acquireForWrite(d->root, [this] { d->removeLeftovers(); }); !st.isOk())
+        return st;
+    d->syncIndex();
+    std::vector<ChunkRef> refs;
+    if (Status st = d->resolve(id, *m, refs); !st.isOk())
+        return st;
+    return d->writeManifest(id, bytes);
 }
 
 } // namespace keel::store

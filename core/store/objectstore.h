@@ -11,6 +11,7 @@
 // Every write goes to tmp/, is fsynced and renamed into place; packs become visible with their idx, manifests are
 // written after the chunks they list, so no crash leaves a partial object or a manifest with missing chunks.
 
+#include "store/manifest.h"
 #include "util/feedback.h"
 #include "util/result.h"
 
@@ -21,6 +22,7 @@
 
 #include <functional>
 #include <memory>
+#include <utility>
 #include <vector>
 
 namespace keel::store {
@@ -118,6 +120,21 @@ public:
     /// Progress in bytes copied (reported per batch); cancel honoured between batches.
     static Status copyObjects(const ObjectStore &from, ObjectStore &to, const QStringList &ids,
                               Feedback *feedback = nullptr);
+
+    // ---- transfers to and from stores of another kind (an S3 remote) ----
+
+    /// An object's manifest: its encoded bytes (the id is their SHA-256) and the chunks it lists.
+    Expected<std::pair<QByteArray, Manifest>> manifest(const QString &id) const;
+    /// Which of these chunks the store holds.
+    std::vector<bool> hasChunks(const std::vector<Sha256> &ids) const;
+    /// Reads chunks, each verified against its id, in the given order, handing each to `sink`.
+    Status readChunks(const std::vector<Sha256> &ids, const std::function<Status(const Sha256 &, QByteArrayView)> &sink) const;
+    /// Adds chunks that arrived from elsewhere: each is hashed and must match its id (else nothing of this call is
+    /// kept); chunks already present are skipped. Committed as one pack, durably, before returning.
+    Status addChunks(const std::vector<std::pair<Sha256, QByteArrayView>> &chunks);
+    /// Adds a manifest that arrived from elsewhere: its SHA-256 must be `id`, it must decode, and every chunk it
+    /// lists must already be in the store (add them first), so no object is visible before all its bytes are.
+    Status addManifest(const QString &id, const QByteArray &bytes);
 
 private:
     struct Private;

@@ -1,5 +1,7 @@
 #include "tracking/schema.h"
 
+#include <QRegularExpression>
+
 namespace keel::tracking {
 
 namespace {
@@ -83,7 +85,7 @@ QStringList version1(SqlDialect dialect)
 
 std::vector<Migration> trackingMigrations(SqlDialect dialect)
 {
-    return {
+    std::vector<Migration> all{
         Migration{1, QStringLiteral("experiments, runs, params, metrics, tags, artifacts, lineage, audit events"),
                   version1(dialect)},
         // The audit trail as a hash chain: each event's SHA-256 covers its content and the previous event's hash
@@ -92,6 +94,16 @@ std::vector<Migration> trackingMigrations(SqlDialect dialect)
                   {QStringLiteral("ALTER TABLE audit_events ADD COLUMN prev_hash TEXT"), QStringLiteral("ALTER TABLE audit_events ADD COLUMN hash TEXT"),
                    QStringLiteral("CREATE TABLE audit_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")}},
     };
+    if (dialect == SqlDialect::Postgres) {
+        // Text compares byte by byte, as in SQLite, whatever the server's locale: the final-metric key ranges
+        // ('cv.' <= key < 'cv/') and every ORDER BY on text depend on it.
+        static const QRegularExpression textColumn(QStringLiteral("\\bTEXT\\b"));
+        for (Migration &m : all)
+            for (QString &sql : m.statements)
+                if (sql.startsWith(QLatin1String("CREATE TABLE")) || sql.startsWith(QLatin1String("ALTER TABLE")))
+                    sql.replace(textColumn, QStringLiteral("TEXT COLLATE \"C\""));
+    }
+    return all;
 }
 
 int latestTrackingSchemaVersion()

@@ -16,6 +16,8 @@
 #include <QSqlQuery>
 #include <QSysInfo>
 #include <QThread>
+#include <QUrl>
+#include <QUrlQuery>
 #include <QUuid>
 #include <QVariant>
 
@@ -39,6 +41,11 @@ namespace keel::tracking {
 namespace {
 
 const QString kSqliteDriver = QStringLiteral("QSQLITE");
+const QString kPostgresDriver = QStringLiteral("QPSQL");
+// Every write transaction on a PostgreSQL store first takes this transaction-scoped advisory lock, so writers from
+// all workspaces sharing the server are serialised as SQLite's BEGIN IMMEDIATE serialises them: the audit chain is
+// sealed by one writer at a time, and migrations never race.
+constexpr qint64 kPostgresWriteLock = 0x6b65656c;   // "keel"
 // How long a connection waits for another writer before giving up.
 constexpr int kBusyTimeoutMs = 10000;
 
@@ -236,10 +243,17 @@ Status checkExistingDatabase(const QString &path)
 
 } // namespace
 
+bool isPostgresLocation(const QString &location)
+{
+    return location.startsWith(QLatin1String("postgresql://")) || location.startsWith(QLatin1String("postgres://"));
+}
+
 Expected<std::unique_ptr<TrackingStore>> TrackingStore::open(const QString &dbPath)
 {
     if (dbPath.isEmpty())
         return makeError(QStringLiteral("no tracking database path given"));
+    if (isPostgresLocation(dbPath))
+        return openPostgres(dbPath);
     const QFileInfo info(dbPath);
     const QString absolute = info.absoluteFilePath();
     if (!QDir().mkpath(info.absolutePath()))
@@ -282,6 +296,53 @@ Expected<std::unique_ptr<TrackingStore>> TrackingStore::openConnection(const QSt
     store->m_db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=") + QString::number(kBusyTimeoutMs));
     if (!store->m_db.open())
         return toError(store->m_db.lastError(), QStringLiteral("opening the tracking database"), absolute);
+    if (Status s = store->initialize(); !s)
+        return s.error();
+    return store;
+}
+
+Expected<std::unique_ptr<TrackingStore>> TrackingStore::openPostgres(const QString &location)
+{
+    const QUrl url(location, QUrl::StrictMode);
+    const QString shown = url.isValid() ? url.toString(QUrl::RemovePassword) : QStringLiteral("postgresql://...");
+    const QString expected = QStringLiteral("expected postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE");
+    if (!url.isValid() || url.host().isEmpty())
+        return makeError(ErrorKind::InvalidInput, QStringLiteral("not a valid PostgreSQL address; ") + expected, shown);
+    const QString database = url.path().mid(1);
+    if (database.isEmpty() || database.contains(QLatin1Char('/')))
+        return makeError(ErrorKind::InvalidInput, QStringLiteral("the address names no database; ") + expected, shown);
+    if (!QSqlDatabase::isDriverAvailable(kPostgresDriver))
+        return makeError(QStringLiteral("the Qt PostgreSQL driver (QPSQL) is not installed; on Debian install "
+                                        "libqt6sql6-psql"), shown);
+    // libpq options may follow as a query (sslmode=require, connect_timeout=5); only known ones are passed on.
+    QStringList options{QStringLiteral("connect_timeout=10")};
+    const QUrlQuery query(url);
+    for (const auto &[key, value] : query.queryItems(QUrl::FullyDecoded)) {
+        static const QStringList known{QStringLiteral("sslmode"), QStringLiteral("connect_timeout"),
+                                       QStringLiteral("application_name"), QStringLiteral("sslrootcert"),
+                                       QStringLiteral("sslcert"), QStringLiteral("sslkey")};
+        if (!known.contains(key))
+            return makeError(ErrorKind::InvalidInput, QStringLiteral("unknown connection option '%1' (known: %2)")
+                                                          .arg(key, known.join(QStringLiteral(", "))), shown);
+        if (key == u"connect_timeout")
+            options.removeFirst();
+        options << key + QLatin1Char('=') + value;
+    }
+
+    const QString connection = QStringLiteral("keel-tracking-") + QUuid::createUuid().toString(QUuid::WithoutBraces);
+    std::unique_ptr<TrackingStore> store(new TrackingStore(shown, connection));
+    store->m_db = QSqlDatabase::addDatabase(kPostgresDriver, connection);
+    store->m_db.setHostName(url.host());
+    store->m_db.setPort(url.port(5432));
+    store->m_db.setDatabaseName(database);
+    // Without a user or password in the address, libpq takes them from PGUSER/PGPASSWORD or ~/.pgpass.
+    if (!url.userName().isEmpty())
+        store->m_db.setUserName(url.userName(QUrl::FullyDecoded));
+    if (!url.password().isEmpty())
+        store->m_db.setPassword(url.password(QUrl::FullyDecoded));
+    store->m_db.setConnectOptions(options.join(QLatin1Char(';')));
+    if (!store->m_db.open())
+        return toError(store->m_db.lastError(), QStringLiteral("connecting to the tracking server"), shown);
     if (Status s = store->initialize(); !s)
         return s.error();
     return store;
@@ -330,8 +391,15 @@ Status TrackingStore::inTransaction(const QString &purpose, const std::function<
         // that reads before writing can never fail half-way on a lock upgrade.
         if (Status s = execText(QStringLiteral("BEGIN IMMEDIATE"), purpose + QStringLiteral(" (begin)")); !s)
             return s;
-    } else if (!m_db.transaction()) {
-        return toError(m_db.lastError(), purpose + QStringLiteral(" (begin)"), m_path);
+    } else {
+        if (!m_db.transaction())
+            return toError(m_db.lastError(), purpose + QStringLiteral(" (begin)"), m_path);
+        QSqlQuery lock(m_db);
+        if (!lock.exec(QStringLiteral("SELECT pg_advisory_xact_lock(%1)").arg(kPostgresWriteLock))) {
+            Error e = sqlError(lock, purpose + QStringLiteral(" (waiting for other writers)"));
+            m_db.rollback();
+            return e;
+        }
     }
 
     auto rollback = [&] {
@@ -387,6 +455,10 @@ Status TrackingStore::initialize()
             return makeError(QStringLiteral("cannot use WAL journal mode (journal mode is '%1'); "
                                             "is the database on a network file system?").arg(journal), m_path);
         if (Status s = execText(QStringLiteral("PRAGMA synchronous = NORMAL"), QStringLiteral("setting synchronous mode")); !s)
+            return s;
+    } else {
+        // "relation already exists, skipping" and the like are not worth a user's attention.
+        if (Status s = execText(QStringLiteral("SET client_min_messages = warning"), QStringLiteral("configuring the session")); !s)
             return s;
     }
     return migrate();

@@ -54,6 +54,9 @@ struct AuditHead {
     QString hash;
 };
 
+/// True for a tracking location that names a PostgreSQL server (postgresql:// or postgres://).
+bool isPostgresLocation(const QString &location);
+
 /// Life-cycle state of a run.
 enum class RunStatus { Running, Finished, Failed, Killed };
 
@@ -125,6 +128,10 @@ public:
     /// only when no file is there. An empty file, a file that is not an SQLite database or one SQLite reports as
     /// corrupt is never recreated: the error (kind Corrupt) says how to recover. Fails if the database's schema is
     /// newer than this binary knows.
+    ///
+    /// A location of the form postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=...] opens a PostgreSQL
+    /// server instead (Qt's QPSQL driver): the same schema and migrations, for a team sharing one store. Its writers
+    /// are serialised by a transaction-scoped advisory lock; path() then shows the address without its password.
     static Expected<std::unique_ptr<TrackingStore>> open(const QString &dbPath);
     ~TrackingStore();
     TrackingStore(const TrackingStore &) = delete;
@@ -134,7 +141,7 @@ public:
     int schemaVersion() const;
     /// Schema version this binary creates and understands.
     static int latestSchemaVersion();
-    /// Absolute path of the database file.
+    /// Absolute path of the database file (or the server address without its password).
     QString path() const;
 
     /// Appends an event; time defaults to now (UTC), user to the OS user. Returns the event id.
@@ -210,6 +217,7 @@ public:
 private:
     TrackingStore(QString path, QString connectionName);
     static Expected<std::unique_ptr<TrackingStore>> openConnection(const QString &absolutePath);
+    static Expected<std::unique_ptr<TrackingStore>> openPostgres(const QString &location);
 
     Status initialize();
     Status migrate();

@@ -7,12 +7,14 @@
 #include "util/fileutil.h"
 #include "util/hash.h"
 #include "util/yaml.h"
+#include "workspace/s3remote.h"
 #include "workspace/workspace.h"
 
 #include <QDir>
 #include <QJsonArray>
 #include <QElapsedTimer>
 #include <QFileInfo>
+#include <QTemporaryDir>
 #include <QRegularExpression>
 #include <QUuid>
 
@@ -594,20 +596,22 @@ Expected<ExampleWorkspace> createExampleWorkspace(const QString &dir, Feedback *
     return out;
 }
 
+namespace {
+
+/// Where a remote's history and bytes are reached: a folder remote directly; an S3 remote through a local mirror of
+/// its git repository (.keel/remotes/NAME/git) and its pack indexes (.keel/remotes/NAME/idx).
+QString s3MirrorDir(Workspace &ws, const RemoteInfo &remote)
+{
+    return ws.keelDir() + QStringLiteral("/remotes/") + remote.name;
+}
+
+} // namespace
+
 Status pushWorkspace(Workspace &ws, const QString &remoteName, Feedback *feedback)
 {
     auto remote = ws.remote(remoteName);
     if (!remote)
         return remote.error();
-    const QString gitPath = remote->path + QStringLiteral("/git");
-    if (!QFileInfo::exists(gitPath + QStringLiteral("/HEAD"))) {
-        auto bare = GitRepo::init(gitPath, true);
-        if (!bare)
-            return bare.error();
-    }
-    auto remoteStore = store::ObjectStore::open(remote->path + QStringLiteral("/objects"), true);
-    if (!remoteStore)
-        return remoteStore.error();
     auto ids = historyObjects(ws);
     if (!ids)
         return ids.error();
@@ -615,17 +619,45 @@ Status pushWorkspace(Workspace &ws, const QString &remoteName, Feedback *feedbac
     for (const QString &id : *ids)
         if (ws.store().contains(id))
             present.insert(id);
-    // Objects first, history second: the remote never shows a version whose bytes it lacks.
-    if (Status s = copyMissingObjects(ws.store(), **remoteStore, present, feedback); !s)
-        return s;
-    if (Status s = ws.git().push(gitPath); !s)
-        return s;
+    QJsonObject detail{{QStringLiteral("path"), remote->path}, {QStringLiteral("objects"), int(present.size())}};
+    if (remote->isS3()) {
+        auto client = s3ClientFor(*remote);
+        if (!client)
+            return client.error();
+        const QString mirror = s3MirrorDir(ws, *remote) + QStringLiteral("/git");
+        // The remote's history first, so a push that would lose someone else's commits is refused here.
+        if (auto fetched = downloadGitMirror(**client, mirror); !fetched)
+            return fetched.error();
+        // Objects first, history second: the remote never shows a version whose bytes it lacks.
+        auto sent = pushObjectsToS3(**client, ws.store(), present, s3MirrorDir(ws, *remote) + QStringLiteral("/idx"), feedback);
+        if (!sent)
+            return sent.error();
+        if (Status s = ws.git().push(mirror); !s)
+            return s;
+        if (Status s = uploadGitMirror(**client, mirror); !s)
+            return s;
+        detail.insert(QStringLiteral("endpoint"), remote->endpoint);
+        detail.insert(QStringLiteral("bytes_sent"), double(sent->bytes));
+    } else {
+        const QString gitPath = remote->path + QStringLiteral("/git");
+        if (!QFileInfo::exists(gitPath + QStringLiteral("/HEAD"))) {
+            auto bare = GitRepo::init(gitPath, true);
+            if (!bare)
+                return bare.error();
+        }
+        auto remoteStore = store::ObjectStore::open(remote->path + QStringLiteral("/objects"), true);
+        if (!remoteStore)
+            return remoteStore.error();
+        // Objects first, history second: the remote never shows a version whose bytes it lacks.
+        if (Status s = copyMissingObjects(ws.store(), **remoteStore, present, feedback); !s)
+            return s;
+        if (Status s = ws.git().push(gitPath); !s)
+            return s;
+    }
     auto head = ws.git().headCommit();
     if (!head)
         return head.error();
-    return ws.audit(QStringLiteral("push"), remote->name,
-                    QJsonObject{{QStringLiteral("path"), remote->path}, {QStringLiteral("objects"), int(present.size())}},
-                    *head);
+    return ws.audit(QStringLiteral("push"), remote->name, detail, *head);
 }
 
 Expected<QString> pullWorkspace(Workspace &ws, const QString &remoteName, Feedback *feedback)
@@ -633,13 +665,37 @@ Expected<QString> pullWorkspace(Workspace &ws, const QString &remoteName, Feedba
     auto remote = ws.remote(remoteName);
     if (!remote)
         return remote.error();
-    const QString gitPath = remote->path + QStringLiteral("/git");
-    if (!QFileInfo::exists(gitPath + QStringLiteral("/HEAD")))
-        return makeError(ErrorKind::NotFound, QStringLiteral("the remote holds no workspace yet (push to it first)"),
-                         remote->path);
-    auto remoteStore = store::ObjectStore::open(remote->path + QStringLiteral("/objects"), false);
-    if (!remoteStore)
-        return remoteStore.error();
+    QString gitPath;
+    std::function<Status(const QSet<QString> &)> fetchObjects;
+    std::unique_ptr<store::S3Client> client;
+    std::unique_ptr<store::ObjectStore> remoteStore;
+    if (remote->isS3()) {
+        auto made = s3ClientFor(*remote);
+        if (!made)
+            return made.error();
+        client = std::move(*made);
+        gitPath = s3MirrorDir(ws, *remote) + QStringLiteral("/git");
+        auto any = downloadGitMirror(*client, gitPath);
+        if (!any)
+            return any.error();
+        if (!*any)
+            return makeError(ErrorKind::NotFound, QStringLiteral("the remote holds no workspace yet (push to it first)"),
+                             remote->path);
+        fetchObjects = [&](const QSet<QString> &ids) {
+            return pullObjectsFromS3(*client, ws.store(), ids, s3MirrorDir(ws, *remote) + QStringLiteral("/idx"), feedback)
+                .status();
+        };
+    } else {
+        gitPath = remote->path + QStringLiteral("/git");
+        if (!QFileInfo::exists(gitPath + QStringLiteral("/HEAD")))
+            return makeError(ErrorKind::NotFound, QStringLiteral("the remote holds no workspace yet (push to it first)"),
+                             remote->path);
+        auto opened = store::ObjectStore::open(remote->path + QStringLiteral("/objects"), false);
+        if (!opened)
+            return opened.error();
+        remoteStore = std::move(*opened);
+        fetchObjects = [&](const QSet<QString> &ids) { return copyMissingObjects(*remoteStore, ws.store(), ids, feedback); };
+    }
     auto guard = ws.guardObjectWrites();
     if (!guard)
         return guard.error();
@@ -652,7 +708,7 @@ Expected<QString> pullWorkspace(Workspace &ws, const QString &remoteName, Feedba
     if (!fetched)
         return fetched.error();
     auto ids = historyObjects(ws, fetched->isEmpty() ? QStringList() : QStringList{*fetched});
-    Status copied = ids ? copyMissingObjects(**remoteStore, ws.store(), *ids, feedback) : ids.status();
+    Status copied = ids ? fetchObjects(*ids) : ids.status();
     if (!copied) {
         ws.git().discardFetched(remote->name);
         return copied.error();
@@ -692,12 +748,33 @@ void removeFailedClone(const QString &dir, bool existed)
     }
 }
 
-Expected<std::unique_ptr<Workspace>> cloneInto(const QString &source, const QString &dir, Feedback *feedback)
+Expected<std::unique_ptr<Workspace>> cloneInto(const RemoteInfo &origin, const QString &dir, Feedback *feedback)
 {
-    const QString gitPath = source + QStringLiteral("/git");
-    auto remoteStore = store::ObjectStore::open(source + QStringLiteral("/objects"), false);
-    if (!remoteStore)
-        return remoteStore.error();
+    const QString source = origin.path;
+    // An S3 remote's history is mirrored into a scratch folder first, then cloned from there.
+    QTemporaryDir scratch;
+    std::unique_ptr<store::S3Client> client;
+    QString gitPath = source + QStringLiteral("/git");
+    std::unique_ptr<store::ObjectStore> remoteStore;
+    if (origin.isS3()) {
+        auto made = s3ClientFor(origin);
+        if (!made)
+            return made.error();
+        client = std::move(*made);
+        if (!scratch.isValid())
+            return makeError(ErrorKind::Io, QStringLiteral("cannot create a temporary folder"), scratch.path());
+        gitPath = scratch.filePath(QStringLiteral("git"));
+        auto any = downloadGitMirror(*client, gitPath);
+        if (!any)
+            return any.error();
+        if (!*any)
+            return makeError(ErrorKind::NotFound, QStringLiteral("not a Keel remote (no git/ under the prefix)"), source);
+    } else {
+        auto opened = store::ObjectStore::open(source + QStringLiteral("/objects"), false);
+        if (!opened)
+            return opened.error();
+        remoteStore = std::move(*opened);
+    }
     auto git = GitRepo::clone(gitPath, dir);
     if (!git)
         return git.error();
@@ -708,8 +785,14 @@ Expected<std::unique_ptr<Workspace>> cloneInto(const QString &source, const QStr
     auto ids = historyObjects(**ws);
     if (!ids)
         return ids.error();
-    if (Status s = copyMissingObjects(**remoteStore, (*ws)->store(), *ids, feedback); !s)
+    if (client) {
+        auto pulled = pullObjectsFromS3(*client, (*ws)->store(), *ids,
+                                        (*ws)->keelDir() + QStringLiteral("/remotes/origin/idx"), feedback);
+        if (!pulled)
+            return pulled.error();
+    } else if (Status s = copyMissingObjects(*remoteStore, (*ws)->store(), *ids, feedback); !s) {
         return s.error();
+    }
     // Every version of the history must be here, intact: a remote whose push was cut short lacks some.
     for (const QString &id : *ids)
         if (!(*ws)->store().contains(id))
@@ -724,7 +807,7 @@ Expected<std::unique_ptr<Workspace>> cloneInto(const QString &source, const QStr
         return r.name == u"origin";
     });
     if (!hasOrigin) {
-        if (Status s = (*ws)->addRemote(QStringLiteral("origin"), source); !s)
+        if (Status s = (*ws)->addRemote(QStringLiteral("origin"), source, origin.endpoint, origin.region); !s)
             return s.error();
     }
     auto head = (*ws)->git().headCommit();
@@ -739,15 +822,24 @@ Expected<std::unique_ptr<Workspace>> cloneInto(const QString &source, const QStr
 
 } // namespace
 
-Expected<std::unique_ptr<Workspace>> cloneWorkspace(const QString &remotePath, const QString &dir, Feedback *feedback)
+Expected<std::unique_ptr<Workspace>> cloneWorkspace(const QString &remotePath, const QString &dir, Feedback *feedback,
+                                                    const QString &endpoint, const QString &region)
 {
-    const QString source = QFileInfo(remotePath).absoluteFilePath();
-    if (!QFileInfo::exists(source + QStringLiteral("/git/HEAD")))
-        return makeError(ErrorKind::NotFound, QStringLiteral("not a Keel remote (no git/ inside)"), source);
+    RemoteInfo origin{QStringLiteral("origin"), remotePath, endpoint, region};
+    if (origin.isS3()) {
+        auto location = store::parseS3Url(remotePath);
+        if (!location)
+            return location.error();
+        origin.path = location->url();
+    } else {
+        origin.path = QFileInfo(remotePath).absoluteFilePath();
+        if (!QFileInfo::exists(origin.path + QStringLiteral("/git/HEAD")))
+            return makeError(ErrorKind::NotFound, QStringLiteral("not a Keel remote (no git/ inside)"), origin.path);
+    }
     const bool existed = QFileInfo::exists(dir);
     if (existed && (!QFileInfo(dir).isDir() || !QDir(dir).isEmpty()))
         return makeError(ErrorKind::Conflict, QStringLiteral("destination exists and is not an empty folder"), dir);
-    auto ws = cloneInto(source, dir, feedback);
+    auto ws = cloneInto(origin, dir, feedback);
     if (!ws)
         removeFailedClone(dir, existed);   // a retry finds the destination as it was
     return ws;

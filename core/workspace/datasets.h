@@ -116,7 +116,9 @@ Expected<ExampleWorkspace> createExampleWorkspace(const QString &dir, Feedback *
 Status pushWorkspace(Workspace &ws, const QString &remoteName, Feedback *feedback = nullptr);
 /// Fetches git history, copies the objects it needs, then fast-forwards or merges. Returns what happened.
 Expected<QString> pullWorkspace(Workspace &ws, const QString &remoteName, Feedback *feedback = nullptr);
-/// Makes a new workspace in `dir` from the remote folder `remotePath`, with all objects of its history.
-Expected<std::unique_ptr<Workspace>> cloneWorkspace(const QString &remotePath, const QString &dir, Feedback *feedback = nullptr);
+/// Makes a new workspace in `dir` from the remote folder `remotePath` (or an s3:// remote reached through `endpoint`
+/// and `region`), with all objects of its history, every one verified.
+Expected<std::unique_ptr<Workspace>> cloneWorkspace(const QString &remotePath, const QString &dir, Feedback *feedback = nullptr,
+                                                    const QString &endpoint = {}, const QString &region = {});
 
 } // namespace keel::workspace

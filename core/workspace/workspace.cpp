@@ -1,6 +1,7 @@
 #include "workspace/workspace.h"
 
 #include "store/objectstore.h"
+#include "store/s3client.h"
 #include "tracking/trackingstore.h"
 #include "util/fileutil.h"
 #include "util/yaml.h"
@@ -10,6 +11,7 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QRegularExpression>
+#include <QUrl>
 
 #include <cerrno>
 #include <cstring>
@@ -206,12 +208,41 @@ Status Workspace::openParts()
 Expected<tracking::TrackingStore *> Workspace::tracking()
 {
     if (!m_tracking) {
-        auto t = tracking::TrackingStore::open(keelDir() + QStringLiteral("/keel.db"));
+        auto location = trackingLocation();
+        if (!location)
+            return location.error();
+        auto t = tracking::TrackingStore::open(*location);
         if (!t)
             return t.error();
         m_tracking = std::move(*t);
     }
     return m_tracking.get();
+}
+
+Expected<QString> Workspace::trackingLocation() const
+{
+    const QString local = keelDir() + QStringLiteral("/keel.db");
+    if (!QFileInfo::exists(m_root + QLatin1Char('/') + kSettingsFile))
+        return local;   // a workspace being created: its first commit writes keel.yaml
+    auto settings = loadSettings(m_root);
+    if (!settings)
+        return settings.error();
+    const YAML::Node node = (*settings)["tracking"];
+    if (!node || node.IsNull())
+        return local;
+    const QString path = m_root + QLatin1Char('/') + kSettingsFile;
+    if (!node.IsScalar())
+        return makeError(ErrorKind::InvalidInput, QStringLiteral("'tracking' must be a postgresql:// address or 'local'"),
+                         path, node.Mark().line + 1, QStringLiteral("tracking"));
+    const QString value = yaml::fromStd(node.as<std::string>());
+    if (value == u"local")
+        return local;
+    if (!tracking::isPostgresLocation(value))
+        return makeError(ErrorKind::InvalidInput,
+                         QStringLiteral("'tracking' must be a postgresql://USER@HOST:PORT/DATABASE address or 'local', not '%1'")
+                             .arg(value),
+                         path, node.Mark().line + 1, QStringLiteral("tracking"));
+    return value;
 }
 
 Status Workspace::audit(const QString &action, const QString &subject, const QJsonObject &detail, const QString &commit)
@@ -286,6 +317,10 @@ Expected<std::vector<RemoteInfo>> Workspace::remotes() const
                 info.name = yaml::text(it->first);
                 const YAML::Node v = it->second;
                 info.path = yaml::fromStd(v.IsMap() ? v["path"].as<std::string>("") : v.as<std::string>(""));
+                if (v.IsMap()) {
+                    info.endpoint = yaml::fromStd(v["endpoint"].as<std::string>(""));
+                    info.region = yaml::fromStd(v["region"].as<std::string>(""));
+                }
                 out.push_back(info);
             }
         }
@@ -334,13 +369,18 @@ bool isSameOrInside(const QString &path, const QString &folder)
 
 } // namespace
 
-Status Workspace::addRemote(const QString &name, const QString &path)
+Status Workspace::addRemote(const QString &name, const QString &path, const QString &endpoint, const QString &region)
 {
     static const QRegularExpression valid(QRegularExpression::anchoredPattern(QStringLiteral("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")));
     if (!valid.match(name).hasMatch())
         return makeError(ErrorKind::InvalidInput, QStringLiteral("remote names use letters, digits, '.', '_' and '-'"), {}, -1, name);
     if (path.trimmed().isEmpty())
         return makeError(ErrorKind::InvalidInput, QStringLiteral("a remote needs a folder path"), {}, -1, QStringLiteral("path"));
+    if (store::isS3Url(path))
+        return addS3Remote(name, path, endpoint, region);
+    if (!endpoint.isEmpty() || !region.isEmpty())
+        return makeError(ErrorKind::InvalidInput, QStringLiteral("--endpoint and --region are for s3:// remotes"), {}, -1,
+                         QStringLiteral("endpoint"));
     const QString abs = QDir::cleanPath(QFileInfo(path).absoluteFilePath());
     const QString resolved = resolvedPath(abs);
     const QString ownRoot = resolvedPath(m_root);
@@ -357,6 +397,28 @@ Status Workspace::addRemote(const QString &name, const QString &path)
                          QStringLiteral("the folder is not empty and holds no Keel remote (no git/ inside); use an "
                                         "empty or new folder"),
                          abs);
+    return recordRemote(name, abs, {}, {});
+}
+
+Status Workspace::addS3Remote(const QString &name, const QString &url, const QString &endpoint, const QString &region)
+{
+    auto location = store::parseS3Url(url);
+    if (!location)
+        return location.error();
+    if (!endpoint.isEmpty()) {
+        const QUrl e(endpoint, QUrl::StrictMode);
+        if (!e.isValid() || (e.scheme() != u"http" && e.scheme() != u"https") || e.host().isEmpty() ||
+            (!e.path().isEmpty() && e.path() != u"/"))
+            return makeError(ErrorKind::InvalidInput,
+                             QStringLiteral("the endpoint must be an http:// or https:// address without a path, like "
+                                            "http://127.0.0.1:9000"),
+                             {}, -1, QStringLiteral("endpoint"));
+    }
+    return recordRemote(name, location->url(), endpoint, region);
+}
+
+Status Workspace::recordRemote(const QString &name, const QString &path, const QString &endpoint, const QString &region)
+{
     auto settings = loadSettings(m_root);
     if (!settings)
         return settings.error();
@@ -364,7 +426,11 @@ Status Workspace::addRemote(const QString &name, const QString &path)
     if (node["remotes"] && node["remotes"][name.toStdString()])
         return makeError(ErrorKind::Conflict, QStringLiteral("a remote named '%1' exists already").arg(name));
     YAML::Node remote;
-    remote["path"] = abs.toStdString();
+    remote["path"] = path.toStdString();
+    if (!endpoint.isEmpty())
+        remote["endpoint"] = endpoint.toStdString();
+    if (!region.isEmpty())
+        remote["region"] = region.toStdString();
     node["remotes"][name.toStdString()] = remote;
     YAML::Emitter out;
     out << node;
@@ -373,8 +439,11 @@ Status Workspace::addRemote(const QString &name, const QString &path)
         return lk.error();
     QMap<QString, QByteArray> files;
     files.insert(kSettingsFile, QByteArray(out.c_str()) + '\n');
-    return commitAndAudit(files, QStringLiteral("Add remote %1 (%2)").arg(name, abs), QStringLiteral("remote.add"),
-                          name, QJsonObject{{QStringLiteral("path"), abs}})
+    QJsonObject detail{{QStringLiteral("path"), path}};
+    if (!endpoint.isEmpty())
+        detail.insert(QStringLiteral("endpoint"), endpoint);
+    return commitAndAudit(files, QStringLiteral("Add remote %1 (%2)").arg(name, path), QStringLiteral("remote.add"),
+                          name, detail)
         .status();
 }
 

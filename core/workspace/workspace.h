@@ -25,10 +25,15 @@ QByteArray auditHeadText(const tracking::AuditHead &head);
 
 class GitRepo;
 
-/// A named place to push to and pull from: a folder holding `git/` (bare repository) and `objects/` (object store).
+/// A named place to push to and pull from: a folder holding `git/` (bare repository) and `objects/` (object store),
+/// or an s3://BUCKET/PREFIX address on S3-compatible storage (workspace/s3remote.h) with its endpoint and region.
 struct RemoteInfo {
     QString name;
     QString path;
+    QString endpoint;   ///< S3 only: e.g. http://127.0.0.1:9000 (MinIO); empty for AWS
+    QString region;     ///< S3 only: empty for $AWS_REGION or us-east-1
+
+    bool isS3() const { return path.startsWith(QLatin1String("s3://")); }
 };
 
 class Workspace {
@@ -51,6 +56,9 @@ public:
     store::ObjectStore &store() { return *m_store; }
     /// The tracking database, opened on first use.
     Expected<tracking::TrackingStore *> tracking();
+    /// Where the tracking store lives: keel.yaml's `tracking:` (a postgresql:// address shared by a team), or by
+    /// default (and with `tracking: local`) .keel/keel.db.
+    Expected<QString> trackingLocation() const;
 
     /// Records an audit event (action such as "data.add", subject such as a dataset name).
     Status audit(const QString &action, const QString &subject, const QJsonObject &detail, const QString &commit = {});
@@ -68,8 +76,9 @@ public:
     Expected<std::vector<RemoteInfo>> remotes() const;
     /// The remote called `name`; with an empty name, "origin" or else the only remote.
     Expected<RemoteInfo> remote(const QString &name) const;
-    /// Adds a remote to keel.yaml and commits it. The folder is created when first pushed to.
-    Status addRemote(const QString &name, const QString &path);
+    /// Adds a remote to keel.yaml and commits it. The folder is created when first pushed to. An s3:// path may
+    /// carry an endpoint (S3-compatible servers) and a region.
+    Status addRemote(const QString &name, const QString &path, const QString &endpoint = {}, const QString &region = {});
 
     /// Holds an exclusive inter-process lock on the workspace for read-modify-commit sequences.
     class Lock {
@@ -99,6 +108,8 @@ public:
 private:
     Workspace() = default;
     Status openParts();
+    Status addS3Remote(const QString &name, const QString &url, const QString &endpoint, const QString &region);
+    Status recordRemote(const QString &name, const QString &path, const QString &endpoint, const QString &region);
 
     QString m_root;
     std::unique_ptr<GitRepo> m_git;

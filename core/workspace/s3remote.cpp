@@ -1,0 +1,354 @@
+#include "workspace/s3remote.h"
+
+#include "store/objectstore.h"
+#include "store/pack.h"
+#include "util/fileutil.h"
+#include "util/hash.h"
+#include "workspace/gitrepo.h"
+#include "workspace/workspace.h"
+
+#include <QDir>
+#include <QDirIterator>
+#include <QFile>
+#include <QFileInfo>
+#include <QHash>
+
+#include <algorithm>
+#include <cstring>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace keel::workspace {
+
+namespace {
+
+constexpr qint64 kRemotePackBytes = 64LL << 20;
+const QString kPacks = QStringLiteral("objects/packs/");
+const QString kManifests = QStringLiteral("objects/manifests/");
+const QString kGit = QStringLiteral("git/");
+
+struct ShaHasher {
+    size_t operator()(const Sha256 &s) const noexcept
+    {
+        size_t h = 0;
+        std::memcpy(&h, s.data(), sizeof h);
+        return h;
+    }
+};
+
+struct ChunkPlace {
+    QString pack;
+    qint64 offset = 0, length = 0;
+};
+
+/// The remote's chunks: every pack index, read from the local cache or downloaded (and verified) into it.
+struct RemoteIndex {
+    std::unordered_map<Sha256, ChunkPlace, ShaHasher> chunks;
+    QHash<QString, qint64> packSizes;
+};
+
+Expected<RemoteIndex> loadRemoteIndex(const store::S3Client &client, const QString &cacheDir)
+{
+    auto listed = client.list(kPacks);
+    if (!listed)
+        return listed.error();
+    if (!QDir().mkpath(cacheDir))
+        return makeError(ErrorKind::Io, QStringLiteral("cannot create the folder"), cacheDir);
+    RemoteIndex index;
+    for (const QString &path : *listed) {
+        const QString file = path.mid(kPacks.size());
+        if (!file.startsWith(QLatin1String("pack-")) || !file.endsWith(QLatin1String(".idx")))
+            continue;
+        const QString name = file.mid(5, file.size() - 9);
+        if (!isHexId(name))
+            continue;
+        const QString cached = cacheDir + QLatin1Char('/') + file;
+        QByteArray bytes;
+        if (QFile f(cached); f.open(QIODevice::ReadOnly))
+            bytes = f.readAll();
+        Expected<store::PackIndex> idx = store::decodePackIndex(bytes, cached, name);
+        if (!idx) {   // not cached yet (or a damaged cache entry): fetch it
+            auto fetched = client.get(path);
+            if (!fetched)
+                return fetched.error();
+            idx = store::decodePackIndex(*fetched, client.location().url() + QLatin1Char('/') + path, name);
+            if (!idx)
+                return idx.error();
+            if (Status s = writeFileAtomic(cached, *fetched); !s)
+                return s.error();
+        }
+        index.packSizes.insert(name, idx->packSize);
+        for (const store::PackEntry &e : idx->entries)
+            index.chunks.emplace(e.id, ChunkPlace{name, e.offset, e.length});
+    }
+    return index;
+}
+
+Expected<QSet<QString>> remoteManifests(const store::S3Client &client)
+{
+    auto listed = client.list(kManifests);
+    if (!listed)
+        return listed.error();
+    QSet<QString> out;
+    for (const QString &path : *listed)
+        if (const QString id = path.mid(kManifests.size()); isHexId(id))
+            out.insert(id);
+    return out;
+}
+
+} // namespace
+
+Expected<std::unique_ptr<store::S3Client>> s3ClientFor(const RemoteInfo &remote)
+{
+    auto location = store::parseS3Url(remote.path);
+    if (!location)
+        return location.error();
+    location->endpoint = remote.endpoint;
+    location->region = remote.region;
+    auto credentials = store::loadS3Credentials();
+    if (!credentials)
+        return credentials.error();
+    return std::make_unique<store::S3Client>(*location, *credentials);
+}
+
+Expected<S3Transfer> pushObjectsToS3(const store::S3Client &client, const store::ObjectStore &local,
+                                     const QSet<QString> &ids, const QString &cacheDir, Feedback *feedback)
+{
+    auto there = remoteManifests(client);
+    if (!there)
+        return there.error();
+    auto index = loadRemoteIndex(client, cacheDir);
+    if (!index)
+        return index.error();
+
+    // Plan: the manifests the remote lacks, and the chunks none of its packs hold, in object order.
+    QStringList wanted;
+    for (const QString &id : ids)
+        if (!there->contains(id))
+            wanted << id;
+    wanted.sort();
+    std::vector<std::pair<QString, QByteArray>> manifests;
+    std::vector<Sha256> missing;
+    std::unordered_set<Sha256, ShaHasher> planned;
+    qint64 total = 0;
+    for (const QString &id : wanted) {
+        auto m = local.manifest(id);
+        if (!m)
+            return m.error();
+        for (const store::ManifestChunk &c : m->second.chunks)
+            if (!index->chunks.count(c.id) && planned.insert(c.id).second) {
+                missing.push_back(c.id);
+                total += c.length;
+            }
+        manifests.emplace_back(id, std::move(m->first));
+    }
+
+    S3Transfer done;
+    reportProgress(feedback, 0, total, QStringLiteral("upload"));
+    // Packs in the store's own format: header, chunks back to back, then an idx naming it by its checksum.
+    QByteArray pack;
+    std::vector<store::PackEntry> entries;
+    auto flush = [&]() -> Status {
+        if (entries.empty())
+            return {};
+        QString name;
+        const QByteArray idx = store::encodePackIndex(entries, pack.size(), &name);
+        if (Status s = client.put(kPacks + store::packFileName(name), pack); !s)
+            return s;
+        if (Status s = client.put(kPacks + store::indexFileName(name), idx); !s)
+            return s;
+        if (Status s = writeFileAtomic(cacheDir + QLatin1Char('/') + store::indexFileName(name), idx); !s)
+            return s;
+        done.packs += 1;
+        done.bytes += pack.size() - store::kPackHeaderSize;
+        reportProgress(feedback, done.bytes, total, QStringLiteral("upload"));
+        entries.clear();
+        pack.clear();
+        if (isCancelled(feedback))
+            return cancelledError(client.location().url());
+        return {};
+    };
+    Status read = local.readChunks(missing, [&](const Sha256 &id, QByteArrayView bytes) -> Status {
+        if (pack.isEmpty())
+            pack = store::packHeader();
+        entries.push_back(store::PackEntry{id, pack.size(), bytes.size()});
+        pack.append(bytes.data(), bytes.size());
+        return pack.size() >= kRemotePackBytes ? flush() : Status();
+    });
+    if (!read)
+        return read.error();
+    if (Status s = flush(); !s)
+        return s.error();
+    // Manifests last: a reader never finds an object whose chunks are not all there.
+    for (const auto &[id, bytes] : manifests) {
+        if (Status s = client.put(kManifests + id, bytes); !s)
+            return s.error();
+        done.objects += 1;
+    }
+    reportProgress(feedback, total, total, QStringLiteral("upload"));
+    return done;
+}
+
+Expected<S3Transfer> pullObjectsFromS3(const store::S3Client &client, store::ObjectStore &local,
+                                       const QSet<QString> &ids, const QString &cacheDir, Feedback *feedback)
+{
+    QStringList wanted;
+    for (const QString &id : ids)
+        if (!local.contains(id))
+            wanted << id;
+    wanted.sort();
+    S3Transfer done;
+    if (wanted.isEmpty())
+        return done;
+
+    std::vector<std::pair<QString, QByteArray>> manifests;
+    std::vector<Sha256> needed;
+    std::unordered_set<Sha256, ShaHasher> seen;
+    for (const QString &id : wanted) {
+        auto bytes = client.get(kManifests + id);
+        if (!bytes) {
+            if (bytes.error().kind == ErrorKind::NotFound)
+                return makeError(ErrorKind::Corrupt,
+                                 QStringLiteral("the remote lacks object %1; was its last push interrupted? Push again "
+                                                "from a complete workspace").arg(id.left(16)),
+                                 client.location().url());
+            return bytes.error();
+        }
+        if (toHex(sha256(*bytes)) != id)
+            return makeError(ErrorKind::Corrupt, QStringLiteral("the remote's manifest of object %1 does not match its id").arg(id),
+                             client.location().url() + QLatin1Char('/') + kManifests + id);
+        auto m = store::decodeManifest(*bytes, client.location().url() + QLatin1Char('/') + kManifests + id);
+        if (!m)
+            return m.error();
+        for (const store::ManifestChunk &c : m->chunks)
+            if (seen.insert(c.id).second)
+                needed.push_back(c.id);
+        manifests.emplace_back(id, std::move(*bytes));
+    }
+    const std::vector<bool> have = local.hasChunks(needed);
+    auto index = loadRemoteIndex(client, cacheDir);
+    if (!index)
+        return index.error();
+    // Group what is missing by the pack that holds it.
+    QHash<QString, std::vector<std::pair<Sha256, ChunkPlace>>> byPack;
+    qint64 total = 0;
+    for (size_t i = 0; i < needed.size(); ++i) {
+        if (have[i])
+            continue;
+        const auto it = index->chunks.find(needed[i]);
+        if (it == index->chunks.end())
+            return makeError(ErrorKind::Corrupt,
+                             QStringLiteral("the remote lacks chunk %1 (no pack index lists it)").arg(toHex(needed[i])),
+                             client.location().url());
+        byPack[it->second.pack].emplace_back(needed[i], it->second);
+        total += it->second.length;
+    }
+    QStringList packs = byPack.keys();
+    packs.sort();
+    reportProgress(feedback, 0, total, QStringLiteral("download"));
+    for (const QString &name : packs) {
+        const QString path = kPacks + store::packFileName(name);
+        auto bytes = client.get(path);
+        if (!bytes)
+            return bytes.error();
+        if (bytes->size() != index->packSizes.value(name))
+            return makeError(ErrorKind::Corrupt,
+                             QStringLiteral("the pack has %1 bytes, its index says %2").arg(bytes->size()).arg(index->packSizes.value(name)),
+                             client.location().url() + QLatin1Char('/') + path);
+        std::vector<std::pair<Sha256, QByteArrayView>> chunks;
+        for (const auto &[id, place] : byPack.value(name))
+            chunks.emplace_back(id, QByteArrayView(bytes->constData() + place.offset, place.length));
+        // addChunks hashes every chunk against its id before any is kept.
+        if (Status s = local.addChunks(chunks); !s)
+            return makeError(s.error().kind, s.error().message + QStringLiteral(" (from ") + client.location().url() +
+                                                 QLatin1Char('/') + path + QLatin1Char(')'));
+        done.packs += 1;
+        for (const auto &c : chunks)
+            done.bytes += c.second.size();
+        reportProgress(feedback, done.bytes, total, QStringLiteral("download"));
+        if (isCancelled(feedback))
+            return cancelledError(client.location().url());
+    }
+    for (const auto &[id, bytes] : manifests) {
+        if (Status s = local.addManifest(id, bytes); !s)
+            return s.error();
+        done.objects += 1;
+    }
+    return done;
+}
+
+namespace {
+
+/// Files of a bare repository that change in place (everything else is named by its content and never changes).
+bool isMutableGitFile(const QString &relative)
+{
+    return relative == u"HEAD" || relative == u"packed-refs" || relative == u"config" || relative.startsWith(QLatin1String("refs/"));
+}
+
+} // namespace
+
+Expected<bool> downloadGitMirror(const store::S3Client &client, const QString &mirror)
+{
+    if (!QFileInfo::exists(mirror + QStringLiteral("/HEAD"))) {
+        auto bare = GitRepo::init(mirror, true);
+        if (!bare)
+            return bare.error();
+    }
+    auto listed = client.list(kGit);
+    if (!listed)
+        return listed.error();
+    bool any = false;
+    for (const QString &path : *listed) {
+        const QString relative = path.mid(kGit.size());
+        if (relative.isEmpty() || relative.contains(QStringLiteral("..")) || relative.startsWith(QLatin1Char('/')))
+            continue;
+        any = true;
+        const QString target = mirror + QLatin1Char('/') + relative;
+        if (QFileInfo::exists(target) && !isMutableGitFile(relative))
+            continue;
+        auto bytes = client.get(path);
+        if (!bytes)
+            return bytes.error();
+        if (!QDir().mkpath(QFileInfo(target).absolutePath()))
+            return makeError(ErrorKind::Io, QStringLiteral("cannot create the folder"), QFileInfo(target).absolutePath());
+        if (Status s = writeFileAtomic(target, *bytes); !s)
+            return s.error();
+    }
+    return any;
+}
+
+Status uploadGitMirror(const store::S3Client &client, const QString &mirror)
+{
+    auto listed = client.list(kGit);
+    if (!listed)
+        return listed.error();
+    const QSet<QString> there(listed->begin(), listed->end());
+    QStringList immutable, mutableFiles;
+    QDirIterator it(mirror, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const QString relative = QDir(mirror).relativeFilePath(it.next());
+        if (relative.endsWith(QLatin1String(".lock")))
+            continue;
+        (isMutableGitFile(relative) ? mutableFiles : immutable) << relative;
+    }
+    immutable.sort();
+    mutableFiles.sort();
+    // Objects first; then refs (packed-refs before loose refs, HEAD last), so the remote never names a missing commit.
+    const auto rank = [](const QString &f) {
+        return f == u"config" ? 0 : f == u"packed-refs" ? 1 : f == u"HEAD" ? 3 : 2;
+    };
+    std::stable_sort(mutableFiles.begin(), mutableFiles.end(),
+                     [&](const QString &a, const QString &b) { return rank(a) < rank(b); });
+    for (const QString &relative : immutable + mutableFiles) {
+        if (!isMutableGitFile(relative) && there.contains(kGit + relative))
+            continue;
+        QFile f(mirror + QLatin1Char('/') + relative);
+        if (!f.open(QIODevice::ReadOnly))
+            return makeError(ErrorKind::Io, QStringLiteral("cannot read ") + f.errorString(), f.fileName());
+        if (Status s = client.put(kGit + relative, f.readAll()); !s)
+            return s;
+    }
+    return {};
+}
+
+} // namespace keel::workspace

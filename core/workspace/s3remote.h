@@ -1,0 +1,49 @@
+#pragma once
+// A remote on S3-compatible object storage (AWS S3, MinIO, Ceph RGW; tested against s3rver). Under its prefix:
+//   git/...                                  the workspace history as a bare git repository, file for file
+//   objects/packs/pack-NAME.pack, .idx       chunks in the object store's own pack format (the idx after its pack)
+//   objects/manifests/ID                     one per stored file version, after every chunk it lists
+// Nothing is visible to a reader before its bytes: packs, then manifests, then git objects, then refs. Every upload
+// carries its SHA-256 (the server checks it) and every download is verified against its id before it is kept, so a
+// transfer cut off at any point resumes by running it again: what arrived is listed and skipped.
+
+#include "store/s3client.h"
+#include "util/feedback.h"
+#include "util/result.h"
+
+#include <QSet>
+#include <QString>
+
+#include <memory>
+
+namespace keel::store { class ObjectStore; }
+
+namespace keel::workspace {
+
+struct RemoteInfo;
+
+/// A client for the remote, with credentials from the environment or ~/.aws/credentials.
+Expected<std::unique_ptr<store::S3Client>> s3ClientFor(const RemoteInfo &remote);
+
+/// What a transfer moved.
+struct S3Transfer {
+    qint64 objects = 0;     ///< manifests sent or received
+    qint64 packs = 0;       ///< packs sent or received
+    qint64 bytes = 0;       ///< chunk bytes sent or received
+};
+
+/// Sends the objects in `ids` (those the remote lacks) with the chunks it lacks, in packs of at most 64 MiB.
+/// `cacheDir` keeps the remote's pack indexes between runs.
+Expected<S3Transfer> pushObjectsToS3(const store::S3Client &client, const store::ObjectStore &local,
+                                     const QSet<QString> &ids, const QString &cacheDir, Feedback *feedback = nullptr);
+/// Fetches the objects in `ids` that `local` lacks, verifying every chunk and manifest.
+Expected<S3Transfer> pullObjectsFromS3(const store::S3Client &client, store::ObjectStore &local,
+                                       const QSet<QString> &ids, const QString &cacheDir, Feedback *feedback = nullptr);
+
+/// Brings the local mirror of the remote's git repository (a bare repository at `mirror`) up to the remote's state:
+/// files it lacks, and the refs. Creates the mirror when missing. Returns false when the remote holds no history yet.
+Expected<bool> downloadGitMirror(const store::S3Client &client, const QString &mirror);
+/// Sends the mirror's files the remote lacks, git objects first and refs last.
+Status uploadGitMirror(const store::S3Client &client, const QString &mirror);
+
+} // namespace keel::workspace
