@@ -14,14 +14,17 @@
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QDateTime>
+#include <QHash>
 #include <QJsonDocument>
 #include <QLocale>
 #include <QRegularExpression>
 #include <QThread>
 
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <set>
+
 
 namespace keel::cli {
 
@@ -44,7 +47,22 @@ QString formatDuration(const tracking::RunRecord &r)
 
 QString timeText(const QDateTime &t)
 {
-    return t.isValid() ? t.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")) : QString();
+    if (!t.isValid())
+        return {};
+    // A run table formats two times per run: the local offset is looked up once per hour of UTC time (a time zone
+    // never changes its offset more than once within an hour), and the text is built without QLocale.
+    static QHash<qint64, int> offsetByHour;
+    const qint64 secs = t.toSecsSinceEpoch();
+    const qint64 hour = secs / 3600;
+    auto it = offsetByHour.constFind(hour);
+    if (it == offsetByHour.constEnd())
+        it = offsetByHour.insert(hour, t.toLocalTime().offsetFromUtc());
+    const QDateTime local = QDateTime::fromSecsSinceEpoch(secs + *it, Qt::UTC);
+    const QDate d = local.date();
+    const QTime c = local.time();
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d", d.year(), d.month(), d.day(), c.hour(), c.minute(), c.second());
+    return QString::fromLatin1(buf);
 }
 
 QString isoText(const QDateTime &t) { return t.isValid() ? t.toUTC().toString(Qt::ISODateWithMs) : QString(); }

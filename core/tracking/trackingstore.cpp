@@ -58,7 +58,27 @@ QDateTime timeFromVariant(const QVariant &v)
 {
     if (v.isNull())
         return {};
-    return QDateTime::fromString(v.toString(), Qt::ISODateWithMs);
+    const QString text = v.toString();
+    // Fast path for the form this store writes, "2026-01-01T12:00:00.123Z" (a run table reads two per run);
+    // anything else goes through Qt's ISO parser.
+    const auto digits = [&](qsizetype at, qsizetype n) {
+        int value = 0;
+        for (qsizetype i = at; i < at + n; ++i) {
+            const char16_t c = text.at(i).unicode();
+            if (c < u'0' || c > u'9')
+                return -1;
+            value = value * 10 + int(c - u'0');
+        }
+        return value;
+    };
+    if (text.size() == 24 && text.at(4) == u'-' && text.at(7) == u'-' && text.at(10) == u'T' && text.at(13) == u':' &&
+        text.at(16) == u':' && text.at(19) == u'.' && text.at(23) == u'Z') {
+        const QDate date(digits(0, 4), digits(5, 2), digits(8, 2));
+        const QTime time(digits(11, 2), digits(14, 2), digits(17, 2), digits(20, 3));
+        if (date.isValid() && time.isValid())
+            return QDateTime(date, time, Qt::UTC);
+    }
+    return QDateTime::fromString(text, Qt::ISODateWithMs);
 }
 
 // Binds a string so that a null QString is stored as '' rather than SQL NULL.
@@ -1044,6 +1064,7 @@ Expected<std::vector<RunSummary>> TrackingStore::runSummaries(const QString &exp
 
     std::vector<RunSummary> out;
     QHash<QString, size_t> position;
+    position.reserve(1024);
     reportProgress(feedback, 0, 3, stage);
     {
         QSqlQuery query(m_db);
