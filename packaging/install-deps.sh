@@ -11,6 +11,8 @@ packages=(
   # Teams and clusters: a shared PostgreSQL tracking store (Qt's QPSQL driver), S3 remotes (libcurl signs requests),
   # Slurm for sweeps and pipeline stages. The live tests start their own postgres, s3rver and slurm daemons.
   libqt6sql6-psql libcurl4-openssl-dev postgresql slurm-wlm munge
+  # The .deb: built by cpack (dpkg-shlibdeps from dpkg-dev), checked by lintian, desktop-file-validate, appstreamcli.
+  dpkg-dev lintian desktop-file-utils appstream
   # Test references: Python xgboost loads what Keel exports; SciPy checks the statistics.
   python3-xgboost python3-numpy python3-scipy
   # The screenshot test also runs on a real X server (font metrics differ from the offscreen platform's).

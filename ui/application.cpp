@@ -8,6 +8,7 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDir>
+#include <QIcon>
 #include <QSettings>
 
 #include <cstdio>
@@ -20,9 +21,13 @@ int runWorkbench(int argc, char *argv[])
     QCoreApplication::setOrganizationName(QStringLiteral("Keel"));
     QCoreApplication::setApplicationName(QStringLiteral("keel-workbench"));
     QCoreApplication::setApplicationVersion(QStringLiteral(KEEL_VERSION_STRING));
+    // The installed icon theme's icon when there is one (hicolor, from the .deb), else the bundled SVG.
+    QApplication::setWindowIcon(QIcon::fromTheme(QStringLiteral("keel-workbench"), QIcon(QStringLiteral(":/keel/keel-workbench.svg"))));
+    QGuiApplication::setDesktopFileName(QStringLiteral("keel-workbench"));
 
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral("Keel workbench: browse, compare and validate dataset versions."));
+    parser.setApplicationDescription(QStringLiteral("Keel workbench: versioned data, training, explanations, models, "
+                                                    "pipelines, deployments and monitoring."));
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addOption({QStringLiteral("screenshots"),

@@ -1,6 +1,7 @@
 // keel init, remote, push, pull, clone, tag, audit.
 #include "commands.h"
 
+#include "serve/decision.h"
 #include "store/objectstore.h"
 #include "tracking/trackingstore.h"
 #include "util/fileutil.h"
@@ -12,8 +13,11 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QJsonObject>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 namespace keel::cli {
@@ -227,6 +231,69 @@ int cmdAuditExport(Context &ctx)
     return 0;
 }
 
+int cmdAuditDecision(Context &ctx)
+{
+    auto *ws = ctx.workspace();
+    if (!ws)
+        return 1;
+    auto d = serve::explainDecision(*ws, ctx.args().at(0));
+    if (!d)
+        return ctx.fail(d.error());
+    if (ctx.json()) {
+        ctx.printJson(d->toJson());
+        return d->reproduced ? 0 : 1;
+    }
+    const auto when = [](const QDateTime &t) { return t.isValid() ? t.toUTC().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss 'UTC'")) : QStringLiteral("?"); };
+    const registry::ModelVersion &m = d->model;
+    ctx.out << "prediction " << d->id << ", served " << when(d->time) << " by deployment " << d->deployment << " (revision "
+            << d->revision << ")\n";
+    ctx.out << "model      " << m.ref() << " (" << m.modelKind << "), run " << m.runId.left(8) << " (" << m.runName << ", experiment "
+            << m.experiment << ")\n";
+    ctx.out << "           registered " << when(m.registered) << " by " << m.by << (m.message.isEmpty() ? QString() : QString(QStringLiteral(": ") + m.message))
+            << '\n';
+    ctx.out << "data       trained on " << m.data.train << " (content " << m.data.trainContentId.left(12) << ")";
+    if (!m.data.evaluate.isEmpty())
+        ctx.out << ", tested on " << m.data.evaluate << " (content " << m.data.evaluateContentId.left(12) << ")";
+    ctx.out << '\n';
+    if (m.approvals.empty())
+        ctx.out << "approvals  none\n";
+    for (const registry::Approval &a : m.approvals)
+        ctx.out << "approved   by " << a.by << ", " << when(a.at) << ": " << a.message << '\n';
+    if (d->live)
+        ctx.out << "deployed   by " << d->live->author << ", " << when(d->live->time) << " as " << d->live->model.requested
+                << (d->live->message.isEmpty() ? QString() : QString(QStringLiteral(": ") + d->live->message)) << " (commit "
+                << d->live->commit.left(10) << ")\n";
+    QStringList inputs;
+    for (auto it = d->inputs.begin(); it != d->inputs.end(); ++it)
+        inputs << it.key() + QLatin1Char('=') + (it.value().isString() ? it.value().toString() : it.value().toVariant().toString());
+    ctx.out << "inputs     " << inputs.join(QStringLiteral(", ")) << '\n';
+    ctx.out << "output     " << QString::fromUtf8(QJsonDocument(d->output).toJson(QJsonDocument::Compact)) << '\n';
+    if (d->feedback.isEmpty())
+        ctx.out << "feedback   none yet\n";
+    else
+        ctx.out << "feedback   label " << d->feedback.value(QStringLiteral("label")).toVariant().toString() << ", "
+                << d->feedback.value(QStringLiteral("time")).toString() << '\n';
+    const QJsonObject e = QJsonDocument::fromJson(d->explanation).object();
+    std::vector<std::pair<QString, double>> parts;
+    const QJsonObject contributions = e.value(QStringLiteral("contributions")).toObject();
+    for (auto it = contributions.begin(); it != contributions.end(); ++it)
+        parts.emplace_back(it.key(), it.value().toDouble());
+    std::stable_sort(parts.begin(), parts.end(), [](const auto &a, const auto &b) { return std::abs(a.second) > std::abs(b.second); });
+    ctx.out << "why        " << e.value(QStringLiteral("explained")).toString() << " = base "
+            << QString::number(e.value(QStringLiteral("base_value")).toDouble(), 'g', 6) << " + the contributions below ("
+            << m.ref() << "'s exact SHAP, as /explain returned it)\n";
+    for (size_t i = 0; i < std::min<size_t>(parts.size(), 10); ++i)
+        ctx.out << "           " << QString(parts[i].first).leftJustified(28) << (parts[i].second >= 0 ? "+" : "")
+                << QString::number(parts[i].second, 'g', 4) << '\n';
+    if (parts.size() > 10)
+        ctx.out << "           (" << parts.size() - 10 << " smaller contributions in --json)\n";
+    if (d->reproduced)
+        ctx.out << "checked    " << m.ref() << " (bundle verified by hash) gives the logged output again for these inputs\n";
+    else
+        ctx.err << "keel: " << m.ref() << " does NOT reproduce the logged output for these inputs\n";
+    return d->reproduced ? 0 : 1;
+}
+
 int cmdAudit(Context &ctx)
 {
     auto *ws = ctx.workspace();
@@ -341,6 +408,14 @@ std::vector<Command> workspaceCommands()
                      p.addOption({QStringLiteral("force"), QStringLiteral("Replace an existing file.")});
                  },
                  cmdAuditExport});
+    v.push_back({{QStringLiteral("audit"), QStringLiteral("decision")}, QStringLiteral("PREDICTION_ID"),
+                 QStringLiteral("Explain a past served decision from its prediction id"),
+                 QStringLiteral("Finds the prediction in the deployments' logs and shows the model version that made it and its\n"
+                                "lineage (run, dataset versions, who registered, approved and deployed it), the inputs as received,\n"
+                                "the output, the feedback label if one arrived, and the explanation recomputed with that exact\n"
+                                "model version: byte for byte what /explain returned. Exit 1 if the model no longer reproduces\n"
+                                "the logged output."),
+                 1, 1, {}, cmdAuditDecision});
     return v;
 }
 

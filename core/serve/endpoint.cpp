@@ -320,6 +320,34 @@ void appendNumber(QByteArray &out, double v) { out += QByteArray::number(v, 'g',
 
 } // namespace
 
+void ModelRuntime::appendRecord(QByteArray &out, const QString &id, const std::vector<double> &predictions, qint64 row,
+                                const explain::Attribution *attribution) const
+{
+    out += "{\"id\":";
+    appendJson(out, id);
+    out += ",\"model\":";
+    appendJson(out, ref());
+    out += ',';
+    appendOutput(out, predictions, row);
+    if (attribution) {
+        const ml::Task task = m_version.task;
+        const int k = task == ml::Task::MulticlassClassification ? predictedClass(predictions, row) : 0;
+        out += ",\"base_value\":" + QByteArray::number(attribution->base[size_t(k)], 'g', QLocale::FloatingPointShortest);
+        out += ",\"contributions\":{";
+        for (int f = 0; f < attribution->featureCount(); ++f) {
+            if (f)
+                out += ',';
+            appendJson(out, attribution->features[f]);
+            out += ':' + QByteArray::number(attribution->value(row, k, f), 'g', QLocale::FloatingPointShortest);
+        }
+        out += "},\"explained\":";
+        appendJson(out, task == ml::Task::Regression               ? QStringLiteral("prediction")
+                         : task == ml::Task::BinaryClassification ? QStringLiteral("log-odds of %1").arg(m_version.classes.value(1))
+                                                                  : QStringLiteral("score of %1").arg(m_version.classes.value(k)));
+    }
+    out += '}';
+}
+
 void ModelRuntime::appendOutput(QByteArray &out, const std::vector<double> &p, qint64 row) const
 {
     const QStringList &classes = m_version.classes;

@@ -49,6 +49,11 @@ public:
     QJsonObject outputJson(const std::vector<double> &predictions, qint64 row) const;
     /// The same members written straight into a JSON object being built (no braces): the fast path for responses.
     void appendOutput(QByteArray &out, const std::vector<double> &predictions, qint64 row) const;
+    /// One record of a /predict or /explain response, braces included: id, the answering model, the output and, with
+    /// an attribution, base_value, contributions and what they explain. The one writer of that form, so a decision
+    /// explained later (serve/decision.h) is byte for byte what /explain returned.
+    void appendRecord(QByteArray &out, const QString &id, const std::vector<double> &predictions, qint64 row,
+                      const explain::Attribution *attribution) const;
     /// The predicted class index of a row (classification), for comparing with a shadow.
     int predictedClass(const std::vector<double> &predictions, qint64 row) const;
     /// Per-row attributions (tree SHAP for tree models, linear SHAP for linear ones; background: the bundle's sample).

@@ -512,30 +512,10 @@ QHttpServerResponse Server::score(const QString &name, const QHttpServerRequest 
     out += "{\"deployment\":";
     appendJson(out, name);
     out += ",\"predictions\":[";
-    QByteArray modelRef;
-    appendJson(modelRef, model.ref());
     for (qsizetype r = 0; r < records.size(); ++r) {
-        out += r ? ",{\"id\":" : "{\"id\":";
-        appendJson(out, idOf(firstNumber + r));
-        out += ",\"model\":" + modelRef + ',';
-        model.appendOutput(out, *predictions, r);
-        if (attribution) {
-            const ml::Task task = model.version().task;
-            const int k = task == ml::Task::MulticlassClassification ? model.predictedClass(*predictions, r) : 0;
-            out += ",\"base_value\":" + QByteArray::number(attribution->base[size_t(k)], 'g', QLocale::FloatingPointShortest);
-            out += ",\"contributions\":{";
-            for (int f = 0; f < attribution->featureCount(); ++f) {
-                if (f)
-                    out += ',';
-                appendJson(out, attribution->features[f]);
-                out += ':' + QByteArray::number(attribution->value(r, k, f), 'g', QLocale::FloatingPointShortest);
-            }
-            out += "},\"explained\":";
-            appendJson(out, task == ml::Task::Regression               ? QStringLiteral("prediction")
-                             : task == ml::Task::BinaryClassification ? QStringLiteral("log-odds of %1").arg(model.version().classes.value(1))
-                                                                      : QStringLiteral("score of %1").arg(model.version().classes.value(k)));
-        }
-        out += '}';
+        if (r)
+            out += ',';
+        model.appendRecord(out, idOf(firstNumber + r), *predictions, r, attribution ? &*attribution : nullptr);
     }
     out += "],\"revision\":" + QByteArray::number(d->spec.revision);
     if (notes.unseenCategories > 0)

@@ -7,7 +7,9 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 keel=${KEEL:-$here/../../build/app/keel}
-[[ -x $keel ]] || { echo "tour: keel binary not found at $keel (build first, or set KEEL=...)" >&2; exit 1; }
+# Installed from the package (/usr/share/keel/examples/tour.sh): the keel on PATH.
+[[ -x $keel ]] || keel=$(command -v keel || true)
+[[ -x $keel ]] || { echo "tour: keel binary not found (build first, install the package, or set KEEL=...)" >&2; exit 1; }
 ws=${1:-$(mktemp -d)/keel-example}
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
@@ -157,6 +159,8 @@ step "$keel" store stats
 step "$keel" store fsck
 step "$keel" audit -n 10
 step "$keel" audit verify
+# Why did the model decide this, back then? The first served prediction, explained from its id alone.
+step "$keel" audit decision "$id"
 echo
 echo "Tour workspace: $ws"
 # With a display, finish in the workbench on the same workspace.

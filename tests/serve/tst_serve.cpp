@@ -8,6 +8,7 @@
 
 #include "data/table.h"
 #include "deploy/deployment.h"
+#include "serve/decision.h"
 #include "serve/predictionlog.h"
 #include "serve/scoring.h"
 #include "serve/server.h"
@@ -398,6 +399,58 @@ private slots:
         p.closeWriteChannel();
         QVERIFY(p.waitForFinished(30000));
         QVERIFY2(p.exitCode() == 0, p.readAllStandardOutput().constData());
+    }
+
+    void pastDecisionIsExplainedByteForByte()
+    {
+        // Three records through /explain; later, from each id alone, `keel audit decision` finds the prediction, its
+        // model version, lineage and live revision, and recomputes the explanation: the same bytes /explain returned.
+        const Reply r = send(S("/v1/deployments/credit/explain"),
+                             QJsonDocument(QJsonObject{{S("records"), QJsonArray{m_records[20], m_records[21], m_records[22]}}})
+                                 .toJson(QJsonDocument::Compact));
+        QCOMPARE(r.status, 200);
+        const QJsonArray predictions = r.json().value(S("predictions")).toArray();
+        QCOMPARE(predictions.size(), 3);
+        const QString firstId = predictions[0].toObject().value(S("id")).toString();
+        QCOMPARE(send(S("/v1/deployments/credit/feedback"),
+                      QJsonDocument(QJsonObject{{S("prediction_id"), firstId}, {S("label"), S("<=50K")}}).toJson()).status, 202);
+        QVERIFY(m_server->flushLogs());
+        auto ws = workspace::Workspace::open(m_ws);
+        QVERIFY(ws);
+        for (qsizetype i = 0; i < predictions.size(); ++i) {
+            const QJsonObject v = predictions[i].toObject();
+            const QString id = v.value(S("id")).toString();
+            // The record's bytes in the response: from {"id":"<id>" to its matching brace.
+            const qsizetype start = r.body.indexOf(QByteArray("{\"id\":\"" + id.toUtf8() + '"'));
+            QVERIFY(start > 0);
+            qsizetype end = start, depth = 0;
+            do {
+                depth += r.body.at(end) == '{' ? 1 : r.body.at(end) == '}' ? -1 : 0;
+                ++end;
+            } while (depth > 0 && end < r.body.size());
+            const QByteArray returned = r.body.mid(start, end - start);
+            auto d = serve::explainDecision(**ws, id);
+            QVERIFY2(d, qPrintable(d.message()));
+            QCOMPARE(d->explanation, returned);
+            QVERIFY(d->reproduced);
+            QCOMPARE(d->deployment, S("credit"));
+            QCOMPARE(d->model.ref(), v.value(S("model")).toString());
+            QVERIFY(!d->model.runId.isEmpty() && !d->model.data.train.isEmpty());
+            QVERIFY(d->live.has_value());
+            QCOMPARE(d->live->revision, r.json().value(S("revision")).toInt());
+            QCOMPARE(d->live->model.version, d->model.ref());
+            QCOMPARE(d->inputs, m_records[20 + i].toObject());
+        }
+        // The command line: the same facts in words and JSON; the feedback label shows; an unknown id is an error.
+        const Result words = clitest::keel({S("audit"), S("decision"), firstId}, m_ws);
+        RUN_OK(words);
+        QVERIFY2(words.out.contains("credit@v1") && words.out.contains("feedback   label <=50K") && words.out.contains("deployed   by"),
+                 words.out.constData());
+        const QJsonObject json = keelJson({S("audit"), S("decision"), firstId}, m_ws).object();
+        QCOMPARE(json.value(S("explanation")).toObject(), predictions[0].toObject());
+        QCOMPARE(json.value(S("feedback")).toObject().value(S("label")).toString(), S("<=50K"));
+        const Result unknown = clitest::keel({S("audit"), S("decision"), S("no-such-id")}, m_ws);
+        QVERIFY(unknown.code != 0 && unknown.err.contains("no served prediction"));
     }
 };
 
