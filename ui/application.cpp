@@ -13,11 +13,15 @@
 
 #include <cstdio>
 
+// keelui is a static library: its resources (the icon) are registered by the program that links it.
+static void initUiResources() { Q_INIT_RESOURCE(keelui); }
+
 namespace keel::ui {
 
 int runWorkbench(int argc, char *argv[])
 {
     QApplication app(argc, argv);
+    initUiResources();
     QCoreApplication::setOrganizationName(QStringLiteral("Keel"));
     QCoreApplication::setApplicationName(QStringLiteral("keel-workbench"));
     QCoreApplication::setApplicationVersion(QStringLiteral(KEEL_VERSION_STRING));

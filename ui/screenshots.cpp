@@ -1,5 +1,6 @@
 #include "screenshots.h"
 
+#include "auditview.h"
 #include "charts.h"
 #include "compareview.h"
 #include "datasetsarea.h"
@@ -10,6 +11,7 @@
 #include "diffview.h"
 #include "experimentsarea.h"
 #include "explainarea.h"
+#include "explaincharts.h"
 #include "explainfairness.h"
 #include "explainglobal.h"
 #include "explainprediction.h"
@@ -26,6 +28,7 @@
 #include "taskmanager.h"
 #include "theme.h"
 #include "trainingprocess.h"
+#include "serve/predictionlog.h"
 #include "util/fileutil.h"
 #include "validationview.h"
 #include "workspacejobs.h"
@@ -249,10 +252,6 @@ Status renderScreenshots(const QString &outDir, const QString &examplesDir, QStr
         return s;
     dialog->reject();
 
-    window.showArea(MainWindow::Audit);
-    settle(tasks);
-    if (Status s = save(&window, QStringLiteral("audit.png")); !s)
-        return s;
     // Experiments: empty first, then real runs trained by child keel processes, as the New Run dialog starts them.
     ExperimentsArea *ex = window.experiments();
     window.showArea(MainWindow::Experiments);
@@ -589,6 +588,33 @@ Status renderScreenshots(const QString &outDir, const QString &examplesDir, QStr
         serve.waitForFinished(5000);
         if (!st)
             return st;
+    }
+
+    // Audit: the trail in words, the chain verified; then the first prediction the server made, explained from its id.
+    {
+        window.showArea(MainWindow::Audit);
+        AuditView *audit = window.audit();
+        bool loadedTrail = false, verifiedChain = false;
+        const auto a = QObject::connect(audit, &AuditView::loaded, [&] { loadedTrail = true; });
+        const auto b = QObject::connect(audit, &AuditView::verified, [&](bool ok) { verifiedChain = ok; });
+        audit->refresh();
+        audit->verify();
+        const bool ready = settle(tasks, [&] { return loadedTrail && verifiedChain; });
+        QObject::disconnect(a);
+        QObject::disconnect(b);
+        if (!ready)
+            return fail(QStringLiteral("load and verify the audit trail"));
+        if (Status s = save(&window, QStringLiteral("audit.png")); !s)
+            return s;
+        auto log = serve::readPredictionLog(serve::predictionLogDir(*root, QStringLiteral("credit")));
+        if (!log || log->empty())
+            return makeError(QStringLiteral("audit-decision.png: no served prediction in the log"));
+        audit->showDecision(log->front().prediction.value(QStringLiteral("id")).toString());
+        if (!settle(tasks, [&] { return audit->decision().has_value() && audit->waterfall()->hasData(); }))
+            return fail(QStringLiteral("explain a served decision: ") + audit->decisionText()->text());
+        if (Status s = save(&window, QStringLiteral("audit-decision.png")); !s)
+            return s;
+        audit->tabs()->setCurrentIndex(AuditView::TrailTab);
     }
 
     // Pipelines: the example's income pipeline run from the area (every stage runs), then shown current.

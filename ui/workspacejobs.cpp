@@ -127,6 +127,22 @@ Expected<std::vector<tracking::AuditEvent>> loadAudit(const QString &root, int l
     return (*store)->auditEvents({}, limit);
 }
 
+Expected<workspace::AuditVerification> verifyAudit(const QString &root)
+{
+    auto ws = workspace::Workspace::open(root);
+    if (!ws)
+        return ws.error();
+    return workspace::verifyAudit(**ws);
+}
+
+Expected<serve::Decision> explainDecision(const QString &root, const QString &id)
+{
+    auto ws = workspace::Workspace::open(root);
+    if (!ws)
+        return ws.error();
+    return serve::explainDecision(**ws, id);
+}
+
 Expected<QString> push(const QString &root, const QString &remote, Feedback *feedback)
 {
     auto ws = workspace::Workspace::open(root);

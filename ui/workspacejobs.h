@@ -8,9 +8,11 @@
 #include "data/reader.h"
 #include "data/rules.h"
 #include "data/table.h"
+#include "serve/decision.h"
 #include "tracking/trackingstore.h"
 #include "util/feedback.h"
 #include "util/result.h"
+#include "workspace/audittrail.h"
 #include "workspace/datasets.h"
 #include "workspace/workspace.h"
 
@@ -72,6 +74,10 @@ Expected<data::ValidationReport> validate(const QString &root, const workspace::
 
 /// The newest `limit` audit events of the workspace's tracking store (all when limit < 0).
 Expected<std::vector<tracking::AuditEvent>> loadAudit(const QString &root, int limit = 2000);
+/// workspace::verifyAudit of the workspace at `root`.
+Expected<workspace::AuditVerification> verifyAudit(const QString &root);
+/// serve::explainDecision of prediction `id` in the workspace at `root`.
+Expected<serve::Decision> explainDecision(const QString &root, const QString &id);
 
 /// Pushes to / pulls from a remote (empty name: origin or the only remote). Pull returns what happened.
 Expected<QString> push(const QString &root, const QString &remote, Feedback *feedback = nullptr);

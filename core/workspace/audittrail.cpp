@@ -6,9 +6,14 @@
 
 #include <QDir>
 #include <QFileInfo>
+#include <QHash>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLocale>
+#include <QRegularExpression>
 
+#include <cmath>
 #include <map>
 
 namespace keel::workspace {
@@ -136,6 +141,95 @@ Expected<QByteArray> exportAudit(Workspace &ws, const QDateTime &since)
         out += QJsonDocument(o).toJson(QJsonDocument::Compact) + '\n';
     }
     return out;
+}
+
+namespace {
+
+/// The verb phrase of each action Keel records; %1 is the subject.
+QString actionPhrase(const QString &action, const QString &subject)
+{
+    static const QHash<QString, QString> phrases{
+        {QStringLiteral("workspace.init"), QStringLiteral("created the workspace")},
+        {QStringLiteral("data.add"), QStringLiteral("added a version of dataset %1")},
+        {QStringLiteral("data.checkout"), QStringLiteral("checked out %1")},
+        {QStringLiteral("data.validate"), QStringLiteral("validated %1 against its rules")},
+        {QStringLiteral("configs.add"), QStringLiteral("added training configs")},
+        {QStringLiteral("train"), QStringLiteral("trained run %1")},
+        {QStringLiteral("sweep"), QStringLiteral("ran sweep %1")},
+        {QStringLiteral("explain"), QStringLiteral("explained run %1")},
+        {QStringLiteral("models.register"), QStringLiteral("registered %1")},
+        {QStringLiteral("models.alias"), QStringLiteral("moved an alias of %1")},
+        {QStringLiteral("models.approve"), QStringLiteral("approved %1")},
+        {QStringLiteral("models.export"), QStringLiteral("exported the bundle of %1")},
+        {QStringLiteral("models.import"), QStringLiteral("imported a bundle as %1")},
+        {QStringLiteral("deploy"), QStringLiteral("deployed to %1")},
+        {QStringLiteral("rollback"), QStringLiteral("rolled deployment %1 back")},
+        {QStringLiteral("serve.reload"), QStringLiteral("reloaded the served deployments")},
+        {QStringLiteral("monitor.alert"), QStringLiteral("monitor alert on %1")},
+        {QStringLiteral("monitor.acknowledge"), QStringLiteral("acknowledged an alert of %1")},
+        {QStringLiteral("pipeline.run"), QStringLiteral("ran pipeline %1")},
+        {QStringLiteral("tag"), QStringLiteral("tagged the workspace %1")},
+        {QStringLiteral("store.gc"), QStringLiteral("collected unreferenced objects")},
+        {QStringLiteral("remote.add"), QStringLiteral("added remote %1")},
+        {QStringLiteral("push"), QStringLiteral("pushed to %1")},
+        {QStringLiteral("pull"), QStringLiteral("pulled from %1")},
+        {QStringLiteral("clone"), QStringLiteral("cloned from %1")},
+    };
+    // Subjects carry their kind ("run:<uuid>", "model:credit@v2", "deployment:credit"); the phrase already says it.
+    QString shown = subject;
+    for (const char *kind : {"model:", "deployment:", "dataset:", "pipeline:", "monitor:"})
+        if (shown.startsWith(QLatin1String(kind)))
+            shown = shown.mid(qsizetype(qstrlen(kind)));
+    if (shown.startsWith(QLatin1String("run:")))
+        shown = shown.mid(4, 8);
+    const auto it = phrases.constFind(action);
+    if (it == phrases.constEnd())
+        return subject.isEmpty() ? action : QString(action + QLatin1Char(' ') + subject);
+    return it->contains(QLatin1String("%1")) ? it->arg(shown) : *it;
+}
+
+QString valueText(const QJsonValue &v)
+{
+    switch (v.type()) {
+    case QJsonValue::Bool: return v.toBool() ? QStringLiteral("yes") : QStringLiteral("no");
+    case QJsonValue::Double: {
+        const double d = v.toDouble();
+        return d == std::floor(d) && std::abs(d) < 1e15 ? QLocale(QLocale::English).toString(qint64(d))
+                                                         : QString::number(d, 'g', 6);
+    }
+    case QJsonValue::String: {
+        const QString s = v.toString();
+        static const QRegularExpression longId(QStringLiteral("^[0-9a-f]{32,64}$"));
+        return longId.match(s).hasMatch() ? s.left(12) : s;
+    }
+    case QJsonValue::Array: {
+        QStringList parts;
+        for (const QJsonValue &item : v.toArray())
+            if (!item.isObject() && !item.isArray())
+                parts << valueText(item);
+        return parts.size() == v.toArray().size() ? parts.join(QStringLiteral(", ")) : QString();
+    }
+    default: return {};
+    }
+}
+
+} // namespace
+
+QString auditEventText(const tracking::AuditEvent &event)
+{
+    QString text = actionPhrase(event.action, event.subject);
+    QStringList details;
+    for (auto it = event.detail.begin(); it != event.detail.end(); ++it) {
+        const QString value = valueText(it.value());
+        if (value.isEmpty())
+            continue;
+        QString key = it.key();
+        key.replace(QLatin1Char('_'), QLatin1Char(' '));
+        details << key + QLatin1Char(' ') + value;
+    }
+    if (!details.isEmpty())
+        text += QStringLiteral(" (") + details.join(QStringLiteral(", ")) + QLatin1Char(')');
+    return text;
 }
 
 } // namespace keel::workspace

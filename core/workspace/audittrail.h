@@ -10,6 +10,8 @@
 #include <QDateTime>
 #include <QString>
 
+namespace keel::tracking { struct AuditEvent; }
+
 namespace keel::workspace {
 
 class Workspace;
@@ -31,5 +33,10 @@ Expected<AuditVerification> verifyAudit(Workspace &ws);
 /// The events at or after `since` (all when invalid), oldest first, as JSON Lines with their hashes: id, time, user,
 /// action, subject, detail (object), commit, prev_hash, hash.
 Expected<QByteArray> exportAudit(Workspace &ws, const QDateTime &since = {});
+
+/// An audit event in words, for people: "added a version of adult_train (rows 32,561, version 2)". The action's
+/// verb and subject first, then the detail's values (ids shortened, nested values left out), never raw JSON.
+/// Who and when are shown beside it by the caller. The one wording every front door uses.
+QString auditEventText(const tracking::AuditEvent &event);
 
 } // namespace keel::workspace

@@ -44,7 +44,7 @@ void TestScreenshots::rendersEveryView()
     QVERIFY2(s, qPrintable(s.message()));
     const QStringList expected = {QStringLiteral("datasets-table.png"),      QStringLiteral("datasets-columns.png"),
                                   QStringLiteral("datasets-diff.png"),       QStringLiteral("datasets-validation.png"),
-                                  QStringLiteral("import-dialog.png"),       QStringLiteral("audit.png"),
+                                  QStringLiteral("import-dialog.png"),       QStringLiteral("audit.png"), QStringLiteral("audit-decision.png"),
                                   QStringLiteral("experiments.png"),         QStringLiteral("dark-datasets-table.png"),
                                   QStringLiteral("dark-datasets-diff.png"),  QStringLiteral("experiments-live.png"),
                                   QStringLiteral("experiments-new-run.png"), QStringLiteral("experiments-run.png"),

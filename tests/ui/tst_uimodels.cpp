@@ -296,7 +296,9 @@ void TestUiModels::auditModel()
     QCOMPARE(model.rowCount(), 3);
     QCOMPARE(model.index(1, AuditModel::ActionColumn).data().toString(), QStringLiteral("data.add"));
     QCOMPARE(model.index(1, AuditModel::CommitColumn).data().toString(), QStringLiteral("0123456789"));
-    QCOMPARE(model.index(2, AuditModel::DetailColumn).data().toString(), QStringLiteral("{\"version\":3}"));
+    // In words from core's one wording, with the recorded JSON only in the tooltip.
+    QCOMPARE(model.index(2, AuditModel::EventColumn).data().toString(), QStringLiteral("added a version of dataset adult (version 3)"));
+    QVERIFY(model.index(2, AuditModel::EventColumn).data(Qt::ToolTipRole).toString().contains(QStringLiteral("\"version\": 3")));
 }
 
 void TestUiModels::taskModel()

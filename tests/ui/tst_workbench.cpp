@@ -25,12 +25,17 @@
 
 #include <QApplication>
 #include <QClipboard>
+#include <QComboBox>
 #include <QDockWidget>
+#include <QLabel>
+#include <QLocale>
 #include <QMimeData>
 #include <QProcess>
 #include <QSettings>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
+#include <QSqlDatabase>
+#include <QSqlQuery>
 #include <QStandardPaths>
 #include <QTableView>
 #include <QTemporaryDir>
@@ -648,6 +653,41 @@ void TestWorkbench::auditShowsEvents()
     // Newest first.
     for (size_t i = 1; i < events.size(); ++i)
         QVERIFY(events[i - 1].time >= events[i].time);
+    // Filtered by subject: only that subject's events remain; "last 24 hours" keeps today's events.
+    const int all = audit->filter()->rowCount();
+    const int subject = audit->subjectBox()->findData(QStringLiteral("adult_train"));
+    QVERIFY(subject > 0);
+    audit->subjectBox()->setCurrentIndex(subject);
+    QVERIFY(audit->filter()->rowCount() > 0 && audit->filter()->rowCount() < all);
+    for (int r = 0; r < audit->filter()->rowCount(); ++r)
+        QCOMPARE(audit->filter()->index(r, AuditModel::SubjectColumn).data().toString(), QStringLiteral("adult_train"));
+    audit->sinceBox()->setCurrentIndex(1);
+    QVERIFY(audit->filter()->rowCount() > 0);
+    audit->subjectBox()->setCurrentIndex(0);
+    audit->sinceBox()->setCurrentIndex(0);
+    QCOMPARE(audit->filter()->rowCount(), all);
+    // Verify: the banner says intact, with core's counts; after an edit of keel.db it names the broken event.
+    QSignalSpy verified(audit, &AuditView::verified);
+    audit->verify();
+    QTRY_COMPARE_WITH_TIMEOUT(verified.count(), 1, 30000);
+    QVERIFY(verified.at(0).at(0).toBool());
+    QVERIFY(!audit->banner()->isHidden());
+    QVERIFY2(audit->banner()->text().contains(QStringLiteral("intact")), qPrintable(audit->banner()->text()));
+    QVERIFY(audit->banner()->text().contains(QLocale().toString(audit->verification()->events)));
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("tamper"));
+        db.setDatabaseName(m_root + QStringLiteral("/.keel/keel.db"));
+        QVERIFY(db.open());
+        QSqlQuery q(db);
+        QVERIFY(q.exec(QStringLiteral("UPDATE audit_events SET user_name = 'mallory' WHERE id = 2")));
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("tamper"));
+    audit->verify();
+    QTRY_COMPARE_WITH_TIMEOUT(verified.count(), 2, 30000);
+    QVERIFY(!verified.at(1).at(0).toBool());
+    QVERIFY2(audit->banner()->text().contains(QStringLiteral("BROKEN")) && audit->banner()->text().contains(QStringLiteral("#2")),
+             qPrintable(audit->banner()->text()));
 }
 
 void TestWorkbench::pushAndPull()
