@@ -9,6 +9,7 @@
 
 #include <QDir>
 #include <QJsonArray>
+#include <QJsonObject>
 #include <QRegularExpression>
 #include <QThread>
 #include <QUuid>
@@ -400,6 +401,20 @@ Expected<SweepResult> runSweep(workspace::Workspace &ws, const SweepRequest &req
                     : finished == 0 ? tracking::RunStatus::Failed
                                     : tracking::RunStatus::Finished;
     if (Status s = (*ts)->finishRun(result.sweepId, result.status); !s)
+        return s.error();
+    // One audit event for the sweep as a whole (each trial's training has its own), whichever door started it.
+    QJsonObject detail{{QStringLiteral("experiment"), config->experiment},
+                       {QStringLiteral("metric"), result.metric},
+                       {QStringLiteral("goal"), result.maximize ? QStringLiteral("maximize") : QStringLiteral("minimize")},
+                       {QStringLiteral("trials"), int(result.trials.size())},
+                       {QStringLiteral("finished"), finished},
+                       {QStringLiteral("status"), tracking::runStatusName(result.status)},
+                       {QStringLiteral("executor"), request.executor}};
+    if (result.best) {
+        detail.insert(QStringLiteral("best_run"), result.trials[size_t(*result.best)].runId);
+        detail.insert(QStringLiteral("best_value"), *result.trials[size_t(*result.best)].value);
+    }
+    if (Status s = ws.audit(QStringLiteral("sweep"), QStringLiteral("run:") + result.sweepId, detail); !s)
         return s.error();
     return result;
 }

@@ -228,6 +228,24 @@ void TstCliTrain::sweepGrid()
     QCOMPARE(parent[QStringLiteral("status")].toString(), QStringLiteral("finished"));
     QCOMPARE(parent[QStringLiteral("tags")].toObject()[QStringLiteral("best.run")].toString(), bestRun);
     QCOMPARE(parent[QStringLiteral("metrics")].toObject()[QStringLiteral("validation.roc_auc")].toObject()[QStringLiteral("points")].toInt(), 4);
+    // The audit trail holds one "sweep" event naming the best trial, beside one "train" event per trial.
+    const Result audit = keel({QStringLiteral("audit"), QStringLiteral("export"), QStringLiteral("-o"), QStringLiteral("-")}, m_ws);
+    QVERIFY2(audit.code == 0, audit.err.constData());
+    int sweepEvents = 0, trialEvents = 0;
+    for (const QByteArray &line : audit.out.split('\n')) {
+        const QJsonObject e = QJsonDocument::fromJson(line).object();
+        if (e[QStringLiteral("action")].toString() == u"sweep" && e[QStringLiteral("subject")].toString() == QStringLiteral("run:") + sweepId) {
+            ++sweepEvents;
+            QCOMPARE(e[QStringLiteral("detail")].toObject()[QStringLiteral("best_run")].toString(), bestRun);
+            QCOMPARE(e[QStringLiteral("detail")].toObject()[QStringLiteral("trials")].toInt(), 4);
+        }
+        for (const QJsonValue &v : trials)
+            if (e[QStringLiteral("action")].toString() == u"train" &&
+                e[QStringLiteral("subject")].toString() == QStringLiteral("run:") + v.toObject()[QStringLiteral("run")].toString())
+                ++trialEvents;
+    }
+    QCOMPARE(sweepEvents, 1);
+    QCOMPARE(trialEvents, 4);
     // Selecting on the test part is refused, in the config and on the command line.
     Result peek = keel({QStringLiteral("sweep"), m_dir.filePath(QStringLiteral("sweep.yaml")), QStringLiteral("--grid"),
                         QStringLiteral("--metric"), QStringLiteral("test.roc_auc")},
