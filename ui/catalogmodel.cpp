@@ -109,7 +109,7 @@ QVariant DatasetCatalogModel::data(const QModelIndex &index, int role) const
         switch (index.column()) {
         case NameColumn:
             return isDataset ? d.name : QStringLiteral("v%1").arg(v->version);
-        case RowsColumn: return v ? loc.toString(v->record.rows) : QString();
+        case RowsColumn: return v ? (v->record.parsed ? loc.toString(v->record.rows) : QStringLiteral("not parsed")) : QString();
         case SizeColumn: return v ? formatBytes(v->record.size) : QString();
         case DateColumn: return v ? v->commit.time.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm")) : QString();
         case AuthorColumn: {
@@ -131,7 +131,8 @@ QVariant DatasetCatalogModel::data(const QModelIndex &index, int role) const
         return QStringLiteral("<b>%1</b><br>%2<br>%3 \u00b7 %4<br>commit %5<br>%6 rows, %7 columns, %8 (%9)")
             .arg(v->ref().toHtmlEscaped(), v->commit.message.toHtmlEscaped().replace(QLatin1Char('\n'), QStringLiteral("<br>")),
                  v->commit.author.toHtmlEscaped(), v->commit.time.toLocalTime().toString(Qt::ISODate), v->commit.id.left(12),
-                 loc.toString(v->record.rows), QString::number(v->record.schema.size()), formatBytes(v->record.size),
+                 v->record.parsed ? loc.toString(v->record.rows) : QStringLiteral("not yet parsed:"),
+                 v->record.parsed ? QString::number(v->record.schema.size()) : QStringLiteral("unknown"), formatBytes(v->record.size),
                  v->record.source.toHtmlEscaped());
     case Qt::TextAlignmentRole:
         if (index.column() == RowsColumn || index.column() == SizeColumn)

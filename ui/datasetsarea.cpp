@@ -278,7 +278,9 @@ void DatasetsArea::showVersionHeader()
         author = author.left(lt).trimmed();
     m_header->setText(QStringLiteral("<b style='font-size:large'>%1</b> &nbsp; %2 rows \u00d7 %3 columns \u00b7 %4 %5 from "
                                      "%6<br><span>%7 \u00b7 %8 \u00b7 commit %9</span>")
-                          .arg(v.ref().toHtmlEscaped(), loc.toString(v.record.rows), QString::number(v.record.schema.size()),
+                          .arg(v.ref().toHtmlEscaped(),
+                               v.record.parsed ? loc.toString(v.record.rows) : QStringLiteral("(not parsed yet)"),
+                               v.record.parsed ? QString::number(v.record.schema.size()) : QStringLiteral("?"),
                                formatBytes(v.record.size), v.record.format.toHtmlEscaped(),
                                QFileInfo(v.record.source).fileName().toHtmlEscaped(),
                                v.commit.message.section(QLatin1Char('\n'), 0, 0).toHtmlEscaped(),

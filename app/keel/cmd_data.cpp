@@ -122,9 +122,13 @@ QJsonObject versionJson(const DatasetVersion &v)
                        {QStringLiteral("content_id"), v.record.contentId},
                        {QStringLiteral("size"), v.record.size},
                        {QStringLiteral("format"), v.record.format},
-                       {QStringLiteral("rows"), v.record.rows},
-                       {QStringLiteral("columns"), int(v.record.schema.size())}};
+                       {QStringLiteral("rows"), v.record.parsed ? QJsonValue(v.record.rows) : QJsonValue(QJsonValue::Null)},
+                       {QStringLiteral("columns"), v.record.parsed ? QJsonValue(int(v.record.schema.size())) : QJsonValue(QJsonValue::Null)},
+                       {QStringLiteral("parsed"), v.record.parsed}};
 }
+
+/// Rows as a table cell: "not parsed" for a version added with --no-parse.
+QString rowsText(const workspace::DatasetRecord &r) { return r.parsed ? QString::number(r.rows) : QStringLiteral("not parsed"); }
 
 QString shortDate(const QDateTime &t) { return t.toString(QStringLiteral("yyyy-MM-dd HH:mm")); }
 
@@ -182,7 +186,8 @@ int cmdAdd(Context &ctx)
         return 1;
     const QString file = ctx.path(ctx.args().front());
     auto result = workspace::addDataset(*ws, file, ctx.parser.value(QStringLiteral("name")),
-                                        ctx.parser.value(QStringLiteral("m")), *opts, ctx.feedback());
+                                        ctx.parser.value(QStringLiteral("m")), *opts, ctx.feedback(),
+                                        ctx.parser.isSet(QStringLiteral("no-parse")));
     ctx.endProgress();
     if (!result)
         return ctx.fail(result.error());
@@ -199,6 +204,10 @@ int cmdAdd(Context &ctx)
         ctx.printJson(o);
     } else if (result->unchanged) {
         ctx.out << v.record.name << " is unchanged: these bytes are already " << v.ref() << "; nothing committed\n";
+    } else if (!v.record.parsed) {
+        ctx.out << "added " << v.ref() << " without parsing it: " << formatBytes(v.record.size) << " ("
+                << formatBytes(result->newBytes) << " new in the store), commit " << v.commit.id.left(10)
+                << "; it is parsed on first use\n";
     } else {
         ctx.out << "added " << v.ref() << ": " << v.record.rows << " rows, " << v.record.schema.size() << " columns, "
                 << formatBytes(v.record.size) << " (" << formatBytes(result->newBytes) << " new in the store), commit "
@@ -367,7 +376,8 @@ int cmdList(Context &ctx)
         QJsonObject o = versionJson(v);
         o.insert(QStringLiteral("versions"), int(log->size()));
         json.append(o);
-        rows.push_back({name, QString::number(log->size()), QString::number(v.record.rows), QString::number(v.record.schema.size()),
+        rows.push_back({name, QString::number(log->size()), rowsText(v.record),
+                        v.record.parsed ? QString::number(v.record.schema.size()) : QStringLiteral("-"),
                         formatBytes(v.record.size), shortDate(v.commit.time)});
     }
     if (ctx.json()) {
@@ -405,7 +415,7 @@ int cmdLog(Context &ctx)
     std::vector<QStringList> rows;
     for (auto it = log->rbegin(); it != log->rend(); ++it)
         rows.push_back({QStringLiteral("v") + QString::number(it->version), it->commit.id.left(10), shortDate(it->commit.time),
-                        it->commit.author, QString::number(it->record.rows), formatBytes(it->record.size),
+                        it->commit.author, rowsText(it->record), formatBytes(it->record.size),
                         it->commit.message.section(QLatin1Char('\n'), 0, 0)});
     ctx.out << formatTable({QStringLiteral("version"), QStringLiteral("commit"), QStringLiteral("date"), QStringLiteral("author"),
                             QStringLiteral("rows"), QStringLiteral("size"), QStringLiteral("message")},
@@ -430,8 +440,15 @@ int cmdShow(Context &ctx)
     }
     ctx.out << v->ref() << "  (commit " << v->commit.id.left(10) << ", " << shortDate(v->commit.time) << ", "
             << v->commit.author << ")\n"
-            << "  " << v->commit.message.section(QLatin1Char('\n'), 0, 0) << "\n"
-            << "  " << v->record.rows << " rows, " << v->record.schema.size() << " columns, " << formatBytes(v->record.size)
+            << "  " << v->commit.message.section(QLatin1Char('\n'), 0, 0) << "\n";
+    if (!v->record.parsed) {
+        ctx.out << "  " << formatBytes(v->record.size) << ' ' << v->record.format << " from " << v->record.source
+                << ", added with --no-parse: not parsed yet, so no schema or profile is recorded.\n"
+                << "  It is parsed (and cached) the first time it is used; 'keel data add' without --no-parse records both.\n"
+                << "  content " << v->record.contentId << "\n";
+        return 0;
+    }
+    ctx.out << "  " << v->record.rows << " rows, " << v->record.schema.size() << " columns, " << formatBytes(v->record.size)
             << ' ' << v->record.format << " from " << v->record.source << "\n"
             << "  content " << v->record.contentId << "\n\n";
     ctx.out << data::profileToText(v->record.profile);
@@ -541,13 +558,16 @@ std::vector<Command> dataCommands()
     std::vector<Command> v;
     v.push_back({{QStringLiteral("data"), QStringLiteral("add")}, QStringLiteral("FILE --name NAME"),
                  QStringLiteral("Version a CSV/TSV/JSONL file as a dataset"),
-                 QStringLiteral("Parses FILE (errors name the line and column; nothing is stored when it fails), stores its\n"
-                                "original bytes in the object store (only chunks not stored before), caches the typed table,\n"
-                                "and commits datasets/NAME.yaml with the schema and profile."),
+                 QStringLiteral("Parses FILE (errors name the line and column; nothing is committed when it fails) while its\n"
+                                "original bytes go into the object store (only chunks not stored before), then profiles the\n"
+                                "table while its columnar cache is written, and commits datasets/NAME.yaml with the schema and\n"
+                                "profile. With --no-parse, only the bytes are stored and committed (DVC's job; for files you\n"
+                                "trust or only archive): the version is parsed the first time it is used."),
                  1, 1,
                  [](QCommandLineParser &p) {
                      p.addOption({QStringLiteral("name"), QStringLiteral("Dataset name (letters, digits, . _ -)."), QStringLiteral("name")});
                      p.addOption({QStringLiteral("m"), QStringLiteral("Commit message."), QStringLiteral("message")});
+                     p.addOption({QStringLiteral("no-parse"), QStringLiteral("Store and commit the bytes only; parse on first use.")});
                      addReadOptions(p);
                  },
                  cmdAdd});

@@ -460,6 +460,78 @@ Expected<AddResult> ObjectStore::addData(const char *data, qint64 size, Feedback
     return result;
 }
 
+Expected<ObjectStore::PreparedAdd> ObjectStore::prepareAdd(const char *data, qint64 size, Feedback *feedback) const
+{
+    const int threads = workerCount();
+    std::vector<std::vector<Sha256>> ids(static_cast<size_t>(threads));
+    const ChunkVisitor visit = [&](const ChunkVisit &v) -> Status {
+        ids[size_t(v.segment)].push_back(sha256(data + v.offset, size_t(v.length)));
+        return {};
+    };
+    Expected<ChunkList> list = chunkParallel(data, size, threads, visit, feedback);
+    if (!list)
+        return list.error();
+    PreparedAdd out;
+    out.manifest.size = size;
+    out.manifest.chunks.reserve(list->ends.size());
+    qint64 start = 0;
+    for (size_t k = 0; k < list->ends.size(); ++k) {
+        const qint64 len = list->ends[k] - start;
+        const ChunkOrigin o = list->origins[k];
+        // A chunk only stitching found (near a segment start) is hashed here.
+        const Sha256 id = o.segment >= 0 ? ids[size_t(o.segment)][size_t(o.index)] : sha256(data + start, size_t(len));
+        out.manifest.chunks.push_back(ManifestChunk{id, len});
+        start = list->ends[k];
+    }
+    if (isCancelled(feedback))
+        return cancelledError();
+    out.manifestBytes = encodeManifest(out.manifest);
+    out.id = toHex(sha256(out.manifestBytes));
+    return out;
+}
+
+Expected<AddResult> ObjectStore::commitAdd(const PreparedAdd &prepared, const char *data, Feedback *feedback)
+{
+    std::lock_guard addLock(d->addMutex);
+    StoreLock lock;
+    Status st = lock.acquireForWrite(d->root, [this] { d->removeLeftovers(); });
+    if (!st.isOk())
+        return st.error();
+    d->syncIndex();
+    PackWriter writer(d->root, d->packSizeLimit);
+    ChunkSet written;
+    qint64 offset = 0, done = 0;
+    for (const ManifestChunk &c : prepared.manifest.chunks) {
+        if (!d->has(c.id) && written.insert(c.id).second) {
+            st = writer.append(c.id, data + offset, c.length);
+            if (!st.isOk())
+                return st.error();
+            d->insertPacks(writer.takeCommitted());
+        }
+        offset += c.length;
+        if (++done % 4096 == 0) {
+            reportProgress(feedback, offset, prepared.manifest.size, QStringLiteral("store"));
+            if (isCancelled(feedback))
+                return cancelledError();
+        }
+    }
+    st = writer.finish();
+    if (!st.isOk())
+        return st.error();
+    d->insertPacks(writer.takeCommitted());
+    st = d->writeManifest(prepared.id, prepared.manifestBytes);
+    if (!st.isOk())
+        return st.error();
+    AddResult result;
+    result.id = prepared.id;
+    result.size = prepared.manifest.size;
+    result.chunks = qint64(prepared.manifest.chunks.size());
+    result.newChunks = writer.chunksWritten();
+    result.newBytes = writer.bytesWritten();
+    reportProgress(feedback, result.size, result.size, QStringLiteral("stored"));
+    return result;
+}
+
 bool ObjectStore::contains(const QString &id) const
 {
     StoreLock lock;

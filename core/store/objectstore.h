@@ -121,6 +121,20 @@ public:
     static Status copyObjects(const ObjectStore &from, ObjectStore &to, const QStringList &ids,
                               Feedback *feedback = nullptr);
 
+    // ---- an add in two steps: hash while something else works on the same bytes, write only once it may ----
+
+    /// The chunks and ids of some bytes, computed without writing or locking anything (any thread).
+    struct PreparedAdd {
+        Manifest manifest;
+        QByteArray manifestBytes;
+        QString id;               ///< the content id the bytes will have
+    };
+    /// Chunks and hashes `size` bytes at `data` on all cores (content-defined chunks, SHA-256 each). Cancel honoured.
+    Expected<PreparedAdd> prepareAdd(const char *data, qint64 size, Feedback *feedback = nullptr) const;
+    /// Writes the chunks of a prepared add that the store lacks (the same bytes must still be at `data`), then its
+    /// manifest: the second half of addFile.
+    Expected<AddResult> commitAdd(const PreparedAdd &prepared, const char *data, Feedback *feedback = nullptr);
+
     // ---- transfers to and from stores of another kind (an S3 remote) ----
 
     /// An object's manifest: its encoded bytes (the id is their SHA-256) and the chunks it lists.

@@ -18,6 +18,9 @@
 #include <QRegularExpression>
 #include <QUuid>
 
+#include <optional>
+#include <thread>
+
 namespace keel::workspace {
 
 namespace {
@@ -111,6 +114,8 @@ QByteArray datasetRecordToYaml(const DatasetRecord &r)
     out << YAML::Key << "format" << YAML::Value << r.format.toStdString();
     out << YAML::Key << "source" << YAML::Value << r.source.toStdString();
     out << YAML::Key << "rows" << YAML::Value << r.rows;
+    if (!r.parsed)   // added with --no-parse: schema, rows and profile come on first use
+        out << YAML::Key << "parsed" << YAML::Value << false;
     out << YAML::Key << "read" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "delimiter" << YAML::Value << YAML::DoubleQuoted << delimiterText(r.delimiter);
     out << YAML::Key << "header" << YAML::Value << r.header;
@@ -153,6 +158,7 @@ Expected<DatasetRecord> datasetRecordFromYaml(const QByteArray &yaml, const QStr
         r.format = QString::fromStdString(n["format"].as<std::string>("csv"));
         r.source = QString::fromStdString(n["source"].as<std::string>(""));
         r.rows = n["rows"].as<qint64>();
+        r.parsed = n["parsed"].as<bool>(true);
         const YAML::Node read = n["read"];
         if (read) {
             r.delimiter = delimiterFromText(read["delimiter"].as<std::string>(","));
@@ -196,7 +202,7 @@ Status validateName(const QString &name, const QString &kind, const QString &opt
 Status validateDatasetName(const QString &name) { return validateName(name, QStringLiteral("dataset"), QStringLiteral("--name")); }
 
 Expected<AddOutcome> addDataset(Workspace &ws, const QString &file, const QString &name, const QString &message,
-                                const data::ReadOptions &options, Feedback *feedback)
+                                const data::ReadOptions &options, Feedback *feedback, bool noParse)
 {
     if (Status s = validateDatasetName(name); !s)
         return s.error();
@@ -204,56 +210,122 @@ Expected<AddOutcome> addDataset(Workspace &ws, const QString &file, const QStrin
     if (Status s = checkInputFile(file); !s)
         return s.error();
 
-    // Parse and profile first: bad input must leave nothing in the store or in git.
     data::ReadOptions opts = options;
     if (!opts.format)
         opts.format = data::formatForPath(file);
     AddOutcome outcome;
     QElapsedTimer step;
     step.start();
-    data::ReadInfo readInfo;
-    auto table = data::readTable(file, opts, feedback, &readInfo);
-    if (!table)
-        return table.error();
-    outcome.parseMs = step.restart();
-    auto profile = data::profileTable(*table, feedback);
-    if (!profile)
-        return profile.error();
-    outcome.profileMs = step.restart();
 
     // From the first object written until the commit that references it, gc must not collect it.
     auto guard = ws.guardObjectWrites();
     if (!guard)
         return guard.error();
-    auto added = ws.store().addFile(file, feedback);
-    if (!added)
-        return added.error();
-    outcome.storeMs = step.restart();
+    // The store step's hashing (content-defined chunks, SHA-256 each) runs on its own thread over the mapped bytes
+    // while this one parses; only once the parse has accepted every row are the new chunks written and committed, so
+    // a refused file leaves nothing in the store or in git. Cancel reaches both through `feedback`.
+    auto mapped = mapFile(file);
+    if (!mapped)
+        return mapped.error();
+    const auto fileStamp = [&] {
+        const QFileInfo now(file);
+        return std::pair{now.size(), now.fileTime(QFileDevice::FileModificationTime).toMSecsSinceEpoch()};
+    };
+    const auto stampBefore = fileStamp();
+    Feedback storeFeedback;
+    storeFeedback.setParent(feedback);
+    std::optional<Expected<store::ObjectStore::PreparedAdd>> prepared;
+    qint64 hashMs = 0;
+    std::thread storeThread([&] {
+        QElapsedTimer clock;
+        clock.start();
+        prepared.emplace(ws.store().prepareAdd(mapped->data, mapped->size, &storeFeedback));
+        hashMs = clock.elapsed();
+    });
+    struct Joiner {   // an early return (a refused file) stops the hashing and waits for it
+        std::thread &t;
+        Feedback &fb;
+        ~Joiner()
+        {
+            if (t.joinable()) {
+                fb.cancel();
+                t.join();
+            }
+        }
+    } joinStore{storeThread, storeFeedback};
+
+    data::ReadInfo readInfo;
+    std::optional<data::Table> table;
+    if (noParse) {
+        // Only what reading it back needs (format, delimiter, header), from the first rows; the rest on first use.
+        data::ReadOptions preview = opts;
+        preview.maxRows = 200;
+        auto head = data::readTable(file, preview, nullptr, &readInfo);
+        if (!head)
+            return head.error();
+    } else {
+        auto parsed = data::readTable(file, opts, feedback, &readInfo);
+        if (!parsed)
+            return parsed.error();   // the hashing is stopped on the way out; nothing was written
+        table = std::move(*parsed);
+    }
+    outcome.parseMs = step.restart();
+    storeThread.join();
+    if (!*prepared)
+        return prepared->error();
+    // The chunks are written from the mapping seconds after they were hashed: a file rewritten meanwhile is refused.
+    if (fileStamp() != stampBefore)
+        return makeError(ErrorKind::Conflict, QStringLiteral("the file changed while it was being added; add it again"), file);
+    step.restart();
+    auto stored = ws.store().commitAdd(**prepared, mapped->data, feedback);
+    if (!stored)
+        return stored.error().withFile(file);
+    // The store step's own cost: hashing (overlapped with the parse) plus writing what was new.
+    const qint64 storeMs = hashMs + step.restart();
+    const store::AddResult added = *stored;
+    outcome.storeMs = storeMs;
+    step.restart();
 
     DatasetRecord r;
     r.name = name;
-    r.contentId = added->id;
-    r.size = added->size;
+    r.contentId = added.id;
+    r.size = added.size;
     r.format = readInfo.format == data::FileFormat::Jsonl ? QStringLiteral("jsonl") : QStringLiteral("csv");
     r.source = info.fileName();
-    r.rows = table->rowCount();
     r.delimiter = readInfo.delimiter;
     r.header = readInfo.header;
     r.missingTokens = opts.missingTokens;
     r.dateOrder = dateOrderName(readInfo.dateOrder);
-    r.schema = table->schema();
-    r.profile = std::move(*profile);
-
-    // The cache is rebuildable: failing to write it is not a reason to fail the add, but it is worth saying.
-    if (Status s = data::writeMaterialisation(*table, cachePath(ws, r)); !s)
-        reportWarning(feedback, QStringLiteral("could not cache %1 (it will be re-read from the store): %2")
-                                    .arg(name, s.error().toString()));
-    outcome.cacheMs = step.restart();
+    r.parsed = !noParse;
+    if (table) {
+        r.rows = table->rowCount();
+        r.schema = table->schema();
+        // The profile and the columnar cache both only read the table: compute one while the other is written.
+        // The cache is rebuildable: failing to write it is not a reason to fail the add, but it is worth saying.
+        Status cached;
+        qint64 cacheMs = 0;
+        std::thread cacheThread([&] {
+            QElapsedTimer clock;
+            clock.start();
+            cached = data::writeMaterialisation(*table, cachePath(ws, r));
+            cacheMs = clock.elapsed();
+        });
+        auto profile = data::profileTable(*table, feedback);
+        cacheThread.join();
+        if (!profile)
+            return profile.error();
+        r.profile = std::move(*profile);
+        outcome.profileMs = step.restart();   // the wall time of both
+        outcome.cacheMs = cacheMs;
+        if (!cached)
+            reportWarning(feedback, QStringLiteral("could not cache %1 (it will be re-read from the store): %2")
+                                        .arg(name, cached.error().toString()));
+    }
 
     auto lock = ws.lock();
     if (!lock)
         return lock.error();
-    outcome.newBytes = added->newBytes;
+    outcome.newBytes = added.newBytes;
     auto log = datasetLog(ws, name);
     if (!log)
         return log.error();
@@ -263,7 +335,7 @@ Expected<AddOutcome> addDataset(Workspace &ws, const QString &file, const QStrin
                                  {QStringLiteral("size"), r.size}};
     if (!log->empty()) {
         const DatasetVersion &latest = log->back();
-        if (latest.record.contentId == r.contentId && latest.record.schema == r.schema
+        if (latest.record.contentId == r.contentId && (noParse || latest.record.schema == r.schema)
             && latest.record.missingTokens == r.missingTokens && latest.record.delimiter == r.delimiter
             && latest.record.header == r.header) {
             outcome.version = latest;
@@ -410,9 +482,11 @@ Expected<data::Table> loadDataset(Workspace &ws, const DatasetVersion &version, 
 {
     const DatasetRecord &r = version.record;
     const QString cache = cachePath(ws, r);
+    // A version added with --no-parse has no recorded schema: its first use parses it (types detected as `data add`
+    // would) and caches the table; later uses open the cache.
     if (QFileInfo::exists(cache)) {
         auto table = data::openMaterialisation(cache);
-        if (table && sameSchema(*table, r))
+        if (table && (!r.parsed || sameSchema(*table, r)))
             return table;
         QFile::remove(cache); // damaged or stale: rebuild below
     }
@@ -424,7 +498,7 @@ Expected<data::Table> loadDataset(Workspace &ws, const DatasetVersion &version, 
     QFile::remove(tmp);
     if (!table)
         return table.error();
-    if (!sameSchema(*table, r))
+    if (r.parsed && !sameSchema(*table, r))
         return makeError(QStringLiteral("re-reading %1 gave a different table than recorded").arg(version.ref()));
     if (Status s = data::writeMaterialisation(*table, cache); !s)
         reportWarning(feedback, QStringLiteral("could not cache %1 (it will be re-read next time): %2")

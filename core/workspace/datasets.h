@@ -33,6 +33,9 @@ struct DatasetRecord {
     QString dateOrder;          ///< "auto", "day-first", "month-first"
     std::vector<data::Field> schema;
     data::TableProfile profile;
+    /// False for a version added with `--no-parse`: only its bytes and read options are recorded (rows 0, no schema
+    /// or profile); loadDataset parses it on first use.
+    bool parsed = true;
 
     /// The options that re-parse the original bytes into exactly this schema.
     data::ReadOptions readOptions() const;
@@ -64,10 +67,13 @@ struct AddOutcome {
     qint64 parseMs = 0, profileMs = 0, storeMs = 0, cacheMs = 0, commitMs = 0;
 };
 
-/// Parses `file` (errors leave nothing behind), stores its bytes, caches the table, writes and commits
-/// datasets/NAME.yaml and records an audit event.
+/// Parses `file` while its bytes are stored (chunked, hashed and written on another thread), then profiles the table
+/// while its columnar cache is written, and writes and commits datasets/NAME.yaml with an audit event. Nothing is
+/// committed unless the parse accepted every row (a refused file leaves at most unreferenced chunks for `store gc`).
+/// With `noParse`, only the first rows are read (for the delimiter and header): the bytes are stored and committed,
+/// and the version is parsed on first use (DatasetRecord::parsed).
 Expected<AddOutcome> addDataset(Workspace &ws, const QString &file, const QString &name, const QString &message,
-                                const data::ReadOptions &options, Feedback *feedback = nullptr);
+                                const data::ReadOptions &options, Feedback *feedback = nullptr, bool noParse = false);
 
 /// Names of all datasets at HEAD.
 Expected<QStringList> listDatasets(Workspace &ws);

@@ -26,6 +26,7 @@ private slots:
     void concurrentAdds();
     void killDuringAdd();
     void headJsonKeepsColumnOrder();
+    void noParseStoresBytesOnly();
 };
 
 void TstCli::headJsonKeepsColumnOrder()
@@ -372,6 +373,51 @@ void TstCli::killDuringAdd()
     const QString out = dir.filePath(QStringLiteral("back.csv"));
     RUN_OK(keel({QStringLiteral("data"), QStringLiteral("checkout"), QStringLiteral("big"), QStringLiteral("-o"), out}, ws));
     QCOMPARE(fileSha(out), fileSha(big));
+}
+
+void TstCli::noParseStoresBytesOnly()
+{
+    // --no-parse stores and commits the bytes (DVC's job) and says the version is not parsed; the first use parses it
+    // exactly as a parsed add would have; re-adding the same bytes parsed later is a version with the schema.
+    QTemporaryDir dir;
+    const QString ws = dir.filePath(QStringLiteral("ws"));
+    RUN_OK(keel({QStringLiteral("init"), ws}, dir.path()));
+    const QString file = example("adult_train.csv");
+    const QJsonObject added = keelJson({QStringLiteral("data"), QStringLiteral("add"), file, QStringLiteral("--name"),
+                                        QStringLiteral("raw"), QStringLiteral("--no-parse")}, ws).object();
+    QCOMPARE(added[QStringLiteral("parsed")].toBool(true), false);
+    QVERIFY(added[QStringLiteral("rows")].isNull());
+    QCOMPARE(added[QStringLiteral("content_id")].toString().size(), 64);
+    const Result show = keel({QStringLiteral("data"), QStringLiteral("show"), QStringLiteral("raw")}, ws);
+    RUN_OK(show);
+    QVERIFY2(show.out.contains("not parsed yet"), show.out.constData());
+    QVERIFY(keel({QStringLiteral("data"), QStringLiteral("list")}, ws).out.contains("not parsed"));
+    const QString back = dir.filePath(QStringLiteral("back.csv"));
+    RUN_OK(keel({QStringLiteral("data"), QStringLiteral("checkout"), QStringLiteral("raw"), QStringLiteral("-o"), back}, ws));
+    QCOMPARE(fileSha(back), fileSha(file));
+    // First use parses it: the rows are those of a parsed add of the same file.
+    const QJsonObject parsed = keelJson({QStringLiteral("data"), QStringLiteral("add"), file, QStringLiteral("--name"),
+                                         QStringLiteral("typed")}, ws).object();
+    QCOMPARE(parsed[QStringLiteral("parsed")].toBool(), true);
+    QCOMPARE(parsed[QStringLiteral("content_id")], added[QStringLiteral("content_id")]);
+    const Result rawHead = keel({QStringLiteral("--json"), QStringLiteral("data"), QStringLiteral("head"), QStringLiteral("raw"),
+                                 QStringLiteral("-n"), QStringLiteral("50")}, ws);
+    const Result typedHead = keel({QStringLiteral("--json"), QStringLiteral("data"), QStringLiteral("head"), QStringLiteral("typed"),
+                                   QStringLiteral("-n"), QStringLiteral("50")}, ws);
+    RUN_OK(rawHead);
+    RUN_OK(typedHead);
+    QVERIFY(!rawHead.out.isEmpty());
+    QCOMPARE(rawHead.out, typedHead.out);
+    // Adding the same bytes again with --no-parse changes nothing; adding them parsed records the schema.
+    const QJsonObject again = keelJson({QStringLiteral("data"), QStringLiteral("add"), file, QStringLiteral("--name"),
+                                        QStringLiteral("typed"), QStringLiteral("--no-parse")}, ws).object();
+    QCOMPARE(again[QStringLiteral("unchanged")].toBool(), true);
+    const QJsonObject promoted = keelJson({QStringLiteral("data"), QStringLiteral("add"), file, QStringLiteral("--name"),
+                                           QStringLiteral("raw")}, ws).object();
+    QCOMPARE(promoted[QStringLiteral("parsed")].toBool(), true);
+    QCOMPARE(promoted[QStringLiteral("version")].toInt(), 2);
+    QCOMPARE(promoted[QStringLiteral("rows")].toInt(), 32561);
+    RUN_OK(keel({QStringLiteral("store"), QStringLiteral("fsck")}, ws));
 }
 
 QTEST_GUILESS_MAIN(TstCli)
