@@ -498,36 +498,53 @@ Expected<AddResult> ObjectStore::commitAdd(const PreparedAdd &prepared, const ch
     if (!st.isOk())
         return st.error();
     d->syncIndex();
-    PackWriter writer(d->root, d->packSizeLimit);
-    ChunkSet written;
-    qint64 offset = 0, done = 0;
+    // The chunks the store lacks (first occurrence of each), written by all cores, each into its own packs.
+    struct NewChunk {
+        const ManifestChunk *chunk;
+        qint64 offset;
+    };
+    std::vector<NewChunk> fresh;
+    ChunkSet seen;
+    qint64 offset = 0, freshBytes = 0;
     for (const ManifestChunk &c : prepared.manifest.chunks) {
-        if (!d->has(c.id) && written.insert(c.id).second) {
-            st = writer.append(c.id, data + offset, c.length);
-            if (!st.isOk())
-                return st.error();
-            d->insertPacks(writer.takeCommitted());
+        if (!d->has(c.id) && seen.insert(c.id).second) {
+            fresh.push_back({&c, offset});
+            freshBytes += c.length;
         }
         offset += c.length;
-        if (++done % 4096 == 0) {
-            reportProgress(feedback, offset, prepared.manifest.size, QStringLiteral("store"));
-            if (isCancelled(feedback))
+    }
+    const int threads = std::max(1, std::min(workerCount(), int(fresh.size())));
+    std::vector<std::unique_ptr<PackWriter>> writers;
+    for (int t = 0; t < threads; ++t)
+        writers.push_back(std::make_unique<PackWriter>(d->root, d->packSizeLimit));
+    std::atomic<qint64> written{0};
+    st = parallelFor(threads, threads, [&](qint64 t) -> Status {
+        const size_t first = fresh.size() * size_t(t) / size_t(threads), last = fresh.size() * size_t(t + 1) / size_t(threads);
+        PackWriter &w = *writers[size_t(t)];
+        for (size_t i = first; i < last; ++i) {
+            if (Status s = w.append(fresh[i].chunk->id, data + fresh[i].offset, fresh[i].chunk->length); !s.isOk())
+                return s;
+            written.fetch_add(fresh[i].chunk->length, std::memory_order_relaxed);
+            if ((i - first) % 1024 == 1023 && isCancelled(feedback))   // progress is reported once, from this thread
                 return cancelledError();
         }
-    }
-    st = writer.finish();
+        return w.finish();
+    });
     if (!st.isOk())
         return st.error();
-    d->insertPacks(writer.takeCommitted());
+    reportProgress(feedback, written.load(), freshBytes, QStringLiteral("store"));
+    AddResult result;
+    for (auto &w : writers) {
+        d->insertPacks(w->takeCommitted());
+        result.newChunks += w->chunksWritten();
+        result.newBytes += w->bytesWritten();
+    }
     st = d->writeManifest(prepared.id, prepared.manifestBytes);
     if (!st.isOk())
         return st.error();
-    AddResult result;
     result.id = prepared.id;
     result.size = prepared.manifest.size;
     result.chunks = qint64(prepared.manifest.chunks.size());
-    result.newChunks = writer.chunksWritten();
-    result.newBytes = writer.bytesWritten();
     reportProgress(feedback, result.size, result.size, QStringLiteral("stored"));
     return result;
 }

@@ -236,12 +236,14 @@ Expected<AddOutcome> addDataset(Workspace &ws, const QString &file, const QStrin
     storeFeedback.setParent(feedback);
     std::optional<Expected<store::ObjectStore::PreparedAdd>> prepared;
     qint64 hashMs = 0;
-    std::thread storeThread([&] {
-        QElapsedTimer clock;
-        clock.start();
-        prepared.emplace(ws.store().prepareAdd(mapped->data, mapped->size, &storeFeedback));
-        hashMs = clock.elapsed();
-    });
+    std::thread storeThread;
+    if (!noParse)   // without a parse there is nothing to overlap: the one-pass add below hashes and writes at once
+        storeThread = std::thread([&] {
+            QElapsedTimer clock;
+            clock.start();
+            prepared.emplace(ws.store().prepareAdd(mapped->data, mapped->size, &storeFeedback));
+            hashMs = clock.elapsed();
+        });
     struct Joiner {   // an early return (a refused file) stops the hashing and waits for it
         std::thread &t;
         Feedback &fb;
@@ -270,16 +272,22 @@ Expected<AddOutcome> addDataset(Workspace &ws, const QString &file, const QStrin
         table = std::move(*parsed);
     }
     outcome.parseMs = step.restart();
-    storeThread.join();
-    if (!*prepared)
-        return prepared->error();
-    // The chunks are written from the mapping seconds after they were hashed: a file rewritten meanwhile is refused.
-    if (fileStamp() != stampBefore)
-        return makeError(ErrorKind::Conflict, QStringLiteral("the file changed while it was being added; add it again"), file);
-    step.restart();
-    auto stored = ws.store().commitAdd(**prepared, mapped->data, feedback);
-    if (!stored)
-        return stored.error().withFile(file);
+    Expected<store::AddResult> stored = makeError(QStringLiteral("not stored"));
+    if (noParse) {
+        stored = ws.store().addFile(file, feedback);
+        if (!stored)
+            return stored.error();
+    } else {
+        storeThread.join();
+        if (!*prepared)
+            return prepared->error();
+        // The chunks are written from the mapping seconds after they were hashed: a file rewritten meanwhile is refused.
+        if (fileStamp() != stampBefore)
+            return makeError(ErrorKind::Conflict, QStringLiteral("the file changed while it was being added; add it again"), file);
+        stored = ws.store().commitAdd(**prepared, mapped->data, feedback);
+        if (!stored)
+            return stored.error().withFile(file);
+    }
     // The store step's own cost: hashing (overlapped with the parse) plus writing what was new.
     const qint64 storeMs = hashMs + step.restart();
     const store::AddResult added = *stored;

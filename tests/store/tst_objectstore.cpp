@@ -232,6 +232,47 @@ private slots:
         QVERIFY(store->fsck().ok());
     }
 
+    void preparedAddMatchesOnePassAdd()
+    {
+        // The two-step add (hash without writing, write later) gives the ids, chunks and bytes the one-pass add gives;
+        // preparing writes nothing; a repeated block is written once; a second commit writes nothing new.
+        QTemporaryDir dir;
+        auto onePass = openStore(dir.filePath(QStringLiteral("a")));
+        auto twoStep = openStore(dir.filePath(QStringLiteral("b")));
+        QByteArray data = randomBytes(9 << 20, 5);
+        const QByteArray block = randomBytes(kMaxChunk, 6);
+        for (int i = 0; i < 4; ++i)
+            data += block;
+        Expected<AddResult> a = onePass->addBytes(data);
+        QVERIFY(a.hasValue());
+        Expected<ObjectStore::PreparedAdd> prepared = twoStep->prepareAdd(data.constData(), data.size());
+        QVERIFY(prepared.hasValue());
+        QCOMPARE(prepared->id, a->id);
+        QCOMPARE(twoStep->stats().packs, qint64(0));
+        QVERIFY(!twoStep->contains(prepared->id));
+        Expected<AddResult> b = twoStep->commitAdd(*prepared, data.constData());
+        QVERIFY(b.hasValue());
+        QCOMPARE(b->id, a->id);
+        QCOMPARE(b->chunks, a->chunks);
+        QCOMPARE(b->newChunks, a->newChunks);
+        QCOMPARE(b->newBytes, a->newBytes);
+        QCOMPARE(twoStep->readAll(b->id).value(), data);
+        Expected<AddResult> again = twoStep->commitAdd(*prepared, data.constData());
+        QVERIFY(again.hasValue());
+        QCOMPARE(again->newBytes, qint64(0));
+        // A second version with 1% changed in one place stores about that much.
+        QByteArray edited = data;
+        const QByteArray patch = randomBytes(data.size() / 100, 7);
+        std::memcpy(edited.data() + data.size() / 3, patch.constData(), size_t(patch.size()));
+        Expected<ObjectStore::PreparedAdd> p2 = twoStep->prepareAdd(edited.constData(), edited.size());
+        QVERIFY(p2.hasValue());
+        Expected<AddResult> c = twoStep->commitAdd(*p2, edited.constData());
+        QVERIFY(c.hasValue());
+        QVERIFY2(c->newBytes < edited.size() / 20, qPrintable(QString::number(c->newBytes)));
+        QCOMPARE(twoStep->readAll(c->id).value(), edited);
+        QVERIFY(twoStep->fsck().ok());
+    }
+
     void stats()
     {
         QTemporaryDir dir;
