@@ -286,6 +286,7 @@ void AuditView::refresh()
                 m_subject->addItem(s.size() > 48 ? QString(QStringLiteral("\u2026") + s.right(47)) : s, s);
             m_subject->setCurrentIndex(std::max(0, m_subject->findData(current)));
             m_subject->blockSignals(false);
+            m_filter->setSubject(m_subject->currentData().toString());   // the subject may be gone: show all then
             applySince();
             m_view->resizeColumnsToContents();
             m_view->setColumnWidth(AuditModel::EventColumn, std::min(m_view->columnWidth(AuditModel::EventColumn), 640));

@@ -49,11 +49,12 @@ QString timeText(const QDateTime &t)
 {
     if (!t.isValid())
         return {};
-    // A run table formats two times per run: the local offset is looked up once per hour of UTC time (a time zone
-    // never changes its offset more than once within an hour), and the text is built without QLocale.
+    // A run table formats two times per run: the local offset is looked up once per quarter hour of UTC time (zone
+    // transitions fall on quarter hours, Newfoundland's included), and the text is built without QLocale.
+    // The runner formats on one thread.
     static QHash<qint64, int> offsetByHour;
     const qint64 secs = t.toSecsSinceEpoch();
-    const qint64 hour = secs / 3600;
+    const qint64 hour = secs / 900;
     auto it = offsetByHour.constFind(hour);
     if (it == offsetByHour.constEnd())
         it = offsetByHour.insert(hour, t.toLocalTime().offsetFromUtc());

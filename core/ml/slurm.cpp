@@ -3,7 +3,9 @@
 #include "ml/trainingevents.h"
 #include "util/fileutil.h"
 
+#include <QDateTime>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
 #include <QProcess>
@@ -50,6 +52,9 @@ QString exitFile(const SlurmArray &job, int task)
 {
     return job.dir + QStringLiteral("/task-%1.exit").arg(task);
 }
+
+// How long a task may be gone from squeue before its missing exit file means it was killed.
+constexpr qint64 kExitFileGraceMs = 30000;
 
 std::optional<int> readExit(const SlurmArray &job, int task)
 {
@@ -164,6 +169,8 @@ Status waitForSlurmArray(const SlurmArray &job, const QString &jobId, Feedback *
 {
     const int total = int(job.configPaths.size());
     QSet<int> reported;
+    QHash<int, qint64> goneSince;
+    QElapsedTimer failingSince;
     bool cancelSent = false;
     auto report = [&](int task, std::optional<int> code) {
         reported.insert(task);
@@ -182,11 +189,25 @@ Status waitForSlurmArray(const SlurmArray &job, const QString &jobId, Feedback *
             if (!reported.contains(task))
                 if (auto code = readExit(job, task))
                     report(task, code);
-        // The tasks Slurm still lists (pending tasks expanded with -r); a task it no longer lists has ended.
+        // The tasks Slurm still lists (pending tasks expanded with -r); a task it no longer lists has ended. A busy
+        // controller may fail to answer now and then: only a minute of failures in a row gives up (and cancels).
         auto q = runCommand(QStringLiteral("squeue"), {QStringLiteral("-h"), QStringLiteral("-r"), QStringLiteral("-j"), jobId,
                                                        QStringLiteral("-o"), QStringLiteral("%i")});
-        if (!q)
-            return q.error();
+        const bool answered = q && (q->code == 0 || q->err.contains("Invalid job id"));
+        if (!answered) {
+            if (!failingSince.isValid())
+                failingSince.start();
+            if (failingSince.elapsed() > 60000) {
+                const QString why = q ? QString::fromUtf8(q->err).trimmed() : q.error().message;
+                if (Status s = cancelSlurmJob(jobId); !s)
+                    return makeError(ErrorKind::Failed, QStringLiteral("squeue failed for a minute (%1), and so did scancel: %2")
+                                                            .arg(why, s.error().message));
+                return makeError(ErrorKind::Failed, QStringLiteral("squeue failed for a minute (%1); job %2 was cancelled").arg(why, jobId));
+            }
+            QThread::msleep(ulong(pollMs));
+            continue;
+        }
+        failingSince.invalidate();
         QSet<int> listed;
         if (q->code == 0) {
             for (const QByteArray &line : q->out.split('\n')) {
@@ -208,12 +229,21 @@ Status waitForSlurmArray(const SlurmArray &job, const QString &jobId, Feedback *
                     listed.insert(tasks.toInt());
                 }
             }
-        } else if (!q->err.contains("Invalid job id")) {
-            return makeError(ErrorKind::Failed, QStringLiteral("squeue failed: ") + QString::fromUtf8(q->err).trimmed());
         }
-        for (int task = 1; task <= total; ++task)
-            if (!reported.contains(task) && !listed.contains(task))
-                report(task, readExit(job, task));   // read again: it may have ended between the two looks
+        for (int task = 1; task <= total; ++task) {
+            if (reported.contains(task) || listed.contains(task))
+                continue;
+            if (auto code = readExit(job, task)) {   // read again: it may have ended between the two looks
+                report(task, code);
+                continue;
+            }
+            // Gone from the queue without its exit file: killed, or the file is not visible here yet (a shared file
+            // system's attribute cache). Wait a while before calling it killed, unless we cancelled it ourselves.
+            if (!goneSince.contains(task))
+                goneSince.insert(task, QDateTime::currentMSecsSinceEpoch());
+            if (cancelSent || QDateTime::currentMSecsSinceEpoch() - goneSince.value(task) > kExitFileGraceMs)
+                report(task, std::nullopt);
+        }
         if (reported.size() < total)
             QThread::msleep(ulong(pollMs));
     }

@@ -177,7 +177,7 @@ Status runSlurmTrials(workspace::Workspace &ws, const SweepRequest &request, tra
     job.sweepId = result.sweepId;
     job.jobName = configName + QStringLiteral("-sweep");
     job.dir = dir;
-    job.parallel = result.parallel;
+    job.parallel = request.parallel;   // 0: as many at once as the cluster gives (not this machine's cores)
     job.cpusPerTask = threadsPerTrial;
     job.sbatchArgs = request.sbatchArgs;
     auto jobId = submitSlurmArray(job);

@@ -1,6 +1,7 @@
 #include "registry/registry.h"
 
 #include "data/csvwriter.h"
+#include "data/profile.h"
 #include "explain/attribution.h"
 #include "explain/report.h"
 #include "store/objectstore.h"
@@ -546,7 +547,18 @@ Expected<Registration> prepareRegistration(workspace::Workspace &ws, const QStri
     if (trainVersion->record.contentId != v.data.trainContentId)
         return makeError(ErrorKind::Corrupt, QStringLiteral("%1 no longer holds the bytes run %2 trained on")
                                                  .arg(v.data.train, run->id.left(8)));
-    const data::TableProfile &profile = trainVersion->record.profile;
+    // A version added with --no-parse records no profile: the schema's types and ranges come from the table itself.
+    auto trainTable = workspace::loadDataset(ws, *trainVersion, feedback);
+    if (!trainTable)
+        return trainTable.error();
+    data::TableProfile computedProfile;
+    if (!trainVersion->record.parsed) {
+        auto computed = data::profileTable(*trainTable, feedback);
+        if (!computed)
+            return computed.error();
+        computedProfile = std::move(*computed);
+    }
+    const data::TableProfile &profile = trainVersion->record.parsed ? trainVersion->record.profile : computedProfile;
     QStringList inputs;
     for (const ml::Recipe::Feature &f : model->ctx.recipe->features()) {
         if (f.derived >= 0)
@@ -567,9 +579,6 @@ Expected<Registration> prepareRegistration(workspace::Workspace &ws, const QStri
 
     // Background: a seeded sample of the training rows, the input columns only.
     reportProgress(feedback, 2, 4, QStringLiteral("background"));
-    auto trainTable = workspace::loadDataset(ws, *trainVersion, feedback);
-    if (!trainTable)
-        return trainTable.error();
     const std::vector<qint64> bgRows = sampleRows(trainingRows(split, trainTable->rowCount()), kBackgroundRows, kSampleSeed);
     auto background = data::selectRows(*trainTable, bgRows);
     if (!background)

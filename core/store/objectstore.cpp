@@ -522,7 +522,13 @@ Expected<AddResult> ObjectStore::commitAdd(const PreparedAdd &prepared, const ch
         const size_t first = fresh.size() * size_t(t) / size_t(threads), last = fresh.size() * size_t(t + 1) / size_t(threads);
         PackWriter &w = *writers[size_t(t)];
         for (size_t i = first; i < last; ++i) {
-            if (Status s = w.append(fresh[i].chunk->id, data + fresh[i].offset, fresh[i].chunk->length); !s.isOk())
+            // Hashed again as it is written: the bytes at `data` must still be the ones prepared (a file rewritten
+            // in place between the two steps would otherwise store a chunk under an id its bytes do not have).
+            const char *bytes = data + fresh[i].offset;
+            if (sha256(bytes, size_t(fresh[i].chunk->length)) != fresh[i].chunk->id)
+                return makeError(ErrorKind::Conflict, QStringLiteral("the bytes changed between hashing and writing (at "
+                                                                     "offset %1); add the file again").arg(fresh[i].offset));
+            if (Status s = w.append(fresh[i].chunk->id, bytes, fresh[i].chunk->length); !s.isOk())
                 return s;
             written.fetch_add(fresh[i].chunk->length, std::memory_order_relaxed);
             if ((i - first) % 1024 == 1023 && isCancelled(feedback))   // progress is reported once, from this thread

@@ -213,6 +213,10 @@ Expected<AddOutcome> addDataset(Workspace &ws, const QString &file, const QStrin
     data::ReadOptions opts = options;
     if (!opts.format)
         opts.format = data::formatForPath(file);
+    if (noParse && !opts.typeOverrides.isEmpty())
+        return makeError(ErrorKind::InvalidInput,
+                         QStringLiteral("column types (--type) are recorded by a parse; add without --no-parse to set them"),
+                         {}, -1, QStringLiteral("type"));
     AddOutcome outcome;
     QElapsedTimer step;
     step.start();
@@ -303,7 +307,9 @@ Expected<AddOutcome> addDataset(Workspace &ws, const QString &file, const QStrin
     r.delimiter = readInfo.delimiter;
     r.header = readInfo.header;
     r.missingTokens = opts.missingTokens;
-    r.dateOrder = dateOrderName(readInfo.dateOrder);
+    // Unparsed: the order the user asked for ("auto" unless given), not what 200 rows suggested; the first use
+    // decides from the whole file, as a parsed add would.
+    r.dateOrder = dateOrderName(noParse ? opts.dateOrder : readInfo.dateOrder);
     r.parsed = !noParse;
     if (table) {
         r.rows = table->rowCount();

@@ -12,6 +12,7 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QHash>
+#include <QRegularExpression>
 
 #include <algorithm>
 #include <cstring>
@@ -282,7 +283,32 @@ namespace {
 /// Files of a bare repository that change in place (everything else is named by its content and never changes).
 bool isMutableGitFile(const QString &relative)
 {
-    return relative == u"HEAD" || relative == u"packed-refs" || relative == u"config" || relative.startsWith(QLatin1String("refs/"));
+    return relative == u"HEAD" || relative == u"packed-refs" || relative.startsWith(QLatin1String("refs/"));
+}
+
+/// The only files synced either way: refs and content-named objects and packs. Never config, hooks, info/ or
+/// alternates, which would let whoever can write the bucket steer the local mirror.
+bool isSyncedGitFile(const QString &relative)
+{
+    static const QRegularExpression ref(QRegularExpression::anchoredPattern(QStringLiteral("refs/[A-Za-z0-9._/-]+")));
+    static const QRegularExpression loose(QRegularExpression::anchoredPattern(QStringLiteral("objects/[0-9a-f]{2}/[0-9a-f]{38}")));
+    static const QRegularExpression pack(
+        QRegularExpression::anchoredPattern(QStringLiteral("objects/pack/pack-[0-9a-f]{40}\\.(pack|idx|rev)")));
+    if (relative == u"HEAD" || relative == u"packed-refs")
+        return true;
+    if (relative.contains(QStringLiteral("..")) || relative.contains(QStringLiteral("//")) || relative.endsWith(QLatin1String(".lock")))
+        return false;
+    return ref.match(relative).hasMatch() || loose.match(relative).hasMatch() || pack.match(relative).hasMatch();
+}
+
+Status downloadInto(const store::S3Client &client, const QString &path, const QString &target)
+{
+    auto bytes = client.get(path);
+    if (!bytes)
+        return bytes.error();
+    if (!QDir().mkpath(QFileInfo(target).absolutePath()))
+        return makeError(ErrorKind::Io, QStringLiteral("cannot create the folder"), QFileInfo(target).absolutePath());
+    return writeFileAtomic(target, *bytes);
 }
 
 } // namespace
@@ -294,24 +320,32 @@ Expected<bool> downloadGitMirror(const store::S3Client &client, const QString &m
         if (!bare)
             return bare.error();
     }
-    auto listed = client.list(kGit);
-    if (!listed)
-        return listed.error();
+    // Refs first, then the objects listed after them: a pusher sends objects before refs, so every commit the refs we
+    // read name is among the objects we list next (libgit2 checks each object's hash as it reads it).
+    auto refs = client.list(kGit);
+    if (!refs)
+        return refs.error();
     bool any = false;
-    for (const QString &path : *listed) {
+    for (const QString &path : *refs) {
         const QString relative = path.mid(kGit.size());
-        if (relative.isEmpty() || relative.contains(QStringLiteral("..")) || relative.startsWith(QLatin1Char('/')))
+        if (!isSyncedGitFile(relative) || !isMutableGitFile(relative))
+            continue;
+        any = true;
+        if (Status s = downloadInto(client, path, mirror + QLatin1Char('/') + relative); !s)
+            return s.error();
+    }
+    auto objects = client.list(kGit + QStringLiteral("objects/"));
+    if (!objects)
+        return objects.error();
+    for (const QString &path : *objects) {
+        const QString relative = path.mid(kGit.size());
+        if (!isSyncedGitFile(relative))
             continue;
         any = true;
         const QString target = mirror + QLatin1Char('/') + relative;
-        if (QFileInfo::exists(target) && !isMutableGitFile(relative))
+        if (QFileInfo::exists(target))
             continue;
-        auto bytes = client.get(path);
-        if (!bytes)
-            return bytes.error();
-        if (!QDir().mkpath(QFileInfo(target).absolutePath()))
-            return makeError(ErrorKind::Io, QStringLiteral("cannot create the folder"), QFileInfo(target).absolutePath());
-        if (Status s = writeFileAtomic(target, *bytes); !s)
+        if (Status s = downloadInto(client, path, target); !s)
             return s.error();
     }
     return any;
@@ -327,25 +361,32 @@ Status uploadGitMirror(const store::S3Client &client, const QString &mirror)
     QDirIterator it(mirror, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
     while (it.hasNext()) {
         const QString relative = QDir(mirror).relativeFilePath(it.next());
-        if (relative.endsWith(QLatin1String(".lock")))
+        if (!isSyncedGitFile(relative))
             continue;
         (isMutableGitFile(relative) ? mutableFiles : immutable) << relative;
     }
     immutable.sort();
     mutableFiles.sort();
     // Objects first; then refs (packed-refs before loose refs, HEAD last), so the remote never names a missing commit.
-    const auto rank = [](const QString &f) {
-        return f == u"config" ? 0 : f == u"packed-refs" ? 1 : f == u"HEAD" ? 3 : 2;
-    };
+    const auto rank = [](const QString &f) { return f == u"packed-refs" ? 0 : f == u"HEAD" ? 2 : 1; };
     std::stable_sort(mutableFiles.begin(), mutableFiles.end(),
                      [&](const QString &a, const QString &b) { return rank(a) < rank(b); });
     for (const QString &relative : immutable + mutableFiles) {
-        if (!isMutableGitFile(relative) && there.contains(kGit + relative))
+        const bool changeable = isMutableGitFile(relative);
+        if (!changeable && there.contains(kGit + relative))
             continue;
         QFile f(mirror + QLatin1Char('/') + relative);
         if (!f.open(QIODevice::ReadOnly))
             return makeError(ErrorKind::Io, QStringLiteral("cannot read ") + f.errorString(), f.fileName());
-        if (Status s = client.put(kGit + relative, f.readAll()); !s)
+        const QByteArray bytes = f.readAll();
+        // Only the refs this push changed are written: the others stay as the remote has them (S3 has no locks;
+        // pushing from one place at a time keeps two pushes from racing on the same branch).
+        if (changeable && there.contains(kGit + relative)) {
+            auto current = client.get(kGit + relative);
+            if (current && *current == bytes)
+                continue;
+        }
+        if (Status s = client.put(kGit + relative, bytes); !s)
             return s;
     }
     return {};

@@ -4,8 +4,10 @@
 //   objects/packs/pack-NAME.pack, .idx       chunks in the object store's own pack format (the idx after its pack)
 //   objects/manifests/ID                     one per stored file version, after every chunk it lists
 // Nothing is visible to a reader before its bytes: packs, then manifests, then git objects, then refs. Every upload
-// carries its SHA-256 (the server checks it) and every download is verified against its id before it is kept, so a
-// transfer cut off at any point resumes by running it again: what arrived is listed and skipped.
+// carries its SHA-256 (the server checks it); every chunk and manifest downloaded is verified against its id before it
+// is kept, and git objects are checked by libgit2 as it reads them. Only refs and content-named git objects are synced
+// (never config, hooks or alternates). A transfer cut off at any point resumes by running it again: what arrived is
+// listed and skipped. S3 has no locks: two pushes at the same instant can race on a branch's ref.
 
 #include "store/s3client.h"
 #include "util/feedback.h"

@@ -237,6 +237,11 @@ Expected<QString> Workspace::trackingLocation() const
     const QString value = yaml::fromStd(node.as<std::string>());
     if (value == u"local")
         return local;
+    if (tracking::isPostgresLocation(value) && !QUrl(value).password().isEmpty())
+        return makeError(ErrorKind::InvalidInput,
+                         QStringLiteral("keel.yaml is committed and pushed: keep the database password out of it (set "
+                                        "PGPASSWORD or use ~/.pgpass)"),
+                         path, node.Mark().line + 1, QStringLiteral("tracking"));
     if (!tracking::isPostgresLocation(value))
         return makeError(ErrorKind::InvalidInput,
                          QStringLiteral("'tracking' must be a postgresql://USER@HOST:PORT/DATABASE address or 'local', not '%1'")

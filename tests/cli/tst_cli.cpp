@@ -408,6 +408,23 @@ void TstCli::noParseStoresBytesOnly()
     RUN_OK(typedHead);
     QVERIFY(!rawHead.out.isEmpty());
     QCOMPARE(rawHead.out, typedHead.out);
+    // A model trained on the unparsed version registers with a typed, ranged input schema (from the table itself).
+    writeFile(dir.filePath(QStringLiteral("raw.yaml")),
+              "name: raw-ridge\ndata: raw\ntarget: age\ntask: regression\nlearner: ridge\n"
+              "recipe: {features: [hours_per_week, education_num, sex]}\n"
+              "split: {kind: holdout, test_fraction: 0.2, seed: 1}\n");
+    const QString run = keelJson({QStringLiteral("train"), dir.filePath(QStringLiteral("raw.yaml"))}, ws).object()[QStringLiteral("run")].toString();
+    QVERIFY(!run.isEmpty());
+    RUN_OK(keel({QStringLiteral("models"), QStringLiteral("register"), run, QStringLiteral("--name"), QStringLiteral("raw")}, ws));
+    const QJsonArray schema = keelJson({QStringLiteral("models"), QStringLiteral("show"), QStringLiteral("raw@v1")}, ws)
+                                  .object()[QStringLiteral("schema")].toArray();
+    QCOMPARE(schema.size(), 3);
+    for (const QJsonValue &f : schema)
+        QVERIFY2(!f.toObject()[QStringLiteral("type")].toString().isEmpty(), qPrintable(f.toObject()[QStringLiteral("name")].toString()));
+    // --type needs a parse.
+    const Result typed = keel({QStringLiteral("data"), QStringLiteral("add"), file, QStringLiteral("--name"), QStringLiteral("t2"),
+                               QStringLiteral("--no-parse"), QStringLiteral("--type"), QStringLiteral("age=float64")}, ws);
+    QVERIFY(typed.code != 0 && typed.err.contains("--type"));
     // Adding the same bytes again with --no-parse changes nothing; adding them parsed records the schema.
     const QJsonObject again = keelJson({QStringLiteral("data"), QStringLiteral("add"), file, QStringLiteral("--name"),
                                         QStringLiteral("typed"), QStringLiteral("--no-parse")}, ws).object();

@@ -293,6 +293,13 @@ private slots:
         QVERIFY2(!down.error().message.contains(S("hunter2")) && !down.error().file.contains(S("hunter2")),
                  qPrintable(down.error().message));
         QVERIFY(down.error().file.startsWith(S("postgresql://keel@127.0.0.1:")));
+        // A password in keel.yaml (committed, pushed) is refused; the address without it is fine.
+        const QString withPassword = m_dir.filePath(S("password"));
+        RUN_OK(clitest::keel({S("init"), withPassword}, m_dir.path()));
+        appendSetting(withPassword, "tracking: postgresql://keel:hunter2@127.0.0.1:5432/keel");
+        const Result leaked = clitest::keel({S("runs"), S("list")}, withPassword);
+        QVERIFY(leaked.code != 0);
+        QVERIFY2(leaked.err.contains("PGPASSWORD") && !leaked.err.contains("hunter2"), leaked.err.constData());
         // keel.yaml with a tracking value that is not an address is refused, naming the file and field.
         const QString ws = m_dir.filePath(S("badsetting"));
         RUN_OK(clitest::keel({S("init"), ws}, m_dir.path()));
