@@ -16,7 +16,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 "${as_pg[@]}" "$pgbin/initdb" -D "$work/pg" -U keel --auth=trust --no-sync -E UTF8 --locale=C.UTF-8 >/dev/null
 "${as_pg[@]}" "$pgbin/pg_ctl" -D "$work/pg" -o "-p $port -k $work/pg -c listen_addresses=127.0.0.1" -l "$work/pg/log" -w start >/dev/null
 pid=$(head -1 "$work/pg/postmaster.pid")
-trap 'kill -INT $pid 2>/dev/null; sleep 1; rm -rf "$work"' EXIT
+trap 'kill -INT $pid 2>/dev/null; sleep 1; [[ -n ${KEEP:-} ]] || rm -rf "$work"' EXIT
 "$pgbin/createdb" -h 127.0.0.1 -p "$port" -U keel bench
 
 fill_sql() {   # $1: SQL for "now + g seconds" as ISO text
@@ -55,6 +55,7 @@ db.execute("INSERT INTO metrics SELECT id, 'test.accuracy', 0, pid / 100000.0, s
 db.commit(); db.execute("ANALYZE"); db.commit()
 PY
 
+echo "work: $work"
 echo "keel runs list over $runs runs (best of 3 wall-clock seconds; output to /dev/null)"
 for ws in pgws sqlws; do
   best=999

@@ -184,7 +184,8 @@ AuditView::AuditView(TaskManager *tasks, QWidget *parent)
     // ---- a past decision ----
     auto *decision = new QWidget(this);
     m_predictionId->setObjectName(QStringLiteral("predictionId"));
-    m_predictionId->setPlaceholderText(QStringLiteral("Prediction id, as keel serve returned it (e.g. 3f9a2c-1b)"));
+    m_predictionId->setPlaceholderText(QStringLiteral("Prediction id, as keel serve returned it (e.g. 3f9a2c-1b), or "
+                                                      "RUN@NAME@vN#ROW for a row of a keel predict batch"));
     m_predictionId->setClearButtonEnabled(true);
     auto *explain = new QPushButton(QStringLiteral("Explain decision"), decision);
     connect(explain, &QPushButton::clicked, this, [this] { showDecision(m_predictionId->text().trimmed()); });
@@ -363,9 +364,15 @@ void AuditView::showDecision(const QString &id)
 void AuditView::showDecisionResult(const serve::Decision &d)
 {
     const registry::ModelVersion &m = d.model;
-    QString html = QStringLiteral("<p><b>Prediction %1</b>, served %2 by deployment <b>%3</b> (revision %4).</p>")
-                       .arg(escaped(d.id), escaped(localTime(d.time)), escaped(d.deployment))
-                       .arg(d.revision);
+    QString html = d.kind == u"batch"
+                       ? QStringLiteral("<p><b>Prediction %1</b>: row %2 of %3, scored by run %4 as <i>keel predict "
+                                        "--explain</i> scores it.</p>")
+                             .arg(escaped(d.id))
+                             .arg(d.row)
+                             .arg(escaped(d.data), escaped(d.runId.left(8)))
+                       : QStringLiteral("<p><b>Prediction %1</b>, served %2 by deployment <b>%3</b> (revision %4).</p>")
+                             .arg(escaped(d.id), escaped(localTime(d.time)), escaped(d.deployment))
+                             .arg(d.revision);
     html += QStringLiteral("<p><b>Output</b> %1").arg(escaped(QString::fromUtf8(QJsonDocument(d.output).toJson(QJsonDocument::Compact))));
     html += d.feedback.isEmpty() ? QStringLiteral("; no feedback yet.</p>")
                                  : QStringLiteral("; feedback: the true label is <b>%1</b>.</p>")

@@ -121,12 +121,21 @@ int cmdPredict(Context &ctx)
     }
     if (Status s = writeUserFile(out, result->csv, {ctx.parser.isSet(QStringLiteral("force"))}); !s)
         return ctx.fail(s.error());
-    if (ctx.json())
-        ctx.printJson(QJsonObject{{QStringLiteral("run"), result->runId}, {QStringLiteral("data"), result->source},
-                                  {QStringLiteral("rows"), result->rows}, {QStringLiteral("output"), out}});
-    else
+    // A dataset version never changes, so each row's decision can be explained later from RUN@NAME@vN#ROW.
+    const bool version = !request.data.isEmpty() || request.testRows;
+    const QString ids = version ? result->runId.left(8) + QLatin1Char('@') + result->source + QStringLiteral("#ROW") : QString();
+    if (ctx.json()) {
+        QJsonObject o{{QStringLiteral("run"), result->runId}, {QStringLiteral("data"), result->source},
+                      {QStringLiteral("rows"), result->rows}, {QStringLiteral("output"), out}};
+        if (version)
+            o.insert(QStringLiteral("decision_ids"), ids);
+        ctx.printJson(o);
+    } else {
         ctx.out << "scored " << result->rows << " rows of " << result->source << " with run " << result->runId.left(8)
                 << "; wrote " << out << '\n';
+        if (version)
+            ctx.out << "explain any row later with: keel audit decision " << ids << '\n';
+    }
     return 0;
 }
 

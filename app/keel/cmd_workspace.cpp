@@ -245,8 +245,12 @@ int cmdAuditDecision(Context &ctx)
     }
     const auto when = [](const QDateTime &t) { return t.isValid() ? t.toUTC().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss 'UTC'")) : QStringLiteral("?"); };
     const registry::ModelVersion &m = d->model;
-    ctx.out << "prediction " << d->id << ", served " << when(d->time) << " by deployment " << d->deployment << " (revision "
-            << d->revision << ")\n";
+    if (d->kind == u"batch")
+        ctx.out << "prediction " << d->id << ": row " << d->row << " of " << d->data << " scored by run " << d->runId.left(8)
+                << " (as keel predict --explain scores it)\n";
+    else
+        ctx.out << "prediction " << d->id << ", served " << when(d->time) << " by deployment " << d->deployment << " (revision "
+                << d->revision << ")\n";
     ctx.out << "model      " << m.ref() << " (" << m.modelKind << "), run " << m.runId.left(8) << " (" << m.runName << ", experiment "
             << m.experiment << ")\n";
     ctx.out << "           registered " << when(m.registered) << " by " << m.by << (m.message.isEmpty() ? QString() : QString(QStringLiteral(": ") + m.message))
@@ -255,7 +259,7 @@ int cmdAuditDecision(Context &ctx)
     if (!m.data.evaluate.isEmpty())
         ctx.out << ", tested on " << m.data.evaluate << " (content " << m.data.evaluateContentId.left(12) << ")";
     ctx.out << '\n';
-    if (m.approvals.empty())
+    if (m.approvals.empty() && (d->kind != u"batch" || d->registered))
         ctx.out << "approvals  none\n";
     for (const registry::Approval &a : m.approvals)
         ctx.out << "approved   by " << a.by << ", " << when(a.at) << ": " << a.message << '\n';
@@ -281,13 +285,20 @@ int cmdAuditDecision(Context &ctx)
     std::stable_sort(parts.begin(), parts.end(), [](const auto &a, const auto &b) { return std::abs(a.second) > std::abs(b.second); });
     ctx.out << "why        " << e.value(QStringLiteral("explained")).toString() << " = base "
             << QString::number(e.value(QStringLiteral("base_value")).toDouble(), 'g', 6) << " + the contributions below ("
-            << m.ref() << "'s exact SHAP, as /explain returned it)\n";
+            << (d->kind == u"batch" ? QStringLiteral("exact SHAP, as keel predict --explain writes it")
+                                    : m.ref() + QStringLiteral("'s exact SHAP, as /explain returned it"))
+            << ")\n";
     for (size_t i = 0; i < std::min<size_t>(parts.size(), 10); ++i)
         ctx.out << "           " << QString(parts[i].first).leftJustified(28) << (parts[i].second >= 0 ? "+" : "")
                 << QString::number(parts[i].second, 'g', 4) << '\n';
     if (parts.size() > 10)
         ctx.out << "           (" << parts.size() - 10 << " smaller contributions in --json)\n";
-    if (d->reproduced)
+    if (d->kind == u"batch")
+        ctx.out << "checked    recomputed with run " << d->runId.left(8) << "'s model (artifacts verified by hash); "
+                << (d->registered ? QStringLiteral("registered as ") + m.ref() : QStringLiteral("the run is not registered"))
+                << "\n           keel predict --explain writes for this row: " << QString::fromUtf8(d->batchLine.left(160))
+                << (d->batchLine.size() > 160 ? "..." : "") << '\n';
+    else if (d->reproduced)
         ctx.out << "checked    " << m.ref() << " (bundle verified by hash) gives the logged output again for these inputs\n";
     else
         ctx.err << "keel: " << m.ref() << " does NOT reproduce the logged output for these inputs\n";
@@ -410,7 +421,8 @@ std::vector<Command> workspaceCommands()
                  cmdAuditExport});
     v.push_back({{QStringLiteral("audit"), QStringLiteral("decision")}, QStringLiteral("PREDICTION_ID"),
                  QStringLiteral("Explain a past served decision from its prediction id"),
-                 QStringLiteral("Finds the prediction in the deployments' logs and shows the model version that made it and its\n"
+                 QStringLiteral("Finds the prediction in the deployments' logs (or, for RUN@NAME@vN#ROW, row ROW of that dataset\n"
+                                "version as `keel predict RUN --data NAME@vN --explain` scores it) and shows the model version that made it and its\n"
                                 "lineage (run, dataset versions, who registered, approved and deployed it), the inputs as received,\n"
                                 "the output, the feedback label if one arrived, and the explanation recomputed with that exact\n"
                                 "model version: byte for byte what /explain returned. Exit 1 if the model no longer reproduces\n"

@@ -21,6 +21,9 @@ namespace keel::workspace { class Workspace; }
 namespace keel::serve {
 
 struct Decision {
+    /// "served" (a prediction keel serve logged) or "batch" (row ROW of `keel predict RUN --data NAME@vN`, named
+    /// RUN@NAME@vN#ROW: a dataset version never changes, so the decision is recomputed from the run's stored model).
+    QString kind = QStringLiteral("served");
     QString id;
     QString deployment;
     QDateTime time;
@@ -32,13 +35,20 @@ struct Decision {
     registry::ModelVersion model;    ///< the version that answered, with its lineage and approvals
     std::optional<deploy::Deployment> live;   ///< the deployment revision that was live (from git history)
     QByteArray explanation;          ///< the /explain record for this prediction, recomputed with that version
-    bool reproduced = false;         ///< the recomputed output equals the logged one
+                                     ///< (batch: the same fields, built from the CSV line below)
+    QByteArray batchHeader, batchLine;   ///< batch: the header and the row's line `keel predict --explain` writes
+    QString runId;                   ///< batch: the run whose model scored the row
+    QString data;                    ///< batch: the dataset version (NAME@vN)
+    qint64 row = 0;                  ///< batch: 1-based row of that version
+    bool registered = true;          ///< batch: whether the run was registered (`model` is then that version)
+    bool reproduced = false;         ///< served: the recomputed output equals the logged one; batch: always true
 
     /// Everything above as JSON (the explanation as an object).
     QJsonObject toJson() const;
 };
 
-/// Finds the prediction `id` in the workspace's prediction logs and explains it. NotFound when no log holds it.
+/// Finds the prediction `id` in the workspace's prediction logs and explains it, or, for an id RUN@NAME@vN#ROW, the
+/// batch decision of that run's model on that row. NotFound when no log holds it.
 Expected<Decision> explainDecision(workspace::Workspace &ws, const QString &id);
 
 } // namespace keel::serve

@@ -451,6 +451,27 @@ private slots:
         QCOMPARE(json.value(S("feedback")).toObject().value(S("label")).toString(), S("<=50K"));
         const Result unknown = clitest::keel({S("audit"), S("decision"), S("no-such-id")}, m_ws);
         QVERIFY(unknown.code != 0 && unknown.err.contains("no served prediction"));
+
+        // A row of a keel predict batch, named RUN@NAME@vN#ROW: the same line keel predict --explain writes for it.
+        const QString run = keelJson({S("models"), S("show"), S("credit@v1")}, m_ws).object().value(S("run")).toString();
+        QVERIFY(!run.isEmpty());
+        const Result batch = clitest::keel({S("predict"), run, S("--data"), S("adult_test@v1"), S("--rows"), S("4,7,9"), S("--explain")}, m_ws);
+        RUN_OK(batch);
+        const QList<QByteArray> lines = batch.out.trimmed().split('\n');
+        QCOMPARE(lines.size(), 4);
+        auto d = serve::explainDecision(**ws, run.left(8) + S("@adult_test@v1#7"));
+        QVERIFY2(d, qPrintable(d.message()));
+        QCOMPARE(d->kind, S("batch"));
+        QCOMPARE(d->batchHeader, lines[0]);
+        QCOMPARE(d->batchLine, lines[2]);   // row 7, byte for byte
+        QCOMPARE(d->model.ref(), S("credit@v1"));   // the registered version made from that run
+        QCOMPARE(d->inputs.value(S("age")).toDouble(), m_records[6].toObject().value(S("age")).toDouble());
+        const QJsonObject e = QJsonDocument::fromJson(d->explanation).object();
+        double sum = e.value(S("base_value")).toDouble();
+        for (const QJsonValue &c : e.value(S("contributions")).toObject())
+            sum += c.toDouble();
+        const double p1 = d->output.value(S("probabilities")).toObject().value(S(">50K")).toDouble();
+        QVERIFY2(std::abs(1.0 / (1.0 + std::exp(-sum)) - p1) < 1e-5, "the contributions add up to the output");
     }
 };
 
