@@ -322,10 +322,13 @@ int cmdRunsList(Context &ctx)
         return ctx.fail(summaries.error());
     QJsonArray arr;
     std::vector<QStringList> rows;
+    const bool json = ctx.json();
+    if (!json)
+        rows.reserve(summaries->size());
     for (const tracking::RunSummary &summary : *summaries) {
         const tracking::RunRecord &r = summary.run;
         const auto h = headline(summary);
-        if (ctx.json()) {
+        if (json) {
             QJsonObject o{{QStringLiteral("id"), r.id},
                           {QStringLiteral("experiment"), r.experiment},
                           {QStringLiteral("name"), r.name},

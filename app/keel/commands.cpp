@@ -211,22 +211,38 @@ QString formatTable(const QStringList &header, const std::vector<QStringList> &r
     for (const auto &r : rows)
         for (qsizetype i = 0; i < r.size() && i < width.size(); ++i)
             width[i] = std::max(width[i], std::min<qsizetype>(r[i].size(), 60));
-    auto line = [&](const QStringList &cells) -> QString {
-        QString s;
+    // One buffer, padded in place: a run table of 100,000 rows is built without a temporary string per cell.
+    qsizetype lineWidth = 1;
+    for (qsizetype w : width)
+        lineWidth += w + 2;
+    QString out;
+    out.reserve(lineWidth * qsizetype(rows.size() + 1));
+    auto line = [&](const QStringList &cells) {
         for (qsizetype i = 0; i < cells.size() && i < width.size(); ++i) {
-            QString c = cells[i];
-            if (c.size() > 60)
-                c = c.left(59) + QChar(0x2026);
+            const QString &cell = cells[i];
+            const bool cut = cell.size() > 60;
+            const qsizetype shown = cut ? 60 : cell.size();
             const bool last = i + 1 == cells.size();
-            s += rightAligned.contains(int(i)) ? c.rightJustified(width[i]) : (last ? c : c.leftJustified(width[i]));
+            const qsizetype pad = std::max<qsizetype>(0, width[i] - shown);
+            const bool right = rightAligned.contains(int(i));
+            if (right)
+                out.resize(out.size() + pad, QLatin1Char(' '));
+            if (cut) {
+                out.append(QStringView(cell).left(59));
+                out.append(QChar(0x2026));
+            } else {
+                out.append(cell);
+            }
+            if (!right && !last)
+                out.resize(out.size() + pad, QLatin1Char(' '));
             if (!last)
-                s += QStringLiteral("  ");
+                out.append(QLatin1String("  "));
         }
-        return s + QLatin1Char('\n');
+        out.append(QLatin1Char('\n'));
     };
-    QString out = line(header);
+    line(header);
     for (const auto &r : rows)
-        out += line(r);
+        line(r);
     return out;
 }
 

@@ -1064,7 +1064,6 @@ Expected<std::vector<RunSummary>> TrackingStore::runSummaries(const QString &exp
 
     std::vector<RunSummary> out;
     QHash<QString, size_t> position;
-    position.reserve(1024);
     reportProgress(feedback, 0, 3, stage);
     {
         QSqlQuery query(m_db);
@@ -1093,19 +1092,31 @@ Expected<std::vector<RunSummary>> TrackingStore::runSummaries(const QString &exp
     {
         QSqlQuery query(m_db);
         query.setForwardOnly(true);
+        // In the runs' own order, so each row's run is found by walking forward (a merge join, no hashing); a run
+        // that appeared since the first query is looked up instead.
         query.prepare(QStringLiteral("SELECT p.run_id, p.key, p.value FROM runs r CROSS JOIN params p WHERE p.run_id = r.id")
-                      + inExperiment);
+                      + inExperiment + QStringLiteral(" ORDER BY r.start_time, r.id, p.key"));
         if (one)
             query.addBindValue(experiment);
         if (Status s = exec(query, purpose + QStringLiteral(" (params)")); !s)
             return s;
         qint64 rows = 0;
+        size_t cursor = 0;
         while (query.next()) {
             if (++rows % kCheckEvery == 0 && isCancelled(feedback))
                 return cancelled();
-            const auto it = position.constFind(query.value(0).toString());
-            if (it != position.constEnd())
-                out[*it].params.emplace_back(query.value(1).toString(), query.value(2).toString());
+            const QString id = query.value(0).toString();
+            size_t at = cursor;
+            while (at < out.size() && out[at].run.id != id)
+                ++at;
+            if (at < out.size()) {
+                cursor = at;
+            } else if (const auto it = position.constFind(id); it != position.constEnd()) {
+                at = *it;
+            } else {
+                continue;
+            }
+            out[at].params.emplace_back(query.value(1).toString(), query.value(2).toString());
         }
         if (query.lastError().isValid())
             return sqlError(query, purpose + QStringLiteral(" (params)"));
@@ -1137,15 +1148,23 @@ Expected<std::vector<RunSummary>> TrackingStore::runSummaries(const QString &exp
         if (Status s = exec(query, purpose + QStringLiteral(" (metrics)")); !s)
             return s;
         qint64 rows = 0;
+        QString lastId;
+        qint64 lastIndex = -1;
         while (query.next()) {
             if (++rows % kCheckEvery == 0 && isCancelled(feedback))
                 return cancelled();
-            const auto it = position.constFind(query.value(0).toString());
-            if (it == position.constEnd())
+            // Rows of one run come together: look a run up once, not once per metric.
+            const QString id = query.value(0).toString();
+            if (id != lastId) {
+                const auto it = position.constFind(id);
+                lastIndex = it == position.constEnd() ? -1 : qint64(*it);
+                lastId = id;
+            }
+            if (lastIndex < 0)
                 continue;
             const QVariant v = query.value(2);
             const double value = v.isNull() ? std::numeric_limits<double>::quiet_NaN() : v.toDouble();
-            out[*it].metrics.emplace_back(query.value(1).toString(), value);
+            out[size_t(lastIndex)].metrics.emplace_back(query.value(1).toString(), value);
         }
         if (query.lastError().isValid())
             return sqlError(query, purpose + QStringLiteral(" (metrics)"));
