@@ -211,7 +211,7 @@ Expected<Decision> explainDecision(workspace::Workspace &ws, const QString &id)
     std::optional<LoggedPrediction> found;
     QString deployment;
     for (const QString &name : serveDir.entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name)) {
-        auto log = readPredictionLog(predictionLogDir(ws.root(), name));
+        auto log = readPredictionLog(predictionLogDir(ws.root(), name), {}, id);
         if (!log)
             return log.error();
         for (LoggedPrediction &p : *log)

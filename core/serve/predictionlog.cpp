@@ -165,11 +165,13 @@ Status PredictionLog::flush()
     return Status::ok();
 }
 
-Expected<std::vector<LoggedPrediction>> readPredictionLog(const QString &dir, const QDateTime &since)
+Expected<std::vector<LoggedPrediction>> readPredictionLog(const QString &dir, const QDateTime &since, const QString &onlyId)
 {
     std::vector<LoggedPrediction> out;
     QHash<QString, size_t> byId;
-    auto readLines = [](const QString &path, const std::function<Status(const QJsonObject &, qint64)> &each) -> Status {
+    // Looking for one id: a line that does not even contain it is not parsed (nor kept).
+    const QByteArray needle = onlyId.isEmpty() ? QByteArray() : QByteArray('"' + onlyId.toUtf8() + '"');
+    auto readLines = [&needle](const QString &path, const std::function<Status(const QJsonObject &, qint64)> &each) -> Status {
         QFile f(path);
         if (!f.exists())
             return Status::ok();
@@ -181,6 +183,8 @@ Expected<std::vector<LoggedPrediction>> readPredictionLog(const QString &dir, co
             ++line;
             if (!bytes.endsWith('\n'))
                 break;   // a torn tail of a log being written: not a record yet
+            if (!needle.isEmpty() && !bytes.contains(needle))
+                continue;
             QJsonParseError pe;
             const QJsonDocument doc = QJsonDocument::fromJson(bytes, &pe);
             if (pe.error != QJsonParseError::NoError || !doc.isObject())
@@ -202,6 +206,8 @@ Expected<std::vector<LoggedPrediction>> readPredictionLog(const QString &dir, co
                     out[*it].shadow = o;
                 return Status::ok();
             }
+            if (!onlyId.isEmpty() && id != onlyId)
+                return Status::ok();
             if (since.isValid()) {
                 const QDateTime t = QDateTime::fromString(o.value(QStringLiteral("time")).toString(), Qt::ISODateWithMs);
                 if (t.isValid() && t < since)

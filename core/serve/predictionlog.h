@@ -67,9 +67,11 @@ struct LoggedPrediction {
     QJsonObject feedback;        ///< label, time (empty when none arrived)
 };
 
-/// Reads a deployment's log folder, oldest first, joined by id; `since` (if valid) keeps predictions at or after it.
-/// Errors name the file and line of a record that does not parse.
-Expected<std::vector<LoggedPrediction>> readPredictionLog(const QString &dir, const QDateTime &since = {});
+/// Reads a deployment's log folder, oldest first, joined by id; `since` (if valid) keeps predictions at or after it;
+/// `onlyId` (if given) keeps only that prediction, parsing only the lines that contain it (memory stays bounded
+/// whatever the log's size). Errors name the file and line of a record that does not parse.
+Expected<std::vector<LoggedPrediction>> readPredictionLog(const QString &dir, const QDateTime &since = {},
+                                                          const QString &onlyId = {});
 
 /// Where a deployment's log lives in a workspace.
 QString predictionLogDir(const QString &workspaceRoot, const QString &deployment);
