@@ -40,6 +40,17 @@ class TstPostgres : public QObject {
     QTemporaryDir m_dir;
     int m_databases = 0;
 
+    /// A direct connection (as a DBA would open one) to the database freshDatabase() made last; remove it by `name`.
+    QSqlDatabase directConnection(const QString &name)
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(S("QPSQL"), name);
+        db.setHostName(S("127.0.0.1"));
+        db.setPort(m_server.port());
+        db.setUserName(S("keel"));
+        db.setDatabaseName(S("keel%1").arg(m_databases));
+        return db;
+    }
+
     /// A fresh, empty database on the server.
     QString freshDatabase()
     {
@@ -119,11 +130,7 @@ private slots:
         // A database left at schema version 1 (as an older Keel wrote it) is brought up to date on open.
         const QString url = freshDatabase();
         {
-            QSqlDatabase db = QSqlDatabase::addDatabase(S("QPSQL"), S("old"));
-            db.setHostName(S("127.0.0.1"));
-            db.setPort(m_server.port());
-            db.setUserName(S("keel"));
-            db.setDatabaseName(S("keel%1").arg(m_databases));
+            QSqlDatabase db = directConnection(S("old"));
             QVERIFY(db.open());
             QSqlQuery q(db);
             QVERIFY(q.exec(tr::schemaVersionTableStatement()));
@@ -243,11 +250,7 @@ private slots:
             QVERIFY((*store)->ensureExperiment(S("bulk")));
         }
         {
-            QSqlDatabase db = QSqlDatabase::addDatabase(S("QPSQL"), S("bulk"));
-            db.setHostName(S("127.0.0.1"));
-            db.setPort(m_server.port());
-            db.setUserName(S("keel"));
-            db.setDatabaseName(S("keel%1").arg(m_databases));
+            QSqlDatabase db = directConnection(S("bulk"));
             QVERIFY(db.open());
             QSqlQuery q(db);
             QVERIFY2(q.exec(S("INSERT INTO runs (id, experiment_id, name, status, user_name, host, pid, start_time, end_time, config)"
