@@ -25,4 +25,35 @@ CivilDate civilFromDays(int64_t z)
     return {yoe + era * 400 + (month <= 2 ? 1 : 0), month, day};
 }
 
+bool formatUtcMillis(int64_t ms, char (&out)[24])
+{
+    const int64_t dayMs = 86400000;
+    const int64_t days = (ms >= 0 ? ms : ms - (dayMs - 1)) / dayMs;
+    int64_t rest = ms - days * dayMs;
+    const CivilDate d = civilFromDays(days);
+    if (d.year < 1 || d.year > 9999)
+        return false;
+    const auto put = [&](int at, int64_t value, int width) {
+        for (int i = width - 1; i >= 0; --i, value /= 10)
+            out[at + i] = char('0' + value % 10);
+    };
+    put(0, d.year, 4);
+    out[4] = '-';
+    put(5, d.month, 2);
+    out[7] = '-';
+    put(8, d.day, 2);
+    out[10] = 'T';
+    put(11, rest / 3600000, 2);
+    rest %= 3600000;
+    out[13] = ':';
+    put(14, rest / 60000, 2);
+    rest %= 60000;
+    out[16] = ':';
+    put(17, rest / 1000, 2);
+    out[19] = '.';
+    put(20, rest % 1000, 3);
+    out[23] = 'Z';
+    return true;
+}
+
 } // namespace keel::data

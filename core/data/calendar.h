@@ -17,5 +17,8 @@ struct CivilDate {
 int64_t daysFromCivil(int64_t y, unsigned m, unsigned d);
 /// The date `days` after 1970-01-01 (negative: before).
 CivilDate civilFromDays(int64_t days);
+/// `ms` since the epoch as "YYYY-MM-DDTHH:MM:SS.mmmZ" (24 characters, UTC), as QDateTime writes Qt::ISODateWithMs,
+/// without a time-zone lookup or allocation; false for years outside 1 to 9999 (Qt has no year 0).
+bool formatUtcMillis(int64_t ms, char (&out)[24]);
 
 } // namespace keel::data

@@ -169,7 +169,11 @@ void ColumnBuilder::appendNull()
     case ColumnType::Float64: m_f64.push_back(0.0); break;
     case ColumnType::Bool: m_u8.push_back(0); break;
     case ColumnType::Categorical: m_codes.push_back(0); break;
-    case ColumnType::String: m_offsets.push_back(int64_t(m_bytes.size())); break;
+    case ColumnType::String:
+        if (m_offsets.empty())
+            m_offsets.push_back(0);
+        m_offsets.push_back(int64_t(m_bytes.size()));
+        break;
     }
     markValid(false);
 }
@@ -181,15 +185,32 @@ void ColumnBuilder::appendDatetime(int64_t ms) { m_i64.push_back(ms); markValid(
 
 void ColumnBuilder::appendString(std::string_view s)
 {
+    if (m_offsets.empty())
+        m_offsets.push_back(0);
     if (m_type == ColumnType::Categorical) {
-        if (!m_dict)
-            m_dict = std::make_shared<DictIndex>();
-        auto [it, inserted] = m_dict->codes.try_emplace(std::string(s), int32_t(m_dict->codes.size()));
-        if (inserted) {
+        // Small dictionaries (a served record's columns hold one value) are searched in place; the hash index is
+        // built once a column has more distinct values than a short scan is worth.
+        constexpr int32_t kScanned = 16;
+        const auto size = int32_t(m_offsets.size() - 1);
+        int32_t code = -1;
+        if (!m_dict) {
+            for (int32_t c = 0; c < size && code < 0; ++c)
+                if (std::string_view(m_bytes.data() + m_offsets[size_t(c)], size_t(m_offsets[size_t(c) + 1] - m_offsets[size_t(c)])) == s)
+                    code = c;
+            if (code < 0 && size >= kScanned) {
+                m_dict = std::make_shared<DictIndex>();
+                for (int32_t c = 0; c < size; ++c)
+                    m_dict->codes.emplace(std::string(m_bytes.data() + m_offsets[size_t(c)], size_t(m_offsets[size_t(c) + 1] - m_offsets[size_t(c)])), c);
+            }
+        }
+        if (m_dict)
+            code = m_dict->codes.try_emplace(std::string(s), size).first->second;
+        if (code < 0 || code == size) {
+            code = size;
             m_bytes.insert(m_bytes.end(), s.begin(), s.end());
             m_offsets.push_back(int64_t(m_bytes.size()));
         }
-        m_codes.push_back(it->second);
+        m_codes.push_back(code);
     } else {
         m_bytes.insert(m_bytes.end(), s.begin(), s.end());
         m_offsets.push_back(int64_t(m_bytes.size()));
@@ -211,13 +232,15 @@ Column ColumnBuilder::finish(const QString &name)
         s.codes = Buffer<int32_t>::fromVector(std::move(m_codes));
         [[fallthrough]];
     case ColumnType::String:
+        if (m_offsets.empty())
+            m_offsets.push_back(0);
         s.offsets = Buffer<int64_t>::fromVector(std::move(m_offsets));
         s.bytes = Buffer<char>::fromVector(std::move(m_bytes));
         break;
     }
     if (m_nulls > 0)
         s.validity = Buffer<uint8_t>::fromVector(std::move(m_validity));
-    *this = ColumnBuilder(m_type);
+    *this = ColumnBuilder(m_type);   // allocates nothing
     return Column(name, m_type, std::move(s));
 }
 

@@ -173,7 +173,7 @@ private:
     std::vector<double> m_f64;
     std::vector<uint8_t> m_u8;
     std::vector<int32_t> m_codes;
-    std::vector<int64_t> m_offsets{0};
+    std::vector<int64_t> m_offsets;   ///< string and dictionary offsets; the leading 0 is added with the first entry
     std::vector<char> m_bytes;
     std::vector<uint8_t> m_validity;
     struct DictIndex;

@@ -1,9 +1,12 @@
 // Tests for the columnar Table, Column and ColumnBuilder (core/data/table.h): every type, validity bitmaps, display
 // formatting, dictionaries, schemas and concatenation, checked against hand-computed values or a brute-force
 // reference kept beside the column.
+#include "data/calendar.h"
 #include "data/table.h"
 
 #include <QDateTime>
+#include <QRandomGenerator>
+#include <QTimeZone>
 #include <QTest>
 
 #include <algorithm>
@@ -71,6 +74,58 @@ Table sampleTable()
 class TstTable : public QObject {
     Q_OBJECT
 private slots:
+    void categoricalBuilderAcrossItsScanLimit()
+    {
+        // Dictionaries are scanned while small and hashed once they grow: values, codes and first-seen order must be
+        // the same on both sides of the switch.
+        keel::data::ColumnBuilder b(keel::data::ColumnType::Categorical);
+        std::vector<std::string> sent;
+        for (int i = 0; i < 400; ++i) {
+            const int v = (i * 7919) % 40;
+            if (i % 50 == 3) {
+                b.appendNull();
+                sent.emplace_back();
+                continue;
+            }
+            sent.push_back("level-" + std::to_string(v));
+            b.appendString(sent.back());
+        }
+        const keel::data::Column c = b.finish(QStringLiteral("c"));
+        QCOMPARE(c.size(), qint64(sent.size()));
+        QCOMPARE(c.dictionarySize(), qint64(40));
+        std::vector<std::string> order;
+        for (const std::string &v : sent)
+            if (!v.empty() && std::find(order.begin(), order.end(), v) == order.end())
+                order.push_back(v);
+        for (qint64 k = 0; k < c.dictionarySize(); ++k)
+            QCOMPARE(std::string(c.dictionaryAt(k)), order[size_t(k)]);
+        for (qint64 r = 0; r < c.size(); ++r) {
+            QCOMPARE(c.isNull(r), sent[size_t(r)].empty());
+            if (!c.isNull(r))
+                QCOMPARE(std::string(c.stringAt(r)), sent[size_t(r)]);
+        }
+    }
+
+    void utcMillisMatchQDateTime()
+    {
+        // The scoring path's time stamps against QDateTime's own ISODateWithMs, on edges and 20,000 random instants
+        // from year 1 to 9999 (negative times, leap days and century years included).
+        QRandomGenerator rng(7);
+        const qint64 first = QDateTime(QDate(1, 1, 1), QTime(0, 0), QTimeZone::utc()).toMSecsSinceEpoch();
+        const qint64 last = QDateTime(QDate(9999, 12, 31), QTime(23, 59, 59, 999), QTimeZone::utc()).toMSecsSinceEpoch();
+        std::vector<qint64> instants{0, -1, 1, 951782400000, 951868799999, 4107542399999, first, last, -62135596800000};
+        for (int i = 0; i < 20000; ++i)
+            instants.push_back(first + qint64(rng.generate64() % quint64(last - first + 1)));
+        for (const qint64 ms : instants) {
+            char text[24];
+            QVERIFY(keel::data::formatUtcMillis(ms, text));
+            QCOMPARE(QString::fromLatin1(text, 24), QDateTime::fromMSecsSinceEpoch(ms).toUTC().toString(Qt::ISODateWithMs));
+        }
+        char text[24];
+        QVERIFY(!keel::data::formatUtcMillis(last + 1, text));
+        QVERIFY(!keel::data::formatUtcMillis(first - 1, text));
+    }
+
     void builderRoundTrip()
     {
         ColumnBuilder b(ColumnType::Categorical);
