@@ -605,7 +605,7 @@ void rebuildIndex(Recipe::Feature &f)
 {
     f.index.clear();
     for (int i = 0; i < f.categories.size(); ++i)
-        f.index.insert(f.categories[i], i);
+        f.index.emplace(f.categories[i].toStdString(), i);
 }
 
 } // namespace
@@ -1087,12 +1087,12 @@ Status Recipe::transformInto(const data::Table &t, qint64 begin, qint64 end, flo
             }
         } else {
             // Slot per row: >= 0 position in categories, -1 unseen, -2 missing and not imputed.
-            const int fillSlot = f.hasFill ? f.index.value(f.fillCategory, -1) : -2;
+            const int fillSlot = f.hasFill ? f.slotOf(f.fillCategory.toStdString()) : -2;
             std::vector<int> dictSlot;
             if (col->type() == data::ColumnType::Categorical) {
                 dictSlot.resize(size_t(col->dictionarySize()));
                 for (qint64 k = 0; k < col->dictionarySize(); ++k)
-                    dictSlot[size_t(k)] = f.index.value(fromView(col->dictionaryAt(k)), -1);
+                    dictSlot[size_t(k)] = f.slotOf(col->dictionaryAt(k));
             }
             const int width = f.encode == EncodeKind::Ordinal ? 1 : int(f.categories.size()) + (f.other ? 1 : 0);
             for (qint64 i = 0; i < n; ++i) {
@@ -1104,7 +1104,8 @@ Status Recipe::transformInto(const data::Table &t, qint64 begin, qint64 end, flo
                 } else if (!dictSlot.empty()) {
                     slot = dictSlot[size_t(col->codeAt(row))];
                 } else {
-                    slot = f.index.value(categoryText(*col, row), -1);
+                    slot = col->type() == data::ColumnType::String ? f.slotOf(col->stringAt(row))
+                                                                   : f.slotOf(categoryText(*col, row).toStdString());
                 }
                 if (f.encode == EncodeKind::Ordinal) {
                     put(i, outCol, slot == -2 ? kNaN : double(slot));

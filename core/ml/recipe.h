@@ -23,6 +23,7 @@
 #include "ml/model.h"
 #include "util/feedback.h"
 #include "util/result.h"
+#include "util/textmap.h"
 
 #include <QHash>
 #include <QJsonObject>
@@ -31,6 +32,7 @@
 #include <QStringList>
 
 #include <optional>
+#include <string_view>
 #include <vector>
 
 namespace keel::ml {
@@ -151,7 +153,13 @@ public:
         bool other = false;                  ///< onehot: "(other)" column present
         bool hasFill = false;                ///< categorical imputation with `fillCategory`
         QString fillCategory;
-        QHash<QString, int> index;           ///< category -> position in `categories` (derived from it)
+        /// UTF-8 category -> position in `categories` (derived from it); looked up by the column's own bytes.
+        TextMap<int> index;
+        int slotOf(std::string_view utf8) const
+        {
+            const auto it = index.find(utf8);
+            return it == index.end() ? -1 : it->second;
+        }
     };
     const std::vector<Feature> &features() const { return m_features; }
 
