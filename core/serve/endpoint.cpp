@@ -21,11 +21,13 @@ Error fieldError(qsizetype record, const QString &field, const QString &message)
     return makeError(ErrorKind::InvalidInput, message, {}, -1, QStringLiteral("records[%1].%2").arg(record).arg(field));
 }
 
-/// Appends one JSON value to a column of the schema's type; null is missing. Strict: a number column takes numbers.
-Status appendValue(data::ColumnBuilder &b, const registry::FeatureSchema &f, const QJsonValue &v, qsizetype record,
-                   ModelRuntime::InputNotes *notes)
+/// Appends one input value to a column of the schema's type; null is missing. Strict: a number column takes numbers.
+/// The one place that decides what a request may send for each type, whichever way the body was read.
+Status appendValue(data::ColumnBuilder &b, const registry::FeatureSchema &f, const TextSet &known, const InputValue &v,
+                   qsizetype record, ModelRuntime::InputNotes *notes)
 {
-    if (v.isNull() || v.isUndefined()) {
+    using Kind = InputValue::Kind;
+    if (v.kind == Kind::Null) {
         b.appendNull();
         if (notes)
             ++notes->missingValues;
@@ -33,26 +35,27 @@ Status appendValue(data::ColumnBuilder &b, const registry::FeatureSchema &f, con
     }
     switch (b.type()) {
     case data::ColumnType::Int64: {
-        if (!v.isDouble())
+        if (v.kind != Kind::Number)
             return fieldError(record, f.name, QStringLiteral("expected a whole number"));
-        const double d = v.toDouble();
+        const double d = v.number;
         if (!(std::abs(d) < 9.007199254740992e15) || std::floor(d) != d)
             return fieldError(record, f.name, QStringLiteral("expected a whole number, got %1").arg(d));
         b.appendInt64(int64_t(d));
         return Status::ok();
     }
     case data::ColumnType::Float64:
-        if (!v.isDouble() || !std::isfinite(v.toDouble()))
+        if (v.kind != Kind::Number || !std::isfinite(v.number))
             return fieldError(record, f.name, QStringLiteral("expected a finite number"));
-        b.appendFloat64(v.toDouble());
+        b.appendFloat64(v.number);
         return Status::ok();
     case data::ColumnType::Bool:
-        if (!v.isBool())
+        if (v.kind != Kind::Bool)
             return fieldError(record, f.name, QStringLiteral("expected true or false"));
-        b.appendBool(v.toBool());
+        b.appendBool(v.boolean);
         return Status::ok();
     case data::ColumnType::Datetime: {
-        const auto ms = v.isString() ? data::parseIsoDatetime(v.toString()) : std::nullopt;
+        const auto ms = v.kind == Kind::String ? data::parseIsoDatetime(QString::fromUtf8(v.text.data(), qsizetype(v.text.size())))
+                                               : std::nullopt;
         if (!ms)
             return fieldError(record, f.name, QStringLiteral("expected an ISO 8601 date or time as a string"));
         b.appendDatetime(*ms);
@@ -60,12 +63,11 @@ Status appendValue(data::ColumnBuilder &b, const registry::FeatureSchema &f, con
     }
     case data::ColumnType::Categorical:
     case data::ColumnType::String: {
-        if (!v.isString())
+        if (v.kind != Kind::String)
             return fieldError(record, f.name, QStringLiteral("expected a string"));
-        const QString s = v.toString();
-        if (notes && !f.categories.isEmpty() && !f.categories.contains(s))
+        if (notes && !known.empty() && known.find(v.text) == known.end())
             ++notes->unseenCategories;
-        b.appendString(s.toStdString());
+        b.appendString(v.text);
         return Status::ok();
     }
     }
@@ -124,10 +126,18 @@ Expected<std::shared_ptr<const ModelRuntime>> ModelRuntime::load(workspace::Work
     rt->m_model.modelObjectId = v->bundle;
     rt->m_model.modelBytes = loaded->modelBytes;
     rt->m_model.ctx = loaded->ctx;
-    for (const registry::FeatureSchema &f : v->schema)
-        if (!data::columnTypeFromName(f.type))
+    for (const registry::FeatureSchema &f : v->schema) {
+        const auto type = data::columnTypeFromName(f.type);
+        if (!type)
             return makeError(ErrorKind::Corrupt, QStringLiteral("unknown column type '%1'").arg(f.type), v->ref(), -1,
                              QStringLiteral("schema.") + f.name);
+        rt->m_inputNames.push_back(f.name.toUtf8());
+        rt->m_inputTypes.push_back(*type);
+        TextSet known;
+        for (const QString &c : f.categories)
+            known.insert(c.toStdString());
+        rt->m_knownCategories.push_back(std::move(known));
+    }
     // The attributor for explain requests, over the bundle's background sample (tree SHAP does not need one).
     auto background = data::readTableFromBytes(loaded->backgroundCsv, {}, nullptr, nullptr, v->ref() + QStringLiteral(":background.csv"));
     if (!background)
@@ -160,43 +170,59 @@ QString ModelRuntime::mapLabel(const QString &raw) const { return m_model.ctx.re
 
 Expected<data::Table> ModelRuntime::toTable(const QJsonArray &records, InputNotes *notes) const
 {
+    return toTable(RequestRecords::fromJson(records), notes);
+}
+
+Expected<data::Table> ModelRuntime::toTable(const RequestRecords &records, InputNotes *notes) const
+{
     const size_t width = m_version.schema.size();
     std::vector<data::ColumnBuilder> builders;
     builders.reserve(width);
-    QHash<QString, int> index;
-    for (size_t i = 0; i < width; ++i) {
-        builders.emplace_back(*data::columnTypeFromName(m_version.schema[i].type));
-        index.insert(m_version.schema[i].name, int(i));
-    }
-    std::vector<QJsonValue> values(width);
+    for (size_t i = 0; i < width; ++i)
+        builders.emplace_back(m_inputTypes[i]);
     std::vector<bool> seen(width);
+    std::optional<Error> error;
     for (qsizetype r = 0; r < records.size(); ++r) {
-        const QJsonValue record = records[r];
-        if (!record.isObject())
-            return makeError(ErrorKind::InvalidInput, QStringLiteral("expected an object of feature values"), {}, -1,
-                             QStringLiteral("records[%1]").arg(r));
-        const QJsonObject o = record.toObject();
         std::fill(seen.begin(), seen.end(), false);
-        // One pass over the record's members: each must be an input, each input must be there.
-        for (auto it = o.begin(); it != o.end(); ++it) {
-            const int i = index.value(it.key(), -1);
-            if (i < 0) {
+        size_t position = 0;
+        // One pass over the record's members: each must be an input, and goes straight into its column.
+        const bool isObject = records.forEachMember(r, [&](std::string_view name, const InputValue &value) {
+            // Members usually come in schema order: try the next input first.
+            size_t i = position < width && m_inputNames[position] == QByteArrayView(name.data(), qsizetype(name.size())) ? position : width;
+            for (size_t j = 0; i == width && j < width; ++j)
+                if (m_inputNames[j] == QByteArrayView(name.data(), qsizetype(name.size())))
+                    i = j;
+            if (i == width) {
                 QStringList inputs;
                 for (const registry::FeatureSchema &f : m_version.schema)
                     inputs << f.name;
-                return fieldError(r, it.key(), QStringLiteral("is not an input of %1 (inputs: %2)").arg(ref(), inputs.join(QStringLiteral(", "))));
+                error = fieldError(r, QString::fromUtf8(name.data(), qsizetype(name.size())),
+                                   QStringLiteral("is not an input of %1 (inputs: %2)").arg(ref(), inputs.join(QStringLiteral(", "))));
+                return false;
             }
-            values[size_t(i)] = it.value();
-            seen[size_t(i)] = true;
-        }
-        for (size_t i = 0; i < width; ++i) {
+            if (seen[i]) {
+                error = fieldError(r, m_version.schema[i].name, QStringLiteral("is given twice"));
+                return false;
+            }
+            seen[i] = true;
+            position = i + 1;
+            if (Status s = appendValue(builders[i], m_version.schema[i], m_knownCategories[i], value, r, notes); !s) {
+                error = s.error();
+                return false;
+            }
+            return true;
+        });
+        if (!isObject)
+            return makeError(ErrorKind::InvalidInput, QStringLiteral("expected an object of feature values"), {}, -1,
+                             QStringLiteral("records[%1]").arg(r));
+        if (error)
+            return *error;
+        for (size_t i = 0; i < width; ++i)
             if (!seen[i])
                 return fieldError(r, m_version.schema[i].name, QStringLiteral("is missing (send null for a missing value)"));
-            if (Status s = appendValue(builders[i], m_version.schema[i], values[i], r, notes); !s)
-                return s.error();
-        }
     }
     std::vector<data::Column> columns;
+    columns.reserve(width);
     for (size_t i = 0; i < builders.size(); ++i)
         columns.push_back(builders[i].finish(m_version.schema[i].name));
     return data::Table(std::move(columns));
@@ -295,11 +321,22 @@ QJsonObject ModelRuntime::outputJson(const std::vector<double> &p, qint64 row) c
 
 namespace {
 
-void appendJsonString(QByteArray &out, const QString &s)
+void appendJsonString(QByteArray &out, QStringView s)
 {
     out += '"';
-    for (const QChar c : s) {
-        const char16_t u = c.unicode();
+    const char16_t *p = s.utf16();
+    const qsizetype n = s.size();
+    for (qsizetype i = 0; i < n;) {
+        const char16_t u = p[i];
+        if (u >= 0x80) {
+            // A run of non-ASCII text, converted whole so surrogate pairs stay one character.
+            qsizetype j = i + 1;
+            while (j < n && p[j] >= 0x80)
+                ++j;
+            out += s.sliced(i, j - i).toUtf8();
+            i = j;
+            continue;
+        }
         if (u == '"' || u == '\\') {
             out += '\\';
             out += char(u);
@@ -307,11 +344,10 @@ void appendJsonString(QByteArray &out, const QString &s)
             out += "\\u00";
             out += "0123456789abcdef"[u >> 4];
             out += "0123456789abcdef"[u & 15];
-        } else if (u < 0x80) {
-            out += char(u);
         } else {
-            out += QString(c).toUtf8();
+            out += char(u);
         }
+        ++i;
     }
     out += '"';
 }
@@ -321,14 +357,17 @@ void appendNumber(QByteArray &out, double v) { out += QByteArray::number(v, 'g',
 } // namespace
 
 void ModelRuntime::appendRecord(QByteArray &out, const QString &id, const std::vector<double> &predictions, qint64 row,
-                                const explain::Attribution *attribution) const
+                                const explain::Attribution *attribution, std::pair<qsizetype, qsizetype> *outputSpan) const
 {
     out += "{\"id\":";
     appendJson(out, id);
     out += ",\"model\":";
     appendJson(out, ref());
     out += ',';
+    const qsizetype outputBegin = out.size();
     appendOutput(out, predictions, row);
+    if (outputSpan)
+        *outputSpan = {outputBegin, out.size() - outputBegin};
     if (attribution) {
         const ml::Task task = m_version.task;
         const int k = task == ml::Task::MulticlassClassification ? predictedClass(predictions, row) : 0;
@@ -389,6 +428,53 @@ void ModelRuntime::appendOutput(QByteArray &out, const std::vector<double> &p, q
 }
 
 void appendJson(QByteArray &out, const QString &s) { appendJsonString(out, s); }
+
+void appendJson(QByteArray &out, const QJsonValue &v)
+{
+    switch (v.type()) {
+    case QJsonValue::Null:
+    case QJsonValue::Undefined: out += "null"; return;
+    case QJsonValue::Bool: out += v.toBool() ? "true" : "false"; return;
+    case QJsonValue::Double: {
+        // Integers as integers (QJsonDocument's form: parsed whole numbers and integral doubles alike).
+        constexpr qint64 notWhole = std::numeric_limits<qint64>::min();
+        if (const qint64 i = v.toInteger(notWhole); i != notWhole)
+            out += QByteArray::number(i);
+        else if (const double d = v.toDouble(); std::isfinite(d))
+            appendNumber(out, d);
+        else
+            out += "null";
+        return;
+    }
+    case QJsonValue::String: appendJsonString(out, v.toString()); return;
+    case QJsonValue::Array: {
+        out += '[';
+        const QJsonArray a = v.toArray();
+        for (qsizetype i = 0; i < a.size(); ++i) {
+            if (i)
+                out += ',';
+            appendJson(out, a[i]);
+        }
+        out += ']';
+        return;
+    }
+    case QJsonValue::Object: {
+        out += '{';
+        const QJsonObject o = v.toObject();
+        bool first = true;
+        for (auto it = o.begin(); it != o.end(); ++it) {
+            if (!first)
+                out += ',';
+            first = false;
+            appendJsonString(out, it.key());
+            out += ':';
+            appendJson(out, it.value());
+        }
+        out += '}';
+        return;
+    }
+    }
+}
 
 Expected<explain::Attribution> ModelRuntime::explain(const data::Table &rows) const
 {

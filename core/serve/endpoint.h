@@ -9,10 +9,14 @@
 #include "explain/treeshap.h"
 #include "ml/model.h"
 #include "registry/registry.h"
+#include "serve/request.h"
 #include "util/result.h"
+#include "util/textmap.h"
 
+#include <QHash>
 #include <QJsonArray>
 #include <QJsonObject>
+#include <QSet>
 #include <QString>
 
 #include <atomic>
@@ -42,6 +46,7 @@ public:
     };
     /// The records as a table of the input schema's columns. Errors (kind InvalidInput) name the field:
     /// "records[3].age: expected a number", a missing or unknown feature, a non-object record.
+    Expected<data::Table> toTable(const RequestRecords &records, InputNotes *notes = nullptr) const;
     Expected<data::Table> toTable(const QJsonArray &records, InputNotes *notes = nullptr) const;
     /// Model::predict of the table's rows (binary: P(class 1); multiclass: rows x classes; regression: values).
     Expected<std::vector<double>> predict(const data::Table &rows) const;
@@ -52,8 +57,9 @@ public:
     /// One record of a /predict or /explain response, braces included: id, the answering model, the output and, with
     /// an attribution, base_value, contributions and what they explain. The one writer of that form, so a decision
     /// explained later (serve/decision.h) is byte for byte what /explain returned.
+    /// `outputSpan`, when given, receives where the output members (appendOutput's bytes) sit in `out`.
     void appendRecord(QByteArray &out, const QString &id, const std::vector<double> &predictions, qint64 row,
-                      const explain::Attribution *attribution) const;
+                      const explain::Attribution *attribution, std::pair<qsizetype, qsizetype> *outputSpan = nullptr) const;
     /// The predicted class index of a row (classification), for comparing with a shadow.
     int predictedClass(const std::vector<double> &predictions, qint64 row) const;
     /// Per-row attributions (tree SHAP for tree models, linear SHAP for linear ones; background: the bundle's sample).
@@ -72,6 +78,11 @@ private:
     /// load() found them equal to XGBoost's own predictions, bit for bit, on the bundle's background sample. Serving
     /// one record then costs no DMatrix and no thread pool.
     std::shared_ptr<const explain::TreeEnsemble> m_trees;
+    /// Per input, in schema order, fixed at load: where a record's member goes, the column type and the known
+    /// categories, so scoring a record makes no lookup structure of its own.
+    std::vector<QByteArray> m_inputNames;   ///< UTF-8
+    std::vector<data::ColumnType> m_inputTypes;
+    std::vector<TextSet> m_knownCategories;   ///< UTF-8
 };
 
 /// A deployment as served: its revision and loaded models. Immutable; a switch replaces the whole value.
@@ -90,6 +101,9 @@ QJsonObject recordOf(const data::Table &t, qint64 r, const std::vector<registry:
 
 /// `s` as a JSON string literal, appended to `out`.
 void appendJson(QByteArray &out, const QString &s);
+/// `v` as compact JSON appended to `out`: what QJsonDocument::toJson(Compact) writes for it (members in the object's
+/// order, whole numbers without a fraction, non-finite numbers as null), without building a document.
+void appendJson(QByteArray &out, const QJsonValue &v);
 
 /// Stable share of `key` in [0, 1) (FNV-1a 64): the canary split.
 double keyShare(const QString &key);

@@ -113,14 +113,14 @@ Status PredictionLog::openSegment(int index)
 
 void PredictionLog::append(const QJsonObject &line)
 {
-    appendDeferred(1, [line](QByteArray &out) { out += QJsonDocument(line).toJson(QJsonDocument::Compact) + '\n'; });
+    appendLines(QByteArray(QJsonDocument(line).toJson(QJsonDocument::Compact) + '\n'), 1);
 }
 
-void PredictionLog::appendDeferred(qint64 lines, std::function<void(QByteArray &)> write)
+void PredictionLog::appendLines(QByteArrayView lines, qint64 count)
 {
     QMutexLocker lock(&m_queueMutex);
-    m_queue.push_back(std::move(write));
-    m_queued += lines;
+    m_queue.append(lines);
+    m_queued += count;
 }
 
 void PredictionLog::appendFeedback(const QJsonObject &line)
@@ -139,17 +139,15 @@ qint64 PredictionLog::pending() const
 Status PredictionLog::flush()
 {
     QMutexLocker writer(&m_writeMutex);
-    std::vector<std::function<void(QByteArray &)>> writers;
+    QByteArray predictions, feedback;
     std::vector<QJsonObject> feedbackLines;
     {
         QMutexLocker lock(&m_queueMutex);
-        writers.swap(m_queue);
+        predictions.swap(m_queue);
+        m_queue.reserve(predictions.size());   // the next interval is likely as busy
         feedbackLines.swap(m_feedbackQueue);
         m_queued = 0;
     }
-    QByteArray predictions, feedback;
-    for (const auto &write : writers)
-        write(predictions);
     for (const QJsonObject &o : feedbackLines)
         feedback += QJsonDocument(o).toJson(QJsonDocument::Compact) + '\n';
     if (!m_predictions)

@@ -31,9 +31,10 @@ public:
 
     /// Queues one prediction line (any thread).
     void append(const QJsonObject &line);
-    /// Queues `lines` prediction lines that `write` serializes (each ending in a newline) when the log is flushed,
-    /// off the caller's path. `write` runs on the flushing thread: it may only read what it captured.
-    void appendDeferred(qint64 lines, std::function<void(QByteArray &)> write);
+    /// Queues `count` prediction lines already serialized, each ending in a newline (any thread). A copy of bytes
+    /// under a lock: the flushing thread frees nothing the request thread allocated, so the two never contend on
+    /// the allocator.
+    void appendLines(QByteArrayView lines, qint64 count);
     /// Queues one feedback line (any thread).
     void appendFeedback(const QJsonObject &line);
     /// Writes everything queued and syncs it to disk (any thread; one writer at a time).
@@ -55,7 +56,7 @@ private:
     std::unique_ptr<QFile> m_predictions, m_feedback;
     mutable QMutex m_queueMutex;
     QMutex m_writeMutex;
-    std::vector<std::function<void(QByteArray &)>> m_queue;
+    QByteArray m_queue;   ///< prediction lines not yet written
     std::vector<QJsonObject> m_feedbackQueue;
     qint64 m_queued = 0;
 };

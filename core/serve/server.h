@@ -22,6 +22,7 @@
 #include <QHostAddress>
 #include <QMap>
 #include <QObject>
+#include <QThreadPool>
 #include <QTimer>
 
 #include <map>
@@ -100,8 +101,8 @@ private:
     QHttpServerResponse feedback(const QString &name, const QHttpServerRequest &request);
     QHttpServerResponse admin(const QString &name, const QString &action, const QHttpServerRequest &request);
     QHttpServerResponse list() const;
-    void scoreShadow(std::shared_ptr<const DeploymentRuntime> d, QJsonArray records, QStringList ids, std::vector<int> mainClasses,
-                     std::vector<double> mainValues);
+    void scoreShadow(std::shared_ptr<const DeploymentRuntime> d, std::shared_ptr<const RequestRecords> records, QStringList ids,
+                     std::vector<int> mainClasses, std::vector<double> mainValues);
     void count(const QString &deployment, const QString &version, int status, double seconds);
     void watch();
 
@@ -129,7 +130,8 @@ private:
     std::map<QString, std::unique_ptr<PredictionLog>> m_logs;
     std::map<QString, Counters> m_counters;
     QTimer m_flushTimer;
-    QFuture<void> m_flushing;           ///< the log flush running on the thread pool, if any
+    QThreadPool m_logPool;              ///< one thread, at a lower priority, that writes the prediction logs
+    QFuture<void> m_flushing;           ///< the log flush running on m_logPool, if any
     QTimer m_reloadTimer;
     QFileSystemWatcher m_watcher;
     QString m_idPrefix;

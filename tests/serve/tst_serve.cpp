@@ -473,6 +473,114 @@ private slots:
         const double p1 = d->output.value(S("probabilities")).toObject().value(S(">50K")).toDouble();
         QVERIFY2(std::abs(1.0 / (1.0 + std::exp(-sum)) - p1) < 1e-5, "the contributions add up to the output");
     }
+    void jsonWriterAgreesWithQt()
+    {
+        // The prediction log's writer against QJsonDocument: parsed back equal for every value, and byte for byte
+        // where Qt's form is the only one (no control characters, which Qt escapes by name).
+        const QByteArray source =
+            "{\"int\": 39, \"neg\": -7, \"big\": 9007199254740993, \"frac\": 0.1, \"tiny\": 1e-300,"
+            " \"huge\": 1.5e300, \"whole\": 40.0, \"t\": true, \"f\": false, \"n\": null, \"s\": \"Bachelors\","
+            " \"quote\": \"a\\\"b\\\\c\", \"emoji\": \"caf\\u00e9 \\ud83d\\ude00 \\u4e2d\","
+            " \"arr\": [1, \"x\", [2.5, null], {\"k\": \"v\"}], \"obj\": {\"z\": 1, \"a\": {\"b\": []}}}";
+        QJsonParseError pe;
+        const QJsonDocument doc = QJsonDocument::fromJson(source, &pe);
+        QVERIFY2(pe.error == QJsonParseError::NoError, qPrintable(pe.errorString()));
+        QByteArray mine;
+        serve::appendJson(mine, QJsonValue(doc.object()));
+        QCOMPARE(mine, doc.toJson(QJsonDocument::Compact));
+        QVERIFY(mine.contains("\xf0\x9f\x98\x80"));   // the emoji as one 4-byte UTF-8 character, not two halves
+
+        QJsonObject controls{{S("text"), S("line\nbreak\ttab\u0001")}, {S("nan"), std::nan("")}};
+        QByteArray written;
+        serve::appendJson(written, QJsonValue(controls));
+        const QJsonObject back = QJsonDocument::fromJson(written).object();
+        QCOMPARE(back.value(S("text")).toString(), S("line\nbreak\ttab\u0001"));
+        QVERIFY(back.value(S("nan")).isNull());
+    }
+    void plainAndGeneralReadingsAgree()
+    {
+        // A body is read by the plain scanner when it can be, else by QJsonDocument. Whatever the reading, the table
+        // must be the one QJsonDocument's records give, and a body QJsonDocument refuses must be refused: checked on
+        // the adult records and on thousands of mutations of them.
+        auto ws = workspace::Workspace::open(m_ws);
+        QVERIFY(ws);
+        auto model = serve::ModelRuntime::load(**ws, S("credit@v1"));
+        QVERIFY2(model, qPrintable(model.message()));
+        const auto sameTable = [](const data::Table &a, const data::Table &b) {
+            if (a.rowCount() != b.rowCount() || a.columnCount() != b.columnCount())
+                return false;
+            for (int c = 0; c < a.columnCount(); ++c) {
+                const data::Column &x = a.column(c), &y = b.column(c);
+                if (x.type() != y.type() || x.name() != y.name())
+                    return false;
+                for (qint64 r = 0; r < a.rowCount(); ++r) {
+                    if (x.isNull(r) != y.isNull(r))
+                        return false;
+                    if (x.isNull(r))
+                        continue;
+                    const bool same = data::isNumericType(x.type())
+                                          ? x.numberAt(r) == y.numberAt(r) && std::signbit(x.numberAt(r)) == std::signbit(y.numberAt(r))
+                                          : x.displayAt(r) == y.displayAt(r);
+                    if (!same)
+                        return false;
+                }
+            }
+            return true;
+        };
+        const auto check = [&](const QByteArray &body) {
+            QJsonParseError pe;
+            const QJsonDocument doc = QJsonDocument::fromJson(body, &pe);
+            auto read = serve::RequestRecords::parse(body);
+            const QJsonValue records = doc.object().value(S("records"));
+            const bool generalOk = pe.error == QJsonParseError::NoError && doc.isObject() && records.isArray() && !records.toArray().isEmpty();
+            if (!generalOk) {
+                QVERIFY2(!read, body.constData());
+                return;
+            }
+            QVERIFY2(read, body.constData());
+            serve::ModelRuntime::InputNotes n1, n2;
+            auto fromRead = (*model)->toTable(*read, &n1);
+            auto fromDoc = (*model)->toTable(records.toArray(), &n2);
+            QCOMPARE(bool(fromRead), bool(fromDoc));
+            if (!fromRead) {
+                QCOMPARE(fromRead.error().field.section(QLatin1Char('.'), 0, 0), fromDoc.error().field.section(QLatin1Char('.'), 0, 0));
+                return;
+            }
+            QVERIFY2(sameTable(*fromRead, *fromDoc), body.constData());
+            QCOMPARE(n1.unseenCategories, n2.unseenCategories);
+            QCOMPARE(n1.missingValues, n2.missingValues);
+            for (qsizetype r = 0; r < read->size(); ++r) {
+                QByteArray line;
+                read->appendRecordJson(line, r);
+                QVERIFY(!line.contains('\n'));
+                QCOMPARE(QJsonDocument::fromJson(line).object(), records.toArray()[r].toObject());
+            }
+        };
+        QJsonArray three{m_records[0], m_records[1], m_records[2]};
+        const QByteArray compact = QJsonDocument(QJsonObject{{S("records"), three}}).toJson(QJsonDocument::Compact);
+        check(compact);
+        check(QJsonDocument(QJsonObject{{S("records"), m_records}}).toJson(QJsonDocument::Indented));
+        check(QByteArray(compact).replace(":", " :\n\t").replace(",", "\r\n, "));
+        QRandomGenerator rng(20261202);
+        const QByteArray alphabet = "{}[]\",: 0123456789.-+eEtrufalsn\\u\xc3\xa9";
+        for (int i = 0; i < 4000; ++i) {
+            QByteArray body = compact;
+            for (int k = 0, edits = 1 + int(rng.bounded(3)); k < edits; ++k) {
+                const qsizetype at = qsizetype(rng.bounded(int(body.size())));
+                switch (rng.bounded(4)) {
+                case 0: body.remove(at, 1); break;
+                case 1: body.insert(at, alphabet[qsizetype(rng.bounded(int(alphabet.size())))]); break;
+                case 2: body[at] = alphabet[qsizetype(rng.bounded(int(alphabet.size())))]; break;
+                default: body.insert(at, body.mid(qsizetype(rng.bounded(int(body.size()))), 1 + qsizetype(rng.bounded(12)))); break;
+                }
+            }
+            check(body);
+            if (QTest::currentTestFailed()) {
+                qWarning("mutation %d: %s", i, body.constData());
+                return;
+            }
+        }
+    }
 };
 
 QTEST_GUILESS_MAIN(TstServe)
