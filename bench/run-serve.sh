@@ -38,6 +38,17 @@ pids+=($!)
 wait_up "http://127.0.0.1:$keel_port/readyz"
 sed -e 's/"dataframe_records"/"records"/' -e 's/ "fnlwgt": 77516,//' "$bench/serve_peer_post.lua" > "$work/keel_post.lua"
 
+# The HTTP layer's floor: a route that only parses the same body, on Qt HttpServer (what keel serve uses) and on
+# Boost.Beast (one Asio thread, like Qt's one event-loop thread).
+floor=$build/bench/keel-bench-http-floor
+declare -A floor_port
+for kind in qt beast; do
+  floor_port[$kind]=$(free_port)
+  "$floor" "$kind" "${floor_port[$kind]}" 1 > "$work/floor-$kind.log" 2>&1 &
+  pids+=($!)
+done
+for kind in qt beast; do wait_up "http://127.0.0.1:${floor_port[$kind]}/"; done
+
 # The peers, on the same training file.
 train_csv=$(cd "$bench/.." && pwd)/resources/examples/adult_train.csv
 declare -A peer_port
@@ -52,6 +63,9 @@ measure() {  # name url script -> wrk summary in $work/NAME.wrk
   wrk -t2 -c16 -d"$duration" --latency -s "$3" "$2" > "$work/$1.wrk"
 }
 measure keel "http://127.0.0.1:$keel_port/v1/deployments/credit/predict" "$work/keel_post.lua"
+for kind in qt beast; do
+  measure "floor-$kind" "http://127.0.0.1:${floor_port[$kind]}/v1/deployments/credit/predict" "$work/keel_post.lua"
+done
 measure fastapi "http://127.0.0.1:${peer_port[fastapi]}/invocations" "$bench/serve_peer_post.lua"
 measure flask "http://127.0.0.1:${peer_port[flask]}/invocations" "$bench/serve_peer_post.lua"
 rps() { sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$work/$1.wrk"; }
@@ -91,7 +105,7 @@ ratio() { $py -c "print(f'{$1 / $2:.0f}')"; }
 {
   echo "| server (wrk -t2 -c16 -d$duration, one adult record per request) | requests/s | p99 | non-2xx |"
   echo "|---|---|---|---|"
-  for n in keel fastapi flask; do echo "| $n | $(rps $n) | $(p99 $n) | $(non2xx $n) |"; done
+  for n in keel floor-qt floor-beast fastapi flask; do echo "| $n | $(rps $n) | $(p99 $n) | $(non2xx $n) |"; done
   echo
   echo "Keel / FastAPI throughput: $(ratio "$(rps keel)" "$(rps fastapi)")x; Keel / Flask: $(ratio "$(rps keel)" "$(rps flask)")x."
   echo "One request of 10,000 records: ${batch_times[*]} s (three runs)."
