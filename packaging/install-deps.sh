@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev qt6-httpserver-dev qt6-websockets-dev qt6-svg-dev
-  libqt6sql6-sqlite libgit2-dev libeigen3-dev libxgboost-dev libyaml-cpp-dev libssl-dev libsqlite3-dev
+  libqt6sql6-sqlite libpq-dev libgit2-dev libeigen3-dev libxgboost-dev libyaml-cpp-dev libssl-dev libsqlite3-dev
   libboost-math-dev libboost-dev libarchive-dev fonts-dejavu-core curl
   # Teams and clusters: a shared PostgreSQL tracking store (Qt's QPSQL driver), S3 remotes (libcurl signs requests),
   # Slurm for sweeps and pipeline stages. The live tests start their own postgres, s3rver and slurm daemons.

@@ -317,7 +317,7 @@ int cmdRunsList(Context &ctx)
     if (auto killed = (*ts)->markDeadRunsKilled(); !killed)
         return ctx.fail(killed.error());
     // Bulk read: a few queries whatever the number of runs, not one per run.
-    auto summaries = (*ts)->runSummaries(ctx.parser.value(QStringLiteral("experiment")));
+    auto summaries = (*ts)->runSummaries(ctx.parser.value(QStringLiteral("experiment")), nullptr, /*withParams=*/false);
     if (!summaries)
         return ctx.fail(summaries.error());
     QJsonArray arr;

@@ -1,5 +1,8 @@
 #include "tracking/trackingstore.h"
 
+#include "tracking/rowreader.h"
+#include "util/textmap.h"
+
 #include "tracking/metrickeys.h"
 #include "tracking/schema.h"
 
@@ -54,31 +57,35 @@ QString timeText(const QDateTime &t)
     return t.toUTC().toString(Qt::ISODateWithMs);
 }
 
-QDateTime timeFromVariant(const QVariant &v)
+/// A stored time. Fast path for the form this store writes, "2026-01-01T12:00:00.123Z" (a run table reads two per
+/// run); anything else goes through Qt's ISO parser.
+QDateTime timeFromUtf8(QByteArrayView text)
 {
-    if (v.isNull())
-        return {};
-    const QString text = v.toString();
-    // Fast path for the form this store writes, "2026-01-01T12:00:00.123Z" (a run table reads two per run);
-    // anything else goes through Qt's ISO parser.
     const auto digits = [&](qsizetype at, qsizetype n) {
         int value = 0;
         for (qsizetype i = at; i < at + n; ++i) {
-            const char16_t c = text.at(i).unicode();
-            if (c < u'0' || c > u'9')
+            const char c = text[i];
+            if (c < '0' || c > '9')
                 return -1;
-            value = value * 10 + int(c - u'0');
+            value = value * 10 + int(c - '0');
         }
         return value;
     };
-    if (text.size() == 24 && text.at(4) == u'-' && text.at(7) == u'-' && text.at(10) == u'T' && text.at(13) == u':' &&
-        text.at(16) == u':' && text.at(19) == u'.' && text.at(23) == u'Z') {
+    if (text.size() == 24 && text[4] == '-' && text[7] == '-' && text[10] == 'T' && text[13] == ':' && text[16] == ':' &&
+        text[19] == '.' && text[23] == 'Z') {
         const QDate date(digits(0, 4), digits(5, 2), digits(8, 2));
         const QTime time(digits(11, 2), digits(14, 2), digits(17, 2), digits(20, 3));
         if (date.isValid() && time.isValid())
             return QDateTime(date, time, Qt::UTC);
     }
-    return QDateTime::fromString(text, Qt::ISODateWithMs);
+    return QDateTime::fromString(QString::fromUtf8(text), Qt::ISODateWithMs);
+}
+
+QDateTime timeFromVariant(const QVariant &v)
+{
+    if (v.isNull())
+        return {};
+    return timeFromUtf8(v.toString().toUtf8());
 }
 
 // Binds a string so that a null QString is stored as '' rather than SQL NULL.
@@ -1051,7 +1058,7 @@ Expected<std::vector<RunRecord>> TrackingStore::runs(const QString &experiment) 
     return out;
 }
 
-Expected<std::vector<RunSummary>> TrackingStore::runSummaries(const QString &experiment, Feedback *feedback) const
+Expected<std::vector<RunSummary>> TrackingStore::runSummaries(const QString &experiment, Feedback *feedback, bool withParams) const
 {
     const QString purpose = QStringLiteral("reading run summaries");
     const QString stage = QStringLiteral("runs");
@@ -1061,65 +1068,87 @@ Expected<std::vector<RunSummary>> TrackingStore::runSummaries(const QString &exp
                                      : QString();
     constexpr int kCheckEvery = 1024;
     const auto cancelled = [&] { return cancelledError(m_path); };
+    // Rows are read through the connection's own sqlite3 or libpq handle (tracking/rowreader.h): at 100,000 runs,
+    // a QVariant per value was most of the time.
+    const auto read = [&](const QString &sql, int binds) {
+        QStringList values;
+        for (int i = 0; i < binds; ++i)
+            values << experiment;
+        return RowReader::run(m_db, sql, one ? values : QStringList());
+    };
 
     std::vector<RunSummary> out;
-    QHash<QString, size_t> position;
+    TextMap<size_t> position;   ///< run id (UTF-8) -> index in out
     reportProgress(feedback, 0, 3, stage);
     {
-        QSqlQuery query(m_db);
-        query.setForwardOnly(true);
         // The runs' columns as kRunColumns, but without the config text (read it with run()).
-        query.prepare(QStringLiteral("SELECT r.id, e.name, r.name, r.parent_run_id, r.sweep_id, r.status, r.user_name,"
-                                     " r.host, r.pid, r.start_time, r.end_time, '' FROM runs r"
-                                     " JOIN experiments e ON e.id = r.experiment_id WHERE 1 = 1")
-                      + inExperiment + QStringLiteral(" ORDER BY r.start_time, r.id"));
-        if (one)
-            query.addBindValue(experiment);
-        if (Status s = exec(query, purpose); !s)
-            return s;
-        while (query.next()) {
+        const auto rows = read(QStringLiteral("SELECT r.id, e.name, r.name, r.parent_run_id, r.sweep_id, r.status, r.user_name,"
+                                              " r.host, r.pid, r.start_time, r.end_time FROM runs r"
+                                              " JOIN experiments e ON e.id = r.experiment_id WHERE 1 = 1")
+                                   + inExperiment + QStringLiteral(" ORDER BY r.start_time, r.id"),
+                               1);
+        QString lastExperiment;
+        QByteArray lastExperimentBytes, lastStatusBytes;
+        RunStatus lastStatus = RunStatus::Running;
+        while (rows->next()) {
             if (out.size() % kCheckEvery == 0 && isCancelled(feedback))
                 return cancelled();
             RunSummary summary;
-            summary.run = runFromQuery(query);
-            position.insert(summary.run.id, out.size());
+            RunRecord &r = summary.run;
+            r.id = rows->text(0);
+            // Runs of one experiment and status repeat: share the text rather than decode it again.
+            if (rows->utf8(1) != lastExperimentBytes || lastExperiment.isNull()) {
+                lastExperimentBytes = rows->utf8(1).toByteArray();
+                lastExperiment = rows->text(1);
+            }
+            r.experiment = lastExperiment;
+            r.name = rows->text(2);
+            r.parentRunId = rows->text(3);
+            r.sweepId = rows->text(4);
+            if (rows->utf8(5) != lastStatusBytes || out.empty()) {
+                lastStatusBytes = rows->utf8(5).toByteArray();
+                lastStatus = runStatusFromName(rows->text(5)).value_or(RunStatus::Running);
+            }
+            r.status = lastStatus;
+            r.user = rows->text(6);
+            r.host = rows->text(7);
+            r.pid = rows->integer(8);
+            r.start = rows->isNull(9) ? QDateTime() : timeFromUtf8(rows->utf8(9));
+            r.end = rows->isNull(10) ? QDateTime() : timeFromUtf8(rows->utf8(10));
+            position.emplace(std::string(rows->utf8(0).data(), size_t(rows->utf8(0).size())), out.size());
             out.push_back(std::move(summary));
         }
-        if (query.lastError().isValid())
-            return sqlError(query, purpose);
+        if (rows->error().isValid())
+            return toError(rows->error(), purpose, m_path);
     }
     reportProgress(feedback, 1, 3, stage);
-    {
-        QSqlQuery query(m_db);
-        query.setForwardOnly(true);
+    if (withParams) {
         // In the runs' own order, so each row's run is found by walking forward (a merge join, no hashing); a run
         // that appeared since the first query is looked up instead.
-        query.prepare(QStringLiteral("SELECT p.run_id, p.key, p.value FROM runs r CROSS JOIN params p WHERE p.run_id = r.id")
-                      + inExperiment + QStringLiteral(" ORDER BY r.start_time, r.id, p.key"));
-        if (one)
-            query.addBindValue(experiment);
-        if (Status s = exec(query, purpose + QStringLiteral(" (params)")); !s)
-            return s;
-        qint64 rows = 0;
+        const auto rows = read(QStringLiteral("SELECT p.run_id, p.key, p.value FROM runs r CROSS JOIN params p WHERE p.run_id = r.id")
+                                   + inExperiment + QStringLiteral(" ORDER BY r.start_time, r.id, p.key"),
+                               1);
+        qint64 count = 0;
         size_t cursor = 0;
-        while (query.next()) {
-            if (++rows % kCheckEvery == 0 && isCancelled(feedback))
+        while (rows->next()) {
+            if (++count % kCheckEvery == 0 && isCancelled(feedback))
                 return cancelled();
-            const QString id = query.value(0).toString();
+            const QString id = rows->text(0);
             size_t at = cursor;
             while (at < out.size() && out[at].run.id != id)
                 ++at;
             if (at < out.size()) {
                 cursor = at;
-            } else if (const auto it = position.constFind(id); it != position.constEnd()) {
-                at = *it;
+            } else if (const auto it = position.find(std::string_view(rows->utf8(0).data(), size_t(rows->utf8(0).size())));
+                       it != position.end()) {
+                at = it->second;
             } else {
                 continue;
             }
-            out[at].params.emplace_back(query.value(1).toString(), query.value(2).toString());
+            out[at].params.emplace_back(rows->text(1), rows->text(2));
         }
-        if (query.lastError().isValid())
-            return sqlError(query, purpose + QStringLiteral(" (params)"));
+        if (rows->error().isValid())
+            return toError(rows->error(), purpose + QStringLiteral(" (params)"), m_path);
     }
     reportProgress(feedback, 2, 3, stage);
     {
@@ -1127,8 +1156,6 @@ Expected<std::vector<RunSummary>> TrackingStore::runSummaries(const QString &exp
         // rather than a scan of every curve point. Equal (run, key, step) entries come in insertion order.
         const QString select = QStringLiteral("SELECT m.run_id, m.key, m.value FROM runs r CROSS JOIN metrics m"
                                               " WHERE m.run_id = r.id AND m.step = 0 AND ");
-        QSqlQuery query(m_db);
-        query.setForwardOnly(true);
         // The final metric keys of metrickeys.h, one index range per prefix ('.' + 1 == '/').
         QString sql;
         for (const QString &prefix : finalMetricPrefixes()) {
@@ -1140,34 +1167,31 @@ Expected<std::vector<RunSummary>> TrackingStore::runSummaries(const QString &exp
                 sql += QStringLiteral(" AND (m.key LIKE '%.mean' OR m.key LIKE '%.std')");
             sql += inExperiment;
         }
-        query.prepare(sql);
-        if (one) {
-            for (qsizetype i = 0; i < finalMetricPrefixes().size(); ++i)
-                query.addBindValue(experiment);
-        }
-        if (Status s = exec(query, purpose + QStringLiteral(" (metrics)")); !s)
-            return s;
-        qint64 rows = 0;
-        QString lastId;
+        const auto rows = read(sql, int(finalMetricPrefixes().size()));
+        qint64 count = 0;
+        QByteArray lastId, lastKeyBytes;
         qint64 lastIndex = -1;
-        while (query.next()) {
-            if (++rows % kCheckEvery == 0 && isCancelled(feedback))
+        QString lastKey;
+        while (rows->next()) {
+            if (++count % kCheckEvery == 0 && isCancelled(feedback))
                 return cancelled();
             // Rows of one run come together: look a run up once, not once per metric.
-            const QString id = query.value(0).toString();
-            if (id != lastId) {
-                const auto it = position.constFind(id);
-                lastIndex = it == position.constEnd() ? -1 : qint64(*it);
-                lastId = id;
+            if (rows->utf8(0) != lastId || count == 1) {
+                lastId = rows->utf8(0).toByteArray();
+                const auto it = position.find(std::string_view(lastId.constData(), size_t(lastId.size())));
+                lastIndex = it == position.end() ? -1 : qint64(it->second);
             }
             if (lastIndex < 0)
                 continue;
-            const QVariant v = query.value(2);
-            const double value = v.isNull() ? std::numeric_limits<double>::quiet_NaN() : v.toDouble();
-            out[size_t(lastIndex)].metrics.emplace_back(query.value(1).toString(), value);
+            // Keys repeat from run to run: share the text.
+            if (rows->utf8(1) != lastKeyBytes || lastKey.isNull()) {
+                lastKeyBytes = rows->utf8(1).toByteArray();
+                lastKey = rows->text(1);
+            }
+            out[size_t(lastIndex)].metrics.emplace_back(lastKey, rows->real(2));
         }
-        if (query.lastError().isValid())
-            return sqlError(query, purpose + QStringLiteral(" (metrics)"));
+        if (rows->error().isValid())
+            return toError(rows->error(), purpose + QStringLiteral(" (metrics)"), m_path);
     }
     for (RunSummary &summary : out) {
         std::sort(summary.params.begin(), summary.params.end());

@@ -182,7 +182,9 @@ public:
     /// Every run (or those of one experiment), oldest start first, each with its params and final metrics (see
     /// RunSummary), in three queries whatever the number of runs: what a run table needs without one query per
     /// run. Read-only. Progress (stage "runs") and cancel (error "cancelled") through feedback, which may be null.
-    Expected<std::vector<RunSummary>> runSummaries(const QString &experiment = {}, Feedback *feedback = nullptr) const;
+    /// Without `withParams` the params are left empty and their query is not run (a listing that does not show them).
+    Expected<std::vector<RunSummary>> runSummaries(const QString &experiment = {}, Feedback *feedback = nullptr,
+                                                   bool withParams = true) const;
 
     /// Sets (inserts or replaces) params of a run in one transaction.
     Status setParams(const QString &runId, const std::vector<std::pair<QString, QString>> &params);

@@ -18,6 +18,7 @@
 #include <QtConcurrent/QtConcurrent>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 using namespace clitest;
@@ -115,11 +116,23 @@ private slots:
                 QCOMPARE(got, values[i]);   // bit-exact doubles, infinities included
         }
         auto summaries = (*other)->runSummaries();
-        QVERIFY(summaries);
+        QVERIFY2(summaries, qPrintable(summaries.message()));
         QCOMPARE(summaries->size(), size_t(1));
         QCOMPARE((*summaries)[0].params.size(), size_t(2));
         QCOMPARE((*summaries)[0].params[0].first, S("depth"));   // sorted by key, byte order
         QCOMPARE((*summaries)[0].metrics.size(), values.size());
+        // The bulk reader (libpq text results) gives the same doubles and times as the per-run queries.
+        for (size_t i = 0; i < values.size(); ++i) {
+            const double got = (*summaries)[0].metrics[i].second;
+            QCOMPARE((*summaries)[0].metrics[i].first, S("test.v%1").arg(i));
+            if (std::isnan(values[i]))
+                QVERIFY(std::isnan(got));
+            else
+                QVERIFY2(std::memcmp(&got, &values[i], sizeof got) == 0 || (values[i] == 0 && got == 0), qPrintable(QString::number(got, 'g', 17)));
+        }
+        QCOMPARE((*summaries)[0].run.start, back->start);
+        QCOMPARE((*summaries)[0].run.end, back->end);
+        QCOMPARE((*summaries)[0].run.status, tr::RunStatus::Finished);
         auto prefix = (*other)->findRun(id->left(8).toUpper());
         QVERIFY(prefix);
         QCOMPARE(prefix->id, *id);
