@@ -57,12 +57,20 @@ PY
 
 echo "work: $work"
 echo "keel runs list over $runs runs (best of 3 wall-clock seconds; output to /dev/null)"
+# BASELINE=/path/to/older/keel measures that binary too, alternating with this one, so a change is judged on the
+# same machine at the same minute (this VM's speed drifts by a third over an hour).
+binaries=("$keel")
+[[ -n ${BASELINE:-} ]] && binaries+=("$(realpath "$BASELINE")")
 for ws in pgws sqlws; do
-  best=999
+  declare -A best=()
   for i in 1 2 3; do
-    t=$( { /usr/bin/time -f %e "$keel" -C "$work/$ws" runs list > /dev/null; } 2>&1 | tail -1)
-    best=$(python3 -c "print(min($best, $t))")
+    for b in "${binaries[@]}"; do
+      t=$( { /usr/bin/time -f %e "$b" -C "$work/$ws" runs list > /dev/null; } 2>&1 | tail -1)
+      best[$b]=$(python3 -c "print(min(${best[$b]:-999}, $t))")
+    done
   done
   lines=$("$keel" -C "$work/$ws" runs list | wc -l)
-  echo "  $ws: ${best} s  ($lines lines)"
+  echo "  $ws: ${best[$keel]} s  ($lines lines)"
+  [[ -n ${BASELINE:-} ]] && echo "  $ws, baseline $BASELINE: ${best[${binaries[1]}]} s"
+  unset best
 done
