@@ -4,6 +4,7 @@
 #include "explaincharts.h"
 #include "registrycharts.h"
 #include "taskmanager.h"
+#include "tracking/metrickeys.h"
 #include "workspace/datasets.h"
 #include "workspace/workspace.h"
 
@@ -37,9 +38,9 @@ QString num(double v) { return std::isnan(v) ? QStringLiteral("\u2013") : QLocal
 QString headline(const registry::ModelVersion &v)
 {
     QStringList parts;
-    for (const char *key : {"test.roc_auc", "test.accuracy", "test.rmse"})
-        if (auto m = v.metric(QLatin1String(key)))
-            parts << QStringLiteral("%1 %2").arg(QString::fromLatin1(key).mid(5), num(*m));
+    for (const QString &key : tracking::summaryMetricKeys())
+        if (auto m = v.metric(key))
+            parts << QStringLiteral("%1 %2").arg(key.mid(5), num(*m));
     return parts.join(QStringLiteral(", "));
 }
 

@@ -5,6 +5,7 @@
 #include "registry/bundle.h"
 #include "registry/compare.h"
 #include "registry/registry.h"
+#include "tracking/metrickeys.h"
 #include "util/fileutil.h"
 #include "workspace/workspace.h"
 
@@ -42,9 +43,9 @@ QJsonObject versionJson(const registry::ModelVersion &v, const registry::Registe
 QString headline(const registry::ModelVersion &v)
 {
     QStringList parts;
-    for (const char *key : {"test.roc_auc", "test.accuracy", "test.rmse", "test.log_loss"})
-        if (auto m = v.metric(QLatin1String(key)))
-            parts << QStringLiteral("%1 %2").arg(QLatin1String(key), num(*m));
+    for (const QString &key : tracking::summaryMetricKeys())
+        if (auto m = v.metric(key))
+            parts << QStringLiteral("%1 %2").arg(key, num(*m));
     return parts.join(QStringLiteral(", "));
 }
 

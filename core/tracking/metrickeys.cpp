@@ -29,6 +29,22 @@ const QStringList &finalMetricPrefixes()
     return prefixes;
 }
 
+const QStringList &summaryMetricKeys()
+{
+    static const QStringList keys{QStringLiteral("test.roc_auc"), QStringLiteral("test.accuracy"), QStringLiteral("test.rmse"),
+                                  QStringLiteral("test.log_loss")};
+    return keys;
+}
+
+std::optional<std::pair<QString, double>> headlineMetric(const std::vector<std::pair<QString, double>> &finals)
+{
+    for (const QString &key : {QStringLiteral("test.accuracy"), QStringLiteral("test.rmse")})
+        for (const auto &[k, v] : finals)
+            if (k == key)
+                return std::pair(key, v);
+    return std::nullopt;
+}
+
 std::vector<std::pair<QString, double>> finalMetrics(const std::vector<MetricPoint> &points)
 {
     std::map<QString, double> last;

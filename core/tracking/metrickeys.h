@@ -16,6 +16,7 @@
 #include <QStringList>
 #include <QStringView>
 
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -29,6 +30,12 @@ QString curveName(QStringView key);
 bool isFinalMetricKey(QStringView key);
 /// Prefixes of the final metric keys, for queries ("test.", "validation.", "cv.", "best.").
 const QStringList &finalMetricPrefixes();
+/// The final metrics that summarize a model where there is room for a few (model lists, registry cards), in the
+/// order they are shown: test ROC AUC, accuracy, RMSE, log loss; a model shows those it has.
+const QStringList &summaryMetricKeys();
+/// The one number a run list shows for a run: test accuracy for classifiers, test RMSE for regressors (the first
+/// of the two among `finals`, final metrics as finalMetrics() gives them); nothing when it has neither.
+std::optional<std::pair<QString, double>> headlineMetric(const std::vector<std::pair<QString, double>> &finals);
 /// The final metrics among `points`: the last step-0 point of every final key, sorted by key.
 std::vector<std::pair<QString, double>> finalMetrics(const std::vector<MetricPoint> &points);
 

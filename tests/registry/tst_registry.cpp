@@ -108,6 +108,13 @@ private slots:
         QCOMPARE(v->metrics.size(), finals.size());
         for (const auto &[k, val] : finals)
             QCOMPARE(*v->metric(k), val);
+        // The run list's one number: test accuracy for this classifier, picked by core for every door.
+        const auto head = tracking::headlineMetric(finals);
+        QVERIFY(head);
+        QCOMPARE(head->first, QStringLiteral("test.accuracy"));
+        QCOMPARE(head->second, *v->metric(QStringLiteral("test.accuracy")));
+        QVERIFY(!tracking::headlineMetric({{QStringLiteral("validation.accuracy"), 0.9}, {QStringLiteral("test.log_loss"), 0.3}}));
+        QCOMPARE(tracking::headlineMetric({{QStringLiteral("test.r2"), 0.5}, {QStringLiteral("test.rmse"), 2.5}})->first, QStringLiteral("test.rmse"));
         // Schema: the input columns, typed by the profile; the categories the recipe knows.
         QStringList names;
         for (const FeatureSchema &f : v->schema)
