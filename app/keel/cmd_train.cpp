@@ -68,16 +68,6 @@ QString timeText(const QDateTime &t)
 
 QString isoText(const QDateTime &t) { return t.isValid() ? t.toUTC().toString(Qt::ISODateWithMs) : QString(); }
 
-/// The run's headline metric from its final metrics: test accuracy for classifiers, test RMSE for regressors.
-std::optional<std::pair<QString, double>> headline(const tracking::RunSummary &summary)
-{
-    for (const QString &key : {QStringLiteral("test.accuracy"), QStringLiteral("test.rmse")})
-        for (const auto &[k, v] : summary.metrics)
-            if (k == key)
-                return std::pair(key, v);
-    return std::nullopt;
-}
-
 Expected<tracking::TrackingStore *> trackingOf(Context &ctx)
 {
     workspace::Workspace *ws = ctx.workspace();
@@ -320,15 +310,10 @@ int cmdRunsList(Context &ctx)
     auto summaries = (*ts)->runSummaries(ctx.parser.value(QStringLiteral("experiment")), nullptr, /*withParams=*/false);
     if (!summaries)
         return ctx.fail(summaries.error());
-    QJsonArray arr;
-    std::vector<QStringList> rows;
-    const bool json = ctx.json();
-    if (!json)
-        rows.reserve(summaries->size());
-    for (const tracking::RunSummary &summary : *summaries) {
-        const tracking::RunRecord &r = summary.run;
-        const auto h = headline(summary);
-        if (json) {
+    if (ctx.json()) {
+        QJsonArray arr;
+        for (const tracking::RunSummary &summary : *summaries) {
+            const tracking::RunRecord &r = summary.run;
             QJsonObject o{{QStringLiteral("id"), r.id},
                           {QStringLiteral("experiment"), r.experiment},
                           {QStringLiteral("name"), r.name},
@@ -337,27 +322,48 @@ int cmdRunsList(Context &ctx)
                           {QStringLiteral("sweep"), r.sweepId},
                           {QStringLiteral("start"), isoText(r.start)},
                           {QStringLiteral("end"), isoText(r.end)}};
-            if (h)
+            if (const auto h = tracking::headlineMetric(summary.metrics))
                 o.insert(QStringLiteral("headline"), QJsonObject{{QStringLiteral("key"), h->first},
                                                                  {QStringLiteral("value"), h->second}});
             arr.append(o);
-        } else {
-            rows.push_back({r.id.left(8), r.experiment, r.name, tracking::runStatusName(r.status), timeText(r.start),
-                            formatDuration(r), h ? QString(h->first.mid(5) + QLatin1Char('=') + num(h->second)) : QString()});
         }
-    }
-    if (ctx.json()) {
         ctx.printJson(arr);
         return 0;
     }
-    if (rows.empty()) {
+    if (summaries->empty()) {
         ctx.out << "no runs\n";
         return 0;
+    }
+    // The cells that are not already strings of the summaries; the table reads the rest in place.
+    struct Cells {
+        QString status, start, duration, metric;
+    };
+    std::vector<Cells> cells;
+    cells.reserve(summaries->size());
+    for (const tracking::RunSummary &summary : *summaries) {
+        const tracking::RunRecord &r = summary.run;
+        const auto h = tracking::headlineMetric(summary.metrics);
+        cells.push_back({tracking::runStatusName(r.status), timeText(r.start), formatDuration(r),
+                         h ? QString(h->first.mid(5) + QLatin1Char('=') + num(h->second)) : QString()});
     }
     ctx.out << formatTable({QStringLiteral("id"), QStringLiteral("experiment"), QStringLiteral("name"),
                             QStringLiteral("status"), QStringLiteral("start"), QStringLiteral("duration"),
                             QStringLiteral("metric")},
-                           rows, {5});
+                           qsizetype(summaries->size()),
+                           [&](qsizetype row, qsizetype column) -> std::optional<QStringView> {
+                               const tracking::RunRecord &r = (*summaries)[size_t(row)].run;
+                               const Cells &c = cells[size_t(row)];
+                               switch (column) {
+                               case 0: return QStringView(r.id).left(8);
+                               case 1: return QStringView(r.experiment);
+                               case 2: return QStringView(r.name);
+                               case 3: return QStringView(c.status);
+                               case 4: return QStringView(c.start);
+                               case 5: return QStringView(c.duration);
+                               default: return QStringView(c.metric);
+                               }
+                           },
+                           {5});
     return 0;
 }
 

@@ -205,33 +205,54 @@ QString formatBytes(qint64 bytes)
 
 QString formatTable(const QStringList &header, const std::vector<QStringList> &rows, const QList<int> &rightAligned)
 {
+    return formatTable(header, qsizetype(rows.size()),
+                       [&](qsizetype r, qsizetype c) -> std::optional<QStringView> {
+                           if (c >= rows[size_t(r)].size())
+                               return std::nullopt;
+                           return QStringView(rows[size_t(r)][c]);
+                       },
+                       rightAligned);
+}
+
+QString formatTable(const QStringList &header, qsizetype rowCount,
+                    const std::function<std::optional<QStringView>(qsizetype, qsizetype)> &cell, const QList<int> &rightAligned)
+{
+    const qsizetype columns = header.size();
     QList<qsizetype> width;
     for (const QString &h : header)
         width << h.size();
-    for (const auto &r : rows)
-        for (qsizetype i = 0; i < r.size() && i < width.size(); ++i)
-            width[i] = std::max(width[i], std::min<qsizetype>(r[i].size(), 60));
+    for (qsizetype r = 0; r < rowCount; ++r)
+        for (qsizetype i = 0; i < columns; ++i) {
+            const auto text = cell(r, i);
+            if (!text)
+                break;
+            width[i] = std::max(width[i], std::min<qsizetype>(text->size(), 60));
+        }
     // One buffer, padded in place: a run table of 100,000 rows is built without a temporary string per cell.
     qsizetype lineWidth = 1;
     for (qsizetype w : width)
         lineWidth += w + 2;
     QString out;
-    out.reserve(lineWidth * qsizetype(rows.size() + 1));
-    auto line = [&](const QStringList &cells) {
-        for (qsizetype i = 0; i < cells.size() && i < width.size(); ++i) {
-            const QString &cell = cells[i];
-            const bool cut = cell.size() > 60;
-            const qsizetype shown = cut ? 60 : cell.size();
-            const bool last = i + 1 == cells.size();
+    out.reserve(lineWidth * (rowCount + 1));
+    auto line = [&](const auto &cellAt) {
+        // A row may end before the header does: its last cell is not padded.
+        qsizetype count = 0;
+        while (count < columns && cellAt(count))
+            ++count;
+        for (qsizetype i = 0; i < count; ++i) {
+            const QStringView text = *cellAt(i);
+            const bool cut = text.size() > 60;
+            const qsizetype shown = cut ? 60 : text.size();
+            const bool last = i + 1 == count;
             const qsizetype pad = std::max<qsizetype>(0, width[i] - shown);
             const bool right = rightAligned.contains(int(i));
             if (right)
                 out.resize(out.size() + pad, QLatin1Char(' '));
             if (cut) {
-                out.append(QStringView(cell).left(59));
+                out.append(text.left(59));
                 out.append(QChar(0x2026));
             } else {
-                out.append(cell);
+                out.append(text);
             }
             if (!right && !last)
                 out.resize(out.size() + pad, QLatin1Char(' '));
@@ -240,9 +261,9 @@ QString formatTable(const QStringList &header, const std::vector<QStringList> &r
         }
         out.append(QLatin1Char('\n'));
     };
-    line(header);
-    for (const auto &r : rows)
-        line(r);
+    line([&](qsizetype i) -> std::optional<QStringView> { return QStringView(header[i]); });
+    for (qsizetype r = 0; r < rowCount; ++r)
+        line([&](qsizetype i) { return cell(r, i); });
     return out;
 }
 

@@ -10,6 +10,7 @@
 #include <QTextStream>
 
 #include <functional>
+#include <optional>
 #include <memory>
 #include <vector>
 
@@ -98,5 +99,9 @@ void cancelOnSignals(Feedback *feedback);
 QString formatBytes(qint64 bytes);
 /// Left-aligned text table with a header row.
 QString formatTable(const QStringList &header, const std::vector<QStringList> &rows, const QList<int> &rightAligned = {});
+/// The same table with its cells given by `cell(row, column)` (views valid for the call; nullopt ends the row early),
+/// so a long listing need not build a QStringList per row.
+QString formatTable(const QStringList &header, qsizetype rowCount,
+                    const std::function<std::optional<QStringView>(qsizetype, qsizetype)> &cell, const QList<int> &rightAligned = {});
 
 } // namespace keel::cli
