@@ -4,9 +4,7 @@
 #include "data/reader.h"
 #include "workspace/workspace.h"
 
-#include <QHash>
 #include <QLocale>
-#include <QSet>
 
 #include <algorithm>
 #include <cmath>
@@ -198,10 +196,6 @@ Expected<data::Table> ModelRuntime::toTable(const RequestRecords &records, Input
                     inputs << f.name;
                 error = fieldError(r, QString::fromUtf8(name.data(), qsizetype(name.size())),
                                    QStringLiteral("is not an input of %1 (inputs: %2)").arg(ref(), inputs.join(QStringLiteral(", "))));
-                return false;
-            }
-            if (seen[i]) {
-                error = fieldError(r, m_version.schema[i].name, QStringLiteral("is given twice"));
                 return false;
             }
             seen[i] = true;

@@ -13,10 +13,8 @@
 #include "util/result.h"
 #include "util/textmap.h"
 
-#include <QHash>
 #include <QJsonArray>
 #include <QJsonObject>
-#include <QSet>
 #include <QString>
 
 #include <atomic>

@@ -7,6 +7,8 @@
 #include <QMutexLocker>
 #include <QRegularExpression>
 
+#include <functional>
+
 #include <unistd.h>
 
 namespace keel::serve {

@@ -15,7 +15,6 @@
 #include <QMutex>
 #include <QString>
 
-#include <functional>
 #include <memory>
 #include <utility>
 #include <vector>

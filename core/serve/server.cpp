@@ -23,7 +23,6 @@
 #include <QRegularExpression>
 #include <QtConcurrent/QtConcurrentRun>
 #include <QSet>
-#include <QTimeZone>
 
 #include <openssl/crypto.h>
 #include <sys/resource.h>

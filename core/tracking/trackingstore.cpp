@@ -1176,7 +1176,7 @@ Expected<std::vector<RunSummary>> TrackingStore::runSummaries(const QString &exp
             if (++count % kCheckEvery == 0 && isCancelled(feedback))
                 return cancelled();
             // Rows of one run come together: look a run up once, not once per metric.
-            if (rows->utf8(0) != lastId || count == 1) {
+            if (rows->utf8(0) != lastId) {   // ids are never empty, so the first row always differs
                 lastId = rows->utf8(0).toByteArray();
                 const auto it = position.find(std::string_view(lastId.constData(), size_t(lastId.size())));
                 lastIndex = it == position.end() ? -1 : qint64(it->second);
