@@ -7,6 +7,7 @@
 #include "tracking/metrickeys.h"
 #include "tracking/trackingstore.h"
 #include "store/objectstore.h"
+#include "data/calendar.h"
 #include "util/fileutil.h"
 #include "workspace/datasets.h"
 #include "workspace/workspace.h"
@@ -21,6 +22,7 @@
 #include <QThread>
 
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <optional>
 #include <set>
@@ -32,38 +34,59 @@ namespace {
 
 QString num(double v) { return QString::number(v, 'g', 6); }
 
-QString formatDuration(const tracking::RunRecord &r)
+/// A run's duration as "12.3s", "4m05s" or "2h07m" (tenths of a second rounded half up from whole milliseconds);
+/// "-" while it runs. Returns the text's length in `out`.
+int durationText(std::optional<qint64> startMs, std::optional<qint64> endMs, char (&out)[32])
 {
-    if (!r.start.isValid() || !r.end.isValid())
-        return QStringLiteral("-");
-    const qint64 ms = r.start.msecsTo(r.end);
-    if (ms < 60'000)
-        return QString::number(double(ms) / 1000.0, 'f', 1) + QStringLiteral("s");
+    if (!startMs || !endMs)
+        return std::snprintf(out, sizeof out, "-");
+    const qint64 ms = *endMs - *startMs;
+    if (ms < 60'000) {
+        const qint64 tenths = (ms + (ms < 0 ? -50 : 50)) / 100;
+        return std::snprintf(out, sizeof out, "%s%lld.%llds", tenths < 0 ? "-" : "", std::llabs(tenths) / 10, std::llabs(tenths) % 10);
+    }
     const qint64 s = ms / 1000;
     if (s < 3600)
-        return QStringLiteral("%1m%2s").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
-    return QStringLiteral("%1h%2m").arg(s / 3600).arg((s % 3600) / 60, 2, 10, QLatin1Char('0'));
+        return std::snprintf(out, sizeof out, "%lldm%02llds", s / 60, s % 60);
+    return std::snprintf(out, sizeof out, "%lldh%02lldm", s / 3600, (s % 3600) / 60);
+}
+
+QString formatDuration(const tracking::RunRecord &r)
+{
+    char text[32];
+    const auto ms = [](const QDateTime &t) { return t.isValid() ? std::optional<qint64>(t.toMSecsSinceEpoch()) : std::nullopt; };
+    return QString::fromLatin1(text, durationText(ms(r.start), ms(r.end), text));
+}
+
+/// An instant as "YYYY-MM-DD HH:MM:SS" in local time; returns the text's length (19) in `out`, or 0 for a year
+/// outside 0 to 9999.
+int localTimeText(qint64 ms, char (&out)[32])
+{
+    // A run table formats a time per run: the local offset is looked up once per quarter hour of UTC time (zone
+    // transitions fall on quarter hours, Newfoundland's included), and the text is built without QLocale.
+    // The runner formats on one thread.
+    static QHash<qint64, int> offsetByQuarter;
+    const qint64 secs = ms >= 0 ? ms / 1000 : -((999 - ms) / 1000);
+    const qint64 quarter = secs >= 0 ? secs / 900 : -((899 - secs) / 900);
+    auto it = offsetByQuarter.constFind(quarter);
+    if (it == offsetByQuarter.constEnd())
+        it = offsetByQuarter.insert(quarter, QDateTime::fromSecsSinceEpoch(secs).offsetFromUtc());
+    const qint64 local = secs + *it;
+    const qint64 days = local >= 0 ? local / 86400 : -((86399 - local) / 86400);
+    const qint64 rest = local - days * 86400;
+    const data::CivilDate d = data::civilFromDays(days);
+    if (d.year < 0 || d.year > 9999)
+        return 0;
+    return std::snprintf(out, sizeof out, "%04d-%02d-%02d %02d:%02d:%02d", int(d.year), d.month, d.day, int(rest / 3600),
+                         int(rest % 3600 / 60), int(rest % 60));
 }
 
 QString timeText(const QDateTime &t)
 {
     if (!t.isValid())
         return {};
-    // A run table formats two times per run: the local offset is looked up once per quarter hour of UTC time (zone
-    // transitions fall on quarter hours, Newfoundland's included), and the text is built without QLocale.
-    // The runner formats on one thread.
-    static QHash<qint64, int> offsetByHour;
-    const qint64 secs = t.toSecsSinceEpoch();
-    const qint64 hour = secs / 900;
-    auto it = offsetByHour.constFind(hour);
-    if (it == offsetByHour.constEnd())
-        it = offsetByHour.insert(hour, t.toLocalTime().offsetFromUtc());
-    const QDateTime local = QDateTime::fromSecsSinceEpoch(secs + *it, Qt::UTC);
-    const QDate d = local.date();
-    const QTime c = local.time();
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d", d.year(), d.month(), d.day(), c.hour(), c.minute(), c.second());
-    return QString::fromLatin1(buf);
+    char text[32];
+    return QString::fromLatin1(text, localTimeText(t.toMSecsSinceEpoch(), text));
 }
 
 QString isoText(const QDateTime &t) { return t.isValid() ? t.toUTC().toString(Qt::ISODateWithMs) : QString(); }
@@ -306,64 +329,67 @@ int cmdRunsList(Context &ctx)
         return ts.error().message.isEmpty() ? 1 : ctx.fail(ts.error());
     if (auto killed = (*ts)->markDeadRunsKilled(); !killed)
         return ctx.fail(killed.error());
-    // Bulk read: a few queries whatever the number of runs, not one per run.
-    auto summaries = (*ts)->runSummaries(ctx.parser.value(QStringLiteral("experiment")), nullptr, /*withParams=*/false);
-    if (!summaries)
-        return ctx.fail(summaries.error());
+    const QString experiment = ctx.parser.value(QStringLiteral("experiment"));
+    const auto utf8 = [](QUtf8StringView v) { return QString::fromUtf8(v.data(), v.size()); };
     if (ctx.json()) {
         QJsonArray arr;
-        for (const tracking::RunSummary &summary : *summaries) {
-            const tracking::RunRecord &r = summary.run;
-            QJsonObject o{{QStringLiteral("id"), r.id},
-                          {QStringLiteral("experiment"), r.experiment},
-                          {QStringLiteral("name"), r.name},
+        const auto iso = [](std::optional<qint64> ms) {
+            char text[24];
+            return ms && data::formatUtcMillis(*ms, text) ? QString::fromLatin1(text, 24)
+                   : ms ? QDateTime::fromMSecsSinceEpoch(*ms, Qt::UTC).toString(Qt::ISODateWithMs) : QString();
+        };
+        Status listed = (*ts)->forEachRunLine(experiment, nullptr, [&](const tracking::RunLine &r) {
+            QJsonObject o{{QStringLiteral("id"), utf8(r.id)},
+                          {QStringLiteral("experiment"), utf8(r.experiment)},
+                          {QStringLiteral("name"), utf8(r.name)},
                           {QStringLiteral("status"), tracking::runStatusName(r.status)},
-                          {QStringLiteral("parent"), r.parentRunId},
-                          {QStringLiteral("sweep"), r.sweepId},
-                          {QStringLiteral("start"), isoText(r.start)},
-                          {QStringLiteral("end"), isoText(r.end)}};
-            if (const auto h = tracking::headlineMetric(summary.metrics))
-                o.insert(QStringLiteral("headline"), QJsonObject{{QStringLiteral("key"), h->first},
-                                                                 {QStringLiteral("value"), h->second}});
+                          {QStringLiteral("parent"), utf8(r.parentRunId)},
+                          {QStringLiteral("sweep"), utf8(r.sweepId)},
+                          {QStringLiteral("start"), iso(r.startMs)},
+                          {QStringLiteral("end"), iso(r.endMs)}};
+            if (!r.headlineKey.isEmpty())
+                o.insert(QStringLiteral("headline"), QJsonObject{{QStringLiteral("key"), r.headlineKey.toString()},
+                                                                 {QStringLiteral("value"), r.headlineValue}});
             arr.append(o);
-        }
+        });
+        if (!listed)
+            return ctx.fail(listed.error());
         ctx.printJson(arr);
         return 0;
     }
-    if (summaries->empty()) {
+    // Streamed into one UTF-8 table: no record, string or list per run.
+    TextTable table({QStringLiteral("id"), QStringLiteral("experiment"), QStringLiteral("name"), QStringLiteral("status"),
+                     QStringLiteral("start"), QStringLiteral("duration"), QStringLiteral("metric")},
+                    {5});
+    std::map<tracking::RunStatus, QByteArray> statusText;
+    qint64 count = 0;
+    QByteArray metric;
+    Status listed = (*ts)->forEachRunLine(experiment, nullptr, [&](const tracking::RunLine &r) {
+        ++count;
+        table.add(r.id.first(std::min<qsizetype>(8, r.id.size())));
+        table.add(r.experiment);
+        table.add(r.name);
+        auto status = statusText.find(r.status);
+        if (status == statusText.end())
+            status = statusText.emplace(r.status, tracking::runStatusName(r.status).toUtf8()).first;
+        table.add(QUtf8StringView(status->second.constData(), status->second.size()));
+        char text[32];
+        table.add(QUtf8StringView(text, r.startMs ? localTimeText(*r.startMs, text) : 0));
+        table.add(QUtf8StringView(text, durationText(r.startMs, r.endMs, text)));
+        metric.clear();
+        if (!r.headlineKey.isEmpty())   // "accuracy=0.91" for test.accuracy
+            metric += r.headlineKey.mid(r.headlineKey.indexOf(QLatin1Char('.')) + 1).toUtf8() + '=' +
+                      QByteArray::number(r.headlineValue, 'g', 6);
+        table.add(QUtf8StringView(metric.constData(), metric.size()));
+        table.endRow();
+    });
+    if (!listed)
+        return ctx.fail(listed.error());
+    if (count == 0) {
         ctx.out << "no runs\n";
         return 0;
     }
-    // The cells that are not already strings of the summaries; the table reads the rest in place.
-    struct Cells {
-        QString status, start, duration, metric;
-    };
-    std::vector<Cells> cells;
-    cells.reserve(summaries->size());
-    for (const tracking::RunSummary &summary : *summaries) {
-        const tracking::RunRecord &r = summary.run;
-        const auto h = tracking::headlineMetric(summary.metrics);
-        cells.push_back({tracking::runStatusName(r.status), timeText(r.start), formatDuration(r),
-                         h ? QString(h->first.mid(5) + QLatin1Char('=') + num(h->second)) : QString()});
-    }
-    ctx.out << formatTable({QStringLiteral("id"), QStringLiteral("experiment"), QStringLiteral("name"),
-                            QStringLiteral("status"), QStringLiteral("start"), QStringLiteral("duration"),
-                            QStringLiteral("metric")},
-                           qsizetype(summaries->size()),
-                           [&](qsizetype row, qsizetype column) -> std::optional<QStringView> {
-                               const tracking::RunRecord &r = (*summaries)[size_t(row)].run;
-                               const Cells &c = cells[size_t(row)];
-                               switch (column) {
-                               case 0: return QStringView(r.id).left(8);
-                               case 1: return QStringView(r.experiment);
-                               case 2: return QStringView(r.name);
-                               case 3: return QStringView(c.status);
-                               case 4: return QStringView(c.start);
-                               case 5: return QStringView(c.duration);
-                               default: return QStringView(c.metric);
-                               }
-                           },
-                           {5});
+    ctx.write(table.toUtf8());
     return 0;
 }
 

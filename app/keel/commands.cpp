@@ -133,6 +133,13 @@ int Context::usage(const QString &message)
     return 2;
 }
 
+void Context::write(QByteArrayView utf8)
+{
+    out.flush();
+    std::fwrite(utf8.data(), 1, size_t(utf8.size()), stdout);
+    std::fflush(stdout);
+}
+
 void Context::printJson(const QJsonValue &v)
 {
     QJsonDocument doc = v.isArray() ? QJsonDocument(v.toArray()) : QJsonDocument(v.toObject());
@@ -203,68 +210,98 @@ QString formatBytes(qint64 bytes)
     return u == 0 ? QStringLiteral("%1 B").arg(bytes) : QStringLiteral("%1 %2").arg(v, 0, 'f', 1).arg(QLatin1String(units[u]));
 }
 
-QString formatTable(const QStringList &header, const std::vector<QStringList> &rows, const QList<int> &rightAligned)
+namespace {
+constexpr qsizetype kMaxCellWidth = 60;
+
+/// Characters (code points) in UTF-8 text: the bytes that do not continue a sequence.
+qsizetype characters(QByteArrayView utf8)
 {
-    return formatTable(header, qsizetype(rows.size()),
-                       [&](qsizetype r, qsizetype c) -> std::optional<QStringView> {
-                           if (c >= rows[size_t(r)].size())
-                               return std::nullopt;
-                           return QStringView(rows[size_t(r)][c]);
-                       },
-                       rightAligned);
+    qsizetype n = 0;
+    for (const char c : utf8)
+        n += (uchar(c) & 0xC0) != 0x80;
+    return n;
+}
+} // namespace
+
+TextTable::TextTable(const QStringList &header, QList<int> rightAligned) : m_rightAligned(std::move(rightAligned))
+{
+    for (const QString &h : header)
+        add(QStringView(h));
+    endRow();
 }
 
-QString formatTable(const QStringList &header, qsizetype rowCount,
-                    const std::function<std::optional<QStringView>(qsizetype, qsizetype)> &cell, const QList<int> &rightAligned)
+void TextTable::add(QUtf8StringView utf8)
 {
-    const qsizetype columns = header.size();
-    QList<qsizetype> width;
-    for (const QString &h : header)
-        width << h.size();
-    for (qsizetype r = 0; r < rowCount; ++r)
-        for (qsizetype i = 0; i < columns; ++i) {
-            const auto text = cell(r, i);
-            if (!text)
-                break;
-            width[i] = std::max(width[i], std::min<qsizetype>(text->size(), 60));
-        }
-    // One buffer, padded in place: a run table of 100,000 rows is built without a temporary string per cell.
+    const QByteArrayView bytes(utf8.data(), utf8.size());
+    m_text.append(bytes);
+    m_cellEnd.push_back(m_text.size());
+    const qsizetype column = qsizetype(m_cellEnd.size() - m_rowStart.back()) - 1;
+    const qsizetype shown = std::min(characters(bytes), kMaxCellWidth);
+    if (column >= qsizetype(m_width.size()))
+        m_width.resize(size_t(column) + 1, 0);
+    m_width[size_t(column)] = std::max(m_width[size_t(column)], shown);
+}
+
+void TextTable::add(QStringView text)
+{
+    const QByteArray utf8 = text.toUtf8();
+    add(QUtf8StringView(utf8.constData(), utf8.size()));
+}
+
+void TextTable::endRow() { m_rowStart.push_back(m_cellEnd.size()); }
+
+QByteArray TextTable::toUtf8() const
+{
     qsizetype lineWidth = 1;
-    for (qsizetype w : width)
+    for (qsizetype w : m_width)
         lineWidth += w + 2;
-    QString out;
-    out.reserve(lineWidth * (rowCount + 1));
-    auto line = [&](const auto &cellAt) {
-        // A row may end before the header does: its last cell is not padded.
-        qsizetype count = 0;
-        while (count < columns && cellAt(count))
-            ++count;
-        for (qsizetype i = 0; i < count; ++i) {
-            const QStringView text = *cellAt(i);
-            const bool cut = text.size() > 60;
-            const qsizetype shown = cut ? 60 : text.size();
-            const bool last = i + 1 == count;
-            const qsizetype pad = std::max<qsizetype>(0, width[i] - shown);
-            const bool right = rightAligned.contains(int(i));
-            if (right)
-                out.resize(out.size() + pad, QLatin1Char(' '));
+    QByteArray out;
+    out.reserve(lineWidth * qsizetype(m_rowStart.size()));
+    // A row may end before the header does: its last cell is not padded.
+    for (size_t row = 0; row + 1 < m_rowStart.size(); ++row) {
+        const size_t first = m_rowStart[row], end = m_rowStart[row + 1];
+        for (size_t cell = first; cell < end; ++cell) {
+            const qsizetype from = cell == 0 ? 0 : m_cellEnd[cell - 1];
+            QByteArrayView text(m_text.constData() + from, m_cellEnd[cell] - from);
+            const size_t column = cell - first;
+            qsizetype shown = characters(text);
+            const bool cut = shown > kMaxCellWidth;
             if (cut) {
-                out.append(text.left(59));
-                out.append(QChar(0x2026));
-            } else {
-                out.append(text);
+                // The first 59 characters, then an ellipsis.
+                qsizetype n = 0, at = 0;
+                for (; at < text.size(); ++at)
+                    if ((uchar(text[at]) & 0xC0) != 0x80 && n++ == kMaxCellWidth - 1)
+                        break;
+                text = text.first(at);
+                shown = kMaxCellWidth;
             }
+            const bool last = cell + 1 == end;
+            const qsizetype pad = m_width[column] - shown;
+            const bool right = m_rightAligned.contains(int(column));
+            if (right)
+                out.append(pad, ' ');
+            out.append(text);
+            if (cut)
+                out.append("\xE2\x80\xA6");   // …
             if (!right && !last)
-                out.resize(out.size() + pad, QLatin1Char(' '));
+                out.append(pad, ' ');
             if (!last)
-                out.append(QLatin1String("  "));
+                out.append("  ");
         }
-        out.append(QLatin1Char('\n'));
-    };
-    line([&](qsizetype i) -> std::optional<QStringView> { return QStringView(header[i]); });
-    for (qsizetype r = 0; r < rowCount; ++r)
-        line([&](qsizetype i) { return cell(r, i); });
+        out.append('\n');
+    }
     return out;
+}
+
+QString formatTable(const QStringList &header, const std::vector<QStringList> &rows, const QList<int> &rightAligned)
+{
+    TextTable table(header, rightAligned);
+    for (const QStringList &row : rows) {
+        for (const QString &cell : row)
+            table.add(QStringView(cell));
+        table.endRow();
+    }
+    return QString::fromUtf8(table.toUtf8());
 }
 
 } // namespace keel::cli

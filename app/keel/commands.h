@@ -7,6 +7,7 @@
 #include <QCommandLineParser>
 #include <QJsonDocument>
 #include <QStringList>
+#include <QUtf8StringView>
 #include <QTextStream>
 
 #include <functional>
@@ -52,6 +53,8 @@ public:
     int fail(const QString &message);
     int usage(const QString &message);
     void printJson(const QJsonValue &v);
+    /// Writes UTF-8 text to standard output as it is, after what `out` holds (a long listing built as bytes).
+    void write(QByteArrayView utf8);
 
 private:
     std::unique_ptr<workspace::Workspace> m_ws;
@@ -99,9 +102,25 @@ void cancelOnSignals(Feedback *feedback);
 QString formatBytes(qint64 bytes);
 /// Left-aligned text table with a header row.
 QString formatTable(const QStringList &header, const std::vector<QStringList> &rows, const QList<int> &rightAligned = {});
-/// The same table with its cells given by `cell(row, column)` (views valid for the call; nullopt ends the row early),
-/// so a long listing need not build a QStringList per row.
-QString formatTable(const QStringList &header, qsizetype rowCount,
-                    const std::function<std::optional<QStringView>(qsizetype, qsizetype)> &cell, const QList<int> &rightAligned = {});
+
+/// The table formatTable() prints, built cell by cell into one UTF-8 buffer, so a listing of 100,000 rows allocates
+/// nothing per cell. Columns are as wide as their widest cell, in characters; a cell over 60 characters is cut to
+/// 59 and an ellipsis. A row may have fewer cells than the header; its last cell is not padded.
+class TextTable {
+public:
+    explicit TextTable(const QStringList &header, QList<int> rightAligned = {});
+    /// The next cell of the current row.
+    void add(QUtf8StringView utf8);
+    void add(QStringView text);
+    void endRow();
+    QByteArray toUtf8() const;
+
+private:
+    QByteArray m_text;                 ///< every cell's text, one after another
+    std::vector<qsizetype> m_cellEnd;  ///< end of each cell in m_text
+    std::vector<size_t> m_rowStart{0}; ///< index of each row's first cell; the last entry ends the last row
+    std::vector<qsizetype> m_width;
+    QList<int> m_rightAligned;
+};
 
 } // namespace keel::cli

@@ -56,4 +56,32 @@ bool formatUtcMillis(int64_t ms, char (&out)[24])
     return true;
 }
 
+std::optional<int64_t> parseUtcMillis(std::string_view text)
+{
+    if (text.size() != 24 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' || text[16] != ':' ||
+        text[19] != '.' || text[23] != 'Z')
+        return std::nullopt;
+    bool digits = true;
+    const auto number = [&](size_t at, size_t n) {
+        int value = 0;
+        for (size_t i = at; i < at + n; ++i) {
+            const char c = text[i];
+            digits = digits && c >= '0' && c <= '9';
+            value = value * 10 + int(c - '0');
+        }
+        return value;
+    };
+    const int year = number(0, 4), month = number(5, 2), day = number(8, 2);
+    const int hour = number(11, 2), minute = number(14, 2), second = number(17, 2), ms = number(20, 3);
+    static constexpr int kMonthDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (!digits || year < 1 || month < 1 || month > 12 || day < 1 || day > kMonthDays[month - 1] || hour > 23 ||
+        minute > 59 || second > 59)
+        return std::nullopt;
+    const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (month == 2 && day == 29 && !leap)
+        return std::nullopt;
+    const int64_t days = daysFromCivil(year, unsigned(month), unsigned(day));
+    return ((days * 24 + hour) * 60 + minute) * 60000 + int64_t(second) * 1000 + ms;
+}
+
 } // namespace keel::data

@@ -36,9 +36,15 @@ const QStringList &summaryMetricKeys()
     return keys;
 }
 
+const QStringList &headlineMetricKeys()
+{
+    static const QStringList keys{QStringLiteral("test.accuracy"), QStringLiteral("test.rmse")};
+    return keys;
+}
+
 std::optional<std::pair<QString, double>> headlineMetric(const std::vector<std::pair<QString, double>> &finals)
 {
-    for (const QString &key : {QStringLiteral("test.accuracy"), QStringLiteral("test.rmse")})
+    for (const QString &key : headlineMetricKeys())
         for (const auto &[k, v] : finals)
             if (k == key)
                 return std::pair(key, v);

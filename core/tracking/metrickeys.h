@@ -36,6 +36,8 @@ const QStringList &summaryMetricKeys();
 /// The one number a run list shows for a run: test accuracy for classifiers, test RMSE for regressors (the first
 /// of the two among `finals`, final metrics as finalMetrics() gives them); nothing when it has neither.
 std::optional<std::pair<QString, double>> headlineMetric(const std::vector<std::pair<QString, double>> &finals);
+/// The keys headlineMetric() looks for, in order of preference.
+const QStringList &headlineMetricKeys();
 /// The final metrics among `points`: the last step-0 point of every final key, sorted by key.
 std::vector<std::pair<QString, double>> finalMetrics(const std::vector<MetricPoint> &points);
 

@@ -5,6 +5,7 @@
 
 #include "tracking/metrickeys.h"
 #include "tracking/schema.h"
+#include "data/calendar.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -61,23 +62,9 @@ QString timeText(const QDateTime &t)
 /// run); anything else goes through Qt's ISO parser.
 QDateTime timeFromUtf8(QByteArrayView text)
 {
-    const auto digits = [&](qsizetype at, qsizetype n) {
-        int value = 0;
-        for (qsizetype i = at; i < at + n; ++i) {
-            const char c = text[i];
-            if (c < '0' || c > '9')
-                return -1;
-            value = value * 10 + int(c - '0');
-        }
-        return value;
-    };
-    if (text.size() == 24 && text[4] == '-' && text[7] == '-' && text[10] == 'T' && text[13] == ':' && text[16] == ':' &&
-        text[19] == '.' && text[23] == 'Z') {
-        const QDate date(digits(0, 4), digits(5, 2), digits(8, 2));
-        const QTime time(digits(11, 2), digits(14, 2), digits(17, 2), digits(20, 3));
-        if (date.isValid() && time.isValid())
-            return QDateTime(date, time, Qt::UTC);
-    }
+    // The store writes "YYYY-MM-DDTHH:MM:SS.mmmZ"; anything else goes through Qt's ISO parser.
+    if (const auto ms = data::parseUtcMillis(std::string_view(text.data(), size_t(text.size()))))
+        return QDateTime::fromMSecsSinceEpoch(*ms, Qt::UTC);
     return QDateTime::fromString(QString::fromUtf8(text), Qt::ISODateWithMs);
 }
 
@@ -1058,7 +1045,7 @@ Expected<std::vector<RunRecord>> TrackingStore::runs(const QString &experiment) 
     return out;
 }
 
-Expected<std::vector<RunSummary>> TrackingStore::runSummaries(const QString &experiment, Feedback *feedback, bool withParams) const
+Expected<std::vector<RunSummary>> TrackingStore::runSummaries(const QString &experiment, Feedback *feedback) const
 {
     const QString purpose = QStringLiteral("reading run summaries");
     const QString stage = QStringLiteral("runs");
@@ -1122,7 +1109,7 @@ Expected<std::vector<RunSummary>> TrackingStore::runSummaries(const QString &exp
             return toError(rows->error(), purpose, m_path);
     }
     reportProgress(feedback, 1, 3, stage);
-    if (withParams) {
+    {
         // In the runs' own order, so each row's run is found by walking forward (a merge join, no hashing); a run
         // that appeared since the first query is looked up instead.
         const auto rows = read(QStringLiteral("SELECT p.run_id, p.key, p.value FROM runs r CROSS JOIN params p WHERE p.run_id = r.id")
@@ -1210,6 +1197,115 @@ Expected<std::vector<RunSummary>> TrackingStore::runSummaries(const QString &exp
     }
     reportProgress(feedback, 3, 3, stage);
     return out;
+}
+
+Status TrackingStore::forEachRunLine(const QString &experiment, Feedback *feedback, const std::function<void(const RunLine &)> &visit) const
+{
+    const QString purpose = QStringLiteral("listing runs");
+    const QString stage = QStringLiteral("runs");
+    const bool one = !experiment.isEmpty();
+    const QString inExperiment = one ? QStringLiteral(" AND r.experiment_id = (SELECT id FROM experiments WHERE name = ?)")
+                                     : QString();
+    const QStringList binds = one ? QStringList{experiment} : QStringList();
+    const QStringList &headlineKeys = headlineMetricKeys();
+    QString keyList;
+    std::vector<QByteArray> keyBytes;
+    for (const QString &key : headlineKeys) {
+        keyList += (keyList.isEmpty() ? QStringLiteral("'") : QStringLiteral(", '")) + key + QLatin1Char('\'');
+        keyBytes.push_back(key.toUtf8());
+    }
+
+    // Both queries read one snapshot, so the metrics' runs are among the runs and come in the same order: the two
+    // results merge by walking forward, with no lookup by id. (A read transaction on SQLite; REPEATABLE READ on
+    // PostgreSQL, where each statement would otherwise see its own.)
+    const bool sqlite = m_db.driverName() == kSqliteDriver;
+    if (Status s = execText(sqlite ? QStringLiteral("BEGIN") : QStringLiteral("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"),
+                            purpose + QStringLiteral(" (begin)"));
+        !s)
+        return s;
+    const auto body = [&]() -> Status {
+        reportProgress(feedback, 0, 2, stage);
+        const auto runs = RowReader::run(m_db,
+                                         QStringLiteral("SELECT r.id, e.name, r.name, r.parent_run_id, r.sweep_id, r.status, r.start_time,"
+                                                        " r.end_time FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE 1 = 1")
+                                             + inExperiment + QStringLiteral(" ORDER BY r.start_time, r.id"),
+                                         binds);
+        // CROSS JOIN keeps `runs` as the outer loop on SQLite: one seek per run and key into metrics_run_key_step.
+        // Within a run, the latest point of a key comes last (a final metric logged twice counts once, the last).
+        const auto heads = RowReader::run(m_db,
+                                          QStringLiteral("SELECT m.run_id, m.key, m.value FROM runs r CROSS JOIN metrics m"
+                                                         " WHERE m.run_id = r.id AND m.step = 0 AND m.key IN (%1)")
+                                                  .arg(keyList)
+                                              + inExperiment + QStringLiteral(" ORDER BY r.start_time, r.id, m.time"),
+                                          binds);
+        if (runs->error().isValid())
+            return toError(runs->error(), purpose, m_path);
+        if (heads->error().isValid())
+            return toError(heads->error(), purpose + QStringLiteral(" (metrics)"), m_path);
+        reportProgress(feedback, 1, 2, stage);
+        const auto text = [](const RowReader &rows, int column) {
+            const QByteArrayView b = rows.utf8(column);
+            return QUtf8StringView(b.data(), b.size());
+        };
+        const auto time = [](const RowReader &rows, int column) -> std::optional<qint64> {
+            if (rows.isNull(column))
+                return std::nullopt;
+            const QByteArrayView b = rows.utf8(column);
+            if (const auto ms = data::parseUtcMillis(std::string_view(b.data(), size_t(b.size()))))
+                return *ms;
+            const QDateTime t = timeFromUtf8(b);
+            return t.isValid() ? std::optional<qint64>(t.toMSecsSinceEpoch()) : std::nullopt;
+        };
+        QByteArray lastStatusBytes;
+        RunStatus lastStatus = RunStatus::Running;
+        bool more = heads->next();
+        qint64 count = 0;
+        while (runs->next()) {
+            if (count++ % 1024 == 0 && isCancelled(feedback))
+                return cancelledError(m_path);
+            RunLine line;
+            line.id = text(*runs, 0);
+            line.experiment = text(*runs, 1);
+            line.name = text(*runs, 2);
+            line.parentRunId = text(*runs, 3);
+            line.sweepId = text(*runs, 4);
+            if (runs->utf8(5) != lastStatusBytes || count == 1) {
+                lastStatusBytes = runs->utf8(5).toByteArray();
+                lastStatus = runStatusFromName(runs->text(5)).value_or(RunStatus::Running);
+            }
+            line.status = lastStatus;
+            line.startMs = time(*runs, 6);
+            line.endMs = time(*runs, 7);
+            // This run's metric rows, if any, are next: the first key in order of preference wins, and of its points
+            // the last.
+            size_t best = keyBytes.size();
+            while (more && heads->utf8(0) == runs->utf8(0)) {
+                const QByteArrayView key = heads->utf8(1);
+                for (size_t k = 0; k <= best && k < keyBytes.size(); ++k)
+                    if (key == keyBytes[k]) {
+                        best = k;
+                        line.headlineValue = heads->real(2);
+                        break;
+                    }
+                more = heads->next();
+            }
+            if (best < keyBytes.size())
+                line.headlineKey = headlineKeys[qsizetype(best)];
+            visit(line);
+        }
+        if (runs->error().isValid())
+            return toError(runs->error(), purpose, m_path);
+        if (heads->error().isValid())
+            return toError(heads->error(), purpose + QStringLiteral(" (metrics)"), m_path);
+        if (more)   // cannot happen in one snapshot; would mean the two orders disagree
+            return makeError(QStringLiteral("the run and metric queries returned runs in different orders"), m_path);
+        reportProgress(feedback, 2, 2, stage);
+        return Status::ok();
+    };
+    // The readers are gone when the transaction ends.
+    const Status result = body();
+    const Status ended = execText(QStringLiteral("COMMIT"), purpose + QStringLiteral(" (end)"));
+    return result ? ended : result;
 }
 
 // ---- params and tags ----

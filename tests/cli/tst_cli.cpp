@@ -12,6 +12,10 @@
 
 #include "clitest.h"
 
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+
 using namespace clitest;
 
 class TstCli : public QObject {
@@ -27,6 +31,7 @@ private slots:
     void killDuringAdd();
     void headJsonKeepsColumnOrder();
     void noParseStoresBytesOnly();
+    void runTableText();
 };
 
 void TstCli::headJsonKeepsColumnOrder()
@@ -435,6 +440,92 @@ void TstCli::noParseStoresBytesOnly()
     QCOMPARE(promoted[QStringLiteral("version")].toInt(), 2);
     QCOMPARE(promoted[QStringLiteral("rows")].toInt(), 32561);
     RUN_OK(keel({QStringLiteral("store"), QStringLiteral("fsck")}, ws));
+}
+
+void TstCli::runTableText()
+{
+    // `runs list` as text: one aligned row per run with the cells its --json gives, long names cut with an
+    // ellipsis by characters (not bytes), and durations rounded half up from whole milliseconds.
+    QTemporaryDir dir;
+    const QString ws = dir.filePath(QStringLiteral("ws"));
+    RUN_OK(keel({QStringLiteral("init"), ws}, dir.path()));
+    RUN_OK(keel({QStringLiteral("runs"), QStringLiteral("list")}, ws));   // creates the tracking database
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("direct"));
+        db.setDatabaseName(ws + QStringLiteral("/.keel/keel.db"));
+        QVERIFY(db.open());
+        QSqlQuery q(db);
+        QVERIFY(q.exec(QStringLiteral("INSERT INTO experiments (name, created_at) VALUES ('default', '2026-05-01T00:00:00.000Z')")));
+        const QDateTime t0(QDate(2026, 5, 1), QTime(9, 0), Qt::UTC);
+        const struct {
+            const char *name;
+            qint64 durationMs;   // < 0: still running
+            const char *metric;
+            double value;
+        } runs[] = {{"short", 36550, "test.accuracy", 0.875},
+                    {"\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc"
+                     "\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc"
+                     "\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc"
+                     "\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc"
+                     "\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc"
+                     "\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc"
+                     "\u00fc\u00fc", 250, "test.rmse", 1234.5},
+                    {"minutes", 125000, nullptr, 0},
+                    {"hours", 7'260'000, "test.accuracy", 1.0 / 3},
+                    {"running", -1, nullptr, 0}};
+        int i = 0;
+        for (const auto &spec : runs) {
+            const QString id = QStringLiteral("%1").arg(i + 1, 32, 10, QLatin1Char('0'));
+            const QDateTime start = t0.addSecs(60 * i++);
+            q.prepare(QStringLiteral("INSERT INTO runs (id, experiment_id, name, status, user_name, host, pid, start_time, end_time, config)"
+                                     " VALUES (?, 1, ?, ?, 'ann', 'node1', 1, ?, ?, '')"));
+            q.addBindValue(id);
+            q.addBindValue(QString::fromUtf8(spec.name));
+            q.addBindValue(spec.durationMs < 0 ? QStringLiteral("running") : QStringLiteral("finished"));
+            q.addBindValue(start.toString(Qt::ISODateWithMs));
+            q.addBindValue(spec.durationMs < 0 ? QVariant(QMetaType::fromType<QString>()) : QVariant(start.addMSecs(spec.durationMs).toString(Qt::ISODateWithMs)));
+            QVERIFY2(q.exec(), qPrintable(q.lastError().text()));
+            if (spec.metric) {
+                q.prepare(QStringLiteral("INSERT INTO metrics VALUES (?, ?, 0, ?, '2026-05-02T00:00:00.000Z')"));
+                q.addBindValue(id);
+                q.addBindValue(QString::fromUtf8(spec.metric));
+                q.addBindValue(spec.value);
+                QVERIFY(q.exec());
+            }
+        }
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("direct"));
+
+    const Result text = keel({QStringLiteral("runs"), QStringLiteral("list")}, ws);
+    RUN_OK(text);
+    const QJsonArray json = keelJson({QStringLiteral("runs"), QStringLiteral("list")}, ws).array();
+    const QStringList lines = QString::fromUtf8(text.out).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), json.size() + 1);
+    QCOMPARE(json.size(), 5);
+    // Columns line up: every row's status and start begin where the header's do.
+    const qsizetype statusAt = lines[0].indexOf(QStringLiteral("status")), startAt = lines[0].indexOf(QStringLiteral("start"));
+    const QString cut = QString(59, QChar(0xfc)) + QChar(0x2026);
+    const QStringList durations{QStringLiteral("36.6s"), QStringLiteral("0.3s"), QStringLiteral("2m05s"), QStringLiteral("2h01m"),
+                                QStringLiteral("-")};
+    const QStringList metrics{QStringLiteral("accuracy=0.875"), QStringLiteral("rmse=1234.5"), QString(),
+                              QStringLiteral("accuracy=0.333333"), QString()};
+    for (qsizetype i = 0; i < json.size(); ++i) {
+        const QJsonObject r = json[i].toObject();
+        const QString &line = lines[i + 1];
+        QVERIFY2(line.startsWith(r[QStringLiteral("id")].toString().left(8) + QStringLiteral("  default  ")), qPrintable(line));
+        const QString name = r[QStringLiteral("name")].toString();
+        QVERIFY2(line.contains(name.size() > 60 ? cut : name), qPrintable(line));
+        QCOMPARE(line.mid(statusAt).section(QLatin1Char(' '), 0, 0), r[QStringLiteral("status")].toString());
+        const QDateTime start = QDateTime::fromString(r[QStringLiteral("start")].toString(), Qt::ISODateWithMs);
+        QCOMPARE(line.mid(startAt, 19), start.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")));
+        const QStringList rest = line.mid(startAt + 19).split(QLatin1Char(' '), Qt::SkipEmptyParts);
+        QCOMPARE(rest.value(0), durations[i]);
+        QCOMPARE(rest.value(1), metrics[i]);
+        // The duration column is right-aligned: its cells end at one column.
+        QCOMPARE(line.indexOf(durations[i], startAt + 19) + durations[i].size(), lines[1].indexOf(durations[0], startAt + 19) + durations[0].size());
+    }
+    QCOMPARE(lines[2].indexOf(cut) + 60 + 2, statusAt);   // the longest name sets the column's width: 60
 }
 
 QTEST_GUILESS_MAIN(TstCli)

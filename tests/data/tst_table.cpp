@@ -120,7 +120,19 @@ private slots:
             char text[24];
             QVERIFY(keel::data::formatUtcMillis(ms, text));
             QCOMPARE(QString::fromLatin1(text, 24), QDateTime::fromMSecsSinceEpoch(ms).toUTC().toString(Qt::ISODateWithMs));
+            // And back: the parser is the formatter's inverse.
+            QCOMPARE(keel::data::parseUtcMillis(std::string_view(text, 24)), std::optional<int64_t>(ms));
         }
+        // Anything but that exact form, or an impossible date or time, is not parsed (callers fall back to Qt).
+        for (const char *bad : {"2026-02-29T00:00:00.000Z", "2024-13-01T00:00:00.000Z", "2024-04-31T00:00:00.000Z",
+                                "2024-01-01T24:00:00.000Z", "2024-01-01T00:60:00.000Z", "2024-01-01T00:00:60.000Z",
+                                "2024-01-01T00:00:00.000", "2024-01-01 00:00:00.000Z", "2024-01-01T00:00:00.00xZ",
+                                "0000-01-01T00:00:00.000Z", "1900-02-29T00:00:00.000Z", "2024-00-10T00:00:00.000Z", "2024-01-00T00:00:00.000Z",
+                                "2024-01-01T00:00:00.000+00:00", ""})
+            QVERIFY2(!keel::data::parseUtcMillis(bad), bad);
+        QCOMPARE(keel::data::parseUtcMillis("2024-02-29T23:59:59.999Z"),
+                 std::optional<int64_t>(QDateTime(QDate(2024, 2, 29), QTime(23, 59, 59, 999), Qt::UTC).toMSecsSinceEpoch()));
+        QCOMPARE(keel::data::parseUtcMillis("2000-02-29T00:00:00.000Z"), std::optional<int64_t>(951782400000));
         char text[24];
         QVERIFY(!keel::data::formatUtcMillis(last + 1, text));
         QVERIFY(!keel::data::formatUtcMillis(first - 1, text));

@@ -5,6 +5,7 @@
 // QPSQL driver is not installed.
 #include "../cli/clitest.h"
 #include "../support/liveservers.h"
+#include "../support/runlines.h"
 
 #include "tracking/schema.h"
 #include "tracking/trackingstore.h"
@@ -291,6 +292,40 @@ private slots:
             const QJsonObject headline = r.value(S("headline")).toObject();
             QCOMPARE(headline.value(S("key")).toString(), S("test.accuracy"));
             QCOMPARE(headline.value(S("value")).toDouble(), g / 100000.0);
+        }
+    }
+
+    void runLinesMatchPerRunReads()
+    {
+        // The streamed run listing (two queries in one REPEATABLE READ snapshot, merged in order) against the per-run
+        // reads, on runs whose start times tie, are out of creation order, and whose headlines differ.
+        auto store = tr::TrackingStore::open(freshDatabase());
+        QVERIFY(store);
+        const QStringList experiments{S("alpha"), S("beta"), S("\u00fcber")};
+        for (int i = 0; i < 30; ++i) {
+            tr::RunRecord r;
+            r.experiment = experiments[i % 3];
+            r.name = S("run-%1").arg(i);
+            r.start = QDateTime(QDate(2026, 5, 1), QTime(10, i * 7 % 5), Qt::UTC);   // five distinct times: ties
+            auto id = (*store)->createRun(r);
+            QVERIFY(id);
+            std::vector<tr::MetricPoint> points;
+            const QDateTime t0(QDate(2026, 5, 2), QTime(0, 0), Qt::UTC);
+            if (i % 4 != 3)
+                points.push_back({S("test.rmse"), 0, i % 5 == 0 ? std::nan("") : 1.0 / (i + 1), t0});
+            if (i % 3 == 0)
+                points.push_back({S("test.accuracy"), 0, 0.5 + i / 100.0, t0});
+            if (i % 6 == 0)
+                points.push_back({S("test.accuracy"), 0, 0.01 * i, t0.addSecs(60)});   // logged again: the newer counts
+            points.push_back({S("test.accuracy"), 1, 0.25, t0});                       // not at step 0
+            QVERIFY((*store)->logMetrics(*id, points));
+            if (i % 7 != 0)
+                QVERIFY((*store)->finishRun(*id, i % 2 ? tr::RunStatus::Finished : tr::RunStatus::Failed));
+        }
+        for (const QString &experiment : {QString(), S("alpha"), S("\u00fcber"), S("nowhere")}) {
+            keel::testsupport::compareRunLines(**store, experiment);
+            if (QTest::currentTestFailed())
+                return;
         }
     }
 
