@@ -356,43 +356,65 @@ MissingTokens::MissingTokens(const QStringList &tokens)
 
 namespace {
 
-/// Fast 64-bit hash for short strings (multiply-xorshift over 8-byte words).
+inline uint64_t load64(const char *p)
+{
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    return w;
+}
+
+inline uint64_t load32(const char *p)
+{
+    uint32_t w;
+    std::memcpy(&w, p, 4);
+    return w;
+}
+
+/// A string of at most 8 bytes as one word that is unique among strings of its length: overlapping fixed-size
+/// loads (first and last four bytes; or first, middle and last byte), so no call to memcpy with a variable size.
+inline uint64_t shortWord(const char *p, size_t n)
+{
+    if (n >= 4)
+        return load32(p) | (load32(p + n - 4) << 32);
+    if (n == 0)
+        return 0;
+    return uint64_t(uint8_t(p[0])) | (uint64_t(uint8_t(p[n >> 1])) << 8) | (uint64_t(uint8_t(p[n - 1])) << 16);
+}
+
+inline uint64_t mixWord(uint64_t h, uint64_t w)
+{
+    h = (h ^ w) * 0xBF58476D1CE4E5B9ULL;
+    return h ^ (h >> 31);
+}
+
+/// Fast 64-bit hash for short strings (multiply-xorshift over 8-byte words; the length is mixed in first, so the
+/// overlapping loads of shortWord() and of the last word are unambiguous).
 uint64_t hashText(std::string_view s)
 {
     const char *p = s.data();
-    size_t n = s.size();
+    const size_t n = s.size();
     uint64_t h = 0x9E3779B97F4A7C15ULL ^ (n * 0xC2B2AE3D27D4EB4FULL);
-    while (n >= 8) {
-        uint64_t w;
-        std::memcpy(&w, p, 8);
-        h = (h ^ w) * 0xBF58476D1CE4E5B9ULL;
-        h ^= h >> 31;
-        p += 8;
-        n -= 8;
-    }
-    if (n) {
-        uint64_t w = 0;
-        std::memcpy(&w, p, n);
-        h = (h ^ w) * 0x94D049BB133111EBULL;
-        h ^= h >> 29;
+    if (n <= 8) {
+        h = mixWord(h, shortWord(p, n));
+    } else {
+        size_t i = 0;
+        for (; i + 8 < n; i += 8)
+            h = mixWord(h, load64(p + i));
+        h = mixWord(h, load64(p + n - 8));   // the last eight bytes, overlapping the loop's last word
     }
     h *= 0xFF51AFD7ED558CCDULL;
     h ^= h >> 33;
     return h;
 }
 
-/// Equality with short strings compared inline (the usual case for categories).
-inline bool sameText(std::string_view a, std::string_view b)
+/// Equality of two strings of the same length, by words.
+inline bool sameBytes(const char *a, const char *b, size_t n)
 {
-    if (a.size() != b.size())
-        return false;
-    if (a.size() <= 8) {
-        uint64_t x = 0, y = 0;
-        std::memcpy(&x, a.data(), a.size());
-        std::memcpy(&y, b.data(), b.size());
-        return x == y;
-    }
-    return std::memcmp(a.data(), b.data(), a.size()) == 0;
+    if (n <= 8)
+        return shortWord(a, n) == shortWord(b, n);
+    if (n <= 16)
+        return load64(a) == load64(b) && load64(a + n - 8) == load64(b + n - 8);
+    return std::memcmp(a, b, n) == 0;
 }
 
 } // namespace
@@ -400,23 +422,29 @@ inline bool sameText(std::string_view a, std::string_view b)
 int32_t TextDict::findOrInsert(std::string_view s)
 {
     if (m_slots.empty())
-        m_slots.assign(64, -1);
+        m_slots.assign(64, 0);
     const uint64_t h = hashText(s);
+    // A slot holds the hash's upper half and the code + 1 (0: empty), so most mismatches are settled in the slot.
+    const uint64_t tag = h & ~uint64_t(0xFFFFFFFF);
     const size_t mask = m_slots.size() - 1;
     size_t i = size_t(h) & mask;
     for (;;) {
-        const int32_t c = m_slots[i];
-        if (c < 0)
+        const uint64_t slot = m_slots[i];
+        if (slot == 0)
             break;
-        if (m_hashes[size_t(c)] == h && sameText(at(c), s))
-            return c;
+        if ((slot & ~uint64_t(0xFFFFFFFF)) == tag) {
+            const auto c = int32_t(uint32_t(slot) - 1);
+            const int64_t from = m_offsets[size_t(c)];
+            if (size_t(m_offsets[size_t(c) + 1] - from) == s.size() && sameBytes(m_bytes.data() + from, s.data(), s.size()))
+                return c;
+        }
         i = (i + 1) & mask;
     }
     const int32_t code = size();
     m_bytes.insert(m_bytes.end(), s.begin(), s.end());
     m_offsets.push_back(int64_t(m_bytes.size()));
     m_hashes.push_back(h);
-    m_slots[i] = code;
+    m_slots[i] = tag | uint64_t(uint32_t(code) + 1);
     if (size_t(size()) * 2 > m_slots.size())
         grow();
     return code;
@@ -424,13 +452,14 @@ int32_t TextDict::findOrInsert(std::string_view s)
 
 void TextDict::grow()
 {
-    std::vector<int32_t> table(m_slots.size() * 2, -1);
+    std::vector<uint64_t> table(m_slots.size() * 2, 0);
     const size_t mask = table.size() - 1;
     for (int32_t c = 0; c < size(); ++c) {
-        size_t i = size_t(m_hashes[size_t(c)]) & mask;
-        while (table[i] >= 0)
+        const uint64_t h = m_hashes[size_t(c)];
+        size_t i = size_t(h) & mask;
+        while (table[i] != 0)
             i = (i + 1) & mask;
-        table[i] = c;
+        table[i] = (h & ~uint64_t(0xFFFFFFFF)) | uint64_t(uint32_t(c) + 1);
     }
     m_slots = std::move(table);
 }

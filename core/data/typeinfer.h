@@ -160,7 +160,7 @@ private:
     std::vector<int64_t> m_offsets{0};
     std::vector<char> m_bytes;
     std::vector<uint64_t> m_hashes;
-    std::vector<int32_t> m_slots;
+    std::vector<uint64_t> m_slots;   ///< upper 32 bits of the hash | code + 1; 0 is empty
 };
 
 /// Builds one column of one chunk. In inferring mode it starts Empty and widens with each value

@@ -3,6 +3,7 @@
 // reference kept beside the column.
 #include "data/calendar.h"
 #include "data/table.h"
+#include "data/typeinfer.h"
 
 #include <QDateTime>
 #include <QRandomGenerator>
@@ -14,6 +15,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 using namespace keel::data;
@@ -74,6 +76,37 @@ Table sampleTable()
 class TstTable : public QObject {
     Q_OBJECT
 private slots:
+    void textDictionaryAgainstAMap()
+    {
+        // The CSV reader's dictionary (hash slots with a tag, words compared by overlapping loads) against
+        // std::unordered_map: codes in first-seen order, on strings of every length 0..40 that differ in one byte
+        // only, at every position, so a load that skipped a byte would merge two of them.
+        keel::data::detail::TextDict dict;
+        std::unordered_map<std::string, int32_t> reference;
+        QRandomGenerator rng(17);
+        std::vector<std::string> inputs;
+        for (size_t n = 0; n <= 40; ++n) {
+            std::string base(n, 'a');
+            for (size_t i = 0; i < n; ++i)
+                base[i] = char('a' + rng.bounded(3));
+            inputs.push_back(base);
+            for (size_t at = 0; at < n; ++at) {
+                std::string other = base;
+                other[at] = char(other[at] ^ 0x20);
+                inputs.push_back(other);
+            }
+        }
+        for (int i = 0; i < 200000; ++i)   // repeats in random order; the table grows several times
+            inputs.push_back(inputs[size_t(rng.bounded(int(inputs.size())))]);
+        for (const std::string &text : inputs) {
+            const auto [it, added] = reference.emplace(text, int32_t(reference.size()));
+            const int32_t code = dict.findOrInsert(text);
+            QCOMPARE(code, it->second);
+            QCOMPARE(dict.at(code), std::string_view(text));
+        }
+        QCOMPARE(size_t(dict.size()), reference.size());
+    }
+
     void categoricalBuilderAcrossItsScanLimit()
     {
         // Dictionaries are scanned while small and hashed once they grow: values, codes and first-seen order must be
