@@ -7,6 +7,8 @@
 #include <array>
 #include <cstring>
 
+#include <emmintrin.h>
+
 namespace keel::data::detail {
 
 namespace {
@@ -123,8 +125,40 @@ public:
         return s < end ? static_cast<const char *>(std::memchr(s, '"', size_t(end - s))) : nullptr;
     }
 
-    /// First delimiter or newline at or after p (or end); eight bytes at a time while it can.
-    const char *scanUnquoted(const char *s, const char *end) const
+    /// First delimiter or newline at or after s (or end). Fields are short, so the positions of both in 64 bytes are
+    /// found at once (SSE2 compares, one bit per byte) and kept: the next several fields start inside that block
+    /// and are found with a count of trailing zeros.
+    const char *scanUnquoted(const char *s, const char *end)
+    {
+        for (;;) {
+            if (const uintptr_t at = uintptr_t(s) - uintptr_t(m_block); at < 64) {   // inside the kept block
+                const uint64_t bits = m_bits & (~uint64_t(0) << at);
+                if (bits)
+                    return m_block + __builtin_ctzll(bits);
+                s = m_block + 64;
+            }
+            if (end - s < 64)
+                return scanTail(s, end);
+            m_block = s;
+            m_bits = separatorBits(s);
+        }
+    }
+
+    /// Bit i set when s[i] is the delimiter or a newline, for i in [0, 64).
+    uint64_t separatorBits(const char *s) const
+    {
+        const __m128i delim = _mm_set1_epi8(m_delim), newline = _mm_set1_epi8('\n');
+        uint64_t bits = 0;
+        for (int i = 0; i < 4; ++i) {
+            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i *>(s + 16 * i));
+            const __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(v, delim), _mm_cmpeq_epi8(v, newline));
+            bits |= uint64_t(uint32_t(_mm_movemask_epi8(hit))) << (16 * i);
+        }
+        return bits;
+    }
+
+    /// The last bytes of the input, eight at a time while it can.
+    const char *scanTail(const char *s, const char *end) const
     {
         constexpr uint64_t ones = 0x0101010101010101ULL;
         constexpr uint64_t highs = 0x8080808080808080ULL;
@@ -172,6 +206,8 @@ public:
 private:
     char m_delim;
     std::string m_scratch;
+    const char *m_block = nullptr;   ///< the 64 bytes scanUnquoted() last looked at
+    uint64_t m_bits = 0;             ///< their separators, one bit per byte
 };
 
 /// Read-only parameters shared by all chunk tasks.
