@@ -201,6 +201,7 @@ private slots:
     void maxRows();
     void multiThreadEqualsSingleThread();
     void strayQuotesFallBack();
+    void longFieldsAgainstAReference();
     void lateContradictionsAcrossChunks();
     void overrideErrorDeepInFile();
     void cancelAndProgress();
@@ -887,6 +888,52 @@ void TestCsv::strayQuotesFallBack()
     compareTables(*a, *b);
     QCOMPARE(b->rowCount(), qint64(40000));
     QCOMPARE(columnCells(b->column(1)), notes);
+}
+
+void TestCsv::longFieldsAgainstAReference()
+{
+    // Fields of 1 to 150 bytes, so that fields and records cross the tokenizer's 64-byte blocks at every offset;
+    // quoted fields holding delimiters, newlines and doubled quotes; CRLF and LF line ends; blank lines. The cells
+    // are checked against what the generator wrote, on one thread and on four.
+    QRandomGenerator rng(31);
+    const int columns = 5;
+    QByteArray text = "a,b,c,d,e\n";
+    std::vector<QStringList> want(columns);
+    for (int row = 0; row < 8000; ++row) {   // about 1 MB: several parallel chunks
+        for (int c = 0; c < columns; ++c) {
+            const int length = 1 + int(rng.bounded(rng.bounded(4) == 0 ? 150 : 12));
+            QByteArray value = "x";
+            for (int i = 1; i < length; ++i)
+                value += char('a' + rng.bounded(26));
+            const bool quoted = rng.bounded(4) == 0;
+            if (quoted) {
+                for (const char special : {',', '\n', '"'})
+                    if (rng.bounded(2) == 0)
+                        value.insert(1 + rng.bounded(int(value.size())), special);
+                QByteArray escaped = value;
+                escaped.replace("\"", "\"\"");
+                text += '"' + escaped + '"';
+            } else {
+                text += value;
+            }
+            want[size_t(c)] << QString::fromLatin1(value);
+            if (c + 1 < columns)
+                text += ',';
+        }
+        text += rng.bounded(3) == 0 ? "\r\n" : "\n";
+        if (rng.bounded(50) == 0)
+            text += "\n";   // a blank line
+    }
+    for (int threads : {1, 4}) {
+        ReadOptions options;
+        options.threads = threads;
+        options.categoricalMaxDistinct = 0;   // plain strings: the cells as written
+        const auto t = parse(text, options);
+        QVERIFY2(t, qPrintable(t.message()));
+        QCOMPARE(t->rowCount(), qint64(8000));
+        for (int c = 0; c < columns; ++c)
+            QCOMPARE(columnCells(t->column(c)), want[size_t(c)]);
+    }
 }
 
 void TestCsv::lateContradictionsAcrossChunks()
