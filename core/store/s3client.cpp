@@ -32,6 +32,15 @@ size_t appendBody(char *data, size_t size, size_t count, void *target)
     return size * count;
 }
 
+/// Keeps the ETag response header (quotes included, as S3 sends it and If-Match wants it back).
+size_t keepEtag(char *data, size_t size, size_t count, void *target)
+{
+    const QByteArray line = QByteArray(data, qsizetype(size * count)).trimmed();
+    if (line.size() > 5 && line.first(5).toLower() == "etag:")
+        *static_cast<QByteArray *>(target) = line.mid(5).trimmed();
+    return size * count;
+}
+
 QString hexSha256(const QByteArray &bytes)
 {
     return toHex(sha256(bytes));
@@ -184,7 +193,7 @@ QString S3Client::objectUrl(const QString &fullKey, const QString &query) const
 }
 
 Expected<S3Client::Response> S3Client::request(const QString &method, const QString &path, const QString &query,
-                                               const QByteArray *body) const
+                                               const QByteArray *body, const QByteArray &condition) const
 {
     const QString fullKey = path.isNull() ? QString() : key(path);   // a null path: the bucket itself (listing)
     const QString where = m_location.url() + (path.isEmpty() ? QString() : QString(QLatin1Char('/') + path));
@@ -220,6 +229,12 @@ Expected<S3Client::Response> S3Client::request(const QString &method, const QStr
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, appendBody);
         curl_easy_setopt(c, CURLOPT_WRITEDATA, &response.body);
+        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, keepEtag);
+        curl_easy_setopt(c, CURLOPT_HEADERDATA, &response.etag);
+        if (!condition.isEmpty()) {
+            headers = curl_slist_append(headerList.release(), condition.constData());
+            headerList.reset(headers);
+        }
         if (method == u"HEAD") {
             curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
         } else if (method == u"PUT") {
@@ -272,7 +287,7 @@ Error responseError(const QString &what, long status, const QByteArray &body, co
 
 } // namespace
 
-Expected<QByteArray> S3Client::get(const QString &path) const
+Expected<QByteArray> S3Client::get(const QString &path, QByteArray *etag) const
 {
     auto r = request(QStringLiteral("GET"), path, {}, nullptr);
     if (!r)
@@ -280,17 +295,36 @@ Expected<QByteArray> S3Client::get(const QString &path) const
     if (r->status != 200)
         return responseError(QStringLiteral("GET"), r->status, r->body, m_location.url() + QLatin1Char('/') + path,
                              m_credentials);
+    if (etag)
+        *etag = r->etag;
     return std::move(r->body);
 }
 
-Status S3Client::put(const QString &path, const QByteArray &bytes) const
+Status S3Client::put(const QString &path, const QByteArray &bytes, const S3PutCondition &condition) const
 {
-    auto r = request(QStringLiteral("PUT"), path, {}, &bytes);
+    QByteArray header;
+    if (condition.absent)
+        header = "If-None-Match: *";
+    else if (!condition.etag.isEmpty())
+        header = "If-Match: " + condition.etag;
+    auto r = request(QStringLiteral("PUT"), path, {}, &bytes, header);
     if (!r)
         return r.error();
+    const QString where = m_location.url() + QLatin1Char('/') + path;
+    // 412: the object is not as the condition says; 409: another conditional write to it is in progress; 404 for an
+    // If-Match: it was deleted.
+    if (!header.isEmpty() && (r->status == 412 || r->status == 409 || r->status == 404)) {
+        // A retried request whose first attempt had landed fails its own condition: the object then holds our bytes.
+        auto now = get(path);
+        if (now && *now == bytes)
+            return {};
+        return makeError(ErrorKind::Conflict,
+                         QStringLiteral("PUT refused: the object changed on the remote after it was read (%1)")
+                             .arg(s3ErrorText(r->body).isEmpty() ? QStringLiteral("HTTP %1").arg(r->status) : s3ErrorText(r->body)),
+                         where);
+    }
     if (r->status != 200)
-        return responseError(QStringLiteral("PUT"), r->status, r->body, m_location.url() + QLatin1Char('/') + path,
-                             m_credentials);
+        return responseError(QStringLiteral("PUT"), r->status, r->body, where, m_credentials);
     return {};
 }
 

@@ -40,6 +40,12 @@ struct S3Credentials {
 /// $AWS_PROFILE (or "default") of $AWS_SHARED_CREDENTIALS_FILE (or ~/.aws/credentials). The error says where it looked.
 Expected<S3Credentials> loadS3Credentials();
 
+/// A condition on what a PUT replaces (S3 conditional writes: AWS S3 since 2024, and servers that implement them).
+struct S3PutCondition {
+    QByteArray etag;       ///< If-Match: only replace the object that has this ETag
+    bool absent = false;   ///< If-None-Match: *: only create, never replace
+};
+
 class S3Client {
 public:
     S3Client(S3Location location, S3Credentials credentials);
@@ -48,10 +54,12 @@ public:
     /// The full key for a path below the prefix.
     QString key(const QString &path) const;
 
-    /// The object's bytes; ErrorKind::NotFound when there is none.
-    Expected<QByteArray> get(const QString &path) const;
-    /// Stores bytes under the path (replacing what was there).
-    Status put(const QString &path, const QByteArray &bytes) const;
+    /// The object's bytes; ErrorKind::NotFound when there is none. `etag`, when given, receives its ETag (empty if
+    /// the server sent none).
+    Expected<QByteArray> get(const QString &path, QByteArray *etag = nullptr) const;
+    /// Stores bytes under the path (replacing what was there, or only as `condition` allows: ErrorKind::Conflict
+    /// when the object is not as it says — unless it already holds exactly these bytes).
+    Status put(const QString &path, const QByteArray &bytes, const S3PutCondition &condition = {}) const;
     /// Paths (relative to the prefix) of every object whose path starts with `under`, following continuation tokens.
     Expected<QStringList> list(const QString &under) const;
 
@@ -63,10 +71,12 @@ private:
     struct Response {
         long status = 0;
         QByteArray body;
+        QByteArray etag;
     };
-    /// One request for the object at `path` below the prefix, or with a null path for the bucket itself.
+    /// One request for the object at `path` below the prefix, or with a null path for the bucket itself; `condition`
+    /// is an extra header line (If-Match, If-None-Match) or empty.
     Expected<Response> request(const QString &method, const QString &path, const QString &query,
-                               const QByteArray *body) const;
+                               const QByteArray *body, const QByteArray &condition = {}) const;
     QString objectUrl(const QString &fullKey, const QString &query) const;
 
     S3Location m_location;

@@ -714,7 +714,8 @@ Status pushWorkspace(Workspace &ws, const QString &remoteName, Feedback *feedbac
             return client.error();
         const QString mirror = s3MirrorDir(ws, *remote) + QStringLiteral("/git");
         // The remote's history first, so a push that would lose someone else's commits is refused here.
-        if (auto fetched = downloadGitMirror(**client, mirror); !fetched)
+        RemoteRefTags seen;
+        if (auto fetched = downloadGitMirror(**client, mirror, &seen); !fetched)
             return fetched.error();
         // Objects first, history second: the remote never shows a version whose bytes it lacks.
         auto sent = pushObjectsToS3(**client, ws.store(), present, s3MirrorDir(ws, *remote) + QStringLiteral("/idx"), feedback);
@@ -722,7 +723,7 @@ Status pushWorkspace(Workspace &ws, const QString &remoteName, Feedback *feedbac
             return sent.error();
         if (Status s = ws.git().push(mirror); !s)
             return s;
-        if (Status s = uploadGitMirror(**client, mirror); !s)
+        if (Status s = uploadGitMirror(**client, mirror, &seen); !s)
             return s;
         detail.insert(QStringLiteral("endpoint"), remote->endpoint);
         detail.insert(QStringLiteral("bytes_sent"), double(sent->bytes));

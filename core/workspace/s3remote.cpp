@@ -301,9 +301,9 @@ bool isSyncedGitFile(const QString &relative)
     return ref.match(relative).hasMatch() || loose.match(relative).hasMatch() || pack.match(relative).hasMatch();
 }
 
-Status downloadInto(const store::S3Client &client, const QString &path, const QString &target)
+Status downloadInto(const store::S3Client &client, const QString &path, const QString &target, QByteArray *etag = nullptr)
 {
-    auto bytes = client.get(path);
+    auto bytes = client.get(path, etag);
     if (!bytes)
         return bytes.error();
     if (!QDir().mkpath(QFileInfo(target).absolutePath()))
@@ -313,7 +313,7 @@ Status downloadInto(const store::S3Client &client, const QString &path, const QS
 
 } // namespace
 
-Expected<bool> downloadGitMirror(const store::S3Client &client, const QString &mirror)
+Expected<bool> downloadGitMirror(const store::S3Client &client, const QString &mirror, RemoteRefTags *seen)
 {
     if (!QFileInfo::exists(mirror + QStringLiteral("/HEAD"))) {
         auto bare = GitRepo::init(mirror, true);
@@ -331,8 +331,11 @@ Expected<bool> downloadGitMirror(const store::S3Client &client, const QString &m
         if (!isSyncedGitFile(relative) || !isMutableGitFile(relative))
             continue;
         any = true;
-        if (Status s = downloadInto(client, path, mirror + QLatin1Char('/') + relative); !s)
+        QByteArray etag;
+        if (Status s = downloadInto(client, path, mirror + QLatin1Char('/') + relative, &etag); !s)
             return s.error();
+        if (seen)
+            seen->insert(relative, etag);
     }
     auto objects = client.list(kGit + QStringLiteral("objects/"));
     if (!objects)
@@ -351,7 +354,7 @@ Expected<bool> downloadGitMirror(const store::S3Client &client, const QString &m
     return any;
 }
 
-Status uploadGitMirror(const store::S3Client &client, const QString &mirror)
+Status uploadGitMirror(const store::S3Client &client, const QString &mirror, const RemoteRefTags *seen)
 {
     auto listed = client.list(kGit);
     if (!listed)
@@ -379,15 +382,31 @@ Status uploadGitMirror(const store::S3Client &client, const QString &mirror)
         if (!f.open(QIODevice::ReadOnly))
             return makeError(ErrorKind::Io, QStringLiteral("cannot read ") + f.errorString(), f.fileName());
         const QByteArray bytes = f.readAll();
-        // Only the refs this push changed are written: the others stay as the remote has them (S3 has no locks;
-        // pushing from one place at a time keeps two pushes from racing on the same branch).
+        // Only the refs this push changed are written: the others stay as the remote has them.
         if (changeable && there.contains(kGit + relative)) {
             auto current = client.get(kGit + relative);
             if (current && *current == bytes)
                 continue;
         }
-        if (Status s = client.put(kGit + relative, bytes); !s)
+        // A changed ref replaces only the version this push read (or is created only where there was none): two
+        // pushes racing on one branch cannot both win, and the loser is told rather than silently overwritten.
+        store::S3PutCondition condition;
+        if (changeable && seen) {
+            const auto it = seen->constFind(relative);
+            if (it == seen->constEnd())
+                condition.absent = true;
+            else
+                condition.etag = *it;   // empty when the server sent no ETag: unconditional, as before
+        }
+        if (Status s = client.put(kGit + relative, bytes, condition); !s) {
+            if (s.error().kind == ErrorKind::Conflict)
+                return makeError(ErrorKind::Conflict,
+                                 QStringLiteral("another push changed %1 on the remote while this one ran; nothing of "
+                                                "theirs was overwritten: pull, then push again")
+                                     .arg(relative),
+                                 s.error().file);
             return s;
+        }
     }
     return {};
 }

@@ -14,6 +14,7 @@
 #include "util/result.h"
 
 #include <QSet>
+#include <QHash>
 #include <QString>
 
 #include <memory>
@@ -42,10 +43,17 @@ Expected<S3Transfer> pushObjectsToS3(const store::S3Client &client, const store:
 Expected<S3Transfer> pullObjectsFromS3(const store::S3Client &client, store::ObjectStore &local,
                                        const QSet<QString> &ids, const QString &cacheDir, Feedback *feedback = nullptr);
 
+/// The remote's refs as a download saw them: path below git/ -> ETag. What a later upload may replace.
+using RemoteRefTags = QHash<QString, QByteArray>;
+
 /// Brings the local mirror of the remote's git repository (a bare repository at `mirror`) up to the remote's state:
 /// files it lacks, and the refs. Creates the mirror when missing. Returns false when the remote holds no history yet.
-Expected<bool> downloadGitMirror(const store::S3Client &client, const QString &mirror);
-/// Sends the mirror's files the remote lacks, git objects first and refs last.
-Status uploadGitMirror(const store::S3Client &client, const QString &mirror);
+/// `seen`, when given, receives the ETags of the refs it read.
+Expected<bool> downloadGitMirror(const store::S3Client &client, const QString &mirror, RemoteRefTags *seen = nullptr);
+/// Sends the mirror's files the remote lacks, git objects first and refs last. With `seen` (from the download this
+/// push started from), a ref is replaced only if it is still the one read then, and created only if still absent
+/// (conditional writes): a push that raced another on the same ref fails with ErrorKind::Conflict and overwrites
+/// nothing. Servers that ignore the conditions (s3rver) get the unconditional writes of old.
+Status uploadGitMirror(const store::S3Client &client, const QString &mirror, const RemoteRefTags *seen = nullptr);
 
 } // namespace keel::workspace
