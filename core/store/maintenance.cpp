@@ -270,12 +270,12 @@ Expected<GcReport> ObjectStore::gc(const QSet<QString> &live, Feedback *feedback
     // A live chunk stored more than once is kept where its copy verifies; if none does, every copy stays.
     PackFiles files;
     std::vector<char> buffer;
-    std::unordered_map<Sha256, std::vector<std::pair<std::shared_ptr<const LoadedPack>, PackEntry>>, ShaHash> copies;
+    std::unordered_map<Sha256, std::vector<std::pair<std::shared_ptr<const LoadedPack>, PackEntry>>, Sha256Hasher> copies;
     for (const auto &pack : packs)
         for (const PackEntry &e : pack->index.entries)
             if (liveChunks.count(e.id))
                 copies[e.id].emplace_back(pack, e);
-    std::unordered_map<Sha256, const LoadedPack *, ShaHash> home;
+    std::unordered_map<Sha256, const LoadedPack *, Sha256Hasher> home;
     ChunkSet unsafe;   // chunks whose packs must not be deleted (no verified copy to keep)
     for (const auto &[id, list] : copies) {
         if (list.size() == 1) {
@@ -452,7 +452,7 @@ Status ObjectStore::copyObjects(const ObjectStore &from, ObjectStore &to, const 
     };
     std::vector<Job> jobs;
     std::vector<CopyItem> copy;
-    std::unordered_map<Sha256, qint64, ShaHash> planned;
+    std::unordered_map<Sha256, qint64, Sha256Hasher> planned;
     QSet<QString> seen;
     qint64 total = 0;
     for (const QString &id : ids) {
@@ -624,7 +624,7 @@ Status ObjectStore::addChunks(const std::vector<std::pair<Sha256, QByteArrayView
         return st;
     d->syncIndex();
     PackWriter writer(d->root, d->packSizeLimit);
-    std::unordered_set<Sha256, ShaHash> written;
+    std::unordered_set<Sha256, Sha256Hasher> written;
     for (const auto &[id, bytes] : chunks) {
         if (d->has(id) || !written.insert(id).second)
             continue;

@@ -24,15 +24,7 @@ namespace keel::store {
 
 inline constexpr qint64 kReadBatch = 32LL << 20;   ///< chunks read and verified in parallel per step
 
-struct ShaHash {
-    size_t operator()(const Sha256 &s) const noexcept
-    {
-        size_t h;
-        std::memcpy(&h, s.data(), sizeof h);
-        return h;
-    }
-};
-using ChunkSet = std::unordered_set<Sha256, ShaHash>;
+using ChunkSet = std::unordered_set<Sha256, Sha256Hasher>;
 
 /// A pack whose idx is loaded. Immutable once built; shared by the index and readers.
 struct LoadedPack {
@@ -96,7 +88,7 @@ struct ObjectStore::Private {
     std::mutex addMutex;   // one add, copy-into or gc at a time through this object
     mutable std::shared_mutex indexMutex;
     mutable std::map<QString, std::shared_ptr<const LoadedPack>> packs;
-    mutable std::unordered_map<Sha256, Slot, ShaHash> chunks;
+    mutable std::unordered_map<Sha256, Slot, Sha256Hasher> chunks;
     mutable QSet<QString> badIndexes;   // idx files that failed to load (fsck reports them)
 
     QString packsDir() const { return root + QStringLiteral("/packs"); }

@@ -28,15 +28,6 @@ const QString kPacks = QStringLiteral("objects/packs/");
 const QString kManifests = QStringLiteral("objects/manifests/");
 const QString kGit = QStringLiteral("git/");
 
-struct ShaHasher {
-    size_t operator()(const Sha256 &s) const noexcept
-    {
-        size_t h = 0;
-        std::memcpy(&h, s.data(), sizeof h);
-        return h;
-    }
-};
-
 struct ChunkPlace {
     QString pack;
     qint64 offset = 0, length = 0;
@@ -44,7 +35,7 @@ struct ChunkPlace {
 
 /// The remote's chunks: every pack index, read from the local cache or downloaded (and verified) into it.
 struct RemoteIndex {
-    std::unordered_map<Sha256, ChunkPlace, ShaHasher> chunks;
+    std::unordered_map<Sha256, ChunkPlace, Sha256Hasher> chunks;
     QHash<QString, qint64> packSizes;
 };
 
@@ -130,7 +121,7 @@ Expected<S3Transfer> pushObjectsToS3(const store::S3Client &client, const store:
     wanted.sort();
     std::vector<std::pair<QString, QByteArray>> manifests;
     std::vector<Sha256> missing;
-    std::unordered_set<Sha256, ShaHasher> planned;
+    std::unordered_set<Sha256, Sha256Hasher> planned;
     qint64 total = 0;
     for (const QString &id : wanted) {
         auto m = local.manifest(id);
@@ -204,7 +195,7 @@ Expected<S3Transfer> pullObjectsFromS3(const store::S3Client &client, store::Obj
 
     std::vector<std::pair<QString, QByteArray>> manifests;
     std::vector<Sha256> needed;
-    std::unordered_set<Sha256, ShaHasher> seen;
+    std::unordered_set<Sha256, Sha256Hasher> seen;
     for (const QString &id : wanted) {
         auto bytes = client.get(kManifests + id);
         if (!bytes) {
