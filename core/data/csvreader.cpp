@@ -133,9 +133,11 @@ public:
         for (;;) {
             if (const uintptr_t at = uintptr_t(s) - uintptr_t(m_block); at < 64) {   // inside the kept block
                 const uint64_t bits = m_bits & (~uint64_t(0) << at);
-                if (bits)
-                    return m_block + __builtin_ctzll(bits);
+                if (bits)   // the block was read against another end: never answer past this one
+                    return std::min(m_block + __builtin_ctzll(bits), end);
                 s = m_block + 64;
+                if (s >= end)
+                    return end;
             }
             if (end - s < 64)
                 return scanTail(s, end);
