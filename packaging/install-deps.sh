@@ -9,8 +9,9 @@ packages=(
   libqt6sql6-sqlite libpq-dev libgit2-dev libeigen3-dev libxgboost-dev libyaml-cpp-dev libssl-dev libsqlite3-dev
   libboost-math-dev libboost-dev libarchive-dev fonts-dejavu-core curl
   # Teams and clusters: a shared PostgreSQL tracking store (Qt's QPSQL driver), S3 remotes (libcurl signs requests),
-  # Slurm for sweeps and pipeline stages. The live tests start their own postgres, s3rver and slurm daemons.
-  libqt6sql6-psql libcurl4-openssl-dev postgresql slurm-wlm munge
+  # Slurm for sweeps and pipeline stages. The live tests start their own postgres, s3rver and slurm daemons, and
+  # python3 runs the small S3 endpoint that honours conditional writes (tests/support/conditional_s3.py).
+  libqt6sql6-psql libcurl4-openssl-dev postgresql slurm-wlm munge python3
   # The .deb: built by cpack (dpkg-shlibdeps from dpkg-dev), checked by lintian, desktop-file-validate, appstreamcli.
   dpkg-dev lintian desktop-file-utils appstream
   # Test references: Python xgboost loads what Keel exports; SciPy checks the statistics.
