@@ -36,7 +36,9 @@ size_t appendBody(char *data, size_t size, size_t count, void *target)
 size_t keepEtag(char *data, size_t size, size_t count, void *target)
 {
     const QByteArray line = QByteArray(data, qsizetype(size * count)).trimmed();
-    if (line.size() > 5 && line.first(5).toLower() == "etag:")
+    if (line.startsWith("HTTP/"))   // a new response (after a 100 Continue, a redirect or a proxy): its own headers
+        static_cast<QByteArray *>(target)->clear();
+    else if (line.size() > 5 && line.first(5).toLower() == "etag:")
         *static_cast<QByteArray *>(target) = line.mid(5).trimmed();
     return size * count;
 }
@@ -252,7 +254,8 @@ Expected<S3Client::Response> S3Client::request(const QString &method, const QStr
             continue;
         }
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
-        if (response.status >= 500 || response.status == 429) {
+        // 501 Not Implemented is an answer, not a passing failure: no retry.
+        if ((response.status >= 500 && response.status != 501) || response.status == 429) {
             lastFailure = QStringLiteral("HTTP %1 %2").arg(response.status).arg(s3ErrorText(response.body));
             continue;
         }
@@ -307,14 +310,23 @@ Status S3Client::put(const QString &path, const QByteArray &bytes, const S3PutCo
         header = "If-None-Match: *";
     else if (!condition.etag.isEmpty())
         header = "If-Match: " + condition.etag;
+    const QString where = m_location.url() + QLatin1Char('/') + path;
     auto r = request(QStringLiteral("PUT"), path, {}, &bytes, header);
+    // 409: another conditional write to the same key is in progress; AWS says to try again.
+    for (int retry = 1; r && r->status == 409 && !header.isEmpty() && retry <= 3; ++retry) {
+        QThread::msleep(100UL << retry);
+        r = request(QStringLiteral("PUT"), path, {}, &bytes, header);
+    }
     if (!r)
         return r.error();
-    const QString where = m_location.url() + QLatin1Char('/') + path;
-    // 412: the object is not as the condition says; 409: another conditional write to it is in progress; 404 for an
-    // If-Match: it was deleted.
-    if (!header.isEmpty() && (r->status == 412 || r->status == 409 || r->status == 404)) {
-        // A retried request whose first attempt had landed fails its own condition: the object then holds our bytes.
+    if (!header.isEmpty() && (r->status == 501 || (r->status == 400 && s3ErrorText(r->body).startsWith(QLatin1String("NotImplemented"))))) {
+        // A server without conditional writes that says so: write as servers that ignore the header do.
+        r = request(QStringLiteral("PUT"), path, {}, &bytes);
+        if (!r)
+            return r.error();
+    } else if (!header.isEmpty() && (r->status == 412 || r->status == 409 || r->status == 404)) {
+        // 412: the object is not as the condition says; 404 for an If-Match: it was deleted. A retried request whose
+        // first attempt had landed fails its own condition: the object then already holds these bytes.
         auto now = get(path);
         if (now && *now == bytes)
             return {};

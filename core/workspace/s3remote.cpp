@@ -292,11 +292,14 @@ bool isSyncedGitFile(const QString &relative)
     return ref.match(relative).hasMatch() || loose.match(relative).hasMatch() || pack.match(relative).hasMatch();
 }
 
-Status downloadInto(const store::S3Client &client, const QString &path, const QString &target, QByteArray *etag = nullptr)
+Status downloadInto(const store::S3Client &client, const QString &path, const QString &target, QByteArray *etag = nullptr,
+                    QByteArray *kept = nullptr)
 {
     auto bytes = client.get(path, etag);
     if (!bytes)
         return bytes.error();
+    if (kept)
+        *kept = *bytes;
     if (!QDir().mkpath(QFileInfo(target).absolutePath()))
         return makeError(ErrorKind::Io, QStringLiteral("cannot create the folder"), QFileInfo(target).absolutePath());
     return writeFileAtomic(target, *bytes);
@@ -322,11 +325,11 @@ Expected<bool> downloadGitMirror(const store::S3Client &client, const QString &m
         if (!isSyncedGitFile(relative) || !isMutableGitFile(relative))
             continue;
         any = true;
-        QByteArray etag;
-        if (Status s = downloadInto(client, path, mirror + QLatin1Char('/') + relative, &etag); !s)
+        RemoteRef ref;
+        if (Status s = downloadInto(client, path, mirror + QLatin1Char('/') + relative, &ref.etag, &ref.bytes); !s)
             return s.error();
         if (seen)
-            seen->insert(relative, etag);
+            seen->insert(relative, ref);
     }
     auto objects = client.list(kGit + QStringLiteral("objects/"));
     if (!objects)
@@ -373,7 +376,12 @@ Status uploadGitMirror(const store::S3Client &client, const QString &mirror, con
         if (!f.open(QIODevice::ReadOnly))
             return makeError(ErrorKind::Io, QStringLiteral("cannot read ") + f.errorString(), f.fileName());
         const QByteArray bytes = f.readAll();
-        // Only the refs this push changed are written: the others stay as the remote has them.
+        // Only the refs this push changed are written: the others stay as the remote has them (moved since by
+        // someone else, perhaps).
+        const auto read = seen && changeable ? seen->constFind(relative) : RemoteRefTags::const_iterator();
+        const bool wasRead = seen && changeable && read != seen->constEnd();
+        if (wasRead && read->bytes == bytes)
+            continue;
         if (changeable && there.contains(kGit + relative)) {
             auto current = client.get(kGit + relative);
             if (current && *current == bytes)
@@ -383,11 +391,10 @@ Status uploadGitMirror(const store::S3Client &client, const QString &mirror, con
         // pushes racing on one branch cannot both win, and the loser is told rather than silently overwritten.
         store::S3PutCondition condition;
         if (changeable && seen) {
-            const auto it = seen->constFind(relative);
-            if (it == seen->constEnd())
-                condition.absent = true;
+            if (wasRead)
+                condition.etag = read->etag;   // empty when the server sent no ETag: unconditional, as before
             else
-                condition.etag = *it;   // empty when the server sent no ETag: unconditional, as before
+                condition.absent = true;
         }
         if (Status s = client.put(kGit + relative, bytes, condition); !s) {
             if (s.error().kind == ErrorKind::Conflict)

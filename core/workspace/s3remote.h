@@ -43,17 +43,23 @@ Expected<S3Transfer> pushObjectsToS3(const store::S3Client &client, const store:
 Expected<S3Transfer> pullObjectsFromS3(const store::S3Client &client, store::ObjectStore &local,
                                        const QSet<QString> &ids, const QString &cacheDir, Feedback *feedback = nullptr);
 
-/// The remote's refs as a download saw them: path below git/ -> ETag. What a later upload may replace.
-using RemoteRefTags = QHash<QString, QByteArray>;
+/// A ref as a download saw it: its bytes and its ETag (empty when the server sent none).
+struct RemoteRef {
+    QByteArray bytes;
+    QByteArray etag;
+};
+/// The remote's refs as a download saw them, by path below git/: what a later upload may replace.
+using RemoteRefTags = QHash<QString, RemoteRef>;
 
 /// Brings the local mirror of the remote's git repository (a bare repository at `mirror`) up to the remote's state:
 /// files it lacks, and the refs. Creates the mirror when missing. Returns false when the remote holds no history yet.
-/// `seen`, when given, receives the ETags of the refs it read.
+/// `seen`, when given, receives the refs it read.
 Expected<bool> downloadGitMirror(const store::S3Client &client, const QString &mirror, RemoteRefTags *seen = nullptr);
 /// Sends the mirror's files the remote lacks, git objects first and refs last. With `seen` (from the download this
-/// push started from), a ref is replaced only if it is still the one read then, and created only if still absent
-/// (conditional writes): a push that raced another on the same ref fails with ErrorKind::Conflict and overwrites
-/// nothing. Servers that ignore the conditions (s3rver) get the unconditional writes of old.
+/// push started from), only the refs that differ from what was read are written; each replaces only the version
+/// read then, or is created only if still absent (conditional writes): a push that raced another on the same ref
+/// fails with ErrorKind::Conflict and overwrites nothing, and refs this push did not change are left alone, whoever
+/// moved them since. Servers that ignore the conditions (s3rver) get the unconditional writes of old.
 Status uploadGitMirror(const store::S3Client &client, const QString &mirror, const RemoteRefTags *seen = nullptr);
 
 } // namespace keel::workspace

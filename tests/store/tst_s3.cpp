@@ -2,8 +2,7 @@
 // process id: the signed client (put, get, paged listing, errors that name the key), credentials from the environment
 // and from a credentials file, object transfers that skip what the other side has, resume after a cut connection,
 // and refuse damaged bytes; and the whole workspace round trip through `keel remote add s3://...`, push, clone and
-// pull; and two pushes racing on one ref, against a server that honours conditional writes (s3rver does not).
-// Skipped, saying why, only when Node.js or s3rver is not installed.
+// pull. Skipped, saying why, only when Node.js or s3rver is not installed. (Racing pushes: tst_s3conditional.)
 #include "../cli/clitest.h"
 #include "../support/liveservers.h"
 
@@ -13,8 +12,6 @@
 #include "workspace/s3remote.h"
 
 #include <QDirIterator>
-#include <QProcess>
-#include <QScopeGuard>
 #include <QRandomGenerator>
 
 using namespace clitest;
@@ -300,86 +297,6 @@ private slots:
         // The audit trail names the remote's endpoint.
         const Result exported = clitest::keel({S("audit"), S("export"), S("-o"), S("-")}, alice);
         QVERIFY(exported.out.contains("\"action\":\"push\"") && exported.out.contains(m_server.endpoint().toUtf8()));
-    }
-
-    void racingPushesOnOneRef()
-    {
-        // Two pushes that read a ref, then both write it: only the first wins, the second is refused with nothing of
-        // the first's overwritten. Needs a server that honours conditional writes (AWS S3 since 2024); s3rver
-        // ignores them, so this runs against tests/support/conditional_s3.py, which does what AWS documents.
-        QProcess server;
-        server.start(S("/usr/bin/python3"), {S(KEEL_SOURCE_DIR "/tests/support/conditional_s3.py")});
-        QVERIFY2(server.waitForReadyRead(10000), "the conditional S3 server did not start");
-        const int port = server.readLine().trimmed().toInt();
-        QVERIFY(port > 0);
-        const auto stop = qScopeGuard([&] {
-            server.kill();
-            server.waitForFinished();
-        });
-        auto loc = st::parseS3Url(S("s3://race/team"));
-        QVERIFY(loc);
-        loc->endpoint = S("http://127.0.0.1:%1").arg(port);
-        const st::S3Client c(*loc, st::S3Credentials{S("key"), S("secret"), {}, S("test")});
-
-        // The client's conditions first.
-        QVERIFY(c.put(S("x"), "one"));
-        QByteArray tag;
-        QCOMPARE(*c.get(S("x"), &tag), QByteArray("one"));
-        QVERIFY(!tag.isEmpty());
-        const auto created = c.put(S("x"), "two", {{}, true});   // create only: it exists
-        QVERIFY(!created);
-        QCOMPARE(created.error().kind, keel::ErrorKind::Conflict);
-        QVERIFY(c.put(S("x"), "two", {tag, false}));             // replace the version read
-        const auto stale = c.put(S("x"), "three", {tag, false});  // that version is gone
-        QVERIFY(!stale);
-        QCOMPARE(stale.error().kind, keel::ErrorKind::Conflict);
-        QVERIFY(c.put(S("x"), "two", {tag, false}));   // a retry whose first attempt landed: the bytes are already there
-        QCOMPARE(*c.get(S("x")), QByteArray("two"));
-
-        // Two mirrors of the remote's git folder, as two workspaces pushing at once hold them.
-        QTemporaryDir dir;
-        const auto setRef = [](const QString &mirror, const QString &ref, const QByteArray &sha) {
-            QDir().mkpath(QFileInfo(mirror + S("/") + ref).absolutePath());
-            QFile f(mirror + S("/") + ref);
-            return f.open(QIODevice::WriteOnly) && f.write(sha + '\n') > 0;
-        };
-        const auto remoteRef = [&](const QString &ref) {
-            auto bytes = c.get(S("git/") + ref);
-            return bytes ? bytes->trimmed() : QByteArray();
-        };
-        const QString a = dir.filePath(S("a")), b = dir.filePath(S("b"));
-        QVERIFY(ws::downloadGitMirror(c, a));   // creates the mirror: the remote is empty
-        QVERIFY(setRef(a, S("refs/heads/main"), QByteArray(40, '1')));
-        QVERIFY(ws::uploadGitMirror(c, a));
-        QCOMPARE(remoteRef(S("refs/heads/main")), QByteArray(40, '1'));
-
-        ws::RemoteRefTags seenA, seenB;
-        QVERIFY(ws::downloadGitMirror(c, a, &seenA));
-        QVERIFY(ws::downloadGitMirror(c, b, &seenB));
-        QVERIFY(seenB.contains(S("refs/heads/main")));
-        // A moves main and creates a branch; then B, from the same start, tries both.
-        QVERIFY(setRef(a, S("refs/heads/main"), QByteArray(40, '2')));
-        QVERIFY(setRef(a, S("refs/heads/exp"), QByteArray(40, '4')));
-        QVERIFY(ws::uploadGitMirror(c, a, &seenA));
-        QVERIFY(setRef(b, S("refs/heads/main"), QByteArray(40, '3')));
-        const keel::Status lost = ws::uploadGitMirror(c, b, &seenB);
-        QVERIFY(!lost);
-        QCOMPARE(lost.error().kind, keel::ErrorKind::Conflict);
-        QVERIFY2(lost.error().message.contains(S("refs/heads/main")) && lost.error().message.contains(S("pull")),
-                 qPrintable(lost.error().message));
-        QCOMPARE(remoteRef(S("refs/heads/main")), QByteArray(40, '2'));   // A's push stands
-        QVERIFY(setRef(b, S("refs/heads/main"), QByteArray(40, '2')));
-        QVERIFY(setRef(b, S("refs/heads/exp"), QByteArray(40, '5')));
-        const keel::Status branch = ws::uploadGitMirror(c, b, &seenB);   // exp did not exist when B read the refs
-        QVERIFY(!branch);
-        QCOMPARE(branch.error().kind, keel::ErrorKind::Conflict);
-        QCOMPARE(remoteRef(S("refs/heads/exp")), QByteArray(40, '4'));
-        // After reading the remote again, B's push goes through.
-        QVERIFY(ws::downloadGitMirror(c, b, &seenB));
-        QVERIFY(setRef(b, S("refs/heads/main"), QByteArray(40, '3')));
-        QVERIFY(ws::uploadGitMirror(c, b, &seenB));
-        QCOMPARE(remoteRef(S("refs/heads/main")), QByteArray(40, '3'));
-        QCOMPARE(remoteRef(S("refs/heads/exp")), QByteArray(40, '4'));
     }
 
     void clearRemoteErrors()

@@ -8,6 +8,9 @@ for the few requests Keel's remote code makes, keeping objects in memory:
   GET /BUCKET?list-type=2&prefix=P   ListObjectsV2, one page
   PUT /BUCKET/KEY               If-Match: ETAG -> 412 unless current (404 when absent); If-None-Match: * -> 412 if present
 Signatures are not checked. Prints the port it listens on (loopback), then serves until killed.
+Modes, for the client's handling of other answers: --reject-conditions answers a conditional PUT with 501
+NotImplemented, as a server without conditional writes may; --busy-once answers the first conditional PUT of each
+key with 409 ConditionalRequestConflict, which AWS says to retry.
 """
 import hashlib
 import http.server
@@ -18,6 +21,9 @@ from xml.sax.saxutils import escape
 
 objects = {}
 lock = threading.Lock()
+reject_conditions = "--reject-conditions" in sys.argv
+busy_once = "--busy-once" in sys.argv
+busy_seen = set()
 
 
 def etag_of(body):
@@ -70,7 +76,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         _, key, _ = self.split()
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         match, none_match = self.headers.get("If-Match"), self.headers.get("If-None-Match")
+        conditional = match is not None or none_match is not None
+        if conditional and reject_conditions:
+            return self.error(501, "NotImplemented")
         with lock:
+            if conditional and busy_once and key not in busy_seen:
+                busy_seen.add(key)
+                return self.error(409, "ConditionalRequestConflict")
             current = objects.get(key)
             if match is not None and current is None:
                 return self.error(404, "NoSuchKey")
