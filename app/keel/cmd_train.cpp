@@ -41,11 +41,10 @@ int durationText(std::optional<qint64> startMs, std::optional<qint64> endMs, cha
     if (!startMs || !endMs)
         return std::snprintf(out, sizeof out, "-");
     const qint64 ms = *endMs - *startMs;
-    if (ms < 60'000) {
-        const qint64 tenths = (ms + (ms < 0 ? -50 : 50)) / 100;
+    const qint64 tenths = (ms + (ms < 0 ? -50 : 50)) / 100;
+    if (tenths < 600)   // under a minute once rounded (59.96 s is 1m00s, not 60.0s)
         return std::snprintf(out, sizeof out, "%s%lld.%llds", tenths < 0 ? "-" : "", std::llabs(tenths) / 10, std::llabs(tenths) % 10);
-    }
-    const qint64 s = ms / 1000;
+    const qint64 s = std::max<qint64>(60, ms / 1000);
     if (s < 3600)
         return std::snprintf(out, sizeof out, "%lldm%02llds", s / 60, s % 60);
     return std::snprintf(out, sizeof out, "%lldh%02lldm", s / 3600, (s % 3600) / 60);

@@ -1231,12 +1231,14 @@ Status TrackingStore::forEachRunLine(const QString &experiment, Feedback *feedba
                                              + inExperiment + QStringLiteral(" ORDER BY r.start_time, r.id"),
                                          binds);
         // CROSS JOIN keeps `runs` as the outer loop on SQLite: one seek per run and key into metrics_run_key_step.
-        // Within a run, the latest point of a key comes last (a final metric logged twice counts once, the last).
+        // Within a run, the latest point of a key comes last (a final metric logged twice counts once, the last;
+        // points logged in one call share a time, and SQLite's rowid keeps their order).
         const auto heads = RowReader::run(m_db,
                                           QStringLiteral("SELECT m.run_id, m.key, m.value FROM runs r CROSS JOIN metrics m"
                                                          " WHERE m.run_id = r.id AND m.step = 0 AND m.key IN (%1)")
                                                   .arg(keyList)
-                                              + inExperiment + QStringLiteral(" ORDER BY r.start_time, r.id, m.time"),
+                                              + inExperiment + QStringLiteral(" ORDER BY r.start_time, r.id, m.time")
+                                              + (sqlite ? QStringLiteral(", m.rowid") : QString()),
                                           binds);
         if (runs->error().isValid())
             return toError(runs->error(), purpose, m_path);
@@ -1302,10 +1304,23 @@ Status TrackingStore::forEachRunLine(const QString &experiment, Feedback *feedba
         reportProgress(feedback, 2, 2, stage);
         return Status::ok();
     };
-    // The readers are gone when the transaction ends.
+    // The readers are gone when the read transaction ends; it ends on every way out (a throwing visitor included).
+    struct EndRead {
+        const TrackingStore *store;
+        bool ended = false;
+        ~EndRead()
+        {
+            if (!ended) {
+                QSqlQuery rollback(store->m_db);
+                rollback.exec(QStringLiteral("ROLLBACK"));
+            }
+        }
+    } endRead{this};
     const Status result = body();
-    const Status ended = execText(QStringLiteral("COMMIT"), purpose + QStringLiteral(" (end)"));
-    return result ? ended : result;
+    const Status committed = execText(QStringLiteral("COMMIT"), purpose + QStringLiteral(" (end)"));
+    if (committed)
+        endRead.ended = true;
+    return result ? committed : result;
 }
 
 // ---- params and tags ----

@@ -472,7 +472,8 @@ void TstCli::runTableText()
                      "\u00fc\u00fc", 250, "test.rmse", 1234.5},
                     {"minutes", 125000, nullptr, 0},
                     {"hours", 7'260'000, "test.accuracy", 1.0 / 3},
-                    {"running", -1, nullptr, 0}};
+                    {"running", -1, nullptr, 0},
+                    {"edge", 59'960, nullptr, 0}};   // 60.0 s once rounded: a minute
         int i = 0;
         for (const auto &spec : runs) {
             const QString id = QStringLiteral("%1").arg(i + 1, 32, 10, QLatin1Char('0'));
@@ -502,14 +503,14 @@ void TstCli::runTableText()
     const QJsonArray json = keelJson({QStringLiteral("runs"), QStringLiteral("list")}, ws).array();
     const QStringList lines = QString::fromUtf8(text.out).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
     QCOMPARE(lines.size(), json.size() + 1);
-    QCOMPARE(json.size(), 5);
+    QCOMPARE(json.size(), 6);
     // Columns line up: every row's status and start begin where the header's do.
     const qsizetype statusAt = lines[0].indexOf(QStringLiteral("status")), startAt = lines[0].indexOf(QStringLiteral("start"));
     const QString cut = QString(59, QChar(0xfc)) + QChar(0x2026);
     const QStringList durations{QStringLiteral("36.6s"), QStringLiteral("0.3s"), QStringLiteral("2m05s"), QStringLiteral("2h01m"),
-                                QStringLiteral("-")};
+                                QStringLiteral("-"), QStringLiteral("1m00s")};
     const QStringList metrics{QStringLiteral("accuracy=0.875"), QStringLiteral("rmse=1234.5"), QString(),
-                              QStringLiteral("accuracy=0.333333"), QString()};
+                              QStringLiteral("accuracy=0.333333"), QString(), QString()};
     for (qsizetype i = 0; i < json.size(); ++i) {
         const QJsonObject r = json[i].toObject();
         const QString &line = lines[i + 1];
