@@ -29,7 +29,7 @@ inline uint64_t floatKey(double v)
 inline double floatFromKey(uint64_t k) { return std::bit_cast<double>((k & kSignBit) ? (k & ~kSignBit) : ~k); }
 
 /// Sorts `keys` ascending (LSD radix, 13-bit digits, passes where every key has the same digit skipped; small inputs
-/// by std::sort). False when cancelled.
+/// by std::sort; sorted input returned as it is). False when cancelled.
 bool radixSort(std::vector<uint64_t> &keys, const Feedback *feedback = nullptr);
 
 /// The values of `values` that are not NaN, ascending (-0 reads as +0).

@@ -1,4 +1,5 @@
 #include "data/profile.h"
+#include "data/radixsort.h"
 #include "data/reader.h"
 
 #include <QFile>
@@ -9,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -242,6 +244,39 @@ std::vector<QStringList> adultRawRows()
 class TstProfile : public QObject {
     Q_OBJECT
 private slots:
+    void radixSortAgainstStdSort()
+    {
+        // The profile's and the drift statistics' sort against std::sort: random keys, keys whose high digits are all
+        // equal (passes skipped), sorted and reversed input, all equal, and the float keys' order (-inf < -1 < -0 =
+        // +0 < 1 < inf).
+        QRandomGenerator rng(5);
+        std::vector<std::vector<uint64_t>> inputs(6);
+        for (int i = 0; i < 100000; ++i) {
+            inputs[0].push_back(rng.generate64());
+            inputs[1].push_back(uint64_t(rng.bounded(5000)) << 13 | 0x7700000000000000ULL);
+            inputs[2].push_back(uint64_t(i) * 3);
+            inputs[3].push_back(uint64_t(100000 - i) * 7);
+            inputs[4].push_back(42);
+        }
+        inputs[2][50000] = 1;   // sorted but for one key
+        for (double v : {1.0, -0.0, 0.0, -1.0, std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
+                         1e-300, -1e300, 0.5})
+            for (int i = 0; i < 500; ++i)
+                inputs[5].push_back(keel::data::floatKey(v * (1 + i * 1e-9)));
+        for (std::vector<uint64_t> &keys : inputs) {
+            std::vector<uint64_t> want = keys;
+            std::sort(want.begin(), want.end());
+            QVERIFY(keel::data::radixSort(keys));
+            QVERIFY(keys == want);
+        }
+        std::vector<double> back;
+        for (uint64_t k : inputs[5])
+            back.push_back(keel::data::floatFromKey(k));
+        QVERIFY(std::is_sorted(back.begin(), back.end()));
+        QCOMPARE(back.front(), -std::numeric_limits<double>::infinity());
+        QCOMPARE(back.back(), std::numeric_limits<double>::infinity());
+    }
+
     void bruteForce_data()
     {
         QTest::addColumn<QString>("kind");
