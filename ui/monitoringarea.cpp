@@ -165,6 +165,7 @@ Expected<MonitoringSnapshot> readMonitoring(const QString &root, const QString &
         monitor::DriftRequest dr;
         dr.deployment = s.deployment;
         dr.window = s.window;
+        dr.log = &*log;   // read once above, for the snapshot and both reports
         if (auto d = monitor::driftReport(**ws, dr, feedback))
             s.drift = std::move(*d);
         else
@@ -172,6 +173,7 @@ Expected<MonitoringSnapshot> readMonitoring(const QString &root, const QString &
         monitor::PerformanceRequest pr;
         pr.deployment = s.deployment;
         pr.window = s.window;
+        pr.log = &*log;
         if (auto p = monitor::performanceReport(**ws, pr, feedback))
             s.performance = std::move(*p);
         else

@@ -247,10 +247,11 @@ Expected<DriftReport> driftReport(workspace::Workspace &ws, const DriftRequest &
 
     // The windows.
     reportProgress(feedback, 1, 3, QStringLiteral("log"));
-    auto log = serve::readPredictionLog(serve::predictionLogDir(ws.root(), request.deployment), request.since);
+    std::vector<serve::LoggedPrediction> owned;
+    auto log = reportLog(ws.root(), request.deployment, request.since, request.log, owned);
     if (!log)
         return log.error();
-    auto windows = windowLog(*log, request.window);
+    auto windows = windowLog(**log, request.window);
     if (!windows)
         return windows.error();
 
@@ -360,10 +361,11 @@ Expected<data::DistributionComparison> windowDistribution(workspace::Workspace &
     auto rt = serve::ModelRuntime::load(ws, deployment->model.version);
     if (!rt)
         return rt.error();
-    auto log = serve::readPredictionLog(serve::predictionLogDir(ws.root(), request.deployment), request.since);
+    std::vector<serve::LoggedPrediction> owned;
+    auto log = reportLog(ws.root(), request.deployment, request.since, request.log, owned);
     if (!log)
         return log.error();
-    auto windows = windowLog(*log, request.window);
+    auto windows = windowLog(**log, request.window);
     if (!windows)
         return windows.error();
     const auto w = std::find_if(windows->begin(), windows->end(), [&](const LogWindow &x) { return x.label == windowLabel; });

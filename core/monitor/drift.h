@@ -15,6 +15,7 @@
 
 #include "data/diff.h"
 #include "data/distribution.h"
+#include "serve/predictionlog.h"
 #include "util/feedback.h"
 #include "util/result.h"
 
@@ -34,6 +35,8 @@ struct DriftRequest {
     QDateTime since;                          ///< only predictions from here (invalid: all)
     double smoothing = 0.5;                   ///< the velocity's EWMA weight a, in (0, 1]
     int bins = 10;                            ///< PSI bins (as data diff)
+    /// The deployment's log when the caller has read it already (`since` is then the caller's business); null: read.
+    const std::vector<serve::LoggedPrediction> *log = nullptr;
 };
 
 /// One feature (or "prediction") in one window.

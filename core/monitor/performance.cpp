@@ -113,10 +113,11 @@ Expected<PerformanceReport> performanceReport(workspace::Workspace &ws, const Pe
         return version.error();
     const ml::Task task = version->task;
     const QStringList classes = version->classes;
-    auto log = serve::readPredictionLog(serve::predictionLogDir(ws.root(), request.deployment), request.since);
+    std::vector<serve::LoggedPrediction> owned;
+    auto log = reportLog(ws.root(), request.deployment, request.since, request.log, owned);
     if (!log)
         return log.error();
-    auto windows = windowLog(*log, request.window);
+    auto windows = windowLog(**log, request.window);
     if (!windows)
         return windows.error();
 

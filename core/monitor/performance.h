@@ -9,6 +9,7 @@
 //   sum_{i != j} p_i (1 - p_j) [s_i > s_j] (ties 1/2) / sum_{i != j} p_i (1 - p_j), with s the score (= p).
 
 #include "registry/compare.h"
+#include "serve/predictionlog.h"
 #include "util/feedback.h"
 #include "util/result.h"
 
@@ -31,6 +32,8 @@ struct PerformanceRequest {
     int bootstrap = 200;                      ///< resamples behind each interval (0: none)
     quint64 seed = 1;
     double complete = 0.95;                   ///< a window is complete when this share of its predictions has a label
+    /// The deployment's log when the caller has read it already (`since` is then the caller's business); null: read.
+    const std::vector<serve::LoggedPrediction> *log = nullptr;
 };
 
 struct MetricValue {

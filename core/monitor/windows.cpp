@@ -74,4 +74,18 @@ double latencyQuantile(const LogWindow &window, double q)
     return v[lo] + (pos - double(lo)) * (v[hi] - v[lo]);
 }
 
+Expected<const std::vector<serve::LoggedPrediction> *> reportLog(const QString &workspaceRoot, const QString &deployment,
+                                                                 const QDateTime &since,
+                                                                 const std::vector<serve::LoggedPrediction> *given,
+                                                                 std::vector<serve::LoggedPrediction> &owned)
+{
+    if (given)
+        return given;
+    auto read = serve::readPredictionLog(serve::predictionLogDir(workspaceRoot, deployment), since);
+    if (!read)
+        return read.error();
+    owned = std::move(*read);
+    return &owned;
+}
+
 } // namespace keel::monitor

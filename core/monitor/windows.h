@@ -25,6 +25,13 @@ struct LogWindow {
 /// the field "window". The windows point into `log`.
 Expected<std::vector<LogWindow>> windowLog(const std::vector<serve::LoggedPrediction> &log, const QString &window);
 
+/// The log a report reads: `given` when its caller has read it already (the workbench reads a deployment's log once
+/// for all its reports), else read here from `deployment`'s folder from `since` into `owned`. Never null on success.
+Expected<const std::vector<serve::LoggedPrediction> *> reportLog(const QString &workspaceRoot, const QString &deployment,
+                                                                 const QDateTime &since,
+                                                                 const std::vector<serve::LoggedPrediction> *given,
+                                                                 std::vector<serve::LoggedPrediction> &owned);
+
 /// The `q` quantile (0..1, linear interpolation) of the logged per-record latency (latency_ms: the request's time shared
 /// among its records) of a window's predictions; NaN when none has one.
 double latencyQuantile(const LogWindow &window, double q);

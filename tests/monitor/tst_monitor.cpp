@@ -127,6 +127,21 @@ private slots:
         QCOMPARE(feature(w[0], "cut")->unseenCategories, qint64(1));
         QCOMPARE(feature(w[1], "cut")->unseenCategories, qint64(0));
 
+        // A caller that has read the log already (the workbench, once for all its reports) passes it: the report is
+        // made from that log, not from a second read (here its first 2,000 predictions: two windows).
+        {
+            auto read = serve::readPredictionLog(serve::predictionLogDir((*ws)->root(), S("price")));
+            QVERIFY(read);
+            QCOMPARE(read->size(), size_t(4000));
+            const std::vector<serve::LoggedPrediction> firstHalf(read->begin(), read->begin() + 2000);
+            monitor::DriftRequest given = request;
+            given.log = &firstHalf;
+            auto part = monitor::driftReport(**ws, given);
+            QVERIFY2(part, qPrintable(part.message()));
+            QCOMPARE(part->windows.size(), size_t(2));
+            QCOMPARE(feature(part->windows[1], "carat")->score, c2);
+        }
+
         // Values out of the training dataset's rules (rules/diamonds.yaml, as the deploy gate reads them): carat above
         // 2.5 or a cut outside the list, counted here from the logged inputs; the cache does not hide the new rules.
         QDir(m_ws).mkpath(S("rules"));
