@@ -334,8 +334,9 @@ int cmdRunsList(Context &ctx)
         QJsonArray arr;
         const auto iso = [](std::optional<qint64> ms) {
             char text[24];
-            return ms && data::formatUtcMillis(*ms, text) ? QString::fromLatin1(text, 24)
-                   : ms ? QDateTime::fromMSecsSinceEpoch(*ms, Qt::UTC).toString(Qt::ISODateWithMs) : QString();
+            if (ms && data::formatUtcMillis(*ms, text))   // what isoText() gives, without a QDateTime per run
+                return QString::fromLatin1(text, 24);
+            return ms ? isoText(QDateTime::fromMSecsSinceEpoch(*ms, Qt::UTC)) : QString();
         };
         Status listed = (*ts)->forEachRunLine(experiment, nullptr, [&](const tracking::RunLine &r) {
             QJsonObject o{{QStringLiteral("id"), utf8(r.id)},

@@ -11,7 +11,6 @@
 #include <QTextStream>
 
 #include <functional>
-#include <optional>
 #include <memory>
 #include <vector>
 

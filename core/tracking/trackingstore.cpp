@@ -60,12 +60,20 @@ QString timeText(const QDateTime &t)
 
 /// A stored time. Fast path for the form this store writes, "2026-01-01T12:00:00.123Z" (a run table reads two per
 /// run); anything else goes through Qt's ISO parser.
+/// A stored time as UTC milliseconds: the store writes "YYYY-MM-DDTHH:MM:SS.mmmZ"; anything else goes through Qt's
+/// ISO parser. Nothing for text that is no time.
+std::optional<qint64> millisFromUtf8(QByteArrayView text)
+{
+    if (const auto ms = data::parseUtcMillis(std::string_view(text.data(), size_t(text.size()))))
+        return *ms;
+    const QDateTime t = QDateTime::fromString(QString::fromUtf8(text), Qt::ISODateWithMs);
+    return t.isValid() ? std::optional<qint64>(t.toMSecsSinceEpoch()) : std::nullopt;
+}
+
 QDateTime timeFromUtf8(QByteArrayView text)
 {
-    // The store writes "YYYY-MM-DDTHH:MM:SS.mmmZ"; anything else goes through Qt's ISO parser.
-    if (const auto ms = data::parseUtcMillis(std::string_view(text.data(), size_t(text.size()))))
-        return QDateTime::fromMSecsSinceEpoch(*ms, Qt::UTC);
-    return QDateTime::fromString(QString::fromUtf8(text), Qt::ISODateWithMs);
+    const auto ms = millisFromUtf8(text);
+    return ms ? QDateTime::fromMSecsSinceEpoch(*ms, Qt::UTC) : QDateTime();
 }
 
 QDateTime timeFromVariant(const QVariant &v)
@@ -1249,14 +1257,8 @@ Status TrackingStore::forEachRunLine(const QString &experiment, Feedback *feedba
             const QByteArrayView b = rows.utf8(column);
             return QUtf8StringView(b.data(), b.size());
         };
-        const auto time = [](const RowReader &rows, int column) -> std::optional<qint64> {
-            if (rows.isNull(column))
-                return std::nullopt;
-            const QByteArrayView b = rows.utf8(column);
-            if (const auto ms = data::parseUtcMillis(std::string_view(b.data(), size_t(b.size()))))
-                return *ms;
-            const QDateTime t = timeFromUtf8(b);
-            return t.isValid() ? std::optional<qint64>(t.toMSecsSinceEpoch()) : std::nullopt;
+        const auto time = [](const RowReader &rows, int column) {
+            return rows.isNull(column) ? std::nullopt : millisFromUtf8(rows.utf8(column));
         };
         QByteArray lastStatusBytes;
         RunStatus lastStatus = RunStatus::Running;
