@@ -116,6 +116,17 @@ Expected<ChunkList> chunkParallel(const char *data, qint64 size, int threads, co
         cuts.reserve(size_t((limit - begin) / kAvgChunk + 4));
         qint64 reported = 0;
         qint64 c = begin;
+        std::vector<ChunkVisit> batch;
+        batch.reserve(kVisitBatch);
+        auto flush = [&] {
+            if (batch.empty())
+                return true;
+            Status st = visit(std::span<const ChunkVisit>(batch));
+            batch.clear();
+            if (!st.isOk())
+                fail(st.error());
+            return st.isOk();
+        };
         while (c < limit) {
             if (stop.load(std::memory_order_relaxed))
                 return;
@@ -125,12 +136,9 @@ Expected<ChunkList> chunkParallel(const char *data, qint64 size, int threads, co
             }
             const qint64 len = nextChunkLength(data + c, size - c);
             if (visit) {
-                const ChunkVisit v{t, qint64(cuts.size()), c, len, t == 0 || c >= begin + kSettleDistance};
-                Status st = visit(v);
-                if (!st.isOk()) {
-                    fail(st.error());
+                batch.push_back(ChunkVisit{t, qint64(cuts.size()), c, len, t == 0 || c >= begin + kSettleDistance});
+                if (batch.size() == kVisitBatch && !flush())
                     return;
-                }
             }
             c += len;
             cuts.push_back(c);
@@ -141,6 +149,8 @@ Expected<ChunkList> chunkParallel(const char *data, qint64 size, int threads, co
                 reportProgress(feedback, total, size, QStringLiteral("chunking"));
             }
         }
+        if (visit)
+            flush();
     };
 
     std::vector<std::thread> pool;

@@ -11,6 +11,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <vector>
 
 namespace keel::store {
@@ -54,9 +55,11 @@ struct ChunkVisit {
     bool settled = false;
 };
 
-/// Called on worker threads, in order within a segment, concurrently across segments. A failed Status stops
+/// Called on worker threads with consecutive visits of one segment (up to kVisitBatch at a time, so a visitor can
+/// hash many chunks side by side), in order within a segment, concurrently across segments. A failed Status stops
 /// chunking and is returned by chunkParallel.
-using ChunkVisitor = std::function<Status(const ChunkVisit &)>;
+using ChunkVisitor = std::function<Status(std::span<const ChunkVisit>)>;
+inline constexpr size_t kVisitBatch = 64;
 
 /// Where a sequential chunk was visited: (segment, index) of the visit, or segment -1 if only stitching found it.
 struct ChunkOrigin {

@@ -5,6 +5,7 @@
 #include "store/objectstore_p.h"
 #include "store/storeio.h"
 #include "util/fileutil.h"
+#include "util/sha256many.h"
 
 #include <QDir>
 #include <QFile>
@@ -24,6 +25,22 @@
 namespace keel::store {
 
 int workerCount() { return std::max(1, QThread::idealThreadCount()); }
+
+namespace {
+
+/// Appends the ids of a batch of visited chunks to `ids`, hashing the batch side by side.
+void hashVisits(const char *data, std::span<const ChunkVisit> batch, std::vector<Sha256> &ids)
+{
+    ByteSpan inputs[kVisitBatch];
+    const size_t n = std::min(batch.size(), kVisitBatch);
+    for (size_t i = 0; i < n; ++i)
+        inputs[i] = ByteSpan{data + batch[i].offset, size_t(batch[i].length)};
+    const size_t first = ids.size();
+    ids.resize(first + n);
+    sha256Many(inputs, n, ids.data() + first);
+}
+
+} // namespace
 
 
 Status parallelFor(qint64 n, int threads, const std::function<Status(qint64)> &fn)
@@ -397,12 +414,18 @@ Expected<AddResult> ObjectStore::addData(const char *data, qint64 size, Feedback
             seg.writer = std::make_unique<PackWriter>(d->root, d->packSizeLimit);
         return seg.writer->append(id, p, len);
     };
-    const ChunkVisitor visit = [&](const ChunkVisit &v) -> Status {
-        Segment &seg = segments[size_t(v.segment)];
-        const Sha256 id = sha256(data + v.offset, size_t(v.length));
-        seg.ids.push_back(id);
-        seg.handled.push_back(v.settled ? 1 : 0);
-        return v.settled ? storeIfNew(seg, id, data + v.offset, v.length) : Status();
+    const ChunkVisitor visit = [&](std::span<const ChunkVisit> batch) -> Status {
+        Segment &seg = segments[size_t(batch.front().segment)];
+        const size_t first = seg.ids.size();
+        hashVisits(data, batch, seg.ids);
+        for (size_t i = 0; i < batch.size(); ++i) {
+            const ChunkVisit &v = batch[i];
+            seg.handled.push_back(v.settled ? 1 : 0);
+            if (v.settled)
+                if (Status st = storeIfNew(seg, seg.ids[first + i], data + v.offset, v.length); !st)
+                    return st;
+        }
+        return {};
     };
     Expected<ChunkList> list = chunkParallel(data, size, threads, visit, feedback);
     if (!list)
@@ -464,8 +487,8 @@ Expected<ObjectStore::PreparedAdd> ObjectStore::prepareAdd(const char *data, qin
 {
     const int threads = workerCount();
     std::vector<std::vector<Sha256>> ids(static_cast<size_t>(threads));
-    const ChunkVisitor visit = [&](const ChunkVisit &v) -> Status {
-        ids[size_t(v.segment)].push_back(sha256(data + v.offset, size_t(v.length)));
+    const ChunkVisitor visit = [&](std::span<const ChunkVisit> batch) -> Status {
+        hashVisits(data, batch, ids[size_t(batch.front().segment)]);
         return {};
     };
     Expected<ChunkList> list = chunkParallel(data, size, threads, visit, feedback);

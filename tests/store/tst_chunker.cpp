@@ -213,9 +213,11 @@ private slots:
         const QByteArray data = randomBytes(9 << 20, 5);
         std::mutex m;
         std::map<std::pair<int, qint64>, ChunkVisit> visits;
-        const ChunkVisitor visit = [&](const ChunkVisit &v) -> Status {
+        const ChunkVisitor visit = [&](std::span<const ChunkVisit> batch) -> Status {
             std::lock_guard lock(m);
-            visits[{v.segment, v.index}] = v;
+            [&] { QVERIFY(!batch.empty() && batch.size() <= kVisitBatch); }();
+            for (const ChunkVisit &v : batch)
+                visits[{v.segment, v.index}] = v;
             return {};
         };
         Expected<ChunkList> list = chunkParallel(data.constData(), data.size(), 3, visit);
@@ -315,9 +317,10 @@ private slots:
     void visitorErrorStops()
     {
         const QByteArray data = randomBytes(4 << 20, 3);
-        const ChunkVisitor visit = [](const ChunkVisit &v) -> Status {
-            if (v.offset > (1 << 20))
-                return makeError(QStringLiteral("disk full"));
+        const ChunkVisitor visit = [](std::span<const ChunkVisit> batch) -> Status {
+            for (const ChunkVisit &v : batch)
+                if (v.offset > (1 << 20))
+                    return makeError(QStringLiteral("disk full"));
             return {};
         };
         Expected<ChunkList> list = chunkParallel(data.constData(), data.size(), 2, visit);
