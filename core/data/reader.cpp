@@ -7,6 +7,7 @@
 
 #include <cstring>
 #include <new>
+#include <optional>
 
 namespace keel::data {
 
@@ -31,10 +32,42 @@ Expected<Table> guarded(const QString &source, F &&read)
     }
 }
 
-/// What both entry points share: checks that hold for every text format, then the format's reader.
 Expected<Table> readText(QByteArrayView bytes, const ReadOptions &options, Feedback *feedback, ReadInfo *info,
-                         const QString &source, bool tabDefault)
+                         const QString &source, bool tabDefault, bool whole = false);
+
+/// A read of the first rows (maxRows) of a large input: the same read over a prefix that ends at a line break and
+/// still has rows after the last one read, so its checks (a NUL byte, say) do not scan gigabytes it never reads.
+/// Starts at 4 MiB and grows; returns nothing when only the whole input will do (a prefix ended inside a quoted
+/// field or a record the reader refused, or held fewer rows than asked).
+std::optional<Expected<Table>> readPreview(QByteArrayView bytes, const ReadOptions &options, ReadInfo *info,
+                                           const QString &source, bool tabDefault)
 {
+    for (qsizetype window = qsizetype(4) << 20; window < bytes.size() / 2; window *= 4) {
+        const void *nl = memrchr(bytes.data(), '\n', size_t(window));
+        if (!nl)
+            continue;
+        const QByteArrayView prefix(bytes.data(), static_cast<const char *>(nl) - bytes.data() + 1);
+        ReadInfo prefixInfo;
+        Expected<Table> t = readText(prefix, options, nullptr, &prefixInfo, source, tabDefault, true);
+        if (t && prefixInfo.truncated) {   // rows remained after the last one read: the whole input reads the same
+            if (info) {
+                *info = prefixInfo;
+                info->bytes = bytes.size();
+            }
+            return t;
+        }
+    }
+    return std::nullopt;
+}
+
+/// What both entry points share: checks that hold for every text format, then the format's reader. `whole` says
+/// the bytes are already a preview's prefix.
+Expected<Table> readText(QByteArrayView bytes, const ReadOptions &options, Feedback *feedback, ReadInfo *info,
+                         const QString &source, bool tabDefault, bool whole)
+{
+    if (options.maxRows >= 0 && !whole)
+        if (std::optional<Expected<Table>> preview = readPreview(bytes, options, info, source, tabDefault))
+            return std::move(*preview);
     // Classic Mac files end lines with a bare CR: read them as lines, not as one record of every value.
     if (!bytes.isEmpty() && !std::memchr(bytes.data(), '\n', size_t(bytes.size()))
         && std::memchr(bytes.data(), '\r', size_t(bytes.size()))) {

@@ -199,6 +199,7 @@ private slots:
     void fileErrors();
     void maxRows_data();
     void maxRows();
+    void previewOfLargeInput();
     void multiThreadEqualsSingleThread();
     void strayQuotesFallBack();
     void longFieldsAgainstAReference();
@@ -820,6 +821,44 @@ void TestCsv::maxRows()
     QCOMPARE(info.header, header);
     for (int r = 0; r < rows; ++r)
         QCOMPARE(t->column(0).displayAt(r), QString::number(r));
+}
+
+void TestCsv::previewOfLargeInput()
+{
+    // Over 8 MiB, the first rows are read from a prefix of the input: the same table as a full read of exactly those
+    // rows, and a NUL byte past them (which a full read refuses) is not looked at, while one inside them still is.
+    QByteArray text = "id,x,name,note\n";
+    std::vector<qsizetype> rowEnd{text.size()};
+    const int total = 250000;
+    for (int i = 0; i < total; ++i) {
+        text += QByteArray::number(i) + "," + QByteArray::number(i * 0.25) + ",n" + QByteArray::number(i % 97)
+                + ",\"a, \"\"quoted\"\"\nnote " + QByteArray::number(i) + "\"\n";
+        rowEnd.push_back(text.size());
+    }
+    QVERIFY(text.size() > 8 << 20);
+    for (int n : {1, 200, 50000, total - 1, total, total + 1}) {
+        ReadOptions o;
+        o.maxRows = n;
+        ReadInfo info;
+        const auto t = parse(text, o, &info);
+        QVERIFY2(t, qPrintable(t.message()));
+        const auto reference = parse(text.left(rowEnd[size_t(std::min(n, total))]));
+        QVERIFY2(reference, qPrintable(reference.message()));
+        compareTables(*t, *reference);
+        QCOMPARE(info.truncated, n < total);
+        QCOMPARE(info.bytes, qint64(text.size()));
+    }
+    QByteArray nulLate = text;
+    nulLate[nulLate.size() - 10] = '\0';
+    QVERIFY(!parse(nulLate));
+    ReadOptions o;
+    o.maxRows = 200;
+    QVERIFY(parse(nulLate, o));
+    QByteArray nulEarly = text;
+    nulEarly[nulEarly.indexOf("\n5,") + 2] = '\0';
+    const auto early = parse(nulEarly, o);
+    QVERIFY(!early);
+    QVERIFY2(early.error().message.contains(QStringLiteral("NUL")), qPrintable(early.error().message));
 }
 
 void TestCsv::multiThreadEqualsSingleThread()
