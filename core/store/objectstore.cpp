@@ -382,7 +382,12 @@ Expected<AddResult> ObjectStore::addBytes(QByteArrayView bytes, Feedback *feedba
     return addData(bytes.data(), bytes.size(), feedback);
 }
 
-Expected<AddResult> ObjectStore::addData(const char *data, qint64 size, Feedback *feedback)
+Expected<AddResult> ObjectStore::addGated(const char *data, qint64 size, const PublishGate &gate, Feedback *feedback)
+{
+    return addData(data, size, feedback, gate);
+}
+
+Expected<AddResult> ObjectStore::addData(const char *data, qint64 size, Feedback *feedback, const PublishGate &gate)
 {
     std::lock_guard addLock(d->addMutex);
     StoreLock lock;
@@ -410,8 +415,8 @@ Expected<AddResult> ObjectStore::addData(const char *data, qint64 size, Feedback
             if (!claimed.insert(id).second)
                 return {};
         }
-        if (!seg.writer)
-            seg.writer = std::make_unique<PackWriter>(d->root, d->packSizeLimit);
+        if (!seg.writer)   // staged: nothing this add writes is visible until every chunk is written (and gated)
+            seg.writer = std::make_unique<PackWriter>(d->root, d->packSizeLimit, PackWriter::Mode::Stage);
         return seg.writer->append(id, p, len);
     };
     const ChunkVisitor visit = [&](std::span<const ChunkVisit> batch) -> Status {
@@ -457,12 +462,21 @@ Expected<AddResult> ObjectStore::addData(const char *data, qint64 size, Feedback
     if (isCancelled(feedback))
         return cancelledError();
 
+    for (Segment &seg : segments) {
+        if (seg.writer)
+            if (st = seg.writer->finish(); !st.isOk())
+                return st.error();
+    }
+    if (gate)   // an error here returns, and the writers' destructors remove their sealed packs
+        if (st = gate(); !st.isOk())
+            return st.error();
+
     AddResult result;
     std::vector<PackIndex> committed;
     for (Segment &seg : segments) {
         if (!seg.writer)
             continue;
-        st = seg.writer->finish();
+        st = seg.writer->publish();
         if (!st.isOk())
             return st.error();
         result.newChunks += seg.writer->chunksWritten();
@@ -480,101 +494,6 @@ Expected<AddResult> ObjectStore::addData(const char *data, qint64 size, Feedback
     result.size = size;
     result.chunks = qint64(manifest.chunks.size());
     reportProgress(feedback, size, size, QStringLiteral("stored"));
-    return result;
-}
-
-Expected<ObjectStore::PreparedAdd> ObjectStore::prepareAdd(const char *data, qint64 size, Feedback *feedback) const
-{
-    const int threads = workerCount();
-    std::vector<std::vector<Sha256>> ids(static_cast<size_t>(threads));
-    const ChunkVisitor visit = [&](std::span<const ChunkVisit> batch) -> Status {
-        hashVisits(data, batch, ids[size_t(batch.front().segment)]);
-        return {};
-    };
-    Expected<ChunkList> list = chunkParallel(data, size, threads, visit, feedback);
-    if (!list)
-        return list.error();
-    PreparedAdd out;
-    out.manifest.size = size;
-    out.manifest.chunks.reserve(list->ends.size());
-    qint64 start = 0;
-    for (size_t k = 0; k < list->ends.size(); ++k) {
-        const qint64 len = list->ends[k] - start;
-        const ChunkOrigin o = list->origins[k];
-        // A chunk only stitching found (near a segment start) is hashed here.
-        const Sha256 id = o.segment >= 0 ? ids[size_t(o.segment)][size_t(o.index)] : sha256(data + start, size_t(len));
-        out.manifest.chunks.push_back(ManifestChunk{id, len});
-        start = list->ends[k];
-    }
-    if (isCancelled(feedback))
-        return cancelledError();
-    out.manifestBytes = encodeManifest(out.manifest);
-    out.id = toHex(sha256(out.manifestBytes));
-    return out;
-}
-
-Expected<AddResult> ObjectStore::commitAdd(const PreparedAdd &prepared, const char *data, Feedback *feedback)
-{
-    std::lock_guard addLock(d->addMutex);
-    StoreLock lock;
-    Status st = lock.acquireForWrite(d->root, [this] { d->removeLeftovers(); });
-    if (!st.isOk())
-        return st.error();
-    d->syncIndex();
-    // The chunks the store lacks (first occurrence of each), written by all cores, each into its own packs.
-    struct NewChunk {
-        const ManifestChunk *chunk;
-        qint64 offset;
-    };
-    std::vector<NewChunk> fresh;
-    ChunkSet seen;
-    qint64 offset = 0, freshBytes = 0;
-    for (const ManifestChunk &c : prepared.manifest.chunks) {
-        if (!d->has(c.id) && seen.insert(c.id).second) {
-            fresh.push_back({&c, offset});
-            freshBytes += c.length;
-        }
-        offset += c.length;
-    }
-    const int threads = std::max(1, std::min(workerCount(), int(fresh.size())));
-    std::vector<std::unique_ptr<PackWriter>> writers;
-    for (int t = 0; t < threads; ++t)
-        writers.push_back(std::make_unique<PackWriter>(d->root, d->packSizeLimit));
-    std::atomic<qint64> written{0};
-    st = parallelFor(threads, threads, [&](qint64 t) -> Status {
-        const size_t first = fresh.size() * size_t(t) / size_t(threads), last = fresh.size() * size_t(t + 1) / size_t(threads);
-        PackWriter &w = *writers[size_t(t)];
-        for (size_t i = first; i < last; ++i) {
-            // Hashed again as it is written: the bytes at `data` must still be the ones prepared (a file rewritten
-            // in place between the two steps would otherwise store a chunk under an id its bytes do not have).
-            const char *bytes = data + fresh[i].offset;
-            if (sha256(bytes, size_t(fresh[i].chunk->length)) != fresh[i].chunk->id)
-                return makeError(ErrorKind::Conflict, QStringLiteral("the bytes changed between hashing and writing (at "
-                                                                     "offset %1); add the file again").arg(fresh[i].offset));
-            if (Status s = w.append(fresh[i].chunk->id, bytes, fresh[i].chunk->length); !s.isOk())
-                return s;
-            written.fetch_add(fresh[i].chunk->length, std::memory_order_relaxed);
-            if ((i - first) % 1024 == 1023 && isCancelled(feedback))   // progress is reported once, from this thread
-                return cancelledError();
-        }
-        return w.finish();
-    });
-    if (!st.isOk())
-        return st.error();
-    reportProgress(feedback, written.load(), freshBytes, QStringLiteral("store"));
-    AddResult result;
-    for (auto &w : writers) {
-        d->insertPacks(w->takeCommitted());
-        result.newChunks += w->chunksWritten();
-        result.newBytes += w->bytesWritten();
-    }
-    st = d->writeManifest(prepared.id, prepared.manifestBytes);
-    if (!st.isOk())
-        return st.error();
-    result.id = prepared.id;
-    result.size = prepared.manifest.size;
-    result.chunks = qint64(prepared.manifest.chunks.size());
-    reportProgress(feedback, result.size, result.size, QStringLiteral("stored"));
     return result;
 }
 

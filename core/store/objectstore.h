@@ -121,19 +121,15 @@ public:
     static Status copyObjects(const ObjectStore &from, ObjectStore &to, const QStringList &ids,
                               Feedback *feedback = nullptr);
 
-    // ---- an add in two steps: hash while something else works on the same bytes, write only once it may ----
+    // ---- an add that may still be refused: write while something else works on the same bytes ----
 
-    /// The chunks and ids of some bytes, computed without writing or locking anything (any thread).
-    struct PreparedAdd {
-        Manifest manifest;
-        QByteArray manifestBytes;
-        QString id;               ///< the content id the bytes will have
-    };
-    /// Chunks and hashes `size` bytes at `data` on all cores (content-defined chunks, SHA-256 each). Cancel honoured.
-    Expected<PreparedAdd> prepareAdd(const char *data, qint64 size, Feedback *feedback = nullptr) const;
-    /// Writes the chunks of a prepared add that the store lacks (the same bytes must still be at `data`), then its
-    /// manifest: the second half of addFile.
-    Expected<AddResult> commitAdd(const PreparedAdd &prepared, const char *data, Feedback *feedback = nullptr);
+    /// Decides, once every new chunk of an add is written and fsynced (but not yet visible), whether it may land.
+    using PublishGate = std::function<Status()>;
+    /// Like addBytes over `size` bytes at `data` (which must not change during the call), but before anything
+    /// becomes visible it calls `gate` (on the calling thread, holding the store's write lock): an error there
+    /// removes everything this add wrote and is returned. Lets `data add` store the bytes while it parses them and
+    /// still leave nothing behind when the parse refuses the file.
+    Expected<AddResult> addGated(const char *data, qint64 size, const PublishGate &gate, Feedback *feedback = nullptr);
 
     // ---- transfers to and from stores of another kind (an S3 remote) ----
 
@@ -154,7 +150,7 @@ private:
     struct Private;
     Status streamTo(const QString &id, const std::function<Status(const char *, qint64)> &sink, Feedback *feedback) const;
     explicit ObjectStore(std::unique_ptr<Private> d);
-    Expected<AddResult> addData(const char *data, qint64 size, Feedback *feedback);
+    Expected<AddResult> addData(const char *data, qint64 size, Feedback *feedback, const PublishGate &gate = {});
     std::unique_ptr<Private> d;
 };
 

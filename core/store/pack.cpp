@@ -97,12 +97,16 @@ Expected<PackIndex> decodePackIndex(QByteArrayView bytes, const QString &path, c
     return idx;
 }
 
-PackWriter::PackWriter(const QString &root, qint64 packSizeLimit)
-    : m_root(root), m_limit(std::max<qint64>(packSizeLimit, kPackHeaderSize + 1))
+PackWriter::PackWriter(const QString &root, qint64 packSizeLimit, Mode mode)
+    : m_root(root), m_limit(std::max<qint64>(packSizeLimit, kPackHeaderSize + 1)), m_mode(mode)
 {
 }
 
-PackWriter::~PackWriter() = default;
+PackWriter::~PackWriter()
+{
+    for (const Sealed &s : m_sealed)
+        removeFile(s.tmpPath);
+}
 
 Status PackWriter::append(const Sha256 &id, const char *data, qint64 length)
 {
@@ -141,21 +145,43 @@ Status PackWriter::finish()
 
 Status PackWriter::commitPack()
 {
-    const qint64 packSize = m_file.size();
-    const QString tmpPack = m_file.path();
-    Status st = m_file.close();
-    if (!st.isOk()) {
-        m_entries.clear();
+    Sealed sealed{m_file.path(), m_file.size(), std::move(m_entries)};
+    m_entries = {};
+    if (Status st = m_file.close(); !st.isOk())
         return st;
+    if (m_mode == Mode::Stage) {
+        m_sealed.push_back(std::move(sealed));
+        return {};
     }
+    return publishPack(std::move(sealed));
+}
+
+Status PackWriter::publish()
+{
+    std::vector<Sealed> sealed;
+    sealed.swap(m_sealed);
+    for (size_t i = 0; i < sealed.size(); ++i) {
+        if (Status st = publishPack(std::move(sealed[i])); !st.isOk()) {
+            for (size_t j = i + 1; j < sealed.size(); ++j)
+                removeFile(sealed[j].tmpPath);
+            return st;
+        }
+    }
+    return {};
+}
+
+Status PackWriter::publishPack(Sealed sealed)
+{
+    const QString tmpPack = sealed.tmpPath;
+    const qint64 packSize = sealed.size;
+    Status st;
     auto failed = [&](Error e) {
         removeFile(tmpPack);
-        m_entries.clear();
         return Status(std::move(e));
     };
 
     QString name;
-    const QByteArray idx = encodePackIndex(m_entries, packSize, &name);
+    const QByteArray idx = encodePackIndex(sealed.entries, packSize, &name);
     const QString packsDir = m_root + QStringLiteral("/packs");
     st = renameInto(tmpPack, packsDir + QLatin1Char('/') + packFileName(name));
     if (!st.isOk())
@@ -164,14 +190,11 @@ Status PackWriter::commitPack()
 
     // From here on a failure leaves a pack without idx: invisible, removed by gc.
     st = writeDurably(m_root + QStringLiteral("/tmp"), packsDir + QLatin1Char('/') + indexFileName(name), idx);
-    if (!st.isOk()) {
-        m_entries.clear();
+    if (!st.isOk())
         return st;
-    }
 
-    std::sort(m_entries.begin(), m_entries.end(), [](const PackEntry &a, const PackEntry &b) { return a.id < b.id; });
-    m_committed.push_back(PackIndex{name, packSize, std::move(m_entries)});
-    m_entries = {};
+    std::sort(sealed.entries.begin(), sealed.entries.end(), [](const PackEntry &a, const PackEntry &b) { return a.id < b.id; });
+    m_committed.push_back(PackIndex{name, packSize, std::move(sealed.entries)});
     return {};
 }
 

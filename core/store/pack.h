@@ -49,18 +49,23 @@ QString indexFileName(const QString &name);
 /// Writes chunks into new packs under `<root>/tmp`, committing each into `<root>/packs` when it passes the size
 /// limit and on finish(): pack fsync + rename first, then the idx (written, fsynced, renamed), with folder syncs
 /// between. Pack data goes through a DirectWriter, so the disk writes while the caller keeps hashing.
-/// One writer is used by one thread at a time. Destroying a writer discards its uncommitted pack.
+/// A staged writer only seals its full packs (written and fsynced, still in tmp/, invisible to every reader and
+/// writer) until publish() commits them all, so an add can write while its caller decides whether it may land.
+/// One writer is used by one thread at a time. Destroying a writer discards its uncommitted packs.
 class PackWriter {
 public:
-    PackWriter(const QString &root, qint64 packSizeLimit = kDefaultPackSize);
+    enum class Mode { Commit, Stage };
+    PackWriter(const QString &root, qint64 packSizeLimit = kDefaultPackSize, Mode mode = Mode::Commit);
     ~PackWriter();
     PackWriter(const PackWriter &) = delete;
     PackWriter &operator=(const PackWriter &) = delete;
 
     /// Appends one chunk (the caller ensures ids are unique within the writer). May commit a full pack.
     Status append(const Sha256 &id, const char *data, qint64 length);
-    /// Commits the pack in progress, if it holds any chunk.
+    /// Commits the pack in progress, if it holds any chunk (a staged writer seals it).
     Status finish();
+    /// A staged writer: commits the packs sealed so far, in order.
+    Status publish();
     /// Discards the pack in progress (packs already committed stay).
     void discard();
     /// Packs committed since the last call, in commit order.
@@ -70,10 +75,18 @@ public:
     qint64 bytesWritten() const { return m_bytesWritten; }   ///< chunk payload bytes appended
 
 private:
+    struct Sealed {
+        QString tmpPath;
+        qint64 size = 0;
+        std::vector<PackEntry> entries;
+    };
     Status commitPack();
+    Status publishPack(Sealed sealed);
 
     QString m_root;
     qint64 m_limit;
+    Mode m_mode;
+    std::vector<Sealed> m_sealed;
     DirectWriter m_file;
     std::vector<PackEntry> m_entries;
     std::vector<PackIndex> m_committed;

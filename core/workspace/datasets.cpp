@@ -18,6 +18,8 @@
 #include <QRegularExpression>
 #include <QUuid>
 
+#include <functional>
+#include <future>
 #include <optional>
 #include <thread>
 
@@ -225,9 +227,10 @@ Expected<AddOutcome> addDataset(Workspace &ws, const QString &file, const QStrin
     auto guard = ws.guardObjectWrites();
     if (!guard)
         return guard.error();
-    // The store step's hashing (content-defined chunks, SHA-256 each) runs on its own thread over the mapped bytes
-    // while this one parses; only once the parse has accepted every row are the new chunks written and committed, so
-    // a refused file leaves nothing in the store or in git. Cancel reaches both through `feedback`.
+    // The store step (content-defined chunks, SHA-256 each, new chunks written into packs no one sees yet) runs on
+    // its own thread over the mapped bytes while this one parses. Only once the parse has accepted every row does
+    // the gate let the packs and the manifest land, so a refused file leaves nothing in the store or in git. Cancel
+    // reaches both through `feedback`.
     auto mapped = mapFile(file);
     if (!mapped)
         return mapped.error();
@@ -238,27 +241,40 @@ Expected<AddOutcome> addDataset(Workspace &ws, const QString &file, const QStrin
     const auto stampBefore = fileStamp();
     Feedback storeFeedback;
     storeFeedback.setParent(feedback);
-    std::optional<Expected<store::ObjectStore::PreparedAdd>> prepared;
-    qint64 hashMs = 0;
+    std::promise<Status> verdict;   // set once by this thread: may the stored bytes land?
+    std::shared_future<Status> mayLand = verdict.get_future().share();
+    bool verdictGiven = false;
+    auto decide = [&](Status s) {
+        if (!verdictGiven) {
+            verdictGiven = true;
+            verdict.set_value(std::move(s));
+        }
+    };
+    std::optional<Expected<store::AddResult>> storedOnThread;
+    qint64 writtenMs = 0;   // the store thread's work before the gate: hashing and writing, overlapped with the parse
     std::thread storeThread;
-    if (!noParse)   // without a parse there is nothing to overlap: the one-pass add below hashes and writes at once
+    if (!noParse)   // without a parse there is nothing to overlap or to wait for
         storeThread = std::thread([&] {
             QElapsedTimer clock;
             clock.start();
-            prepared.emplace(ws.store().prepareAdd(mapped->data, mapped->size, &storeFeedback));
-            hashMs = clock.elapsed();
+            storedOnThread.emplace(ws.store().addGated(mapped->data, mapped->size, [&] {
+                writtenMs = clock.elapsed();
+                return mayLand.get();
+            }, &storeFeedback));
         });
-    struct Joiner {   // an early return (a refused file) stops the hashing and waits for it
+    struct Joiner {   // an early return (a refused file) refuses the stored bytes and waits for the thread
         std::thread &t;
         Feedback &fb;
+        std::function<void(Status)> refuse;
         ~Joiner()
         {
             if (t.joinable()) {
                 fb.cancel();
+                refuse(makeError(ErrorKind::Cancelled, QStringLiteral("cancelled")));
                 t.join();
             }
         }
-    } joinStore{storeThread, storeFeedback};
+    } joinStore{storeThread, storeFeedback, decide};
 
     data::ReadInfo readInfo;
     std::optional<data::Table> table;
@@ -272,7 +288,7 @@ Expected<AddOutcome> addDataset(Workspace &ws, const QString &file, const QStrin
     } else {
         auto parsed = data::readTable(file, opts, feedback, &readInfo);
         if (!parsed)
-            return parsed.error();   // the hashing is stopped on the way out; nothing was written
+            return parsed.error();   // the store thread is refused on the way out; nothing it wrote lands
         table = std::move(*parsed);
     }
     outcome.parseMs = step.restart();
@@ -282,18 +298,19 @@ Expected<AddOutcome> addDataset(Workspace &ws, const QString &file, const QStrin
         if (!stored)
             return stored.error();
     } else {
-        storeThread.join();
-        if (!*prepared)
-            return prepared->error();
-        // The chunks are written from the mapping seconds after they were hashed: a file rewritten meanwhile is refused.
+        // The chunks were hashed and written from the mapping during the parse: a file rewritten meanwhile is refused.
         if (fileStamp() != stampBefore)
-            return makeError(ErrorKind::Conflict, QStringLiteral("the file changed while it was being added; add it again"), file);
-        stored = ws.store().commitAdd(**prepared, mapped->data, feedback);
+            decide(makeError(ErrorKind::Conflict, QStringLiteral("the file changed while it was being added; add it again"),
+                             file));
+        else
+            decide(Status());
+        storeThread.join();
+        stored = std::move(*storedOnThread);
         if (!stored)
             return stored.error().withFile(file);
     }
-    // The store step's own cost: hashing (overlapped with the parse) plus writing what was new.
-    const qint64 storeMs = hashMs + step.restart();
+    // The store step's own cost: hashing and writing (overlapped with the parse) plus publishing what was new.
+    const qint64 storeMs = writtenMs + step.restart();
     const store::AddResult added = *stored;
     outcome.storeMs = storeMs;
     step.restart();

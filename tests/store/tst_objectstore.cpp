@@ -232,45 +232,64 @@ private slots:
         QVERIFY(store->fsck().ok());
     }
 
-    void preparedAddMatchesOnePassAdd()
+    void gatedAddMatchesOnePassAdd()
     {
-        // The two-step add (hash without writing, write later) gives the ids, chunks and bytes the one-pass add gives;
-        // preparing writes nothing; a repeated block is written once; a second commit writes nothing new.
+        // A gated add (write everything, then ask whether it may land) gives the ids, chunks and bytes the one-pass
+        // add gives; at the gate nothing is visible yet; a refusal leaves no file behind, even with several packs
+        // already full; a repeated block is written once; a second add writes nothing new.
         QTemporaryDir dir;
         auto onePass = openStore(dir.filePath(QStringLiteral("a")));
-        auto twoStep = openStore(dir.filePath(QStringLiteral("b")));
+        const QString root = dir.filePath(QStringLiteral("b"));
+        auto gated = openStore(root);
+        gated->setPackSizeLimit(2 << 20);   // several packs sealed before the gate
         QByteArray data = randomBytes(9 << 20, 5);
         const QByteArray block = randomBytes(kMaxChunk, 6);
         for (int i = 0; i < 4; ++i)
             data += block;
         Expected<AddResult> a = onePass->addBytes(data);
         QVERIFY(a.hasValue());
-        Expected<ObjectStore::PreparedAdd> prepared = twoStep->prepareAdd(data.constData(), data.size());
-        QVERIFY(prepared.hasValue());
-        QCOMPARE(prepared->id, a->id);
-        QCOMPARE(twoStep->stats().packs, qint64(0));
-        QVERIFY(!twoStep->contains(prepared->id));
-        Expected<AddResult> b = twoStep->commitAdd(*prepared, data.constData());
+        auto filesUnder = [&](const QString &sub) {
+            return QDir(root + QLatin1Char('/') + sub).entryList(QDir::Files).size();
+        };
+
+        int calls = 0;
+        Expected<AddResult> refused = gated->addGated(data.constData(), data.size(), [&] {
+            ++calls;
+            [&] {
+                QVERIFY(filesUnder(QStringLiteral("tmp")) >= 3);   // the sealed packs, waiting
+                QCOMPARE(filesUnder(QStringLiteral("packs")), qsizetype(0));
+                QCOMPARE(gated->stats().packs, qint64(0));
+                QVERIFY(!gated->contains(a->id));
+            }();
+            return Status(makeError(QStringLiteral("the parse refused the file")));
+        });
+        QCOMPARE(calls, 1);
+        QVERIFY(!refused.hasValue());
+        QCOMPARE(refused.error().message, QStringLiteral("the parse refused the file"));
+        QCOMPARE(filesUnder(QStringLiteral("tmp")), qsizetype(0));
+        QCOMPARE(filesUnder(QStringLiteral("packs")), qsizetype(0));
+        QCOMPARE(gated->manifestIds().size(), qsizetype(0));
+
+        Expected<AddResult> b = gated->addGated(data.constData(), data.size(), [] { return Status(); });
         QVERIFY(b.hasValue());
         QCOMPARE(b->id, a->id);
         QCOMPARE(b->chunks, a->chunks);
         QCOMPARE(b->newChunks, a->newChunks);
         QCOMPARE(b->newBytes, a->newBytes);
-        QCOMPARE(twoStep->readAll(b->id).value(), data);
-        Expected<AddResult> again = twoStep->commitAdd(*prepared, data.constData());
+        QCOMPARE(gated->readAll(b->id).value(), data);
+        QCOMPARE(filesUnder(QStringLiteral("tmp")), qsizetype(0));
+        Expected<AddResult> again = gated->addGated(data.constData(), data.size(), [] { return Status(); });
         QVERIFY(again.hasValue());
         QCOMPARE(again->newBytes, qint64(0));
         // A second version with 1% changed in one place stores about that much.
         QByteArray edited = data;
         const QByteArray patch = randomBytes(data.size() / 100, 7);
         std::memcpy(edited.data() + data.size() / 3, patch.constData(), size_t(patch.size()));
-        Expected<ObjectStore::PreparedAdd> p2 = twoStep->prepareAdd(edited.constData(), edited.size());
-        QVERIFY(p2.hasValue());
-        Expected<AddResult> c = twoStep->commitAdd(*p2, edited.constData());
+        Expected<AddResult> c = gated->addGated(edited.constData(), edited.size(), [] { return Status(); });
         QVERIFY(c.hasValue());
         QVERIFY2(c->newBytes < edited.size() / 20, qPrintable(QString::number(c->newBytes)));
-        QCOMPARE(twoStep->readAll(c->id).value(), edited);
-        QVERIFY(twoStep->fsck().ok());
+        QCOMPARE(gated->readAll(c->id).value(), edited);
+        QVERIFY(gated->fsck().ok());
     }
 
     void stats()
