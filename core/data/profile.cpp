@@ -12,6 +12,8 @@
 #include <atomic>
 #include <bit>
 #include <cmath>
+#include <limits>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -39,55 +41,154 @@ bool forChunks(qint64 rows, const Feedback *feedback, Fn &&fn)
     return true;
 }
 
-template <class Decode>
-void numericSummary(const std::vector<uint64_t> &keys, Decode decode, ColumnProfile &p)
+// The non-missing keys of a numeric column in ascending order: either all of them (sorted), or each distinct key
+// once with the rank one past its last copy (a column with few distinct values, counted instead of sorted). Every
+// statistic below reads the keys in the same ascending sequence either way, so both give bit-identical profiles.
+struct SortedKeys {
+    std::vector<uint64_t> keys;
+    std::vector<size_t> ends;   ///< empty: `keys` holds every key; else ends[i] = rank after the copies of keys[i]
+
+    size_t size() const { return ends.empty() ? keys.size() : ends.back(); }
+    uint64_t at(size_t rank) const
+    {
+        if (ends.empty())
+            return keys[rank];
+        return keys[size_t(std::upper_bound(ends.begin(), ends.end(), rank) - ends.begin())];
+    }
+    qint64 distinct() const
+    {
+        if (!ends.empty())
+            return qint64(keys.size());
+        qint64 d = 1;
+        for (size_t i = 1; i < keys.size(); ++i)
+            d += keys[i] != keys[i - 1] ? 1 : 0;
+        return d;
+    }
+    /// Calls f(key) for every key, copies included, ascending.
+    template <class F>
+    void forEach(F &&f) const
+    {
+        if (ends.empty()) {
+            for (uint64_t k : keys)
+                f(k);
+            return;
+        }
+        size_t from = 0;
+        for (size_t i = 0; i < keys.size(); ++i) {
+            for (size_t r = from; r < ends[i]; ++r)
+                f(keys[i]);
+            from = ends[i];
+        }
+    }
+    /// The rank of the first key for which below(key) is false (below must hold for a prefix of the keys).
+    template <class Below>
+    size_t partitionRank(Below &&below) const
+    {
+        const size_t i = size_t(std::partition_point(keys.begin(), keys.end(), below) - keys.begin());
+        return ends.empty() ? i : (i == 0 ? 0 : ends[i - 1]);
+    }
+};
+
+// Counts each distinct key in an open-addressing table that grows with them, while there are at most `cap`;
+// nothing once there are more (sorting all keys is then the faster way). Keys with few distinct values (counts,
+// codes, prices, dates) take one pass over cache-sized memory instead of the radix sort's passes over all of them.
+std::optional<SortedKeys> countFewDistinct(const std::vector<uint64_t> &keys, size_t cap)
 {
-    const size_t m = keys.size();
-    p.distinct = 1;
-    for (size_t i = 1; i < m; ++i)
-        p.distinct += keys[i] != keys[i - 1] ? 1 : 0;
-    p.min = decode(keys.front());
-    p.max = decode(keys.back());
+    constexpr uint64_t kEmpty = 0;   // key 0 (int64 minimum) is counted on the side
+    std::vector<std::pair<uint64_t, size_t>> table(size_t(1) << 12);
+    size_t mask = table.size() - 1, used = 0, zeros = 0;
+    int shift = 64 - 12;
+    auto slotOf = [&](uint64_t k) { return size_t((k * 0x9e3779b97f4a7c15ULL) >> shift); };
+    for (uint64_t k : keys) {
+        if (k == kEmpty) {
+            ++zeros;
+            continue;
+        }
+        size_t i = slotOf(k);
+        while (table[i].first != k && table[i].first != kEmpty)
+            i = (i + 1) & mask;
+        if (table[i].first == k) {
+            ++table[i].second;
+            continue;
+        }
+        table[i] = {k, 1};
+        if (++used > cap)
+            return std::nullopt;
+        if (used * 2 > table.size()) {   // keep the load under one half
+            std::vector<std::pair<uint64_t, size_t>> old(table.size() * 2);
+            old.swap(table);
+            mask = table.size() - 1;
+            --shift;
+            for (const auto &e : old) {
+                if (e.first == kEmpty)
+                    continue;
+                size_t j = slotOf(e.first);
+                while (table[j].first != kEmpty)
+                    j = (j + 1) & mask;
+                table[j] = e;
+            }
+        }
+    }
+    std::vector<std::pair<uint64_t, size_t>> runs;
+    runs.reserve(used + 1);
+    if (zeros)
+        runs.emplace_back(kEmpty, zeros);
+    for (const auto &e : table)
+        if (e.first != kEmpty)
+            runs.push_back(e);
+    std::sort(runs.begin(), runs.end());
+    SortedKeys out;
+    out.keys.reserve(runs.size());
+    out.ends.reserve(runs.size());
+    size_t rank = 0;
+    for (const auto &[k, count] : runs) {
+        out.keys.push_back(k);
+        out.ends.push_back(rank += count);
+    }
+    return out;
+}
+
+template <class Decode>
+void numericSummary(const SortedKeys &sorted, Decode decode, ColumnProfile &p)
+{
+    const size_t m = sorted.size();
+    p.distinct = sorted.distinct();
+    p.min = decode(sorted.keys.front());
+    p.max = decode(sorted.keys.back());
     long double sum = 0;
-    for (uint64_t k : keys)
-        sum += decode(k);
+    sorted.forEach([&](uint64_t k) { sum += decode(k); });
     const double mean = double(sum / (long double)m);
     p.mean = mean;
     if (m >= 2) {
         long double ss = 0;
-        for (uint64_t k : keys) {
+        sorted.forEach([&](uint64_t k) {
             const long double d = (long double)decode(k) - (long double)mean;
             ss += d * d;
-        }
+        });
         p.std = double(std::sqrt(ss / (long double)(m - 1)));
     }
     for (double level : kProfileQuantileLevels) {
         const double h = double(m - 1) * level;
         const size_t lo = size_t(std::floor(h));
         const double frac = h - double(lo);
-        double v = decode(keys[lo]);
+        double v = decode(sorted.at(lo));
         if (frac > 0 && lo + 1 < m)
-            v += frac * (decode(keys[lo + 1]) - v);
+            v += frac * (decode(sorted.at(lo + 1)) - v);
         p.quantiles.push_back({level, v});
     }
     // Histogram over the finite range; infinities fall into the outer bins.
-    size_t first = 0, last = m;
-    while (first < m && !std::isfinite(decode(keys[first])))
-        ++first;
-    while (last > first && !std::isfinite(decode(keys[last - 1])))
-        --last;
+    const size_t first = sorted.partitionRank([&](uint64_t k) { return decode(k) == -std::numeric_limits<double>::infinity(); });
+    const size_t last = sorted.partitionRank([&](uint64_t k) { return decode(k) < std::numeric_limits<double>::infinity(); });
     if (first >= last)
         return;
-    const double lo = decode(keys[first]), hi = decode(keys[last - 1]);
+    const double lo = decode(sorted.at(first)), hi = decode(sorted.at(last - 1));
     std::vector<double> edges = equalWidthEdges(lo, hi, kProfileHistogramBins, p.type == ColumnType::Datetime);
     const size_t bins = edges.size() - 1;
     std::vector<size_t> pos(bins + 1, 0);
     pos[bins] = m;
     for (size_t i = 1; i < bins; ++i) {
         const double edge = edges[i];
-        pos[i] = size_t(std::lower_bound(keys.begin(), keys.end(), edge,
-                                         [&decode](uint64_t k, double e) { return decode(k) < e; })
-                        - keys.begin());
+        pos[i] = sorted.partitionRank([&](uint64_t k) { return decode(k) < edge; });
     }
     p.histogram.edges = std::move(edges);
     p.histogram.counts.resize(bins);
@@ -131,20 +232,30 @@ Status profileNumeric(const Column &c, ColumnProfile &p, const Feedback *feedbac
     default:
         break;
     }
-    if (!ok || !radixSort(keys, feedback))
+    if (!ok)
         return cancelledError();
     p.missing = rows - qint64(keys.size());
     if (keys.empty())
         return {};
+    // Up to one distinct value in 16 (at most 2^18 of them): counted; otherwise sorted.
+    std::optional<SortedKeys> order;
+    if (keys.size() >= 4096)
+        order = countFewDistinct(keys, std::min<size_t>(keys.size() / 16, size_t(1) << 18));
+    if (!order) {
+        if (!radixSort(keys, feedback))
+            return cancelledError();
+        order.emplace();
+        order->keys = std::move(keys);
+    }
     if (c.type() == ColumnType::Float64)
-        numericSummary(keys, [](uint64_t k) { return floatFromKey(k); }, p);   // a lambda: inlined, not a call per key
+        numericSummary(*order, [](uint64_t k) { return floatFromKey(k); }, p);   // a lambda: inlined, not a call per key
     else
-        numericSummary(keys, [](uint64_t k) { return intFromKey(k); }, p);
+        numericSummary(*order, [](uint64_t k) { return intFromKey(k); }, p);
     if (sorted) {
-        sorted->resize(keys.size());
+        sorted->clear();
+        sorted->reserve(order->size());
         const bool floats = c.type() == ColumnType::Float64;
-        for (size_t i = 0; i < keys.size(); ++i)
-            (*sorted)[i] = floats ? floatFromKey(keys[i]) : intFromKey(keys[i]);
+        order->forEach([&](uint64_t k) { sorted->push_back(floats ? floatFromKey(k) : intFromKey(k)); });
     }
     if (c.type() == ColumnType::Datetime) {
         p.mean = double(std::llround(*p.mean));

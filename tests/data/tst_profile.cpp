@@ -73,6 +73,49 @@ Sample generate(const QString &kind, quint32 seed)
                 s.exact.push_back(QString::number(v == 0 ? 0.0 : v, 'g', 17).toStdString());
         }
         s.column = b.finish(QStringLiteral("x"));
+    } else if (kind == u"float64 few" || kind == u"float64 just too many") {
+        // Enough rows for the profile to count distinct values instead of sorting (at most one in 16), or, with
+        // 2000 distinct values in 20,000 rows, to give up counting part way and sort after all.
+        ColumnBuilder b(ColumnType::Float64);
+        const int distinctValues = kind == u"float64 few" ? 300 : 2000;
+        for (int i = 0; i < 20000; ++i) {
+            if (i % 13 == 3) {
+                b.appendNull();
+                s.numbers.push_back(std::nullopt);
+                continue;
+            }
+            double v = (double(rng.bounded(distinctValues)) - 100.0) / 8.0;
+            if (i % 29 == 1)
+                v = std::nan("");
+            else if (i % 31 == 2)
+                v = -0.0;
+            b.appendFloat64(v);
+            s.numbers.push_back(v);
+            if (!std::isnan(v))
+                s.exact.push_back(QString::number(v == 0 ? 0.0 : v, 'g', 17).toStdString());
+        }
+        s.column = b.finish(QStringLiteral("x"));
+    } else if (kind == u"int64 halves") {
+        // 0 and 1, 4096 rows each: the median falls between the last 0 and the first 1 (a run boundary when counted).
+        ColumnBuilder b(ColumnType::Int64);
+        for (int i = 0; i < 8192; ++i) {
+            b.appendInt64(i % 2);
+            s.numbers.push_back(double(i % 2));
+            s.exact.push_back(std::to_string(i % 2));
+        }
+        s.column = b.finish(QStringLiteral("x"));
+    } else if (kind == u"int64 extremes") {
+        // The smallest int64 has the all-zero sort key, which the counting table keeps on the side.
+        ColumnBuilder b(ColumnType::Int64);
+        const int64_t pick[] = {std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(), -1, 0, 1,
+                                int64_t(1) << 53, -(int64_t(1) << 53)};
+        for (int i = 0; i < 9000; ++i) {
+            const int64_t v = pick[rng.bounded(7)];
+            b.appendInt64(v);
+            s.numbers.push_back(double(v));
+            s.exact.push_back(std::to_string(v));
+        }
+        s.column = b.finish(QStringLiteral("x"));
     } else if (kind == u"bool") {
         ColumnBuilder b(ColumnType::Bool);
         for (int i = 0; i < 2500; ++i) {
@@ -280,8 +323,9 @@ private slots:
     void bruteForce_data()
     {
         QTest::addColumn<QString>("kind");
-        for (const char *k : {"int64 small", "int64 huge", "constant", "float64", "float64 tiny", "bool", "datetime",
-                              "categorical", "string", "ties", "all missing", "empty"})
+        for (const char *k : {"int64 small", "int64 huge", "int64 extremes", "int64 halves", "constant", "float64", "float64 tiny",
+                              "float64 few", "float64 just too many", "bool", "datetime", "categorical", "string", "ties",
+                              "all missing", "empty"})
             QTest::newRow(k) << QString::fromLatin1(k);
     }
     void bruteForce()
