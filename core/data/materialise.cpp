@@ -1,11 +1,11 @@
 #include "data/materialise.h"
 
+#include "util/directwriter.h"
 #include "util/fileutil.h"
 #include "util/hash.h"
 
 #include <QDir>
 #include <QFileInfo>
-#include <QSaveFile>
 
 #include <array>
 #include <bit>
@@ -120,42 +120,28 @@ Status writeMaterialisationImpl(const Table &table, const QString &path)
     }
     const Sha256 digest = sha256(header.constData(), size_t(header.size()));
 
-    const QFileInfo info(path);
-    if (!QDir().mkpath(info.absolutePath()))
-        return makeError(QStringLiteral("cannot create folder %1").arg(info.absolutePath()), path);
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly))
-        return makeError(QStringLiteral("cannot write: %1").arg(file.errorString()), path);
-    qint64 written = 0;
-    auto write = [&](const char *data, qint64 len) {
-        if (len > 0 && file.write(data, len) != len)
-            return false;
-        written += len;
-        return true;
-    };
-    static const char zeros[kAlign] = {};
-    auto padTo = [&](qint64 offset) { return write(zeros, offset - written); };
-
-    QByteArray preamble(kMagic, sizeof(kMagic));
-    put<quint32>(preamble, kMaterialisationVersion);
-    put<quint32>(preamble, quint32(header.size()));
-    bool ok = write(preamble.constData(), preamble.size()) && write(header.constData(), header.size())
-              && write(reinterpret_cast<const char *>(digest.data()), qint64(digest.size()));
-    for (const auto &raw : buffers) {
-        for (const auto &[data, len] : raw) {
-            if (!ok || len == 0)
-                continue;
-            ok = padTo(alignUp(written)) && write(data, len);
+    // Through O_DIRECT (no page-cache copy, no dirty-page flush at the fsync), into a file renamed into place.
+    return writeFileAtomically(path, [&](DirectWriter &out) -> Status {
+        static const char zeros[kAlign] = {};
+        QByteArray preamble(kMagic, sizeof(kMagic));
+        put<quint32>(preamble, kMaterialisationVersion);
+        put<quint32>(preamble, quint32(header.size()));
+        Status st = out.write(preamble.constData(), preamble.size());
+        if (st)
+            st = out.write(header.constData(), header.size());
+        if (st)
+            st = out.write(reinterpret_cast<const char *>(digest.data()), qint64(digest.size()));
+        for (const auto &raw : buffers) {
+            for (const auto &[data, len] : raw) {
+                if (!st || len == 0)
+                    continue;
+                st = out.write(zeros, alignUp(out.size()) - out.size());
+                if (st)
+                    st = out.write(data, len);
+            }
         }
-    }
-    if (!ok) {
-        file.cancelWriting();
-        return makeError(QStringLiteral("write failed: %1").arg(file.errorString()), path);
-    }
-    if (!file.commit())
-        return makeError(QStringLiteral("cannot commit write: %1").arg(file.errorString()), path);
-    syncDirectory(info.absolutePath());
-    return {};
+        return st;
+    });
 }
 
 } // namespace

@@ -1,7 +1,7 @@
 #include "store/objectstore.h"
 
 #include "store/chunker.h"
-#include "store/directwriter.h"
+#include "util/directwriter.h"
 #include "store/objectstore_p.h"
 #include "store/storeio.h"
 #include "util/fileutil.h"
@@ -576,30 +576,9 @@ Status ObjectStore::writeTo(const QString &id, int fd, Feedback *feedback) const
 Status ObjectStore::checkout(const QString &id, const QString &outPath, Feedback *feedback) const
 {
     // Written next to the target (same file system), then renamed over it: no partial file is ever visible.
-    const QFileInfo info(outPath);
-    const QString dir = info.absolutePath();
-    if (!QDir().mkpath(dir))
-        return makeError(ErrorKind::Io, QStringLiteral("cannot create folder %1").arg(dir), outPath);
-    DirectWriter out;
-    Status st = out.open(dir + QStringLiteral("/.") + info.fileName() + QStringLiteral(".keel-") + randomSuffix()
-                         + QStringLiteral(".tmp"));
-    if (!st.isOk())
-        return st;
-    st = streamTo(id, [&out](const char *data, qint64 size) { return out.write(data, size); }, feedback);
-    if (!st.isOk()) {
-        out.abort();
-        return st;
-    }
-    st = out.close();
-    if (!st.isOk())
-        return st;
-    if (::rename(QFile::encodeName(out.path()).constData(), QFile::encodeName(outPath).constData()) != 0) {
-        const QString err = errnoText();
-        ::unlink(QFile::encodeName(out.path()).constData());
-        return makeError(QStringLiteral("cannot rename into place: %1").arg(err), outPath);
-    }
-    syncDirectory(dir);
-    return {};
+    return writeFileAtomically(outPath, [&](DirectWriter &out) {
+        return streamTo(id, [&out](const char *data, qint64 size) { return out.write(data, size); }, feedback);
+    });
 }
 
 Expected<QByteArray> ObjectStore::readAll(const QString &id) const

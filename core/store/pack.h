@@ -4,7 +4,7 @@
 // name is that checksum in hex. A pack becomes visible only when its idx is renamed into place, so a crash leaves
 // at most an orphan pack (no idx) or files in tmp/, both ignored by readers and removed by gc.
 
-#include "store/directwriter.h"
+#include "util/directwriter.h"
 #include "util/hash.h"
 #include "util/result.h"
 

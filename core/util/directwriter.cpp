@@ -1,6 +1,11 @@
-#include "store/directwriter.h"
+#include "util/directwriter.h"
 
+#include "util/fileutil.h"
+
+#include <QDir>
 #include <QFile>
+#include <QFileInfo>
+#include <QRandomGenerator>
 
 #include <algorithm>
 #include <cerrno>
@@ -10,7 +15,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-namespace keel::store {
+namespace keel {
 
 namespace {
 
@@ -215,4 +220,35 @@ void DirectWriter::abort()
     m_current.used = 0;
 }
 
-} // namespace keel::store
+Status writeFileAtomically(const QString &path, const std::function<Status(DirectWriter &)> &fill)
+{
+    const QFileInfo info(path);
+    const QString dir = info.absolutePath();
+    if (!QDir().mkpath(dir))
+        return makeError(ErrorKind::Io, QStringLiteral("cannot create folder %1").arg(dir), path);
+    DirectWriter out;
+    Status st;
+    for (int attempt = 0; attempt < 4; ++attempt) {
+        st = out.open(dir + QStringLiteral("/.") + info.fileName() + QStringLiteral(".keel-")
+                      + QString::number(QRandomGenerator::global()->generate64(), 36) + QStringLiteral(".tmp"));
+        if (st.isOk())
+            break;
+    }
+    if (!st.isOk())
+        return st;
+    if (st = fill(out); !st.isOk()) {
+        out.abort();
+        return st;
+    }
+    if (st = out.close(); !st.isOk())
+        return st;
+    if (::rename(QFile::encodeName(out.path()).constData(), QFile::encodeName(path).constData()) != 0) {
+        const QString err = QString::fromLocal8Bit(strerror(errno));
+        ::unlink(QFile::encodeName(out.path()).constData());
+        return makeError(QStringLiteral("cannot rename into place: %1").arg(err), path);
+    }
+    syncDirectory(dir);
+    return {};
+}
+
+} // namespace keel

@@ -10,11 +10,12 @@
 #include <condition_variable>
 #include <deque>
 #include <memory>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
 
-namespace keel::store {
+namespace keel {
 
 /// Writes one new file at a time, front to back. Used by one thread at a time (plus its own I/O thread).
 /// Destroying the writer with a file open removes that file.
@@ -69,4 +70,10 @@ private:
     std::thread m_thread;
 };
 
-} // namespace keel::store
+/// Writes a whole new file at `path` through a DirectWriter: `fill` writes the bytes into a temporary file beside it
+/// (same file system), which is fsynced and renamed over `path`, its folder synced, only if `fill` succeeds. No
+/// partial file is ever visible at `path`, and a file already there stays until the new one replaces it. The folder
+/// is created if missing.
+Status writeFileAtomically(const QString &path, const std::function<Status(DirectWriter &)> &fill);
+
+} // namespace keel
