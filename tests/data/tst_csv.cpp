@@ -200,6 +200,7 @@ private slots:
     void maxRows_data();
     void maxRows();
     void previewOfLargeInput();
+    void nulInALargeInput();
     void multiThreadEqualsSingleThread();
     void strayQuotesFallBack();
     void longFieldsAgainstAReference();
@@ -859,6 +860,29 @@ void TestCsv::previewOfLargeInput()
     const auto early = parse(nulEarly, o);
     QVERIFY(!early);
     QVERIFY2(early.error().message.contains(QStringLiteral("NUL")), qPrintable(early.error().message));
+}
+
+void TestCsv::nulInALargeInput()
+{
+    // Over 64 MiB the NUL check is split across threads: the first NUL of the whole input is the one reported.
+    QByteArray text = "a,b\n";
+    const QByteArray line = "12345,67890\n";   // 12 bytes: line k (1-based, header = 1) starts at 4 + 12 (k - 2)
+    text += line.repeated(6'000'000);
+    QVERIFY(text.size() > 64 << 20);
+    auto offsetOfLine = [](qsizetype k) { return 4 + 12 * (k - 2); };
+    for (const auto &[lines, reported] : std::vector<std::pair<std::vector<qsizetype>, qsizetype>>{
+             {{100}, 100}, {{5'900'000}, 5'900'000}, {{5'000'000, 200}, 200}, {{4'000'000, 5'500'000}, 4'000'000}}) {
+        QByteArray bad = text;
+        for (qsizetype k : lines)
+            bad[offsetOfLine(k) + 2] = '\0';
+        ReadOptions o;
+        o.threads = 2;
+        const auto t = parse(bad, o);
+        QVERIFY(!t);
+        QVERIFY2(t.error().message.contains(QStringLiteral("byte offset %1").arg(offsetOfLine(reported) + 2)),
+                 qPrintable(t.error().message));
+        QCOMPARE(t.error().line, qint64(reported));
+    }
 }
 
 void TestCsv::multiThreadEqualsSingleThread()
