@@ -15,7 +15,6 @@ namespace {
 
 constexpr qint64 kPollBytes = 4 << 20;        // progress / cancel granularity
 constexpr qint64 kMinChunkBytes = 256 << 10;  // smallest parallel chunk
-constexpr qint64 kMaxChunkBytes = 64 << 20;   // largest parallel chunk
 
 /// One field of the current record. Simple fields are a view into the buffer; complex ones
 /// (doubled quotes, text after the closing quote) keep the raw span including quotes.
@@ -642,8 +641,7 @@ Expected<Table> readCsv(QByteArrayView bytes, const ReadOptions &options, Feedba
         chunks = chunksFrom({dataBegin}, end);
         chunks.front().rowLimit = options.maxRows;
     } else {
-        qint64 n = std::max<qint64>(qint64(threads) * 4, dataBytes / kMaxChunkBytes);
-        n = std::clamp<qint64>(n, 1, dataBytes / kMinChunkBytes);
+        const qint64 n = parallelChunkCount(dataBytes, threads);
         chunks = chunksFrom(parityBoundaries(dataBegin, end, int(n), threads), end);
     }
 

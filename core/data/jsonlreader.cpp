@@ -13,7 +13,6 @@ namespace {
 
 constexpr qint64 kPollBytes = 4 << 20;
 constexpr qint64 kMinChunkBytes = 256 << 10;
-constexpr qint64 kMaxChunkBytes = 64 << 20;
 constexpr int kMaxDepth = 256;
 
 struct JsonValue {
@@ -592,8 +591,7 @@ Expected<Table> readJsonl(QByteArrayView bytes, const ReadOptions &options, Feed
     std::vector<const char *> bounds{start};
     const qint64 len = end - start;
     if (options.maxRows < 0 && threads > 1 && len >= 2 * kMinChunkBytes) {
-        qint64 n = std::max<qint64>(qint64(threads) * 4, len / kMaxChunkBytes);
-        n = std::clamp<qint64>(n, 1, len / kMinChunkBytes);
+        const qint64 n = parallelChunkCount(len, threads);
         for (qint64 i = 1; i < n; ++i) {
             const char *s = start + len * i / n;
             if (s[-1] != '\n') {

@@ -11,6 +11,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -295,6 +296,18 @@ struct ProgressCounter {
     std::atomic<qint64> done{0};
     qint64 total = 0;
 };
+
+/// How many chunks a parallel read of `bytes` splits into: at least four per thread, about 64 MiB at most and
+/// 256 KiB at least each, rounded up to a multiple of the thread count so that equal chunks keep every thread busy
+/// to the end (17 chunks on two threads left one idle for a whole chunk, a tenth of the 1 GiB bench parse).
+inline qint64 parallelChunkCount(qint64 bytes, int threads)
+{
+    constexpr qint64 kLargest = qint64(64) << 20, kSmallest = qint64(256) << 10;
+    const qint64 t = std::max(threads, 1);
+    qint64 n = std::max<qint64>(t * 4, (bytes + kLargest - 1) / kLargest);
+    n = (n + t - 1) / t * t;
+    return std::clamp<qint64>(n, 1, std::max<qint64>(1, bytes / kSmallest));
+}
 
 /// Runs task(0..count-1) on up to `threads` worker threads and waits; the calling thread reports
 /// progress from `progress` to `feedback` while it waits. Exceptions from tasks become an Error.
