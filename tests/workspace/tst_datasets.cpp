@@ -813,6 +813,11 @@ private slots:
         QTest::newRow("unterminated quote") << QStringLiteral("file") << QByteArray("a,b\n1,\"open\n") << QStringLiteral("d");
         QTest::newRow("type override of unknown column") << QStringLiteral("override") << QByteArray("a\n1\n")
                                                          << QStringLiteral("d");
+        // Large enough that the store has written (staged) its packs before the parse refuses the last row.
+        QByteArray big = "a,b\n";
+        big += QByteArray("12345,67890\n").repeated(1'500'000);
+        big += "1,2,3\n";
+        QTest::newRow("bad last row of 17 MB") << QStringLiteral("file") << big << QStringLiteral("d");
     }
     void addErrorsLeaveNothing()
     {
@@ -823,6 +828,7 @@ private slots:
         QVERIFY(ws);
         const QString head = ws->git().headCommit().value();
         const QStringList manifests = ws->store().manifestIds();
+        const store::StoreStats statsBefore = ws->store().stats();
         QString file = newDir(QStringLiteral("input")) + QStringLiteral(".csv");
         data::ReadOptions options;
         if (what == u"folder")
@@ -837,6 +843,9 @@ private slots:
         QVERIFY(!added.error().toString().isEmpty());
         QCOMPARE(ws->git().headCommit().value(), head);
         QCOMPARE(ws->store().manifestIds(), manifests);
+        QCOMPARE(ws->store().stats().packs, statsBefore.packs);
+        QCOMPARE(ws->store().stats().chunks, statsBefore.chunks);
+        QCOMPARE(QDir(ws->store().root() + QStringLiteral("/tmp")).entryList(QDir::Files | QDir::Hidden).size(), 0);
         QVERIFY(keel::workspace::listDatasets(*ws)->isEmpty());
         QCOMPARE(git(ws->root(), {QStringLiteral("status"), QStringLiteral("--porcelain"),
                                   QStringLiteral("--untracked-files=all")})
