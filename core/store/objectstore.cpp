@@ -31,13 +31,12 @@ namespace {
 /// Appends the ids of a batch of visited chunks to `ids`, hashing the batch side by side.
 void hashVisits(const char *data, std::span<const ChunkVisit> batch, std::vector<Sha256> &ids)
 {
-    ByteSpan inputs[kVisitBatch];
-    const size_t n = std::min(batch.size(), kVisitBatch);
-    for (size_t i = 0; i < n; ++i)
+    std::vector<ByteSpan> inputs(batch.size());
+    for (size_t i = 0; i < batch.size(); ++i)
         inputs[i] = ByteSpan{data + batch[i].offset, size_t(batch[i].length)};
     const size_t first = ids.size();
-    ids.resize(first + n);
-    sha256Many(inputs, n, ids.data() + first);
+    ids.resize(first + batch.size());
+    sha256Many(inputs.data(), inputs.size(), ids.data() + first);
 }
 
 } // namespace

@@ -126,9 +126,10 @@ public:
     /// Decides, once every new chunk of an add is written and fsynced (but not yet visible), whether it may land.
     using PublishGate = std::function<Status()>;
     /// Like addBytes over `size` bytes at `data` (which must not change during the call), but before anything
-    /// becomes visible it calls `gate` (on the calling thread, holding the store's write lock): an error there
-    /// removes everything this add wrote and is returned. Lets `data add` store the bytes while it parses them and
-    /// still leave nothing behind when the parse refuses the file.
+    /// becomes visible it calls `gate` (on the calling thread): an error there removes everything this add wrote
+    /// and is returned. Lets `data add` store the bytes while it parses them and still leave nothing behind when the
+    /// parse refuses the file. The store's shared write lock is held from the start to the end of the call, gate
+    /// included, so a gc (exclusive) waits for the gate; the gate must not itself add to or gc this store.
     Expected<AddResult> addGated(const char *data, qint64 size, const PublishGate &gate, Feedback *feedback = nullptr);
 
     // ---- transfers to and from stores of another kind (an S3 remote) ----

@@ -154,7 +154,7 @@ KEEL_AVX512 void hashSixteenWide(const ByteSpan *inputs, size_t count, Sha256 *o
 
     alignas(64) static const uint8_t zeros[kBlock] = {};
     Lane lanes[kLanes];
-    alignas(64) uint32_t state[8][kLanes];
+    alignas(64) uint32_t state[8][kLanes] = {};   // idle lanes hash zeros from here; their results are ignored
     size_t next = 0;
     auto assign = [&](int l) {
         if (next < count) {

@@ -1,8 +1,8 @@
 #pragma once
 // SHA-256 of many independent inputs at once. Where the CPU has AVX-512, sixteen inputs are hashed side by side,
-// one per 32-bit lane (about three times the throughput of one SHA-NI stream on the machines measured in
-// bench/README.md); elsewhere, and for a handful of inputs, one at a time through OpenSSL. The digests are the
-// ordinary SHA-256 of each input either way.
+// one per 32-bit lane (1.7 times the throughput of one SHA-NI stream on the machine measured in bench/README.md);
+// elsewhere, and for a handful of inputs, one at a time through OpenSSL. The digests are the ordinary SHA-256 of
+// each input either way.
 
 #include "util/hash.h"
 

@@ -257,9 +257,15 @@ Expected<AddOutcome> addDataset(Workspace &ws, const QString &file, const QStrin
         storeThread = std::thread([&] {
             QElapsedTimer clock;
             clock.start();
-            storedOnThread.emplace(ws.store().addGated(mapped->data, mapped->size, [&] {
+            storedOnThread.emplace(ws.store().addGated(mapped->data, mapped->size, [&]() -> Status {
                 writtenMs = clock.elapsed();
-                return mayLand.get();
+                Status verdict = mayLand.get();
+                // Both the parse and the store have finished reading the mapping by now: a file rewritten at any
+                // point of the add is refused here, before its chunks can land under ids their bytes may not have.
+                if (verdict && fileStamp() != stampBefore)
+                    return makeError(ErrorKind::Conflict,
+                                     QStringLiteral("the file changed while it was being added; add it again"), file);
+                return verdict;
             }, &storeFeedback));
         });
     struct Joiner {   // an early return (a refused file) refuses the stored bytes and waits for the thread
@@ -298,12 +304,7 @@ Expected<AddOutcome> addDataset(Workspace &ws, const QString &file, const QStrin
         if (!stored)
             return stored.error();
     } else {
-        // The chunks were hashed and written from the mapping during the parse: a file rewritten meanwhile is refused.
-        if (fileStamp() != stampBefore)
-            decide(makeError(ErrorKind::Conflict, QStringLiteral("the file changed while it was being added; add it again"),
-                             file));
-        else
-            decide(Status());
+        decide(Status());   // the parse accepted every row; the gate still checks that the file did not change
         storeThread.join();
         stored = std::move(*storedOnThread);
         if (!stored)
