@@ -82,6 +82,10 @@ std::optional<Expected<Table>> readPreview(QByteArrayView bytes, const ReadOptio
             }
             return t;
         }
+        // Refused in the first half of the prefix: not a cut at its end, so a larger prefix would only be refused
+        // again; the whole input reports it.
+        if (!t && t.error().line > 0 && t.error().line < prefix.count('\n') / 2)
+            return std::nullopt;
     }
     return std::nullopt;
 }
