@@ -41,6 +41,12 @@ bool forChunks(qint64 rows, const Feedback *feedback, Fn &&fn)
     return true;
 }
 
+/// Buffers one profiling thread reuses from column to column: the keys and the radix sort's second buffer.
+struct ProfileScratch {
+    std::vector<uint64_t> keys;
+    std::vector<uint64_t> passes;
+};
+
 // The non-missing keys of a numeric column in ascending order: either all of them (sorted), or each distinct key
 // once with the rank one past its last copy (a column with few distinct values, counted instead of sorted). Every
 // statistic below reads the keys in the same ascending sequence either way, so both give bit-identical profiles.
@@ -99,7 +105,12 @@ std::optional<SortedKeys> countFewDistinct(const std::vector<uint64_t> &keys, si
     size_t mask = table.size() - 1, used = 0, zeros = 0;
     int shift = 64 - 12;
     auto slotOf = [&](uint64_t k) { return size_t((k * 0x9e3779b97f4a7c15ULL) >> shift); };
-    for (uint64_t k : keys) {
+    constexpr size_t kAhead = 16;   // slots are prefetched this many keys ahead: a table past L2 then costs no more
+    const size_t n = keys.size();
+    for (size_t at = 0; at < n; ++at) {
+        if (at + kAhead < n)
+            __builtin_prefetch(&table[slotOf(keys[at + kAhead])]);
+        const uint64_t k = keys[at];
         if (k == kEmpty) {
             ++zeros;
             continue;
@@ -196,13 +207,17 @@ void numericSummary(const SortedKeys &sorted, Decode decode, ColumnProfile &p)
         p.histogram.counts[i] = qint64(pos[i + 1] - pos[i]);
 }
 
-Status profileNumeric(const Column &c, ColumnProfile &p, const Feedback *feedback, std::vector<double> *sorted)
+Status profileNumeric(const Column &c, ColumnProfile &p, const Feedback *feedback, std::vector<double> *sorted,
+                      ProfileScratch &scratch)
 {
     const qint64 rows = c.size();
     const bool nulls = c.nullCount() > 0;
     const ColumnStorage &s = c.storage();
-    std::vector<uint64_t> keys;
-    keys.reserve(size_t(rows - c.nullCount()));
+    // Written through a pointer, not push_back (whose end pointer the compiler reloads and stores for every key),
+    // into a buffer the caller keeps from column to column.
+    std::vector<uint64_t> &keys = scratch.keys;
+    keys.resize(size_t(rows));
+    uint64_t *out = keys.data();
     bool ok = true;
     switch (c.type()) {
     case ColumnType::Int64:
@@ -210,14 +225,14 @@ Status profileNumeric(const Column &c, ColumnProfile &p, const Feedback *feedbac
         ok = forChunks(rows, feedback, [&](qint64 b, qint64 e) {
             for (qint64 r = b; r < e; ++r)
                 if (!nulls || c.isValid(r))
-                    keys.push_back(intKey(s.i64.view[size_t(r)]));
+                    *out++ = intKey(s.i64.view[size_t(r)]);
         });
         break;
     case ColumnType::Bool:
         ok = forChunks(rows, feedback, [&](qint64 b, qint64 e) {
             for (qint64 r = b; r < e; ++r)
                 if (!nulls || c.isValid(r))
-                    keys.push_back(intKey(s.u8.view[size_t(r)] ? 1 : 0));
+                    *out++ = intKey(s.u8.view[size_t(r)] ? 1 : 0);
         });
         break;
     case ColumnType::Float64:
@@ -225,13 +240,14 @@ Status profileNumeric(const Column &c, ColumnProfile &p, const Feedback *feedbac
             for (qint64 r = b; r < e; ++r) {
                 const double v = s.f64.view[size_t(r)];
                 if ((!nulls || c.isValid(r)) && !std::isnan(v))
-                    keys.push_back(floatKey(v));
+                    *out++ = floatKey(v);
             }
         });
         break;
     default:
         break;
     }
+    keys.resize(size_t(out - keys.data()));
     if (!ok)
         return cancelledError();
     p.missing = rows - qint64(keys.size());
@@ -242,11 +258,20 @@ Status profileNumeric(const Column &c, ColumnProfile &p, const Feedback *feedbac
     if (keys.size() >= 4096)
         order = countFewDistinct(keys, std::min<size_t>(keys.size() / 16, size_t(1) << 18));
     if (!order) {
-        if (!radixSort(keys, feedback))
+        if (!radixSort(keys, feedback, &scratch.passes))
             return cancelledError();
         order.emplace();
-        order->keys = std::move(keys);
+        order->keys.swap(keys);   // swapped back below: the buffer stays with the scratch
     }
+    struct GiveBack {
+        std::optional<SortedKeys> &order;
+        std::vector<uint64_t> &keys;
+        ~GiveBack()
+        {
+            if (order && order->ends.empty())
+                order->keys.swap(keys);
+        }
+    } giveBack{order, keys};
     if (c.type() == ColumnType::Float64)
         numericSummary(*order, [](uint64_t k) { return floatFromKey(k); }, p);   // a lambda: inlined, not a call per key
     else
@@ -341,7 +366,8 @@ Status profileCategories(const Column &c, ColumnProfile &p, const Feedback *feed
     return {};
 }
 
-Expected<ColumnProfile> profileColumnImpl(const Column &column, const Feedback *feedback, std::vector<double> *sorted = nullptr)
+Expected<ColumnProfile> profileColumnImpl(const Column &column, const Feedback *feedback, ProfileScratch &scratch,
+                                          std::vector<double> *sorted = nullptr)
 {
     ColumnProfile p;
     p.name = column.name();
@@ -349,7 +375,7 @@ Expected<ColumnProfile> profileColumnImpl(const Column &column, const Feedback *
     p.count = column.size();
     p.missing = column.nullCount();
     if (isNumericType(column.type())) {
-        if (Status s = profileNumeric(column, p, feedback, sorted); !s)
+        if (Status s = profileNumeric(column, p, feedback, sorted, scratch); !s)
             return s.error();
     }
     if (column.type() == ColumnType::Categorical || column.type() == ColumnType::String
@@ -610,7 +636,8 @@ Expected<ColumnProfile> profileColumn(const Column &column, Feedback *feedback, 
 {
     if (sorted)
         sorted->clear();
-    auto p = profileColumnImpl(column, feedback, sorted);
+    ProfileScratch scratch;
+    auto p = profileColumnImpl(column, feedback, scratch, sorted);
     if (p)
         reportProgress(feedback, 1, 1, QStringLiteral("profile"));
     return p;
@@ -623,12 +650,13 @@ Expected<TableProfile> profileTable(const Table &table, Feedback *feedback)
     std::atomic<int> next{0}, done{0};
     std::atomic<bool> cancelled{false};
     auto worker = [&] {
+        ProfileScratch scratch;   // one per thread, reused for every column it takes
         for (int i = next++; i < n; i = next++) {
             if (cancelled.load() || isCancelled(feedback)) {
                 cancelled = true;
                 return;
             }
-            auto p = profileColumnImpl(table.column(i), feedback);
+            auto p = profileColumnImpl(table.column(i), feedback, scratch);
             if (!p) {
                 cancelled = true;
                 return;

@@ -5,7 +5,7 @@
 
 namespace keel::data {
 
-bool radixSort(std::vector<uint64_t> &keys, const Feedback *feedback)
+bool radixSort(std::vector<uint64_t> &keys, const Feedback *feedback, std::vector<uint64_t> *scratch)
 {
     const size_t n = keys.size();
     if (n < 2048) {
@@ -21,7 +21,9 @@ bool radixSort(std::vector<uint64_t> &keys, const Feedback *feedback)
     for (uint64_t k : keys)
         for (int p = 0; p < kPasses; ++p)
             ++hist[size_t(p) * kBuckets + size_t((k >> (p * kBits)) & kMask)];
-    std::vector<uint64_t> tmp(n);
+    std::vector<uint64_t> local;
+    std::vector<uint64_t> &tmp = scratch ? *scratch : local;
+    tmp.resize(n);   // shrinking keeps the pages; growing writes only the new part
     for (int p = 0; p < kPasses; ++p) {
         size_t *h = hist.data() + size_t(p) * kBuckets;
         if (std::any_of(h, h + kBuckets, [n](size_t c) { return c == n; }))

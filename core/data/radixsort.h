@@ -30,7 +30,9 @@ inline double floatFromKey(uint64_t k) { return std::bit_cast<double>((k & kSign
 
 /// Sorts `keys` ascending (LSD radix, 13-bit digits, passes where every key has the same digit skipped; small inputs
 /// by std::sort; sorted input returned as it is). False when cancelled.
-bool radixSort(std::vector<uint64_t> &keys, const Feedback *feedback = nullptr);
+/// `scratch` (optional) is the second buffer the passes alternate with; reusing one across calls spares the fresh
+/// pages (and their zeroing by the kernel) of a new one each time. Its contents are overwritten.
+bool radixSort(std::vector<uint64_t> &keys, const Feedback *feedback = nullptr, std::vector<uint64_t> *scratch = nullptr);
 
 /// The values of `values` that are not NaN, ascending (-0 reads as +0).
 std::vector<double> sortedNumbers(std::span<const double> values);
