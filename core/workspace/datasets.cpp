@@ -259,13 +259,13 @@ Expected<AddOutcome> addDataset(Workspace &ws, const QString &file, const QStrin
             clock.start();
             storedOnThread.emplace(ws.store().addGated(mapped->data, mapped->size, [&]() -> Status {
                 writtenMs = clock.elapsed();
-                Status verdict = mayLand.get();
+                Status answer = mayLand.get();
                 // Both the parse and the store have finished reading the mapping by now: a file rewritten at any
                 // point of the add is refused here, before its chunks can land under ids their bytes may not have.
-                if (verdict && fileStamp() != stampBefore)
+                if (answer && fileStamp() != stampBefore)
                     return makeError(ErrorKind::Conflict,
                                      QStringLiteral("the file changed while it was being added; add it again"), file);
-                return verdict;
+                return answer;
             }, &storeFeedback));
         });
     struct Joiner {   // an early return (a refused file) refuses the stored bytes and waits for the thread

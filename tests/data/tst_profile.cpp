@@ -7,11 +7,11 @@
 #include <QRandomGenerator>
 #include <QTest>
 
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
+#include <random>
 #include <set>
 
 using namespace keel;
@@ -291,9 +291,16 @@ private slots:
     {
         // The profile's and the drift statistics' sort against std::sort: random keys, keys whose high digits are all
         // equal (passes skipped), sorted and reversed input, all equal, and the float keys' order (-inf < -1 < -0 =
-        // +0 < 1 < inf).
+        // +0 < 1 < inf). Wide keys take the most-significant pass first: lognormal floats (uneven runs), and keys
+        // crowded into one run larger than the cache (sorted by a nested call), with duplicates.
         QRandomGenerator rng(5);
-        std::vector<std::vector<uint64_t>> inputs(6);
+        std::vector<std::vector<uint64_t>> inputs(8);
+        std::lognormal_distribution<double> lognormal(3.0, 2.0);
+        std::mt19937_64 engine(9);
+        for (int i = 0; i < 200000; ++i)
+            inputs[6].push_back(keel::data::floatKey(std::round(lognormal(engine) * 1000) / 1000));
+        for (int i = 0; i < 100000; ++i)
+            inputs[7].push_back(i % 10 == 0 ? rng.generate64() : (uint64_t(1) << 40) + rng.bounded(1 << 20));
         for (int i = 0; i < 100000; ++i) {
             inputs[0].push_back(rng.generate64());
             inputs[1].push_back(uint64_t(rng.bounded(5000)) << 13 | 0x7700000000000000ULL);
