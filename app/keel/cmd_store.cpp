@@ -77,11 +77,16 @@ int cmdGc(Context &ctx)
         ctx.printJson(QJsonObject{{QStringLiteral("manifests_removed"), report->manifestsRemoved},
                                   {QStringLiteral("chunks_removed"), report->chunksRemoved},
                                   {QStringLiteral("bytes_freed"), report->bytesFreed},
-                                  {QStringLiteral("packs_rewritten"), report->packsRewritten}});
-    else
+                                  {QStringLiteral("packs_rewritten"), report->packsRewritten},
+                                  {QStringLiteral("leftovers_removed"), report->leftoversRemoved}});
+    else {
         ctx.out << "removed " << report->manifestsRemoved << " unreferenced files and " << report->chunksRemoved
-                << " chunks, freed " << formatBytes(report->bytesFreed) << " (" << report->packsRewritten
+                << " chunks";
+        if (report->leftoversRemoved > 0)
+            ctx.out << ", and " << report->leftoversRemoved << " leftover files of interrupted writes";
+        ctx.out << "; freed " << formatBytes(report->bytesFreed) << " (" << report->packsRewritten
                 << " packs rewritten)\n";
+    }
     return 0;
 }
 

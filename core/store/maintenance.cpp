@@ -25,9 +25,9 @@ constexpr qint64 kSmallPack = 16LL << 20;   // gc merges intact packs smaller th
 
 } // namespace
 
-qint64 ObjectStore::Private::removeLeftovers() const
+qint64 ObjectStore::Private::removeLeftovers(qint64 *files) const
 {
-    qint64 freed = 0;
+    qint64 freed = 0, removed = 0;
     for (const QString &f : filesIn(packsDir())) {
         if (!f.startsWith(QLatin1String("pack-")) || !f.endsWith(QLatin1String(".pack")))
             continue;
@@ -35,16 +35,22 @@ qint64 ObjectStore::Private::removeLeftovers() const
         const QString path = packsDir() + QLatin1Char('/') + f;
         if (!QFileInfo::exists(packsDir() + QLatin1Char('/') + indexFileName(name))) {
             const qint64 size = fileSize(path);
-            if (removeFile(path))
+            if (removeFile(path)) {
                 freed += size;
+                ++removed;
+            }
         }
     }
     for (const QString &f : filesIn(tmpDir())) {
         const QString path = tmpDir() + QLatin1Char('/') + f;
         const qint64 size = fileSize(path);
-        if (removeFile(path))
+        if (removeFile(path)) {
             freed += size;
+            ++removed;
+        }
     }
+    if (files)
+        *files = removed;
     return freed;
 }
 
@@ -393,7 +399,7 @@ Expected<GcReport> ObjectStore::gc(const QSet<QString> &live, Feedback *feedback
     syncDirectory(d->packsDir());
 
     // 5. Leftovers of interrupted writes: packs without idx, tmp files; empty manifest folders.
-    deletedBytes += d->removeLeftovers();
+    deletedBytes += d->removeLeftovers(&report.leftoversRemoved);
     const QDir top(d->manifestsDir());
     for (const QString &sub : top.entryList(QDir::Dirs | QDir::NoDotAndDotDot))
         top.rmdir(sub);   // fails (as intended) unless empty

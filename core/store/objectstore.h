@@ -59,6 +59,7 @@ struct GcReport {
     qint64 chunksRemoved = 0;     ///< unreferenced chunks and duplicate copies dropped from packs
     qint64 bytesFreed = 0;        ///< bytes of files deleted minus bytes of packs written
     qint64 packsRewritten = 0;
+    qint64 leftoversRemoved = 0;  ///< files of interrupted writes (a killed add's staged packs, packs without idx)
 };
 
 /// Size of the store.

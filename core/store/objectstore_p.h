@@ -101,7 +101,9 @@ struct ObjectStore::Private {
 
     /// Removes leftovers of interrupted writes (tmp/ files, packs without idx); only under an exclusive store lock.
     /// Returns the bytes freed.
-    qint64 removeLeftovers() const;
+    /// Removes packs without idx and files in tmp/ (only safe when no other writer is running); returns the bytes
+    /// freed and, with `files`, counts the files removed.
+    qint64 removeLeftovers(qint64 *files = nullptr) const;
     /// Brings the index in line with packs/: loads new idx files, drops packs whose idx is gone (another
     /// process's gc). Called at the start of every operation, under the store lock.
     void syncIndex() const;

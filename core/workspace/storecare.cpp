@@ -143,6 +143,7 @@ Expected<store::GcReport> collectGarbage(Workspace &ws, Feedback *feedback)
                             QJsonObject{{QStringLiteral("bytes_freed"), report->bytesFreed},
                                         {QStringLiteral("manifests_removed"), report->manifestsRemoved},
                                         {QStringLiteral("chunks_removed"), report->chunksRemoved},
+                                        {QStringLiteral("leftovers_removed"), report->leftoversRemoved},
                                         {QStringLiteral("live_objects"), int(live->all().size())}});
         !s)
         return s.error();

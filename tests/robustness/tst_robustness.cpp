@@ -131,6 +131,7 @@ private slots:
     void fsckChecksRunArtifacts();
     void gcWaitsForWritersThatHaveNotCommitted();
     void staleTemporariesRemovedAtNextWrite();
+    void gcCountsLeftovers();
     void failedAuditUndoesTheCommit();
     void missingAuditEventIsRepairedOnRerun();
     void damagedDatabaseIsNeverRecreated_data();
@@ -247,6 +248,29 @@ void TstRobustness::staleTemporariesRemovedAtNextWrite()
     QVERIFY(!QFile::exists(tmp));
     QVERIFY(!QFile::exists(pack));
     RUN_OK(run({S("store"), S("fsck")}, ws));
+}
+
+void TstRobustness::gcCountsLeftovers()
+{
+    // A killed add leaves staged packs in tmp/ (and, from older versions, packs without idx): gc removes them and
+    // says how many, in text and JSON.
+    QTemporaryDir dir;
+    const QString ws = makeWorkspace(dir);
+    for (const QString &path : QStringList{ws + S("/.keel/objects/tmp/pack-1234-killed.tmp"),
+                                            ws + S("/.keel/objects/packs/pack-") + QString(64, QLatin1Char('b')) + S(".pack")}) {
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QByteArray(1 << 20, 'z'));
+    }
+    const Result gc = run({S("--json"), S("store"), S("gc")}, ws);
+    RUN_OK(gc);
+    const QJsonObject report = QJsonDocument::fromJson(gc.out).object();
+    QCOMPARE(report.value(S("leftovers_removed")).toInt(), 2);
+    QVERIFY(report.value(S("bytes_freed")).toDouble() >= 2 << 20);
+    QVERIFY(QDir(ws + S("/.keel/objects/tmp")).entryList(QDir::Files).isEmpty());
+    const Result again = run({S("store"), S("gc")}, ws);
+    RUN_OK(again);
+    QVERIFY2(!again.out.contains("leftover"), again.out.constData());
 }
 
 void TstRobustness::failedAuditUndoesTheCommit()
