@@ -14,6 +14,7 @@
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -51,7 +52,8 @@ struct ProfileScratch {
 // once with the rank one past its last copy (a column with few distinct values, counted instead of sorted). Every
 // statistic below reads the keys in the same ascending sequence either way, so both give bit-identical profiles.
 struct SortedKeys {
-    std::vector<uint64_t> keys;
+    std::span<const uint64_t> keys;   ///< the caller's sorted keys, or `distinctKeys`
+    std::vector<uint64_t> distinctKeys;
     std::vector<size_t> ends;   ///< empty: `keys` holds every key; else ends[i] = rank after the copies of keys[i]
 
     size_t size() const { return ends.empty() ? keys.size() : ends.back(); }
@@ -149,13 +151,14 @@ std::optional<SortedKeys> countFewDistinct(const std::vector<uint64_t> &keys, si
             runs.push_back(e);
     std::sort(runs.begin(), runs.end());
     SortedKeys out;
-    out.keys.reserve(runs.size());
+    out.distinctKeys.reserve(runs.size());
     out.ends.reserve(runs.size());
     size_t rank = 0;
     for (const auto &[k, count] : runs) {
-        out.keys.push_back(k);
+        out.distinctKeys.push_back(k);
         out.ends.push_back(rank += count);
     }
+    out.keys = out.distinctKeys;   // moving `out` moves the vector's buffer with it: the view stays valid
     return out;
 }
 
@@ -261,17 +264,8 @@ Status profileNumeric(const Column &c, ColumnProfile &p, const Feedback *feedbac
         if (!radixSort(keys, feedback, &scratch.passes))
             return cancelledError();
         order.emplace();
-        order->keys.swap(keys);   // swapped back below: the buffer stays with the scratch
+        order->keys = keys;   // a view: the buffer stays with the scratch
     }
-    struct GiveBack {
-        std::optional<SortedKeys> &order;
-        std::vector<uint64_t> &keys;
-        ~GiveBack()
-        {
-            if (order && order->ends.empty())
-                order->keys.swap(keys);
-        }
-    } giveBack{order, keys};
     if (c.type() == ColumnType::Float64)
         numericSummary(*order, [](uint64_t k) { return floatFromKey(k); }, p);   // a lambda: inlined, not a call per key
     else

@@ -9,7 +9,6 @@
 #include <cstring>
 #include <new>
 #include <optional>
-#include <thread>
 #include <vector>
 
 namespace keel::data {
@@ -49,12 +48,10 @@ qsizetype firstNul(QByteArrayView bytes, int threads)
         if (const void *p = std::memchr(bytes.data() + from, '\0', size_t(to - from)))
             found[size_t(t)] = static_cast<const char *>(p) - bytes.data();
     };
-    std::vector<std::thread> pool;
-    for (int t = 1; t < parts; ++t)
-        pool.emplace_back(search, t);
-    search(0);
-    for (std::thread &th : pool)
-        th.join();
+    if (!detail::runTasks(parts, parts, search, nullptr, nullptr, QString())) {   // no threads to be had: one core
+        const void *p = std::memchr(bytes.data(), '\0', size_t(n));
+        return p ? static_cast<const char *>(p) - bytes.data() : -1;
+    }
     for (qsizetype at : found)
         if (at >= 0)
             return at;
