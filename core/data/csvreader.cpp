@@ -7,7 +7,7 @@
 #include <array>
 #include <cstring>
 
-#include <emmintrin.h>
+#include <immintrin.h>
 
 namespace keel::data::detail {
 
@@ -265,6 +265,8 @@ void parseCsvChunk(const CsvContext &cx, ChunkState &ch)
     ch.cols.reserve(size_t(cx.columns));
     for (int c = 0; c < cx.columns; ++c) {
         ch.cols.push_back(ColumnAccumulator::inferring(cx.maxDistinct, cx.order));
+        if (!ch.windows.empty())
+            ch.cols.back().setWindow(ch.windows[size_t(c)]);
         ch.cols.back().reserve(size_t(estimate));
     }
     ch.rows = 0;
@@ -551,6 +553,137 @@ const char *locateUnterminatedQuote(char delim, const char *begin, const char *e
     }
 }
 
+/// Counting records, 64 bytes at a time, the way RFC 4180 reads them: a quote toggles quoting wherever it is, a line
+/// feed outside quotes ends a line, and an empty line (or one of just "\r") is no record. Quotes inside unquoted
+/// fields are literal to the tokenizer, so on such files the count can differ from the parse; the reader checks.
+struct RecordCount {
+    qint64 records = 0;
+    uint64_t quoted = 0;               ///< all ones while inside quotes
+    uint64_t prevEnds = uint64_t(1) << 63;   ///< the last block's line ends (a virtual one before the first byte)
+    uint64_t prevCr = 0;
+    qint64 lastEnd = -1;               ///< offset of the last line end seen
+
+    static uint64_t prefixXor(uint64_t x)
+    {
+        x ^= x << 1;
+        x ^= x << 2;
+        x ^= x << 4;
+        x ^= x << 8;
+        x ^= x << 16;
+        x ^= x << 32;
+        return x;
+    }
+    /// One block at `offset`, with one bit per byte for quotes, line feeds and carriage returns.
+    [[gnu::always_inline]] void block(qint64 offset, uint64_t q, uint64_t nl, uint64_t cr)
+    {
+        const uint64_t inside = prefixXor(q) ^ quoted;
+        quoted = uint64_t(int64_t(inside) >> 63);
+        const uint64_t ends = nl & ~inside;
+        const uint64_t crs = cr & ~inside;
+        const uint64_t endBefore = (ends << 1) | (prevEnds >> 63);
+        const uint64_t endTwoBefore = (ends << 2) | (prevEnds >> 62);
+        const uint64_t crBefore = (crs << 1) | (prevCr >> 63);
+        const uint64_t blank = ends & (endBefore | (crBefore & endTwoBefore));
+        records += __builtin_popcountll(ends & ~blank);
+        if (ends)
+            lastEnd = offset + 63 - __builtin_clzll(ends);
+        prevEnds = ends;
+        prevCr = crs;
+    }
+    /// The count for [b, e): lines ended, plus a last line without a line end.
+    qint64 finish(qint64 length) const { return records + (lastEnd < length - 1 && !quoted ? 1 : 0); }
+};
+
+inline uint64_t byteMask16(__m128i v, char c)
+{
+    return uint32_t(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c))));
+}
+
+qint64 countRecordsSse2(const char *b, const char *e)
+{
+    RecordCount rc;
+    const qint64 length = e - b;
+    char tail[64];
+    for (qint64 at = 0; at < length; at += 64) {
+        const char *s = b + at;
+        if (length - at < 64) {
+            std::memset(tail, 0, sizeof tail);
+            std::memcpy(tail, s, size_t(length - at));
+            s = tail;
+        }
+        uint64_t q = 0, nl = 0, cr = 0;
+        for (int i = 0; i < 4; ++i) {
+            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i *>(s + 16 * i));
+            q |= byteMask16(v, '"') << (16 * i);
+            nl |= byteMask16(v, '\n') << (16 * i);
+            cr |= byteMask16(v, '\r') << (16 * i);
+        }
+        rc.block(at, q, nl, cr);
+    }
+    return rc.finish(length);
+}
+
+__attribute__((target("avx512f,avx512bw"))) qint64 countRecordsAvx512(const char *b, const char *e)
+{
+    RecordCount rc;
+    const qint64 length = e - b;
+    const __m512i quote = _mm512_set1_epi8('"'), newline = _mm512_set1_epi8('\n'), ret = _mm512_set1_epi8('\r');
+    for (qint64 at = 0; at < length; at += 64) {
+        const __mmask64 live = length - at >= 64 ? ~__mmask64(0) : (__mmask64(1) << (length - at)) - 1;
+        const __m512i v = _mm512_maskz_loadu_epi8(live, b + at);   // bytes past the end read as 0, and are not read
+        rc.block(at, _mm512_cmpeq_epi8_mask(v, quote), _mm512_cmpeq_epi8_mask(v, newline),
+                 _mm512_cmpeq_epi8_mask(v, ret));
+    }
+    return rc.finish(length);
+}
+
+/// Records in [b, e) (see RecordCount), on all cores' vector units this CPU has.
+qint64 countRecords(const char *b, const char *e)
+{
+    static const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+    return avx512 ? countRecordsAvx512(b, e) : countRecordsSse2(b, e);
+}
+
+/// Gives each chunk a window of rows in one region per column, so the chunks' values are written where the table
+/// keeps them (see ColumnWindow): rows are counted first (a fast pass), row 0 is for the first record in case it is
+/// data. Nothing when the regions cannot be had; a count the parse then contradicts only costs the copy it saves.
+void assignWindows(std::vector<ChunkState> &chunks, int columns, int threads)
+{
+    std::vector<qint64> counts(chunks.size(), 0);
+    const Status counted = runTasks(
+        int(chunks.size()), threads,
+        [&](int i) { counts[size_t(i)] = countRecords(chunks[size_t(i)].begin, chunks[size_t(i)].limit); }, nullptr,
+        nullptr, QString());
+    if (!counted)
+        return;
+    qint64 total = 1;
+    for (qint64 n : counts)
+        total += n;
+    std::vector<std::shared_ptr<std::byte>> regions;
+    for (int c = 0; c < columns; ++c) {
+        regions.push_back(allocateColumnRegion(total));
+        if (!regions.back())
+            return;
+    }
+    qint64 first = 1;
+    for (size_t k = 0; k < chunks.size(); ++k) {
+        chunks[k].windows.clear();
+        for (int c = 0; c < columns; ++c)
+            chunks[k].windows.push_back(ColumnWindow{regions[size_t(c)].get(), first, counts[k], regions[size_t(c)]});
+        first += counts[k];
+    }
+}
+
+/// The first record's windows: row 0 of the regions assignWindows() made (nothing if it made none).
+std::vector<ColumnWindow> headWindows(const std::vector<ChunkState> &chunks)
+{
+    std::vector<ColumnWindow> w;
+    if (!chunks.empty())
+        for (const ColumnWindow &cw : chunks.front().windows)
+            w.push_back(ColumnWindow{cw.region, 0, 1, cw.owner});
+    return w;
+}
+
 std::vector<ChunkState> chunksFrom(const std::vector<const char *> &bounds, const char *end)
 {
     std::vector<ChunkState> chunks(bounds.size());
@@ -643,6 +776,7 @@ Expected<Table> readCsv(QByteArrayView bytes, const ReadOptions &options, Feedba
     } else {
         const qint64 n = parallelChunkCount(dataBytes, threads);
         chunks = chunksFrom(parityBoundaries(dataBegin, end, int(n), threads), end);
+        assignWindows(chunks, columns, threads);
     }
 
     auto runPass = [&]() -> Status {
@@ -712,6 +846,10 @@ Expected<Table> readCsv(QByteArrayView bytes, const ReadOptions &options, Feedba
         if (options.maxRows == 0) {
             truncated = true;
         } else {
+            // The first record is data: parse it again into row 0 of the regions, ahead of the chunks' rows.
+            head.windows = headWindows(chunks);
+            if (!head.windows.empty())
+                parseCsvChunk(cx, head);
             dataChunks.push_back(&head);
             if (options.maxRows > 0 && chunks.front().rows > options.maxRows - 1) {
                 chunks.front().rowLimit = options.maxRows - 1;

@@ -502,17 +502,63 @@ void reserveLarge(std::vector<T> &v, size_t n)
 
 } // namespace
 
+void *allocateValues(size_t bytes, void *old)
+{
+    void *p = std::realloc(old, std::max<size_t>(bytes, 1));
+    if (!p)
+        throw std::bad_alloc();
+    constexpr size_t huge = size_t(2) << 20;
+    if (bytes >= 2 * huge) {
+        const auto begin = reinterpret_cast<uintptr_t>(p);
+        const uintptr_t first = (begin + huge - 1) & ~(huge - 1);
+        const uintptr_t last = (begin + bytes) & ~(huge - 1);
+        if (last > first)
+            ::madvise(reinterpret_cast<void *>(first), last - first, MADV_HUGEPAGE);
+    }
+    return p;
+}
+
+std::shared_ptr<std::byte> allocateColumnRegion(qint64 rows)
+{
+    const size_t bytes = std::max<size_t>(size_t(rows) * 8, 1);
+    // Reserved, not committed: only the pages the chunks write are ever backed, so a bool column's region costs an
+    // eighth of its size, and an unused one nothing.
+    void *p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return {};
+    ::madvise(p, bytes, MADV_HUGEPAGE);
+    return std::shared_ptr<std::byte>(static_cast<std::byte *>(p), [bytes](std::byte *q) { ::munmap(q, bytes); });
+}
+
 void ColumnAccumulator::reserve(size_t rows)
 {
     switch (m_kind) {
-    case ValueKind::Bool: reserveLarge(m_u8, rows); break;
+    case ValueKind::Bool: m_u8.reserve(rows); break;
     case ValueKind::Int:
-    case ValueKind::Date: reserveLarge(m_i64, rows); break;
-    case ValueKind::Float: reserveLarge(m_f64, rows); break;
-    case ValueKind::Text: reserveLarge(m_codes, rows); break;
+    case ValueKind::Date: m_i64.reserve(rows); break;
+    case ValueKind::Float: m_f64.reserve(rows); break;
+    case ValueKind::Text: m_codes.reserve(rows); break;
     case ValueKind::Empty: break;
     }
     m_reserve = rows;
+}
+
+void ColumnAccumulator::setWindow(ColumnWindow w)
+{
+    m_window = std::move(w);
+    if (m_rows > 0)
+        return;   // values already went elsewhere; the window applies to no buffer
+    switch (m_kind) {
+    case ValueKind::Bool: m_u8.attach(m_window); break;
+    case ValueKind::Int:
+    case ValueKind::Date: m_i64.attach(m_window); break;
+    case ValueKind::Float: m_f64.attach(m_window); break;
+    case ValueKind::Text:
+        if (!m_stale && !m_stringMode)
+            m_codes.attach(m_window);
+        break;
+    case ValueKind::Empty: break;
+    }
 }
 
 void ColumnAccumulator::pushValidSlow(bool valid)
@@ -541,12 +587,17 @@ void ColumnAccumulator::becomeKind(ValueKind k)
 {
     const size_t n = size_t(m_rows);
     const size_t cap = std::max(n, m_reserve);
+    auto start = [&](auto &values) {
+        values.attach(m_window);
+        values.reserve(cap);
+        values.assignZeros(n);
+    };
     switch (k) {
-    case ValueKind::Bool: reserveLarge(m_u8, cap); m_u8.assign(n, 0); break;
+    case ValueKind::Bool: start(m_u8); break;
     case ValueKind::Int:
-    case ValueKind::Date: reserveLarge(m_i64, cap); m_i64.assign(n, 0); break;
-    case ValueKind::Float: reserveLarge(m_f64, cap); m_f64.assign(n, 0.0); break;
-    case ValueKind::Text: reserveLarge(m_codes, cap); m_codes.assign(n, 0); break;
+    case ValueKind::Date: start(m_i64); break;
+    case ValueKind::Float: start(m_f64); break;
+    case ValueKind::Text: start(m_codes); break;
     case ValueKind::Empty: break;
     }
     m_kind = k;
@@ -556,10 +607,10 @@ void ColumnAccumulator::becomeStaleText()
 {
     m_kind = ValueKind::Text;
     m_stale = true;
-    m_i64 = {};
-    m_alt = {};
-    m_f64 = {};
-    m_u8 = {};
+    m_i64.release();
+    m_alt.release();
+    m_f64.release();
+    m_u8.release();
     m_altActive = false;
 }
 
@@ -578,7 +629,7 @@ void ColumnAccumulator::switchToStringMode()
     }
     m_offsets = std::move(offsets);
     m_bytes = std::move(bytes);
-    m_codes = {};
+    m_codes.release();
     m_dict = TextDict();
     m_stringMode = true;
 }
@@ -632,7 +683,7 @@ void ColumnAccumulator::pushDate(const DateValue &d)
     m_validMonthFirst = m_validMonthFirst && d.validMonthFirst;
     if (d.dmy && !m_altActive) {
         m_hasDmy = true;
-        m_alt = m_i64;
+        m_alt.copyFrom(m_i64);
         m_altActive = true;
     }
     m_i64.push_back(d.msDayFirst);
@@ -784,9 +835,8 @@ bool ColumnAccumulator::addInferred(std::string_view raw, std::string_view t)
     if (m_kind == ValueKind::Empty) {
         becomeKind(vk);
     } else if (m_kind == ValueKind::Int && vk == ValueKind::Float) {
-        m_f64.reserve(std::max(m_i64.size() + 1, m_reserve));
-        m_f64.assign(m_i64.begin(), m_i64.end());
-        m_i64 = {};
+        m_f64.convertFrom(m_i64);
+        m_f64.reserve(std::max(m_f64.size() + 1, m_reserve));
         m_kind = ValueKind::Float;
     } else if (m_kind == ValueKind::Float && vk == ValueKind::Int) {
         dv = double(iv);
@@ -815,49 +865,57 @@ Column ColumnAccumulator::finish(const QString &name, ColumnType type, DateOrder
     s.rows = m_rows;
     s.nullCount = m_nulls;
     const bool text = m_kind == ValueKind::Text;
+    // n zeros of a kind this chunk never held, in the window when there is one (so the chunks stay adjacent).
+    auto zeros = [&](auto &values) {
+        values.attach(m_window);
+        values.assignZeros(n);
+        return values.finish();
+    };
     switch (type) {
     case ColumnType::Int64:
-        s.i64 = Buffer<int64_t>::fromVector(m_kind == ValueKind::Int ? std::move(m_i64) : std::vector<int64_t>(n, 0));
+        s.i64 = m_kind == ValueKind::Int ? m_i64.finish() : zeros(m_i64);
         break;
     case ColumnType::Float64:
         if (m_kind == ValueKind::Float) {
-            s.f64 = Buffer<double>::fromVector(std::move(m_f64));
+            s.f64 = m_f64.finish();
         } else if (m_kind == ValueKind::Int) {
-            std::vector<double> v(m_i64.begin(), m_i64.end());
-            m_i64 = {};
-            s.f64 = Buffer<double>::fromVector(std::move(v));
+            m_f64.convertFrom(m_i64);
+            s.f64 = m_f64.finish();
         } else {
-            s.f64 = Buffer<double>::fromVector(std::vector<double>(n, 0.0));
+            s.f64 = zeros(m_f64);
         }
         break;
     case ColumnType::Bool:
-        s.u8 = Buffer<uint8_t>::fromVector(m_kind == ValueKind::Bool ? std::move(m_u8) : std::vector<uint8_t>(n, 0));
+        s.u8 = m_kind == ValueKind::Bool ? m_u8.finish() : zeros(m_u8);
         break;
     case ColumnType::Datetime:
-        if (m_kind == ValueKind::Date)
-            s.i64 = Buffer<int64_t>::fromVector(order == DateOrder::MonthFirst && m_altActive ? std::move(m_alt)
-                                                                                             : std::move(m_i64));
-        else
-            s.i64 = Buffer<int64_t>::fromVector(std::vector<int64_t>(n, 0));
+        if (m_kind == ValueKind::Date) {
+            if (order == DateOrder::MonthFirst && m_altActive)
+                std::copy(m_alt.begin(), m_alt.end(), m_i64.data());   // same length: the other reading, in place
+            s.i64 = m_i64.finish();
+        } else {
+            s.i64 = zeros(m_i64);
+        }
         break;
     case ColumnType::Categorical:
         if (text && !m_stringMode) {
-            s.codes = Buffer<int32_t>::fromVector(std::move(m_codes));
+            s.codes = m_codes.finish();
             s.offsets = Buffer<int64_t>::fromVector(m_dict.takeOffsets());
             s.bytes = Buffer<char>::fromVector(m_dict.takeBytes());
         } else if (text) {
             TextDict dict;
-            std::vector<int32_t> codes(n, 0);
+            m_codes.attach(m_window);
+            m_codes.assignZeros(n);
             for (size_t i = 0; i < n; ++i) {
                 if (isValidRow(qint64(i)))
-                    codes[i] = dict.findOrInsert(std::string_view(m_bytes.data() + m_offsets[i],
-                                                                  size_t(m_offsets[i + 1] - m_offsets[i])));
+                    m_codes[i] = dict.findOrInsert(std::string_view(m_bytes.data() + m_offsets[i],
+                                                                    size_t(m_offsets[i + 1] - m_offsets[i])));
             }
-            s.codes = Buffer<int32_t>::fromVector(std::move(codes));
+            s.codes = m_codes.finish();
             s.offsets = Buffer<int64_t>::fromVector(dict.takeOffsets());
             s.bytes = Buffer<char>::fromVector(dict.takeBytes());
         } else {
-            s.codes = Buffer<int32_t>::fromVector(std::vector<int32_t>(n, 0));
+            s.codes = zeros(m_codes);
             s.offsets = Buffer<int64_t>::fromVector(std::vector<int64_t>{0});
             s.bytes = Buffer<char>::fromVector(std::vector<char>());
         }
@@ -1088,9 +1146,43 @@ bool needsReplay(const ColumnAccumulator &acc, const ColumnPlan &plan)
 
 namespace {
 
+/// The parts' buffers as one when they fill adjacent windows of one region (ColumnWindow: 8 bytes a row), which is
+/// when every chunk had exactly the rows counted for it: no copy. Values narrower than 8 bytes are moved down in
+/// place to follow each other; each part's destination ends before the next part's values begin. The region belongs
+/// to the reader until the table is made, so it may still be written.
+template <class T>
+std::optional<Buffer<T>> adjacentBuffers(const std::vector<Column> &parts, Buffer<T> ColumnStorage::*member)
+{
+    const Buffer<T> &first = parts.front().storage().*member;
+    if (!first.owner)
+        return std::nullopt;
+    const auto *start = reinterpret_cast<const std::byte *>(first.view.data());
+    const std::byte *next = start;
+    size_t total = 0;
+    for (const Column &p : parts) {
+        const Buffer<T> &b = p.storage().*member;
+        if (b.owner != first.owner || reinterpret_cast<const std::byte *>(b.view.data()) != next)
+            return std::nullopt;
+        next += 8 * b.size();
+        total += b.size();
+    }
+    auto *out = const_cast<T *>(first.view.data());
+    if constexpr (sizeof(T) < 8) {
+        for (const Column &p : parts) {
+            const Buffer<T> &b = p.storage().*member;
+            if (b.view.data() != out)
+                std::memmove(out, b.view.data(), b.size() * sizeof(T));
+            out += b.size();
+        }
+    }
+    return Buffer<T>::borrow(std::span<const T>(first.view.data(), total), first.owner);
+}
+
 template <class T>
 Buffer<T> joinBuffers(const std::vector<Column> &parts, Buffer<T> ColumnStorage::*member)
 {
+    if (auto adjacent = adjacentBuffers(parts, member))
+        return *std::move(adjacent);
     size_t total = 0;
     for (const Column &p : parts)
         total += (p.storage().*member).size();
@@ -1103,15 +1195,79 @@ Buffer<T> joinBuffers(const std::vector<Column> &parts, Buffer<T> ColumnStorage:
     return Buffer<T>::fromVector(std::move(out));
 }
 
-/// concatColumns for the reader's chunk parts, with destination buffers on huge pages;
-/// categorical parts go to concatColumns (dictionary merge).
+/// The parts' validity bits as one bitmask (empty when nothing is missing).
+Buffer<uint8_t> joinValidity(const std::vector<Column> &parts, qint64 rows, qint64 nullCount)
+{
+    if (nullCount == 0)
+        return {};
+    std::vector<uint8_t> bits(size_t((rows + 7) / 8), 0);
+    qint64 row = 0;
+    for (const Column &p : parts) {
+        const auto &v = p.storage().validity.view;
+        if (v.empty()) {
+            for (qint64 i = 0; i < p.size(); ++i, ++row)
+                bits[size_t(row >> 3)] |= uint8_t(1u << (row & 7));
+        } else if ((row & 7) == 0) {
+            std::memcpy(bits.data() + (row >> 3), v.data(), size_t((p.size() + 7) / 8));
+            row += p.size();
+        } else {
+            for (qint64 i = 0; i < p.size(); ++i, ++row)
+                if ((v[size_t(i >> 3)] >> (i & 7)) & 1u)
+                    bits[size_t(row >> 3)] |= uint8_t(1u << (row & 7));
+        }
+    }
+    return Buffer<uint8_t>::fromVector(std::move(bits));
+}
+
+/// Categorical parts whose codes are adjacent in one region: one dictionary in first-seen order, and each part's codes
+/// rewritten in place to it. The region belongs to the reader until the table is made, so it may still be written.
+std::optional<Column> joinAdjacentCategorical(const std::vector<Column> &parts)
+{
+    auto codes = adjacentBuffers(parts, &ColumnStorage::codes);
+    if (!codes)
+        return std::nullopt;
+    TextDict merged;
+    auto *out = const_cast<int32_t *>(codes->view.data());
+    std::vector<int32_t> remap;
+    for (const Column &p : parts) {
+        const qint64 n = p.dictionarySize();
+        remap.resize(size_t(n));
+        bool identity = true;
+        for (qint64 c = 0; c < n; ++c) {
+            remap[size_t(c)] = merged.findOrInsert(p.dictionaryAt(c));
+            identity = identity && remap[size_t(c)] == int32_t(c);
+        }
+        const size_t rows = size_t(p.size());
+        if (!identity) {   // codes at missing rows are 0 and stay a valid code (a part with no values has rows of 0 only)
+            for (size_t i = 0; i < rows; ++i)
+                out[i] = n ? remap[size_t(out[i])] : 0;
+        }
+        out += rows;
+    }
+    ColumnStorage s;
+    for (const Column &p : parts) {
+        s.rows += p.size();
+        s.nullCount += p.nullCount();
+    }
+    s.codes = *std::move(codes);
+    s.offsets = Buffer<int64_t>::fromVector(merged.takeOffsets());
+    s.bytes = Buffer<char>::fromVector(merged.takeBytes());
+    s.validity = joinValidity(parts, s.rows, s.nullCount);
+    return Column(parts.front().name(), ColumnType::Categorical, std::move(s));
+}
+
+/// concatColumns for the reader's chunk parts: adjacent parts are adopted as they are, others copied into
+/// destination buffers on huge pages; categorical parts not adjacent go to concatColumns (dictionary merge).
 Column joinParts(const std::vector<Column> &parts)
 {
     if (parts.size() == 1)
         return parts.front();
     const ColumnType type = parts.front().type();
-    if (type == ColumnType::Categorical)
+    if (type == ColumnType::Categorical) {
+        if (auto adjacent = joinAdjacentCategorical(parts))
+            return *std::move(adjacent);
         return concatColumns(parts);
+    }
     ColumnStorage s;
     for (const Column &p : parts) {
         s.rows += p.size();
@@ -1145,25 +1301,7 @@ Column joinParts(const std::vector<Column> &parts)
     }
     case ColumnType::Categorical: break;
     }
-    if (s.nullCount > 0) {
-        std::vector<uint8_t> bits(size_t((s.rows + 7) / 8), 0);
-        qint64 row = 0;
-        for (const Column &p : parts) {
-            const auto &v = p.storage().validity.view;
-            if (v.empty()) {
-                for (qint64 i = 0; i < p.size(); ++i, ++row)
-                    bits[size_t(row >> 3)] |= uint8_t(1u << (row & 7));
-            } else if ((row & 7) == 0) {
-                std::memcpy(bits.data() + (row >> 3), v.data(), size_t((p.size() + 7) / 8));
-                row += p.size();
-            } else {
-                for (qint64 i = 0; i < p.size(); ++i, ++row)
-                    if ((v[size_t(i >> 3)] >> (i & 7)) & 1u)
-                        bits[size_t(row >> 3)] |= uint8_t(1u << (row & 7));
-            }
-        }
-        s.validity = Buffer<uint8_t>::fromVector(std::move(bits));
-    }
+    s.validity = joinValidity(parts, s.rows, s.nullCount);
     return Column(parts.front().name(), type, std::move(s));
 }
 
@@ -1239,6 +1377,8 @@ Expected<Table> assembleTable(AssemblyInput &in, const ReadOptions &options, Fee
             replacements[k].push_back(ColumnAccumulator::strict(kindForType(plans[size_t(c)].type),
                                                                 plans[size_t(c)].order,
                                                                 options.categoricalMaxDistinct));
+            if (!ch->windows.empty())   // the replayed values take the place of the speculative ones
+                replacements[k].back().setWindow(ch->windows[size_t(c)]);
             replacements[k].back().reserve(size_t(ch->rows));
         }
         for (size_t j = 0; j < cols.size(); ++j)

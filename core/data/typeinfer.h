@@ -13,12 +13,18 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace keel::data::detail {
@@ -164,6 +170,182 @@ private:
     std::vector<uint64_t> m_slots;   ///< upper 32 bits of the hash | code + 1; 0 is empty
 };
 
+/// realloc(old, bytes), asking for transparent huge pages for large blocks (written once, front to back); throws
+/// std::bad_alloc when memory runs out.
+void *allocateValues(size_t bytes, void *old);
+
+/// Rows [first, first + rows) of a region that holds one column's values for the whole input, 8 bytes a row: the bytes
+/// [8 first, 8 (first + rows)) belong to one chunk, which writes its values of any fixed width from their start. The
+/// reader sets one window aside for each chunk, in file order, so that the chunks' 8-byte values end up adjacent and the
+/// table adopts the region without copying; narrower values are moved together in place (see assembleTable).
+struct ColumnWindow {
+    std::byte *region = nullptr;
+    qint64 first = 0;
+    qint64 rows = 0;
+    std::shared_ptr<const void> owner;   ///< keeps the region mapped
+    explicit operator bool() const { return region != nullptr; }
+};
+
+/// A region of `rows` rows of 8 bytes, for ColumnWindows: reserved address space that costs memory only where written,
+/// on transparent huge pages. Null when it cannot be mapped (the reader then copies chunks as before).
+std::shared_ptr<std::byte> allocateColumnRegion(qint64 rows);
+
+/// The fixed-width values of one chunk's column, in memory of its own that grows, or in a ColumnWindow. More values
+/// than the window holds move to memory of its own (then the chunks are no longer adjacent, and are copied).
+/// Holds trivially copyable T; not copyable itself (copyFrom says where a copy is made).
+template <class T>
+class ValueBuffer {
+public:
+    ValueBuffer() = default;
+    ValueBuffer(const ValueBuffer &) = delete;
+    ValueBuffer &operator=(const ValueBuffer &) = delete;
+    ValueBuffer(ValueBuffer &&o) noexcept { take(o); }
+    ValueBuffer &operator=(ValueBuffer &&o) noexcept
+    {
+        if (this != &o) {
+            release();
+            take(o);
+        }
+        return *this;
+    }
+    ~ValueBuffer() { release(); }
+
+    size_t size() const { return m_size; }
+    T *data() { return m_data; }
+    const T *data() const { return m_data; }
+    T &operator[](size_t i) { return m_data[i]; }
+    const T &operator[](size_t i) const { return m_data[i]; }
+    const T *begin() const { return m_data; }
+    const T *end() const { return m_data + m_size; }
+    bool inWindow() const { return m_window != nullptr; }
+
+    [[gnu::always_inline]] void push_back(T v)
+    {
+        if (m_size == m_cap) [[unlikely]]
+            grow(m_size + 1);
+        m_data[m_size++] = v;
+    }
+    /// Room for n values; a window keeps its size (a too-large estimate must not move the values out of it).
+    void reserve(size_t n)
+    {
+        if (n > m_cap && !m_window)
+            grow(n);
+    }
+    /// Empty, and its values go to `w` from now on (empty window: memory of its own).
+    void attach(const ColumnWindow &w)
+    {
+        release();
+        if (!w)
+            return;
+        m_window = w.owner;
+        m_data = reinterpret_cast<T *>(w.region + 8 * w.first);
+        m_cap = size_t(w.rows);
+    }
+    /// n zeros.
+    void assignZeros(size_t n)
+    {
+        m_size = 0;
+        reserve(n);
+        if (n > m_cap)
+            grow(n);
+        std::fill_n(m_data, n, T{});
+        m_size = n;
+    }
+    /// The values of `from`, converted to T. A window is shared: T and U have the same size, and each value is
+    /// converted in place (from is left empty).
+    template <class U>
+    void convertFrom(ValueBuffer<U> &from)
+    {
+        static_assert(sizeof(T) == sizeof(U));
+        release();
+        const size_t n = from.size();
+        if (from.inWindow()) {
+            m_window = from.m_window;
+            m_data = reinterpret_cast<T *>(from.m_data);
+            m_cap = from.m_cap;
+            from.m_window = {};
+            from.m_data = nullptr;
+            from.m_size = from.m_cap = 0;
+            for (size_t i = 0; i < n; ++i) {
+                U u;
+                std::memcpy(&u, m_data + i, sizeof u);
+                const T t = T(u);
+                std::memcpy(m_data + i, &t, sizeof t);
+            }
+        } else {
+            grow(n + 1);
+            for (size_t i = 0; i < n; ++i)
+                m_data[i] = T(from[i]);
+            from.release();
+        }
+        m_size = n;
+    }
+    /// A copy of `from`'s values in memory of its own.
+    void copyFrom(const ValueBuffer &from)
+    {
+        release();
+        grow(std::max<size_t>(from.size(), 1));
+        std::copy(from.begin(), from.end(), m_data);
+        m_size = from.size();
+    }
+    /// The values as a table buffer (a view of the window, or the memory handed over); leaves this empty.
+    Buffer<T> finish()
+    {
+        Buffer<T> b;
+        if (m_window) {
+            b = Buffer<T>::borrow(std::span<const T>(m_data, m_size), m_window);
+        } else if (m_data) {
+            T *p = m_data;
+            b = Buffer<T>::borrow(std::span<const T>(p, m_size), std::shared_ptr<const void>(p, [](const void *q) {
+                                      std::free(const_cast<void *>(q));
+                                  }));
+            m_data = nullptr;
+        }
+        m_window = {};
+        m_data = nullptr;
+        m_size = m_cap = 0;
+        return b;
+    }
+    /// Back to empty, with no memory.
+    void release()
+    {
+        if (!m_window)
+            std::free(m_data);
+        m_window = {};
+        m_data = nullptr;
+        m_size = m_cap = 0;
+    }
+
+private:
+    template <class U>
+    friend class ValueBuffer;
+    void take(ValueBuffer &o)
+    {
+        m_data = std::exchange(o.m_data, nullptr);
+        m_size = std::exchange(o.m_size, 0);
+        m_cap = std::exchange(o.m_cap, 0);
+        m_window = std::move(o.m_window);
+        o.m_window = {};
+    }
+    /// Memory of its own for at least n values (a window's values are copied out of it).
+    void grow(size_t n)
+    {
+        size_t cap = std::max<size_t>({n, m_cap * 2, 64});
+        T *p = static_cast<T *>(allocateValues(cap * sizeof(T), m_window ? nullptr : m_data));
+        if (m_window) {
+            std::memcpy(p, m_data, m_size * sizeof(T));
+            m_window = {};
+        }
+        m_data = p;
+        m_cap = cap;
+    }
+
+    T *m_data = nullptr;
+    size_t m_size = 0;
+    size_t m_cap = 0;
+    std::shared_ptr<const void> m_window;   ///< set while m_data points into a window
+};
+
 /// Builds one column of one chunk. In inferring mode it starts Empty and widens with each value
 /// (Int -> Float in place; anything else -> Text, after which typed history is "stale" and the
 /// chunk must be replayed as text). In strict mode every value must parse as the target kind.
@@ -176,6 +358,8 @@ public:
     static ColumnAccumulator strict(ValueKind target, DateOrder order, int maxDistinct);
 
     void reserve(size_t rows);
+    /// This chunk's rows of the column's region: fixed-width values are written there (before the first value).
+    void setWindow(ColumnWindow w);
     qint64 rows() const { return m_rows; }
     void addMissing();
     void padTo(qint64 rows)
@@ -259,11 +443,12 @@ private:
     qint64 m_nulls = 0;
     qint64 m_nonMissing = 0;
     std::vector<uint8_t> m_valid;
-    std::vector<int64_t> m_i64;    ///< Int values, or dates under the day-first reading
-    std::vector<int64_t> m_alt;    ///< dates under the month-first reading (once a d/m/y value appeared)
-    std::vector<double> m_f64;
-    std::vector<uint8_t> m_u8;
-    std::vector<int32_t> m_codes;
+    ColumnWindow m_window;          ///< where this chunk's fixed-width values go (none: memory of its own)
+    ValueBuffer<int64_t> m_i64;    ///< Int values, or dates under the day-first reading
+    ValueBuffer<int64_t> m_alt;    ///< dates under the month-first reading (once a d/m/y value appeared)
+    ValueBuffer<double> m_f64;
+    ValueBuffer<uint8_t> m_u8;
+    ValueBuffer<int32_t> m_codes;
     TextDict m_dict;
     std::vector<int64_t> m_offsets; ///< string mode
     std::vector<char> m_bytes;      ///< string mode
@@ -288,6 +473,7 @@ struct ChunkState {
     const char *endPos = nullptr; ///< where parsing stopped (start of the next record)
     bool truncated = false;       ///< rowLimit stopped it before the end of the input
     std::vector<ColumnAccumulator> cols;
+    std::vector<ColumnWindow> windows;   ///< per column, where the fixed-width values go (empty: memory of their own)
     std::optional<ChunkError> error;
 };
 
