@@ -628,9 +628,12 @@ __attribute__((target("avx512f,avx512bw"))) qint64 countRecordsAvx512(const char
     RecordCount rc;
     const qint64 length = e - b;
     const __m512i quote = _mm512_set1_epi8('"'), newline = _mm512_set1_epi8('\n'), ret = _mm512_set1_epi8('\r');
-    for (qint64 at = 0; at < length; at += 64) {
-        const __mmask64 live = length - at >= 64 ? ~__mmask64(0) : (__mmask64(1) << (length - at)) - 1;
-        const __m512i v = _mm512_maskz_loadu_epi8(live, b + at);   // bytes past the end read as 0, and are not read
+    qint64 at = 0;
+    for (; at < length; at += 64) {
+        // Whole blocks by plain loads (a masked load on every block ran at a third of the speed); in the last, the
+        // bytes past the end read as 0 and are not read.
+        const __m512i v = length - at >= 64 ? _mm512_loadu_si512(b + at)
+                                            : _mm512_maskz_loadu_epi8((__mmask64(1) << (length - at)) - 1, b + at);
         rc.block(at, _mm512_cmpeq_epi8_mask(v, quote), _mm512_cmpeq_epi8_mask(v, newline),
                  _mm512_cmpeq_epi8_mask(v, ret));
     }

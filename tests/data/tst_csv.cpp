@@ -969,7 +969,7 @@ void TestCsv::parallelReadAdoptsChunkValues()
     for (int i = 0; i < 120000; ++i) {
         const QByteArray cat = QByteArray("c") + QByteArray::number((i * 7919) % 13);   // first seen in other orders per chunk
         body += QByteArray::number(i * 3 - 1000) + ',' + QByteArray::number(i) + ".5," + cat + ','
-                + (i % 3 ? "true" : "false") + '\n';
+                + (i % 3 ? "true" : "false") + ",\n";   // and an empty fifth column
         ints << QString::number(i * 3 - 1000);
         floats << QString::number(i) + QStringLiteral(".5");
         cats << QString::fromLatin1(cat);
@@ -977,7 +977,7 @@ void TestCsv::parallelReadAdoptsChunkValues()
     }
     QVERIFY(body.size() > 2 << 20);
     for (const bool header : {true, false}) {
-        const QByteArray text = header ? "n,x,cat,flag\n" + body : body;
+        const QByteArray text = header ? "n,x,cat,flag,empty\n" + body : body;
         ReadOptions one, four;
         one.threads = 1;
         four.threads = 4;
@@ -997,6 +997,14 @@ void TestCsv::parallelReadAdoptsChunkValues()
         QCOMPARE(pageOffset(b->column(1).storage().f64.view.data()), want);
         QCOMPARE(pageOffset(b->column(2).storage().codes.view.data()), want);
         QCOMPARE(pageOffset(b->column(3).storage().u8.view.data()), want);
+        // A column with no values: missing everywhere, no text, every offset 0 (kept as zero pages, not written).
+        const Column &empty = b->column(4);
+        QCOMPARE(empty.type(), ColumnType::String);
+        QCOMPARE(empty.nullCount(), qint64(120000));
+        QCOMPARE(empty.storage().offsets.size(), size_t(120001));
+        QVERIFY(std::all_of(empty.storage().offsets.view.begin(), empty.storage().offsets.view.end(),
+                            [](int64_t o) { return o == 0; }));
+        QVERIFY(empty.storage().bytes.empty());
     }
 }
 
