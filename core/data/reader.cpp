@@ -121,7 +121,12 @@ Expected<Table> readTable(const QString &path, const ReadOptions &options, Feedb
     const Expected<MappedFile> mapped = mapFile(path);
     if (!mapped)
         return mapped.error().withFile(path);
-    const QByteArrayView bytes(mapped->data, mapped->size);
+    return readTable(path, QByteArrayView(mapped->data, mapped->size), options, feedback, info);
+}
+
+Expected<Table> readTable(const QString &path, QByteArrayView bytes, const ReadOptions &options, Feedback *feedback,
+                          ReadInfo *info)
+{
     ReadOptions opts = options;
     opts.format = options.format.value_or(formatForPath(path));
     const bool tab = path.endsWith(QLatin1String(".tsv"), Qt::CaseInsensitive)

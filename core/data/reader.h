@@ -57,6 +57,11 @@ struct ReadInfo {
 Expected<Table> readTable(const QString &path, const ReadOptions &options = {}, Feedback *feedback = nullptr,
                           ReadInfo *info = nullptr);
 
+/// readTable() over the file's bytes the caller already holds (a mapping it also reads, say: a second mapping of the
+/// same file costs its page-table set-up again): `path` decides the format and names errors, as in readTable().
+Expected<Table> readTable(const QString &path, QByteArrayView bytes, const ReadOptions &options = {},
+                          Feedback *feedback = nullptr, ReadInfo *info = nullptr);
+
 /// Same over bytes in memory (borrowed for the duration of the call); `sourceName` is used as Error::file.
 Expected<Table> readTableFromBytes(QByteArrayView bytes, const ReadOptions &options = {}, Feedback *feedback = nullptr,
                                    ReadInfo *info = nullptr, const QString &sourceName = QStringLiteral("<memory>"));

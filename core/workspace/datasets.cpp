@@ -292,7 +292,8 @@ Expected<AddOutcome> addDataset(Workspace &ws, const QString &file, const QStrin
         if (!head)
             return head.error();
     } else {
-        auto parsed = data::readTable(file, opts, feedback, &readInfo);
+        // The store thread's mapping: one set of page tables for both readers of the file.
+        auto parsed = data::readTable(file, QByteArrayView(mapped->data, mapped->size), opts, feedback, &readInfo);
         if (!parsed)
             return parsed.error();   // the store thread is refused on the way out; nothing it wrote lands
         table = std::move(*parsed);
