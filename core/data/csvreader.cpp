@@ -672,7 +672,8 @@ void assignWindows(std::vector<ChunkState> &chunks, int columns, int threads)
     for (size_t k = 0; k < chunks.size(); ++k) {
         chunks[k].windows.clear();
         for (int c = 0; c < columns; ++c)
-            chunks[k].windows.push_back(ColumnWindow{regions[size_t(c)].get(), first, counts[k], regions[size_t(c)]});
+            chunks[k].windows.push_back(
+                ColumnWindow{regions[size_t(c)].get(), total, first, counts[k], regions[size_t(c)]});
         first += counts[k];
     }
 }
@@ -683,7 +684,7 @@ std::vector<ColumnWindow> headWindows(const std::vector<ChunkState> &chunks)
     std::vector<ColumnWindow> w;
     if (!chunks.empty())
         for (const ColumnWindow &cw : chunks.front().windows)
-            w.push_back(ColumnWindow{cw.region, 0, 1, cw.owner});
+            w.push_back(ColumnWindow{cw.region, cw.regionRows, 0, 1, cw.owner});
     return w;
 }
 

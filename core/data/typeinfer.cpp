@@ -520,9 +520,9 @@ void *allocateValues(size_t bytes, void *old)
 
 std::shared_ptr<std::byte> allocateColumnRegion(qint64 rows)
 {
-    const size_t bytes = std::max<size_t>(size_t(rows) * 8, 1);
-    // Reserved, not committed: only the pages the chunks write are ever backed, so a bool column's region costs an
-    // eighth of its size, and an unused one nothing.
+    const size_t bytes = ColumnWindow::areaOffset(rows, 1) + std::max<size_t>(size_t(rows), 1);
+    // Reserved, not committed: only the pages the chunks write are ever backed, so of the three areas a column uses
+    // one, and an unused region costs nothing.
     void *p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
         return {};
@@ -1167,34 +1167,22 @@ bool needsReplay(const ColumnAccumulator &acc, const ColumnPlan &plan)
 
 namespace {
 
-/// The parts' buffers as one when they fill adjacent windows of one region (ColumnWindow: 8 bytes a row), which is
-/// when every chunk had exactly the rows counted for it: no copy. Values narrower than 8 bytes are moved down in
-/// place to follow each other; each part's destination ends before the next part's values begin. The region belongs
-/// to the reader until the table is made, so it may still be written.
+/// The parts' buffers as one when they fill adjacent windows of one region (ColumnWindow), which is when every chunk
+/// had exactly the rows counted for it: no copy.
 template <class T>
 std::optional<Buffer<T>> adjacentBuffers(const std::vector<Column> &parts, Buffer<T> ColumnStorage::*member)
 {
     const Buffer<T> &first = parts.front().storage().*member;
     if (!first.owner)
         return std::nullopt;
-    const auto *start = reinterpret_cast<const std::byte *>(first.view.data());
-    const std::byte *next = start;
+    const T *next = first.view.data();
     size_t total = 0;
     for (const Column &p : parts) {
         const Buffer<T> &b = p.storage().*member;
-        if (b.owner != first.owner || reinterpret_cast<const std::byte *>(b.view.data()) != next)
+        if (b.owner != first.owner || b.view.data() != next)
             return std::nullopt;
-        next += 8 * b.size();
+        next += b.size();
         total += b.size();
-    }
-    auto *out = const_cast<T *>(first.view.data());
-    if constexpr (sizeof(T) < 8) {
-        for (const Column &p : parts) {
-            const Buffer<T> &b = p.storage().*member;
-            if (b.view.data() != out)
-                std::memmove(out, b.view.data(), b.size() * sizeof(T));
-            out += b.size();
-        }
     }
     return Buffer<T>::borrow(std::span<const T>(first.view.data(), total), first.owner);
 }

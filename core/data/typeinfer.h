@@ -174,20 +174,34 @@ private:
 /// std::bad_alloc when memory runs out.
 void *allocateValues(size_t bytes, void *old);
 
-/// Rows [first, first + rows) of a region that holds one column's values for the whole input, 8 bytes a row: the bytes
-/// [8 first, 8 (first + rows)) belong to one chunk, which writes its values of any fixed width from their start. The
-/// reader sets one window aside for each chunk, in file order, so that the chunks' 8-byte values end up adjacent and the
-/// table adopts the region without copying; narrower values are moved together in place (see assembleTable).
+/// Rows [first, first + rows) of a region that holds one column's values for the whole input: an area for each value
+/// width (8 bytes a row for int64, float64 and dates, 4 for categorical codes, 1 for bools), so that chunks whose values
+/// turned out of different widths never write over each other. The reader sets one window aside for each chunk, in
+/// file order, so that the chunks' values end up adjacent and the table adopts them without copying (see assembleTable).
 struct ColumnWindow {
     std::byte *region = nullptr;
+    qint64 regionRows = 0;   ///< rows of the whole region (where each area starts)
     qint64 first = 0;
     qint64 rows = 0;
     std::shared_ptr<const void> owner;   ///< keeps the region mapped
     explicit operator bool() const { return region != nullptr; }
+    /// Where values `width` bytes wide start: the areas for 8, 4 and 1 bytes a row follow each other, page-aligned.
+    static size_t areaOffset(qint64 regionRows, size_t width)
+    {
+        const auto pages = [](size_t bytes) { return (bytes + 4095) / 4096 * 4096; };
+        const size_t eight = pages(size_t(regionRows) * 8), four = pages(size_t(regionRows) * 4);
+        return width == 8 ? 0 : width == 4 ? eight : eight + four;
+    }
+    template <class T>
+    T *values() const
+    {
+        static_assert(sizeof(T) == 8 || sizeof(T) == 4 || sizeof(T) == 1);
+        return reinterpret_cast<T *>(region + areaOffset(regionRows, sizeof(T))) + first;
+    }
 };
 
-/// A region of `rows` rows of 8 bytes, for ColumnWindows: reserved address space that costs memory only where written,
-/// on transparent huge pages. Null when it cannot be mapped (the reader then copies chunks as before).
+/// A region for ColumnWindows of `rows` rows: reserved address space that costs memory only where written, on
+/// transparent huge pages. Null when it cannot be mapped (the reader then copies chunks as before).
 std::shared_ptr<std::byte> allocateColumnRegion(qint64 rows);
 
 /// The fixed-width values of one chunk's column, in memory of its own that grows, or in a ColumnWindow. More values
@@ -238,7 +252,7 @@ public:
         if (!w)
             return;
         m_window = w.owner;
-        m_data = reinterpret_cast<T *>(w.region + 8 * w.first);
+        m_data = w.values<T>();
         m_cap = size_t(w.rows);
     }
     /// n zeros.
