@@ -551,6 +551,20 @@ Buffer<T> zeroBuffer(size_t n)
 
 } // namespace
 
+void discardPages(void *p, size_t bytes)
+{
+    ::madvise(p, bytes, MADV_DONTNEED);
+}
+
+void ColumnAccumulator::discardValues()
+{
+    m_i64.discard();
+    m_alt.release();
+    m_f64.discard();
+    m_u8.discard();
+    m_codes.discard();
+}
+
 void ColumnAccumulator::reserve(size_t rows)
 {
     switch (m_kind) {
@@ -628,10 +642,10 @@ void ColumnAccumulator::becomeStaleText()
 {
     m_kind = ValueKind::Text;
     m_stale = true;
-    m_i64.release();
+    m_i64.discard();
     m_alt.release();
-    m_f64.release();
-    m_u8.release();
+    m_f64.discard();
+    m_u8.discard();
     m_altActive = false;
 }
 
@@ -1395,8 +1409,12 @@ Expected<Table> assembleTable(AssemblyInput &in, const ReadOptions &options, Fee
                 replacements[k].back().setWindow(ch->windows[size_t(c)]);
             replacements[k].back().reserve(size_t(ch->rows));
         }
-        for (size_t j = 0; j < cols.size(); ++j)
+        for (size_t j = 0; j < cols.size(); ++j) {
             targets[k][size_t(cols[j])] = &replacements[k][j];
+            // The speculative values are never read again; in a window their pages would otherwise stay with the
+            // table (the replay may write another width's area). Given back before the replay writes.
+            ch->cols[size_t(cols[j])].discardValues();
+        }
         replayChunks.push_back(int(k));
     }
     if (!replayChunks.empty()) {

@@ -174,6 +174,9 @@ private:
 /// std::bad_alloc when memory runs out.
 void *allocateValues(size_t bytes, void *old);
 
+/// madvise(MADV_DONTNEED): the pages read as zeros again and hold no memory.
+void discardPages(void *p, size_t bytes);
+
 /// Rows [first, first + rows) of a region that holds one column's values for the whole input: an area for each value
 /// width (8 bytes a row for int64, float64 and dates, 4 for categorical codes, 1 for bools), so that chunks whose values
 /// turned out of different widths never write over each other. The reader sets one window aside for each chunk, in
@@ -185,10 +188,12 @@ struct ColumnWindow {
     qint64 rows = 0;
     std::shared_ptr<const void> owner;   ///< keeps the region mapped
     explicit operator bool() const { return region != nullptr; }
-    /// Where values `width` bytes wide start: the areas for 8, 4 and 1 bytes a row follow each other, page-aligned.
+    /// Where values `width` bytes wide start: the areas for 8, 4 and 1 bytes a row follow each other, each on a 2 MiB
+    /// boundary (so a huge page faulted in at the end of one area never holds the start of the next).
     static size_t areaOffset(qint64 regionRows, size_t width)
     {
-        const auto pages = [](size_t bytes) { return (bytes + 4095) / 4096 * 4096; };
+        constexpr size_t huge = size_t(2) << 20;
+        const auto pages = [](size_t bytes) { return (bytes + huge - 1) / huge * huge; };
         const size_t eight = pages(size_t(regionRows) * 8), four = pages(size_t(regionRows) * 4);
         return width == 8 ? 0 : width == 4 ? eight : eight + four;
     }
@@ -309,16 +314,27 @@ public:
         if (m_window) {
             b = Buffer<T>::borrow(std::span<const T>(m_data, m_size), m_window);
         } else if (m_data) {
-            T *p = m_data;
+            T *p = std::exchange(m_data, nullptr);   // before the owner: if making it throws, it frees p
             b = Buffer<T>::borrow(std::span<const T>(p, m_size), std::shared_ptr<const void>(p, [](const void *q) {
                                       std::free(const_cast<void *>(q));
                                   }));
-            m_data = nullptr;
         }
         m_window = {};
         m_data = nullptr;
         m_size = m_cap = 0;
         return b;
+    }
+    /// release(), and a window's pages go back to the system (whole pages inside it only: the ones at its edges may
+    /// hold a neighbouring chunk's values). For values that will never be read: speculative ones a replay replaces.
+    void discard()
+    {
+        if (m_window && m_cap > 0) {
+            const auto b = (reinterpret_cast<uintptr_t>(m_data) + 4095) & ~uintptr_t(4095);
+            const auto e = reinterpret_cast<uintptr_t>(m_data + m_cap) & ~uintptr_t(4095);
+            if (e > b)
+                discardPages(reinterpret_cast<void *>(b), size_t(e - b));
+        }
+        release();
     }
     /// Back to empty, with no memory.
     void release()
@@ -344,7 +360,8 @@ private:
     /// Memory of its own for at least n values (a window's values are copied out of it).
     void grow(size_t n)
     {
-        size_t cap = std::max<size_t>({n, m_cap * 2, 64});
+        // From a window the count was only short (a quote the count read differently): grow by a quarter, not double.
+        size_t cap = std::max<size_t>({n, m_window ? m_cap + m_cap / 4 : m_cap * 2, 64});
         T *p = static_cast<T *>(allocateValues(cap * sizeof(T), m_window ? nullptr : m_data));
         if (m_window) {
             std::memcpy(p, m_data, m_size * sizeof(T));
@@ -374,6 +391,8 @@ public:
     void reserve(size_t rows);
     /// This chunk's rows of the column's region: fixed-width values are written there (before the first value).
     void setWindow(ColumnWindow w);
+    /// Gives back the memory of the fixed-width values (a window's pages too): a replay is about to write them anew.
+    void discardValues();
     qint64 rows() const { return m_rows; }
     void addMissing();
     void padTo(qint64 rows)

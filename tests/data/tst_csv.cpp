@@ -205,6 +205,7 @@ private slots:
     void strayQuotesFallBack();
     void parallelReadAdoptsChunkValues();
     void countsTheParseContradicts();
+    void replaysIntoWindows();
     void longFieldsAgainstAReference();
     void lateContradictionsAcrossChunks();
     void overrideErrorDeepInFile();
@@ -1034,6 +1035,55 @@ void TestCsv::countsTheParseContradicts()
     for (qint64 r = 0; r < 60000; ++r) {
         QCOMPARE(b->column(0).int64At(r), r);
         QCOMPARE(b->column(2).int64At(r), r % 97);
+    }
+}
+
+void TestCsv::replaysIntoWindows()
+{
+    // Columns whose chunks guessed a type the whole file does not have are parsed again into their windows: "code" is
+    // integers until text at the very end (categorical), "when" is a d/m/y date read month-first only because of its
+    // last rows, "amount" is integers until one decimal at the end, and overrides force "n" to float64 and "flag" to
+    // string. Every cell is checked against a one-thread read and the generator.
+    QByteArray text = "code,when,amount,n,flag\n";
+    const int rows = 150000;
+    QStringList codes;
+    for (int i = 0; i < rows; ++i) {
+        const bool last = i >= rows - 10;
+        const QByteArray code = last ? QByteArray("X") + QByteArray::number(i % 3) : QByteArray::number(i % 7);
+        const int day = 1 + i % 12, month = 1 + i % 12;
+        const QByteArray when = last ? QByteArray("12/25/2024")   // only month-first fits this one
+                                     : QByteArray::number(day).rightJustified(2, '0') + '/'
+                                           + QByteArray::number(month).rightJustified(2, '0') + "/2024";
+        const QByteArray amount = i == rows - 1 ? QByteArray("2.5") : QByteArray::number(i);
+        text += code + ',' + when + ',' + amount + ',' + QByteArray::number(i % 11) + ',' + (i % 2 ? "true" : "false")
+                + '\n';
+        codes << QString::fromLatin1(code);
+    }
+    ReadOptions one, four;
+    one.threads = 1;
+    four.threads = 4;
+    for (ReadOptions *o : {&one, &four}) {
+        o->typeOverrides.insert(QStringLiteral("n"), ColumnType::Float64);
+        o->typeOverrides.insert(QStringLiteral("flag"), ColumnType::String);
+    }
+    const auto a = parse(text, one);
+    QVERIFY2(a, qPrintable(a.message()));
+    const auto b = parse(text, four);
+    QVERIFY2(b, qPrintable(b.message()));
+    compareTables(*a, *b);
+    QCOMPARE(b->column(0).type(), ColumnType::Categorical);
+    QCOMPARE(columnCells(b->column(0)), codes);
+    QCOMPARE(b->column(1).type(), ColumnType::Datetime);
+    QCOMPARE(b->column(1).displayAt(0), QStringLiteral("2024-01-01"));
+    QCOMPARE(b->column(1).displayAt(4), QStringLiteral("2024-05-05"));
+    QCOMPARE(b->column(1).displayAt(rows - 1), QStringLiteral("2024-12-25"));
+    QCOMPARE(b->column(2).type(), ColumnType::Float64);
+    QCOMPARE(b->column(3).type(), ColumnType::Float64);
+    QCOMPARE(b->column(4).type(), ColumnType::String);
+    for (qint64 r = 0; r < rows; ++r) {
+        QCOMPARE(b->column(2).float64At(r), r == rows - 1 ? 2.5 : double(r));
+        QCOMPARE(b->column(3).float64At(r), double(r % 11));
+        QCOMPARE(b->column(4).stringAt(r), std::string_view(r % 2 ? "true" : "false"));
     }
 }
 
