@@ -2,6 +2,7 @@
 // record-aligned chunks, parallel tokenizing with speculative typing, then shared assembly.
 
 #include "data/typeinfer.h"
+#include "util/cpu.h"
 
 #include <algorithm>
 #include <array>
@@ -643,8 +644,7 @@ __attribute__((target("avx512f,avx512bw"))) qint64 countRecordsAvx512(const char
 /// Records in [b, e) (see RecordCount), on all cores' vector units this CPU has.
 qint64 countRecords(const char *b, const char *e)
 {
-    static const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
-    return avx512 ? countRecordsAvx512(b, e) : countRecordsSse2(b, e);
+    return hasAvx512Bw() ? countRecordsAvx512(b, e) : countRecordsSse2(b, e);
 }
 
 /// Gives each chunk a window of rows in one region per column, so the chunks' values are written where the table

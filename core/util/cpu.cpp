@@ -10,4 +10,14 @@ void clearUpperVectorState()
 #endif
 }
 
+bool hasAvx512Bw()
+{
+#if defined(__x86_64__)
+    static const bool have = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+    return have;
+#else
+    return false;
+#endif
+}
+
 } // namespace keel

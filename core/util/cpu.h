@@ -1,5 +1,5 @@
 #pragma once
-// Processor state hygiene before handing work to other threads.
+// Processor features, and state hygiene before handing work to other threads.
 
 namespace keel {
 
@@ -9,5 +9,9 @@ namespace keel {
 /// a transition penalty: XGBoost training with evaluation and the logistic fit measured 2-3x slower. Call before
 /// starting worker threads or entering XGBoost. Thread-safe (affects only the calling thread).
 void clearUpperVectorState();
+
+/// AVX-512 with byte and word instructions (F and BW): the 64-byte paths of the CSV record count and the sixteen-lane
+/// SHA-256. Asked of the CPU once.
+bool hasAvx512Bw();
 
 } // namespace keel

@@ -1,5 +1,7 @@
 #include "util/sha256many.h"
 
+#include "util/cpu.h"
+
 #include <algorithm>
 #include <cstring>
 #include <numeric>
@@ -215,8 +217,7 @@ KEEL_AVX512 void hashSixteenWide(const ByteSpan *inputs, size_t count, Sha256 *o
 
 bool haveSixteenWide()
 {
-    static const bool have = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
-    return have;
+    return hasAvx512Bw();
 }
 
 #endif
