@@ -94,13 +94,27 @@ Status writeMaterialisationImpl(const Table &table, const QString &path)
         headerLen += 4 + names.back().size() + 1 + 8 + kBuffers * 16;
     }
 
-    // Place buffers after the header and its checksum, each 64-byte aligned.
-    qint64 cursor = alignUp(kPreamble + headerLen + 32);
+    // Place buffers after the header and its checksum, each 64-byte aligned. A large buffer whose address is
+    // 64-byte aligned (the parser's value regions are page-aligned) is placed at the same offset within a 4 KiB page
+    // as in memory, so the writer sends it to the disk from where it is, without a copy.
+    const auto placeAt = [](qint64 cursor, const char *data, qint64 len) {
+        const qint64 at = alignUp(cursor);
+        const auto address = qint64(reinterpret_cast<quintptr>(data) % 4096);
+        if (len < DirectWriter::kInPlaceMinimum || address % kAlign != 0)
+            return at;
+        return at + ((address - at % 4096) % 4096 + 4096) % 4096;
+    };
+    qint64 cursor = kPreamble + headerLen + 32;
     QByteArray header;
     header.reserve(headerLen);
     put<quint32>(header, quint32(table.columnCount()));
     put<qint64>(header, rows);
-    std::vector<std::array<std::pair<const char *, qint64>, kBuffers>> buffers;
+    struct Placed {
+        const char *data;
+        qint64 length;
+        qint64 offset;
+    };
+    std::vector<Placed> placed;
     for (int i = 0; i < table.columnCount(); ++i) {
         const Column &c = table.column(i);
         put<quint32>(header, quint32(names[size_t(i)].size()));
@@ -111,18 +125,20 @@ Status writeMaterialisationImpl(const Table &table, const QString &path)
         if (raw[6].second > 0)
             raw[6].second = (rows + 7) / 8;
         for (const auto &[data, len] : raw) {
-            put<quint64>(header, len > 0 ? quint64(cursor) : 0);
+            const qint64 at = len > 0 ? placeAt(cursor, data, len) : 0;
+            put<quint64>(header, quint64(at));
             put<quint64>(header, quint64(len));
-            if (len > 0)
-                cursor = alignUp(cursor + len);
+            if (len > 0) {
+                placed.push_back({data, len, at});
+                cursor = at + len;
+            }
         }
-        buffers.push_back(raw);
     }
     const Sha256 digest = sha256(header.constData(), size_t(header.size()));
 
     // Through O_DIRECT (no page-cache copy, no dirty-page flush at the fsync), into a file renamed into place.
     return writeFileAtomically(path, [&](DirectWriter &out) -> Status {
-        static const char zeros[kAlign] = {};
+        static const char zeros[4096] = {};
         QByteArray preamble(kMagic, sizeof(kMagic));
         put<quint32>(preamble, kMaterialisationVersion);
         put<quint32>(preamble, quint32(header.size()));
@@ -131,14 +147,12 @@ Status writeMaterialisationImpl(const Table &table, const QString &path)
             st = out.write(header.constData(), header.size());
         if (st)
             st = out.write(reinterpret_cast<const char *>(digest.data()), qint64(digest.size()));
-        for (const auto &raw : buffers) {
-            for (const auto &[data, len] : raw) {
-                if (!st || len == 0)
-                    continue;
-                st = out.write(zeros, alignUp(out.size()) - out.size());
-                if (st)
-                    st = out.write(data, len);
-            }
+        for (const Placed &b : placed) {
+            if (!st)
+                break;
+            st = out.write(zeros, b.offset - out.size());
+            if (st)
+                st = out.writeInPlace(b.data, b.length);   // the table outlives the writer
         }
         return st;
     });

@@ -90,7 +90,8 @@ void DirectWriter::ioLoop()
             if (!err.isEmpty() && m_ioError.isEmpty())
                 m_ioError = err;
             b.used = 0;
-            m_free.push_back(b);
+            if (!b.borrowed)
+                m_free.push_back(b);
             m_busy = false;
         }
         m_cond.notify_all();
@@ -177,6 +178,37 @@ Status DirectWriter::write(const char *data, qint64 length)
         }
     }
     return {};
+}
+
+Status DirectWriter::writeInPlace(const char *data, qint64 length)
+{
+    // The file offset of data[0] is m_size; O_DIRECT needs the address and the offset aligned alike.
+    const qint64 skew = qint64(reinterpret_cast<quintptr>(data) % quintptr(kAlign));
+    const qint64 head = (kAlign - skew) % kAlign;
+    if (length - head < kInPlaceMinimum || (m_size + head) % kAlign != 0)
+        return write(data, length);
+    if (Status st = write(data, head); !st.isOk())
+        return st;
+    data += head;
+    length -= head;
+    const qint64 body = length / kAlign * kAlign;
+    // The current buffer now ends on a 4 KiB boundary of the file: it goes first, then the caller's bytes.
+    if (m_current.used > 0) {
+        if (Status st = submitCurrent(); !st.isOk())
+            return st;
+    }
+    {
+        std::lock_guard lock(m_mutex);
+        if (!m_ioError.isEmpty())
+            return makeError(QStringLiteral("write failed: %1").arg(m_ioError), m_path);
+        m_queue.push_back(Buffer{m_fd, const_cast<char *>(data), body, m_submitted, true});
+        if (!m_thread.joinable())
+            m_thread = std::thread(&DirectWriter::ioLoop, this);
+    }
+    m_cond.notify_all();
+    m_submitted += body;
+    m_size += body;
+    return write(data + body, length - body);
 }
 
 Status DirectWriter::close()

@@ -1,7 +1,8 @@
 #pragma once
 // Sequential writing of a new file at disk speed with little CPU: data is copied into 4 KiB-aligned buffers that a
 // background thread writes with O_DIRECT (no page-cache copy, no dirty-page flush at fsync), falling back to
-// ordinary writes plus early write-back where the file system refuses O_DIRECT.
+// ordinary writes plus early write-back where the file system refuses O_DIRECT. Bytes that stay put until the file
+// is closed can skip the copy (writeInPlace).
 
 #include "util/result.h"
 
@@ -35,6 +36,12 @@ public:
 
     /// Appends bytes; returns an error from an earlier background write, if any.
     Status write(const char *data, qint64 length);
+    /// Appends bytes that stay valid and unchanged until close() or abort() returns. Where the data's address and
+    /// the file offset agree modulo 4 KiB, the aligned middle goes to the disk straight from `data`, without a
+    /// copy; the rest, and any other data, is copied as by write().
+    Status writeInPlace(const char *data, qint64 length);
+    /// The smallest run writeInPlace() writes without a copy.
+    static constexpr qint64 kInPlaceMinimum = 1LL << 20;
     /// Writes out everything, fsyncs and closes. The file stays at path(); on error it is removed.
     Status close();
     /// Closes and removes the file.
@@ -46,6 +53,7 @@ private:
         char *data = nullptr;
         qint64 used = 0;
         qint64 fileOffset = 0;
+        bool borrowed = false;   // the caller's bytes (writeInPlace): written, never reused as a buffer
     };
 
     Status submitCurrent();

@@ -3,14 +3,17 @@
 
 #include "data/materialise.h"
 #include "data/reader.h"
+#include "util/directwriter.h"
 
 #include <QFile>
 #include <QTemporaryDir>
 #include <QtTest>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <random>
 
 using namespace keel;
 using namespace keel::data;
@@ -128,6 +131,8 @@ private slots:
     void flippedHeaderByte();
     void wrongMagicAndVersion();
     void missingFile();
+    void writerInPlaceMatchesCopy();
+    void largeColumnsWrittenFromWhereTheyAre();
 };
 
 void TestMaterialise::roundTripEveryType()
@@ -312,6 +317,103 @@ void TestMaterialise::missingFile()
     const auto back = openMaterialisation(dir.filePath(QStringLiteral("nope.keeltab")));
     QVERIFY(!back);
     QCOMPARE(back.error().message, QStringLiteral("file not found"));
+}
+
+
+// writeInPlace() sends runs that start at a page offset equal to the file offset's straight to the disk; everything
+// else is copied. Mixed with write() at every skew, the file must hold exactly the bytes given, in order.
+void TestMaterialise::writerInPlaceMatchesCopy()
+{
+    QTemporaryDir dir;
+    const qint64 pool = 24LL << 20;
+    std::unique_ptr<char, void (*)(void *)> mem(static_cast<char *>(std::aligned_alloc(4096, size_t(pool))), &std::free);
+    QVERIFY(mem);
+    std::mt19937_64 rng(17);
+    for (qint64 i = 0; i < pool; i += 8) {
+        const uint64_t v = rng();
+        std::memcpy(mem.get() + i, &v, 8);
+    }
+    // (length, how the data's page offset relates to the file offset's, in place?). Lengths just below and above
+    // the in-place minimum and tails that are not whole pages; offsets that agree (sent from where they are),
+    // disagree by 64 bytes or by one (copied).
+    const qint64 m = DirectWriter::kInPlaceMinimum;
+    enum Skew { Agrees, Off64, Off1 };
+    const std::vector<std::tuple<qint64, Skew, bool>> pieces = {
+        {100, Agrees, false},    {3 * m + 5, Agrees, true}, {m + 4096, Off64, true}, {2 * m, Agrees, true},
+        {m - 1, Agrees, true},   {4 * m + 1, Off1, true},   {13, Agrees, false},     {5 * m, Agrees, true},
+        {4096, Agrees, true},    {2 * m + 4095, Agrees, true}, {m + 3, Off64, false}, {m + 100, Agrees, true},
+    };
+    QByteArray expected;
+    DirectWriter out;
+    const QString path = dir.filePath(QStringLiteral("mixed.bin"));
+    QVERIFY(out.open(path));
+    qint64 next = 0;   // each piece reads fresh bytes of the pool
+    for (const auto &[len, skew, inPlace] : pieces) {
+        qint64 at = next + ((expected.size() - next) % 4096 + 4096) % 4096;
+        at += skew == Off64 ? 64 : skew == Off1 ? 1 : 0;
+        next = at + len;
+        QVERIFY(next <= pool);
+        const Status st = inPlace ? out.writeInPlace(mem.get() + at, len) : out.write(mem.get() + at, len);
+        QVERIFY2(st, qPrintable(st.message()));
+        expected.append(mem.get() + at, len);
+        QCOMPARE(out.size(), expected.size());
+    }
+    const Status closed = out.close();
+    QVERIFY2(closed, qPrintable(closed.message()));
+    const QByteArray got = readAll(path);
+    QCOMPARE(got.size(), expected.size());
+    QVERIFY(got == expected);
+}
+
+// Columns whose buffers sit at 64-byte-aligned addresses (the parser's page-aligned value regions) are written
+// without a copy, at a file offset on the same place in a 4 KiB page; others are copied. Either way the cache reads
+// back exactly.
+void TestMaterialise::largeColumnsWrittenFromWhereTheyAre()
+{
+    QTemporaryDir dir;
+    const qint64 rows = 300'001;   // 2.4 MB of int64 values: above the in-place minimum
+    const size_t bytes = size_t(rows) * 8 + 8192;
+    std::vector<std::shared_ptr<const void>> blocks;
+    std::mt19937_64 rng(5);
+    std::vector<Column> columns;
+    // Skews: a page start, 192 bytes in, 4032 bytes in (64-aligned: in place) and 8 bytes in (copied).
+    for (size_t skew : {size_t(0), size_t(192), size_t(4032), size_t(8)}) {
+        blocks.push_back(std::shared_ptr<const void>(std::aligned_alloc(4096, bytes), &std::free));
+        QVERIFY(blocks.back());
+        char *base = const_cast<char *>(static_cast<const char *>(blocks.back().get())) + skew;
+        ColumnStorage s;
+        s.rows = rows;
+        if (skew % 16 == 0) {
+            auto *v = reinterpret_cast<int64_t *>(base);
+            for (qint64 r = 0; r < rows; ++r)
+                v[r] = int64_t(rng());
+            s.i64 = Buffer<int64_t>::borrow(std::span<const int64_t>(v, size_t(rows)), blocks.back());
+            columns.emplace_back(QStringLiteral("i%1").arg(skew), ColumnType::Int64, std::move(s));
+        } else {
+            auto *v = reinterpret_cast<double *>(base);
+            for (qint64 r = 0; r < rows; ++r)
+                v[r] = double(rng() % 1000003) / 7.0;
+            s.f64 = Buffer<double>::borrow(std::span<const double>(v, size_t(rows)), blocks.back());
+            columns.emplace_back(QStringLiteral("f%1").arg(skew), ColumnType::Float64, std::move(s));
+        }
+    }
+    const Table t(std::move(columns));
+    const QString path = dir.filePath(QStringLiteral("big.keeltab"));
+    const Status st = writeMaterialisation(t, path);
+    QVERIFY2(st, qPrintable(st.message()));
+    const auto back = openMaterialisation(path);
+    QVERIFY2(back, qPrintable(back.message()));
+    compareExact(t, *back);
+    // The mapping is page-aligned: a buffer written in place has the page offset it had in memory.
+    for (int c = 0; c < 3; ++c) {
+        const auto *was = t.column(c).type() == ColumnType::Int64
+                              ? static_cast<const void *>(t.column(c).storage().i64.view.data())
+                              : static_cast<const void *>(t.column(c).storage().f64.view.data());
+        const auto *now = back->column(c).type() == ColumnType::Int64
+                              ? static_cast<const void *>(back->column(c).storage().i64.view.data())
+                              : static_cast<const void *>(back->column(c).storage().f64.view.data());
+        QCOMPARE(reinterpret_cast<quintptr>(now) % 4096, reinterpret_cast<quintptr>(was) % 4096);
+    }
 }
 
 QTEST_GUILESS_MAIN(TestMaterialise)
