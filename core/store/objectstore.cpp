@@ -416,7 +416,7 @@ Expected<AddResult> ObjectStore::addData(const char *data, qint64 size, Feedback
         }
         if (!seg.writer)   // staged: nothing this add writes is visible until every chunk is written (and gated)
             seg.writer = std::make_unique<PackWriter>(d->root, d->packSizeLimit, PackWriter::Mode::Stage);
-        return seg.writer->append(id, p, len);
+        return seg.writer->appendInPlace(id, p, len);   // `data` outlives the writers: they finish below
     };
     const ChunkVisitor visit = [&](std::span<const ChunkVisit> batch) -> Status {
         Segment &seg = segments[size_t(batch.front().segment)];

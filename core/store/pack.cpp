@@ -108,23 +108,28 @@ PackWriter::~PackWriter()
         removeFile(s.tmpPath);
 }
 
+Status PackWriter::openPack()
+{
+    Status st;
+    for (int attempt = 0; attempt < 4; ++attempt) {
+        st = m_file.open(m_root + QStringLiteral("/tmp/pack-") + randomSuffix() + QStringLiteral(".tmp"));
+        if (st.isOk())
+            break;
+    }
+    if (!st.isOk())
+        return st;
+    const QByteArray header = packHeader();
+    m_entries.clear();
+    return m_file.write(header.constData(), header.size());
+}
+
 Status PackWriter::append(const Sha256 &id, const char *data, qint64 length)
 {
-    if (!m_file.isOpen()) {
-        Status st;
-        for (int attempt = 0; attempt < 4; ++attempt) {
-            st = m_file.open(m_root + QStringLiteral("/tmp/pack-") + randomSuffix() + QStringLiteral(".tmp"));
-            if (st.isOk())
-                break;
-        }
-        if (!st.isOk())
+    if (Status st = flushRun(); !st.isOk())
+        return st;
+    if (!m_file.isOpen())
+        if (Status st = openPack(); !st.isOk())
             return st;
-        const QByteArray header = packHeader();
-        st = m_file.write(header.constData(), header.size());
-        if (!st.isOk())
-            return st;
-        m_entries.clear();
-    }
     m_entries.push_back(PackEntry{id, m_file.size(), length});
     m_chunksWritten += 1;
     m_bytesWritten += length;
@@ -136,6 +141,48 @@ Status PackWriter::append(const Sha256 &id, const char *data, qint64 length)
     return {};
 }
 
+Status PackWriter::appendInPlace(const Sha256 &id, const char *data, qint64 length)
+{
+    if (m_runLength > 0 && data != m_runData + m_runLength)
+        if (Status st = flushRun(); !st.isOk())
+            return st;
+    if (!m_file.isOpen())
+        if (Status st = openPack(); !st.isOk())
+            return st;
+    if (m_runLength == 0)
+        m_runData = data;
+    m_entries.push_back(PackEntry{id, m_file.size() + m_runLength, length});
+    m_runLength += length;
+    m_runEntries += 1;
+    m_chunksWritten += 1;
+    m_bytesWritten += length;
+    if (m_file.size() + m_runLength >= m_limit)
+        return commitPack();
+    return {};
+}
+
+Status PackWriter::flushRun()
+{
+    if (m_runLength == 0)
+        return {};
+    const char *data = m_runData;
+    const qint64 length = m_runLength;
+    const size_t entries = m_runEntries;
+    m_runData = nullptr;
+    m_runLength = 0;
+    m_runEntries = 0;
+    if (length < DirectWriter::kInPlaceMinimum)
+        return m_file.write(data, length);
+    static const char zeros[4096] = {};
+    const qint64 page = 4096;
+    const qint64 pad = (qint64(reinterpret_cast<quintptr>(data) % quintptr(page)) - m_file.size() % page + page) % page;
+    for (size_t i = m_entries.size() - entries; i < m_entries.size(); ++i)
+        m_entries[i].offset += pad;
+    if (Status st = m_file.write(zeros, pad); !st.isOk())
+        return st;
+    return m_file.writeInPlace(data, length);
+}
+
 Status PackWriter::finish()
 {
     if (!m_file.isOpen())
@@ -145,6 +192,8 @@ Status PackWriter::finish()
 
 Status PackWriter::commitPack()
 {
+    if (Status st = flushRun(); !st.isOk())
+        return st;
     Sealed sealed{m_file.path(), m_file.size(), std::move(m_entries)};
     m_entries = {};
     if (Status st = m_file.close(); !st.isOk())
@@ -202,6 +251,9 @@ void PackWriter::discard()
 {
     m_file.abort();
     m_entries.clear();
+    m_runData = nullptr;
+    m_runLength = 0;
+    m_runEntries = 0;
 }
 
 std::vector<PackIndex> PackWriter::takeCommitted()

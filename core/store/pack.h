@@ -62,6 +62,11 @@ public:
 
     /// Appends one chunk (the caller ensures ids are unique within the writer). May commit a full pack.
     Status append(const Sha256 &id, const char *data, qint64 length);
+    /// As append(), for bytes that stay valid and unchanged until finish() or discard() returns (a mapped file
+    /// being added). Chunks that follow each other in memory are collected into one run, and a run of a
+    /// megabyte or more goes to the disk from where it is, without a copy: it starts at the file offset that
+    /// has its page offset in memory, after up to 4095 bytes of padding no entry covers.
+    Status appendInPlace(const Sha256 &id, const char *data, qint64 length);
     /// Commits the pack in progress, if it holds any chunk (a staged writer seals it).
     Status finish();
     /// A staged writer: commits the packs sealed so far, in order.
@@ -82,6 +87,8 @@ private:
     };
     Status commitPack();
     Status publishPack(Sealed sealed);
+    Status openPack();
+    Status flushRun();
 
     QString m_root;
     qint64 m_limit;
@@ -89,6 +96,9 @@ private:
     std::vector<Sealed> m_sealed;
     DirectWriter m_file;
     std::vector<PackEntry> m_entries;
+    const char *m_runData = nullptr;   // appendInPlace: chunks collected, not yet handed to m_file
+    qint64 m_runLength = 0;
+    size_t m_runEntries = 0;   // the last entries of m_entries, whose offsets assume no padding before the run
     std::vector<PackIndex> m_committed;
     qint64 m_chunksWritten = 0;
     qint64 m_bytesWritten = 0;
