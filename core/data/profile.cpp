@@ -44,8 +44,8 @@ bool forChunks(qint64 rows, const Feedback *feedback, Fn &&fn)
 
 /// Buffers one profiling thread reuses from column to column: the keys and the radix sort's second buffer.
 struct ProfileScratch {
-    std::vector<uint64_t> keys;
-    std::vector<uint64_t> passes;
+    KeyBuffer keys;
+    KeyBuffer passes;
 };
 
 // The non-missing keys of a numeric column in ascending order: either all of them (sorted), or each distinct key
@@ -100,7 +100,7 @@ struct SortedKeys {
 // Counts each distinct key in an open-addressing table that grows with them, while there are at most `cap`;
 // nothing once there are more (sorting all keys is then the faster way). Keys with few distinct values (counts,
 // codes, prices, dates) take one pass over cache-sized memory instead of the radix sort's passes over all of them.
-std::optional<SortedKeys> countFewDistinct(const std::vector<uint64_t> &keys, size_t cap)
+std::optional<SortedKeys> countFewDistinct(const KeyBuffer &keys, size_t cap)
 {
     constexpr uint64_t kEmpty = 0;   // key 0 (int64 minimum) is counted on the side
     std::vector<std::pair<uint64_t, size_t>> table(size_t(1) << 12);
@@ -218,8 +218,12 @@ Status profileNumeric(const Column &c, ColumnProfile &p, const Feedback *feedbac
     const ColumnStorage &s = c.storage();
     // Written through a pointer, not push_back (whose end pointer the compiler reloads and stores for every key),
     // into a buffer the caller keeps from column to column.
-    std::vector<uint64_t> &keys = scratch.keys;
-    keys.resize(size_t(rows));
+    KeyBuffer &keys = scratch.keys;
+    if (keys.capacity() < size_t(rows)) {
+        keys.reserve(size_t(rows));
+        adviseHugePages(keys.data(), size_t(rows) * sizeof(uint64_t));
+    }
+    keys.resize(size_t(rows));   // not zeroed: only the keys written below are kept
     uint64_t *out = keys.data();
     bool ok = true;
     switch (c.type()) {

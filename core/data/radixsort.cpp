@@ -5,7 +5,7 @@
 
 namespace keel::data {
 
-bool radixSort(std::vector<uint64_t> &keys, const Feedback *feedback, std::vector<uint64_t> *scratch)
+bool radixSort(KeyBuffer &keys, const Feedback *feedback, KeyBuffer *scratch)
 {
     const size_t n = keys.size();
     if (n < 2048) {
@@ -21,9 +21,13 @@ bool radixSort(std::vector<uint64_t> &keys, const Feedback *feedback, std::vecto
     for (uint64_t k : keys)
         for (int p = 0; p < kPasses; ++p)
             ++hist[size_t(p) * kBuckets + size_t((k >> (p * kBits)) & kMask)];
-    std::vector<uint64_t> local;
-    std::vector<uint64_t> &tmp = scratch ? *scratch : local;
-    tmp.resize(n);   // shrinking keeps the pages; growing writes only the new part
+    KeyBuffer local;
+    KeyBuffer &tmp = scratch ? *scratch : local;
+    if (tmp.capacity() < n) {
+        tmp.reserve(n);
+        adviseHugePages(tmp.data(), n * sizeof(uint64_t));
+    }
+    tmp.resize(n);   // not zeroed: every slot is written by the first pass
     for (int p = 0; p < kPasses; ++p) {
         size_t *h = hist.data() + size_t(p) * kBuckets;
         if (std::any_of(h, h + kBuckets, [n](size_t c) { return c == n; }))
@@ -46,7 +50,7 @@ bool radixSort(std::vector<uint64_t> &keys, const Feedback *feedback, std::vecto
 
 std::vector<double> sortedNumbers(std::span<const double> values)
 {
-    std::vector<uint64_t> keys;
+    KeyBuffer keys;
     keys.reserve(values.size());
     for (double v : values)
         if (!std::isnan(v))

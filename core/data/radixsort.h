@@ -4,6 +4,7 @@
 // Wasserstein) sort with, several times faster than a comparison sort on a million values. Internal to core/data.
 
 #include "util/feedback.h"
+#include "util/memory.h"
 
 #include <QtGlobal>
 
@@ -28,11 +29,14 @@ inline uint64_t floatKey(double v)
 }
 inline double floatFromKey(uint64_t k) { return std::bit_cast<double>((k & kSignBit) ? (k & ~kSignBit) : ~k); }
 
+/// Sort keys: a vector that growing does not zero (its elements are written before they are read).
+using KeyBuffer = ScratchVector<uint64_t>;
+
 /// Sorts `keys` ascending (LSD radix, 13-bit digits, passes where every key has the same digit skipped; small inputs
 /// by std::sort; sorted input returned as it is). False when cancelled.
 /// `scratch` (optional) is the second buffer the passes alternate with; reusing one across calls spares the fresh
 /// pages (and their zeroing by the kernel) of a new one each time. Its contents are overwritten.
-bool radixSort(std::vector<uint64_t> &keys, const Feedback *feedback = nullptr, std::vector<uint64_t> *scratch = nullptr);
+bool radixSort(KeyBuffer &keys, const Feedback *feedback = nullptr, KeyBuffer *scratch = nullptr);
 
 /// The values of `values` that are not NaN, ascending (-0 reads as +0).
 std::vector<double> sortedNumbers(std::span<const double> values);

@@ -1,6 +1,7 @@
 #include "data/typeinfer.h"
 
 #include "data/calendar.h"
+#include "util/memory.h"
 
 #include <QSet>
 #include <QThread>
@@ -489,15 +490,7 @@ template <class T>
 void reserveLarge(std::vector<T> &v, size_t n)
 {
     v.reserve(n);
-    constexpr size_t huge = size_t(2) << 20;
-    const size_t bytes = v.capacity() * sizeof(T);
-    if (bytes < 2 * huge)
-        return;
-    const auto begin = reinterpret_cast<uintptr_t>(v.data());
-    const uintptr_t first = (begin + huge - 1) & ~(huge - 1);
-    const uintptr_t last = (begin + bytes) & ~(huge - 1);
-    if (last > first)
-        ::madvise(reinterpret_cast<void *>(first), last - first, MADV_HUGEPAGE);
+    adviseHugePages(v.data(), v.capacity() * sizeof(T));
 }
 
 } // namespace
@@ -507,14 +500,7 @@ void *allocateValues(size_t bytes, void *old)
     void *p = std::realloc(old, std::max<size_t>(bytes, 1));
     if (!p)
         throw std::bad_alloc();
-    constexpr size_t huge = size_t(2) << 20;
-    if (bytes >= 2 * huge) {
-        const auto begin = reinterpret_cast<uintptr_t>(p);
-        const uintptr_t first = (begin + huge - 1) & ~(huge - 1);
-        const uintptr_t last = (begin + bytes) & ~(huge - 1);
-        if (last > first)
-            ::madvise(reinterpret_cast<void *>(first), last - first, MADV_HUGEPAGE);
-    }
+    adviseHugePages(p, bytes);
     return p;
 }
 

@@ -294,7 +294,7 @@ private slots:
         // +0 < 1 < inf). Wide keys take the most-significant pass first: lognormal floats (uneven runs), and keys
         // crowded into one run larger than the cache (sorted by a nested call), with duplicates.
         QRandomGenerator rng(5);
-        std::vector<std::vector<uint64_t>> inputs(8);
+        std::vector<keel::data::KeyBuffer> inputs(8);
         std::lognormal_distribution<double> lognormal(3.0, 2.0);
         std::mt19937_64 engine(9);
         for (int i = 0; i < 200000; ++i)
@@ -313,8 +313,8 @@ private slots:
                          1e-300, -1e300, 0.5})
             for (int i = 0; i < 500; ++i)
                 inputs[5].push_back(keel::data::floatKey(v * (1 + i * 1e-9)));
-        for (std::vector<uint64_t> &keys : inputs) {
-            std::vector<uint64_t> want = keys;
+        for (keel::data::KeyBuffer &keys : inputs) {
+            keel::data::KeyBuffer want = keys;
             std::sort(want.begin(), want.end());
             QVERIFY(keel::data::radixSort(keys));
             QVERIFY(keys == want);
