@@ -162,6 +162,52 @@ std::optional<SortedKeys> countFewDistinct(const KeyBuffer &keys, size_t cap)
     return out;
 }
 
+// Integers in a narrow range (flags, counts, codes, small measures): counted in an array indexed by value, with no
+// keys written, hashed or sorted. Gives what countFewDistinct gives: each distinct key once, ascending, with the
+// rank one past its last copy. Nothing when the values span more than 2^20 or more than there are rows, or when
+// there are none; `valid` is set to the number of values counted. False in the outer optional: cancelled.
+std::optional<std::optional<SortedKeys>> countNarrowIntegers(const Column &c, const Feedback *feedback, qint64 &valid)
+{
+    const qint64 rows = c.size();
+    const bool nulls = c.nullCount() > 0;
+    const ColumnStorage &s = c.storage();
+    const bool flags = c.type() == ColumnType::Bool;
+    auto value = [&](qint64 r) { return flags ? int64_t(s.u8.view[size_t(r)] ? 1 : 0) : s.i64.view[size_t(r)]; };
+    int64_t lo = std::numeric_limits<int64_t>::max(), hi = std::numeric_limits<int64_t>::min();
+    valid = 0;
+    if (!forChunks(rows, feedback, [&](qint64 b, qint64 e) {
+            for (qint64 r = b; r < e; ++r) {
+                if (nulls && !c.isValid(r))
+                    continue;
+                const int64_t v = value(r);
+                lo = std::min(lo, v);
+                hi = std::max(hi, v);
+                ++valid;
+            }
+        }))
+        return std::nullopt;
+    const uint64_t span = uint64_t(hi) - uint64_t(lo);   // exact for hi >= lo, even across the whole int64 range
+    if (valid == 0 || span >= (uint64_t(1) << 20) || span >= uint64_t(rows))
+        return std::optional<SortedKeys>();
+    std::vector<size_t> counts(size_t(span) + 1, 0);
+    if (!forChunks(rows, feedback, [&](qint64 b, qint64 e) {
+            for (qint64 r = b; r < e; ++r)
+                if (!nulls || c.isValid(r))
+                    ++counts[size_t(uint64_t(value(r)) - uint64_t(lo))];
+        }))
+        return std::nullopt;
+    SortedKeys out;
+    size_t rank = 0;
+    for (size_t i = 0; i < counts.size(); ++i) {
+        if (counts[i] == 0)
+            continue;
+        out.distinctKeys.push_back(intKey(int64_t(uint64_t(lo) + i)));
+        out.ends.push_back(rank += counts[i]);
+    }
+    out.keys = out.distinctKeys;   // moving `out` moves the vector's buffer with it: the view stays valid
+    return std::optional<SortedKeys>(std::move(out));
+}
+
 template <class Decode>
 void numericSummary(const SortedKeys &sorted, Decode decode, ColumnProfile &p)
 {
@@ -210,12 +256,26 @@ void numericSummary(const SortedKeys &sorted, Decode decode, ColumnProfile &p)
         p.histogram.counts[i] = qint64(pos[i + 1] - pos[i]);
 }
 
+Status summariseNumeric(const Column &c, SortedKeys order, ColumnProfile &p, std::vector<double> *sorted);
+
 Status profileNumeric(const Column &c, ColumnProfile &p, const Feedback *feedback, std::vector<double> *sorted,
                       ProfileScratch &scratch)
 {
     const qint64 rows = c.size();
     const bool nulls = c.nullCount() > 0;
     const ColumnStorage &s = c.storage();
+    std::optional<SortedKeys> order;
+    if (c.type() != ColumnType::Float64) {
+        qint64 valid = 0;
+        auto counted = countNarrowIntegers(c, feedback, valid);
+        if (!counted)
+            return cancelledError();
+        if (*counted) {
+            order = std::move(**counted);
+            p.missing = rows - valid;
+            return summariseNumeric(c, std::move(*order), p, sorted);
+        }
+    }
     // Written through a pointer, not push_back (whose end pointer the compiler reloads and stores for every key),
     // into a buffer the caller keeps from column to column.
     KeyBuffer &keys = scratch.keys;
@@ -261,7 +321,6 @@ Status profileNumeric(const Column &c, ColumnProfile &p, const Feedback *feedbac
     if (keys.empty())
         return {};
     // Up to one distinct value in 16 (at most 2^18 of them): counted; otherwise sorted.
-    std::optional<SortedKeys> order;
     if (keys.size() >= 4096)
         order = countFewDistinct(keys, std::min<size_t>(keys.size() / 16, size_t(1) << 18));
     if (!order) {
@@ -270,15 +329,21 @@ Status profileNumeric(const Column &c, ColumnProfile &p, const Feedback *feedbac
         order.emplace();
         order->keys = keys;   // a view: the buffer stays with the scratch
     }
+    return summariseNumeric(c, std::move(*order), p, sorted);
+}
+
+// The statistics of a numeric column from its keys in ascending order (however they were had).
+Status summariseNumeric(const Column &c, SortedKeys order, ColumnProfile &p, std::vector<double> *sorted)
+{
     if (c.type() == ColumnType::Float64)
-        numericSummary(*order, [](uint64_t k) { return floatFromKey(k); }, p);   // a lambda: inlined, not a call per key
+        numericSummary(order, [](uint64_t k) { return floatFromKey(k); }, p);   // a lambda: inlined, not a call per key
     else
-        numericSummary(*order, [](uint64_t k) { return intFromKey(k); }, p);
+        numericSummary(order, [](uint64_t k) { return intFromKey(k); }, p);
     if (sorted) {
         sorted->clear();
-        sorted->reserve(order->size());
+        sorted->reserve(order.size());
         const bool floats = c.type() == ColumnType::Float64;
-        order->forEach([&](uint64_t k) { sorted->push_back(floats ? floatFromKey(k) : intFromKey(k)); });
+        order.forEach([&](uint64_t k) { sorted->push_back(floats ? floatFromKey(k) : intFromKey(k)); });
     }
     if (c.type() == ColumnType::Datetime) {
         p.mean = double(std::llround(*p.mean));
