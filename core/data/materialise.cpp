@@ -23,6 +23,9 @@ constexpr char kMagic[8] = {'K', 'E', 'E', 'L', 'T', 'A', 'B', '1'};
 constexpr qint64 kPreamble = 16; // magic + version + header length
 constexpr qint64 kAlign = 64;
 constexpr int kBuffers = 7;
+/// Bytes per value of each buffer, in file order (i64, f64, u8, codes, offsets, bytes, validity): the alignment a
+/// buffer's offset must have. The writer places small buffers on 64 bytes, large ones where they sit in a page.
+constexpr std::array<quint64, kBuffers> kElementSize = {8, 8, 1, 4, 8, 1, 1};
 
 qint64 alignUp(qint64 v) { return (v + kAlign - 1) / kAlign * kAlign; }
 
@@ -94,14 +97,15 @@ Status writeMaterialisationImpl(const Table &table, const QString &path)
         headerLen += 4 + names.back().size() + 1 + 8 + kBuffers * 16;
     }
 
-    // Place buffers after the header and its checksum, each 64-byte aligned. A large buffer whose address is
-    // 64-byte aligned (the parser's value regions are page-aligned) is placed at the same offset within a 4 KiB page
-    // as in memory, so the writer sends it to the disk from where it is, without a copy.
+    // Place buffers after the header and its checksum, each 64-byte aligned, except that a large buffer is placed
+    // at the offset within a 4 KiB page it has in memory (so naturally aligned, as its memory is), so the writer
+    // sends it to the disk from where it is, without a copy. The parser's value regions are page-aligned; a file
+    // with a header has its values from the region's second row on.
     const auto placeAt = [](qint64 cursor, const char *data, qint64 len) {
         const qint64 at = alignUp(cursor);
-        const auto address = qint64(reinterpret_cast<quintptr>(data) % 4096);
-        if (len < DirectWriter::kInPlaceMinimum || address % kAlign != 0)
+        if (len < DirectWriter::kInPlaceMinimum)
             return at;
+        const auto address = qint64(reinterpret_cast<quintptr>(data) % 4096);
         return at + ((address - at % 4096) % 4096 + 4096) % 4096;
     };
     qint64 cursor = kPreamble + headerLen + 32;
@@ -223,13 +227,16 @@ Expected<Table> openMaterialisation(const QString &path)
             return corrupt(QStringLiteral("bad null count"), colName);
 
         std::array<std::pair<quint64, quint64>, kBuffers> spans{};
-        for (auto &[off, len] : spans) {
+        for (size_t b = 0; b < spans.size(); ++b) {
+            auto &[off, len] = spans[b];
             if (!r.get(off) || !r.get(len))
                 return corrupt(QStringLiteral("bad header"));
             if (len == 0)
                 continue;
-            if (off % kAlign != 0 || off < quint64(dataStart) || off > quint64(size) || len > quint64(size) - off)
+            if (off < quint64(dataStart) || off > quint64(size) || len > quint64(size) - off)
                 return corrupt(QStringLiteral("buffer lies outside the file (truncated?)"), colName);
+            if (off % kElementSize[b] != 0)
+                return corrupt(QStringLiteral("buffer is not aligned to its values"), colName);
         }
         const quint64 n = quint64(rows);
         auto expect = [&](int idx, quint64 bytes) { return spans[size_t(idx)].second == bytes; };
