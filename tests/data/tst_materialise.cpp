@@ -4,6 +4,7 @@
 #include "data/materialise.h"
 #include "data/reader.h"
 #include "util/directwriter.h"
+#include "util/hash.h"
 
 #include <QFile>
 #include <QTemporaryDir>
@@ -133,6 +134,7 @@ private slots:
     void missingFile();
     void writerInPlaceMatchesCopy();
     void largeColumnsWrittenFromWhereTheyAre();
+    void misalignedBufferRefused();
 };
 
 void TestMaterialise::roundTripEveryType()
@@ -413,6 +415,39 @@ void TestMaterialise::largeColumnsWrittenFromWhereTheyAre()
                               ? static_cast<const void *>(back->column(c).storage().i64.view.data())
                               : static_cast<const void *>(back->column(c).storage().f64.view.data());
         QCOMPARE(reinterpret_cast<quintptr>(now) % 4096, reinterpret_cast<quintptr>(was) % 4096);
+    }
+}
+
+// A header that passes its checksum but puts the int64 values 4 bytes off their alignment is refused by name, and one
+// 8 bytes off (aligned, wrong values) is read: the check is the values' alignment, nothing stricter.
+void TestMaterialise::misalignedBufferRefused()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("t.keeltab"));
+    QVERIFY(writeMaterialisation(sampleTable(), path));
+    const QByteArray original = readAll(path);
+    quint32 headerLen = 0;
+    std::memcpy(&headerLen, original.constData() + 12, 4);
+    // Preamble 16, column count 4, rows 8; the first column: name length 4, "i64", type 1, null count 8; then
+    // its first buffer's offset.
+    const qsizetype offsetAt = 16 + 4 + 8 + 4 + 3 + 1 + 8;
+    for (const quint64 shift : {quint64(4), quint64(8)}) {
+        QByteArray bytes = original;
+        quint64 off = 0;
+        std::memcpy(&off, bytes.constData() + offsetAt, 8);
+        off -= shift;
+        std::memcpy(bytes.data() + offsetAt, &off, 8);
+        const Sha256 digest = sha256(bytes.constData() + 16, size_t(headerLen));
+        std::memcpy(bytes.data() + 16 + headerLen, digest.data(), digest.size());
+        QVERIFY(writeAll(path, bytes));
+        const auto back = openMaterialisation(path);
+        if (shift == 4) {
+            QVERIFY(!back);
+            QCOMPARE(back.error().message, QStringLiteral("not a valid table cache: buffer is not aligned to its values"));
+            QCOMPARE(back.error().field, QStringLiteral("i64"));
+        } else {
+            QVERIFY2(back, qPrintable(back.message()));
+        }
     }
 }
 
