@@ -35,12 +35,16 @@ int cmdFsck(Context &ctx)
                                   {QStringLiteral("manifests_checked"), report.manifestsChecked},
                                   {QStringLiteral("bytes_checked"), report.bytesChecked},
                                   {QStringLiteral("stale_temp_files"), report.staleTempFiles},
+                                  {QStringLiteral("write_in_progress"), report.writeInProgress},
                                   {QStringLiteral("problems"), problems},
                                   {QStringLiteral("missing"), missing}});
     } else {
         ctx.out << "checked " << report.manifestsChecked << " files, " << report.chunksChecked << " chunks, "
                 << formatBytes(report.bytesChecked) << '\n';
-        if (report.staleTempFiles > 0)
+        if (report.staleTempFiles > 0 && report.writeInProgress)
+            ctx.out << report.staleTempFiles << " temporary files: a write is running, and they may be its own "
+                    << "(once no write runs, 'keel store gc' removes any left by interrupted writes)\n";
+        else if (report.staleTempFiles > 0)
             ctx.out << report.staleTempFiles << " leftover temporary files from interrupted writes (harmless; 'keel store gc' removes them)\n";
         for (const auto &p : report.problems)
             ctx.out << "BAD " << p.object << " at " << p.where << ": " << p.message << '\n';

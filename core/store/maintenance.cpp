@@ -69,6 +69,10 @@ FsckReport ObjectStore::fsck(Feedback *feedback) const
         return report;
     }
 
+    // A write that runs alongside (it holds the store shared, as this check does) has its files in tmp/ and, for a
+    // moment, a pack without its idx: asked before and after they are counted.
+    const bool writingBefore = StoreLock::writerActive(d->root);
+
     // Packs: read every idx afresh (not the cached index), check each pack file against it.
     const QString packsDir = d->packsDir();
     std::set<QString> idxNames, packNames;
@@ -135,6 +139,7 @@ FsckReport ObjectStore::fsck(Feedback *feedback) const
         if (!idxNames.count(name))
             report.staleTempFiles += 1;   // a pack whose idx was never written: an interrupted add
     report.staleTempFiles += filesIn(d->tmpDir()).size();
+    report.writeInProgress = writingBefore || StoreLock::writerActive(d->root);
 
     std::sort(items.begin(), items.end(), [](const Item &a, const Item &b) {
         return a.pack != b.pack ? a.pack < b.pack : a.entry.offset < b.entry.offset;

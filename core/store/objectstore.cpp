@@ -77,6 +77,8 @@ Status parallelFor(qint64 n, int threads, const std::function<Status(qint64)> &f
 
 StoreLock::~StoreLock()
 {
+    if (m_writerFd >= 0)
+        ::close(m_writerFd);
     if (m_fd >= 0)
         ::close(m_fd);
 }
@@ -111,7 +113,25 @@ Status StoreLock::acquireForWrite(const QString &root, const std::function<void(
         if (errno != EINTR)
             return makeError(ErrorKind::Io, QStringLiteral("cannot lock store: %1").arg(errnoText()), path);
     }
+    // The mark that a write runs; without it (a read-only store) a check only cannot tell live files from leftovers.
+    m_writerFd = ::open(QFile::encodeName(root + QStringLiteral("/writers")).constData(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (m_writerFd >= 0)
+        while (::flock(m_writerFd, LOCK_SH) != 0 && errno == EINTR) {
+        }
     return {};
+}
+
+bool StoreLock::writerActive(const QString &root)
+{
+    const int fd = ::open(QFile::encodeName(root + QStringLiteral("/writers")).constData(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;   // no writer has run since the store was made
+    int rc = 0;
+    while ((rc = ::flock(fd, LOCK_EX | LOCK_NB)) != 0 && errno == EINTR) {
+    }
+    const bool busy = rc != 0 && errno == EWOULDBLOCK;
+    ::close(fd);   // releases the probe's hold, if it got one
+    return busy;
 }
 
 PackFiles::~PackFiles()

@@ -49,6 +49,7 @@ struct FsckReport {
     qint64 manifestsChecked = 0;
     qint64 bytesChecked = 0;
     qint64 staleTempFiles = 0;   ///< leftovers of interrupted writes (tmp/ files, packs without idx); not problems
+    bool writeInProgress = false;   ///< a write ran during the check: some or all of those files may be its own
     std::vector<FsckProblem> problems;
     bool ok() const { return problems.empty(); }
 };

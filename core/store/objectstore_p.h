@@ -56,10 +56,14 @@ public:
     Status acquire(const QString &root, bool exclusive);
     /// Shared, for a writer. When no other process holds the lock at all, `whenAlone` runs first under an exclusive
     /// hold: the moment to remove leftovers of writers killed earlier, which no live writer can still be using.
+    /// A writer also holds `writers` shared, so readers can tell whether a write is running (writerActive).
     Status acquireForWrite(const QString &root, const std::function<void()> &whenAlone);
+    /// Whether a writer (in this process or another) holds the store now: its files in tmp/ are then live.
+    static bool writerActive(const QString &root);
 
 private:
     int m_fd = -1;
+    int m_writerFd = -1;
 };
 
 /// Pack files opened for one operation; the descriptors are shared by worker threads (pread). Thread-safe.

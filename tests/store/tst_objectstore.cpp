@@ -12,6 +12,7 @@
 #include <QTest>
 #include <QThread>
 
+#include <future>
 #include <numeric>
 #include <thread>
 
@@ -583,6 +584,41 @@ private slots:
         QVERIFY(after.ok());
         QCOMPARE(after.staleTempFiles, qint64(0));
         QVERIFY(store->contains(r->id));
+    }
+
+    // A check that runs while an add waits at its gate sees the add's sealed packs in tmp/ and says a write is
+    // running, instead of calling them leftovers; once the add has landed there is nothing left and no write.
+    void fsckDuringAWrite()
+    {
+        QTemporaryDir dir;
+        const QString root = dir.filePath(QStringLiteral("objects"));
+        auto writer = openStore(root);
+        auto checker = openStore(root);
+        QVERIFY(!checker->fsck().writeInProgress);
+        const QByteArray data = randomBytes(3 << 20, 77);
+        std::promise<void> atGate;
+        std::promise<void> release;
+        std::shared_future<void> released = release.get_future().share();
+        Expected<AddResult> added = makeError(QStringLiteral("not run"));
+        std::thread add([&] {
+            added = writer->addGated(data.constData(), data.size(), [&] {
+                atGate.set_value();
+                released.wait();
+                return Status();
+            });
+        });
+        atGate.get_future().wait();
+        const FsckReport during = checker->fsck();
+        release.set_value();
+        add.join();
+        QVERIFY2(added.hasValue(), qPrintable(added.message()));
+        QVERIFY2(during.ok(), qPrintable(describe(during)));
+        QVERIFY(during.writeInProgress);
+        QVERIFY(during.staleTempFiles > 0);   // the sealed packs, waiting for the gate
+        const FsckReport after = checker->fsck();
+        QVERIFY(after.ok());
+        QVERIFY(!after.writeInProgress);
+        QCOMPARE(after.staleTempFiles, qint64(0));
     }
 
     void copyObjects()
