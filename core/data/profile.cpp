@@ -88,6 +88,22 @@ struct SortedKeys {
             from = ends[i];
         }
     }
+    /// Calls f(key, copies) once per run of equal keys as stored: each distinct key once when counted, every key
+    /// (copies 1) when all are held.
+    template <class F>
+    void forEachRun(F &&f) const
+    {
+        if (ends.empty()) {
+            for (uint64_t k : keys)
+                f(k, size_t(1));
+            return;
+        }
+        size_t from = 0;
+        for (size_t i = 0; i < keys.size(); ++i) {
+            f(keys[i], ends[i] - from);
+            from = ends[i];
+        }
+    }
     /// The rank of the first key for which below(key) is false (below must hold for a prefix of the keys).
     template <class Below>
     size_t partitionRank(Below &&below) const
@@ -215,15 +231,17 @@ void numericSummary(const SortedKeys &sorted, Decode decode, ColumnProfile &p)
     p.distinct = sorted.distinct();
     p.min = decode(sorted.keys.front());
     p.max = decode(sorted.keys.back());
+    // A counted key adds its value times its copies at once: exact for integers, and fewer roundings than adding
+    // the copies one by one (which cost a dependent add per row).
     long double sum = 0;
-    sorted.forEach([&](uint64_t k) { sum += decode(k); });
+    sorted.forEachRun([&](uint64_t k, size_t copies) { sum += (long double)decode(k) * (long double)copies; });
     const double mean = double(sum / (long double)m);
     p.mean = mean;
     if (m >= 2) {
         long double ss = 0;
-        sorted.forEach([&](uint64_t k) {
+        sorted.forEachRun([&](uint64_t k, size_t copies) {
             const long double d = (long double)decode(k) - (long double)mean;
-            ss += d * d;
+            ss += d * d * (long double)copies;
         });
         p.std = double(std::sqrt(ss / (long double)(m - 1)));
     }

@@ -508,6 +508,32 @@ private slots:
         QCOMPARE(f->histogram.counts, g->histogram.counts);
     }
 
+    // Counted keys add value x copies at once: on integers the mean is exact and the standard deviation is within an
+    // ulp or two of the exact one (computed here in 128-bit integers), where adding the copies one by one drifted.
+    void countedMomentsExact()
+    {
+        std::mt19937_64 engine(3);
+        ColumnBuilder ints(ColumnType::Int64);
+        const qint64 rows = 2'000'000;
+        __int128 s1 = 0, s2 = 0;
+        for (qint64 r = 0; r < rows; ++r) {
+            const qint64 v = qint64(engine() % 7) * 1000 + 3;
+            ints.appendInt64(v);
+            s1 += v;
+            s2 += __int128(v) * v;
+        }
+        auto p = profileColumn(ints.finish(QStringLiteral("x")));
+        QVERIFY(p);
+        QCOMPARE(p->distinct, qint64(7));
+        const long double mean = (long double)s1 / (long double)rows;
+        QCOMPARE(*p->mean, double(mean));
+        const __int128 num = __int128(rows) * s2 - s1 * s1;   // exact: n^2 * (n-1)/n * variance
+        const long double variance = (long double)num / ((long double)rows * (long double)(rows - 1));
+        const double exact = double(std::sqrt(variance));
+        QVERIFY2(std::abs(*p->std - exact) <= 2 * std::abs(std::nextafter(exact, 0.0) - exact),
+                 qPrintable(QStringLiteral("%1 vs %2").arg(*p->std, 0, 'g', 17).arg(exact, 0, 'g', 17)));
+    }
+
     // A narrow span at the bottom of int64 (the span computed without overflow); doubles cannot tell these apart, so
     // the check is against the known values.
     void narrowAtInt64Minimum()
