@@ -7,6 +7,7 @@
 #include <QDir>
 #include <QFileInfo>
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstring>
@@ -154,7 +155,9 @@ Status writeMaterialisationImpl(const Table &table, const QString &path)
         for (const Placed &b : placed) {
             if (!st)
                 break;
-            st = out.write(zeros, b.offset - out.size());
+            // Up to 63 bytes to the 64-byte boundary plus up to 4095 to the page offset: in pieces of the zeros.
+            for (qint64 pad = b.offset - out.size(); st && pad > 0; pad = b.offset - out.size())
+                st = out.write(zeros, std::min<qint64>(pad, qint64(sizeof zeros)));
             if (st)
                 st = out.writeInPlace(b.data, b.length);   // the table outlives the writer
         }

@@ -135,6 +135,7 @@ private slots:
     void writerInPlaceMatchesCopy();
     void largeColumnsWrittenFromWhereTheyAre();
     void misalignedBufferRefused();
+    void paddingLongerThanAPage();
 };
 
 void TestMaterialise::roundTripEveryType()
@@ -449,6 +450,46 @@ void TestMaterialise::misalignedBufferRefused()
             QVERIFY2(back, qPrintable(back.message()));
         }
     }
+}
+
+// The padding before a buffer written in place can exceed a page: up to 63 bytes to the 64-byte boundary, then up to
+// 4040 more to an 8-byte-aligned page offset. A small bool column whose length ends one byte past a 64-byte boundary
+// is followed by an int64 column at the page offset that needs the most; the file must read back exactly.
+void TestMaterialise::paddingLongerThanAPage()
+{
+    QTemporaryDir dir;
+    const qint64 rows = 131'137;   // 1 more than a multiple of 64; 8 bytes a row is over the in-place minimum
+    std::shared_ptr<const void> block(std::aligned_alloc(4096, size_t(rows) * 8 + 8192), &std::free);
+    QVERIFY(block);
+    auto table = [&](size_t skew) {
+        ColumnBuilder flags(ColumnType::Bool);
+        for (qint64 r = 0; r < rows; ++r)
+            flags.appendBool(r % 3 == 0);
+        auto *v = reinterpret_cast<int64_t *>(const_cast<char *>(static_cast<const char *>(block.get())) + skew);
+        for (qint64 r = 0; r < rows; ++r)
+            v[r] = r * 7919 - 5;
+        ColumnStorage s;
+        s.rows = rows;
+        s.i64 = Buffer<int64_t>::borrow(std::span<const int64_t>(v, size_t(rows)), block);
+        return Table({flags.finish(QStringLiteral("b")), Column(QStringLiteral("i"), ColumnType::Int64, std::move(s))});
+    };
+    const QString path = dir.filePath(QStringLiteral("pad.keeltab"));
+    QVERIFY(writeMaterialisation(table(8), path));
+    // The bool buffer's offset: preamble 16, count 4, rows 8, then "b": name length 4, name 1, type 1, nulls 8, and
+    // two (offset, length) pairs before u8's.
+    const QByteArray first = readAll(path);
+    quint64 boolAt = 0;
+    std::memcpy(&boolAt, first.constData() + 16 + 4 + 8 + 4 + 1 + 1 + 8 + 2 * 16, 8);
+    const quint64 next = (boolAt + quint64(rows) + 63) / 64 * 64;
+    QCOMPARE(next - (boolAt + quint64(rows)), quint64(63));
+    const size_t skew = size_t((next % 4096 + 4040) % 4096);   // 4040 bytes past the 64-byte boundary
+    QCOMPARE(skew % 64, size_t(8));
+    const Table t = table(skew);
+    QVERIFY(writeMaterialisation(t, path));
+    const auto back = openMaterialisation(path);
+    QVERIFY2(back, qPrintable(back.message()));
+    compareExact(t, *back);
+    QCOMPARE(reinterpret_cast<quintptr>(back->column(1).storage().i64.view.data()) % 4096, quintptr(skew));
 }
 
 QTEST_GUILESS_MAIN(TestMaterialise)
