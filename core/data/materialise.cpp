@@ -7,7 +7,6 @@
 #include <QDir>
 #include <QFileInfo>
 
-#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstring>
@@ -104,10 +103,7 @@ Status writeMaterialisationImpl(const Table &table, const QString &path)
     // with a header has its values from the region's second row on.
     const auto placeAt = [](qint64 cursor, const char *data, qint64 len) {
         const qint64 at = alignUp(cursor);
-        if (len < DirectWriter::kInPlaceMinimum)
-            return at;
-        const auto address = qint64(reinterpret_cast<quintptr>(data) % 4096);
-        return at + ((address - at % 4096) % 4096 + 4096) % 4096;
+        return len < DirectWriter::kInPlaceMinimum ? at : at + DirectWriter::gapToPageOffset(data, at);
     };
     qint64 cursor = kPreamble + headerLen + 32;
     QByteArray header;
@@ -143,7 +139,6 @@ Status writeMaterialisationImpl(const Table &table, const QString &path)
 
     // Through O_DIRECT (no page-cache copy, no dirty-page flush at the fsync), into a file renamed into place.
     return writeFileAtomically(path, [&](DirectWriter &out) -> Status {
-        static const char zeros[4096] = {};
         QByteArray preamble(kMagic, sizeof(kMagic));
         put<quint32>(preamble, kMaterialisationVersion);
         put<quint32>(preamble, quint32(header.size()));
@@ -155,9 +150,7 @@ Status writeMaterialisationImpl(const Table &table, const QString &path)
         for (const Placed &b : placed) {
             if (!st)
                 break;
-            // Up to 63 bytes to the 64-byte boundary plus up to 4095 to the page offset: in pieces of the zeros.
-            for (qint64 pad = b.offset - out.size(); st && pad > 0; pad = b.offset - out.size())
-                st = out.write(zeros, std::min<qint64>(pad, qint64(sizeof zeros)));
+            st = out.writeZeros(b.offset - out.size());   // up to 63 + 4095 bytes before a buffer sent in place
             if (st)
                 st = out.writeInPlace(b.data, b.length);   // the table outlives the writer
         }

@@ -537,11 +537,6 @@ Buffer<T> zeroBuffer(size_t n)
 
 } // namespace
 
-void discardPages(void *p, size_t bytes)
-{
-    ::madvise(p, bytes, MADV_DONTNEED);
-}
-
 void ColumnAccumulator::discardValues()
 {
     m_i64.discard();

@@ -6,6 +6,7 @@
 #include "data/reader.h"
 #include "data/table.h"
 #include "util/feedback.h"
+#include "util/memory.h"
 #include "util/result.h"
 
 #include <QString>
@@ -173,9 +174,6 @@ private:
 /// realloc(old, bytes), asking for transparent huge pages for large blocks (written once, front to back); throws
 /// std::bad_alloc when memory runs out.
 void *allocateValues(size_t bytes, void *old);
-
-/// madvise(MADV_DONTNEED): the pages read as zeros again and hold no memory.
-void discardPages(void *p, size_t bytes);
 
 /// Rows [first, first + rows) of a region that holds one column's values for the whole input: an area for each value
 /// width (8 bytes a row for int64, float64 and dates, 4 for categorical codes, 1 for bools), so that chunks whose values

@@ -173,12 +173,10 @@ Status PackWriter::flushRun()
     m_runEntries = 0;
     if (length < DirectWriter::kInPlaceMinimum)
         return m_file.write(data, length);
-    static const char zeros[4096] = {};
-    const qint64 page = 4096;
-    const qint64 pad = (qint64(reinterpret_cast<quintptr>(data) % quintptr(page)) - m_file.size() % page + page) % page;
+    const qint64 pad = DirectWriter::gapToPageOffset(data, m_file.size());
     for (size_t i = m_entries.size() - entries; i < m_entries.size(); ++i)
         m_entries[i].offset += pad;
-    if (Status st = m_file.write(zeros, pad); !st.isOk())
+    if (Status st = m_file.writeZeros(pad); !st.isOk())
         return st;
     return m_file.writeInPlace(data, length);
 }

@@ -180,6 +180,21 @@ Status DirectWriter::write(const char *data, qint64 length)
     return {};
 }
 
+qint64 DirectWriter::gapToPageOffset(const char *data, qint64 fileOffset)
+{
+    const qint64 address = qint64(reinterpret_cast<quintptr>(data) % quintptr(kAlign));
+    return ((address - fileOffset % kAlign) % kAlign + kAlign) % kAlign;
+}
+
+Status DirectWriter::writeZeros(qint64 length)
+{
+    static const char zeros[kAlign] = {};
+    for (Status st; length > 0; length -= std::min(length, kAlign))
+        if (st = write(zeros, std::min(length, kAlign)); !st.isOk())
+            return st;
+    return {};
+}
+
 Status DirectWriter::writeInPlace(const char *data, qint64 length)
 {
     // The file offset of data[0] is m_size; O_DIRECT needs the address and the offset aligned alike.

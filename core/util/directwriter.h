@@ -42,6 +42,11 @@ public:
     Status writeInPlace(const char *data, qint64 length);
     /// The smallest run writeInPlace() writes without a copy.
     static constexpr qint64 kInPlaceMinimum = 1LL << 20;
+    /// Bytes to add to `fileOffset` (0 to 4095) for it to have the page offset `data` has in memory: where
+    /// writeInPlace() can send `data` without a copy.
+    static qint64 gapToPageOffset(const char *data, qint64 fileOffset);
+    /// Appends `length` zero bytes (padding).
+    Status writeZeros(qint64 length);
     /// Writes out everything, fsyncs and closes. The file stays at path(); on error it is removed.
     Status close();
     /// Closes and removes the file.

@@ -18,4 +18,9 @@ void adviseHugePages(const void *p, size_t bytes)
         ::madvise(reinterpret_cast<void *>(first), last - first, MADV_HUGEPAGE);
 }
 
+void discardPages(void *p, size_t bytes)
+{
+    ::madvise(p, bytes, MADV_DONTNEED);
+}
+
 } // namespace keel

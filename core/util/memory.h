@@ -12,6 +12,9 @@ namespace keel {
 /// Buffers written once front to back then take one page fault per 2 MiB instead of one per 4 KiB. Advice only:
 /// nothing changes where the kernel or the machine does not have them.
 void adviseHugePages(const void *p, size_t bytes);
+/// Gives the pages of [p, p + bytes) back to the system (madvise MADV_DONTNEED, page-aligned range): they read as
+/// zeros again and hold no memory.
+void discardPages(void *p, size_t bytes);
 
 /// An allocator whose value-initialisation (what vector::resize does) leaves the elements uninitialised: a buffer
 /// about to be overwritten is not first zeroed, on top of the zeroing the kernel does for fresh pages.
