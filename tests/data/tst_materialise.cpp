@@ -108,6 +108,18 @@ QByteArray readAll(const QString &path)
     return f.readAll();
 }
 
+/// The sample table's cache file at `path`, and the length of its header (the preamble's last 4 bytes).
+std::pair<QByteArray, quint32> writtenSample(const QString &path)
+{
+    if (!writeMaterialisation(sampleTable(), path))
+        return {};
+    const QByteArray bytes = readAll(path);
+    quint32 headerLen = 0;
+    if (bytes.size() >= 16)
+        std::memcpy(&headerLen, bytes.constData() + 12, 4);
+    return {bytes, headerLen};
+}
+
 bool writeAll(const QString &path, const QByteArray &data)
 {
     QFile f(path);
@@ -241,10 +253,8 @@ void TestMaterialise::truncated()
     QFETCH(int, keep);
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("t.keeltab"));
-    QVERIFY(writeMaterialisation(sampleTable(), path));
-    const QByteArray full = readAll(path);
-    quint32 headerLen = 0;
-    std::memcpy(&headerLen, full.constData() + 12, 4);
+    const auto [full, headerLen] = writtenSample(path);
+    QVERIFY(!full.isEmpty());
     qsizetype n = keep;
     if (keep == -1000000)
         n = 16 + qsizetype(headerLen) + 31;
@@ -275,10 +285,8 @@ void TestMaterialise::flippedHeaderByte()
     QFETCH(int, offset);
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("t.keeltab"));
-    QVERIFY(writeMaterialisation(sampleTable(), path));
-    QByteArray bytes = readAll(path);
-    quint32 headerLen = 0;
-    std::memcpy(&headerLen, bytes.constData() + 12, 4);
+    auto [bytes, headerLen] = writtenSample(path);
+    QVERIFY(!bytes.isEmpty());
     const qsizetype at = offset >= 0 ? 16 + offset : 16 + qsizetype(headerLen) + 3;
     bytes[at] = char(bytes[at] ^ 0x20);
     QVERIFY(writeAll(path, bytes));
@@ -425,10 +433,8 @@ void TestMaterialise::misalignedBufferRefused()
 {
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("t.keeltab"));
-    QVERIFY(writeMaterialisation(sampleTable(), path));
-    const QByteArray original = readAll(path);
-    quint32 headerLen = 0;
-    std::memcpy(&headerLen, original.constData() + 12, 4);
+    const auto [original, headerLen] = writtenSample(path);
+    QVERIFY(!original.isEmpty());
     // Preamble 16, column count 4, rows 8; the first column: name length 4, "i64", type 1, null count 8; then
     // its first buffer's offset.
     const qsizetype offsetAt = 16 + 4 + 8 + 4 + 3 + 1 + 8;
