@@ -180,9 +180,9 @@ std::optional<SortedKeys> countFewDistinct(const KeyBuffer &keys, size_t cap)
 
 // Integers in a narrow range (flags, counts, codes, small measures): counted in an array indexed by value, with no
 // keys written, hashed or sorted. Gives what countFewDistinct gives: each distinct key once, ascending, with the
-// rank one past its last copy. Nothing when the values span more than 2^20 or more than there are rows, or when
-// there are none; `valid` is set to the number of values counted. False in the outer optional: cancelled.
-std::optional<std::optional<SortedKeys>> countNarrowIntegers(const Column &c, const Feedback *feedback, qint64 &valid)
+// rank one past its last copy, in `out`. Left empty when the values span more than 2^20 or more than there are rows,
+// or when there are none; `valid` is set to the number of values counted. False when cancelled.
+bool countNarrowIntegers(const Column &c, const Feedback *feedback, std::optional<SortedKeys> &out, qint64 &valid)
 {
     const qint64 rows = c.size();
     const bool nulls = c.nullCount() > 0;
@@ -201,27 +201,27 @@ std::optional<std::optional<SortedKeys>> countNarrowIntegers(const Column &c, co
                 ++valid;
             }
         }))
-        return std::nullopt;
+        return false;
     const uint64_t span = uint64_t(hi) - uint64_t(lo);   // exact for hi >= lo, even across the whole int64 range
     if (valid == 0 || span >= (uint64_t(1) << 20) || span >= uint64_t(rows))
-        return std::optional<SortedKeys>();
+        return true;
     std::vector<size_t> counts(size_t(span) + 1, 0);
     if (!forChunks(rows, feedback, [&](qint64 b, qint64 e) {
             for (qint64 r = b; r < e; ++r)
                 if (!nulls || c.isValid(r))
                     ++counts[size_t(uint64_t(value(r)) - uint64_t(lo))];
         }))
-        return std::nullopt;
-    SortedKeys out;
+        return false;
+    SortedKeys &keys = out.emplace();
     size_t rank = 0;
     for (size_t i = 0; i < counts.size(); ++i) {
         if (counts[i] == 0)
             continue;
-        out.distinctKeys.push_back(intKey(int64_t(uint64_t(lo) + i)));
-        out.ends.push_back(rank += counts[i]);
+        keys.distinctKeys.push_back(intKey(int64_t(uint64_t(lo) + i)));
+        keys.ends.push_back(rank += counts[i]);
     }
-    out.keys = out.distinctKeys;   // moving `out` moves the vector's buffer with it: the view stays valid
-    return std::optional<SortedKeys>(std::move(out));
+    keys.keys = keys.distinctKeys;   // moving the keys moves the vector's buffer with them: the view stays valid
+    return true;
 }
 
 template <class Decode>
@@ -285,11 +285,9 @@ Status profileNumeric(const Column &c, ColumnProfile &p, const Feedback *feedbac
     std::optional<SortedKeys> order;
     if (c.type() != ColumnType::Float64) {
         qint64 valid = 0;
-        auto counted = countNarrowIntegers(c, feedback, valid);
-        if (!counted)
+        if (!countNarrowIntegers(c, feedback, order, valid))
             return cancelledError();
-        if (*counted) {
-            order = std::move(**counted);
+        if (order) {
             p.missing = rows - valid;
             return summariseNumeric(c, std::move(*order), p, sorted);
         }
