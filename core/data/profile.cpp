@@ -50,7 +50,9 @@ struct ProfileScratch {
 
 // The non-missing keys of a numeric column in ascending order: either all of them (sorted), or each distinct key
 // once with the rank one past its last copy (a column with few distinct values, counted instead of sorted). Every
-// statistic below reads the keys in the same ascending sequence either way, so both give bit-identical profiles.
+// statistic below reads the keys in the same ascending sequence either way. Order statistics, distinct counts and
+// histograms are identical; sums add a counted key once times its copies and a sorted key copy by copy, so a mean or
+// standard deviation can differ in its last digit (the counted one has fewer roundings).
 struct SortedKeys {
     std::span<const uint64_t> keys;   ///< the caller's sorted keys, or `distinctKeys`
     std::vector<uint64_t> distinctKeys;
@@ -178,50 +180,165 @@ std::optional<SortedKeys> countFewDistinct(const KeyBuffer &keys, size_t cap)
     return out;
 }
 
-// Integers in a narrow range (flags, counts, codes, small measures): counted in an array indexed by value, with no
-// keys written, hashed or sorted. Gives what countFewDistinct gives: each distinct key once, ascending, with the
-// rank one past its last copy, in `out`. Left empty when the values span more than 2^20 or more than there are rows,
-// or when there are none; `valid` is set to the number of values counted. False when cancelled.
-bool countNarrowIntegers(const Column &c, const Feedback *feedback, std::optional<SortedKeys> &out, qint64 &valid)
+// Decimal units: a float64 column whose values all have at most nine decimal places is handled as integers.
+constexpr double kPow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+constexpr int kMaxPlaces = 9;
+/// x + 1.5 * 2^52 - 1.5 * 2^52 rounds x to an integer (to even on ties) for |x| < 2^51, without a call.
+inline double roundToInteger(double x)
+{
+    constexpr double kRounder = 6755399441055744.0;
+    return (x + kRounder) - kRounder;
+}
+/// A decimal column's values as units of 1 / scale, counted from `lo` units.
+struct DecimalUnits {
+    double scale = 1;
+    int64_t lo = 0;
+    uint64_t keyOf(double v) const { return uint64_t(int64_t(roundToInteger(v * scale)) - lo); }
+    uint64_t floatKeyOf(uint64_t key) const { return floatKey(double(int64_t(key) + lo) / scale); }
+};
+
+/// What the first pass over a numeric column found.
+struct NumericScan {
+    std::optional<SortedKeys> counted;   ///< set when the values were counted (the column is done)
+    qint64 valid = 0;                    ///< values present (not missing, not NaN)
+    std::optional<DecimalUnits> units;   ///< float64 decimals over too many units to count
+    int keyBits = 64;   ///< the sort keys (units for decimals, else the column's keys) agree on every higher bit
+};
+
+// Values that are whole multiples of one unit over a narrow range: integers (flags, counts, codes, small measures),
+// datetimes of whole days, and decimals of up to nine places (prices, rates, measurements as CSVs write them). Each
+// value is counted in an array indexed by its number of units from the smallest, with no keys written, hashed or
+// sorted. Gives what countFewDistinct gives: each distinct key once, ascending, with the rank one past its last copy,
+// in `scan.counted`. Left empty when the values span 2^20 units or more, or more units than there are rows, or when
+// there are none. False when cancelled.
+//
+// A float64 v is taken as n units of 10^-d when n = round(v * 10^d) gives back v as the double nearest n / 10^d (one
+// correctly rounded division, checked for every value). That map is strictly increasing over such values (v1 < v2
+// means n1 < n2), so counting by n orders and separates them exactly as their keys would. The smallest d that holds
+// for every value is used; a value that holds at d also holds at any larger d while |n| < 2^50. When the decimals hold
+// but span too many units to count, `scan.units` is set: units sort in fewer radix passes than float keys.
+bool countNarrowRange(const Column &c, const Feedback *feedback, NumericScan &scan)
 {
     const qint64 rows = c.size();
     const bool nulls = c.nullCount() > 0;
     const ColumnStorage &s = c.storage();
-    const bool flags = c.type() == ColumnType::Bool;
-    auto value = [&](qint64 r) { return flags ? int64_t(s.u8.view[size_t(r)] ? 1 : 0) : s.i64.view[size_t(r)]; };
-    int64_t lo = std::numeric_limits<int64_t>::max(), hi = std::numeric_limits<int64_t>::min();
+    qint64 &valid = scan.valid;
     valid = 0;
-    if (!forChunks(rows, feedback, [&](qint64 b, qint64 e) {
-            for (qint64 r = b; r < e; ++r) {
-                if (nulls && !c.isValid(r))
-                    continue;
-                const int64_t v = value(r);
-                lo = std::min(lo, v);
-                hi = std::max(hi, v);
-                ++valid;
-            }
-        }))
-        return false;
-    const uint64_t span = uint64_t(hi) - uint64_t(lo);   // exact for hi >= lo, even across the whole int64 range
-    if (valid == 0 || span >= (uint64_t(1) << 20) || span >= uint64_t(rows))
+    constexpr uint64_t kMaxSpan = uint64_t(1) << 20;
+    // Counts every value's units from `lo`. A value outside [lo, hi], which the passes below rule out, would leave the
+    // column to the general path rather than give a wrong count. False when cancelled.
+    auto count = [&](auto unitsOf, auto keyOf, int64_t lo, int64_t hi, auto skip) {
+        const uint64_t span = uint64_t(hi) - uint64_t(lo);   // exact for hi >= lo, even across the whole int64 range
+        if (valid == 0 || span >= kMaxSpan || span >= uint64_t(rows))
+            return true;
+        std::vector<uint32_t> counts(size_t(span) + 1, 0);   // uint32: rows < 2^32 (checked below)
+        bool inRange = true;
+        if (!forChunks(rows, feedback, [&](qint64 b, qint64 e) {
+                if (!inRange)
+                    return;
+                for (qint64 r = b; r < e; ++r) {
+                    if (skip(r))
+                        continue;
+                    const uint64_t at = uint64_t(unitsOf(r)) - uint64_t(lo);
+                    if (at > span) {
+                        inRange = false;
+                        return;
+                    }
+                    ++counts[size_t(at)];
+                }
+            }))
+            return false;
+        if (!inRange)
+            return true;
+        SortedKeys &keys = scan.counted.emplace();
+        size_t rank = 0;
+        for (size_t i = 0; i < counts.size(); ++i) {
+            if (counts[i] == 0)
+                continue;
+            keys.distinctKeys.push_back(keyOf(int64_t(uint64_t(lo) + i)));
+            keys.ends.push_back(rank += counts[i]);
+        }
+        keys.keys = keys.distinctKeys;   // moving the keys moves the vector's buffer with them: the view stays valid
         return true;
-    std::vector<size_t> counts(size_t(span) + 1, 0);
-    if (!forChunks(rows, feedback, [&](qint64 b, qint64 e) {
-            for (qint64 r = b; r < e; ++r)
-                if (!nulls || c.isValid(r))
-                    ++counts[size_t(uint64_t(value(r)) - uint64_t(lo))];
-        }))
-        return false;
-    SortedKeys &keys = out.emplace();
-    size_t rank = 0;
-    for (size_t i = 0; i < counts.size(); ++i) {
-        if (counts[i] == 0)
-            continue;
-        keys.distinctKeys.push_back(intKey(int64_t(uint64_t(lo) + i)));
-        keys.ends.push_back(rank += counts[i]);
+    };
+    if (rows >= (qint64(1) << 32))
+        return true;
+    const auto missing = [&](qint64 r) { return nulls && !c.isValid(r); };
+    if (c.type() == ColumnType::Float64) {
+        const double *values = s.f64.view.data();
+        auto holds = [&](double v, int places) {
+            const double x = v * kPow10[places];
+            return std::abs(x) < 0x1p50 && roundToInteger(x) / kPow10[places] == v;
+        };
+        int places = 0;
+        double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+        bool decimal = true;
+        const auto skip = [&](qint64 r) { return missing(r) || std::isnan(values[r]); };
+        if (!forChunks(rows, feedback, [&](qint64 b, qint64 e) {
+                if (!decimal)
+                    return;
+                for (qint64 r = b; r < e; ++r) {
+                    if (skip(r))
+                        continue;
+                    const double v = values[r];
+                    if (!holds(v, places)) {
+                        do
+                            ++places;
+                        while (places <= kMaxPlaces && !holds(v, places));
+                        if (places > kMaxPlaces) {
+                            decimal = false;
+                            return;
+                        }
+                    }
+                    lo = std::min(lo, v);
+                    hi = std::max(hi, v);
+                    ++valid;
+                }
+            }))
+            return false;
+        if (!decimal || valid == 0)
+            return true;
+        const double scale = kPow10[places];
+        const DecimalUnits units{scale, int64_t(roundToInteger(lo * scale))};
+        const int64_t hiUnits = int64_t(roundToInteger(hi * scale));
+        auto unitsOf = [&](qint64 r) { return int64_t(roundToInteger(values[r] * scale)); };
+        auto keyOf = [&](int64_t n) { return floatKey(double(n) / scale); };
+        if (!count(unitsOf, keyOf, units.lo, hiUnits, skip))
+            return false;
+        if (!scan.counted) {
+            scan.units = units;
+            scan.keyBits = std::bit_width(uint64_t(hiUnits - units.lo));
+        }
+        return true;
+    } else {
+        const bool flags = c.type() == ColumnType::Bool;
+        auto value = [&](qint64 r) { return flags ? int64_t(s.u8.view[size_t(r)] ? 1 : 0) : s.i64.view[size_t(r)]; };
+        int64_t lo = std::numeric_limits<int64_t>::max(), hi = std::numeric_limits<int64_t>::min();
+        // Datetimes at midnight UTC (dates without a time) count in days.
+        constexpr int64_t kDayMs = 86'400'000;
+        bool days = c.type() == ColumnType::Datetime;
+        if (!forChunks(rows, feedback, [&](qint64 b, qint64 e) {
+                bool whole = true;
+                for (qint64 r = b; r < e; ++r) {
+                    if (missing(r))
+                        continue;
+                    const int64_t v = value(r);
+                    lo = std::min(lo, v);
+                    hi = std::max(hi, v);
+                    if (days)
+                        whole &= v % kDayMs == 0;
+                    ++valid;
+                }
+                days &= whole;
+            }))
+            return false;
+        if (valid > 0)   // keys from lo to hi agree on the bits above the highest one in which lo's and hi's differ
+            scan.keyBits = std::bit_width(intKey(lo) ^ intKey(hi));
+        if (days && valid > 0)
+            return count([&](qint64 r) { return value(r) / kDayMs; }, [](int64_t units) { return intKey(units * kDayMs); },
+                         lo / kDayMs, hi / kDayMs, missing);
+        return count(value, [](int64_t units) { return intKey(units); }, lo, hi, missing);
     }
-    keys.keys = keys.distinctKeys;   // moving the keys moves the vector's buffer with them: the view stays valid
-    return true;
 }
 
 template <class Decode>
@@ -282,15 +399,13 @@ Status profileNumeric(const Column &c, ColumnProfile &p, const Feedback *feedbac
     const qint64 rows = c.size();
     const bool nulls = c.nullCount() > 0;
     const ColumnStorage &s = c.storage();
-    std::optional<SortedKeys> order;
-    if (c.type() != ColumnType::Float64) {
-        qint64 valid = 0;
-        if (!countNarrowIntegers(c, feedback, order, valid))
-            return cancelledError();
-        if (order) {
-            p.missing = rows - valid;
-            return summariseNumeric(c, std::move(*order), p, sorted);
-        }
+    NumericScan scan;
+    if (!countNarrowRange(c, feedback, scan))
+        return cancelledError();
+    std::optional<SortedKeys> &order = scan.counted;
+    if (order) {
+        p.missing = rows - scan.valid;
+        return summariseNumeric(c, std::move(*order), p, sorted);
     }
     // Written through a pointer, not push_back (whose end pointer the compiler reloads and stores for every key),
     // into a buffer the caller keeps from column to column.
@@ -340,8 +455,17 @@ Status profileNumeric(const Column &c, ColumnProfile &p, const Feedback *feedbac
     if (keys.size() >= 4096)
         order = countFewDistinct(keys, std::min<size_t>(keys.size() / 16, size_t(1) << 18));
     if (!order) {
-        if (!radixSort(keys, feedback, &scratch.passes))
+        // Decimals sort as units (a price column of 10^7 cents: two radix passes instead of five), then go back to
+        // float keys. Counting above stays on float keys, which hash more evenly than units in arithmetic steps.
+        const std::optional<DecimalUnits> &units = scan.units;
+        if (units)
+            for (uint64_t &k : keys)
+                k = units->keyOf(floatFromKey(k));
+        if (!radixSort(keys, feedback, &scratch.passes, scan.keyBits))
             return cancelledError();
+        if (units)
+            for (uint64_t &k : keys)
+                k = units->floatKeyOf(k);
         order.emplace();
         order->keys = keys;   // a view: the buffer stays with the scratch
     }

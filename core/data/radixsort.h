@@ -36,7 +36,9 @@ using KeyBuffer = ScratchVector<uint64_t>;
 /// by std::sort; sorted input returned as it is). False when cancelled.
 /// `scratch` (optional) is the second buffer the passes alternate with; reusing one across calls spares the fresh
 /// pages (and their zeroing by the kernel) of a new one each time. Its contents are overwritten.
-bool radixSort(KeyBuffer &keys, const Feedback *feedback = nullptr, KeyBuffer *scratch = nullptr);
+/// `differingBits`: every key has the same bits from this one up (a caller that knows the smallest and largest key
+/// passes std::bit_width(min ^ max)); the digits above are then not even counted.
+bool radixSort(KeyBuffer &keys, const Feedback *feedback = nullptr, KeyBuffer *scratch = nullptr, int differingBits = 64);
 
 /// The values of `values` that are not NaN, ascending (-0 reads as +0).
 std::vector<double> sortedNumbers(std::span<const double> values);

@@ -8,6 +8,7 @@
 #include <QTest>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -73,18 +74,31 @@ Sample generate(const QString &kind, quint32 seed)
                 s.exact.push_back(QString::number(v == 0 ? 0.0 : v, 'g', 17).toStdString());
         }
         s.column = b.finish(QStringLiteral("x"));
-    } else if (kind == u"float64 few" || kind == u"float64 just too many") {
-        // Enough rows for the profile to count distinct values instead of sorting (at most one in 16), or, with
-        // 2000 distinct values in 20,000 rows, to give up counting part way and sort after all.
+    } else if (kind.startsWith(u"float64 ")) {
+        // "few": enough rows for the profile to count distinct values instead of sorting (at most one in 16); "just
+        // too many": 2000 distinct values in 20,000 rows, so counting gives up part way and sorts after all. Decimal
+        // text as a CSV writes it, parsed to the nearest double: cents from -50.00 to 49.99 (few units for the rows:
+        // counted by units), one to four places mixed (ten-thousandths), three places over 10^7 units (sorted as units).
         ColumnBuilder b(ColumnType::Float64);
-        const int distinctValues = kind == u"float64 few" ? 300 : 2000;
-        for (int i = 0; i < 20000; ++i) {
+        auto decimal = [](double v, int places) {
+            return std::strtod(QString::number(v, 'f', places).toLatin1().constData(), nullptr);
+        };
+        const int n = kind == u"float64 wide decimals" ? 30000 : 20000;
+        for (int i = 0; i < n; ++i) {
             if (i % 13 == 3) {
                 b.appendNull();
                 s.numbers.push_back(std::nullopt);
                 continue;
             }
-            double v = (double(rng.bounded(distinctValues)) - 100.0) / 8.0;
+            double v = 0;
+            if (kind == u"float64 few" || kind == u"float64 just too many")
+                v = (double(rng.bounded(kind == u"float64 few" ? 300 : 2000)) - 100.0) / 8.0;
+            else if (kind == u"float64 cents")
+                v = decimal((int(rng.bounded(10000)) - 5000) / 100.0, 2);
+            else if (kind == u"float64 places")
+                v = decimal(double(int(rng.bounded(20000)) - 10000) / 10000.0, 1 + i % 4);
+            else
+                v = decimal(double(rng.bounded(10000000)) / 1000.0, 3);
             if (i % 29 == 1)
                 v = std::nan("");
             else if (i % 31 == 2)
@@ -93,6 +107,21 @@ Sample generate(const QString &kind, quint32 seed)
             s.numbers.push_back(v);
             if (!std::isnan(v))
                 s.exact.push_back(QString::number(v == 0 ? 0.0 : v, 'g', 17).toStdString());
+        }
+        s.column = b.finish(QStringLiteral("x"));
+    } else if (kind == u"datetime days") {
+        // Dates without a time (midnight UTC), before and after 1970: counted in days.
+        ColumnBuilder b(ColumnType::Datetime);
+        for (int i = 0; i < 6000; ++i) {
+            if (chance(0.05)) {
+                b.appendNull();
+                s.numbers.push_back(std::nullopt);
+                continue;
+            }
+            const int64_t v = (int64_t(rng.bounded(3000)) - 1000) * 86400000;
+            b.appendDatetime(v);
+            s.numbers.push_back(double(v));
+            s.exact.push_back(std::to_string(v));
         }
         s.column = b.finish(QStringLiteral("x"));
     } else if (kind == u"int64 halves") {
@@ -291,8 +320,7 @@ private slots:
     {
         // The profile's and the drift statistics' sort against std::sort: random keys, keys whose high digits are all
         // equal (passes skipped), sorted and reversed input, all equal, and the float keys' order (-inf < -1 < -0 =
-        // +0 < 1 < inf). Wide keys take the most-significant pass first: lognormal floats (uneven runs), and keys
-        // crowded into one run larger than the cache (sorted by a nested call), with duplicates.
+        // +0 < 1 < inf), lognormal floats (uneven digits), and keys crowded into one narrow range, with duplicates.
         QRandomGenerator rng(5);
         std::vector<keel::data::KeyBuffer> inputs(8);
         std::lognormal_distribution<double> lognormal(3.0, 2.0);
@@ -331,7 +359,8 @@ private slots:
     {
         QTest::addColumn<QString>("kind");
         for (const char *k : {"int64 small", "int64 huge", "int64 extremes", "int64 halves", "constant", "float64", "float64 tiny",
-                              "float64 few", "float64 just too many", "bool", "datetime", "categorical", "string", "ties",
+                              "float64 few", "float64 just too many", "float64 cents", "float64 places", "float64 wide decimals", "bool",
+                              "datetime", "datetime days", "categorical", "string", "ties",
                               "all missing", "empty"})
             QTest::newRow(k) << QString::fromLatin1(k);
     }
@@ -532,6 +561,57 @@ private slots:
         const double exact = double(std::sqrt(variance));
         QVERIFY2(std::abs(*p->std - exact) <= 2 * std::abs(std::nextafter(exact, 0.0) - exact),
                  qPrintable(QStringLiteral("%1 vs %2").arg(*p->std, 0, 'g', 17).arg(exact, 0, 'g', 17)));
+    }
+
+    // Decimals are counted by units when there are few units for the rows, and sorted as units otherwise. The same
+    // distinct values must give the same profile both ways, bit for bit: 50,000 distinct cents over 400,000 units,
+    // sorted; then with 400,000 NaN rows added, which makes the units few enough to count.
+    void decimalsCountedLikeSorted()
+    {
+        std::mt19937_64 engine(11);
+        std::set<int64_t> picked;
+        while (picked.size() < 50000)
+            picked.insert(int64_t(engine() % 400000) - 200000);
+        std::vector<int64_t> cents(picked.begin(), picked.end());
+        std::shuffle(cents.begin(), cents.end(), engine);
+        ColumnBuilder sortedUnits(ColumnType::Float64), countedUnits(ColumnType::Float64);
+        for (int64_t c : cents) {
+            const double v = std::strtod(QString::number(double(c) / 100.0, 'f', 2).toLatin1().constData(), nullptr);
+            sortedUnits.appendFloat64(v);
+            countedUnits.appendFloat64(v);
+        }
+        for (int i = 0; i < 400000; ++i)   // rows beyond the span of units: counted
+            countedUnits.appendFloat64(std::nan(""));
+        auto a = profileColumn(sortedUnits.finish(QStringLiteral("x")));
+        auto b = profileColumn(countedUnits.finish(QStringLiteral("x")));
+        QVERIFY(a && b);
+        QCOMPARE(a->missing, qint64(0));
+        QCOMPARE(b->missing, qint64(400000));
+        b->missing = a->missing;
+        b->count = a->count;
+        compareProfiles(*a, *b);
+        QCOMPARE(a->distinct, qint64(50000));
+        QCOMPARE(*a->min, double(*picked.begin()) / 100.0);
+        QCOMPARE(*a->max, double(*picked.rbegin()) / 100.0);
+    }
+
+    // Sorting with the bits the keys differ in (what the profile passes for integers and decimal units) against
+    // std::sort: keys that share every bit above the hint, hints on and off a digit boundary.
+    void radixSortWithDifferingBits()
+    {
+        std::mt19937_64 engine(17);
+        for (int bits : {1, 12, 13, 14, 26, 27, 39, 52, 64}) {
+            keel::data::KeyBuffer keys;
+            const uint64_t high = bits == 64 ? 0 : (engine() >> bits) << bits;   // the same in every key
+            const uint64_t low = bits == 64 ? ~uint64_t(0) : (uint64_t(1) << bits) - 1;
+            for (int i = 0; i < 60000; ++i)
+                keys.push_back(high | (engine() & low));
+            uint64_t lo = *std::min_element(keys.begin(), keys.end()), hi = *std::max_element(keys.begin(), keys.end());
+            keel::data::KeyBuffer want = keys;
+            std::sort(want.begin(), want.end());
+            QVERIFY(keel::data::radixSort(keys, nullptr, nullptr, std::bit_width(lo ^ hi)));
+            QVERIFY2(keys == want, qPrintable(QString::number(bits)));
+        }
     }
 
     // A narrow span at the bottom of int64 (the span computed without overflow); doubles cannot tell these apart, so
