@@ -158,6 +158,10 @@ Status PackWriter::appendInPlace(const Sha256 &id, const char *data, qint64 leng
     m_bytesWritten += length;
     if (m_file.size() + m_runLength >= m_limit)
         return commitPack();
+    // A long run goes to the disk while the caller hashes on, not all at once when the pack is full. The next run
+    // continues where this one ends in memory, so it keeps the page offset and needs no padding.
+    if (m_runLength >= kRunFlush)
+        return flushRun();
     return {};
 }
 

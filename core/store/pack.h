@@ -65,7 +65,8 @@ public:
     /// As append(), for bytes that stay valid and unchanged until finish() or discard() returns (a mapped file
     /// being added). Chunks that follow each other in memory are collected into one run, and a run of a
     /// megabyte or more goes to the disk from where it is, without a copy: it starts at the file offset that
-    /// has its page offset in memory, after up to 4095 bytes of padding no entry covers.
+    /// has its page offset in memory, after up to 4095 bytes of padding no entry covers. Runs are handed to the
+    /// disk every 16 MiB, so it writes while the caller hashes the next chunks.
     Status appendInPlace(const Sha256 &id, const char *data, qint64 length);
     /// Commits the pack in progress, if it holds any chunk (a staged writer seals it).
     Status finish();
@@ -96,6 +97,7 @@ private:
     std::vector<Sealed> m_sealed;
     DirectWriter m_file;
     std::vector<PackEntry> m_entries;
+    static constexpr qint64 kRunFlush = 16LL << 20;   // appendInPlace hands runs this long to m_file at once
     const char *m_runData = nullptr;   // appendInPlace: chunks collected, not yet handed to m_file
     qint64 m_runLength = 0;
     size_t m_runEntries = 0;   // the last entries of m_entries, whose offsets assume no padding before the run

@@ -14,6 +14,7 @@
 
 #include <future>
 #include <numeric>
+#include <random>
 #include <thread>
 
 #include <csignal>
@@ -501,6 +502,48 @@ private slots:
         QVERIFY2(rep.problems.empty(), rep.problems.empty() ? "" : qPrintable(rep.problems[0].message));
         QCOMPARE(reopened->stats().storedBytes, std::accumulate(expected.begin(), expected.end(), qint64(0),
                                                                 [](qint64 a, const auto &e) { return a + e.second.size(); }));
+    }
+
+    // A run longer than 16 MiB goes to the disk in parts while chunks keep coming. Each part continues where the
+    // last ended in memory, so after the first padding (the mapping starts off a page boundary here) the pack holds
+    // the bytes back to back, and every chunk reads back from where its entry says.
+    void longRunsWrittenInParts()
+    {
+        QTemporaryDir dir;
+        const QString root = dir.filePath(QStringLiteral("objects"));
+        auto store = openStore(root);
+        const QByteArray data = randomBytes(40 << 20, 93);
+        std::mt19937 engine(5);
+        std::vector<std::pair<Sha256, QByteArray>> expected;
+        qint64 total = 0;
+        {
+            PackWriter w(root, 64 << 20);   // one pack: the parts come from the run, not from the size limit
+            for (qint64 at = 7; at + 300000 < data.size();) {
+                const qint64 len = 20000 + qint64(engine() % 280000);
+                const QByteArray bytes = data.mid(at, len);
+                const Sha256 id = sha256(bytes.constData(), size_t(bytes.size()));
+                const Status st = w.appendInPlace(id, data.constData() + at, len);
+                QVERIFY2(st.isOk(), qPrintable(st.message()));
+                expected.emplace_back(id, bytes);
+                total += len;
+                at += len;
+            }
+            QVERIFY(w.finish().isOk());
+        }
+        QVERIFY(total > 2 * (16 << 20));
+        const QStringList packs = packFiles(root, QStringLiteral(".pack"));
+        QCOMPARE(packs.size(), 1);
+        const QString packPath = root + QStringLiteral("/packs/") + packs.front();
+        const qint64 packSize = QFileInfo(packPath).size();
+        QVERIFY2(packSize >= kPackHeaderSize + total && packSize < kPackHeaderSize + total + 4096,
+                 qPrintable(QStringLiteral("pack of %1 bytes for %2 of chunks").arg(packSize).arg(total)));
+        const QByteArray pack = readBytes(packPath);
+        for (const auto &[id, bytes] : expected) {
+            QString where;
+            qint64 offset = 0;
+            QVERIFY(locateChunk(root, id, &where, &offset));
+            QCOMPARE(pack.mid(offset, bytes.size()), bytes);
+        }
     }
 
     // Duplicate chunk copies (as concurrent adds can leave): gc keeps one copy that verifies and drops the rest.
