@@ -205,140 +205,155 @@ struct NumericScan {
     int keyBits = 64;   ///< the sort keys (units for decimals, else the column's keys) agree on every higher bit
 };
 
+constexpr uint64_t kMaxCountedSpan = uint64_t(1) << 20;
+
+// Counts the column's values (those `skip` does not pass over) by their units, unitsOf(row), from `lo`, into
+// `scan.counted`: each distinct key, keyOf(units), once and ascending, with the rank one past its last copy. Nothing
+// when the units span kMaxCountedSpan or more, or more than the rows, or when there are no values. A value outside
+// [lo, hi], which the callers' first passes rule out, leaves the column to the general path rather than give a wrong
+// count. False when cancelled.
+template <class UnitsOf, class KeyOf, class Skip>
+bool countUnits(const Column &c, const Feedback *feedback, int64_t lo, int64_t hi, UnitsOf unitsOf, KeyOf keyOf,
+                Skip skip, NumericScan &scan)
+{
+    const qint64 rows = c.size();
+    const uint64_t span = uint64_t(hi) - uint64_t(lo);   // exact for hi >= lo, even across the whole int64 range
+    if (scan.valid == 0 || span >= kMaxCountedSpan || span >= uint64_t(rows))
+        return true;
+    std::vector<uint32_t> counts(size_t(span) + 1, 0);   // uint32: rows < 2^32 (checked by countNarrowRange)
+    bool inRange = true;
+    if (!forChunks(rows, feedback, [&](qint64 b, qint64 e) {
+            if (!inRange)
+                return;
+            for (qint64 r = b; r < e; ++r) {
+                if (skip(r))
+                    continue;
+                const uint64_t at = uint64_t(unitsOf(r)) - uint64_t(lo);
+                if (at > span) {
+                    inRange = false;
+                    return;
+                }
+                ++counts[size_t(at)];
+            }
+        }))
+        return false;
+    if (!inRange)
+        return true;
+    SortedKeys &keys = scan.counted.emplace();
+    size_t rank = 0;
+    for (size_t i = 0; i < counts.size(); ++i) {
+        if (counts[i] == 0)
+            continue;
+        keys.distinctKeys.push_back(keyOf(int64_t(uint64_t(lo) + i)));
+        keys.ends.push_back(rank += counts[i]);
+    }
+    keys.keys = keys.distinctKeys;   // moving the keys moves the vector's buffer with them: the view stays valid
+    return true;
+}
+
+// A float64 column as decimals. A value v is taken as n units of 10^-d when n = round(v * 10^d) gives back v as the
+// double nearest n / 10^d (one correctly rounded division, checked for every value). That map is strictly increasing
+// over such values (v1 < v2 means n1 < n2), so counting by n orders and separates them exactly as their keys would.
+// The smallest d that holds for every value is used; a value that holds at d also holds at any larger d while
+// |n| < 2^50. When the decimals hold but span too many units to count, `scan.units` is set: units sort in fewer radix
+// passes than float keys. False when cancelled.
+bool countDecimals(const Column &c, const Feedback *feedback, NumericScan &scan)
+{
+    const bool nulls = c.nullCount() > 0;
+    const double *values = c.storage().f64.view.data();
+    auto holds = [&](double v, int places) {
+        const double x = v * kPow10[places];
+        return std::abs(x) < 0x1p50 && roundToInteger(x) / kPow10[places] == v;
+    };
+    int places = 0;
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    bool decimal = true;
+    const auto skip = [&](qint64 r) { return (nulls && !c.isValid(r)) || std::isnan(values[r]); };
+    if (!forChunks(c.size(), feedback, [&](qint64 b, qint64 e) {
+            if (!decimal)
+                return;
+            for (qint64 r = b; r < e; ++r) {
+                if (skip(r))
+                    continue;
+                const double v = values[r];
+                if (!holds(v, places)) {
+                    do
+                        ++places;
+                    while (places <= kMaxPlaces && !holds(v, places));
+                    if (places > kMaxPlaces) {
+                        decimal = false;
+                        return;
+                    }
+                }
+                lo = std::min(lo, v);
+                hi = std::max(hi, v);
+                ++scan.valid;
+            }
+        }))
+        return false;
+    if (!decimal || scan.valid == 0)
+        return true;
+    const double scale = kPow10[places];
+    const DecimalUnits units{scale, int64_t(roundToInteger(lo * scale))};
+    const int64_t hiUnits = int64_t(roundToInteger(hi * scale));
+    auto unitsOf = [&](qint64 r) { return int64_t(roundToInteger(values[r] * scale)); };
+    auto keyOf = [&](int64_t n) { return floatKey(double(n) / scale); };
+    if (!countUnits(c, feedback, units.lo, hiUnits, unitsOf, keyOf, skip, scan))
+        return false;
+    if (!scan.counted) {
+        scan.units = units;
+        scan.keyBits = std::bit_width(uint64_t(hiUnits - units.lo));
+    }
+    return true;
+}
+
+// An int64, datetime or bool column as integers; datetimes at midnight UTC (dates without a time) count in days.
+// Sets `scan.keyBits` from the smallest and largest value. False when cancelled.
+bool countIntegers(const Column &c, const Feedback *feedback, NumericScan &scan)
+{
+    const bool nulls = c.nullCount() > 0;
+    const ColumnStorage &s = c.storage();
+    const bool flags = c.type() == ColumnType::Bool;
+    auto value = [&](qint64 r) { return flags ? int64_t(s.u8.view[size_t(r)] ? 1 : 0) : s.i64.view[size_t(r)]; };
+    const auto missing = [&](qint64 r) { return nulls && !c.isValid(r); };
+    int64_t lo = std::numeric_limits<int64_t>::max(), hi = std::numeric_limits<int64_t>::min();
+    constexpr int64_t kDayMs = 86'400'000;
+    bool days = c.type() == ColumnType::Datetime;
+    if (!forChunks(c.size(), feedback, [&](qint64 b, qint64 e) {
+            bool whole = true;
+            for (qint64 r = b; r < e; ++r) {
+                if (missing(r))
+                    continue;
+                const int64_t v = value(r);
+                lo = std::min(lo, v);
+                hi = std::max(hi, v);
+                if (days)
+                    whole &= v % kDayMs == 0;
+                ++scan.valid;
+            }
+            days &= whole;
+        }))
+        return false;
+    if (scan.valid == 0)
+        return true;
+    // Keys from lo to hi agree on the bits above the highest one in which lo's and hi's differ.
+    scan.keyBits = std::bit_width(intKey(lo) ^ intKey(hi));
+    if (days)
+        return countUnits(c, feedback, lo / kDayMs, hi / kDayMs, [&](qint64 r) { return value(r) / kDayMs; },
+                          [](int64_t units) { return intKey(units * kDayMs); }, missing, scan);
+    return countUnits(c, feedback, lo, hi, value, [](int64_t units) { return intKey(units); }, missing, scan);
+}
+
 // Values that are whole multiples of one unit over a narrow range: integers (flags, counts, codes, small measures),
 // datetimes of whole days, and decimals of up to nine places (prices, rates, measurements as CSVs write them). Each
 // value is counted in an array indexed by its number of units from the smallest, with no keys written, hashed or
-// sorted. Gives what countFewDistinct gives: each distinct key once, ascending, with the rank one past its last copy,
-// in `scan.counted`. Left empty when the values span 2^20 units or more, or more units than there are rows, or when
-// there are none. False when cancelled.
-//
-// A float64 v is taken as n units of 10^-d when n = round(v * 10^d) gives back v as the double nearest n / 10^d (one
-// correctly rounded division, checked for every value). That map is strictly increasing over such values (v1 < v2
-// means n1 < n2), so counting by n orders and separates them exactly as their keys would. The smallest d that holds
-// for every value is used; a value that holds at d also holds at any larger d while |n| < 2^50. When the decimals hold
-// but span too many units to count, `scan.units` is set: units sort in fewer radix passes than float keys.
+// sorted, into `scan.counted` (see countUnits). False when cancelled.
 bool countNarrowRange(const Column &c, const Feedback *feedback, NumericScan &scan)
 {
-    const qint64 rows = c.size();
-    const bool nulls = c.nullCount() > 0;
-    const ColumnStorage &s = c.storage();
-    qint64 &valid = scan.valid;
-    valid = 0;
-    constexpr uint64_t kMaxSpan = uint64_t(1) << 20;
-    // Counts every value's units from `lo`. A value outside [lo, hi], which the passes below rule out, would leave the
-    // column to the general path rather than give a wrong count. False when cancelled.
-    auto count = [&](auto unitsOf, auto keyOf, int64_t lo, int64_t hi, auto skip) {
-        const uint64_t span = uint64_t(hi) - uint64_t(lo);   // exact for hi >= lo, even across the whole int64 range
-        if (valid == 0 || span >= kMaxSpan || span >= uint64_t(rows))
-            return true;
-        std::vector<uint32_t> counts(size_t(span) + 1, 0);   // uint32: rows < 2^32 (checked below)
-        bool inRange = true;
-        if (!forChunks(rows, feedback, [&](qint64 b, qint64 e) {
-                if (!inRange)
-                    return;
-                for (qint64 r = b; r < e; ++r) {
-                    if (skip(r))
-                        continue;
-                    const uint64_t at = uint64_t(unitsOf(r)) - uint64_t(lo);
-                    if (at > span) {
-                        inRange = false;
-                        return;
-                    }
-                    ++counts[size_t(at)];
-                }
-            }))
-            return false;
-        if (!inRange)
-            return true;
-        SortedKeys &keys = scan.counted.emplace();
-        size_t rank = 0;
-        for (size_t i = 0; i < counts.size(); ++i) {
-            if (counts[i] == 0)
-                continue;
-            keys.distinctKeys.push_back(keyOf(int64_t(uint64_t(lo) + i)));
-            keys.ends.push_back(rank += counts[i]);
-        }
-        keys.keys = keys.distinctKeys;   // moving the keys moves the vector's buffer with them: the view stays valid
+    scan.valid = 0;
+    if (c.size() >= (qint64(1) << 32))
         return true;
-    };
-    if (rows >= (qint64(1) << 32))
-        return true;
-    const auto missing = [&](qint64 r) { return nulls && !c.isValid(r); };
-    if (c.type() == ColumnType::Float64) {
-        const double *values = s.f64.view.data();
-        auto holds = [&](double v, int places) {
-            const double x = v * kPow10[places];
-            return std::abs(x) < 0x1p50 && roundToInteger(x) / kPow10[places] == v;
-        };
-        int places = 0;
-        double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-        bool decimal = true;
-        const auto skip = [&](qint64 r) { return missing(r) || std::isnan(values[r]); };
-        if (!forChunks(rows, feedback, [&](qint64 b, qint64 e) {
-                if (!decimal)
-                    return;
-                for (qint64 r = b; r < e; ++r) {
-                    if (skip(r))
-                        continue;
-                    const double v = values[r];
-                    if (!holds(v, places)) {
-                        do
-                            ++places;
-                        while (places <= kMaxPlaces && !holds(v, places));
-                        if (places > kMaxPlaces) {
-                            decimal = false;
-                            return;
-                        }
-                    }
-                    lo = std::min(lo, v);
-                    hi = std::max(hi, v);
-                    ++valid;
-                }
-            }))
-            return false;
-        if (!decimal || valid == 0)
-            return true;
-        const double scale = kPow10[places];
-        const DecimalUnits units{scale, int64_t(roundToInteger(lo * scale))};
-        const int64_t hiUnits = int64_t(roundToInteger(hi * scale));
-        auto unitsOf = [&](qint64 r) { return int64_t(roundToInteger(values[r] * scale)); };
-        auto keyOf = [&](int64_t n) { return floatKey(double(n) / scale); };
-        if (!count(unitsOf, keyOf, units.lo, hiUnits, skip))
-            return false;
-        if (!scan.counted) {
-            scan.units = units;
-            scan.keyBits = std::bit_width(uint64_t(hiUnits - units.lo));
-        }
-        return true;
-    } else {
-        const bool flags = c.type() == ColumnType::Bool;
-        auto value = [&](qint64 r) { return flags ? int64_t(s.u8.view[size_t(r)] ? 1 : 0) : s.i64.view[size_t(r)]; };
-        int64_t lo = std::numeric_limits<int64_t>::max(), hi = std::numeric_limits<int64_t>::min();
-        // Datetimes at midnight UTC (dates without a time) count in days.
-        constexpr int64_t kDayMs = 86'400'000;
-        bool days = c.type() == ColumnType::Datetime;
-        if (!forChunks(rows, feedback, [&](qint64 b, qint64 e) {
-                bool whole = true;
-                for (qint64 r = b; r < e; ++r) {
-                    if (missing(r))
-                        continue;
-                    const int64_t v = value(r);
-                    lo = std::min(lo, v);
-                    hi = std::max(hi, v);
-                    if (days)
-                        whole &= v % kDayMs == 0;
-                    ++valid;
-                }
-                days &= whole;
-            }))
-            return false;
-        if (valid > 0)   // keys from lo to hi agree on the bits above the highest one in which lo's and hi's differ
-            scan.keyBits = std::bit_width(intKey(lo) ^ intKey(hi));
-        if (days && valid > 0)
-            return count([&](qint64 r) { return value(r) / kDayMs; }, [](int64_t units) { return intKey(units * kDayMs); },
-                         lo / kDayMs, hi / kDayMs, missing);
-        return count(value, [](int64_t units) { return intKey(units); }, lo, hi, missing);
-    }
+    return c.type() == ColumnType::Float64 ? countDecimals(c, feedback, scan) : countIntegers(c, feedback, scan);
 }
 
 template <class Decode>
