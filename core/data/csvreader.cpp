@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstring>
 
 #include <immintrin.h>
@@ -212,6 +213,23 @@ private:
     uint64_t m_bits = 0;             ///< their separators, one bit per byte
 };
 
+/// Bit i: the XOR of bits 0..i (with one bit per quote, bit i is set inside quotes, the opening quote included).
+inline uint64_t prefixXor(uint64_t x)
+{
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    return x;
+}
+
+inline uint64_t byteMask16(__m128i v, char c)
+{
+    return uint32_t(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c))));
+}
+
 /// Read-only parameters shared by all chunk tasks.
 struct CsvContext {
     const char *base = nullptr;
@@ -255,6 +273,189 @@ const char *skipBlankLines(const char *p, const char *end)
     return false;
 }
 
+/// The separators of a stretch of input (delimiters and line feeds outside quotes) as offsets from its start, found
+/// 64 bytes at a time. Quotes are read the RFC 4180 way, each one toggling; that is how the tokenizer reads them as long
+/// as every quote that opens quoting follows a separator, the start, or another quote. Anywhere else (a stray quote in
+/// an unquoted field, text after a closing quote that opens again) the tokenizer reads the quote as text and
+/// `misplaced` is set: the index is not used.
+struct SeparatorIndex {
+    std::vector<uint32_t> at;   ///< offsets, ascending (the first `size`)
+    size_t size = 0;
+    uint64_t quoted = 0;        ///< all ones while inside quotes, carried from block to block
+    uint64_t prevSep = 1;       ///< bit 0: the byte before the next block is a separator, or the start
+    uint64_t prevQuote = 0;     ///< bit 0: the byte before the next block is a quote
+    uint64_t misplaced = 0;
+
+    void reset(size_t bytes)
+    {
+        if (at.size() < bytes + 72)
+            at.resize(bytes + 72);   // a separator per byte at most, and the unrolled writes' slack
+        size = 0;
+        quoted = misplaced = prevQuote = 0;
+        prevSep = 1;
+    }
+    /// One block at `offset` with one bit per byte for quotes, delimiters and line feeds.
+    [[gnu::always_inline]] void block(uint32_t offset, uint64_t q, uint64_t d, uint64_t nl)
+    {
+        const uint64_t inside = prefixXor(q) ^ quoted;
+        quoted = uint64_t(int64_t(inside) >> 63);
+        const uint64_t seps = (d | nl) & ~inside;
+        misplaced |= q & inside & ~((seps << 1) | prevSep | (q << 1) | prevQuote);
+        prevSep = seps >> 63;
+        prevQuote = q >> 63;
+        // Eight offsets written whether or not there are eight (the slack takes the rest): no branch for most blocks.
+        uint32_t *out = at.data() + size;
+        const int count = std::popcount(seps);
+        uint64_t bits = seps;
+        for (int i = 0; i < 8; ++i) {
+            out[i] = offset + uint32_t(std::countr_zero(bits));
+            bits &= bits - 1;
+        }
+        for (int i = 8; i < count; ++i) {
+            out[i] = offset + uint32_t(std::countr_zero(bits));
+            bits &= bits - 1;
+        }
+        size += size_t(count);
+    }
+};
+
+void indexSeparatorsSse2(const char *b, qint64 length, char delim, SeparatorIndex &ix)
+{
+    char tail[64];
+    for (qint64 at = 0; at < length; at += 64) {
+        const char *s = b + at;
+        if (length - at < 64) {
+            std::memset(tail, 0, sizeof tail);   // NUL is no quote, delimiter or line feed
+            std::memcpy(tail, s, size_t(length - at));
+            s = tail;
+        }
+        uint64_t q = 0, d = 0, nl = 0;
+        for (int i = 0; i < 4; ++i) {
+            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i *>(s + 16 * i));
+            q |= byteMask16(v, '"') << (16 * i);
+            d |= byteMask16(v, delim) << (16 * i);
+            nl |= byteMask16(v, '\n') << (16 * i);
+        }
+        ix.block(uint32_t(at), q, d, nl);
+    }
+}
+
+__attribute__((target("avx512f,avx512bw"))) void indexSeparatorsAvx512(const char *b, qint64 length, char delim,
+                                                                       SeparatorIndex &ix)
+{
+    const __m512i quote = _mm512_set1_epi8('"'), dl = _mm512_set1_epi8(delim), newline = _mm512_set1_epi8('\n');
+    for (qint64 at = 0; at < length; at += 64) {
+        const __m512i v = length - at >= 64 ? _mm512_loadu_si512(b + at)
+                                            : _mm512_maskz_loadu_epi8((__mmask64(1) << (length - at)) - 1, b + at);
+        ix.block(uint32_t(at), _mm512_cmpeq_epi8_mask(v, quote), _mm512_cmpeq_epi8_mask(v, dl),
+                 _mm512_cmpeq_epi8_mask(v, newline));
+    }
+}
+
+constexpr qint64 kIndexWindow = 128 << 10;   // bytes indexed at a time (the offsets stay in the L2 cache)
+
+/// Pass 1 over the records of a chunk that the separator index can read, a window at a time: the index gives every
+/// field's end, so no record is scanned byte by byte. Returns where it stopped: the end of the chunk, or the start of a
+/// record it leaves to the tokenizer (a quote the index reads differently, a record with another field count, invalid
+/// UTF-8, an unterminated quote, a cancel), which then reads on from there and reports exactly what it always did.
+const char *parseIndexedRecords(const CsvContext &cx, ChunkState &ch, CsvTokenizer &tok, const char *&reported)
+{
+    const SeparatorScan scan = separatorScan();
+    if (scan == SeparatorScan::Tokenizer)
+        return ch.begin;
+    const bool avx512 = scan == SeparatorScan::Vector && hasAvx512Bw();
+    const size_t columns = size_t(cx.columns);
+    const char delim = cx.delim;
+    SeparatorIndex ix;
+    qint64 window = kIndexWindow;
+    std::string_view failed;
+    const char *p = ch.begin;
+    while (p < ch.limit) {
+        if (cx.progress)
+            cx.progress->done.fetch_add(p - reported);
+        reported = p;
+        if (isCancelled(cx.feedback))
+            return p;
+        const qint64 length = std::min<qint64>(window, ch.limit - p);
+        if (length > (qint64(1) << 31))
+            return p;
+        ix.reset(size_t(length));
+        if (avx512)
+            indexSeparatorsAvx512(p, length, delim, ix);
+        else
+            indexSeparatorsSse2(p, length, delim, ix);
+        if (ix.misplaced)
+            return p;
+        const bool inputEnds = p + length == cx.end;
+        if (inputEnds && ix.quoted)
+            return p;   // an unterminated quote
+        if (inputEnds && cx.end[-1] != '\n')
+            ix.at[ix.size++] = uint32_t(length);   // the last record ends with the input
+        // Complete records end at the last line end (or the end of input) in the window.
+        size_t k = ix.size;
+        while (k > 0 && ix.at[k - 1] != uint32_t(length) && p[ix.at[k - 1]] != '\n')
+            --k;
+        if (k == 0) {   // not one whole record: a longer window, unless the chunk ends here
+            if (p + length == ch.limit)
+                return p;
+            window *= 2;
+            continue;
+        }
+        const char *complete = p + std::min<qint64>(ix.at[k - 1] + 1, length);
+        if (findInvalidUtf8(p, complete) >= 0)
+            return p;
+
+        const uint32_t *s = ix.at.data();
+        const char *r = p;
+        while (r < complete) {
+            if (*r == '\n') {   // a blank line: its line feed is the next separator
+                ++r;
+                ++s;
+                continue;
+            }
+            if (*r == '\r' && r + 1 < cx.end && r[1] == '\n') {
+                r += 2;
+                ++s;
+                continue;
+            }
+            // Every field but the last ends at a delimiter, the last at a line end: checked before any is taken.
+            for (size_t c = 0; c + 1 < columns; ++c) {
+                const char *sep = p + s[c];
+                if (sep == cx.end || *sep != delim)
+                    return r;
+            }
+            const char *lineEnd = p + s[columns - 1];
+            if (lineEnd != cx.end && *lineEnd != '\n')
+                return r;
+            const char *fb = r;
+            for (size_t c = 0; c < columns; ++c) {
+                const char *fe = p + s[c];
+                const char *next = fe + 1;
+                if (c + 1 == columns && fe > fb && fe[-1] == '\r')
+                    --fe;
+                CsvField f{fb, size_t(fe - fb), false, false};
+                if (fb < fe && *fb == '"') {
+                    // Quoted: simple when it closes at its end with no quote inside, otherwise kept raw (text() reads it).
+                    f.quoted = true;
+                    if (f.len >= 2 && fe[-1] == '"' && !std::memchr(fb + 1, '"', f.len - 2)) {
+                        f.begin = fb + 1;
+                        f.len -= 2;
+                    } else {
+                        f.complex = true;
+                    }
+                }
+                feedField(ch.cols[c], tok, f, *cx.missing, &failed);
+                fb = next;
+            }
+            s += columns;
+            r = fb;
+            ++ch.rows;
+        }
+        p = std::min(r, complete);
+    }
+    return p;
+}
+
 /// Pass 1 over one chunk: tokenize, validate, infer and build speculatively.
 void parseCsvChunk(const CsvContext &cx, ChunkState &ch)
 {
@@ -274,8 +475,8 @@ void parseCsvChunk(const CsvContext &cx, ChunkState &ch)
     ch.error.reset();
     ch.truncated = false;
 
-    const char *p = ch.begin;
-    const char *reported = p;
+    const char *reported = ch.begin;
+    const char *p = ch.rowLimit < 0 ? parseIndexedRecords(cx, ch, tok, reported) : ch.begin;
     const char *nextPoll = p;
     while (p < ch.limit) {
         if (ch.rowLimit >= 0 && ch.rows >= ch.rowLimit) {
@@ -564,16 +765,6 @@ struct RecordCount {
     uint64_t prevCr = 0;
     qint64 lastEnd = -1;               ///< offset of the last line end seen
 
-    static uint64_t prefixXor(uint64_t x)
-    {
-        x ^= x << 1;
-        x ^= x << 2;
-        x ^= x << 4;
-        x ^= x << 8;
-        x ^= x << 16;
-        x ^= x << 32;
-        return x;
-    }
     /// One block at `offset`, with one bit per byte for quotes, line feeds and carriage returns.
     [[gnu::always_inline]] void block(qint64 offset, uint64_t q, uint64_t nl, uint64_t cr)
     {
@@ -594,11 +785,6 @@ struct RecordCount {
     /// The count for [b, e): lines ended, plus a last line without a line end.
     qint64 finish(qint64 length) const { return records + (lastEnd < length - 1 && !quoted ? 1 : 0); }
 };
-
-inline uint64_t byteMask16(__m128i v, char c)
-{
-    return uint32_t(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c))));
-}
 
 qint64 countRecordsSse2(const char *b, const char *e)
 {

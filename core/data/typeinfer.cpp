@@ -284,6 +284,13 @@ DateValue parseDatetime(std::string_view s)
     return r;
 }
 
+namespace {
+std::atomic<SeparatorScan> g_separatorScan{SeparatorScan::Vector};
+}
+
+SeparatorScan separatorScan() { return g_separatorScan.load(std::memory_order_relaxed); }
+void setSeparatorScan(SeparatorScan scan) { g_separatorScan.store(scan, std::memory_order_relaxed); }
+
 qint64 findInvalidUtf8(const char *b, const char *e)
 {
     const auto *p = reinterpret_cast<const unsigned char *>(b);

@@ -124,6 +124,13 @@ DateValue parseDatetime(std::string_view s);
 /// Offset of the first byte that is not part of valid UTF-8 in [b, e), or -1.
 qint64 findInvalidUtf8(const char *b, const char *e);
 
+/// How the CSV reader finds fields: with its separator index on the widest vectors the CPU has (the default), with the
+/// index on SSE2 only, or with the tokenizer alone (tests compare the index, on each path, with the tokenizer it stands
+/// in for). Thread-safe.
+enum class SeparatorScan { Tokenizer, Vector, Sse2 };
+SeparatorScan separatorScan();
+void setSeparatorScan(SeparatorScan scan);
+
 /// Whole-field match against the configured missing-value tokens (UTF-8).
 class MissingTokens {
 public:

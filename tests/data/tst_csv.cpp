@@ -2,6 +2,7 @@
 // and the bundled real datasets.
 
 #include "data/reader.h"
+#include "data/typeinfer.h"
 
 #include <QDateTime>
 #include <QFile>
@@ -202,6 +203,7 @@ private slots:
     void previewOfLargeInput();
     void nulInALargeInput();
     void multiThreadEqualsSingleThread();
+    void separatorIndexMatchesTokenizer();
     void strayQuotesFallBack();
     void parallelReadAdoptsChunkValues();
     void countsTheParseContradicts();
@@ -929,6 +931,94 @@ void TestCsv::multiThreadEqualsSingleThread()
     QCOMPARE(columnCells(t.column(t.indexOf(u"num"))), g.num);
     for (qint64 r = 0; r < rows; ++r)
         QCOMPARE(t.column(0).int64At(r), r);
+}
+
+/// A CSV-like text built from pieces that stress the reader: quoted fields holding delimiters, line feeds, CRLF and
+/// doubled quotes, CRLF and blank lines, empty and missing fields, and now and then what the separator index must
+/// leave to the tokenizer (a stray quote in an unquoted field, text after a closing quote, a record with another field
+/// count, invalid UTF-8, an unterminated quote, a lone carriage return).
+QByteArray trickyCsv(QRandomGenerator &rng, int rows, int columns, int rareOneIn)
+{
+    static const char *plain[] = {"7", "-3.25", "abc", "", "NA", " x ", "2024-02-29", "true", "x\ry", "\xC3\xA9t\xC3\xA9"};
+    static const char *quoted[] = {"\"a,b\"", "\"line\nbreak\"", "\"crlf\r\nin\"", "\"say \"\"hi\"\"\"", "\"\"",
+                                   "\"\"\"\"", "\"12\"", "\"\r\""};
+    static const char *rare[] = {"ab\"c", "\"ab\"cd", "\"x\"y\"z\"", "\xFF", "\"open", "\r"};
+    QByteArray t;
+    for (int c = 0; c < columns; ++c)
+        t += (c ? "," : "") + QByteArray("c") + QByteArray::number(c);
+    t += '\n';
+    for (int r = 0; r < rows; ++r) {
+        const int fields = rng.bounded(rareOneIn) == 0 ? columns + (rng.bounded(2) ? 1 : -1) : columns;
+        for (int c = 0; c < fields; ++c) {
+            if (c)
+                t += ',';
+            const quint32 pick = rng.bounded(100);
+            if (pick < 60)
+                t += plain[rng.bounded(int(std::size(plain)))];
+            else if (pick < 90)
+                t += QByteArray::number(rng.bounded(100000));
+            else
+                t += quoted[rng.bounded(int(std::size(quoted)))];
+            if (rng.bounded(rareOneIn) == 0)
+                t += rare[rng.bounded(int(std::size(rare)))];
+        }
+        const quint32 end = rng.bounded(20);
+        t += end == 0 ? "\r\n" : end == 1 ? "\n\n" : end == 2 ? "\n\r\n" : "\n";
+    }
+    if (rng.bounded(2))
+        t.chop(1);   // no line end after the last record (sometimes leaving its \r)
+    return t;
+}
+
+void TestCsv::separatorIndexMatchesTokenizer()
+{
+    // The separator index stands in for the tokenizer wherever it can read the records the same way: every read, on one
+    // thread and on four, with AVX-512 (where the CPU has it) and with SSE2, must give the tokenizer's table or its error
+    // (message, line and field), whatever the input holds.
+    QRandomGenerator rng(20261203u);
+    struct Restore {
+        ~Restore() { detail::setSeparatorScan(detail::SeparatorScan::Vector); }
+    } restore;
+    // First some inputs written out: short records whose line ends could pass for a long record's delimiters.
+    const QList<QByteArray> fixed = {"a,b\n1\n2\n3,4\n", "a,b,c\n1,2\n3\n4,5,6\n", "a,b\n1,2\n\"x\ny\"\n3,4\n",
+                                     "a,b\n1,2\r\n3\r\n\r\n4\n"};
+    int tables = 0, errors = 0;
+    for (int i = 0; i < 160 + fixed.size(); ++i) {
+        const bool large = i % 10 == 0;   // past one index window (128 KiB) and into several parallel chunks
+        const int rows = large ? int(rng.bounded(20000, 60000)) : int(rng.bounded(1, 60));
+        const int columns = int(rng.bounded(1, 6));
+        const int rareOneIn = large ? int(rng.bounded(20000, 400000)) : int(rng.bounded(3, 200));
+        const QByteArray text = i < fixed.size() ? fixed[i] : trickyCsv(rng, rows, columns, rareOneIn);
+        for (int run = 0; run < 4; ++run) {
+            const int threads = run % 2 ? 4 : 1;
+            const auto scan = run < 2 ? detail::SeparatorScan::Vector : detail::SeparatorScan::Sse2;
+            ReadOptions options;
+            options.threads = threads;
+            ReadInfo infoTok, infoIdx;
+            detail::setSeparatorScan(detail::SeparatorScan::Tokenizer);
+            const auto tok = parse(text, options, &infoTok);
+            detail::setSeparatorScan(scan);
+            const auto idx = parse(text, options, &infoIdx);
+            const QByteArray what = "input " + QByteArray::number(i) + ", " + QByteArray::number(threads) + " thread(s)"
+                                    + (scan == detail::SeparatorScan::Sse2 ? ", SSE2" : "");
+            QVERIFY2(bool(tok) == bool(idx), QByteArray(what + ": " + (tok ? idx : tok).message().toUtf8()).constData());
+            if (tok) {
+                compareTables(*tok, *idx);
+                if (QTest::currentTestFailed())
+                    QFAIL(what.constData());
+                QCOMPARE(infoIdx.rows, infoTok.rows);
+                QCOMPARE(infoIdx.header, infoTok.header);
+                ++tables;
+            } else {
+                QCOMPARE(idx.error().message, tok.error().message);
+                QCOMPARE(idx.error().line, tok.error().line);
+                QCOMPARE(idx.error().field, tok.error().field);
+                ++errors;
+            }
+        }
+    }
+    // Both outcomes were exercised.
+    QVERIFY2(tables > 120 && errors > 120, qPrintable(QStringLiteral("%1 tables, %2 errors").arg(tables).arg(errors)));
 }
 
 void TestCsv::strayQuotesFallBack()
