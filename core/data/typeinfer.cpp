@@ -429,6 +429,24 @@ inline bool sameBytes(const char *a, const char *b, size_t n)
 
 int32_t TextDict::findOrInsert(std::string_view s)
 {
+    const size_t n = s.size();
+    if (n > 16)
+        return findOrInsertHashed(s);
+    if (m_recent.empty())
+        m_recent.resize(size_t(1) << kRecentBits);
+    const char *p = s.data();
+    const uint64_t head = n >= 8 ? load64(p) : shortWord(p, n);
+    const uint64_t tail = n > 8 ? load64(p + n - 8) : 0;
+    Recent &r = m_recent[size_t(((head + tail + n) * 0x9E3779B97F4A7C15ULL) >> (64 - kRecentBits))];
+    if (r.head == head && r.tail == tail && r.length == n)
+        return r.code;
+    const int32_t code = findOrInsertHashed(s);
+    r = Recent{head, tail, uint32_t(n), code};
+    return code;
+}
+
+int32_t TextDict::findOrInsertHashed(std::string_view s)
+{
     if (m_slots.empty())
         m_slots.assign(64, 0);
     const uint64_t h = hashText(s);

@@ -171,11 +171,23 @@ public:
     std::vector<char> takeBytes() { return std::move(m_bytes); }
 
 private:
+    /// A string of at most 16 bytes as two words and its length (exactly: see shortWord), with its code.
+    struct Recent {
+        uint64_t head = 0;
+        uint64_t tail = 0;
+        uint32_t length = ~0u;   ///< no string: matches nothing
+        int32_t code = 0;
+    };
+    static constexpr int kRecentBits = 6;
+    int32_t findOrInsertHashed(std::string_view s);
     void grow();
     std::vector<int64_t> m_offsets{0};
     std::vector<char> m_bytes;
     std::vector<uint64_t> m_hashes;
     std::vector<uint64_t> m_slots;   ///< upper 32 bits of the hash | code + 1; 0 is empty
+    /// Short strings seen lately, direct-mapped: most fields of a categorical column are found here without hashing,
+    /// probing or comparing bytes in `m_bytes` (a chain of dependent loads that took most of a lookup's time).
+    std::vector<Recent> m_recent;
 };
 
 /// realloc(old, bytes), asking for transparent huge pages for large blocks (written once, front to back); throws

@@ -14,6 +14,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <map>
 
 using namespace keel;
 using namespace keel::data;
@@ -204,6 +205,7 @@ private slots:
     void nulInALargeInput();
     void multiThreadEqualsSingleThread();
     void separatorIndexMatchesTokenizer();
+    void dictionaryCodesAgainstAMap();
     void strayQuotesFallBack();
     void parallelReadAdoptsChunkValues();
     void countsTheParseContradicts();
@@ -1019,6 +1021,30 @@ void TestCsv::separatorIndexMatchesTokenizer()
     }
     // Both outcomes were exercised.
     QVERIFY2(tables > 120 && errors > 120, qPrintable(QStringLiteral("%1 tables, %2 errors").arg(tables).arg(errors)));
+}
+
+void TestCsv::dictionaryCodesAgainstAMap()
+{
+    // Codes are given in order of first appearance, the same string always getting the same code: checked against a
+    // std::map on strings that differ only in their length, their middle, their first or last eight bytes, or past
+    // sixteen bytes (where the recent-strings cache stops and the hash table alone answers).
+    QRandomGenerator rng(77);
+    detail::TextDict dict;
+    std::map<std::string, int32_t> reference;
+    for (int i = 0; i < 200000; ++i) {
+        const int length = int(rng.bounded(0, 21));
+        std::string s(size_t(length), 'a');
+        for (char &c : s)
+            c = rng.bounded(8) == 0 ? char('a' + rng.bounded(3)) : 'a';   // mostly 'a': many near-identical strings
+        const auto [it, inserted] = reference.emplace(s, int32_t(reference.size()));
+        const int32_t code = dict.findOrInsert(s);
+        if (code != it->second)
+            QFAIL(qPrintable(QStringLiteral("'%1': code %2, expected %3").arg(QString::fromStdString(s)).arg(code).arg(it->second)));
+        QCOMPARE(dict.at(code), std::string_view(s));
+        Q_UNUSED(inserted);
+    }
+    QCOMPARE(dict.size(), int32_t(reference.size()));
+    QVERIFY(reference.size() > 5000);
 }
 
 void TestCsv::strayQuotesFallBack()
