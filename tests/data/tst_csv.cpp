@@ -206,6 +206,7 @@ private slots:
     void multiThreadEqualsSingleThread();
     void separatorIndexMatchesTokenizer();
     void dictionaryCodesAgainstAMap();
+    void integersAgainstFromChars();
     void strayQuotesFallBack();
     void parallelReadAdoptsChunkValues();
     void countsTheParseContradicts();
@@ -1045,6 +1046,44 @@ void TestCsv::dictionaryCodesAgainstAMap()
     }
     QCOMPARE(dict.size(), int32_t(reference.size()));
     QVERIFY(reference.size() > 5000);
+}
+
+void TestCsv::integersAgainstFromChars()
+{
+    // parseInt64 accepts exactly what std::from_chars reads whole as an int64 (with '+' allowed): every length up to
+    // 22 characters, signs, leading zeros, the int64 limits and a non-digit anywhere.
+    QRandomGenerator rng(31337);
+    const char *edges[] = {"9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809",
+                           "+0", "-0", "0000000000000000000000001", "99999999", "999999999", "9999999999999999",
+                           "99999999999999999", "12345678/", "/12345678", "1234567:", "+", "-", ""};
+    auto check = [](const std::string &text) {
+        int64_t got = 0;
+        const bool ok = detail::parseInt64(text, got);
+        const char *b = text.data() + (text.size() > 1 && text[0] == '+' && text[1] != '-' ? 1 : 0);
+        int64_t want = 0;
+        const auto r = std::from_chars(b, text.data() + text.size(), want);
+        const bool wantOk = !text.empty() && r.ec == std::errc() && r.ptr == text.data() + text.size();
+        if (ok != wantOk || (ok && got != want))
+            QFAIL(qPrintable(QStringLiteral("'%1': %2 %3, expected %4 %5")
+                                 .arg(QString::fromStdString(text)).arg(ok).arg(got).arg(wantOk).arg(want)));
+    };
+    for (const char *e : edges) {
+        check(e);
+        if (QTest::currentTestFailed())
+            return;
+    }
+    const char alphabet[] = "0123456789012345678901234567890123456789/:.e -+a";
+    for (int i = 0; i < 300000; ++i) {
+        std::string s;
+        const int length = int(rng.bounded(0, 23));
+        if (rng.bounded(4) == 0)
+            s += rng.bounded(2) ? '-' : '+';
+        for (int k = 0; k < length; ++k)
+            s += rng.bounded(30) == 0 ? alphabet[40 + rng.bounded(8)] : char('0' + rng.bounded(10));
+        check(s);
+        if (QTest::currentTestFailed())
+            return;
+    }
 }
 
 void TestCsv::strayQuotesFallBack()
