@@ -435,6 +435,13 @@ public:
                 pushValid(true);
                 return true;
             }
+        } else if (m_kind == ValueKind::Float) {
+            double v;
+            if (parseFloat64(trimmed, v)) {
+                m_f64.push_back(v);
+                pushValid(true);
+                return true;
+            }
         }
         return addInferred(raw, trimmed);
     }
