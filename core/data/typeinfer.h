@@ -540,12 +540,14 @@ struct ProgressCounter {
     qint64 total = 0;
 };
 
-/// How many chunks a parallel read of `bytes` splits into: at least four per thread, about 64 MiB at most and
+/// How many chunks a parallel read of `bytes` splits into: at least four per thread, about 16 MiB at most and
 /// 256 KiB at least each, rounded up to a multiple of the thread count so that equal chunks keep every thread busy
-/// to the end (17 chunks on two threads left one idle for a whole chunk, a tenth of the 1 GiB bench parse).
+/// to the end (17 chunks on two threads left one idle for a whole chunk, a tenth of the 1 GiB bench parse). Equal
+/// sizes are not equal times on a shared machine: at 64 MiB the last chunk still left a core idle for a few percent
+/// of the parse (1.78-1.85 cores busy on the bench file; 1.84-1.88 at 16 MiB).
 inline qint64 parallelChunkCount(qint64 bytes, int threads)
 {
-    constexpr qint64 kLargest = qint64(64) << 20, kSmallest = qint64(256) << 10;
+    constexpr qint64 kLargest = qint64(16) << 20, kSmallest = qint64(256) << 10;
     const qint64 t = std::max(threads, 1);
     qint64 n = std::max<qint64>(t * 4, (bytes + kLargest - 1) / kLargest);
     n = (n + t - 1) / t * t;
