@@ -230,6 +230,46 @@ inline uint64_t byteMask16(__m128i v, char c)
     return uint32_t(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c))));
 }
 
+/// Calls block(offset, x, y, z) for every 64 bytes of [b, b + length), where x, y and z have bit i set when byte i of
+/// the block is cx, cy or cz; the last block's bytes past the end read as NUL (none of the three may be NUL). SSE2.
+template <class Block>
+[[gnu::always_inline]] inline void forEachBlockSse2(const char *b, qint64 length, char cx, char cy, char cz,
+                                                    Block &&block)
+{
+    char tail[64];
+    for (qint64 at = 0; at < length; at += 64) {
+        const char *s = b + at;
+        if (length - at < 64) {
+            std::memset(tail, 0, sizeof tail);
+            std::memcpy(tail, s, size_t(length - at));
+            s = tail;
+        }
+        uint64_t x = 0, y = 0, z = 0;
+        for (int i = 0; i < 4; ++i) {
+            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i *>(s + 16 * i));
+            x |= byteMask16(v, cx) << (16 * i);
+            y |= byteMask16(v, cy) << (16 * i);
+            z |= byteMask16(v, cz) << (16 * i);
+        }
+        block(at, x, y, z);
+    }
+}
+
+/// forEachBlockSse2 on AVX-512 (callers carry the same target attribute).
+template <class Block>
+__attribute__((target("avx512f,avx512bw"))) [[gnu::always_inline]] inline void
+forEachBlockAvx512(const char *b, qint64 length, char cx, char cy, char cz, Block &&block)
+{
+    const __m512i vx = _mm512_set1_epi8(cx), vy = _mm512_set1_epi8(cy), vz = _mm512_set1_epi8(cz);
+    for (qint64 at = 0; at < length; at += 64) {
+        // Whole blocks by plain loads (a masked load on every block ran at a third of the speed); in the last, the
+        // bytes past the end read as 0 and are not read.
+        const __m512i v = length - at >= 64 ? _mm512_loadu_si512(b + at)
+                                            : _mm512_maskz_loadu_epi8((__mmask64(1) << (length - at)) - 1, b + at);
+        block(at, _mm512_cmpeq_epi8_mask(v, vx), _mm512_cmpeq_epi8_mask(v, vy), _mm512_cmpeq_epi8_mask(v, vz));
+    }
+}
+
 /// Read-only parameters shared by all chunk tasks.
 struct CsvContext {
     const char *base = nullptr;
@@ -321,35 +361,15 @@ struct SeparatorIndex {
 
 void indexSeparatorsSse2(const char *b, qint64 length, char delim, SeparatorIndex &ix)
 {
-    char tail[64];
-    for (qint64 at = 0; at < length; at += 64) {
-        const char *s = b + at;
-        if (length - at < 64) {
-            std::memset(tail, 0, sizeof tail);   // NUL is no quote, delimiter or line feed
-            std::memcpy(tail, s, size_t(length - at));
-            s = tail;
-        }
-        uint64_t q = 0, d = 0, nl = 0;
-        for (int i = 0; i < 4; ++i) {
-            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i *>(s + 16 * i));
-            q |= byteMask16(v, '"') << (16 * i);
-            d |= byteMask16(v, delim) << (16 * i);
-            nl |= byteMask16(v, '\n') << (16 * i);
-        }
-        ix.block(uint32_t(at), q, d, nl);
-    }
+    forEachBlockSse2(b, length, '"', delim, '\n',
+                     [&](qint64 at, uint64_t q, uint64_t d, uint64_t nl) { ix.block(uint32_t(at), q, d, nl); });
 }
 
 __attribute__((target("avx512f,avx512bw"))) void indexSeparatorsAvx512(const char *b, qint64 length, char delim,
                                                                        SeparatorIndex &ix)
 {
-    const __m512i quote = _mm512_set1_epi8('"'), dl = _mm512_set1_epi8(delim), newline = _mm512_set1_epi8('\n');
-    for (qint64 at = 0; at < length; at += 64) {
-        const __m512i v = length - at >= 64 ? _mm512_loadu_si512(b + at)
-                                            : _mm512_maskz_loadu_epi8((__mmask64(1) << (length - at)) - 1, b + at);
-        ix.block(uint32_t(at), _mm512_cmpeq_epi8_mask(v, quote), _mm512_cmpeq_epi8_mask(v, dl),
-                 _mm512_cmpeq_epi8_mask(v, newline));
-    }
+    forEachBlockAvx512(b, length, '"', delim, '\n',
+                       [&](qint64 at, uint64_t q, uint64_t d, uint64_t nl) { ix.block(uint32_t(at), q, d, nl); });
 }
 
 constexpr qint64 kIndexWindow = 128 << 10;   // bytes indexed at a time (the offsets stay in the L2 cache)
@@ -802,42 +822,17 @@ struct RecordCount {
 qint64 countRecordsSse2(const char *b, const char *e)
 {
     RecordCount rc;
-    const qint64 length = e - b;
-    char tail[64];
-    for (qint64 at = 0; at < length; at += 64) {
-        const char *s = b + at;
-        if (length - at < 64) {
-            std::memset(tail, 0, sizeof tail);
-            std::memcpy(tail, s, size_t(length - at));
-            s = tail;
-        }
-        uint64_t q = 0, nl = 0, cr = 0;
-        for (int i = 0; i < 4; ++i) {
-            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i *>(s + 16 * i));
-            q |= byteMask16(v, '"') << (16 * i);
-            nl |= byteMask16(v, '\n') << (16 * i);
-            cr |= byteMask16(v, '\r') << (16 * i);
-        }
-        rc.block(at, q, nl, cr);
-    }
-    return rc.finish(length);
+    forEachBlockSse2(b, e - b, '"', '\n', '\r',
+                     [&](qint64 at, uint64_t q, uint64_t nl, uint64_t cr) { rc.block(at, q, nl, cr); });
+    return rc.finish(e - b);
 }
 
 __attribute__((target("avx512f,avx512bw"))) qint64 countRecordsAvx512(const char *b, const char *e)
 {
     RecordCount rc;
-    const qint64 length = e - b;
-    const __m512i quote = _mm512_set1_epi8('"'), newline = _mm512_set1_epi8('\n'), ret = _mm512_set1_epi8('\r');
-    qint64 at = 0;
-    for (; at < length; at += 64) {
-        // Whole blocks by plain loads (a masked load on every block ran at a third of the speed); in the last, the
-        // bytes past the end read as 0 and are not read.
-        const __m512i v = length - at >= 64 ? _mm512_loadu_si512(b + at)
-                                            : _mm512_maskz_loadu_epi8((__mmask64(1) << (length - at)) - 1, b + at);
-        rc.block(at, _mm512_cmpeq_epi8_mask(v, quote), _mm512_cmpeq_epi8_mask(v, newline),
-                 _mm512_cmpeq_epi8_mask(v, ret));
-    }
-    return rc.finish(length);
+    forEachBlockAvx512(b, e - b, '"', '\n', '\r',
+                       [&](qint64 at, uint64_t q, uint64_t nl, uint64_t cr) { rc.block(at, q, nl, cr); });
+    return rc.finish(e - b);
 }
 
 /// Records in [b, e) (see RecordCount), on all cores' vector units this CPU has.
