@@ -373,6 +373,7 @@ __attribute__((target("avx512f,avx512bw"))) void indexSeparatorsAvx512(const cha
 }
 
 constexpr qint64 kIndexWindow = 128 << 10;   // bytes indexed at a time (the offsets stay in the L2 cache)
+constexpr qint64 kLargestIndexWindow = 4 << 20;   // a longer record is left to the tokenizer (its offsets: 4 B a byte)
 
 /// Pass 1 over the records of a chunk that the separator index can read, a window at a time: the index gives every
 /// field's end, so no record is scanned byte by byte. Returns where it stopped: the end of the chunk, or the start of a
@@ -397,7 +398,7 @@ const char *parseIndexedRecords(const CsvContext &cx, ChunkState &ch, CsvTokeniz
         if (isCancelled(cx.feedback))
             return p;
         const qint64 length = std::min<qint64>(window, ch.limit - p);
-        if (length > (qint64(1) << 31))
+        if (length > kLargestIndexWindow)
             return p;
         ix.reset(size_t(length));
         if (avx512)

@@ -983,8 +983,15 @@ void TestCsv::separatorIndexMatchesTokenizer()
         ~Restore() { detail::setSeparatorScan(detail::SeparatorScan::Vector); }
     } restore;
     // First some inputs written out: short records whose line ends could pass for a long record's delimiters.
+    // And a record longer than the index ever takes (5 MiB of quoted text) amid short ones.
+    QByteArray longRecord = "a,b\n";
+    for (int i = 0; i < 3000; ++i)
+        longRecord += QByteArray::number(i) + ",x\n";
+    longRecord += "7,\"" + QByteArray(5 << 20, 'y') + "\"\n";
+    for (int i = 0; i < 3000; ++i)
+        longRecord += QByteArray::number(i) + ",\"z\"\n";
     const QList<QByteArray> fixed = {"a,b\n1\n2\n3,4\n", "a,b,c\n1,2\n3\n4,5,6\n", "a,b\n1,2\n\"x\ny\"\n3,4\n",
-                                     "a,b\n1,2\r\n3\r\n\r\n4\n"};
+                                     "a,b\n1,2\r\n3\r\n\r\n4\n", longRecord};
     int tables = 0, errors = 0;
     for (int i = 0; i < 160 + fixed.size(); ++i) {
         const bool large = i % 10 == 0;   // past one index window (128 KiB) and into several parallel chunks
