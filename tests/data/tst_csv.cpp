@@ -16,6 +16,9 @@
 #include <cstring>
 #include <map>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 using namespace keel;
 using namespace keel::data;
 
@@ -191,6 +194,7 @@ private slots:
     void types();
     void datetimeValues();
     void floatsMatchFromChars();
+    void decimalsAgainstFromCharsAtAPageEnd();
     void dateOrderOption();
     void categoricalThreshold_data();
     void categoricalThreshold();
@@ -567,6 +571,62 @@ void TestCsv::floatsMatchFromChars()
         if (std::memcmp(&got, &expected[i], sizeof got) != 0)
             QFAIL(qPrintable(QStringLiteral("row %1: %2 vs %3").arg(i).arg(got, 0, 'g', 17).arg(expected[i], 0, 'g', 17)));
     }
+}
+
+void TestCsv::decimalsAgainstFromCharsAtAPageEnd()
+{
+    // parseFloat64 (its vector path for short decimals included) accepts exactly what std::from_chars reads whole, with
+    // the same double, bit for bit. Every text ends flush against a page that cannot be read: a parser that reads past
+    // the field crashes the test.
+    const long page = sysconf(_SC_PAGESIZE);
+    void *mem = mmap(nullptr, size_t(2 * page), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    QVERIFY(mem != MAP_FAILED);
+    QVERIFY(mprotect(static_cast<char *>(mem) + page, size_t(page), PROT_NONE) == 0);
+    const auto unmap = qScopeGuard([&] { munmap(mem, size_t(2 * page)); });
+    char *const guard = static_cast<char *>(mem) + page;
+    qint64 accepted = 0;
+    auto check = [&](const std::string &text) {
+        char *at = guard - text.size();
+        std::memcpy(at, text.data(), text.size());
+        double got = 0;
+        const bool ok = detail::parseFloat64(std::string_view(at, text.size()), got);
+        const char *b = text.data() + (!text.empty() && text[0] == '+' && (text.size() == 1 || text[1] != '-') ? 1 : 0);
+        double want = 0;
+        const auto r = std::from_chars(b, text.data() + text.size(), want);
+        const bool wantOk = !text.empty() && text != "+" && r.ec == std::errc() && r.ptr == text.data() + text.size();
+        accepted += ok;
+        if (ok != wantOk || (ok && std::memcmp(&got, &want, sizeof got) != 0))
+            QFAIL(qPrintable(QStringLiteral("'%1': %2 %3, expected %4 %5")
+                                 .arg(QString::fromStdString(text)).arg(ok).arg(got, 0, 'g', 17).arg(wantOk)
+                                 .arg(want, 0, 'g', 17)));
+    };
+    const char *edges[] = {"0", "-0", "-0.0", ".5", "5.", "-.5", ".", "-.", "-", "+", "", "1..2", "1.2.3", "12-3",
+                           "9007199254740993", "9007199254740992", "900719925474099.3", "9999999999999999",
+                           "99999999999999999", "0.000000000000001", "1234567890123456", "123456789012345.6",
+                           "12345678901234567", "91399620.84340797" /* m above 2^53: rounding m first would be wrong */, "1e5", "1.5e-3", "+1.25", "+-1", "1,5", "1 5", "0x10", "inf"};
+    for (const char *e : edges) {
+        check(e);
+        if (QTest::currentTestFailed())
+            return;
+    }
+    QRandomGenerator rng(20261203);
+    const char others[] = ".e-+ ,/:a";
+    for (int i = 0; i < 400000; ++i) {
+        std::string s;
+        if (rng.bounded(4) == 0)
+            s += rng.bounded(3) ? '-' : '+';
+        const int digits = int(rng.bounded(0, 19));
+        for (int k = 0; k < digits; ++k)
+            s += char('0' + rng.bounded(10));
+        if (rng.bounded(5) != 0)
+            s.insert(s.begin() + qsizetype(rng.bounded(int(s.size()) + 1)), '.');
+        if (rng.bounded(25) == 0)
+            s.insert(s.begin() + qsizetype(rng.bounded(int(s.size()) + 1)), others[rng.bounded(int(sizeof others - 1))]);
+        check(s);
+        if (QTest::currentTestFailed())
+            return;
+    }
+    QVERIFY(accepted > 300000);
 }
 
 void TestCsv::dateOrderOption()
