@@ -230,11 +230,10 @@ inline uint64_t byteMask16(__m128i v, char c)
     return uint32_t(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c))));
 }
 
-/// Calls block(offset, x, y, z) for every 64 bytes of [b, b + length), where x, y and z have bit i set when byte i of
-/// the block is cx, cy or cz; the last block's bytes past the end read as NUL (none of the three may be NUL). SSE2.
-template <class Block>
-[[gnu::always_inline]] inline void forEachBlockSse2(const char *b, qint64 length, char cx, char cy, char cz,
-                                                    Block &&block)
+/// Calls block(offset, masks) for every 64 bytes of [b, b + length), where masks[k] has bit i set when byte i of the
+/// block is chars[k]; the last block's bytes past the end read as NUL (a caller looking for NUL masks them off). SSE2.
+template <size_t N, class Block>
+[[gnu::always_inline]] inline void forEachBlockSse2(const char *b, qint64 length, const char (&chars)[N], Block &&block)
 {
     char tail[64];
     for (qint64 at = 0; at < length; at += 64) {
@@ -244,29 +243,33 @@ template <class Block>
             std::memcpy(tail, s, size_t(length - at));
             s = tail;
         }
-        uint64_t x = 0, y = 0, z = 0;
+        uint64_t masks[N] = {};
         for (int i = 0; i < 4; ++i) {
             const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i *>(s + 16 * i));
-            x |= byteMask16(v, cx) << (16 * i);
-            y |= byteMask16(v, cy) << (16 * i);
-            z |= byteMask16(v, cz) << (16 * i);
+            for (size_t k = 0; k < N; ++k)
+                masks[k] |= byteMask16(v, chars[k]) << (16 * i);
         }
-        block(at, x, y, z);
+        block(at, masks);
     }
 }
 
 /// forEachBlockSse2 on AVX-512 (callers carry the same target attribute).
-template <class Block>
+template <size_t N, class Block>
 __attribute__((target("avx512f,avx512bw"))) [[gnu::always_inline]] inline void
-forEachBlockAvx512(const char *b, qint64 length, char cx, char cy, char cz, Block &&block)
+forEachBlockAvx512(const char *b, qint64 length, const char (&chars)[N], Block &&block)
 {
-    const __m512i vx = _mm512_set1_epi8(cx), vy = _mm512_set1_epi8(cy), vz = _mm512_set1_epi8(cz);
+    __m512i wanted[N];
+    for (size_t k = 0; k < N; ++k)
+        wanted[k] = _mm512_set1_epi8(chars[k]);
     for (qint64 at = 0; at < length; at += 64) {
         // Whole blocks by plain loads (a masked load on every block ran at a third of the speed); in the last, the
         // bytes past the end read as 0 and are not read.
         const __m512i v = length - at >= 64 ? _mm512_loadu_si512(b + at)
                                             : _mm512_maskz_loadu_epi8((__mmask64(1) << (length - at)) - 1, b + at);
-        block(at, _mm512_cmpeq_epi8_mask(v, vx), _mm512_cmpeq_epi8_mask(v, vy), _mm512_cmpeq_epi8_mask(v, vz));
+        uint64_t masks[N];
+        for (size_t k = 0; k < N; ++k)
+            masks[k] = _mm512_cmpeq_epi8_mask(v, wanted[k]);
+        block(at, masks);
     }
 }
 
@@ -361,15 +364,16 @@ struct SeparatorIndex {
 
 void indexSeparatorsSse2(const char *b, qint64 length, char delim, SeparatorIndex &ix)
 {
-    forEachBlockSse2(b, length, '"', delim, '\n',
-                     [&](qint64 at, uint64_t q, uint64_t d, uint64_t nl) { ix.block(uint32_t(at), q, d, nl); });
+    const char chars[] = {'"', delim, '\n'};
+    forEachBlockSse2(b, length, chars, [&](qint64 at, const uint64_t (&m)[3]) { ix.block(uint32_t(at), m[0], m[1], m[2]); });
 }
 
 __attribute__((target("avx512f,avx512bw"))) void indexSeparatorsAvx512(const char *b, qint64 length, char delim,
                                                                        SeparatorIndex &ix)
 {
-    forEachBlockAvx512(b, length, '"', delim, '\n',
-                       [&](qint64 at, uint64_t q, uint64_t d, uint64_t nl) { ix.block(uint32_t(at), q, d, nl); });
+    const char chars[] = {'"', delim, '\n'};
+    forEachBlockAvx512(b, length, chars,
+                       [&](qint64 at, const uint64_t (&m)[3]) { ix.block(uint32_t(at), m[0], m[1], m[2]); });
 }
 
 constexpr qint64 kIndexWindow = 128 << 10;   // bytes indexed at a time (the offsets stay in the L2 cache)
@@ -665,79 +669,6 @@ Sample sampleInput(const char *b, const char *e)
     return s;
 }
 
-/// Parity of the number of '"' bytes in [b, e), eight bytes at a time: an exact zero-byte test
-/// per word gives a mask with one bit per quote, and the parity of a sum of popcounts is the
-/// parity of the XOR of the masks.
-int quoteParity(const char *b, const char *e)
-{
-    constexpr uint64_t lows = 0x7F7F7F7F7F7F7F7FULL;
-    constexpr uint64_t quotes = 0x2222222222222222ULL;
-    uint64_t acc = 0;
-    for (; e - b >= 8; b += 8) {
-        uint64_t w;
-        std::memcpy(&w, b, 8);
-        const uint64_t t = w ^ quotes;
-        acc ^= ~(((t & lows) + lows) | t | lows);
-    }
-    int parity = __builtin_parityll(acc);
-    for (; b < e; ++b)
-        parity ^= *b == '"';
-    return parity;
-}
-
-/// The same parity, 64 bytes at a time: the XOR of the blocks' quote masks has the parity of all their quotes.
-__attribute__((target("avx512f,avx512bw"))) int quoteParityAvx512(const char *b, const char *e)
-{
-    const __m512i quote = _mm512_set1_epi8('"');
-    uint64_t acc = 0;
-    for (; e - b >= 64; b += 64)
-        acc ^= _mm512_cmpeq_epi8_mask(_mm512_loadu_si512(b), quote);
-    return (std::popcount(acc) & 1) ^ quoteParity(b, e);
-}
-
-/// Record starts near evenly spaced split points, assuming quotes balance (RFC 4180): the parity
-/// of the quote count before a point tells whether it lies inside a quoted field.
-std::vector<const char *> parityBoundaries(const char *begin, const char *end, int chunks, int threads)
-{
-    const qint64 len = end - begin;
-    std::vector<const char *> split(size_t(chunks) + 1);
-    for (int i = 0; i <= chunks; ++i)
-        split[size_t(i)] = begin + len * i / chunks;
-    std::vector<qint64> quotes(size_t(chunks), 0);
-    // Nothing can cancel these tasks (no feedback); only an exception inside one can fail them.
-    const Status counted = runTasks(
-        chunks, threads,
-        [&](int i) {
-            quotes[size_t(i)] = hasAvx512Bw() ? quoteParityAvx512(split[size_t(i)], split[size_t(i) + 1])
-                                              : quoteParity(split[size_t(i)], split[size_t(i) + 1]);
-        },
-        nullptr,
-        nullptr, QString());
-    if (!counted)
-        return {begin, end};   // one chunk: always correct, only slower
-
-    std::vector<const char *> bounds{begin};
-    qint64 before = 0;
-    for (int i = 1; i < chunks; ++i) {
-        before += quotes[size_t(i) - 1];
-        bool inQuotes = before & 1;
-        const char *x = split[size_t(i)];
-        if (!(!inQuotes && x[-1] == '\n')) {
-            for (; x < end; ++x) {
-                if (*x == '"') {
-                    inQuotes = !inQuotes;
-                } else if (*x == '\n' && !inQuotes) {
-                    ++x;
-                    break;
-                }
-            }
-        }
-        if (x > bounds.back() && x < end)
-            bounds.push_back(x);
-    }
-    return bounds;
-}
-
 /// Record starts found by tokenizing sequentially (used when quotes are not balanced per RFC 4180).
 std::vector<const char *> sequentialBoundaries(char delim, const char *begin, const char *end,
                                                const std::vector<const char *> &targets)
@@ -820,42 +751,63 @@ struct RecordCount {
     qint64 finish(qint64 length) const { return records + (lastEnd < length - 1 && !quoted ? 1 : 0); }
 };
 
-qint64 countRecordsSse2(const char *b, const char *e)
+/// What one read of a stretch of the data learns before the parse: its records counted from either quote state the
+/// stretch may start in, and its first NUL byte.
+struct Survey {
+    RecordCount count[2];   ///< [0]: the stretch starts outside quotes, [1]: inside
+    qint64 nul = -1;        ///< offset of the first NUL byte in the stretch, or -1
+
+    /// The line ends and carriage returns just before the stretch at `b` seed the blank-line test; before `dataBegin`
+    /// there is one line end (the header's, or the virtual one before the input).
+    Survey(const char *b, const char *dataBegin)
+    {
+        auto byteAt = [dataBegin](const char *x) { return x >= dataBegin ? *x : x == dataBegin - 1 ? '\n' : '\0'; };
+        // Outside quotes at b, the two bytes before are outside too wherever the test looks at them; inside, neither
+        // can end a line that the test would look back from.
+        count[0].prevEnds = (byteAt(b - 1) == '\n' ? uint64_t(1) << 63 : 0) | (byteAt(b - 2) == '\n' ? uint64_t(1) << 62 : 0);
+        count[0].prevCr = byteAt(b - 1) == '\r' ? uint64_t(1) << 63 : 0;
+        count[1].quoted = ~uint64_t(0);
+        count[1].prevEnds = 0;
+        count[1].prevCr = 0;
+    }
+    [[gnu::always_inline]] void block(qint64 length, qint64 at, const uint64_t (&m)[4])
+    {
+        count[0].block(at, m[0], m[1], m[2]);
+        count[1].block(at, m[0], m[1], m[2]);
+        if (m[3] && nul < 0) {
+            const uint64_t real = length - at >= 64 ? m[3] : m[3] & ((uint64_t(1) << (length - at)) - 1);
+            if (real)
+                nul = at + std::countr_zero(real);
+        }
+    }
+};
+
+Survey surveySse2(const char *b, const char *e, const char *dataBegin)
 {
-    RecordCount rc;
-    forEachBlockSse2(b, e - b, '"', '\n', '\r',
-                     [&](qint64 at, uint64_t q, uint64_t nl, uint64_t cr) { rc.block(at, q, nl, cr); });
-    return rc.finish(e - b);
+    Survey sv(b, dataBegin);
+    const char chars[] = {'"', '\n', '\r', '\0'};
+    forEachBlockSse2(b, e - b, chars, [&](qint64 at, const uint64_t (&m)[4]) { sv.block(e - b, at, m); });
+    return sv;
 }
 
-__attribute__((target("avx512f,avx512bw"))) qint64 countRecordsAvx512(const char *b, const char *e)
+__attribute__((target("avx512f,avx512bw"))) Survey surveyAvx512(const char *b, const char *e, const char *dataBegin)
 {
-    RecordCount rc;
-    forEachBlockAvx512(b, e - b, '"', '\n', '\r',
-                       [&](qint64 at, uint64_t q, uint64_t nl, uint64_t cr) { rc.block(at, q, nl, cr); });
-    return rc.finish(e - b);
-}
-
-/// Records in [b, e) (see RecordCount), on all cores' vector units this CPU has.
-qint64 countRecords(const char *b, const char *e)
-{
-    return hasAvx512Bw() ? countRecordsAvx512(b, e) : countRecordsSse2(b, e);
+    Survey sv(b, dataBegin);
+    const char chars[] = {'"', '\n', '\r', '\0'};
+    forEachBlockAvx512(b, e - b, chars, [&](qint64 at, const uint64_t (&m)[4]) { sv.block(e - b, at, m); });
+    return sv;
 }
 
 /// Gives each chunk a window of rows in one region per column, so the chunks' values are written where the table
-/// keeps them (see ColumnWindow): rows are counted first (a fast pass), row 0 is for the first record in case it is
-/// data. Nothing when the regions cannot be had; a count the parse then contradicts only costs the copy it saves.
-void assignWindows(std::vector<ChunkState> &chunks, int columns, int threads)
+/// keeps them (see ColumnWindow): `records` are the chunks' counts from the survey, row 0 is for the first record in
+/// case it is data. Nothing when the regions cannot be had; a count the parse then contradicts only costs the copy it
+/// saves.
+void assignWindows(std::vector<ChunkState> &chunks, int columns, const std::vector<qint64> &records)
 {
-    std::vector<qint64> counts(chunks.size(), 0);
-    const Status counted = runTasks(
-        int(chunks.size()), threads,
-        [&](int i) { counts[size_t(i)] = countRecords(chunks[size_t(i)].begin, chunks[size_t(i)].limit); }, nullptr,
-        nullptr, QString());
-    if (!counted)
+    if (records.size() != chunks.size())
         return;
     qint64 total = 1;
-    for (qint64 n : counts)
+    for (qint64 n : records)
         total += n;
     std::vector<std::shared_ptr<std::byte>> regions;
     for (int c = 0; c < columns; ++c) {
@@ -868,8 +820,8 @@ void assignWindows(std::vector<ChunkState> &chunks, int columns, int threads)
         chunks[k].windows.clear();
         for (int c = 0; c < columns; ++c)
             chunks[k].windows.push_back(
-                ColumnWindow{regions[size_t(c)].get(), total, first, counts[k], regions[size_t(c)]});
-        first += counts[k];
+                ColumnWindow{regions[size_t(c)].get(), total, first, records[k], regions[size_t(c)]});
+        first += records[k];
     }
 }
 
@@ -895,6 +847,74 @@ std::vector<ChunkState> chunksFrom(const std::vector<const char *> &bounds, cons
 
 } // namespace
 
+CsvLayout surveyCsv(const char *begin, const char *end, int chunks, int threads)
+{
+    const qint64 len = end - begin;
+    std::vector<const char *> split(size_t(chunks) + 1);
+    for (int i = 0; i <= chunks; ++i)
+        split[size_t(i)] = begin + len * i / chunks;
+    std::vector<std::optional<Survey>> parts(static_cast<size_t>(chunks));
+    const bool avx512 = separatorScan() != SeparatorScan::Sse2 && hasAvx512Bw();
+    // Nothing can cancel these tasks (no feedback); only an exception inside one can fail them.
+    const Status surveyed = runTasks(
+        chunks, threads,
+        [&](int i) {
+            const char *b = split[size_t(i)], *e = split[size_t(i) + 1];
+            parts[size_t(i)] = avx512 ? surveyAvx512(b, e, begin) : surveySse2(b, e, begin);
+        },
+        nullptr, nullptr, QString());
+    CsvLayout layout;
+    if (!surveyed)
+        return layout;
+    for (int i = 0; i < chunks; ++i) {
+        if (parts[size_t(i)]->nul >= 0) {
+            layout.nul = split[size_t(i)] - begin + parts[size_t(i)]->nul;
+            break;
+        }
+    }
+    // The quote state at each split (quotes balance the RFC 4180 way, each toggling) and the records before it.
+    std::vector<int> inside(size_t(chunks) + 1, 0);
+    std::vector<qint64> before(size_t(chunks) + 1, 0);
+    for (int i = 0; i < chunks; ++i) {
+        const RecordCount &rc = parts[size_t(i)]->count[inside[size_t(i)]];
+        inside[size_t(i) + 1] = int(rc.quoted & 1);
+        const qint64 n = i + 1 == chunks ? rc.finish(split[size_t(i) + 1] - split[size_t(i)]) : rc.records;
+        before[size_t(i) + 1] = before[size_t(i)] + n;
+    }
+    auto byteAt = [begin](const char *x) { return x >= begin ? *x : x == begin - 1 ? '\n' : '\0'; };
+
+    // A record starts after the first line end outside quotes at or after each split; the records before it are those
+    // before the split (none ends between the split and that line end, even past the next split), plus the one that
+    // line end ends, unless its line is blank.
+    layout.bounds.push_back(begin);
+    std::vector<qint64> recordsBefore{0};
+    for (int i = 1; i < chunks; ++i) {
+        bool inQuotes = inside[size_t(i)];
+        const char *x = split[size_t(i)];
+        qint64 count = before[size_t(i)];
+        if (inQuotes || byteAt(x - 1) != '\n') {
+            for (; x < end; ++x) {
+                if (*x == '"') {
+                    inQuotes = !inQuotes;
+                } else if (*x == '\n' && !inQuotes) {
+                    ++x;
+                    break;
+                }
+            }
+            const bool blank = byteAt(x - 2) == '\n' || (byteAt(x - 2) == '\r' && byteAt(x - 3) == '\n');
+            count += blank ? 0 : 1;
+        }
+        if (x > layout.bounds.back() && x < end) {
+            layout.bounds.push_back(x);
+            recordsBefore.push_back(count);
+        }
+    }
+    recordsBefore.push_back(before.back());
+    for (size_t k = 0; k + 1 < recordsBefore.size(); ++k)
+        layout.records.push_back(recordsBefore[k + 1] - recordsBefore[k]);
+    return layout;
+}
+
 Expected<Table> readCsv(QByteArrayView bytes, const ReadOptions &options, Feedback *feedback, ReadInfo *info,
                         const QString &source, bool tabDefault)
 {
@@ -903,15 +923,35 @@ Expected<Table> readCsv(QByteArrayView bytes, const ReadOptions &options, Feedba
     const char *start = base;
     if (bytes.size() >= 3 && std::memcmp(base, "\xEF\xBB\xBF", 3) == 0)
         start += 3;
+    // A NUL byte refuses the input before anything else is said about it. A large input read in parallel is searched
+    // in the read the survey makes of the data anyway (below); a refusal before then searches first.
+    const int threads = effectiveThreads(options.threads);
+    bool nulSearched = false;
+    std::optional<Error> nulError;
+    auto searchNul = [&]() {
+        if (const qsizetype at = firstNul(bytes, threads); at >= 0)
+            nulError = nulByteError(bytes, at, source);
+        nulSearched = true;
+    };
+    auto refuse = [&](Error e) {
+        if (!nulSearched)
+            searchNul();
+        return nulError ? *nulError : std::move(e);
+    };
+    if (options.maxRows >= 0 || threads == 1 || bytes.size() < 2 * kMinChunkBytes) {
+        searchNul();
+        if (nulError)
+            return *nulError;
+    }
+
     const char *first = skipBlankLines(start, end);
     if (first >= end)
-        return makeError(QStringLiteral("file is empty"), source);
+        return refuse(makeError(QStringLiteral("file is empty"), source));
 
     const Sample sample = sampleInput(first, end);
     const char delim = options.delimiter ? *options.delimiter : tabDefault ? '\t' : sample.delimiter;
     if (delim == '"' || delim == '\n' || delim == '\r' || delim == '\0')
-        return makeError(QStringLiteral("unusable delimiter"), source);
-    const int threads = effectiveThreads(options.threads);
+        return refuse(makeError(QStringLiteral("unusable delimiter"), source));
     const MissingTokens missing(options.missingTokens);
 
     ProgressCounter progress;
@@ -927,8 +967,9 @@ Expected<Table> readCsv(QByteArrayView bytes, const ReadOptions &options, Feedba
         const char *errPos = nullptr;
         if (!tok.next(p, end, errPos)) {
             const char *open = locateUnterminatedQuote(delim, first, end);
-            return makeError(ErrorKind::InvalidInput, QStringLiteral("unterminated quoted field (the quote opens here)"),
-                             source, lineOfOffset(base, (open ? open : errPos) - base));
+            return refuse(makeError(ErrorKind::InvalidInput,
+                                    QStringLiteral("unterminated quoted field (the quote opens here)"), source,
+                                    lineOfOffset(base, (open ? open : errPos) - base)));
         }
         columns = int(tok.count);
         for (size_t i = 0; i < tok.count; ++i) {
@@ -963,7 +1004,7 @@ Expected<Table> readCsv(QByteArrayView bytes, const ReadOptions &options, Feedba
     head.rowLimit = 1;
     parseCsvChunk(cx, head);
     if (head.error)
-        return chunkError(*head.error);
+        return refuse(chunkError(*head.error));
     const char *dataBegin = head.endPos;
 
     // Data chunks.
@@ -974,9 +1015,25 @@ Expected<Table> readCsv(QByteArrayView bytes, const ReadOptions &options, Feedba
         chunks.front().rowLimit = options.maxRows;
     } else {
         const qint64 n = parallelChunkCount(dataBytes, threads);
-        chunks = chunksFrom(parityBoundaries(dataBegin, end, int(n), threads), end);
-        assignWindows(chunks, columns, threads);
+        const CsvLayout layout = surveyCsv(dataBegin, end, int(n), threads);
+        if (!layout.bounds.empty()) {
+            chunks = chunksFrom(layout.bounds, end);
+            assignWindows(chunks, columns, layout.records);
+            if (!nulSearched) {   // the survey read the data; the header is left
+                if (const void *at = std::memchr(base, '\0', size_t(dataBegin - base)))
+                    nulError = nulByteError(bytes, static_cast<const char *>(at) - base, source);
+                else if (layout.nul >= 0)
+                    nulError = nulByteError(bytes, dataBegin - base + layout.nul, source);
+                nulSearched = true;
+            }
+        } else {
+            chunks = chunksFrom({dataBegin}, end);   // one chunk: always correct, only slower
+        }
     }
+    if (!nulSearched)
+        searchNul();
+    if (nulError)
+        return *nulError;
 
     auto runPass = [&]() -> Status {
         return runTasks(

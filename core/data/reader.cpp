@@ -21,6 +21,37 @@ FileFormat formatForPath(const QString &path)
     return FileFormat::Csv;
 }
 
+namespace detail {
+
+qsizetype firstNul(QByteArrayView bytes, int threads)
+{
+    const qsizetype n = bytes.size();
+    const int parts = n < (qsizetype(64) << 20) ? 1 : std::max(1, threads > 0 ? threads : QThread::idealThreadCount());
+    std::vector<qsizetype> found(size_t(parts), -1);
+    auto search = [&](int t) {
+        const qsizetype from = n * t / parts, to = n * (t + 1) / parts;
+        if (const void *p = std::memchr(bytes.data() + from, '\0', size_t(to - from)))
+            found[size_t(t)] = static_cast<const char *>(p) - bytes.data();
+    };
+    if (!runTasks(parts, parts, search, nullptr, nullptr, QString())) {   // no threads to be had: one core
+        const void *p = std::memchr(bytes.data(), '\0', size_t(n));
+        return p ? static_cast<const char *>(p) - bytes.data() : -1;
+    }
+    for (qsizetype at : found)
+        if (at >= 0)
+            return at;
+    return -1;
+}
+
+Error nulByteError(QByteArrayView bytes, qsizetype at, const QString &source)
+{
+    return makeError(ErrorKind::InvalidInput,
+                     QStringLiteral("a NUL byte at byte offset %1: this is not a text file (binary or damaged?)").arg(at),
+                     source, qint64(QByteArrayView(bytes.data(), at).count('\n')) + 1);
+}
+
+} // namespace detail
+
 namespace {
 
 /// Runs a read; allocation failure (the only exception the readers can meet) becomes an Error.
@@ -36,27 +67,6 @@ Expected<Table> guarded(const QString &source, F &&read)
 
 Expected<Table> readText(QByteArrayView bytes, const ReadOptions &options, Feedback *feedback, ReadInfo *info,
                          const QString &source, bool tabDefault, bool whole = false);
-
-/// Offset of the first NUL byte, or -1. A gigabyte is searched by all cores (a tenth of a second on one).
-qsizetype firstNul(QByteArrayView bytes, int threads)
-{
-    const qsizetype n = bytes.size();
-    const int parts = n < (qsizetype(64) << 20) ? 1 : std::max(1, threads > 0 ? threads : QThread::idealThreadCount());
-    std::vector<qsizetype> found(size_t(parts), -1);
-    auto search = [&](int t) {
-        const qsizetype from = n * t / parts, to = n * (t + 1) / parts;
-        if (const void *p = std::memchr(bytes.data() + from, '\0', size_t(to - from)))
-            found[size_t(t)] = static_cast<const char *>(p) - bytes.data();
-    };
-    if (!detail::runTasks(parts, parts, search, nullptr, nullptr, QString())) {   // no threads to be had: one core
-        const void *p = std::memchr(bytes.data(), '\0', size_t(n));
-        return p ? static_cast<const char *>(p) - bytes.data() : -1;
-    }
-    for (qsizetype at : found)
-        if (at >= 0)
-            return at;
-    return -1;
-}
 
 /// A read of the first rows (maxRows) of a large input: the same read over a prefix that ends at a line break and
 /// still has rows after the last one read, so its checks (a NUL byte, say) do not scan gigabytes it never reads.
@@ -102,13 +112,13 @@ Expected<Table> readText(QByteArrayView bytes, const ReadOptions &options, Feedb
         lf.replace('\r', '\n');
         return readText(lf, options, feedback, info, source, tabDefault);
     }
-    if (const qsizetype at = firstNul(bytes, options.threads); at >= 0) {
-        return makeError(ErrorKind::InvalidInput,
-                         QStringLiteral("a NUL byte at byte offset %1: this is not a text file (binary or damaged?)").arg(at),
-                         source, qint64(QByteArrayView(bytes.data(), at).count('\n')) + 1);
-    }
-    if (options.format.value_or(FileFormat::Csv) == FileFormat::Jsonl)
+    // A NUL byte refuses the input before anything else is said about it; the CSV reader looks for one in the read
+    // of the bytes it makes anyway before the parse.
+    if (options.format.value_or(FileFormat::Csv) == FileFormat::Jsonl) {
+        if (const qsizetype at = detail::firstNul(bytes, options.threads); at >= 0)
+            return detail::nulByteError(bytes, at, source);
         return guarded(source, [&] { return detail::readJsonl(bytes, options, feedback, info, source); });
+    }
     return guarded(source, [&] { return detail::readCsv(bytes, options, feedback, info, source, tabDefault); });
 }
 

@@ -126,7 +126,7 @@ qint64 findInvalidUtf8(const char *b, const char *e);
 
 /// How the CSV reader finds fields: with its separator index on the widest vectors the CPU has (the default), with the
 /// index on SSE2 only, or with the tokenizer alone (tests compare the index, on each path, with the tokenizer it stands
-/// in for). Thread-safe.
+/// in for). Sse2 also puts the survey before the parse (surveyCsv) on SSE2. Thread-safe.
 enum class SeparatorScan { Tokenizer, Vector, Sse2 };
 SeparatorScan separatorScan();
 void setSeparatorScan(SeparatorScan scan);
@@ -604,6 +604,23 @@ QString notTypeMessage(std::string_view value, ValueKind kind);
 
 /// Worker thread count for ReadOptions::threads.
 int effectiveThreads(int requested);
+
+/// Offset of the first NUL byte in `bytes`, or -1; a large input is searched by all cores.
+qsizetype firstNul(QByteArrayView bytes, int threads);
+/// The refusal of a text that has a NUL byte at offset `at` (it names the line).
+Error nulByteError(QByteArrayView bytes, qsizetype at, const QString &source);
+
+/// How the CSV reader splits the data records in [begin, end) for parallel parsing (found in one read of the bytes
+/// with the records counted and NUL bytes looked for): `bounds` are record starts, the first is `begin`; `records[k]`
+/// is the number of records from bounds[k] to the next bound (or `end`), blank lines not counted; `nul` is the offset
+/// from `begin` of the first NUL byte, or -1. `begin` must follow a line end (the header's) or be the input's start.
+/// Empty bounds: the survey could not run (no threads to be had).
+struct CsvLayout {
+    std::vector<const char *> bounds;
+    std::vector<qint64> records;
+    qint64 nul = -1;
+};
+CsvLayout surveyCsv(const char *begin, const char *end, int chunks, int threads);
 
 /// Format readers behind readTable / readTableFromBytes (csvreader.cpp, jsonlreader.cpp).
 /// `tabDefault`: the path ends in .tsv, so an undetected delimiter is a tab.

@@ -209,6 +209,7 @@ private slots:
     void nulInALargeInput();
     void multiThreadEqualsSingleThread();
     void separatorIndexMatchesTokenizer();
+    void surveyMatchesAScalarReading();
     void dictionaryCodesAgainstAMap();
     void integersAgainstFromChars();
     void strayQuotesFallBack();
@@ -1031,6 +1032,103 @@ QByteArray trickyCsv(QRandomGenerator &rng, int rows, int columns, int rareOneIn
     if (rng.bounded(2))
         t.chop(1);   // no line end after the last record (sometimes leaving its \r)
     return t;
+}
+
+void TestCsv::surveyMatchesAScalarReading()
+{
+    // surveyCsv reads the data once, in stretches on several threads, for the record starts where parallel chunks
+    // begin, each chunk's record count and the first NUL byte. Checked against a byte-at-a-time reading of the same rules
+    // (RFC 4180 quoting, blank lines and lines of just "\r" not counted, a last line without a line end counted) on
+    // generated inputs full of quotes, blank lines, CRs and splits that land on them; AVX-512 and SSE2; 1 and 3 threads.
+    struct Reference {
+        std::vector<const char *> bounds;
+        std::vector<qint64> records;
+        qint64 nul = -1;
+    };
+    auto reference = [](const char *b, const char *e, int chunks) {
+        const qint64 len = e - b;
+        // Which bytes end a record (a line end outside quotes whose line is not blank), and the quote state before each.
+        std::vector<char> inside(size_t(len) + 1, 0), lineEnd(size_t(len), 0), recordEnd(size_t(len), 0);
+        bool q = false;
+        for (qint64 i = 0; i < len; ++i) {
+            inside[size_t(i)] = q;
+            if (b[i] == '"')
+                q = !q;
+            else if (b[i] == '\n' && !q) {
+                lineEnd[size_t(i)] = 1;
+                const bool endBefore = i == 0 || lineEnd[size_t(i) - 1];
+                const bool crBefore = i >= 1 && b[i - 1] == '\r' && !inside[size_t(i) - 1];
+                const bool endTwoBefore = i == 1 || (i >= 2 && lineEnd[size_t(i) - 2]);
+                recordEnd[size_t(i)] = !(endBefore || (crBefore && endTwoBefore));
+            }
+        }
+        inside[size_t(len)] = q;
+        const bool lastLineOpen = len > 0 && !lineEnd[size_t(len) - 1] && !q;
+        Reference r;
+        r.bounds.push_back(b);
+        for (int i = 1; i < chunks; ++i) {
+            const char *x = b + len * i / chunks;
+            bool in = inside[size_t(x - b)];
+            const bool atStart = !in && (x == b || x[-1] == '\n');
+            if (!atStart) {
+                for (; x < e; ++x) {
+                    if (*x == '"') {
+                        in = !in;
+                    } else if (*x == '\n' && !in) {
+                        ++x;
+                        break;
+                    }
+                }
+            }
+            if (x > r.bounds.back() && x < e)
+                r.bounds.push_back(x);
+        }
+        for (size_t k = 0; k < r.bounds.size(); ++k) {
+            const char *from = r.bounds[k], *to = k + 1 < r.bounds.size() ? r.bounds[k + 1] : e;
+            qint64 n = 0;
+            for (const char *x = from; x < to; ++x)
+                n += recordEnd[size_t(x - b)];
+            if (k + 1 == r.bounds.size() && lastLineOpen)
+                ++n;
+            r.records.push_back(n);
+        }
+        if (const void *z = std::memchr(b, '\0', size_t(len)))
+            r.nul = static_cast<const char *>(z) - b;
+        return r;
+    };
+
+    const char *pieces[] = {"ab", "c", ",", ",", "\n", "\n", "\r\n", "\r", "\"", "\"x,\ny\"", "\"\"", "\n\n", "\r\n\r\n", "123"};
+    QRandomGenerator rng(777);
+    const auto restore = qScopeGuard([] { detail::setSeparatorScan(detail::SeparatorScan::Vector); });
+    int cases = 0;
+    for (int n = 0; n < 600; ++n) {
+        std::string text;
+        const int length = int(rng.bounded(1, n % 10 == 0 ? 20000 : 400));
+        while (int(text.size()) < length)
+            text += pieces[rng.bounded(int(std::size(pieces)))];
+        if (n % 7 == 0)
+            text[size_t(rng.bounded(int(text.size())))] = '\0';
+        if (n % 3 == 0 && text.back() != '\n')
+            text += '\n';
+        const char *b = text.data(), *e = b + text.size();
+        for (const int chunks : {1, 2, 3, 7, 16, 61}) {
+            const Reference want = reference(b, e, chunks);
+            for (const auto scan : {detail::SeparatorScan::Vector, detail::SeparatorScan::Sse2}) {
+                detail::setSeparatorScan(scan);
+                for (const int threads : {1, 3}) {
+                    const detail::CsvLayout got = detail::surveyCsv(b, e, chunks, threads);
+                    const QString what = QStringLiteral("input %1 (%2 bytes), %3 chunks, %4, %5 threads")
+                                             .arg(n).arg(text.size()).arg(chunks)
+                                             .arg(scan == detail::SeparatorScan::Sse2 ? u"SSE2" : u"vector").arg(threads);
+                    QVERIFY2(got.bounds == want.bounds, qPrintable(what));
+                    QVERIFY2(got.records == want.records, qPrintable(what));
+                    QVERIFY2(got.nul == want.nul, qPrintable(what));
+                    ++cases;
+                }
+            }
+        }
+    }
+    QCOMPARE(cases, 600 * 6 * 2 * 2);
 }
 
 void TestCsv::separatorIndexMatchesTokenizer()
