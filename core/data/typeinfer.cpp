@@ -76,10 +76,11 @@ bool parseSimpleDecimal(const char *p, const char *e, double &out)
 }
 
 /// The same fast path for decimals of at most 16 characters after the sign (digits and at most one '.'), without a
-/// branch per digit: a masked load (no byte past the field is read, so no fault at the end of a mapping), a
-/// shuffle that drops the point and right-aligns the digits, and three multiply-adds that sum them. False means
+/// branch per digit: a masked load right-aligns the field (no byte outside it is read, so no fault at the end of a
+/// mapping), the digits before the point move up one byte over it, and three multiply-adds sum them. False means
 /// "not this shape": the caller tries the scalar paths.
-__attribute__((target("avx512f,avx512bw,avx512vl"))) bool parseShortDecimalAvx512(const char *p, const char *e, double &out)
+__attribute__((target("avx512f,avx512bw,avx512vl,bmi"))) bool parseShortDecimalAvx512(const char *p, const char *e,
+                                                                                     double &out)
 {
     static constexpr double pow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,
                                        1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16};
@@ -88,24 +89,17 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) bool parseShortDecimalAvx51
     const qint64 n = e - p;
     if (n <= 0 || n > 16)
         return false;
-    const uint32_t lengthMask = (uint32_t(1) << n) - 1;
-    const __m128i v = _mm_maskz_loadu_epi8(__mmask16(lengthMask), p);
+    const __mmask16 field = __mmask16(0xFFFF0000u >> n);   // the last n of 16 bytes ending at e
+    const __m128i v = _mm_maskz_loadu_epi8(field, e - 16);
     const __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
-    const uint32_t digit = uint32_t(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d)));
-    const uint32_t point = uint32_t(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.'))));
-    const uint32_t other = ~digit & lengthMask;
-    if ((other & ~point) || (other & (other - 1)))
-        return false;   // a byte that is neither a digit nor the one point
-    const int dot = other ? std::countr_zero(other) : int(n);
-    const int digits = int(n) - (other != 0);
-    if (digits == 0)
-        return false;
-    // Output byte j takes digit k = j - (16 - digits): byte k of the field before the point, byte k + 1 after it;
-    // negative k (the high bit set) makes the shuffle write zero.
-    const __m128i iota = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    __m128i k = _mm_sub_epi8(iota, _mm_set1_epi8(char(16 - digits)));
-    k = _mm_sub_epi8(k, _mm_cmpgt_epi8(k, _mm_set1_epi8(char(dot - 1))));
-    const __m128i aligned = _mm_shuffle_epi8(d, k);
+    const __mmask16 digit = _mm_cmple_epu8_mask(d, _mm_set1_epi8(9));   // bytes outside the field read as 0: not digits
+    const __mmask16 point = _mm_cmpeq_epi8_mask(v, _mm_set1_epi8('.'));
+    const uint32_t other = uint32_t(field) & ~uint32_t(digit);
+    if ((other & ~uint32_t(point)) || (other & (other - 1)) || !digit)
+        return false;   // a byte that is neither a digit nor the one point, or no digit at all
+    // The bytes up to the point take the byte before them: the digits, the point dropped, end at byte 15.
+    const __m128i digits = _mm_maskz_mov_epi8(digit, d);
+    const __m128i aligned = _mm_mask_blend_epi8(__mmask16(other ? (other << 1) - 1 : 0), digits, _mm_bslli_si128(digits, 1));
     const __m128i pairs = _mm_maddubs_epi16(aligned, _mm_setr_epi8(10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1));
     const __m128i quads = _mm_madd_epi16(pairs, _mm_setr_epi16(100, 1, 100, 1, 100, 1, 100, 1));
     const __m128i packed = _mm_packus_epi32(quads, quads);
@@ -113,7 +107,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) bool parseShortDecimalAvx51
     const uint64_t m = uint64_t(uint32_t(_mm_cvtsi128_si32(octs))) * 100000000u + uint32_t(_mm_extract_epi32(octs, 1));
     // With a point there are at most 15 digits (m < 2^53, exact as a double); without one, no division follows the
     // conversion's rounding. So the one division is the only rounding.
-    const int fraction = int(n) - dot - (other != 0);
+    const int fraction = other ? 15 - std::countr_zero(other) : 0;
     const double x = double(m) / pow10[fraction];
     out = neg ? -x : x;
     return true;

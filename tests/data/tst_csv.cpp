@@ -577,20 +577,26 @@ void TestCsv::floatsMatchFromChars()
 void TestCsv::decimalsAgainstFromCharsAtAPageEnd()
 {
     // parseFloat64 (its vector path for short decimals included) accepts exactly what std::from_chars reads whole, with
-    // the same double, bit for bit. Every text ends flush against a page that cannot be read: a parser that reads past
-    // the field crashes the test.
+    // the same double, bit for bit. Every text is read twice: flush against a page that cannot be read after it, and
+    // against one before it. A parser that reads outside the field crashes the test.
     const long page = sysconf(_SC_PAGESIZE);
-    void *mem = mmap(nullptr, size_t(2 * page), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *mem = mmap(nullptr, size_t(3 * page), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     QVERIFY(mem != MAP_FAILED);
-    QVERIFY(mprotect(static_cast<char *>(mem) + page, size_t(page), PROT_NONE) == 0);
-    const auto unmap = qScopeGuard([&] { munmap(mem, size_t(2 * page)); });
-    char *const guard = static_cast<char *>(mem) + page;
+    QVERIFY(mprotect(mem, size_t(page), PROT_NONE) == 0);
+    QVERIFY(mprotect(static_cast<char *>(mem) + 2 * page, size_t(page), PROT_NONE) == 0);
+    const auto unmap = qScopeGuard([&] { munmap(mem, size_t(3 * page)); });
+    char *const readable = static_cast<char *>(mem) + page;
     qint64 accepted = 0;
     auto check = [&](const std::string &text) {
-        char *at = guard - text.size();
-        std::memcpy(at, text.data(), text.size());
+        char *atEnd = readable + page - text.size();
+        std::memcpy(atEnd, text.data(), text.size());
         double got = 0;
-        const bool ok = detail::parseFloat64(std::string_view(at, text.size()), got);
+        const bool ok = detail::parseFloat64(std::string_view(atEnd, text.size()), got);
+        std::memcpy(readable, text.data(), text.size());
+        double gotAtStart = 0;
+        const bool okAtStart = detail::parseFloat64(std::string_view(readable, text.size()), gotAtStart);
+        QCOMPARE(okAtStart, ok);
+        QVERIFY(!ok || std::memcmp(&got, &gotAtStart, sizeof got) == 0);
         const char *b = text.data() + (!text.empty() && text[0] == '+' && (text.size() == 1 || text[1] != '-') ? 1 : 0);
         double want = 0;
         const auto r = std::from_chars(b, text.data() + text.size(), want);
