@@ -379,41 +379,50 @@ __attribute__((target("avx512f,avx512bw"))) void indexSeparatorsAvx512(const cha
 constexpr qint64 kIndexWindow = 128 << 10;   // bytes indexed at a time (the offsets stay in the L2 cache)
 constexpr qint64 kLargestIndexWindow = 4 << 20;   // a longer record is left to the tokenizer (its offsets: 4 B a byte)
 
-/// Pass 1 over the records of a chunk that the separator index can read, a window at a time: the index gives every
-/// field's end, so no record is scanned byte by byte. Returns where it stopped: the end of the chunk, or the start of a
-/// record it leaves to the tokenizer (a quote the index reads differently, a record with another field count, invalid
-/// UTF-8, an unterminated quote, a cancel), which then reads on from there and reports exactly what it always did.
-const char *parseIndexedRecords(const CsvContext &cx, ChunkState &ch, CsvTokenizer &tok, const char *&reported)
+/// Where parseIndexedRecords() stopped: `at` is the end of the chunk or the start of a record it leaves to the
+/// tokenizer; the index can take over again at the first record start from `resume` on (past the window it gave up on).
+struct IndexStop {
+    const char *at;
+    const char *resume;
+};
+
+/// Pass 1 over the records of a chunk from `from` (a record start) that the separator index can read, a window at a
+/// time: the index gives every field's end, so no record is scanned byte by byte. A window it cannot read (a quote the
+/// index reads differently, a record with another field count, invalid UTF-8, an unterminated quote, a record over
+/// 4 MiB) is left to the tokenizer, which reads it and reports exactly what it always did; a cancel stops it too.
+IndexStop parseIndexedRecords(const CsvContext &cx, ChunkState &ch, CsvTokenizer &tok, const char *&reported,
+                              const char *from)
 {
     const SeparatorScan scan = separatorScan();
     if (scan == SeparatorScan::Tokenizer)
-        return ch.begin;
+        return {from, ch.limit};
     const bool avx512 = scan == SeparatorScan::Vector && hasAvx512Bw();
     const size_t columns = size_t(cx.columns);
     const char delim = cx.delim;
     SeparatorIndex ix;
     qint64 window = kIndexWindow;
     std::string_view failed;
-    const char *p = ch.begin;
+    const char *p = from;
     while (p < ch.limit) {
         if (cx.progress)
             cx.progress->done.fetch_add(p - reported);
         reported = p;
         if (isCancelled(cx.feedback))
-            return p;
+            return {p, ch.limit};
         const qint64 length = std::min<qint64>(window, ch.limit - p);
+        const IndexStop giveUp{p, p + length};   // the tokenizer reads this window's records
         if (length > kLargestIndexWindow)
-            return p;
+            return giveUp;
         ix.reset(size_t(length));
         if (avx512)
             indexSeparatorsAvx512(p, length, delim, ix);
         else
             indexSeparatorsSse2(p, length, delim, ix);
         if (ix.misplaced)
-            return p;
+            return giveUp;
         const bool inputEnds = p + length == cx.end;
         if (inputEnds && ix.quoted)
-            return p;   // an unterminated quote
+            return giveUp;   // an unterminated quote
         if (inputEnds && cx.end[-1] != '\n')
             ix.at[ix.size++] = uint32_t(length);   // the last record ends with the input
         // Complete records end at the last line end (or the end of input) in the window.
@@ -422,13 +431,14 @@ const char *parseIndexedRecords(const CsvContext &cx, ChunkState &ch, CsvTokeniz
             --k;
         if (k == 0) {   // not one whole record: a longer window, unless the chunk ends here
             if (p + length == ch.limit)
-                return p;
+                return giveUp;
             window *= 2;
             continue;
         }
+        window = kIndexWindow;   // back to the size that stays in the cache after a long record
         const char *complete = p + std::min<qint64>(ix.at[k - 1] + 1, length);
         if (findInvalidUtf8(p, complete) >= 0)
-            return p;
+            return {p, complete};
 
         const uint32_t *s = ix.at.data();
         const char *r = p;
@@ -447,11 +457,11 @@ const char *parseIndexedRecords(const CsvContext &cx, ChunkState &ch, CsvTokeniz
             for (size_t c = 0; c + 1 < columns; ++c) {
                 const char *sep = p + s[c];
                 if (sep == cx.end || *sep != delim)
-                    return r;
+                    return {r, complete};
             }
             const char *lineEnd = p + s[columns - 1];
             if (lineEnd != cx.end && *lineEnd != '\n')
-                return r;
+                return {r, complete};
             const char *fb = r;
             for (size_t c = 0; c < columns; ++c) {
                 const char *fe = p + s[c];
@@ -478,7 +488,7 @@ const char *parseIndexedRecords(const CsvContext &cx, ChunkState &ch, CsvTokeniz
         }
         p = std::min(r, complete);
     }
-    return p;
+    return {p, ch.limit};
 }
 
 /// Pass 1 over one chunk: tokenize, validate, infer and build speculatively.
@@ -501,9 +511,17 @@ void parseCsvChunk(const CsvContext &cx, ChunkState &ch)
     ch.truncated = false;
 
     const char *reported = ch.begin;
-    const char *p = ch.rowLimit < 0 ? parseIndexedRecords(cx, ch, tok, reported) : ch.begin;
+    const bool indexed = ch.rowLimit < 0;
+    IndexStop stop = indexed ? parseIndexedRecords(cx, ch, tok, reported, ch.begin) : IndexStop{ch.begin, ch.limit};
+    const char *p = stop.at;
     const char *nextPoll = p;
     while (p < ch.limit) {
+        if (indexed && p >= stop.resume) {   // past what the index left to the tokenizer: the index reads on
+            stop = parseIndexedRecords(cx, ch, tok, reported, p);
+            p = nextPoll = stop.at;
+            if (p >= ch.limit)
+                break;
+        }
         if (ch.rowLimit >= 0 && ch.rows >= ch.rowLimit) {
             ch.truncated = skipBlankLines(p, cx.end) < cx.end;
             break;
