@@ -462,12 +462,7 @@ IndexStop parseIndexedRecords(const CsvContext &cx, ChunkState &ch, CsvTokenizer
             const char *lineEnd = p + s[columns - 1];
             if (lineEnd != cx.end && *lineEnd != '\n')
                 return {r, complete};
-            const char *fb = r;
-            for (size_t c = 0; c < columns; ++c) {
-                const char *fe = p + s[c];
-                const char *next = fe + 1;
-                if (c + 1 == columns && fe > fb && fe[-1] == '\r')
-                    --fe;
+            auto field = [&](size_t c, const char *fb, const char *fe) __attribute__((always_inline)) {
                 CsvField f{fb, size_t(fe - fb), false, false};
                 if (fb < fe && *fb == '"') {
                     // Quoted: simple when it closes at its end with no quote inside, otherwise kept raw (text() reads it).
@@ -480,10 +475,17 @@ IndexStop parseIndexedRecords(const CsvContext &cx, ChunkState &ch, CsvTokenizer
                     }
                 }
                 feedField(ch.cols[c], tok, f, *cx.missing, &failed);
-                fb = next;
+            };
+            const char *fb = r;
+            for (size_t c = 0; c + 1 < columns; ++c) {
+                const char *fe = p + s[c];
+                field(c, fb, fe);
+                fb = fe + 1;
             }
+            const char *fe = p + s[columns - 1];   // the last field ends at the line end, before a "\r" there
+            field(columns - 1, fb, fe > fb && fe[-1] == '\r' ? fe - 1 : fe);
             s += columns;
-            r = fb;
+            r = fe + 1;
             ++ch.rows;
         }
         p = std::min(r, complete);

@@ -397,14 +397,10 @@ MissingTokens::MissingTokens(const QStringList &tokens)
     for (const QString &t : tokens) {
         const QByteArray u = t.toUtf8();
         m_tokens.emplace_back(u.constData(), size_t(u.size()));
-        if (u.size() >= 64)
-            m_hasLong = true;
+        if (u.isEmpty())
+            m_hasEmpty = true;
         else
-            m_lengths |= uint64_t(1) << u.size();
-        if (!u.isEmpty()) {
-            const auto c = uint8_t(u.front());
-            m_first[c >> 6] |= uint64_t(1) << (c & 63);
-        }
+            m_byFirst[uint8_t(u.front())] |= uint64_t(1) << std::min<qsizetype>(u.size(), 63);
     }
 }
 

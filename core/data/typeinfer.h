@@ -13,6 +13,7 @@
 #include <QStringList>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -37,6 +38,9 @@ enum class ValueKind : uint8_t { Empty, Bool, Int, Float, Date, Text };
 /// Leading and trailing ASCII spaces (and tabs) removed.
 inline std::string_view trimSpaces(std::string_view s)
 {
+    // Most fields start and end with neither (both are below '!'): two compares settle them.
+    if (s.empty() || (uint8_t(s.front()) > uint8_t(' ') && uint8_t(s.back()) > uint8_t(' ')))
+        return s;
     size_t b = 0, e = s.size();
     while (b < e && (s[b] == ' ' || s[b] == '\t'))
         ++b;
@@ -137,13 +141,12 @@ public:
     explicit MissingTokens(const QStringList &tokens);
     bool matches(std::string_view s) const
     {
-        if (s.size() >= 64 ? !m_hasLong : !((m_lengths >> s.size()) & 1u))
+        // One look-up by first byte and length settles most fields: bit n of m_byFirst[c] is set when a token of
+        // n bytes (63: 63 or more) starts with c; the empty token has its own flag.
+        if (s.empty())
+            return m_hasEmpty;
+        if (!((m_byFirst[uint8_t(s.front())] >> std::min<size_t>(s.size(), 63)) & 1u))
             return false;
-        if (!s.empty()) {
-            const auto c = uint8_t(s.front());
-            if (!((m_first[c >> 6] >> (c & 63)) & 1u))
-                return false;
-        }
         for (const auto &t : m_tokens)
             if (t == s)
                 return true;
@@ -152,9 +155,8 @@ public:
 
 private:
     std::vector<std::string> m_tokens;
-    uint64_t m_lengths = 0;  ///< bit n set when some token has n bytes (n < 64)
-    bool m_hasLong = false;  ///< some token has 64 bytes or more
-    uint64_t m_first[4] = {}; ///< bit set for each first byte of a non-empty token
+    bool m_hasEmpty = false;
+    std::array<uint64_t, 256> m_byFirst{};
 };
 
 /// Insertion-ordered string dictionary with an open-addressing index (codes are first-seen order).
@@ -419,7 +421,7 @@ public:
     }
     /// `raw` is the field text as written (kept verbatim by strings); `trimmed` is what numbers,
     /// bools and dates are parsed from. False only in strict mode when the value does not fit.
-    bool add(std::string_view raw, std::string_view trimmed)
+    [[gnu::always_inline]] bool add(std::string_view raw, std::string_view trimmed)
     {
         if (m_strict)
             return addStrict(raw, trimmed);

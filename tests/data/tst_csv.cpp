@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <set>
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -210,6 +211,7 @@ private slots:
     void multiThreadEqualsSingleThread();
     void separatorIndexMatchesTokenizer();
     void surveyMatchesAScalarReading();
+    void missingTokensAgainstASet();
     void dictionaryCodesAgainstAMap();
     void integersAgainstFromChars();
     void strayQuotesFallBack();
@@ -1038,6 +1040,47 @@ QByteArray trickyCsv(QRandomGenerator &rng, int rows, int columns, int rareOneIn
     if (rng.bounded(2))
         t.chop(1);   // no line end after the last record (sometimes leaving its \r)
     return t;
+}
+
+void TestCsv::missingTokensAgainstASet()
+{
+    // MissingTokens answers by first byte and length before comparing: the answers must be a set's, for token lists
+    // with and without the empty token, tokens of 63, 64 and 70 bytes (the length bit saturates at 63), UTF-8 first
+    // bytes, and fields that share a first byte and a length with a token without being one.
+    QRandomGenerator rng(5150);
+    const char alphabet[] = "NnaA/-?\xC3\xA9x ";
+    auto randomText = [&](int maxLength) {
+        std::string t(size_t(rng.bounded(maxLength + 1)), 'x');
+        for (char &c : t)
+            c = alphabet[rng.bounded(int(sizeof alphabet - 1))];
+        return t;
+    };
+    for (int list = 0; list < 200; ++list) {
+        std::set<std::string> set;
+        QStringList tokens;
+        const int count = int(rng.bounded(0, 8));
+        for (int i = 0; i < count; ++i) {
+            std::string t = rng.bounded(6) == 0 ? std::string(size_t(63 + rng.bounded(8)), 'N') : randomText(5);
+            if (rng.bounded(10) == 0)
+                t.clear();
+            const QString q = QString::fromUtf8(t.data(), qsizetype(t.size()));
+            if (q.toUtf8() != QByteArray(t.data(), qsizetype(t.size())))
+                continue;   // a cut UTF-8 sequence: not a token a user can give
+            tokens << q;
+            set.insert(t);
+        }
+        const detail::MissingTokens missing(tokens);
+        for (int i = 0; i < 3000; ++i) {
+            std::string field = rng.bounded(3) == 0 && !set.empty() ? *std::next(set.begin(), rng.bounded(int(set.size())))
+                                                                    : randomText(6);
+            if (rng.bounded(20) == 0)
+                field = std::string(size_t(62 + rng.bounded(10)), 'N');
+            if (missing.matches(field) != (set.count(field) == 1))
+                QFAIL(qPrintable(QStringLiteral("list %1, field '%2' (%3 bytes): %4")
+                                     .arg(list).arg(QString::fromStdString(field)).arg(field.size())
+                                     .arg(missing.matches(field))));
+        }
+    }
 }
 
 void TestCsv::surveyMatchesAScalarReading()
