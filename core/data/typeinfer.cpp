@@ -155,28 +155,6 @@ bool parseFloat64(std::string_view s, double &out)
     return false;
 }
 
-bool parseBool(std::string_view s, bool &out)
-{
-    auto eq = [&](const char *word) {
-        for (size_t i = 0; i < s.size(); ++i) {
-            char c = s[i];
-            if (c >= 'A' && c <= 'Z')
-                c = char(c - 'A' + 'a');
-            if (c != word[i])
-                return false;
-        }
-        return true;
-    };
-    if (s.size() == 4 && eq("true")) {
-        out = true;
-        return true;
-    }
-    if (s.size() == 5 && eq("false")) {
-        out = false;
-        return true;
-    }
-    return false;
-}
 
 
 namespace {

@@ -111,7 +111,22 @@ inline bool isIntegerText(std::string_view s)
 /// float64 range are not accepted (false); magnitudes below it round to zero.
 bool parseFloat64(std::string_view s, double &out);
 /// "true" / "false", case-insensitive.
-bool parseBool(std::string_view s, bool &out);
+/// "true" or "false" in any case. Setting bit 5 of a byte lower-cases a letter and turns no other byte into one of
+/// these letters, so one OR and one compare a word decide.
+inline bool parseBool(std::string_view s, bool &out)
+{
+    if (s.size() != 4 && s.size() != 5)
+        return false;
+    uint32_t w;
+    std::memcpy(&w, s.data(), 4);
+    w |= 0x20202020u;
+    const bool isTrue = s.size() == 4 && w == (uint32_t('t') | uint32_t('r') << 8 | uint32_t('u') << 16 | uint32_t('e') << 24);
+    const bool isFalse = s.size() == 5 && w == (uint32_t('f') | uint32_t('a') << 8 | uint32_t('l') << 16 | uint32_t('s') << 24)
+                         && (s[4] | 0x20) == 'e';
+    if (isTrue || isFalse)
+        out = isTrue;
+    return isTrue || isFalse;
+}
 
 /// Result of parsing one date or date-time. `dmy` forms (dd/mm/yyyy, mm/dd/yyyy, two-digit years)
 /// carry both interpretations; ISO and year-first forms are valid under both orders.
@@ -441,6 +456,13 @@ public:
             double v;
             if (parseFloat64(trimmed, v)) {
                 m_f64.push_back(v);
+                pushValid(true);
+                return true;
+            }
+        } else if (m_kind == ValueKind::Bool) {
+            bool v;
+            if (parseBool(trimmed, v)) {
+                m_u8.push_back(v ? 1 : 0);
                 pushValid(true);
                 return true;
             }

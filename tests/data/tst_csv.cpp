@@ -212,6 +212,7 @@ private slots:
     void separatorIndexMatchesTokenizer();
     void surveyMatchesAScalarReading();
     void missingTokensAgainstASet();
+    void boolsAgainstALowercaseCompare();
     void dictionaryCodesAgainstAMap();
     void integersAgainstFromChars();
     void strayQuotesFallBack();
@@ -1040,6 +1041,45 @@ QByteArray trickyCsv(QRandomGenerator &rng, int rows, int columns, int rareOneIn
     if (rng.bounded(2))
         t.chop(1);   // no line end after the last record (sometimes leaving its \r)
     return t;
+}
+
+void TestCsv::boolsAgainstALowercaseCompare()
+{
+    // parseBool reads "true" and "false" in any case by setting bit 5 of every byte: it must agree with a plain
+    // lower-casing compare on every string of 0 to 6 bytes drawn from the letters, their other cases, the bytes that
+    // differ from them in bit 5 only when they are not letters ('@', 0x14 and the like), and random bytes.
+    QRandomGenerator rng(1701);
+    const std::string letters = "truefalsTRUEFALS";
+    auto reference = [](const std::string &s, bool &v) {
+        std::string lower = s;
+        for (char &c : lower)
+            if (c >= 'A' && c <= 'Z')
+                c = char(c - 'A' + 'a');
+        if (lower == "true" || lower == "false") {
+            v = lower == "true";
+            return true;
+        }
+        return false;
+    };
+    const std::string edges[] = {"true", "TRUE", "True", "false", "FALSE", "fAlSe", "falsx", "fals", "falsee", "fals@",
+                                 "trux", "tru", "truee", "4RuE", "TRU\x05", "FALS\x05", std::string("true\0", 5), "", "t"};
+    for (int i = -int(std::size(edges)); i < 400000; ++i) {
+        std::string s(size_t(rng.bounded(7)), 'x');
+        for (char &c : s) {
+            const int kind = int(rng.bounded(10));
+            const char l = letters[size_t(rng.bounded(int(letters.size())))];
+            c = kind < 7 ? l : kind < 9 ? char(l ^ 0x20 ^ 0x40) : char(rng.bounded(256));
+        }
+        if (i < 0)
+            s = edges[size_t(i + int(std::size(edges)))];
+        if (i >= 0 && rng.bounded(4) == 0)
+            s = rng.bounded(2) ? "tRuE" : "FaLsE";
+        bool got = false, want = false;
+        const bool ok = detail::parseBool(s, got), wantOk = reference(s, want);
+        if (ok != wantOk || (ok && got != want))
+            QFAIL(qPrintable(QStringLiteral("'%1': %2 %3, expected %4 %5").arg(QString::fromLatin1(s.data(), qsizetype(s.size())))
+                                 .arg(ok).arg(got).arg(wantOk).arg(want)));
+    }
 }
 
 void TestCsv::missingTokensAgainstASet()
