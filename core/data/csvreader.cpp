@@ -362,7 +362,7 @@ struct SeparatorIndex {
     }
 };
 
-void indexSeparatorsSse2(const char *b, qint64 length, char delim, SeparatorIndex &ix)
+__attribute__((target("popcnt"))) void indexSeparatorsSse2(const char *b, qint64 length, char delim, SeparatorIndex &ix)
 {
     const char chars[] = {'"', delim, '\n'};
     forEachBlockSse2(b, length, chars, [&](qint64 at, const uint64_t (&m)[3]) { ix.block(uint32_t(at), m[0], m[1], m[2]); });
@@ -397,6 +397,8 @@ IndexStop parseIndexedRecords(const CsvContext &cx, ChunkState &ch, CsvTokenizer
     if (scan == SeparatorScan::Tokenizer)
         return {from, ch.limit};
     const bool avx512 = scan == SeparatorScan::Vector && hasAvx512Bw();
+    if (!avx512 && !hasPopcnt())
+        return {from, ch.limit};   // a CPU older than the index's instructions: the tokenizer reads every record
     const size_t columns = size_t(cx.columns);
     const char delim = cx.delim;
     SeparatorIndex ix;
@@ -802,7 +804,7 @@ struct Survey {
     }
 };
 
-Survey surveySse2(const char *b, const char *e, const char *dataBegin)
+__attribute__((target("popcnt"))) Survey surveySse2(const char *b, const char *e, const char *dataBegin)
 {
     Survey sv(b, dataBegin);
     const char chars[] = {'"', '\n', '\r', '\0'};
@@ -875,6 +877,8 @@ CsvLayout surveyCsv(const char *begin, const char *end, int chunks, int threads)
         split[size_t(i)] = begin + len * i / chunks;
     std::vector<std::optional<Survey>> parts(static_cast<size_t>(chunks));
     const bool avx512 = separatorScan() != SeparatorScan::Sse2 && hasAvx512Bw();
+    if (!avx512 && !hasPopcnt())
+        return {};   // a CPU older than the survey's instructions: one chunk, searched for NUL on its own
     // Nothing can cancel these tasks (no feedback); only an exception inside one can fail them.
     const Status surveyed = runTasks(
         chunks, threads,

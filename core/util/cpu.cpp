@@ -20,4 +20,14 @@ bool hasAvx512Bw()
 #endif
 }
 
+bool hasPopcnt()
+{
+#if defined(__x86_64__)
+    static const bool have = __builtin_cpu_supports("popcnt");
+    return have;
+#else
+    return false;
+#endif
+}
+
 } // namespace keel

@@ -14,4 +14,8 @@ void clearUpperVectorState();
 /// SHA-256. Asked of the CPU once.
 bool hasAvx512Bw();
 
+/// The POPCNT instruction (every x86-64 CPU since about 2008): the 16-byte paths of the CSV separator index and survey,
+/// which otherwise called a library routine for every 64 bytes. Asked of the CPU once.
+bool hasPopcnt();
+
 } // namespace keel
