@@ -113,9 +113,55 @@ __attribute__((target("avx512f,avx512bw,avx512vl,bmi"))) bool parseShortDecimalA
     return true;
 }
 
-const bool kShortDecimalAvx512 = hasAvx512Bw() && __builtin_cpu_supports("avx512vl");
+/// The same on SSE4.1, for CPUs without AVX-512: with no masked load, the 16 bytes that end at the field are read only
+/// when they lie in the page of its last byte (no fault is possible there), and the bytes before the field are masked
+/// off by position. False also for a field that ends within 15 bytes of a page start.
+__attribute__((target("sse4.1"))) bool shortDecimalSse41(const char *p, const char *e, double &out)
+{
+    static constexpr double pow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,
+                                       1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16};
+    const bool neg = p < e && *p == '-';
+    p += neg;
+    const qint64 n = e - p;
+    if (n <= 0 || n > 16 || (reinterpret_cast<uintptr_t>(e - 1) & 4095) < 15)
+        return false;
+    const __m128i iota = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m128i inField = _mm_cmpgt_epi8(iota, _mm_set1_epi8(char(15 - n)));   // the last n of the 16 bytes
+    const __m128i v = _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i *>(e - 16)), inField);
+    const __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+    const __m128i isDigit = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);   // bytes masked off are not digits
+    const uint32_t field = (0xFFFF0000u >> n) & 0xFFFFu;
+    const uint32_t digit = uint32_t(_mm_movemask_epi8(isDigit));
+    const uint32_t point = uint32_t(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.'))));
+    const uint32_t other = field & ~digit;
+    if ((other & ~point) || (other & (other - 1)) || !digit)
+        return false;
+    const __m128i digits = _mm_and_si128(d, isDigit);
+    const int dot = other ? std::countr_zero(other) : -1;
+    const __m128i upToPoint = _mm_cmpgt_epi8(_mm_set1_epi8(char(dot + 1)), iota);
+    const __m128i aligned = _mm_blendv_epi8(digits, _mm_slli_si128(digits, 1), upToPoint);
+    const __m128i pairs = _mm_maddubs_epi16(aligned, _mm_setr_epi8(10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1));
+    const __m128i quads = _mm_madd_epi16(pairs, _mm_setr_epi16(100, 1, 100, 1, 100, 1, 100, 1));
+    const __m128i packed = _mm_packus_epi32(quads, quads);
+    const __m128i octs = _mm_madd_epi16(packed, _mm_setr_epi16(10000, 1, 10000, 1, 10000, 1, 10000, 1));
+    const uint64_t m = uint64_t(uint32_t(_mm_cvtsi128_si32(octs))) * 100000000u + uint32_t(_mm_extract_epi32(octs, 1));
+    const int fraction = other ? 15 - dot : 0;   // as above: the division is the only rounding
+    const double x = double(m) / pow10[fraction];
+    out = neg ? -x : x;
+    return true;
+}
+
+enum class DecimalPath { Avx512, Sse41, Scalar };
+const DecimalPath kDecimalPath = hasAvx512Bw() && __builtin_cpu_supports("avx512vl") ? DecimalPath::Avx512
+                                 : __builtin_cpu_supports("sse4.1")                  ? DecimalPath::Sse41
+                                                                                     : DecimalPath::Scalar;
 
 } // namespace
+
+bool parseShortDecimalSse41(std::string_view s, double &out)
+{
+    return __builtin_cpu_supports("sse4.1") && shortDecimalSse41(s.data(), s.data() + s.size(), out);
+}
 
 bool parseFloat64(std::string_view s, double &out)
 {
@@ -128,7 +174,8 @@ bool parseFloat64(std::string_view s, double &out)
         if (p == e || *p == '-' || *p == '+')
             return false;
     }
-    if (kShortDecimalAvx512 && parseShortDecimalAvx512(p, e, out))
+    if (kDecimalPath == DecimalPath::Avx512 ? parseShortDecimalAvx512(p, e, out)
+                                            : kDecimalPath == DecimalPath::Sse41 && shortDecimalSse41(p, e, out))
         return true;
     if (parseSimpleDecimal(p, e, out))
         return true;

@@ -110,6 +110,10 @@ inline bool isIntegerText(std::string_view s)
 /// Decimal or exponent notation, inf/infinity/nan words, optional sign; locale-independent. Magnitudes beyond the
 /// float64 range are not accepted (false); magnitudes below it round to zero.
 bool parseFloat64(std::string_view s, double &out);
+/// parseFloat64's fast path on CPUs without AVX-512, on its own (the tests check it on a CPU that has AVX-512): an
+/// optional '-', at most 16 digits and points. False for any other text, and for a field that ends within 15 bytes of a
+/// page start (the path reads the 16 bytes that end at the field).
+bool parseShortDecimalSse41(std::string_view s, double &out);
 /// "true" / "false", case-insensitive.
 /// "true" or "false" in any case. Setting bit 5 of a byte lower-cases a letter and turns no other byte into one of
 /// these letters, so one OR and one compare a word decide.
