@@ -773,6 +773,13 @@ struct RecordCount {
     qint64 finish(qint64 length) const { return records + (lastEnd < length - 1 && !quoted ? 1 : 0); }
 };
 
+/// The byte at `x`, reading before `dataBegin` as the one line end there (the header's, or the virtual one before the
+/// input) with nothing before it.
+inline char dataByte(const char *x, const char *dataBegin)
+{
+    return x >= dataBegin ? *x : x == dataBegin - 1 ? '\n' : '\0';
+}
+
 /// What one read of a stretch of the data learns before the parse: its records counted from either quote state the
 /// stretch may start in, and its first NUL byte.
 struct Survey {
@@ -783,7 +790,7 @@ struct Survey {
     /// there is one line end (the header's, or the virtual one before the input).
     Survey(const char *b, const char *dataBegin)
     {
-        auto byteAt = [dataBegin](const char *x) { return x >= dataBegin ? *x : x == dataBegin - 1 ? '\n' : '\0'; };
+        auto byteAt = [dataBegin](const char *x) { return dataByte(x, dataBegin); };
         // Outside quotes at b, the two bytes before are outside too wherever the test looks at them; inside, neither
         // can end a line that the test would look back from.
         count[0].prevEnds = (byteAt(b - 1) == '\n' ? uint64_t(1) << 63 : 0) | (byteAt(b - 2) == '\n' ? uint64_t(1) << 62 : 0);
@@ -905,7 +912,7 @@ CsvLayout surveyCsv(const char *begin, const char *end, int chunks, int threads)
         const qint64 n = i + 1 == chunks ? rc.finish(split[size_t(i) + 1] - split[size_t(i)]) : rc.records;
         before[size_t(i) + 1] = before[size_t(i)] + n;
     }
-    auto byteAt = [begin](const char *x) { return x >= begin ? *x : x == begin - 1 ? '\n' : '\0'; };
+    auto byteAt = [begin](const char *x) { return dataByte(x, begin); };
 
     // A record starts after the first line end outside quotes at or after each split; the records before it are those
     // before the split (none ends between the split and that line end, even past the next split), plus the one that

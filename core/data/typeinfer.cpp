@@ -75,6 +75,22 @@ bool parseSimpleDecimal(const char *p, const char *e, double &out)
     return true;
 }
 
+/// The value of up to 16 digits right-aligned in `aligned` (one per byte, 0 above them) with `fraction` of them after
+/// the point. With a point there are at most 15 digits (below 2^53, exact as a double); without one, no division
+/// follows the conversion's rounding. So the one division is the only rounding.
+__attribute__((target("sse4.1"))) [[gnu::always_inline]] inline double decimalValue(__m128i aligned, int fraction, bool neg)
+{
+    static constexpr double pow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,
+                                       1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16};
+    const __m128i pairs = _mm_maddubs_epi16(aligned, _mm_setr_epi8(10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1));
+    const __m128i quads = _mm_madd_epi16(pairs, _mm_setr_epi16(100, 1, 100, 1, 100, 1, 100, 1));
+    const __m128i packed = _mm_packus_epi32(quads, quads);
+    const __m128i octs = _mm_madd_epi16(packed, _mm_setr_epi16(10000, 1, 10000, 1, 10000, 1, 10000, 1));
+    const uint64_t m = uint64_t(uint32_t(_mm_cvtsi128_si32(octs))) * 100000000u + uint32_t(_mm_extract_epi32(octs, 1));
+    const double x = double(m) / pow10[fraction];
+    return neg ? -x : x;
+}
+
 /// The same fast path for decimals of at most 16 characters after the sign (digits and at most one '.'), without a
 /// branch per digit: a masked load right-aligns the field (no byte outside it is read, so no fault at the end of a
 /// mapping), the digits before the point move up one byte over it, and three multiply-adds sum them. False means
@@ -82,8 +98,6 @@ bool parseSimpleDecimal(const char *p, const char *e, double &out)
 __attribute__((target("avx512f,avx512bw,avx512vl,bmi"))) bool parseShortDecimalAvx512(const char *p, const char *e,
                                                                                      double &out)
 {
-    static constexpr double pow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,
-                                       1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16};
     const bool neg = p < e && *p == '-';
     p += neg;
     const qint64 n = e - p;
@@ -100,16 +114,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl,bmi"))) bool parseShortDecimalA
     // The bytes up to the point take the byte before them: the digits, the point dropped, end at byte 15.
     const __m128i digits = _mm_maskz_mov_epi8(digit, d);
     const __m128i aligned = _mm_mask_blend_epi8(__mmask16(other ? (other << 1) - 1 : 0), digits, _mm_bslli_si128(digits, 1));
-    const __m128i pairs = _mm_maddubs_epi16(aligned, _mm_setr_epi8(10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1));
-    const __m128i quads = _mm_madd_epi16(pairs, _mm_setr_epi16(100, 1, 100, 1, 100, 1, 100, 1));
-    const __m128i packed = _mm_packus_epi32(quads, quads);
-    const __m128i octs = _mm_madd_epi16(packed, _mm_setr_epi16(10000, 1, 10000, 1, 10000, 1, 10000, 1));
-    const uint64_t m = uint64_t(uint32_t(_mm_cvtsi128_si32(octs))) * 100000000u + uint32_t(_mm_extract_epi32(octs, 1));
-    // With a point there are at most 15 digits (m < 2^53, exact as a double); without one, no division follows the
-    // conversion's rounding. So the one division is the only rounding.
-    const int fraction = other ? 15 - std::countr_zero(other) : 0;
-    const double x = double(m) / pow10[fraction];
-    out = neg ? -x : x;
+    out = decimalValue(aligned, other ? 15 - std::countr_zero(other) : 0, neg);
     return true;
 }
 
@@ -118,8 +123,6 @@ __attribute__((target("avx512f,avx512bw,avx512vl,bmi"))) bool parseShortDecimalA
 /// off by position. False also for a field that ends within 15 bytes of a page start.
 __attribute__((target("sse4.1"))) bool shortDecimalSse41(const char *p, const char *e, double &out)
 {
-    static constexpr double pow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,
-                                       1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16};
     const bool neg = p < e && *p == '-';
     p += neg;
     const qint64 n = e - p;
@@ -140,14 +143,7 @@ __attribute__((target("sse4.1"))) bool shortDecimalSse41(const char *p, const ch
     const int dot = other ? std::countr_zero(other) : -1;
     const __m128i upToPoint = _mm_cmpgt_epi8(_mm_set1_epi8(char(dot + 1)), iota);
     const __m128i aligned = _mm_blendv_epi8(digits, _mm_slli_si128(digits, 1), upToPoint);
-    const __m128i pairs = _mm_maddubs_epi16(aligned, _mm_setr_epi8(10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1));
-    const __m128i quads = _mm_madd_epi16(pairs, _mm_setr_epi16(100, 1, 100, 1, 100, 1, 100, 1));
-    const __m128i packed = _mm_packus_epi32(quads, quads);
-    const __m128i octs = _mm_madd_epi16(packed, _mm_setr_epi16(10000, 1, 10000, 1, 10000, 1, 10000, 1));
-    const uint64_t m = uint64_t(uint32_t(_mm_cvtsi128_si32(octs))) * 100000000u + uint32_t(_mm_extract_epi32(octs, 1));
-    const int fraction = other ? 15 - dot : 0;   // as above: the division is the only rounding
-    const double x = double(m) / pow10[fraction];
-    out = neg ? -x : x;
+    out = decimalValue(aligned, other ? 15 - dot : 0, neg);
     return true;
 }
 
