@@ -32,8 +32,9 @@ inline double floatFromKey(uint64_t k) { return std::bit_cast<double>((k & kSign
 /// Sort keys: a vector that growing does not zero (its elements are written before they are read).
 using KeyBuffer = ScratchVector<uint64_t>;
 
-/// Sorts `keys` ascending (LSD radix, 13-bit digits, passes where every key has the same digit skipped; small inputs
-/// by std::sort; sorted input returned as it is). False when cancelled.
+/// Sorts `keys` ascending (radix: one pass spreads the keys into up to 8192 buckets by their leading digit, then each
+/// cache-sized bucket is sorted by LSD passes over the bits its keys differ in; a digit every key shares is skipped;
+/// small inputs by std::sort; sorted input returned as it is). False when cancelled.
 /// `scratch` (optional) is the second buffer the passes alternate with; reusing one across calls spares the fresh
 /// pages (and their zeroing by the kernel) of a new one each time. Its contents are overwritten.
 /// `differingBits`: every key has the same bits from this one up (a caller that knows the smallest and largest key

@@ -614,6 +614,38 @@ private slots:
         }
     }
 
+    // Buckets of the leading digit that are too big for the cache are split again by their next digit: keys crowded
+    // into a sliver of their range (nine in ten under 2^20 of a 40-bit span), powers of a uniform number (every
+    // bucket size at once), a leading digit every key shares, and sizes on either side of the in-cache run. Each
+    // against std::sort, with one scratch buffer reused from input to input as the profile does.
+    void radixSortSkewedBuckets()
+    {
+        std::mt19937_64 engine(23);
+        std::vector<std::pair<int, keel::data::KeyBuffer>> inputs;
+        auto add = [&](int bits, size_t n, auto gen) {
+            keel::data::KeyBuffer keys;
+            for (size_t i = 0; i < n; ++i)
+                keys.push_back(gen());
+            inputs.emplace_back(bits, std::move(keys));
+        };
+        add(40, 400000, [&] { return engine() % 10 ? engine() & ((1u << 20) - 1) : engine() & ((uint64_t(1) << 40) - 1); });
+        add(40, 300000, [&] {
+            const double u = double(engine() >> 11) * 0x1p-53;
+            return uint64_t(std::pow(u, 8) * double(uint64_t(1) << 40));
+        });
+        add(64, 300000, [&] { return 0xabc0000000000000ULL | (engine() & 0xffffffffffULL); });
+        for (size_t n : {size_t(2048), size_t(4095), size_t(4096), size_t(4097), size_t(9000)})
+            add(64, n, [&] { return engine(); });
+        add(30, 200000, [&] { return engine() % 3; });   // three values: every run past the first digits is constant
+        keel::data::KeyBuffer scratch;
+        for (auto &[bits, keys] : inputs) {
+            keel::data::KeyBuffer want = keys;
+            std::sort(want.begin(), want.end());
+            QVERIFY(keel::data::radixSort(keys, nullptr, &scratch, bits));
+            QVERIFY2(keys == want, qPrintable(QStringLiteral("%1 keys").arg(want.size())));
+        }
+    }
+
     // A narrow span at the bottom of int64 (the span computed without overflow); doubles cannot tell these apart, so
     // the check is against the known values.
     void narrowAtInt64Minimum()
