@@ -230,6 +230,19 @@ inline uint64_t byteMask16(__m128i v, char c)
     return uint32_t(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c))));
 }
 
+/// The vectors the separator index and the survey read 64 bytes with: the widest the CPU has, at most the ones
+/// separatorScan() allows; None on a CPU without POPCNT (the tokenizer then reads every record).
+enum class BlockPath { Avx512, Avx2, Sse2, None };
+BlockPath blockPath()
+{
+    const SeparatorScan scan = separatorScan();
+    if (scan != SeparatorScan::Sse2 && scan != SeparatorScan::Avx2 && hasAvx512Bw())
+        return BlockPath::Avx512;
+    if (scan != SeparatorScan::Sse2 && hasAvx2())
+        return BlockPath::Avx2;
+    return hasPopcnt() ? BlockPath::Sse2 : BlockPath::None;
+}
+
 /// Calls block(offset, masks) for every 64 bytes of [b, b + length), where masks[k] has bit i set when byte i of the
 /// block is chars[k]; the last block's bytes past the end read as NUL (a caller looking for NUL masks them off). SSE2.
 template <size_t N, class Block>
@@ -249,6 +262,32 @@ template <size_t N, class Block>
             for (size_t k = 0; k < N; ++k)
                 masks[k] |= byteMask16(v, chars[k]) << (16 * i);
         }
+        block(at, masks);
+    }
+}
+
+/// forEachBlockSse2 on AVX2 (callers carry the same target attribute): two 32-byte loads a block.
+template <size_t N, class Block>
+__attribute__((target("avx2,bmi,bmi2,popcnt"))) [[gnu::always_inline]] inline void
+forEachBlockAvx2(const char *b, qint64 length, const char (&chars)[N], Block &&block)
+{
+    __m256i wanted[N];
+    for (size_t k = 0; k < N; ++k)
+        wanted[k] = _mm256_set1_epi8(chars[k]);
+    alignas(32) char tail[64];
+    for (qint64 at = 0; at < length; at += 64) {
+        const char *s = b + at;
+        if (length - at < 64) {
+            std::memset(tail, 0, sizeof tail);
+            std::memcpy(tail, s, size_t(length - at));
+            s = tail;
+        }
+        const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(s));
+        const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(s + 32));
+        uint64_t masks[N];
+        for (size_t k = 0; k < N; ++k)
+            masks[k] = uint64_t(uint32_t(_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, wanted[k]))))
+                       | uint64_t(uint32_t(_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, wanted[k])))) << 32;
         block(at, masks);
     }
 }
@@ -368,6 +407,13 @@ __attribute__((target("popcnt"))) void indexSeparatorsSse2(const char *b, qint64
     forEachBlockSse2(b, length, chars, [&](qint64 at, const uint64_t (&m)[3]) { ix.block(uint32_t(at), m[0], m[1], m[2]); });
 }
 
+__attribute__((target("avx2,bmi,bmi2,popcnt"))) void indexSeparatorsAvx2(const char *b, qint64 length, char delim,
+                                                                         SeparatorIndex &ix)
+{
+    const char chars[] = {'"', delim, '\n'};
+    forEachBlockAvx2(b, length, chars, [&](qint64 at, const uint64_t (&m)[3]) { ix.block(uint32_t(at), m[0], m[1], m[2]); });
+}
+
 __attribute__((target("avx512f,avx512bw"))) void indexSeparatorsAvx512(const char *b, qint64 length, char delim,
                                                                        SeparatorIndex &ix)
 {
@@ -393,11 +439,10 @@ struct IndexStop {
 IndexStop parseIndexedRecords(const CsvContext &cx, ChunkState &ch, CsvTokenizer &tok, const char *&reported,
                               const char *from)
 {
-    const SeparatorScan scan = separatorScan();
-    if (scan == SeparatorScan::Tokenizer)
+    if (separatorScan() == SeparatorScan::Tokenizer)
         return {from, ch.limit};
-    const bool avx512 = scan == SeparatorScan::Vector && hasAvx512Bw();
-    if (!avx512 && !hasPopcnt())
+    const BlockPath path = blockPath();
+    if (path == BlockPath::None)
         return {from, ch.limit};   // a CPU older than the index's instructions: the tokenizer reads every record
     const size_t columns = size_t(cx.columns);
     const char delim = cx.delim;
@@ -416,10 +461,11 @@ IndexStop parseIndexedRecords(const CsvContext &cx, ChunkState &ch, CsvTokenizer
         if (length > kLargestIndexWindow)
             return giveUp;
         ix.reset(size_t(length));
-        if (avx512)
-            indexSeparatorsAvx512(p, length, delim, ix);
-        else
-            indexSeparatorsSse2(p, length, delim, ix);
+        switch (path) {
+        case BlockPath::Avx512: indexSeparatorsAvx512(p, length, delim, ix); break;
+        case BlockPath::Avx2: indexSeparatorsAvx2(p, length, delim, ix); break;
+        default: indexSeparatorsSse2(p, length, delim, ix); break;
+        }
         if (ix.misplaced)
             return giveUp;
         const bool inputEnds = p + length == cx.end;
@@ -819,6 +865,14 @@ __attribute__((target("popcnt"))) Survey surveySse2(const char *b, const char *e
     return sv;
 }
 
+__attribute__((target("avx2,bmi,bmi2,popcnt"))) Survey surveyAvx2(const char *b, const char *e, const char *dataBegin)
+{
+    Survey sv(b, dataBegin);
+    const char chars[] = {'"', '\n', '\r', '\0'};
+    forEachBlockAvx2(b, e - b, chars, [&](qint64 at, const uint64_t (&m)[4]) { sv.block(e - b, at, m); });
+    return sv;
+}
+
 __attribute__((target("avx512f,avx512bw"))) Survey surveyAvx512(const char *b, const char *e, const char *dataBegin)
 {
     Survey sv(b, dataBegin);
@@ -883,15 +937,17 @@ CsvLayout surveyCsv(const char *begin, const char *end, int chunks, int threads)
     for (int i = 0; i <= chunks; ++i)
         split[size_t(i)] = begin + len * i / chunks;
     std::vector<std::optional<Survey>> parts(static_cast<size_t>(chunks));
-    const bool avx512 = separatorScan() != SeparatorScan::Sse2 && hasAvx512Bw();
-    if (!avx512 && !hasPopcnt())
+    const BlockPath path = blockPath();
+    if (path == BlockPath::None)
         return {};   // a CPU older than the survey's instructions: one chunk, searched for NUL on its own
     // Nothing can cancel these tasks (no feedback); only an exception inside one can fail them.
     const Status surveyed = runTasks(
         chunks, threads,
         [&](int i) {
             const char *b = split[size_t(i)], *e = split[size_t(i) + 1];
-            parts[size_t(i)] = avx512 ? surveyAvx512(b, e, begin) : surveySse2(b, e, begin);
+            parts[size_t(i)] = path == BlockPath::Avx512 ? surveyAvx512(b, e, begin)
+                               : path == BlockPath::Avx2 ? surveyAvx2(b, e, begin)
+                                                         : surveySse2(b, e, begin);
         },
         nullptr, nullptr, QString());
     CsvLayout layout;

@@ -148,9 +148,10 @@ DateValue parseDatetime(std::string_view s);
 qint64 findInvalidUtf8(const char *b, const char *e);
 
 /// How the CSV reader finds fields: with its separator index on the widest vectors the CPU has (the default), with the
-/// index on SSE2 only, or with the tokenizer alone (tests compare the index, on each path, with the tokenizer it stands
-/// in for). Sse2 also puts the survey before the parse (surveyCsv) on SSE2. Thread-safe.
-enum class SeparatorScan { Tokenizer, Vector, Sse2 };
+/// index on at most AVX2 or on SSE2 only, or with the tokenizer alone (tests compare the index, on each path, with the
+/// tokenizer it stands in for). Avx2 and Sse2 also put the survey before the parse (surveyCsv) on those vectors. A
+/// path the CPU lacks falls back to the next narrower one. Thread-safe.
+enum class SeparatorScan { Tokenizer, Vector, Avx2, Sse2 };
 SeparatorScan separatorScan();
 void setSeparatorScan(SeparatorScan scan);
 

@@ -30,4 +30,15 @@ bool hasPopcnt()
 #endif
 }
 
+bool hasAvx2()
+{
+#if defined(__x86_64__)
+    static const bool have = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi")
+                             && __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt");
+    return have;
+#else
+    return false;
+#endif
+}
+
 } // namespace keel

@@ -1214,13 +1214,15 @@ void TestCsv::surveyMatchesAScalarReading()
         const char *b = text.data(), *e = b + text.size();
         for (const int chunks : {1, 2, 3, 7, 16, 61}) {
             const Reference want = reference(b, e, chunks);
-            for (const auto scan : {detail::SeparatorScan::Vector, detail::SeparatorScan::Sse2}) {
+            for (const auto scan : {detail::SeparatorScan::Vector, detail::SeparatorScan::Avx2, detail::SeparatorScan::Sse2}) {
                 detail::setSeparatorScan(scan);
                 for (const int threads : {1, 3}) {
                     const detail::CsvLayout got = detail::surveyCsv(b, e, chunks, threads);
                     const QString what = QStringLiteral("input %1 (%2 bytes), %3 chunks, %4, %5 threads")
                                              .arg(n).arg(text.size()).arg(chunks)
-                                             .arg(scan == detail::SeparatorScan::Sse2 ? u"SSE2" : u"vector").arg(threads);
+                                             .arg(scan == detail::SeparatorScan::Sse2 ? u"SSE2"
+                                                  : scan == detail::SeparatorScan::Avx2 ? u"AVX2" : u"widest vectors")
+                                             .arg(threads);
                     QVERIFY2(got.bounds == want.bounds, qPrintable(what));
                     QVERIFY2(got.records == want.records, qPrintable(what));
                     QVERIFY2(got.nul == want.nul, qPrintable(what));
@@ -1229,14 +1231,14 @@ void TestCsv::surveyMatchesAScalarReading()
             }
         }
     }
-    QCOMPARE(cases, 600 * 6 * 2 * 2);
+    QCOMPARE(cases, 600 * 6 * 3 * 2);
 }
 
 void TestCsv::separatorIndexMatchesTokenizer()
 {
     // The separator index stands in for the tokenizer wherever it can read the records the same way: every read, on one
-    // thread and on four, with AVX-512 (where the CPU has it) and with SSE2, must give the tokenizer's table or its error
-    // (message, line and field), whatever the input holds.
+    // thread and on four, with AVX-512 and AVX2 (where the CPU has them) and with SSE2, must give the tokenizer's table
+    // or its error (message, line and field), whatever the input holds.
     QRandomGenerator rng(20261203u);
     struct Restore {
         ~Restore() { detail::setSeparatorScan(detail::SeparatorScan::Vector); }
@@ -1258,9 +1260,10 @@ void TestCsv::separatorIndexMatchesTokenizer()
         const int columns = int(rng.bounded(1, 6));
         const int rareOneIn = large ? int(rng.bounded(20000, 400000)) : int(rng.bounded(3, 200));
         const QByteArray text = i < fixed.size() ? fixed[i] : trickyCsv(rng, rows, columns, rareOneIn);
-        for (int run = 0; run < 4; ++run) {
+        for (int run = 0; run < 6; ++run) {
             const int threads = run % 2 ? 4 : 1;
-            const auto scan = run < 2 ? detail::SeparatorScan::Vector : detail::SeparatorScan::Sse2;
+            const auto scan = run < 2 ? detail::SeparatorScan::Vector
+                              : run < 4 ? detail::SeparatorScan::Avx2 : detail::SeparatorScan::Sse2;
             ReadOptions options;
             options.threads = threads;
             ReadInfo infoTok, infoIdx;
@@ -1269,7 +1272,9 @@ void TestCsv::separatorIndexMatchesTokenizer()
             detail::setSeparatorScan(scan);
             const auto idx = parse(text, options, &infoIdx);
             const QByteArray what = "input " + QByteArray::number(i) + ", " + QByteArray::number(threads) + " thread(s)"
-                                    + (scan == detail::SeparatorScan::Sse2 ? ", SSE2" : "");
+                                    + (scan == detail::SeparatorScan::Sse2   ? ", SSE2"
+                                       : scan == detail::SeparatorScan::Avx2 ? ", AVX2"
+                                                                             : "");
             QVERIFY2(bool(tok) == bool(idx), QByteArray(what + ": " + (tok ? idx : tok).message().toUtf8()).constData());
             if (tok) {
                 compareTables(*tok, *idx);
