@@ -220,7 +220,11 @@ bool countUnits(const Column &c, const Feedback *feedback, int64_t lo, int64_t h
     const uint64_t span = uint64_t(hi) - uint64_t(lo);   // exact for hi >= lo, even across the whole int64 range
     if (scan.valid == 0 || span >= kMaxCountedSpan || span >= uint64_t(rows))
         return true;
-    std::vector<uint32_t> counts(size_t(span) + 1, 0);   // uint32: rows < 2^32 (checked by countNarrowRange)
+    // With few distinct values, consecutive rows often add to the same count and each add would wait for the one
+    // before: rows count into four interleaved tables (by row number), added together after.
+    const size_t width = size_t(span) + 1;
+    const size_t ways = width <= 4096 ? 4 : 1;
+    std::vector<uint32_t> counts(width * ways, 0);   // uint32: rows < 2^32 (checked by countNarrowRange)
     bool inRange = true;
     if (!forChunks(rows, feedback, [&](qint64 b, qint64 e) {
             if (!inRange)
@@ -233,12 +237,16 @@ bool countUnits(const Column &c, const Feedback *feedback, int64_t lo, int64_t h
                     inRange = false;
                     return;
                 }
-                ++counts[size_t(at)];
+                ++counts[size_t(at) + width * (size_t(r) & (ways - 1))];
             }
         }))
         return false;
     if (!inRange)
         return true;
+    for (size_t w = 1; w < ways; ++w)
+        for (size_t i = 0; i < width; ++i)
+            counts[i] += counts[w * width + i];
+    counts.resize(width);
     SortedKeys &keys = scan.counted.emplace();
     size_t rank = 0;
     for (size_t i = 0; i < counts.size(); ++i) {
@@ -257,9 +265,9 @@ bool countUnits(const Column &c, const Feedback *feedback, int64_t lo, int64_t h
 // The smallest d that holds for every value is used; a value that holds at d also holds at any larger d while
 // |n| < 2^50. When the decimals hold but span too many units to count, `scan.units` is set: units sort in fewer radix
 // passes than float keys. False when cancelled.
-bool countDecimals(const Column &c, const Feedback *feedback, NumericScan &scan)
+template <class Missing>
+bool countDecimalsWith(const Column &c, const Feedback *feedback, Missing missing, NumericScan &scan)
 {
-    const bool nulls = c.nullCount() > 0;
     const double *values = c.storage().f64.view.data();
     auto holds = [&](double v, int places) {
         const double x = v * kPow10[places];
@@ -268,7 +276,7 @@ bool countDecimals(const Column &c, const Feedback *feedback, NumericScan &scan)
     int places = 0;
     double lo = std::numeric_limits<double>::infinity(), hi = -lo;
     bool decimal = true;
-    const auto skip = [&](qint64 r) { return (nulls && !c.isValid(r)) || std::isnan(values[r]); };
+    const auto skip = [&](qint64 r) { return missing(r) || std::isnan(values[r]); };
     if (!forChunks(c.size(), feedback, [&](qint64 b, qint64 e) {
             if (!decimal)
                 return;
@@ -307,34 +315,50 @@ bool countDecimals(const Column &c, const Feedback *feedback, NumericScan &scan)
     return true;
 }
 
-// An int64, datetime or bool column as integers; datetimes at midnight UTC (dates without a time) count in days.
-// Sets `scan.keyBits` from the smallest and largest value. False when cancelled.
-bool countIntegers(const Column &c, const Feedback *feedback, NumericScan &scan)
+bool countDecimals(const Column &c, const Feedback *feedback, NumericScan &scan)
 {
-    const bool nulls = c.nullCount() > 0;
-    const ColumnStorage &s = c.storage();
-    const bool flags = c.type() == ColumnType::Bool;
-    auto value = [&](qint64 r) { return flags ? int64_t(s.u8.view[size_t(r)] ? 1 : 0) : s.i64.view[size_t(r)]; };
-    const auto missing = [&](qint64 r) { return nulls && !c.isValid(r); };
+    if (c.nullCount() > 0)
+        return countDecimalsWith(c, feedback, [&c](qint64 r) { return !c.isValid(r); }, scan);
+    return countDecimalsWith(c, feedback, [](qint64) { return false; }, scan);
+}
+
+// countIntegers for one way of reading a value and of telling a missing one: each pair is a loop of its own, with no
+// test per row of the column's type or of whether it has missing values at all.
+template <class Value, class Missing>
+bool countIntegersWith(const Column &c, const Feedback *feedback, Value value, Missing missing, NumericScan &scan)
+{
     int64_t lo = std::numeric_limits<int64_t>::max(), hi = std::numeric_limits<int64_t>::min();
+    qint64 valid = 0;
     constexpr int64_t kDayMs = 86'400'000;
     bool days = c.type() == ColumnType::Datetime;
+    auto scanRows = [&]<bool kDays>(qint64 b, qint64 e) {
+        int64_t l = lo, h = hi;
+        qint64 n = 0;
+        bool whole = true;
+        for (qint64 r = b; r < e; ++r) {
+            if (missing(r))
+                continue;
+            const int64_t v = value(r);
+            l = std::min(l, v);
+            h = std::max(h, v);
+            if constexpr (kDays)
+                whole &= v % kDayMs == 0;
+            ++n;
+        }
+        lo = l;
+        hi = h;
+        valid += n;
+        days &= whole;
+    };
     if (!forChunks(c.size(), feedback, [&](qint64 b, qint64 e) {
-            bool whole = true;
-            for (qint64 r = b; r < e; ++r) {
-                if (missing(r))
-                    continue;
-                const int64_t v = value(r);
-                lo = std::min(lo, v);
-                hi = std::max(hi, v);
-                if (days)
-                    whole &= v % kDayMs == 0;
-                ++scan.valid;
-            }
-            days &= whole;
+            if (days)
+                scanRows.template operator()<true>(b, e);
+            else
+                scanRows.template operator()<false>(b, e);
         }))
         return false;
-    if (scan.valid == 0)
+    scan.valid = valid;
+    if (valid == 0)
         return true;
     // Keys from lo to hi agree on the bits above the highest one in which lo's and hi's differ.
     scan.keyBits = std::bit_width(intKey(lo) ^ intKey(hi));
@@ -342,6 +366,21 @@ bool countIntegers(const Column &c, const Feedback *feedback, NumericScan &scan)
         return countUnits(c, feedback, lo / kDayMs, hi / kDayMs, [&](qint64 r) { return value(r) / kDayMs; },
                           [](int64_t units) { return intKey(units * kDayMs); }, missing, scan);
     return countUnits(c, feedback, lo, hi, value, [](int64_t units) { return intKey(units); }, missing, scan);
+}
+
+// An int64, datetime or bool column as integers; datetimes at midnight UTC (dates without a time) count in days.
+// Sets `scan.keyBits` from the smallest and largest value. False when cancelled.
+bool countIntegers(const Column &c, const Feedback *feedback, NumericScan &scan)
+{
+    const ColumnStorage &s = c.storage();
+    const auto withValues = [&](auto value) {
+        if (c.nullCount() > 0)
+            return countIntegersWith(c, feedback, value, [&c](qint64 r) { return !c.isValid(r); }, scan);
+        return countIntegersWith(c, feedback, value, [](qint64) { return false; }, scan);
+    };
+    if (c.type() == ColumnType::Bool)
+        return withValues([flags = s.u8.view.data()](qint64 r) { return int64_t(flags[size_t(r)] ? 1 : 0); });
+    return withValues([ints = s.i64.view.data()](qint64 r) { return ints[size_t(r)]; });
 }
 
 // Values that are whole multiples of one unit over a narrow range: integers (flags, counts, codes, small measures),
