@@ -206,6 +206,8 @@ struct NumericScan {
 };
 
 constexpr uint64_t kMaxCountedSpan = uint64_t(1) << 20;
+constexpr size_t kPrefetchCounts = size_t(1) << 16;   // counts (4 B each) beyond this: prefetched
+constexpr qint64 kCountAhead = 16;
 
 // Counts the column's values (those `skip` does not pass over) by their units, unitsOf(row), from `lo`, into
 // `scan.counted`: each distinct key, keyOf(units), once and ascending, with the rank one past its last copy. Nothing
@@ -238,6 +240,10 @@ bool countUnits(const Column &c, const Feedback *feedback, int64_t lo, int64_t h
                     return;
                 }
                 ++counts[size_t(at) + width * (size_t(r) & (ways - 1))];
+                // A table past the L2 cache (a float column of 10^6 distinct cents): fetch the count a few rows
+                // ahead will add to while this one adds, instead of waiting on each miss in turn.
+                if (width > kPrefetchCounts && r + kCountAhead < e && !skip(r + kCountAhead))
+                    __builtin_prefetch(&counts[std::min<uint64_t>(uint64_t(unitsOf(r + kCountAhead)) - uint64_t(lo), span)]);
             }
         }))
         return false;
@@ -570,20 +576,33 @@ Status profileCategories(const Column &c, ColumnProfile &p, const Feedback *feed
     bool ok = true;
     if (c.type() == ColumnType::Categorical) {
         const qint64 dict = c.dictionarySize();
-        std::vector<qint64> counts(size_t(dict), 0);
-        const auto &codes = c.storage().codes.view;
+        // Rows count into four interleaved tables (by row number) when there are few codes: consecutive rows with
+        // the same code would otherwise wait on each other's increments.
+        const size_t width = size_t(dict);
+        const size_t ways = width <= 4096 ? 4 : 1;
+        std::vector<qint64> counts(width * ways, 0);
+        const int32_t *codes = c.storage().codes.view.data();
         qint64 bad = 0;
-        ok = forChunks(rows, feedback, [&](qint64 b, qint64 e) {
+        auto countRows = [&](qint64 b, qint64 e, auto missing) {
             for (qint64 r = b; r < e; ++r) {
-                if (nulls && c.isNull(r))
+                if (missing(r))
                     continue;
                 const int32_t code = codes[size_t(r)];
                 if (code >= 0 && code < dict)
-                    ++counts[size_t(code)];
+                    ++counts[size_t(code) + width * (size_t(r) & (ways - 1))];
                 else
                     ++bad;
             }
+        };
+        ok = forChunks(rows, feedback, [&](qint64 b, qint64 e) {
+            if (nulls)
+                countRows(b, e, [&c](qint64 r) { return c.isNull(r); });
+            else
+                countRows(b, e, [](qint64) { return false; });
         });
+        for (size_t w = 1; w < ways; ++w)
+            for (size_t i = 0; i < width; ++i)
+                counts[i] += counts[w * width + i];
         p.missing = c.nullCount() + bad;
         for (qint64 code = 0; code < dict; ++code)
             if (counts[size_t(code)] > 0)
