@@ -243,19 +243,25 @@ BlockPath blockPath()
     return hasPopcnt() ? BlockPath::Sse2 : BlockPath::None;
 }
 
+/// The 64 bytes at b + at, or for a last block shorter than that, its bytes copied into `tail` with NULs after them
+/// (so that no byte past the end is read).
+[[gnu::always_inline]] inline const char *blockAt(const char *b, qint64 at, qint64 length, char (&tail)[64])
+{
+    if (length - at >= 64)
+        return b + at;
+    std::memset(tail, 0, sizeof tail);
+    std::memcpy(tail, b + at, size_t(length - at));
+    return tail;
+}
+
 /// Calls block(offset, masks) for every 64 bytes of [b, b + length), where masks[k] has bit i set when byte i of the
 /// block is chars[k]; the last block's bytes past the end read as NUL (a caller looking for NUL masks them off). SSE2.
 template <size_t N, class Block>
 [[gnu::always_inline]] inline void forEachBlockSse2(const char *b, qint64 length, const char (&chars)[N], Block &&block)
 {
-    char tail[64];
+    alignas(32) char tail[64];
     for (qint64 at = 0; at < length; at += 64) {
-        const char *s = b + at;
-        if (length - at < 64) {
-            std::memset(tail, 0, sizeof tail);
-            std::memcpy(tail, s, size_t(length - at));
-            s = tail;
-        }
+        const char *s = blockAt(b, at, length, tail);
         uint64_t masks[N] = {};
         for (int i = 0; i < 4; ++i) {
             const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i *>(s + 16 * i));
@@ -276,12 +282,7 @@ forEachBlockAvx2(const char *b, qint64 length, const char (&chars)[N], Block &&b
         wanted[k] = _mm256_set1_epi8(chars[k]);
     alignas(32) char tail[64];
     for (qint64 at = 0; at < length; at += 64) {
-        const char *s = b + at;
-        if (length - at < 64) {
-            std::memset(tail, 0, sizeof tail);
-            std::memcpy(tail, s, size_t(length - at));
-            s = tail;
-        }
+        const char *s = blockAt(b, at, length, tail);
         const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(s));
         const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(s + 32));
         uint64_t masks[N];
