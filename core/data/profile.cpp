@@ -209,6 +209,36 @@ constexpr uint64_t kMaxCountedSpan = uint64_t(1) << 20;
 constexpr size_t kPrefetchCounts = size_t(1) << 16;   // counts (4 B each) beyond this: prefetched
 constexpr qint64 kCountAhead = 16;
 
+/// Counts of `width` values. With few values, consecutive rows often add to the same count and each add would wait
+/// for the one before: rows then count into four interleaved tables (by row number), added together by fold().
+template <class Count>
+struct InterleavedCounts {
+    size_t width;
+    size_t ways;
+    std::vector<Count> counts;
+    explicit InterleavedCounts(size_t values) : width(values), ways(values <= 4096 ? 4 : 1), counts(values * ways, 0) {}
+    Count &at(size_t value, qint64 row) { return counts[value + width * (size_t(row) & (ways - 1))]; }
+    /// The counts by value (the object is spent).
+    std::vector<Count> fold()
+    {
+        for (size_t w = 1; w < ways; ++w)
+            for (size_t i = 0; i < width; ++i)
+                counts[i] += counts[w * width + i];
+        counts.resize(width);
+        return std::move(counts);
+    }
+};
+
+/// Calls f(missing) with missing(row) telling a missing row of `c`: a constant false for a column without any, so
+/// that each case is a loop of its own with no test per row of whether the column has missing values at all.
+template <class F>
+decltype(auto) withMissing(const Column &c, F &&f)
+{
+    if (c.nullCount() > 0)
+        return f([&c](qint64 r) { return c.isNull(r); });
+    return f([](qint64) { return false; });
+}
+
 // Counts the column's values (those `skip` does not pass over) by their units, unitsOf(row), from `lo`, into
 // `scan.counted`: each distinct key, keyOf(units), once and ascending, with the rank one past its last copy. Nothing
 // when the units span kMaxCountedSpan or more, or more than the rows, or when there are no values. A value outside
@@ -222,11 +252,8 @@ bool countUnits(const Column &c, const Feedback *feedback, int64_t lo, int64_t h
     const uint64_t span = uint64_t(hi) - uint64_t(lo);   // exact for hi >= lo, even across the whole int64 range
     if (scan.valid == 0 || span >= kMaxCountedSpan || span >= uint64_t(rows))
         return true;
-    // With few distinct values, consecutive rows often add to the same count and each add would wait for the one
-    // before: rows count into four interleaved tables (by row number), added together after.
     const size_t width = size_t(span) + 1;
-    const size_t ways = width <= 4096 ? 4 : 1;
-    std::vector<uint32_t> counts(width * ways, 0);   // uint32: rows < 2^32 (checked by countNarrowRange)
+    InterleavedCounts<uint32_t> table(width);   // uint32: rows < 2^32 (checked by countNarrowRange)
     bool inRange = true;
     if (!forChunks(rows, feedback, [&](qint64 b, qint64 e) {
             if (!inRange)
@@ -239,20 +266,17 @@ bool countUnits(const Column &c, const Feedback *feedback, int64_t lo, int64_t h
                     inRange = false;
                     return;
                 }
-                ++counts[size_t(at) + width * (size_t(r) & (ways - 1))];
+                ++table.at(size_t(at), r);
                 // A table past the L2 cache (a float column of 10^6 distinct cents): fetch the count a few rows
                 // ahead will add to while this one adds, instead of waiting on each miss in turn.
                 if (width > kPrefetchCounts && r + kCountAhead < e && !skip(r + kCountAhead))
-                    __builtin_prefetch(&counts[std::min<uint64_t>(uint64_t(unitsOf(r + kCountAhead)) - uint64_t(lo), span)]);
+                    __builtin_prefetch(&table.counts[std::min<uint64_t>(uint64_t(unitsOf(r + kCountAhead)) - uint64_t(lo), span)]);
             }
         }))
         return false;
     if (!inRange)
         return true;
-    for (size_t w = 1; w < ways; ++w)
-        for (size_t i = 0; i < width; ++i)
-            counts[i] += counts[w * width + i];
-    counts.resize(width);
+    const std::vector<uint32_t> counts = table.fold();
     SortedKeys &keys = scan.counted.emplace();
     size_t rank = 0;
     for (size_t i = 0; i < counts.size(); ++i) {
@@ -323,9 +347,7 @@ bool countDecimalsWith(const Column &c, const Feedback *feedback, Missing missin
 
 bool countDecimals(const Column &c, const Feedback *feedback, NumericScan &scan)
 {
-    if (c.nullCount() > 0)
-        return countDecimalsWith(c, feedback, [&c](qint64 r) { return !c.isValid(r); }, scan);
-    return countDecimalsWith(c, feedback, [](qint64) { return false; }, scan);
+    return withMissing(c, [&](auto missing) { return countDecimalsWith(c, feedback, missing, scan); });
 }
 
 // countIntegers for one way of reading a value and of telling a missing one: each pair is a loop of its own, with no
@@ -380,9 +402,7 @@ bool countIntegers(const Column &c, const Feedback *feedback, NumericScan &scan)
 {
     const ColumnStorage &s = c.storage();
     const auto withValues = [&](auto value) {
-        if (c.nullCount() > 0)
-            return countIntegersWith(c, feedback, value, [&c](qint64 r) { return !c.isValid(r); }, scan);
-        return countIntegersWith(c, feedback, value, [](qint64) { return false; }, scan);
+        return withMissing(c, [&](auto missing) { return countIntegersWith(c, feedback, value, missing, scan); });
     };
     if (c.type() == ColumnType::Bool)
         return withValues([flags = s.u8.view.data()](qint64 r) { return int64_t(flags[size_t(r)] ? 1 : 0); });
@@ -576,33 +596,23 @@ Status profileCategories(const Column &c, ColumnProfile &p, const Feedback *feed
     bool ok = true;
     if (c.type() == ColumnType::Categorical) {
         const qint64 dict = c.dictionarySize();
-        // Rows count into four interleaved tables (by row number) when there are few codes: consecutive rows with
-        // the same code would otherwise wait on each other's increments.
-        const size_t width = size_t(dict);
-        const size_t ways = width <= 4096 ? 4 : 1;
-        std::vector<qint64> counts(width * ways, 0);
+        InterleavedCounts<qint64> table{size_t(dict)};
         const int32_t *codes = c.storage().codes.view.data();
         qint64 bad = 0;
-        auto countRows = [&](qint64 b, qint64 e, auto missing) {
-            for (qint64 r = b; r < e; ++r) {
-                if (missing(r))
-                    continue;
-                const int32_t code = codes[size_t(r)];
-                if (code >= 0 && code < dict)
-                    ++counts[size_t(code) + width * (size_t(r) & (ways - 1))];
-                else
-                    ++bad;
-            }
-        };
-        ok = forChunks(rows, feedback, [&](qint64 b, qint64 e) {
-            if (nulls)
-                countRows(b, e, [&c](qint64 r) { return c.isNull(r); });
-            else
-                countRows(b, e, [](qint64) { return false; });
+        ok = withMissing(c, [&](auto missing) {
+            return forChunks(rows, feedback, [&](qint64 b, qint64 e) {
+                for (qint64 r = b; r < e; ++r) {
+                    if (missing(r))
+                        continue;
+                    const int32_t code = codes[size_t(r)];
+                    if (code >= 0 && code < dict)
+                        ++table.at(size_t(code), r);
+                    else
+                        ++bad;
+                }
+            });
         });
-        for (size_t w = 1; w < ways; ++w)
-            for (size_t i = 0; i < width; ++i)
-                counts[i] += counts[w * width + i];
+        const std::vector<qint64> counts = table.fold();
         p.missing = c.nullCount() + bad;
         for (qint64 code = 0; code < dict; ++code)
             if (counts[size_t(code)] > 0)
