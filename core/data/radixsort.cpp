@@ -82,6 +82,21 @@ std::vector<size_t> partitionByTopDigit(const uint64_t *a, uint64_t *b, size_t n
     return bounds;
 }
 
+bool sortRun(uint64_t *a, uint64_t *b, size_t n, int bits, const Feedback *feedback);
+
+// Sorts each bucket of b (bounds from partitionByTopDigit, keys agreeing from `bits` up) where it lies, a's same range
+// as scratch. False when cancelled.
+bool sortBuckets(uint64_t *b, uint64_t *a, const std::vector<size_t> &bounds, int bits, const Feedback *feedback)
+{
+    for (size_t d = 0; d + 1 < bounds.size(); ++d) {
+        if (d % 256 == 0 && isCancelled(feedback))
+            return false;
+        if (!sortRun(b + bounds[d], a + bounds[d], bounds[d + 1] - bounds[d], bits, feedback))
+            return false;
+    }
+    return true;
+}
+
 // Sorts a[0, n), whose keys agree on every bit from `bits` up, with b[0, n) as scratch; the result ends in a.
 // False when cancelled.
 bool sortRun(uint64_t *a, uint64_t *b, size_t n, int bits, const Feedback *feedback)
@@ -98,12 +113,8 @@ bool sortRun(uint64_t *a, uint64_t *b, size_t n, int bits, const Feedback *feedb
         const std::vector<size_t> bounds = partitionByTopDigit(a, b, n, bits);
         if (bounds.empty())
             continue;
-        for (size_t d = 0; d + 1 < bounds.size(); ++d) {
-            if (d % 256 == 0 && isCancelled(feedback))
-                return false;
-            if (!sortRun(b + bounds[d], a + bounds[d], bounds[d + 1] - bounds[d], bits, feedback))
-                return false;
-        }
+        if (!sortBuckets(b, a, bounds, bits, feedback))
+            return false;
         std::copy(b, b + n, a);
         return true;
     }
@@ -139,13 +150,9 @@ bool radixSort(KeyBuffer &keys, const Feedback *feedback, KeyBuffer *scratch, in
         const std::vector<size_t> bounds = partitionByTopDigit(keys.data(), tmp.data(), n, bits);
         if (bounds.empty())
             continue;
-        for (size_t d = 0; d + 1 < bounds.size(); ++d) {
-            if (d % 256 == 0 && isCancelled(feedback))
-                return false;
-            if (!sortRun(tmp.data() + bounds[d], keys.data() + bounds[d], bounds[d + 1] - bounds[d], bits, feedback))
-                return false;
-        }
-        keys.swap(tmp);
+        if (!sortBuckets(tmp.data(), keys.data(), bounds, bits, feedback))
+            return false;
+        keys.swap(tmp);   // the sorted keys are in tmp: swapping spares the copy sortRun makes
         return true;
     }
     return sortRun(keys.data(), tmp.data(), n, bits, feedback);
