@@ -135,7 +135,6 @@ int cmdDeploy(Context &ctx)
     if (!ws)
         return 1;
     Feedback *feedback = ctx.feedback();
-    cancelOnSignals(feedback);
     auto out = deploy::deployModel(*ws, r, feedback);
     ctx.endProgress();
     if (!out)

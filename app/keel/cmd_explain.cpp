@@ -178,7 +178,6 @@ int cmdExplain(Context &ctx)
         shownClass = request.output = *k;
     }
     Feedback *feedback = ctx.feedback();
-    cancelOnSignals(feedback);
     auto result = explain::explainRun(*ws, *model, request, feedback);
     ctx.endProgress();
     if (!result) {

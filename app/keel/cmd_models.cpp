@@ -58,7 +58,6 @@ int cmdRegister(Context &ctx)
     if (name.isEmpty())
         return ctx.usage(QStringLiteral("give the model's name: --name NAME"));
     Feedback *feedback = ctx.feedback();
-    cancelOnSignals(feedback);
     auto v = registry::registerRun(*ws, ctx.args().at(0), name, ctx.parser.value(QStringLiteral("m")), feedback);
     ctx.endProgress();
     if (!v)
@@ -290,7 +289,6 @@ int cmdCompare(Context &ctx)
             return ctx.usage(QStringLiteral("--threads must be a non-negative integer"));
     }
     Feedback *feedback = ctx.feedback();
-    cancelOnSignals(feedback);
     auto c = registry::compareVersions(*ws, request, feedback);
     ctx.endProgress();
     if (!c)

@@ -107,7 +107,6 @@ int cmdPredict(Context &ctx)
     if (request.explain && request.featuresOnly)
         return ctx.usage(QStringLiteral("--explain and --features-only do not combine"));
     Feedback *feedback = ctx.feedback();
-    cancelOnSignals(feedback);
     auto result = serve::predictBatch(*ws, request, feedback);
     ctx.endProgress();
     if (!result)

@@ -67,7 +67,6 @@ int cmdSweep(Context &ctx)
         return ctx.usage(QStringLiteral("--sbatch-arg needs --executor slurm"));
 
     Feedback *feedback = ctx.feedback();
-    cancelOnSignals(feedback);
     const bool json = ctx.json();
     auto result = ml::runSweep(
         *ws, request, feedback,

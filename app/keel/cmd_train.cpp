@@ -121,7 +121,6 @@ int cmdTrain(Context &ctx)
         return ctx.fail(config.error());
 
     Feedback *feedback = ctx.feedback();
-    cancelOnSignals(feedback);
     if (events) {
         // The event stream a workbench, a sweep or a script reads: one JSON object per line, flushed as it happens.
         auto result = ml::runTrainingWithEvents(*ws, *config, feedback, [&ctx](const ml::TrainingEvent &e) {
@@ -288,7 +287,6 @@ int cmdRunsReproduce(Context &ctx)
     if (!ws)
         return 1;
     Feedback *feedback = ctx.feedback();
-    cancelOnSignals(feedback);
     auto r = ml::reproduceRun(*ws, ctx.args().at(0), feedback);
     ctx.endProgress();
     if (!r)

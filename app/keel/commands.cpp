@@ -29,8 +29,9 @@ extern "C" void onCancelSignal(int sig)
     if (Feedback *f = g_signalFeedback.load())
         f->cancel();
 }
-} // namespace
 
+// SIGINT and SIGTERM cancel `feedback`: the running core call stops where it next looks, removes what it had half
+// written and returns a cancelled error; a second signal ends the process at once.
 void cancelOnSignals(Feedback *feedback)
 {
     g_signalFeedback.store(feedback);
@@ -41,6 +42,7 @@ void cancelOnSignals(Feedback *feedback)
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
 }
+} // namespace
 
 Context::Context(QCommandLineParser &p, const GlobalOptions &g) : parser(p), global(g), out(stdout), err(stderr)
 {
@@ -48,7 +50,12 @@ Context::Context(QCommandLineParser &p, const GlobalOptions &g) : parser(p), glo
     m_startMs = QDateTime::currentMSecsSinceEpoch();
 }
 
-Context::~Context() { endProgress(); }
+Context::~Context()
+{
+    endProgress();
+    Feedback *mine = &m_feedback;
+    g_signalFeedback.compare_exchange_strong(mine, nullptr);   // a late signal must not reach a destroyed Feedback
+}
 
 QString Context::directory() const
 {
@@ -78,6 +85,12 @@ workspace::Workspace *Context::workspace()
 
 Feedback *Context::feedback()
 {
+    if (m_feedbackReady)
+        return &m_feedback;
+    m_feedbackReady = true;
+    // Every command that hands a Feedback to core work can be cancelled: Ctrl-C stops it cleanly instead of
+    // killing it halfway (which would leave, say, the temporary packs of an add behind until `keel store gc`).
+    cancelOnSignals(&m_feedback);
     if (m_tty) {
         m_feedback.setCallback([this](qint64 done, qint64 total, const QString &stage) {
             const qint64 now = QDateTime::currentMSecsSinceEpoch();
@@ -118,6 +131,11 @@ void Context::endProgress()
 int Context::fail(const Error &e)
 {
     endProgress();
+    if (e.is(ErrorKind::Cancelled)) {   // what Ctrl-C leads to: nothing was done, and the shell's code for it
+        err << "keel: cancelled\n";
+        err.flush();
+        return 130;
+    }
     err << "keel: error: " << e.toString() << '\n';
     err.flush();
     return 1;

@@ -44,10 +44,13 @@ public:
     /// Opens the workspace around directory(); prints the error and returns null when there is none.
     workspace::Workspace *workspace();
     /// A Feedback that draws a progress bar with ETA on stderr when it is a terminal, and stays silent otherwise.
+    /// From the first call on, SIGINT and SIGTERM cancel it (the core call stops cleanly and fail() reports
+    /// "cancelled" with exit code 130); a second signal ends the process at once.
     Feedback *feedback();
     void endProgress();
 
-    /// Prints an error on stderr ("keel: error: ...") and returns exit code 1.
+    /// Prints an error on stderr ("keel: error: ...") and returns exit code 1; a cancelled call prints
+    /// "keel: cancelled" and returns 130.
     int fail(const Error &e);
     int fail(const QString &message);
     int usage(const QString &message);
@@ -58,6 +61,7 @@ public:
 private:
     std::unique_ptr<workspace::Workspace> m_ws;
     Feedback m_feedback;
+    bool m_feedbackReady = false;
     bool m_progressShown = false;
     bool m_tty = false;
     qint64 m_startMs = 0;
@@ -92,10 +96,6 @@ std::vector<Command> deployCommands();
 std::vector<Command> serveCommands();
 std::vector<Command> monitorCommands();
 std::vector<Command> pipelineCommands();
-
-/// Makes SIGINT and SIGTERM cancel `feedback` (the running core call then stops cleanly and records its state);
-/// a second signal ends the process at once. `feedback` must outlive the command.
-void cancelOnSignals(Feedback *feedback);
 
 /// Formats a byte count as "1.5 MiB".
 QString formatBytes(qint64 bytes);

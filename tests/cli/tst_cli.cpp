@@ -16,7 +16,36 @@
 #include <QSqlError>
 #include <QSqlQuery>
 
+#include <csignal>
+
 using namespace clitest;
+
+namespace {
+
+/// A CSV of ~150 MB (3,000,000 rows), so that adding or inspecting it takes long enough to be stopped in the middle.
+bool writeBigCsv(const QString &path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly))
+        return false;
+    f.write("id,x,y,label\n");
+    QRandomGenerator rng(42);
+    QByteArray block;
+    for (int i = 0; i < 3'000'000; ++i) {
+        block += QByteArray::number(i) + ',' + QByteArray::number(rng.bounded(100000)) + ','
+            + QByteArray::number(rng.generateDouble(), 'g', 12) + ",cat" + QByteArray::number(rng.bounded(20)) + '\n';
+        if (block.size() > (1 << 20)) {
+            f.write(block);
+            block.clear();
+        }
+    }
+    return f.write(block) == block.size() && f.flush();
+}
+
+/// Files left in a folder of the workspace's store (none, after a clean cancel).
+QStringList filesIn(const QString &dir) { return QDir(dir).entryList(QDir::Files | QDir::Hidden); }
+
+} // namespace
 
 class TstCli : public QObject {
     Q_OBJECT
@@ -29,6 +58,7 @@ private slots:
     void remotesRoundTrip();
     void concurrentAdds();
     void killDuringAdd();
+    void interruptCancelsCleanly();
     void headJsonKeepsColumnOrder();
     void noParseStoresBytesOnly();
     void runTableText();
@@ -331,24 +361,8 @@ void TstCli::killDuringAdd()
     QTemporaryDir dir;
     const QString ws = dir.filePath(QStringLiteral("ws"));
     RUN_OK(keel({QStringLiteral("init"), ws}, dir.path()));
-    // A large CSV (~150 MB) so that the add takes long enough to be killed in the middle.
     const QString big = dir.filePath(QStringLiteral("big.csv"));
-    {
-        QFile f(big);
-        QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write("id,x,y,label\n");
-        QRandomGenerator rng(42);
-        QByteArray block;
-        for (int i = 0; i < 3'000'000; ++i) {
-            block += QByteArray::number(i) + ',' + QByteArray::number(rng.bounded(100000)) + ','
-                + QByteArray::number(rng.generateDouble(), 'g', 12) + ",cat" + QByteArray::number(rng.bounded(20)) + '\n';
-            if (block.size() > (1 << 20)) {
-                f.write(block);
-                block.clear();
-            }
-        }
-        f.write(block);
-    }
+    QVERIFY(writeBigCsv(big));
     // Kill at several points of the add: early (parsing), later (storing).
     for (int delayMs : {150, 600, 1200}) {
         QProcess p;
@@ -385,6 +399,55 @@ void TstCli::killDuringAdd()
     const QString out = dir.filePath(QStringLiteral("back.csv"));
     RUN_OK(keel({QStringLiteral("data"), QStringLiteral("checkout"), QStringLiteral("big"), QStringLiteral("-o"), out}, ws));
     QCOMPARE(fileSha(out), fileSha(big));
+}
+
+void TstCli::interruptCancelsCleanly()
+{
+    // Ctrl-C (SIGINT) or SIGTERM in the middle of an add cancels it: exit code 130, "cancelled" on stderr, no version,
+    // and none of the temporary packs a kill leaves for `keel store gc`. A second signal is not needed.
+    QTemporaryDir dir;
+    const QString ws = dir.filePath(QStringLiteral("ws"));
+    RUN_OK(keel({QStringLiteral("init"), ws}, dir.path()));
+    const QString big = dir.filePath(QStringLiteral("big.csv"));
+    QVERIFY(writeBigCsv(big));
+    struct Case {
+        QStringList args;
+        int delayMs;
+        int signal;
+    };
+    const QStringList add{QStringLiteral("data"), QStringLiteral("add"), big, QStringLiteral("--name"), QStringLiteral("big")};
+    const QList<Case> cases{{add, 100, SIGINT},
+                            {add, 400, SIGTERM},
+                            {add + QStringList{QStringLiteral("--no-parse")}, 60, SIGINT},
+                            {{QStringLiteral("data"), QStringLiteral("inspect"), big}, 300, SIGINT}};
+    int interrupted = 0;
+    for (const Case &c : cases) {
+        QProcess p;
+        p.setWorkingDirectory(ws);
+        p.start(QStringLiteral(KEEL_BINARY), c.args);
+        QVERIFY(p.waitForStarted());
+        QTest::qWait(c.delayMs);
+        ::kill(pid_t(p.processId()), c.signal);
+        QVERIFY(p.waitForFinished(60000));
+        const QByteArray what = c.args.join(QLatin1Char(' ')).toUtf8() + " after " + QByteArray::number(c.delayMs) + " ms";
+        QVERIFY2(p.exitStatus() == QProcess::NormalExit, what.constData());   // not ended by the signal itself
+        if (p.exitCode() == 0) {
+            qInfo("%s: finished before the signal", what.constData());
+            continue;
+        }
+        ++interrupted;
+        QCOMPARE(p.exitCode(), 130);
+        QCOMPARE(p.readAllStandardError().trimmed(), QByteArray("keel: cancelled"));
+        QCOMPARE(keelJson({QStringLiteral("data"), QStringLiteral("list")}, ws).array().size(), qsizetype(0));
+        QVERIFY2(filesIn(ws + QStringLiteral("/.keel/objects/tmp")).isEmpty(),
+                 qPrintable(filesIn(ws + QStringLiteral("/.keel/objects/tmp")).join(QLatin1Char(' '))));
+        QVERIFY(filesIn(ws + QStringLiteral("/.keel/tmp")).isEmpty());
+        RUN_OK(keel({QStringLiteral("store"), QStringLiteral("fsck")}, ws));
+    }
+    QVERIFY2(interrupted >= 2, "the signals came too late to interrupt anything");
+    // The workspace is as before: the add then runs to the end.
+    RUN_OK(keel(add, ws));
+    QCOMPARE(keelJson({QStringLiteral("data"), QStringLiteral("list")}, ws).array().size(), qsizetype(1));
 }
 
 void TstCli::noParseStoresBytesOnly()
