@@ -241,6 +241,13 @@ Expected<AddOutcome> addDataset(Workspace &ws, const QString &file, const QStrin
     const auto stampBefore = fileStamp();
     Feedback storeFeedback;
     storeFeedback.setParent(feedback);
+    // The parse follows the caller's cancel and its own: a store that fails (a full disk, say) stops the parse at
+    // once, instead of letting it run to the end of the file only to report the store's error.
+    Feedback parseFeedback;
+    parseFeedback.setParent(feedback);
+    parseFeedback.setCallback([feedback](qint64 done, qint64 total, const QString &stage) {
+        reportProgress(feedback, done, total, stage);
+    });
     std::promise<Status> verdict;   // set once by this thread: may the stored bytes land?
     std::shared_future<Status> mayLand = verdict.get_future().share();
     bool verdictGiven = false;
@@ -267,6 +274,8 @@ Expected<AddOutcome> addDataset(Workspace &ws, const QString &file, const QStrin
                                      QStringLiteral("the file changed while it was being added; add it again"), file);
                 return answer;
             }, &storeFeedback));
+            if (!*storedOnThread)
+                parseFeedback.cancel();
         });
     struct Joiner {   // an early return (a refused file) refuses the stored bytes and waits for the thread
         std::thread &t;
@@ -293,9 +302,14 @@ Expected<AddOutcome> addDataset(Workspace &ws, const QString &file, const QStrin
             return head.error();
     } else {
         // The store thread's mapping: one set of page tables for both readers of the file.
-        auto parsed = data::readTable(file, QByteArrayView(mapped->data, mapped->size), opts, feedback, &readInfo);
-        if (!parsed)
+        auto parsed = data::readTable(file, QByteArrayView(mapped->data, mapped->size), opts, &parseFeedback, &readInfo);
+        if (!parsed) {
+            if (parsed.error().is(ErrorKind::Cancelled) && !isCancelled(feedback)) {   // stopped by the store's failure
+                storeThread.join();
+                return storedOnThread->error().withFile(file);
+            }
             return parsed.error();   // the store thread is refused on the way out; nothing it wrote lands
+        }
         table = std::move(*parsed);
     }
     outcome.parseMs = step.restart();

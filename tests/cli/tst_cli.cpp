@@ -17,6 +17,7 @@
 #include <QSqlQuery>
 
 #include <csignal>
+#include <sys/resource.h>
 
 using namespace clitest;
 
@@ -59,6 +60,7 @@ private slots:
     void concurrentAdds();
     void killDuringAdd();
     void interruptCancelsCleanly();
+    void storeFailureStopsTheAdd();
     void headJsonKeepsColumnOrder();
     void noParseStoresBytesOnly();
     void runTableText();
@@ -448,6 +450,36 @@ void TstCli::interruptCancelsCleanly()
     // The workspace is as before: the add then runs to the end.
     RUN_OK(keel(add, ws));
     QCOMPARE(keelJson({QStringLiteral("data"), QStringLiteral("list")}, ws).array().size(), qsizetype(1));
+}
+
+void TstCli::storeFailureStopsTheAdd()
+{
+    // The store fails while the parse runs (here a 16 MiB limit on file size stands in for a full disk): the add stops
+    // and reports the store's error (not "cancelled"), and leaves no version and no temporary packs behind.
+    QTemporaryDir dir;
+    const QString ws = dir.filePath(QStringLiteral("ws"));
+    RUN_OK(keel({QStringLiteral("init"), ws}, dir.path()));
+    const QString big = dir.filePath(QStringLiteral("big.csv"));
+    QVERIFY(writeBigCsv(big));
+    QProcess p;
+    p.setWorkingDirectory(ws);
+    p.setChildProcessModifier([] {
+        ::signal(SIGXFSZ, SIG_IGN);   // a write past the limit then fails with EFBIG instead of ending the process
+        const rlimit limit{16 << 20, 16 << 20};
+        ::setrlimit(RLIMIT_FSIZE, &limit);
+    });
+    p.start(QStringLiteral(KEEL_BINARY), {QStringLiteral("data"), QStringLiteral("add"), big, QStringLiteral("--name"),
+                                          QStringLiteral("big")});
+    QVERIFY(p.waitForFinished(120000));
+    QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+    const QByteArray err = p.readAllStandardError();
+    QCOMPARE(p.exitCode(), 1);
+    QVERIFY2(err.startsWith("keel: error: ") && err.contains("/.keel/objects/tmp/pack-") && err.contains("File too large"),
+             err.constData());
+    QCOMPARE(keelJson({QStringLiteral("data"), QStringLiteral("list")}, ws).array().size(), qsizetype(0));
+    QVERIFY2(filesIn(ws + QStringLiteral("/.keel/objects/tmp")).isEmpty(),
+             qPrintable(filesIn(ws + QStringLiteral("/.keel/objects/tmp")).join(QLatin1Char(' '))));
+    RUN_OK(keel({QStringLiteral("store"), QStringLiteral("fsck")}, ws));
 }
 
 void TstCli::noParseStoresBytesOnly()
