@@ -62,6 +62,7 @@ struct TaskManager::Task {
     qint64 done = 0;
     qint64 total = 0;
     QString stage;
+    StageEta eta;   // on `clock`
 
     // UI thread only.
     bool returned = false;
@@ -112,6 +113,7 @@ quint64 TaskManager::startErased(const QString &title, const QString &group, std
         raw->total = total;
         if (!stage.isEmpty())
             raw->stage = stage;
+        raw->eta.report(raw->clock.elapsed(), done, total, stage);
     });
     m_tasks.push_back(task);
 
@@ -217,20 +219,22 @@ TaskInfo TaskManager::snapshot(const Task &t) const
     i.id = t.id;
     i.title = t.title;
     i.group = t.group;
+    i.elapsedMs = t.returned ? t.endedMs : t.clock.elapsed();
+    std::optional<qint64> eta;
     {
         std::lock_guard lock(t.progressMutex);
         i.done = t.done;
         i.total = t.total;
         i.stage = t.stage;
+        eta = t.eta.remainingMs(i.elapsedMs);
     }
-    i.elapsedMs = t.returned ? t.endedMs : t.clock.elapsed();
     if (!t.returned) {
         if (t.stop != StopReason::None)
             i.state = TaskState::Cancelling;
         else
             i.state = t.started.load() ? TaskState::Running : TaskState::Queued;
-        if (i.state == TaskState::Running && i.total > 0 && i.done > 0 && i.done < i.total && i.elapsedMs >= 300)
-            i.etaMs = qint64(double(i.elapsedMs) * double(i.total - i.done) / double(i.done));
+        if (i.state == TaskState::Running)
+            i.etaMs = eta;
     } else if (t.stop == StopReason::Cancelled) {
         i.state = TaskState::Cancelled;
     } else if (t.stop == StopReason::Superseded) {

@@ -47,7 +47,7 @@ void cancelOnSignals(Feedback *feedback)
 Context::Context(QCommandLineParser &p, const GlobalOptions &g) : parser(p), global(g), out(stdout), err(stderr)
 {
     m_tty = ::isatty(STDERR_FILENO) == 1;
-    m_startMs = QDateTime::currentMSecsSinceEpoch();
+    m_eta = StageEta(QDateTime::currentMSecsSinceEpoch());
 }
 
 Context::~Context()
@@ -102,10 +102,10 @@ Feedback *Context::feedback()
             const int width = 30;
             const int filled = int(frac * width);
             QString bar = QString(filled, QLatin1Char('#')) + QString(width - filled, QLatin1Char('.'));
-            const double elapsed = double(now - m_startMs) / 1000.0;
+            m_eta.report(now, done, total, stage);
             QString eta;
-            if (frac > 0.02 && frac < 1.0)
-                eta = QStringLiteral(" ETA %1s").arg(qRound(elapsed * (1.0 - frac) / frac));
+            if (const std::optional<qint64> left = m_eta.remainingMs(now))
+                eta = QStringLiteral(" ETA %1s").arg(qRound(double(*left) / 1000.0));
             const QString line = QStringLiteral("\r%1 [%2] %3%%4").arg(stage.leftJustified(10), bar).arg(qRound(frac * 100), 3).arg(eta);
             std::fputs(line.leftJustified(72).toLocal8Bit().constData(), stderr);
             std::fflush(stderr);

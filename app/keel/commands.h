@@ -64,7 +64,7 @@ private:
     bool m_feedbackReady = false;
     bool m_progressShown = false;
     bool m_tty = false;
-    qint64 m_startMs = 0;
+    StageEta m_eta;
     qint64 m_lastDrawMs = -1000;
 };
 

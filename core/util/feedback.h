@@ -5,9 +5,11 @@
 #include <QDebug>
 #include <QString>
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <mutex>
+#include <optional>
 
 namespace keel {
 
@@ -62,6 +64,46 @@ private:
     mutable std::mutex m_mutex;
     ProgressCallback m_callback;
     WarningCallback m_warning;
+};
+
+/// The time a long job's current stage has left, for a progress display: the rate is the stage's own, from when it
+/// began and how far along it was then, so a profile that follows a long parse is not estimated at the parse's pace.
+/// The first stage begins with the job. Fed the job's progress reports in order; one owner (not thread-safe).
+class StageEta {
+public:
+    explicit StageEta(qint64 jobStartMs = 0) : m_startMs(jobStartMs) {}
+    /// One progress report at `nowMs` (the same steady clock as the start). A new stage name, or progress that went
+    /// back (a stage that starts over), begins a new stage; an empty name continues the current one.
+    void report(qint64 nowMs, qint64 done, qint64 total, const QString &stage = {})
+    {
+        const double fraction = total > 0 ? std::clamp(double(done) / double(total), 0.0, 1.0) : 0.0;
+        if ((!stage.isEmpty() && !m_stage.isEmpty() && stage != m_stage) || fraction < m_fraction) {
+            m_startMs = nowMs;
+            m_startFraction = fraction;
+        }
+        if (!stage.isEmpty())
+            m_stage = stage;   // the first name names the stage that began with the job
+        m_fraction = fraction;
+        m_known = total > 0;
+    }
+    /// Milliseconds the stage still needs at `nowMs`, at its pace so far; nothing until 300 ms and 1% of it have
+    /// passed, and nothing once it is complete or when its total is unknown.
+    std::optional<qint64> remainingMs(qint64 nowMs) const
+    {
+        const qint64 elapsed = nowMs - m_startMs;
+        const double progressed = m_fraction - m_startFraction;
+        if (!m_known || m_fraction >= 1.0 || elapsed < 300 || progressed < 0.01)
+            return std::nullopt;
+        return qint64(double(elapsed) * (1.0 - m_fraction) / progressed);
+    }
+    const QString &stage() const { return m_stage; }
+
+private:
+    QString m_stage;
+    qint64 m_startMs = 0;
+    double m_startFraction = 0;
+    double m_fraction = 0;
+    bool m_known = false;
 };
 
 inline bool isCancelled(const Feedback *f) { return f && f->isCancelled(); }

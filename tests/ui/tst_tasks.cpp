@@ -22,6 +22,7 @@ private slots:
     void cancelledResultIsDropped();
     void receiverGoneDropsResult();
     void progressAndEta();
+    void etaFollowsTheStage();
     void exceptionsBecomeErrors();
     void clearEnded();
     void dockCancelButton();
@@ -168,6 +169,40 @@ void TestTasks::progressAndEta()
     release.release();
     QVERIFY(tm.waitForIdle(10000));
     QVERIFY(!tm.info(id)->etaMs);
+}
+
+void TestTasks::etaFollowsTheStage()
+{
+    // StageEta (the ETA the task dock and the keel progress bar show) on a clock of its own: the first stage runs from
+    // the job's start; a later stage at its own pace, not at the pace of the job so far.
+    StageEta eta(0);
+    QVERIFY(!eta.remainingMs(0));
+    eta.report(1000, 50, 100, QStringLiteral("parse"));
+    QCOMPARE(eta.remainingMs(1000), std::optional<qint64>(1000));   // half done in 1 s
+    QCOMPARE(eta.remainingMs(1500), std::optional<qint64>(1500));   // no report since: the pace so far is slower
+    eta.report(2000, 100, 100, QStringLiteral("parse"));
+    QVERIFY(!eta.remainingMs(2000));                                // complete
+    // The profile starts at 2 s; half of it takes 0.4 s, so the other half needs 0.4 s (not the 2.4 s the whole
+    // job's pace would say).
+    eta.report(2000, 0, 100, QStringLiteral("profile"));
+    eta.report(2100, 50, 100, QStringLiteral("profile"));
+    QVERIFY(!eta.remainingMs(2100));                                // under 300 ms of the stage: too early to say
+    QCOMPARE(eta.remainingMs(2400), std::optional<qint64>(400));
+    eta.report(2600, 75, 100, {});                                  // no name: the same stage
+    QCOMPARE(eta.stage(), QStringLiteral("profile"));
+    QCOMPARE(eta.remainingMs(2600), std::optional<qint64>(200));    // 75% in 600 ms
+    // Progress that goes back starts the stage over.
+    eta.report(3000, 10, 100, QStringLiteral("profile"));
+    eta.report(3500, 30, 100, QStringLiteral("profile"));
+    QCOMPARE(eta.remainingMs(3500), std::optional<qint64>(1750));   // 20% in 500 ms, 70% left
+    // A new name begins a new stage even where its progress does not go back.
+    eta.report(4000, 20, 100, QStringLiteral("hash"));
+    eta.report(4800, 40, 100, QStringLiteral("write"));
+    eta.report(5200, 60, 100, QStringLiteral("write"));
+    QCOMPARE(eta.remainingMs(5200), std::optional<qint64>(800));    // 20% in 400 ms, 40% left
+    // An unknown total has no ETA.
+    eta.report(6000, 5, 0, QStringLiteral("scan"));
+    QVERIFY(!eta.remainingMs(7000));
 }
 
 void TestTasks::exceptionsBecomeErrors()
