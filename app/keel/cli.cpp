@@ -24,7 +24,11 @@ void printOverview(QTextStream &out)
         << "  -C DIR        run as if started in DIR (the workspace is found from there upward)\n"
         << "  --json        machine-readable output on stdout\n"
         << "  -h, --help    help for keel or for a command (keel data add --help)\n"
-        << "  --version     print the version\n";
+        << "  --version     print the version\n"
+        << "\nExit codes: 0 success, 1 error (stderr says what and where), 2 wrong usage, 130 cancelled (Ctrl-C or\n"
+        << "SIGTERM stops a long command cleanly; a second Ctrl-C ends it at once). Some commands add their own:\n"
+        << "data validate exits 1 when a rule fails, sweep 1 when a trial failed, runs reproduce 3 when the\n"
+        << "predictions differ, monitor check 3 while a rule holds.\n";
 }
 
 } // namespace
