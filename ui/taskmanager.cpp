@@ -61,8 +61,7 @@ struct TaskManager::Task {
     mutable std::mutex progressMutex;
     qint64 done = 0;
     qint64 total = 0;
-    QString stage;
-    StageEta eta;   // on `clock`
+    StageEta eta;   // on `clock`; also the stage's name
 
     // UI thread only.
     bool returned = false;
@@ -111,8 +110,6 @@ quint64 TaskManager::startErased(const QString &title, const QString &group, std
         std::lock_guard lock(raw->progressMutex);
         raw->done = done;
         raw->total = total;
-        if (!stage.isEmpty())
-            raw->stage = stage;
         raw->eta.report(raw->clock.elapsed(), done, total, stage);
     });
     m_tasks.push_back(task);
@@ -225,7 +222,7 @@ TaskInfo TaskManager::snapshot(const Task &t) const
         std::lock_guard lock(t.progressMutex);
         i.done = t.done;
         i.total = t.total;
-        i.stage = t.stage;
+        i.stage = t.eta.stage();
         eta = t.eta.remainingMs(i.elapsedMs);
     }
     if (!t.returned) {
